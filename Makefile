@@ -1,0 +1,43 @@
+# kdc — the two Quick start commands are `make demo` and `make test`.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= samples/digits/config.yaml
+OUT ?= out/digits
+DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind
+
+.PHONY: setup build release demo test test-swift test-runtime bench clean
+
+# Installs the Debian packages kdc needs, if any is missing (needs root or sudo).
+setup:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+# The main job on the bundled sample.
+demo: release
+	.build/release/kdc build $(CONFIG) --out $(OUT)
+
+test: setup test-swift test-runtime
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-runtime:
+	@if [ -f runtime/Makefile ]; then $(MAKE) -C runtime test; fi
+
+bench: release
+	.build/release/kdc bench
+
+clean:
+	rm -rf .build out
+	@if [ -f runtime/Makefile ]; then $(MAKE) -C runtime clean; fi

@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "kdc",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "KDC", targets: ["KDC"]),
+        .executable(name: "kdc", targets: ["kdc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // zlib (Debian zlib1g-dev): deflate for artifacts, gzip for IDX files, crc32.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenBLAS (Debian libopenblas-dev): cblas_sgemm for all matrix work.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "KDC",
+            dependencies: ["CZlib", "COpenBLAS", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "kdc",
+            dependencies: ["KDC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "KDCTests", dependencies: ["KDC"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,64 @@
+/// A learnable (or, for batch-norm statistics, tracked) array of a layer.
+public final class Parameter {
+    /// `layer.role`, e.g. `dense0.weight`; the checkpoint key.
+    public let name: String
+    public var value: Tensor
+    /// Gradient accumulated by `backward` (same shape as `value`).
+    public var grad: Tensor
+    /// False for running statistics, which the optimizer leaves alone.
+    public let trainable: Bool
+    /// Whether weight decay applies (weights yes; biases and batch-norm parameters no).
+    public let decays: Bool
+
+    public init(name: String, value: Tensor, trainable: Bool = true, decays: Bool = false) {
+        self.name = name
+        self.value = value
+        self.grad = Tensor(shape: value.shape)
+        self.trainable = trainable
+        self.decays = decays
+    }
+
+    /// Sets the gradient to zero.
+    public func zeroGrad() {
+        grad.data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+}
+
+/// What a layer needs to know about the current pass.
+public struct PassContext {
+    /// Training mode: dropout active, batch-norm uses batch statistics and updates running ones.
+    public var training: Bool
+    /// Source of randomness for dropout.
+    public var rng: SeededRNG
+    public init(training: Bool, rng: SeededRNG = SeededRNG(seed: 0)) {
+        self.training = training
+        self.rng = rng
+    }
+}
+
+/// One node's computation with a hand-written backward pass.
+///
+/// Layers are built knowing their per-sample input shapes. `forward` takes batched
+/// tensors `[N] + inputShape` and caches what `backward` needs; `backward` takes the
+/// gradient of the loss with respect to the output, adds the parameter gradients into
+/// `Parameter.grad` and returns the gradient with respect to each input.
+public protocol Layer: AnyObject {
+    var name: String { get }
+    /// Per-sample output shape.
+    var outputShape: [Int] { get }
+    /// Learnable parameters and tracked statistics, in a fixed order.
+    var parameters: [Parameter] { get }
+    /// Multiply-accumulates per sample in inference.
+    var macs: Int { get }
+    func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor
+    func backward(_ gradOutput: Tensor) -> [Tensor]
+}
+
+extension Layer {
+    public var parameters: [Parameter] { [] }
+    public var macs: Int { 0 }
+}
+
+@inline(__always) func checkShape(_ ok: Bool, _ layer: String, _ message: @autoclosure () -> String) throws {
+    if !ok { throw KDCError.graph(layer: layer, message: message()) }
+}

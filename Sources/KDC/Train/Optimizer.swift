@@ -1,0 +1,107 @@
+import Foundation
+
+/// Which update rule the trainer applies.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    /// SGD with (Nesterov-free) momentum; weight decay is added to the gradient (L2).
+    case sgd
+    /// Adam; weight decay is added to the gradient (L2), as in the original paper.
+    case adam
+    /// AdamW: Adam with weight decay decoupled from the gradient (Loshchilov & Hutter).
+    case adamw
+}
+
+/// Applies one update per step to every trainable parameter from its accumulated gradient.
+public final class Optimizer {
+    public let kind: OptimizerKind
+    public var momentum: Float
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float
+    private var m: [ObjectIdentifier: [Float]] = [:]
+    private var v: [ObjectIdentifier: [Float]] = [:]
+    private var t = 0
+
+    public init(kind: OptimizerKind, momentum: Float = 0.9, weightDecay: Float = 0) {
+        self.kind = kind
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+    }
+
+    /// One step at learning rate `lr` over `parameters` (gradients are left in place).
+    public func step(_ parameters: [Parameter], lr: Float) {
+        t += 1
+        let b1 = beta1, b2 = beta2, eps = epsilon, mom = momentum
+        let c1 = 1 - Float(Foundation.pow(Double(b1), Double(t)))
+        let c2 = 1 - Float(Foundation.pow(Double(b2), Double(t)))
+        for p in parameters where p.trainable {
+            let id = ObjectIdentifier(p)
+            let wd = p.decays ? weightDecay : 0
+            var mBuf = m[id] ?? [Float](repeating: 0, count: p.value.count)
+            m[id] = nil
+            switch kind {
+            case .sgd:
+                p.value.data.withUnsafeMutableBufferPointer { w in
+                    p.grad.data.withUnsafeBufferPointer { g in
+                        mBuf.withUnsafeMutableBufferPointer { vel in
+                            for i in 0..<w.count {
+                                let gi = g[i] + wd * w[i]
+                                vel[i] = mom * vel[i] + gi
+                                w[i] -= lr * vel[i]
+                            }
+                        }
+                    }
+                }
+            case .adam, .adamw:
+                var vBuf = v[id] ?? [Float](repeating: 0, count: p.value.count)
+                v[id] = nil
+                let l2: Float = kind == .adam ? wd : 0
+                let decoupled: Float = kind == .adamw ? lr * wd : 0
+                let stepSize = lr / c1
+                let invC2 = 1 / c2
+                p.value.data.withUnsafeMutableBufferPointer { w in
+                    p.grad.data.withUnsafeBufferPointer { g in
+                        mBuf.withUnsafeMutableBufferPointer { m1 in
+                            vBuf.withUnsafeMutableBufferPointer { m2 in
+                                for i in 0..<w.count {
+                                    let gi = g[i] + l2 * w[i]
+                                    m1[i] = b1 * m1[i] + (1 - b1) * gi
+                                    m2[i] = b2 * m2[i] + (1 - b2) * gi * gi
+                                    w[i] -= decoupled * w[i] + stepSize * m1[i] / ((m2[i] * invC2).squareRoot() + eps)
+                                }
+                            }
+                        }
+                    }
+                }
+                v[id] = vBuf
+            }
+            m[id] = mBuf
+        }
+    }
+}
+
+/// Learning rate as a function of progress through training.
+public enum LRSchedule: Equatable, Codable, Sendable {
+    case constant
+    /// Half-cosine from the base rate to `floor`·base over all steps.
+    case cosine(floor: Float)
+    /// Multiply by `gamma` every `every` epochs.
+    case step(every: Int, gamma: Float)
+
+    /// The rate for `epoch` (0-based) and `fraction` ∈ [0, 1) of the way through it, with
+    /// a linear warm-up over the first `warmup` epochs.
+    public func rate(base: Float, epoch: Int, fraction: Double, epochs: Int, warmup: Int = 0) -> Float {
+        let progress = (Double(epoch) + fraction) / Double(max(epochs, 1))
+        if warmup > 0 && Double(epoch) + fraction < Double(warmup) {
+            return base * Float((Double(epoch) + fraction + 1.0 / 64) / Double(warmup))
+        }
+        switch self {
+        case .constant: return base
+        case let .cosine(floor):
+            let c = 0.5 * (1 + Foundation.cos(Double.pi * min(progress, 1)))
+            return base * (floor + (1 - floor) * Float(c))
+        case let .step(every, gamma):
+            return base * Float(Foundation.pow(Double(gamma), Double(epoch / max(every, 1))))
+        }
+    }
+}

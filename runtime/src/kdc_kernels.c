@@ -1,0 +1,189 @@
+/* kdc_kernels.c - int8 reference kernels, bit-exact with docs/QUANTIZATION.md. */
+#include "kdc.h"
+
+int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+{
+    int r = 31 - e; /* 1..62 */
+    int64_t p = (int64_t)acc * M;
+    int64_t half = (int64_t)1 << (r - 1);
+    int64_t q = p >= 0 ? (p + half) >> r : -((-p + half) >> r);
+    if (q > INT32_MAX) return INT32_MAX;
+    if (q < INT32_MIN) return INT32_MIN;
+    return (int32_t)q;
+}
+
+/* clamp(requant(acc) + zy, lo, hi) */
+static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+{
+    int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return (int8_t)v;
+}
+
+/* sum (x[i] - zx) * w[i], |result| < 2^31 for n <= 65536 */
+static int32_t kdc__dot(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
+{
+    int32_t s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += (int32_t)(x[i] - zx) * w[i];
+    return s;
+}
+
+/* bias + dot, computed modulo 2^32 (no UB even if an exporter overflows it) */
+static int32_t kdc__acc(int32_t bias, int32_t dot)
+{
+    uint32_t u = (uint32_t)bias + (uint32_t)dot;
+    return u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) - INT32_MAX - 1;
+}
+
+void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
+               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy,
+               int32_t act_min, int32_t act_max, size_t k, size_t n)
+{
+    size_t o;
+    for (o = 0; o < n; o++) {
+        int32_t acc = kdc__acc(bias[o], kdc__dot(x, w + o * k, k, zx));
+        y[o] = kdc__out(acc, mult[o], shift[o], zy, act_min, act_max);
+    }
+}
+
+/* In-bounds tap range [lo, hi) of a window starting at s (may be < 0). */
+static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
+                       size_t *lo, size_t *hi)
+{
+    size_t start = o * stride; /* window start + pad, never negative */
+    *lo = start < pad ? pad - start : 0;
+    *hi = start + k - pad > n ? n + pad - start : k;
+    *s = start - pad + *lo; /* first in-bounds input index */
+}
+
+void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, const kdc_conv_params *p)
+{
+    size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++) {
+            size_t ix, kx0, kx1, len;
+            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            len = (kx1 - kx0) * ci; /* contiguous run of one window row */
+            for (co = 0; co < p->out_c; co++) {
+                const int8_t *wc = w + co * wk + kx0 * ci;
+                const int8_t *xr = x + (iy * p->in_w + ix) * ci;
+                int32_t s = 0;
+                for (ky = ky0; ky < ky1; ky++) {
+                    s += kdc__dot(xr, wc + ky * p->k_w * ci, len, p->zx);
+                    xr += p->in_w * ci;
+                }
+                *y++ = kdc__out(kdc__acc(bias[co], s), mult[co], shift[co], p->zy, p->act_min,
+                                p->act_max);
+            }
+        }
+    }
+}
+
+void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, const kdc_conv_params *p)
+{
+    size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++) {
+            size_t ix, kx0, kx1;
+            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            for (oc = 0; oc < cout; oc++) {
+                const int8_t *xc = x + (iy * p->in_w + ix) * cin + oc / p->depth_mult;
+                int32_t s = 0;
+                for (ky = ky0; ky < ky1; ky++) {
+                    const int8_t *xr = xc + (ky - ky0) * p->in_w * cin;
+                    const int8_t *wr = w + (ky * p->k_w + kx0) * cout + oc;
+                    for (kx = 0; kx < kx1 - kx0; kx++)
+                        s += (int32_t)(xr[kx * cin] - p->zx) * wr[kx * cout];
+                }
+                *y++ = kdc__out(kdc__acc(bias[oc], s), mult[oc], shift[oc], p->zy, p->act_min,
+                                p->act_max);
+            }
+        }
+    }
+}
+
+static int8_t kdc__clamp8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* round_half_away(sum / count), count >= 1 */
+static int32_t kdc__avg(int32_t sum, int32_t count)
+{
+    return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
+}
+
+/* is_max != 0: max pool, else average pool */
+static void kdc__pool(int8_t *y, const int8_t *x, const kdc_conv_params *p, int is_max)
+{
+    size_t oy, ox, c, ky, kx, cin = p->in_c;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++) {
+            size_t ix, kx0, kx1;
+            int32_t count;
+            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            count = (int32_t)((ky1 - ky0) * (kx1 - kx0));
+            for (c = 0; c < cin; c++) {
+                const int8_t *xc = x + (iy * p->in_w + ix) * cin + c;
+                int32_t acc = is_max ? -128 : 0;
+                for (ky = 0; ky < ky1 - ky0; ky++)
+                    for (kx = 0; kx < kx1 - kx0; kx++) {
+                        int32_t v = xc[(ky * p->in_w + kx) * cin];
+                        if (is_max) acc = v > acc ? v : acc;
+                        else acc += v;
+                    }
+                if (!is_max) acc = kdc__avg(acc, count);
+                *y++ = kdc__clamp8(acc, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p)
+{
+    kdc__pool(y, x, p, 1);
+}
+
+void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p)
+{
+    kdc__pool(y, x, p, 0);
+}
+
+void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int32_t act_min,
+                           int32_t act_max)
+{
+    size_t i, ch;
+    for (ch = 0; ch < c; ch++) {
+        int32_t s = 0;
+        for (i = 0; i < hw; i++) s += x[i * c + ch];
+        y[ch] = kdc__clamp8(kdc__avg(s, (int32_t)hw), act_min, act_max);
+    }
+}
+
+void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6],
+                const int32_t z[3], int32_t act_min, int32_t act_max, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        /* |x - z| <= 255, so (x - z) * 2^20 fits; ea, eb <= 0 keep |a|, |b| < 2^28 */
+        int32_t va = kdc_requant((a[i] - z[0]) * (1 << 20), q[0], q[1]);
+        int32_t vb = kdc_requant((b[i] - z[1]) * (1 << 20), q[2], q[3]);
+        y[i] = kdc__out(va + vb, q[4], q[5], z[2], act_min, act_max);
+    }
+}
+
+void kdc_clamp_s8(int8_t *y, const int8_t *x, int32_t act_min, int32_t act_max, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = kdc__clamp8(x[i], act_min, act_max);
+}
