@@ -1,0 +1,140 @@
+import Foundation
+
+/// Hinton et al. (2015) distillation: the student learns from the teacher's softened outputs.
+///
+/// loss = α·CE(labels, softmax(z_s)) + (1 − α)·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))
+///
+/// The T² factor keeps the soft term's gradient, which scales as 1/T, on the same scale as T
+/// changes. With α = 0 no labels are needed.
+public struct DistillSettings: Equatable, Codable, Sendable {
+    /// Softmax temperature T ≥ 1 for both teacher and student in the soft term.
+    public var temperature: Float = 4
+    /// Weight α ∈ [0, 1] of the hard-label cross-entropy.
+    public var alpha: Float = 0.1
+    public init(temperature: Float = 4, alpha: Float = 0.1) {
+        self.temperature = temperature
+        self.alpha = alpha
+    }
+}
+
+/// Row-wise log-softmax of `[N, K]` logits at temperature T, stable for any logits.
+func logSoftmaxRows(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, k: Int, invT: Float) {
+    var mx = -Float.infinity
+    for j in 0..<k { mx = max(mx, z[j]) }
+    var sum: Double = 0
+    for j in 0..<k { sum += Foundation.exp(Double((z[j] - mx) * invT)) }
+    let lse = Float(Foundation.log(sum))
+    for j in 0..<k { out[j] = (z[j] - mx) * invT - lse }
+}
+
+/// The distillation loss for one batch and its gradient with respect to the student logits.
+///
+/// - Parameters:
+///   - student: student logits `[N, K]`.
+///   - teacher: teacher logits `[N, K]` (raw, before temperature).
+///   - labels: hard labels (−1 where unlabelled; such rows get only the soft term).
+/// - Returns: the mean loss over the batch and dLoss/dStudent `[N, K]`:
+///   α·(softmax(z_s) − onehot)/N_labelled + (1 − α)·T·(softmax(z_s/T) − softmax(z_t/T))/N.
+public func distillationLoss(student: Tensor, teacher: Tensor, labels: ArraySlice<Int32>,
+                             settings: DistillSettings) -> (loss: Float, grad: Tensor) {
+    precondition(student.shape == teacher.shape, "student \(student.shape) vs teacher \(teacher.shape)")
+    let k = student.shape.last!
+    let n = student.count / k
+    let t = settings.temperature, a = settings.alpha
+    let invT = 1 / t
+    let nLabelled = labels.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+    var grad = Tensor(shape: student.shape)
+    var loss = 0.0
+    var ls = [Float](repeating: 0, count: k), lt = [Float](repeating: 0, count: k), l1 = [Float](repeating: 0, count: k)
+    student.data.withUnsafeBufferPointer { sp in
+        teacher.data.withUnsafeBufferPointer { tp in
+            grad.data.withUnsafeMutableBufferPointer { gp in
+                for r in 0..<n {
+                    let zs = sp.baseAddress! + r * k, zt = tp.baseAddress! + r * k
+                    let g = gp.baseAddress! + r * k
+                    logSoftmaxRows(zs, &ls, k: k, invT: invT)
+                    logSoftmaxRows(zt, &lt, k: k, invT: invT)
+                    // Soft term: (1 − α)·T²·KL(p_t ‖ p_s), gradient (1 − α)·T·(p_s − p_t) per row.
+                    var kl = 0.0
+                    let softScale = (1 - a) * t / Float(n)
+                    for j in 0..<k {
+                        let pt = Foundation.exp(lt[j]), ps = Foundation.exp(ls[j])
+                        if pt > 0 { kl += Double(pt) * Double(lt[j] - ls[j]) }
+                        g[j] = softScale * (ps - pt)
+                    }
+                    loss += Double(1 - a) * Double(t * t) * kl / Double(n)
+                    // Hard term on labelled rows: α·CE at T = 1.
+                    let y = Int(labels[labels.startIndex + r])
+                    if a > 0 && y >= 0 {
+                        logSoftmaxRows(zs, &l1, k: k, invT: 1)
+                        let hardScale = a / Float(nLabelled)
+                        loss -= Double(a) * Double(l1[y]) / Double(nLabelled)
+                        for j in 0..<k { g[j] += hardScale * (Foundation.exp(l1[j]) - (j == y ? 1 : 0)) }
+                    }
+                }
+            }
+        }
+    }
+    return (Float(loss), grad)
+}
+
+/// Where the soft targets come from.
+public enum TeacherSource {
+    /// A float model, run in inference mode.
+    case model(Model)
+    /// Logits `[N, K]` aligned with the transfer set, computed elsewhere.
+    case logits(Tensor)
+}
+
+/// Trains `student` on the transfer set from the teacher's soft targets (and the hard labels
+/// where α > 0).
+///
+/// Teacher logits are computed once, in one batched inference pass, and reused every epoch when
+/// the inputs do not change. With augmentation the student sees shifted images, so the teacher
+/// runs (inference only, no backward) on the same shifted batch.
+@discardableResult
+public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, validation: Dataset?,
+                    train settings: TrainSettings, distill: DistillSettings, seed: UInt64,
+                    augmentFill: [Float] = [0], observer: TrainingObserver? = nil) throws -> [EpochStats] {
+    let k = student.outputShape.reduce(1, *)
+    let trainer = Trainer(model: student, settings: settings, seed: seed)
+    trainer.observer = observer
+    let augment = settings.augmentShift > 0 && transfer.sampleShape.count == 3
+    var cached: Tensor?
+    switch teacher {
+    case let .logits(t):
+        guard t.shape == [transfer.count, k] else {
+            throw KDCError.format(file: "teacher logits", message:
+                "shape \(t.shape) does not match the transfer set: expected [\(transfer.count), \(k)]")
+        }
+        cached = t
+    case let .model(m):
+        guard m.outputShape.reduce(1, *) == k else {
+            throw KDCError.graph(layer: m.spec.nodes.last!.name, message:
+                "the teacher has \(m.outputShape.reduce(1, *)) outputs but the student has \(k)")
+        }
+        if !augment { cached = predictLogits(m, on: transfer) }
+    }
+    if distill.alpha > 0 && !transfer.labels.contains(where: { $0 >= 0 }) {
+        throw KDCError.training(message: "alpha = \(distill.alpha) needs labels, but the transfer set '\(transfer.name)' has none; hint: set distill.alpha to 0")
+    }
+    // Precomputed logits belong to the unshifted inputs; they are reused as they are.
+    return try trainer.fit(train: transfer, validation: validation, augmentFill: augmentFill) { logits, x, idx in
+        var t: Tensor
+        if let c = cached {
+            t = Tensor(shape: [idx.count, k])
+            t.data.withUnsafeMutableBufferPointer { dst in
+                c.data.withUnsafeBufferPointer { src in
+                    for (r, i) in idx.enumerated() {
+                        (dst.baseAddress! + r * k).update(from: src.baseAddress! + i * k, count: k)
+                    }
+                }
+            }
+        } else if case let .model(m) = teacher {
+            t = m.predict(x)
+        } else {
+            t = logits  // not reached: a logits teacher is always cached
+        }
+        return distillationLoss(student: logits, teacher: t, labels: idx.map { transfer.labels[$0] }[...], settings: distill)
+    }
+}

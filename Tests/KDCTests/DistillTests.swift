@@ -1,0 +1,76 @@
+import XCTest
+@testable import KDC
+
+final class DistillTests: XCTestCase {
+    func testSoftLossAndGradientVanishWhenStudentEqualsTeacher() {
+        var rng = SeededRNG(seed: 11)
+        let z = randomTensor([4, 10], &rng, lo: -5, hi: 5)
+        let unlabelled = [Int32](repeating: -1, count: 4)
+        for t: Float in [1, 4, 20] {
+            let (loss, g) = distillationLoss(student: z, teacher: z, labels: unlabelled[...],
+                                             settings: DistillSettings(temperature: t, alpha: 0))
+            XCTAssertEqual(loss, 0, accuracy: 1e-6, "T=\(t)")
+            XCTAssertLessThan(g.data.map { abs($0) }.max()!, 1e-6, "T=\(t)")
+        }
+    }
+
+    func testGradientMatchesFiniteDifferences() {
+        var rng = SeededRNG(seed: 12)
+        let labels: [Int32] = [3, -1, 0]
+        for (t, a) in [(Float(1), Float(0.5)), (4, 0.1), (20, 0), (2, 1)] {
+            let s = randomTensor([3, 5], &rng, lo: -4, hi: 4)
+            let te = randomTensor([3, 5], &rng, lo: -4, hi: 4)
+            let settings = DistillSettings(temperature: t, alpha: a)
+            let (_, g) = distillationLoss(student: s, teacher: te, labels: labels[...], settings: settings)
+            let eps: Float = 1e-2
+            for i in 0..<s.count {
+                var p = s, m = s
+                p.data[i] += eps
+                m.data[i] -= eps
+                let lp = distillationLoss(student: p, teacher: te, labels: labels[...], settings: settings).loss
+                let lm = distillationLoss(student: m, teacher: te, labels: labels[...], settings: settings).loss
+                let num = (lp - lm) / (2 * eps)
+                XCTAssertEqual(g.data[i], num, accuracy: 3e-3 + 2e-2 * abs(num), "T=\(t) alpha=\(a) index \(i)")
+            }
+        }
+    }
+
+    func testTSquaredKeepsSoftGradientScaleComparable() {
+        // Without the T² factor the soft gradient shrinks roughly as 1/T² for large T
+        // (Hinton et al. 2015, section 2.1). With it, the norms at T = 1, 4, 20 stay within a
+        // small factor of each other, while 1/T² alone would span a factor of 400.
+        var rng = SeededRNG(seed: 13)
+        let s = randomTensor([64, 10], &rng, lo: -2, hi: 2)
+        let te = randomTensor([64, 10], &rng, lo: -2, hi: 2)
+        let none = [Int32](repeating: -1, count: 64)
+        var norms: [Float] = []
+        for t: Float in [1, 4, 20] {
+            let g = distillationLoss(student: s, teacher: te, labels: none[...],
+                                     settings: DistillSettings(temperature: t, alpha: 0)).grad
+            norms.append(g.data.reduce(0) { $0 + $1 * $1 }.squareRoot())
+        }
+        let ratio = norms.max()! / norms.min()!
+        XCTAssertLessThan(ratio, 4, "soft gradient norms at T=1,4,20: \(norms)")
+    }
+
+    func testAlphaOneIsCrossEntropy() {
+        var rng = SeededRNG(seed: 14)
+        let s = randomTensor([3, 4], &rng), te = randomTensor([3, 4], &rng)
+        let labels: [Int32] = [1, 2, 0]
+        let d = distillationLoss(student: s, teacher: te, labels: labels[...], settings: DistillSettings(temperature: 3, alpha: 1))
+        let ce = softmaxCrossEntropy(s, labels: labels[...])
+        XCTAssertEqual(d.loss, ce.loss, accuracy: 1e-5)
+        for i in 0..<s.count { XCTAssertEqual(d.grad.data[i], ce.grad.data[i], accuracy: 1e-6) }
+    }
+
+    func testStableForExtremeLogits() {
+        let z = Tensor(shape: [1, 3], data: [1000, -1000, 0])
+        let te = Tensor(shape: [1, 3], data: [-1000, 1000, 5])
+        let none: [Int32] = [-1]
+        let (loss, g) = distillationLoss(student: z, teacher: te, labels: none[...], settings: DistillSettings(temperature: 1, alpha: 0))
+        XCTAssertTrue(loss.isFinite)
+        XCTAssertTrue(g.data.allSatisfy { $0.isFinite })
+        let p = softmax(z, temperature: 1)
+        XCTAssertEqual(p.data[0], 1, accuracy: 1e-6)
+    }
+}
