@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // zlib (Debian zlib1g-dev): deflate for artifacts, gzip for IDX files, crc32.
@@ -19,7 +20,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(
             name: "KDC",
-            dependencies: ["CZlib", "COpenBLAS", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "CZlib", "COpenBLAS", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "kdc",
