@@ -1,0 +1,645 @@
+#!/usr/bin/env python3
+"""Golden-data generator for the kdc C runtime tests.
+
+Implements the int8 arithmetic of docs/QUANTIZATION.md independently of the C
+code (numpy int64, padding with the zero point instead of clipping windows) and
+an artifact writer that follows docs/FORMAT.md. Writes:
+
+    golden_kernels.h   one test function per kernel case (exact int8 compare)
+    golden_models.h    whole artifacts (stored and zlib) with inputs and outputs
+    golden_inflate.h   zlib streams (stored / fixed / dynamic blocks)
+
+Run:  python3 runtime/tests/gen_golden.py   (numpy, zlib; deterministic seed)
+"""
+import os
+import struct
+import zlib
+
+import numpy as np
+
+OUT = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20261129)
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def requant(acc, M, e):
+    acc = np.asarray(acc, dtype=np.int64)
+    M = np.asarray(M, dtype=np.int64)
+    r = 31 - np.asarray(e, dtype=np.int64)
+    p = acc * M
+    half = np.left_shift(np.int64(1), r - 1)
+    q = np.where(p >= 0, (p + half) >> r, -((-p + half) >> r))
+    return np.clip(q, -(2**31), 2**31 - 1)
+
+
+def out8(acc, M, e, zy, lo, hi):
+    return np.clip(requant(acc, M, e) + zy, lo, hi).astype(np.int8)
+
+
+def quant_mult(m):
+    """real multiplier m > 0 -> (M, e) with m = M * 2^(e-31)."""
+    f, x = np.frexp(m)
+    M = int(round(f * 2**31))
+    if M == 2**31:
+        M, x = 2**30, x + 1
+    assert 2**30 <= M < 2**31 and -31 <= x <= 30
+    return M, int(x)
+
+
+def fc_ref(x, zx, W, b, Ms, es, zy, lo, hi):
+    acc = b.astype(np.int64) + (x.astype(np.int64) - zx) @ W.astype(np.int64).T
+    return out8(acc, Ms, es, zy, lo, hi)
+
+
+def pad_in(x, pt, pl, OH, OW, sh, sw, kh, kw, fill):
+    H, W, C = x.shape
+    PH = max((OH - 1) * sh + kh, pt + H)
+    PW = max((OW - 1) * sw + kw, pl + W)
+    xp = np.full((PH, PW, C), fill, dtype=np.int64)
+    xp[pt:pt + H, pl:pl + W, :] = x
+    mask = np.zeros((PH, PW), dtype=np.int64)
+    mask[pt:pt + H, pl:pl + W] = 1
+    return xp, mask
+
+
+def conv_ref(x, zx, W, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW):
+    Cout, kh, kw, Cin = W.shape
+    xp, _ = pad_in(x, pt, pl, OH, OW, sh, sw, kh, kw, zx)
+    acc = np.zeros((OH, OW, Cout), dtype=np.int64)
+    for oy in range(OH):
+        for ox in range(OW):
+            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
+            acc[oy, ox] = b + np.einsum('hwc,ohwc->o', win, W.astype(np.int64))
+    return out8(acc, Ms, es, zy, lo, hi)
+
+
+def dw_ref(x, zx, W, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW, mult):
+    kh, kw, Cout = W.shape
+    xr = np.repeat(x, mult, axis=2)  # oc = ic * mult + m reads ic
+    xp, _ = pad_in(xr, pt, pl, OH, OW, sh, sw, kh, kw, zx)
+    acc = np.zeros((OH, OW, Cout), dtype=np.int64)
+    for oy in range(OH):
+        for ox in range(OW):
+            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
+            acc[oy, ox] = b + np.einsum('hwc,hwc->c', win, W.astype(np.int64))
+    return out8(acc, Ms, es, zy, lo, hi)
+
+
+def rdiv(s, n):
+    s = np.asarray(s, dtype=np.int64)
+    return np.where(s >= 0, (s + n // 2) // n, -((-s + n // 2) // n))
+
+
+def pool_ref(x, kind, kh, kw, sh, sw, pt, pl, OH, OW, lo, hi):
+    xp, mask = pad_in(x, pt, pl, OH, OW, sh, sw, kh, kw, -1000)
+    C = x.shape[2]
+    y = np.zeros((OH, OW, C), dtype=np.int64)
+    for oy in range(OH):
+        for ox in range(OW):
+            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :]
+            mk = mask[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw]
+            if kind == 'max':
+                y[oy, ox] = win.reshape(-1, C).max(axis=0)
+            else:
+                cnt = int(mk.sum())
+                s = (win * mk[:, :, None]).reshape(-1, C).sum(axis=0)
+                y[oy, ox] = rdiv(s, cnt)
+    return np.clip(y, lo, hi).astype(np.int8)
+
+
+def gap_ref(x, lo, hi):
+    H, W, C = x.shape
+    s = x.astype(np.int64).reshape(-1, C).sum(axis=0)
+    return np.clip(rdiv(s, H * W), lo, hi).astype(np.int8)
+
+
+def add_ref(a, b, q, z, lo, hi):
+    va = requant((a.astype(np.int64) - z[0]) << 20, q[0], q[1])
+    vb = requant((b.astype(np.int64) - z[1]) << 20, q[2], q[3])
+    return out8(va + vb, q[4], q[5], z[2], lo, hi)
+
+
+def same(n, k, s):
+    o = -(-n // s)
+    tot = max((o - 1) * s + k - n, 0)
+    return o, tot // 2
+
+
+def valid(n, k, s):
+    return (n - k) // s + 1, 0
+
+
+# ---------------------------------------------------------------- random params
+
+def i8(*shape):
+    return rng.integers(-128, 128, size=shape).astype(np.int8)
+
+
+def requant_params(acc_wo_bias, n, target=40.0):
+    sd = float(np.std(acc_wo_bias)) + 1.0
+    Ms, es = [], []
+    for _ in range(n):
+        M, e = quant_mult(target / sd * rng.uniform(0.5, 2.0))
+        Ms.append(M)
+        es.append(e)
+    return np.array(Ms, dtype=np.int64), np.array(es, dtype=np.int64)
+
+
+def bias_for(n, sd):
+    return rng.integers(-int(sd) - 1, int(sd) + 2, size=n).astype(np.int64)
+
+
+# ---------------------------------------------------------------- C emitters
+
+def carr(ctype, name, a):
+    a = np.asarray(a).reshape(-1)
+    body = ','.join(str(int(v)) for v in a)
+    if len(a) == 0:
+        body = '0'
+    return f'static const {ctype} {name}[] = {{{body}}};\n'
+
+
+def cbytes(name, b):
+    lines = []
+    for i in range(0, len(b), 24):
+        lines.append(','.join(str(v) for v in b[i:i + 24]))
+    return f'static const unsigned char {name}[] = {{\n' + ',\n'.join(lines or ['0']) + '};\n'
+
+
+def mparams(p):
+    keys = ['in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'out_c', 'k_h', 'k_w', 'stride_h',
+            'stride_w', 'pad_top', 'pad_left', 'depth_mult', 'zx', 'zy', 'act_min', 'act_max']
+    return '{' + ','.join(str(int(p.get(k, 0))) for k in keys) + '}'
+
+
+kernel_src = []
+kernel_names = []
+
+
+def emit_case(name, decls, call, y):
+    y = np.asarray(y).reshape(-1)
+    src = ''.join(decls) + carr('int8_t', f'{name}_y', y)
+    src += f'static int {name}(void)\n{{\n    static int8_t y[{len(y)}];\n'
+    src += f'    {call}\n    return check_bytes("{name}", y, {name}_y, {len(y)});\n}}\n\n'
+    kernel_src.append(src)
+    kernel_names.append(name)
+
+
+def case_fc(name, K, N, lo=-128, hi=127):
+    x, W = i8(K), i8(N, K)
+    zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
+    raw = (x.astype(np.int64) - zx) @ W.astype(np.int64).T
+    b = bias_for(N, np.std(raw))
+    Ms, es = requant_params(raw, N)
+    y = fc_ref(x, zx, W, b, Ms, es, zy, lo, hi)
+    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', W),
+         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
+         carr('int32_t', f'{name}_e', es)]
+    call = (f'kdc_fc_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, {zx}, {zy}, '
+            f'{lo}, {hi}, {K}, {N});')
+    emit_case(name, d, call, y)
+
+
+def geom(H, W, kh, kw, sh, sw, pad):
+    f = same if pad == 'same' else valid
+    OH, pt = f(H, kh, sh)
+    OW, pl = f(W, kw, sw)
+    return OH, OW, pt, pl
+
+
+def case_conv(name, H, W, Cin, Cout, kh, kw, sh, sw, pad, lo=-128, hi=127):
+    OH, OW, pt, pl = geom(H, W, kh, kw, sh, sw, pad)
+    x, Wt = i8(H, W, Cin), i8(Cout, kh, kw, Cin)
+    zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
+    raw = conv_acc(x, zx, Wt, sh, sw, pt, pl, OH, OW)
+    b = bias_for(Cout, np.std(raw))
+    Ms, es = requant_params(raw, Cout)
+    y = conv_ref(x, zx, Wt, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW)
+    p = dict(in_h=H, in_w=W, in_c=Cin, out_h=OH, out_w=OW, out_c=Cout, k_h=kh, k_w=kw,
+             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, zx=zx, zy=zy, act_min=lo, act_max=hi)
+    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', Wt),
+         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
+         carr('int32_t', f'{name}_e', es)]
+    call = (f'static const kdc_conv_params p = {mparams(p)};\n'
+            f'    kdc_conv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);')
+    emit_case(name, d, call, y)
+
+
+def conv_acc(x, zx, Wt, sh, sw, pt, pl, OH, OW):
+    Cout, kh, kw, Cin = Wt.shape
+    xp, _ = pad_in(x, pt, pl, OH, OW, sh, sw, kh, kw, zx)
+    acc = np.zeros((OH, OW, Cout), dtype=np.int64)
+    for oy in range(OH):
+        for ox in range(OW):
+            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
+            acc[oy, ox] = np.einsum('hwc,ohwc->o', win, Wt.astype(np.int64))
+    return acc
+
+
+def case_dw(name, H, W, Cin, mult, kh, kw, sh, sw, pad, lo=-128, hi=127):
+    OH, OW, pt, pl = geom(H, W, kh, kw, sh, sw, pad)
+    Cout = Cin * mult
+    x, Wt = i8(H, W, Cin), i8(kh, kw, Cout)
+    zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
+    xr = np.repeat(x, mult, axis=2)
+    xp, _ = pad_in(xr, pt, pl, OH, OW, sh, sw, kh, kw, zx)
+    acc = np.array([[np.einsum('hwc,hwc->c', xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx,
+                               Wt.astype(np.int64)) for ox in range(OW)] for oy in range(OH)])
+    b = bias_for(Cout, np.std(acc))
+    Ms, es = requant_params(acc, Cout)
+    y = dw_ref(x, zx, Wt, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW, mult)
+    p = dict(in_h=H, in_w=W, in_c=Cin, out_h=OH, out_w=OW, out_c=Cout, k_h=kh, k_w=kw,
+             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, depth_mult=mult, zx=zx, zy=zy,
+             act_min=lo, act_max=hi)
+    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', Wt),
+         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
+         carr('int32_t', f'{name}_e', es)]
+    call = (f'static const kdc_conv_params p = {mparams(p)};\n'
+            f'    kdc_dwconv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);')
+    emit_case(name, d, call, y)
+
+
+def case_pool(name, kind, H, W, C, kh, kw, sh, sw, pad, lo=-128, hi=127):
+    OH, OW, pt, pl = geom(H, W, kh, kw, sh, sw, pad)
+    x = i8(H, W, C)
+    y = pool_ref(x, kind, kh, kw, sh, sw, pt, pl, OH, OW, lo, hi)
+    p = dict(in_h=H, in_w=W, in_c=C, out_h=OH, out_w=OW, out_c=C, k_h=kh, k_w=kw,
+             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, act_min=lo, act_max=hi)
+    fn = 'kdc_maxpool_s8' if kind == 'max' else 'kdc_avgpool_s8'
+    call = f'static const kdc_conv_params p = {mparams(p)};\n    {fn}(y, {name}_x, &p);'
+    emit_case(name, [carr('int8_t', f'{name}_x', x)], call, y)
+
+
+def case_gap(name, H, W, C, lo=-128, hi=127):
+    x = i8(H, W, C)
+    y = gap_ref(x, lo, hi)
+    call = f'kdc_global_avgpool_s8(y, {name}_x, {H * W}, {C}, {lo}, {hi});'
+    emit_case(name, [carr('int8_t', f'{name}_x', x)], call, y)
+
+
+def add_params(sa, sb, so):
+    # TFLite ADD: twice_max = 2*max(sa, sb); input mult = s/twice_max; output = twice_max/(2^20 so)
+    tm = 2 * max(sa, sb)
+    Ma, ea = quant_mult(sa / tm)
+    Mb, eb = quant_mult(sb / tm)
+    Mo, eo = quant_mult(tm / ((1 << 20) * so))
+    return [Ma, ea, Mb, eb, Mo, eo]
+
+
+def case_add(name, n, lo=-128, hi=127):
+    a, b = i8(n), i8(n)
+    q = add_params(0.05, 0.08, 0.1)
+    z = [int(rng.integers(-30, 30)) for _ in range(3)]
+    y = add_ref(a, b, q, z, lo, hi)
+    d = [carr('int8_t', f'{name}_a', a), carr('int8_t', f'{name}_b', b),
+         carr('int32_t', f'{name}_q', q), carr('int32_t', f'{name}_z', z)]
+    call = f'kdc_add_s8(y, {name}_a, {name}_b, {name}_q, {name}_z, {lo}, {hi}, {n});'
+    emit_case(name, d, call, y)
+
+
+def case_clamp(name, n, lo, hi):
+    x = i8(n)
+    y = np.clip(x, lo, hi).astype(np.int8)
+    emit_case(name, [carr('int8_t', f'{name}_x', x)],
+              f'kdc_clamp_s8(y, {name}_x, {lo}, {hi}, {n});', y)
+
+
+def requant_table():
+    rows = [(0, 2**30, 0), (1, 2**30, 0), (-1, 2**30, 0), (3, 2**30, 0), (-3, 2**30, 0),
+            (5, 2**31 - 1, -31), (-5, 2**31 - 1, -31), (2**31 - 1, 2**31 - 1, 30),
+            (-2**31, 2**31 - 1, 30), (-2**31, 2**30, -31), (2**31 - 1, 2**30, 0),
+            (12345, 0, 7), (-2**31, 2**31 - 1, 0), (1000, 1518500250, -10), (-1000, 1518500250, -10)]
+    for _ in range(200):
+        rows.append((int(rng.integers(-2**31, 2**31)), int(rng.integers(2**30, 2**31)),
+                     int(rng.integers(-31, 31))))
+    acc = np.array([r[0] for r in rows], dtype=np.int64)
+    M = np.array([r[1] for r in rows], dtype=np.int64)
+    e = np.array([r[2] for r in rows], dtype=np.int64)
+    q = requant(acc, M, e)
+    # cross-check with Python big integers (a third, obviously right oracle)
+    for (a, m, s), v in zip(rows, q):
+        p, r = a * m, 31 - s
+        w = (abs(p) + (1 << (r - 1))) >> r
+        w = w if p >= 0 else -w
+        assert max(min(w, 2**31 - 1), -2**31) == v
+    src = 'static const int64_t requant_rows[][4] = {\n'
+    src += ',\n'.join(f'{{{a},{m},{s},{int(v)}}}' for (a, m, s), v in zip(rows, q)) + '};\n'
+    return src
+
+
+# ---------------------------------------------------------------- artifact writer (docs/FORMAT.md)
+
+OPC = dict(FC=1, CONV=2, DW=3, MAXPOOL=4, AVGPOOL=5, GAP=6, ADD=7, RESHAPE=8, CLAMP=9)
+
+
+class Model:
+    def __init__(self):
+        self.tensors = []  # dict(shape, scale, zp)
+        self.ops = []      # dict(op, ins, out, lo, hi, params(bytes 12..47), alias)
+        self.consts = bytearray()
+
+    def tensor(self, shape, scale, zp):
+        self.tensors.append(dict(shape=list(shape), scale=float(np.float32(scale)), zp=int(zp)))
+        return len(self.tensors) - 1
+
+    def const(self, arr, dtype):
+        while len(self.consts) % 4:
+            self.consts.append(0)
+        off = len(self.consts)
+        self.consts += np.asarray(arr).astype(dtype).astype('<' + np.dtype(dtype).str[1:]).tobytes()
+        return off
+
+    def op(self, op, ins, out, lo=-128, hi=127, params=b''):
+        params = params + bytes(36 - len(params))
+        self.ops.append(dict(op=op, ins=ins, out=out, lo=lo, hi=hi, params=params))
+
+    def plan(self, input_id):
+        """first-fit arena plan over op-order lifetimes; reshape aliases its input."""
+        n = len(self.tensors)
+        birth = [0] * n
+        death = [0] * n
+        root = list(range(n))
+        for i, o in enumerate(self.ops):
+            birth[o['out']] = i
+            for t in o['ins']:
+                death[t] = max(death[t], i)
+            if o['op'] == OPC['RESHAPE']:
+                root[o['out']] = root[o['ins'][0]]
+        death[self.output] = len(self.ops)
+        for t in range(n):  # aliases keep their root alive
+            r = root[t]
+            death[r] = max(death[r], death[t])
+        size = [int(np.prod(t['shape'])) for t in self.tensors]
+        off = [None] * n
+        for t in sorted(range(n), key=lambda t: birth[t]):
+            if root[t] != t:
+                continue
+            cands = [0] + [off[u] + size[u] for u in range(n) if off[u] is not None]
+            for c in sorted(cands):
+                ok = all(not (c < off[u] + size[u] and off[u] < c + size[t])
+                         for u in range(n) if off[u] is not None and root[u] == u
+                         and not (death[u] < birth[t] or death[t] < birth[u]))
+                if ok:
+                    off[t] = c
+                    break
+        for t in range(n):
+            off[t] = off[root[t]]
+        self.offsets = off
+        self.arena = max(off[t] + size[t] for t in range(n))
+
+    def build(self, input_id, output_id, compress):
+        self.output = output_id
+        self.plan(input_id)
+        nt, no = len(self.tensors), len(self.ops)
+        t_off = 24
+        o_off = t_off + 32 * nt
+        c_off = o_off + 48 * no
+        body = bytearray(struct.pack('<HHHHIIII', nt, no, input_id, output_id, t_off, o_off,
+                                     c_off, len(self.consts)))
+        for i, t in enumerate(self.tensors):
+            dims = t['shape'] + [1] * (4 - len(t['shape']))
+            size = int(np.prod(t['shape']))
+            body += struct.pack('<BBH4HfiIII', len(t['shape']), 0, 0, *dims, t['scale'], t['zp'],
+                                self.offsets[i], size, 0)
+        for o in self.ops:
+            ins = o['ins'] + [0xFFFF] * (2 - len(o['ins']))
+            body += struct.pack('<BbbBHHHH', o['op'], o['lo'], o['hi'], 0, ins[0], ins[1], o['out'], 0)
+            body += o['params']
+        assert len(body) == c_off
+        body += self.consts
+        raw = bytes(body)
+        stored = zlib.compress(raw, 9) if compress else raw
+        hdr = b'KDCM' + struct.pack('<HHHHIIII', 1, 1 if compress else 0, 32, 0, len(stored),
+                                    len(raw), self.arena, zlib.crc32(raw))
+        hdr += struct.pack('<I', zlib.crc32(hdr))
+        return hdr + stored
+
+
+def spatial_params(kh, kw, sh, sw, pt, pl, mult=0, consts=None):
+    p = struct.pack('<8H', kh, kw, sh, sw, pt, pl, mult, 0)
+    if consts is not None:
+        p += struct.pack('<4I', *consts)
+    return p
+
+
+def weights(m, W, b, Ms, es):
+    return [m.const(W, np.int8), m.const(b, np.int32), m.const(Ms, np.int32), m.const(es, np.int32)]
+
+
+def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
+    m = Model()
+    s_in, z_in = 1 / 255, -128
+    t_in = m.tensor([1, K], s_in, z_in)
+    t_h = m.tensor([1, H], 0.05, -128)
+    t_out = m.tensor([1, N], 0.1, 3)
+    W1, W2 = i8(H, K), i8(N, H)
+    xs = [i8(K) for _ in range(n_inputs)]
+    raw1 = np.array([(x.astype(np.int64) - z_in) @ W1.astype(np.int64).T for x in xs])
+    b1 = bias_for(H, np.std(raw1))
+    M1, e1 = requant_params(raw1, H, 60)
+    hs = [fc_ref(x, z_in, W1, b1, M1, e1, -128, -128, 127) for x in xs]  # fused relu: lo = zy
+    raw2 = np.array([(h.astype(np.int64) + 128) @ W2.astype(np.int64).T for h in hs])
+    b2 = bias_for(N, np.std(raw2))
+    M2, e2 = requant_params(raw2, N, 40)
+    ys = [fc_ref(h, -128, W2, b2, M2, e2, 3, -128, 127) for h in hs]
+    m.op(OPC['FC'], [t_in], t_h, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W1, b1, M1, e1)))
+    m.op(OPC['FC'], [t_h], t_out, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W2, b2, M2, e2)))
+    return m, t_in, t_out, xs, ys
+
+
+def build_cnn(n_inputs=3):
+    """conv3x3 -> dw3x3/2 (mult 2) -> conv1x1 -> add -> clamp -> maxpool -> avgpool -> gap
+    -> reshape -> fc."""
+    m = Model()
+    H, W, C = 12, 12, 2
+    xs = [i8(H, W, C) for _ in range(n_inputs)]
+    z_in = -5
+    t0 = m.tensor([1, H, W, C], 0.02, z_in)
+    # conv 3x3 same, 4 out, fused relu (lo = zy)
+    W1 = i8(4, 3, 3, C)
+    acc = np.array([conv_acc(x, z_in, W1, 1, 1, 1, 1, H, W) for x in xs])
+    b1 = bias_for(4, np.std(acc))
+    M1, e1 = requant_params(acc, 4)
+    z1 = -100
+    a1 = [conv_ref(x, z_in, W1, b1, M1, e1, z1, z1, 127, 1, 1, 1, 1, H, W) for x in xs]
+    t1 = m.tensor([1, H, W, 4], 0.03, z1)
+    m.op(OPC['CONV'], [t0], t1, z1, 127, spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)))
+    # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
+    OH, pt = same(H, 3, 2)
+    W2 = i8(3, 3, 8)
+    acc = []
+    for a in a1:
+        xp, _ = pad_in(np.repeat(a, 2, axis=2), pt, pt, OH, OH, 2, 2, 3, 3, z1)
+        acc.append([[np.einsum('hwc,hwc->c', xp[oy * 2:oy * 2 + 3, ox * 2:ox * 2 + 3] - z1,
+                               W2.astype(np.int64)) for ox in range(OH)] for oy in range(OH)])
+    acc = np.array(acc)
+    b2 = bias_for(8, np.std(acc))
+    M2, e2 = requant_params(acc, 8)
+    z2 = 7
+    a2 = [dw_ref(a, z1, W2, b2, M2, e2, z2, -128, 127, 2, 2, pt, pt, OH, OH, 2) for a in a1]
+    t2 = m.tensor([1, OH, OH, 8], 0.04, z2)
+    m.op(OPC['DW'], [t1], t2, -128, 127, spatial_params(3, 3, 2, 2, pt, pt, 2, weights(m, W2, b2, M2, e2)))
+    # conv 1x1 8 -> 8
+    W3 = i8(8, 1, 1, 8)
+    acc = np.array([conv_acc(a, z2, W3, 1, 1, 0, 0, OH, OH) for a in a2])
+    b3 = bias_for(8, np.std(acc))
+    M3, e3 = requant_params(acc, 8)
+    z3 = -3
+    a3 = [conv_ref(a, z2, W3, b3, M3, e3, z3, -128, 127, 1, 1, 0, 0, OH, OH) for a in a2]
+    t3 = m.tensor([1, OH, OH, 8], 0.05, z3)
+    m.op(OPC['CONV'], [t2], t3, -128, 127, spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)))
+    # add t2 + t3
+    q = add_params(0.04, 0.05, 0.06)
+    z4 = 2
+    a4 = [add_ref(a, b, q, [z2, z3, z4], -128, 127) for a, b in zip(a2, a3)]
+    t4 = m.tensor([1, OH, OH, 8], 0.06, z4)
+    m.op(OPC['ADD'], [t2, t3], t4, -128, 127, struct.pack('<6i', *q))
+    # clamp (relu6-like)
+    a5 = [np.clip(a, z4, 90).astype(np.int8) for a in a4]
+    t5 = m.tensor([1, OH, OH, 8], 0.06, z4)
+    m.op(OPC['CLAMP'], [t4], t5, z4, 90)
+    # maxpool 2x2/2 valid -> 3x3
+    P, _ = valid(OH, 2, 2)
+    a6 = [pool_ref(a, 'max', 2, 2, 2, 2, 0, 0, P, P, -128, 127) for a in a5]
+    t6 = m.tensor([1, P, P, 8], 0.06, z4)
+    m.op(OPC['MAXPOOL'], [t5], t6, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
+    # avgpool 3x3/1 same (border windows have fewer taps), clamp at 60
+    a7 = [pool_ref(a, 'avg', 3, 3, 1, 1, 1, 1, P, P, -128, 60) for a in a6]
+    t7 = m.tensor([1, P, P, 8], 0.06, z4)
+    m.op(OPC['AVGPOOL'], [t6], t7, -128, 60, spatial_params(3, 3, 1, 1, 1, 1))
+    # global average pool -> [1,1,1,8]
+    a8 = [gap_ref(a, -128, 127) for a in a7]
+    t8 = m.tensor([1, 1, 1, 8], 0.06, z4)
+    m.op(OPC['GAP'], [t7], t8)
+    # reshape -> [1,8] (aliases)
+    t9 = m.tensor([1, 8], 0.06, z4)
+    m.op(OPC['RESHAPE'], [t8], t9)
+    # fc 8 -> 5
+    W5 = i8(5, 8)
+    acc = np.array([(a.astype(np.int64) - z4) @ W5.astype(np.int64).T for a in a8])
+    b5 = bias_for(5, np.std(acc))
+    M5, e5 = requant_params(acc, 5)
+    ys = [fc_ref(a, z4, W5, b5, M5, e5, 1, -128, 127) for a in a8]
+    t10 = m.tensor([1, 5], 0.1, 1)
+    m.op(OPC['FC'], [t9], t10, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W5, b5, M5, e5)))
+    return m, t0, t10, xs, ys
+
+
+def emit_models():
+    src = []
+    table = []
+    for name, builder in (('mlp', build_mlp), ('cnn', build_cnn)):
+        m, ti, to, xs, ys = builder()
+        for comp in (0, 1):
+            art = m.build(ti, to, comp)
+            nm = f'{name}_{"zlib" if comp else "stored"}'
+            src.append(cbytes(nm, art))
+            table.append((nm, len(art), m.arena, comp, name))
+        src.append(carr('int8_t', f'{name}_in', np.concatenate([x.reshape(-1) for x in xs])))
+        src.append(carr('int8_t', f'{name}_out', np.concatenate([y.reshape(-1) for y in ys])))
+        src.append(f'#define {name.upper()}_IN_SIZE {xs[0].size}\n#define {name.upper()}_OUT_SIZE '
+                   f'{ys[0].size}\n#define {name.upper()}_N {len(xs)}\n#define {name.upper()}_ARENA {m.arena}\n')
+    src.append('static const struct golden_model { const char *name; const unsigned char *bytes; '
+               'size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, '
+               'out_size, n; } golden_models[] = {\n')
+    for nm, ln, ar, comp, base in table:
+        B = base.upper()
+        src.append(f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
+                   f'{B}_OUT_SIZE, {B}_N}},\n')
+    src.append('};\n')
+    return ''.join(src)
+
+
+# ---------------------------------------------------------------- inflate streams
+
+def lcg_text(n, seed):
+    out = bytearray()
+    x = seed
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append(b'abcdefgh'[(x >> 16) & 7])
+    return bytes(out)
+
+
+def original(kind, n, seed):
+    return lcg_text(n, seed) if kind == 1 else bytes(n)
+
+
+def btype(z):
+    return (z[2] >> 1) & 3
+
+
+def emit_inflate():
+    streams = []
+
+    def add(name, kind, n, seed, z, want_type):
+        assert zlib.decompress(z) == original(kind, n, seed)
+        assert btype(z) == want_type, (name, btype(z))
+        streams.append((name, kind, n, seed, z))
+
+    def comp(data, level=9, strategy=zlib.Z_DEFAULT_STRATEGY):
+        c = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
+        return c.compress(data) + c.flush()
+
+    add('empty_fixed', 0, 0, 0, zlib.compress(b''), 1)
+    add('text_fixed', 1, 5000, 7, comp(lcg_text(5000, 7), 9, zlib.Z_FIXED), 1)
+    add('text_dynamic', 1, 5000, 9, comp(lcg_text(5000, 9)), 2)
+    add('text_stored_multi', 1, 70000, 3, zlib.compress(lcg_text(70000, 3), 0), 0)
+    add('zeros_dynamic', 0, 100000, 0, comp(bytes(100000)), 2)
+    add('zeros_fixed', 0, 3000, 0, comp(bytes(3000), 9, zlib.Z_FIXED), 1)
+    # several blocks of different kinds: stored, sync flush, dynamic
+    d = lcg_text(20000, 11)
+    z = b'\x78\x9c' + b'\x00' + struct.pack('<HH', 1000, 0xFFFF ^ 1000) + d[:1000]  # stored
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_FIXED)
+    z += c.compress(d[1000:6000]) + c.flush(zlib.Z_SYNC_FLUSH)  # fixed + empty stored
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    z += c.compress(d[6000:]) + c.flush()  # dynamic, final
+    z += struct.pack('>I', zlib.adler32(d))
+    add('mixed_blocks', 1, 20000, 11, z, 0)
+    src = []
+    for name, kind, n, seed, z in streams:
+        src.append(cbytes(f'z_{name}', z))
+    src.append('static const struct zstream { const char *name; const unsigned char *z; size_t zlen; '
+               'int kind; size_t n; uint32_t seed; } zstreams[] = {\n')
+    for name, kind, n, seed, z in streams:
+        src.append(f'    {{"{name}", z_{name}, {len(z)}, {kind}, {n}, {seed}u}},\n')
+    src.append('};\n')
+    return ''.join(src)
+
+
+def write(name, text):
+    with open(os.path.join(OUT, name), 'w') as f:
+        f.write(f'/* generated by runtime/tests/gen_golden.py - do not edit */\n{text}')
+
+
+def main():
+    case_fc('fc_basic', 37, 11)
+    case_fc('fc_relu6', 64, 16, -128 + 0, 40)
+    case_fc('fc_k1', 1, 3)
+    case_conv('conv_same_3x3', 7, 6, 3, 5, 3, 3, 1, 1, 'same')
+    case_conv('conv_valid_s2', 9, 8, 2, 4, 2, 3, 2, 2, 'valid')
+    case_conv('conv_same_s2_5x5', 7, 7, 3, 6, 5, 5, 2, 2, 'same', -20, 100)
+    case_conv('conv_cin1', 8, 8, 1, 8, 3, 3, 1, 1, 'same')
+    case_dw('dw_same_m2', 6, 7, 3, 2, 3, 3, 1, 1, 'same')
+    case_dw('dw_s2_m1', 9, 9, 4, 1, 3, 3, 2, 2, 'same', 0, 127)
+    case_dw('dw_valid_2x2', 5, 6, 2, 3, 2, 2, 1, 2, 'valid')
+    case_pool('maxpool_2x2', 'max', 8, 8, 3, 2, 2, 2, 2, 'valid')
+    case_pool('maxpool_same_3x3', 'max', 7, 5, 2, 3, 3, 2, 2, 'same', -50, 50)
+    case_pool('avgpool_same_3x3', 'avg', 7, 6, 3, 3, 3, 1, 1, 'same')
+    case_pool('avgpool_s2_same', 'avg', 5, 5, 4, 2, 2, 2, 2, 'same', -10, 127)
+    case_gap('gap_4x5x6', 4, 5, 6)
+    case_gap('gap_clamped', 3, 3, 5, -20, 20)
+    case_add('add_basic', 100)
+    case_add('add_relu', 50, 0, 127)
+    case_clamp('clamp_relu6', 64, -10, 60)
+    src = requant_table() + ''.join(kernel_src)
+    src += 'static int (*const kernel_cases[])(void) = {\n' + ',\n'.join(
+        f'    {n}' for n in kernel_names) + '};\n'
+    write('golden_kernels.h', src)
+    write('golden_models.h', emit_models())
+    write('golden_inflate.h', emit_inflate())
+
+
+if __name__ == '__main__':
+    main()

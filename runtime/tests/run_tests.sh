@@ -1,0 +1,41 @@
+#!/bin/sh
+# Called by `make test` from runtime/. Builds and runs the tests (plain gcc,
+# ASan+UBSan, clang), sums the results and prints "N passed, M failed".
+P=0; F=0
+run() { # name, binary
+    out=$("$2" 2>&1); rc=$?
+    echo "$out" | grep -v '^FAIL' | tail -n 3 | sed "s/^/[$1] /"
+    echo "$out" | grep '^FAIL' | sed "s/^/[$1] /"
+    line=$(echo "$out" | tail -n 1)
+    p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -z "$p" ]; then
+        echo "[$1] crashed: no summary line (rc=$rc)"; F=$((F + 1)); p=0; f=0
+    elif [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+        echo "[$1] exit status $rc with no failed test"; F=$((F + 1))
+    fi
+    P=$((P + p)); F=$((F + f))
+}
+build() { # name, compiler, extra flags...
+    name=$1; cc=$2; shift 2
+    if $cc $WARN "$@" -Iinclude -Itests -o tests/test_kdc_$name $SRC tests/test_kdc.c; then
+        P=$((P + 1)); return 0
+    fi
+    echo "[$name] build failed"; F=$((F + 1)); return 1
+}
+build gcc "${CC:-cc}" -O2 && run gcc ./tests/test_kdc_gcc
+if echo 'int main(void){return 0;}' | ${CC:-cc} -fsanitize=address,undefined -x c - -o /tmp/kdc_san_probe.$$ 2>/dev/null; then
+    rm -f /tmp/kdc_san_probe.$$
+    build san "${CC:-cc}" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+        && run san ./tests/test_kdc_san
+else
+    echo "[san] sanitizers unavailable: skipped"
+fi
+if [ -x "$CLANG" ] || command -v "$CLANG" >/dev/null 2>&1; then
+    if $CLANG $WARN -O2 -fsyntax-only -Iinclude $SRC; then P=$((P + 1)); else echo "[clang] warnings"; F=$((F + 1)); fi
+    build clang "$CLANG" -O2 && run clang ./tests/test_kdc_clang
+else
+    echo "[clang] not found: skipped"
+fi
+echo "$P passed, $F failed"
+[ "$F" -eq 0 ]
