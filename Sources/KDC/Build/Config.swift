@@ -1,0 +1,185 @@
+import Foundation
+
+/// The data file formats kdc reads.
+public enum DataFormat: String, Sendable, Equatable, CaseIterable {
+    case csv, idx, npy
+}
+
+/// One set of samples in one of the supported formats. Paths are as written in the config,
+/// relative to `DataConfig.dir` (or absolute).
+public enum DataSourceConfig: Sendable, Equatable {
+    /// CSV features with a label column (`labelColumn` negative counts from the end; `nil`: no labels).
+    case csv(file: String, labelColumn: Int?, header: Bool)
+    /// IDX images `[N, H, W]` and optional labels `[N]`.
+    case idx(images: String, labels: String?)
+    /// NPY features `[N, ...]` and optional integer labels `[N]`.
+    case npy(x: String, y: String?)
+
+    public var format: DataFormat {
+        switch self { case .csv: return .csv; case .idx: return .idx; case .npy: return .npy }
+    }
+}
+
+/// How inputs are normalized before training (and on the device).
+public enum NormalizeConfig: Sendable, Equatable {
+    /// Per-channel mean and standard deviation of the training split.
+    case standard
+    /// Mean 0, std = the largest absolute value in the training split (e.g. 255 or 16).
+    case scale
+    /// No normalization.
+    case none
+    /// Given values (one per channel, or one for all).
+    case explicit(Normalization)
+}
+
+/// How samples are divided into train, validation and test.
+public struct SplitConfig: Sendable, Equatable {
+    /// Fraction held out for testing when the data has no test split of its own, in (0, 1).
+    public var test: Double = 0.2
+    /// Fraction of the training split held out for validation, in [0, 1) (0: no validation).
+    public var validation: Double = 0.1
+    /// Seeds the splits; independent of the training seed.
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// The `data:` section.
+public struct DataConfig: Sendable, Equatable {
+    public var format: DataFormat
+    /// The absolute base folder for the files (config `dir`, resolved against the config's folder).
+    public var dir: String
+    /// The training data (for CSV, all the data; it is split by `split.test`).
+    public var train: DataSourceConfig
+    /// The test data when the files provide it.
+    public var test: DataSourceConfig?
+    /// Per-sample shape: `[H, W, C]` for images or `[F]` for feature vectors.
+    public var shape: [Int]
+    public var classes: Int
+    public var split: SplitConfig
+    public var normalize: NormalizeConfig
+
+    public init(format: DataFormat, dir: String, train: DataSourceConfig, test: DataSourceConfig?, shape: [Int],
+                classes: Int, split: SplitConfig = .init(), normalize: NormalizeConfig = .standard) {
+        self.format = format; self.dir = dir; self.train = train; self.test = test; self.shape = shape
+        self.classes = classes; self.split = split; self.normalize = normalize
+    }
+}
+
+/// A model to train: its graph and its recipe.
+public struct ModelConfig: Sendable, Equatable {
+    public var graph: GraphSpec
+    public var train: TrainSettings
+    public init(graph: GraphSpec, train: TrainSettings) { self.graph = graph; self.train = train }
+}
+
+/// The teacher: exactly one of a model to train, a checkpoint, or precomputed logits (absolute paths).
+public struct TeacherConfig: Sendable, Equatable {
+    public var model: ModelConfig?
+    public var checkpoint: String?
+    public var logits: String?
+    public init(model: ModelConfig? = nil, checkpoint: String? = nil, logits: String? = nil) {
+        self.model = model; self.checkpoint = checkpoint; self.logits = logits
+    }
+}
+
+/// The `distill:` section.
+public struct DistillConfig: Sendable, Equatable {
+    /// Softmax temperature for soft targets, ≥ 1.
+    public var temperature: Float = 4
+    /// Weight of the hard-label loss in [0, 1]; 0 = soft targets only.
+    public var alpha: Float = 0.1
+    /// Also train the student on hard labels alone, same recipe and seed, for comparison.
+    public var baseline: Bool = true
+    /// A separate (possibly unlabelled) transfer set; `nil`: the training split.
+    public var transfer: DataSourceConfig?
+    public init() {}
+}
+
+public enum CalibrationMethod: String, Sendable, Equatable, CaseIterable {
+    case minmax, percentile, mse
+}
+
+/// The `quantize:` section.
+public struct QuantizeConfig: Sendable, Equatable {
+    public var calibrationSamples: Int = 1000
+    public var method: CalibrationMethod = .minmax
+    /// Used by `.percentile`, in (0, 100].
+    public var percentile: Double = 99.99
+    public init() {}
+}
+
+/// The `export:` section.
+public struct ExportConfig: Sendable, Equatable {
+    public var compress: Bool = true
+    /// Base name of the artifact and the C files (a C identifier).
+    public var name: String = "model"
+    /// Firmware target (`cortex-m4`), `nil` for none.
+    public var firmware: String? = nil
+    public init() {}
+}
+
+/// Optional device limits.
+public struct BudgetConfig: Sendable, Equatable {
+    public var flashBytes: Int?
+    public var ramBytes: Int?
+    public init(flashBytes: Int? = nil, ramBytes: Int? = nil) { self.flashBytes = flashBytes; self.ramBytes = ramBytes }
+}
+
+/// Command-line values that replace config entries.
+public struct ConfigOverrides: Sendable, Equatable {
+    /// Replaces `data.dir`; resolved against the current directory.
+    public var data: String?
+    /// The output folder. Not part of the config; carried for the CLI.
+    public var out: String?
+    /// Replaces `seed`.
+    public var seed: UInt64?
+    /// Replaces the teacher's and the student's `train.epochs`.
+    public var epochs: Int?
+    public init(data: String? = nil, out: String? = nil, seed: UInt64? = nil, epochs: Int? = nil) {
+        self.data = data; self.out = out; self.seed = seed; self.epochs = epochs
+    }
+}
+
+/// A whole kdc configuration, decoded strictly from YAML (see `ConfigDecoder.swift`).
+public struct KDCConfig: Sendable, Equatable {
+    /// The training seed (initialization, shuffling, dropout, augmentation).
+    public var seed: UInt64
+    public var data: DataConfig
+    public var teacher: TeacherConfig
+    public var student: ModelConfig?
+    public var distill: DistillConfig
+    public var quantize: QuantizeConfig
+    public var export: ExportConfig
+    public var budget: BudgetConfig?
+    /// The config file's path.
+    public var file: String
+    /// The config file's folder (absolute); relative paths in the config are resolved against it.
+    public var baseDirectory: String
+
+    /// Reads and validates the config at `path`, then applies `overrides`.
+    /// Throws `KDCError.config` naming the file and the dotted key for every problem.
+    public static func load(path: String, overrides: ConfigOverrides = .init()) throws -> KDCConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KDCError.config(file: path, key: "", message: "cannot read the config file (missing or unreadable)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var cfg = try ConfigDecoder(file: path).decode(text)
+        let cwd = FileManager.default.currentDirectoryPath
+        if let d = overrides.data { cfg.data.dir = resolvePath(d, against: cwd) }
+        if let s = overrides.seed { cfg.seed = s }
+        if let e = overrides.epochs {
+            guard e >= 1 else { throw KDCError.config(file: path, key: "--epochs", message: "must be ≥ 1, got \(e)") }
+            cfg.teacher.model?.train.epochs = e
+            cfg.student?.train.epochs = e
+            for m in [cfg.teacher.model, cfg.student].compactMap({ $0 }) where m.train.warmupEpochs >= e {
+                throw KDCError.config(file: path, key: "--epochs", message: "\(e) epochs leave no room after warmup_epochs \(m.train.warmupEpochs)")
+            }
+        }
+        return cfg
+    }
+
+    /// Parses config text; relative paths resolve against `baseDirectory` (default: the folder of `file`).
+    public static func parse(_ text: String, file: String, baseDirectory: String? = nil) throws -> KDCConfig {
+        try ConfigDecoder(file: file, baseDirectory: baseDirectory).decode(text)
+    }
+}

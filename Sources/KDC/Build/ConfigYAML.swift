@@ -1,0 +1,101 @@
+import Foundation
+
+extension KDCConfig {
+    /// The effective configuration as YAML, with every default filled in and every path
+    /// absolute; `KDCConfig.load` reads it back to an equal config (apart from `file`).
+    public func yaml() -> String {
+        var o = "# kdc effective configuration: every default filled in, paths absolute.\n"
+        o += "seed: \(seed)\n"
+        o += "data:\n"
+        o += "  format: \(data.format.rawValue)\n"
+        o += "  dir: \(q(data.dir))\n"
+        switch data.train {
+        case let .csv(file, lc, header):
+            o += "  file: \(q(file))\n  label_column: \(lc.map(String.init) ?? "none")\n  header: \(header)\n"
+        case let .idx(images, labels):
+            o += "  train_images: \(q(images))\n" + (labels.map { "  train_labels: \(q($0))\n" } ?? "")
+        case let .npy(x, y):
+            o += "  train_x: \(q(x))\n" + (y.map { "  train_y: \(q($0))\n" } ?? "")
+        }
+        switch data.test {
+        case let .idx(images, labels)?:
+            o += "  test_images: \(q(images))\n" + (labels.map { "  test_labels: \(q($0))\n" } ?? "")
+        case let .npy(x, y)?:
+            o += "  test_x: \(q(x))\n" + (y.map { "  test_y: \(q($0))\n" } ?? "")
+        default: break
+        }
+        o += "  shape: \(list(data.shape))\n"
+        o += "  classes: \(data.classes)\n"
+        o += "  split: {test: \(data.split.test), validation: \(data.split.validation), seed: \(data.split.seed)}\n"
+        switch data.normalize {
+        case .standard: o += "  normalize: standard\n"
+        case .scale: o += "  normalize: scale\n"
+        case .none: o += "  normalize: none\n"
+        case let .explicit(n): o += "  normalize: {mean: \(list(n.mean)), std: \(list(n.std))}\n"
+        }
+        o += "teacher:\n"
+        if let m = teacher.model { o += model(m) }
+        if let c = teacher.checkpoint { o += "  checkpoint: \(q(c))\n" }
+        if let l = teacher.logits { o += "  logits: \(q(l))\n" }
+        if let s = student { o += "student:\n" + model(s) }
+        o += "distill:\n  temperature: \(distill.temperature)\n  alpha: \(distill.alpha)\n  baseline: \(distill.baseline)\n"
+        if let t = distill.transfer { o += "  transfer: \(source(t))\n" }
+        o += "quantize:\n  calibration_samples: \(quantize.calibrationSamples)\n"
+        o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"
+        o += "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware ?? "none")\n"
+        if let b = budget {
+            let items = [b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" }].compactMap { $0 }
+            o += "budget: {\(items.joined(separator: ", "))}\n"
+        }
+        return o
+    }
+
+    private func q(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    private func list<T>(_ v: [T]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+
+    private func size(_ s: Size2) -> String { "[\(s.h), \(s.w)]" }
+
+    private func source(_ s: DataSourceConfig) -> String {
+        switch s {
+        case let .csv(file, lc, header):
+            return "{format: csv, file: \(q(file)), label_column: \(lc.map(String.init) ?? "none"), header: \(header)}"
+        case let .idx(images, labels):
+            return "{format: idx, images: \(q(images))" + (labels.map { ", labels: \(q($0))" } ?? "") + "}"
+        case let .npy(x, y):
+            return "{format: npy, x: \(q(x))" + (y.map { ", y: \(q($0))" } ?? "") + "}"
+        }
+    }
+
+    private func model(_ m: ModelConfig) -> String {
+        var o = "  layers:\n"
+        for n in m.graph.nodes {
+            var f = ["op: \(n.op.kind)", "name: \(q(n.name))", "inputs: [\(n.inputs.map(q).joined(separator: ", "))]"]
+            switch n.op {
+            case let .dense(units): f.append("units: \(units)")
+            case let .conv2d(filters, kernel, stride, padding):
+                f += ["filters: \(filters)", "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)"]
+            case let .depthwiseConv2d(kernel, stride, padding, multiplier):
+                f += ["kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)", "multiplier: \(multiplier)"]
+            case let .maxPool2d(pool, stride, padding), let .avgPool2d(pool, stride, padding):
+                f += ["pool: \(size(pool))", "stride: \(size(stride))", "padding: \(padding.rawValue)"]
+            case let .batchNorm(epsilon, momentum): f += ["epsilon: \(epsilon)", "momentum: \(momentum)"]
+            case let .dropout(rate): f.append("rate: \(rate)")
+            case .globalAvgPool, .relu, .relu6, .flatten, .add: break
+            }
+            o += "    - {\(f.joined(separator: ", "))}\n"
+        }
+        let t = m.train
+        var f = ["epochs: \(t.epochs)", "batch_size: \(t.batchSize)", "optimizer: \(t.optimizer.rawValue)",
+                 "learning_rate: \(t.learningRate)", "momentum: \(t.momentum)", "weight_decay: \(t.weightDecay)"]
+        switch t.schedule {
+        case .constant: f.append("schedule: constant")
+        case let .cosine(floor): f += ["schedule: cosine", "min_lr_fraction: \(floor)"]
+        case let .step(every, gamma): f += ["schedule: step", "step_every: \(every)", "step_gamma: \(gamma)"]
+        }
+        f += ["warmup_epochs: \(t.warmupEpochs)", "augment_shift: \(t.augmentShift)"]
+        return o + "  train: {\(f.joined(separator: ", "))}\n"
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+
+/// The three splits of a dataset, normalized, and the normalization that was applied
+/// (computed on the training split only; the device must apply the same).
+public struct DataSplits: Sendable {
+    public var train: Dataset
+    public var validation: Dataset
+    public var test: Dataset
+    public var normalization: Normalization
+    public init(train: Dataset, validation: Dataset, test: Dataset, normalization: Normalization) {
+        self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
+    }
+}
+
+/// Loads the data `config` describes (files under `config.dir`, resolved against `baseDirectory`
+/// when relative) and splits it:
+///
+/// - test: the files' own test split, or, when there is none (CSV), a stratified fraction
+///   `split.test` of the samples drawn with `split.seed`;
+/// - validation: a stratified fraction `split.validation` of the remaining training samples,
+///   also drawn with `split.seed` (never the training seed, so `--seed` does not move samples
+///   between splits). Validation is empty when the fraction is 0.
+///
+/// Split members keep the files' order. Normalization is computed on the training split and
+/// applied to all three. Throws `KDCError.data` naming the offending file.
+public func loadData(_ config: DataConfig, baseDirectory: String) throws -> DataSplits {
+    let dir = resolvePath(config.dir, against: baseDirectory)
+    let all = try readSource(config.train, dir: dir, shape: config.shape, classes: config.classes, name: "train")
+    if let file = sourceFiles(config.train, dir: dir).first, !all.isLabelled {
+        throw KDCError.data(file: file, message: "the training data needs labels")
+    }
+    var train = all, test: Dataset
+    if let t = config.test {
+        test = try readSource(t, dir: dir, shape: config.shape, classes: config.classes, name: "test")
+    } else {
+        var rng = SeededRNG(seed: config.split.seed, stream: "split.test")
+        let (rest, held) = stratifiedSplit(all.labels, fraction: config.split.test, rng: &rng)
+        train = all.subset(rest, name: "train")
+        test = all.subset(held, name: "test")
+    }
+    var validation = train.subset([], name: "validation")
+    if config.split.validation > 0 {
+        var rng = SeededRNG(seed: config.split.seed, stream: "split.validation")
+        let (rest, held) = stratifiedSplit(train.labels, fraction: config.split.validation, rng: &rng)
+        validation = train.subset(held, name: "validation")
+        train = train.subset(rest, name: "train")
+    }
+    let norm = computeNormalization(config.normalize, train: train)
+    let channels = config.shape.last!
+    norm.apply(to: &train.x, channels: channels)
+    norm.apply(to: &validation.x, channels: channels)
+    norm.apply(to: &test.x, channels: channels)
+    return DataSplits(train: train, validation: validation, test: test, normalization: norm)
+}
+
+/// Loads a separate transfer set for distillation with `like`'s sample shape and classes
+/// (files under `like.dir`), normalized with `normalization` (the training split's). Labels
+/// are −1 where the source has none.
+public func loadTransfer(_ source: DataSourceConfig, like: DataConfig, normalization: Normalization,
+                         baseDirectory: String) throws -> Dataset {
+    let dir = resolvePath(like.dir, against: baseDirectory)
+    var d = try readSource(source, dir: dir, shape: like.shape, classes: like.classes, name: "transfer")
+    normalization.apply(to: &d.x, channels: like.shape.last!)
+    return d
+}
+
+/// The normalization `mode` gives for `train` (per-channel over the last axis for `.standard`).
+public func computeNormalization(_ mode: NormalizeConfig, train: Dataset) -> Normalization {
+    switch mode {
+    case .none: return .identity
+    case let .explicit(n): return n
+    case .scale:
+        let m = train.x.reduce(Float(0)) { max($0, abs($1)) }
+        return Normalization(mean: [0], std: [m > 0 ? m : 1])
+    case .standard:
+        let c = train.sampleShape.last ?? 1
+        var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+        for (i, v) in train.x.enumerated() { sum[i % c] += Double(v); sq[i % c] += Double(v) * Double(v) }
+        let n = Double(max(train.x.count / c, 1))
+        let mean = sum.map { $0 / n }
+        // A constant channel (e.g. an always-blank pixel) keeps std 1 rather than dividing by 0.
+        let std = zip(sq, mean).map { s, m -> Float in
+            let v = (max(s / n - m * m, 0)).squareRoot()
+            return v > 1e-6 ? Float(v) : 1
+        }
+        return Normalization(mean: mean.map(Float.init), std: std)
+    }
+}
+
+/// Splits indices `0..<labels.count` so that each class contributes round(fraction·n_c)
+/// samples to `held` (at least one when the class has two or more). Both lists are sorted.
+func stratifiedSplit(_ labels: [Int32], fraction: Double, rng: inout SeededRNG) -> (rest: [Int], held: [Int]) {
+    var byClass: [Int32: [Int]] = [:]
+    for (i, y) in labels.enumerated() { byClass[y, default: []].append(i) }
+    var held: [Int] = []
+    for y in byClass.keys.sorted() {
+        let idx = byClass[y]!
+        var k = Int((Double(idx.count) * fraction).rounded())
+        if k == 0 && idx.count >= 2 && fraction > 0 { k = 1 }
+        k = min(k, idx.count >= 2 ? idx.count - 1 : 0)
+        let perm = rng.permutation(idx.count)
+        held += perm.prefix(k).map { idx[$0] }
+    }
+    held.sort()
+    let heldSet = Set(held)
+    return ((0..<labels.count).filter { !heldSet.contains($0) }, held)
+}
+
+/// The files a source reads, resolved against `dir`.
+func sourceFiles(_ s: DataSourceConfig, dir: String) -> [String] {
+    switch s {
+    case let .csv(file, _, _): return [resolvePath(file, against: dir)]
+    case let .idx(images, labels): return [images, labels].compactMap { $0.map { resolvePath($0, against: dir) } }
+    case let .npy(x, y): return [x, y].compactMap { $0.map { resolvePath($0, against: dir) } }
+    }
+}
+
+/// Reads one source into a `Dataset` of `shape` samples (raw values, not normalized).
+func readSource(_ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, name: String) throws -> Dataset {
+    switch s {
+    case let .csv(file, labelColumn, header):
+        return try readCSVDataset(resolvePath(file, against: dir), labelColumn: labelColumn, header: header,
+                                  classes: classes, sampleShape: shape, name: name)
+    case let .idx(images, labels):
+        return try readIDXDataset(images: resolvePath(images, against: dir), labels: labels.map { resolvePath($0, against: dir) },
+                                  classes: classes, sampleShape: shape, name: name)
+    case let .npy(xPath, yPath):
+        let xp = resolvePath(xPath, against: dir)
+        let x = try readNPY(xp)
+        guard x.shape.count >= 1 else { throw KDCError.data(file: xp, message: "features must have shape [N, ...], got a scalar") }
+        let n = x.shape[0]
+        let per = Array(x.shape.dropFirst())
+        guard per.reduce(1, *) == shape.reduce(1, *) else {
+            throw KDCError.data(file: xp, message: "samples have shape \(per) but data.shape is \(shape)")
+        }
+        guard x.values.allSatisfy({ $0.isFinite }) else { throw KDCError.data(file: xp, message: "features contain NaN or infinity") }
+        var labels = [Int32](repeating: -1, count: n)
+        if let yPath {
+            let yp = resolvePath(yPath, against: dir)
+            let y = try readNPY(yp)
+            guard let ints = y.integers else {
+                throw KDCError.data(file: yp, message: "labels must be an integer dtype (|u1, <i4, <i8), found \(y.type.rawValue)")
+            }
+            guard y.shape == [n] || y.shape == [n, 1] else {
+                throw KDCError.data(file: yp, message: "labels have shape \(y.shape); expected [\(n)] to match \(n) samples in \(xp)")
+            }
+            for (i, v) in ints.enumerated() {
+                guard v >= 0 && v < Int64(classes) else {
+                    throw KDCError.data(file: yp, message: "label \(v) at index \(i) is out of range 0..<\(classes) (data.classes)")
+                }
+                labels[i] = Int32(v)
+            }
+        }
+        return Dataset(name: name, sampleShape: shape, x: x.values, labels: labels, numClasses: classes)
+    }
+}
