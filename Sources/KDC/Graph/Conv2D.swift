@@ -17,19 +17,20 @@ public final class Conv2DLayer: Layer {
     let geometry: WindowGeometry
     let filters: Int
     /// Upper bound on the im2col buffer (floats); batches above it are split into chunks.
-    static let maxColumnValues = 1 << 25
+    let maxColumnValues: Int
     private let scratch = ScratchBuffer()
     private var input = Tensor(shape: [0])
     /// True when `scratch` still holds the columns of the whole cached batch.
     private var columnsCached = false
 
     public init(name: String, inputShape: [Int], filters: Int, kernel: Size2, stride: Size2, padding: Padding,
-                rng: inout SeededRNG) throws {
+                rng: inout SeededRNG, maxColumnValues: Int = 1 << 25) throws {
         try checkShape(filters > 0, name, "conv2d filters must be positive, got \(filters)")
         geometry = try WindowGeometry(layer: name, op: "conv2d", inputShape: inputShape, kernel: kernel,
                                       stride: stride, padding: padding)
         self.name = name
         self.filters = filters
+        self.maxColumnValues = maxColumnValues
         outputShape = [geometry.oh, geometry.ow, filters]
         let fanIn = geometry.patch
         let limit = (6.0 / Float(fanIn)).squareRoot()
@@ -43,7 +44,7 @@ public final class Conv2DLayer: Layer {
     public var macs: Int { geometry.outputPixels * filters * geometry.patch }
 
     /// Samples per chunk so that a chunk's columns fit in `maxColumnValues`.
-    private var samplesPerChunk: Int { max(1, Conv2DLayer.maxColumnValues / max(1, geometry.outputPixels * geometry.patch)) }
+    private var samplesPerChunk: Int { max(1, maxColumnValues / max(1, geometry.outputPixels * geometry.patch)) }
 
     public func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor {
         let x = inputs[0]
