@@ -4,6 +4,6 @@
 /// - `mse`: the clipping range (the min/max range shrunk by a factor from a grid) whose
 ///   quantization mean squared error over the observed values is smallest.
 /// Every range is widened to include 0.
-public enum CalibrationMethod: String, Codable, Sendable {
+public enum CalibrationMethod: String, Codable, Sendable, CaseIterable {
     case minmax, percentile, mse
 }
