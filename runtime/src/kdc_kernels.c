@@ -3,10 +3,18 @@
 
 #include <string.h>
 
+/* At -Os keep the 64-bit rounding and the dot product out of line: the
+ * Cortex-M4 .text budget matters more there than a call per output. */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define KDC__SMALL __attribute__((noinline))
+#else
+#define KDC__SMALL
+#endif
+
 /* round_half_away(p / 2^r) for |p| <= 2^62, 1 <= r <= 62, without branches
  * and without right-shifting a negative number: for p < 0 it equals
  * floor((p + 2^(r-1) - 1) / 2^r); a 2^63 bias keeps the shift unsigned. */
-static int64_t kdc__round_shift(int64_t p, int r)
+KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
 {
     int64_t t = p + ((int64_t)1 << (r - 1)) - (p < 0);
     uint64_t u = (uint64_t)t + 0x8000000000000000u;
@@ -19,11 +27,10 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
     return (int32_t)(q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : q);
 }
 
-/* clamp(requant(acc) + zy, lo, hi); saturating to int32 first would not
- * change the result, the clamp is monotone */
-static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+/* clamp(requant(acc) + zy, lo, hi) */
+KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
 {
-    int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + zy;
+    int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;
@@ -31,7 +38,7 @@ static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo
 
 /* sum (x[i] - zx) * w[i], |result| < 2^31 for n <= 65536. Blocks of 16 with a
  * fixed trip count, so compilers vectorize it at -O2 (pmaddwd / smlad). */
-static int32_t kdc__dot(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
+KDC__SMALL static int32_t kdc__dot(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
 {
     int32_t lane[16] = {0}, s = 0;
     size_t i = 0;
@@ -62,7 +69,7 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
 }
 
 /* In-bounds tap range [lo, hi) of a window starting at s (may be < 0). */
-static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
+KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
                        size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
@@ -89,27 +96,25 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ox++) {
             size_t ix, kx0, kx1, len;
+            const int8_t *x0;
             kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             len = (kx1 - kx0) * ci; /* contiguous run of one window row */
+            x0 = x + (iy * p->in_w + ix) * ci;
             if (gather) {
-                const int8_t *xr = x + (iy * p->in_w + ix) * ci;
+                const int8_t *xr = x0;
                 if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, wk);
                 for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
                     memcpy(win + ky * row + kx0 * ci, xr, len);
-                for (co = 0; co < p->out_c; co++) {
-                    size_t n = co * wk + padded <= wtotal ? padded : wk;
-                    int32_t s = kdc__dot(win, w + co * wk, n, p->zx);
-                    *y++ = kdc__out(kdc__acc(bias[co], s), mult[co], shift[co], p->zy,
-                                    p->act_min, p->act_max);
-                }
-                continue;
             }
-            for (co = 0; co < p->out_c; co++) { /* large windows: row by row */
-                const int8_t *wc = w + co * wk + kx0 * ci;
-                const int8_t *xr = x + (iy * p->in_w + ix) * ci;
+            for (co = 0; co < p->out_c; co++) {
+                const int8_t *wc = w + co * wk, *xr = x0;
                 int32_t s = 0;
-                for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                    s += kdc__dot(xr, wc + ky * row, len, p->zx);
+                if (gather) {
+                    s = kdc__dot(win, wc, co * wk + padded <= wtotal ? padded : wk, p->zx);
+                } else { /* window too large for the stack buffer: row by row */
+                    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
+                        s += kdc__dot(xr, wc + ky * row + kx0 * ci, len, p->zx);
+                }
                 *y++ = kdc__out(kdc__acc(bias[co], s), mult[co], shift[co], p->zy, p->act_min,
                                 p->act_max);
             }
@@ -125,10 +130,10 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t 
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ox++) {
-            size_t ix, kx0, kx1;
+            size_t ix, kx0, kx1, ic = 0, m = 0;
             kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             for (oc = 0; oc < cout; oc++) {
-                const int8_t *xc = x + (iy * p->in_w + ix) * cin + oc / p->depth_mult;
+                const int8_t *xc = x + (iy * p->in_w + ix) * cin + ic;
                 int32_t s = 0;
                 for (ky = ky0; ky < ky1; ky++) {
                     const int8_t *xr = xc + (ky - ky0) * p->in_w * cin;
@@ -138,6 +143,7 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t 
                 }
                 *y++ = kdc__out(kdc__acc(bias[oc], s), mult[oc], shift[oc], p->zy, p->act_min,
                                 p->act_max);
+                if (++m == p->depth_mult) m = 0, ic++; /* oc = ic * depth_mult + m */
             }
         }
     }
