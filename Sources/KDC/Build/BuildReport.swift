@@ -37,7 +37,7 @@ public struct BuildReport: Codable, Sendable {
     public func json() throws -> Data {
         let enc = JSONEncoder()
         enc.keyEncodingStrategy = .convertToSnakeCase
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         var base = try JSONDecoder().decode([String: JSONValue].self, from: enc.encode(self))
         for (k, v) in sections { base[k] = v }
         return try enc.encode(base)
