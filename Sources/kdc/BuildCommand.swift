@@ -14,9 +14,8 @@ struct BuildCommand: ParsableCommand {
             let cfg = try options.load()
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
-            let result = try pipeline.runDistillation(baseline: cfg.distill.baseline)
-            try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/report.json")
-            print(result.summary)
+            let result = try pipeline.build()
+            print(result.summary, terminator: "")
             print("report: \(pipeline.outDir)/report.json")
         }
     }

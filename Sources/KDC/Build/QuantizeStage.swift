@@ -1,0 +1,40 @@
+import Foundation
+
+/// The int8 student and how it compares with the float one.
+public struct QuantizedStudent {
+    public var graph: QuantizedGraph
+    public var report: QuantizationReport
+}
+
+extension Pipeline {
+    /// The calibration subset: `quantize.calibration_samples` training samples drawn with the
+    /// split seed (so it does not move with the training seed).
+    public func calibrationSet(_ data: DataSplits) -> Dataset {
+        let n = min(config.quantize.calibrationSamples, data.train.count)
+        var rng = SeededRNG(seed: config.data.split.seed, stream: "calibration")
+        return data.train.subset(Array(rng.permutation(data.train.count).prefix(n)).sorted(), name: "calibration")
+    }
+
+    /// Folds batch norm, fuses activations, calibrates and converts the student to int8, then
+    /// compares int8 with float on the test split (accuracy, top-1 agreement, per-layer SQNR).
+    public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
+        let float = FloatGraph(model: model)
+        let calib = calibrationSet(data)
+        observer?.stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
+        let graph = try KDC.quantize(float, calibration: calib, method: config.quantize.method,
+                                     percentile: config.quantize.percentile)
+        let report = quantizationReport(float: float, quantized: graph, test: data.test)
+        return QuantizedStudent(graph: graph, report: report)
+    }
+}
+
+extension QuantizationReport {
+    /// A readable table: accuracies, agreement and per-layer SQNR.
+    public var summary: String {
+        var s = "int8 vs float on \(samples) test samples: float \(fmtPct(floatAccuracy)), int8 \(fmtPct(int8Accuracy)), "
+            + "top-1 agreement \(fmtPct(top1Agreement))\n"
+        s += "per-layer SQNR (dB, \(layerSamples) samples):"
+        for l in layers { s += "  \(l.name) \(String(format: "%.1f", l.sqnrDB))" }
+        return s + "\n"
+    }
+}
