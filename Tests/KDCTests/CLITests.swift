@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+
+/// Runs the real `kdc` binary, as a user would, and checks messages and exit codes.
+final class CLITests: XCTestCase {
+    static var binary: URL {
+        // The test bundle sits in the build products folder beside the kdc executable.
+        var dir = Bundle(for: CLITests.self).bundleURL
+        if dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("kdc")
+    }
+
+    static var repoRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    func run(_ args: [String], cwd: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let bin = CLITests.binary
+        guard FileManager.default.isExecutableFile(atPath: bin.path) else {
+            XCTFail("kdc binary not found at \(bin.path); build it with `swift build` first")
+            return (-1, "", "")
+        }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? CLITests.repoRoot)
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o
+        p.standardError = e
+        try p.run()
+        let od = o.fileHandleForReading.readDataToEndOfFile()
+        let ed = e.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
+    }
+
+    func tempDir() throws -> String {
+        let d = NSTemporaryDirectory() + "kdc-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
+        return d
+    }
+
+    func testConfigPrintsEffectiveYAMLWithOverrides() throws {
+        let r = try run(["config", "samples/digits/config.yaml", "--seed", "7", "--epochs", "3"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("seed: 7"), r.out)
+        XCTAssertTrue(r.out.contains("epochs: 3"), r.out)
+    }
+
+    /// Bad inputs: each gives a message naming the file or key, and a non-zero exit, never a trap.
+    func testBadInputsGiveClearErrors() throws {
+        let dir = try tempDir()
+        let good = try String(contentsOfFile: CLITests.repoRoot + "/samples/digits/config.yaml", encoding: .utf8)
+        func config(_ name: String, _ text: String) throws -> String {
+            let p = dir + "/" + name
+            try text.write(toFile: p, atomically: true, encoding: .utf8)
+            return p
+        }
+        let digits = CLITests.repoRoot + "/samples/digits"
+        let cases: [(args: [String], expect: [String])] = [
+            (["config", dir + "/missing.yaml"], ["missing.yaml"]),
+            (["config", try config("typo.yaml", good.replacingOccurrences(of: "learning_rate: 0.001", with: "learnig_rate: 0.001"))],
+             ["learnig_rate", "learning_rate"]),
+            (["config", try config("type.yaml", good.replacingOccurrences(of: "epochs: 30", with: "epochs: many"))],
+             ["teacher.train.epochs"]),
+            (["train", try config("kernel.yaml", good.replacingOccurrences(of: "{op: conv2d, filters: 32, kernel: 3}",
+                                                                            with: "{op: conv2d, filters: 32, kernel: 9, padding: valid}")),
+              "--data", digits, "--out", dir + "/o"], ["conv2d0"]),
+            (["train", "samples/digits/config.yaml", "--data", dir, "--out", dir + "/o"], ["digits.csv.gz"]),
+            (["train", "samples/digits/config.yaml", "--epochs", "0"], ["--epochs"]),
+        ]
+        for c in cases {
+            let r = try run(c.args)
+            XCTAssertNotEqual(r.status, 0, "\(c.args) should fail")
+            XCTAssertLessThan(r.status, 128, "\(c.args) must not crash (status \(r.status))")
+            for needle in c.expect {
+                XCTAssertTrue(r.err.contains(needle), "\(c.args): stderr lacks '\(needle)':\n\(r.err)")
+            }
+        }
+    }
+
+    /// The bundled sample trains end to end through the CLI (2 epochs, so the test stays short),
+    /// writes checkpoints and a report with the documented keys.
+    func testBuildOnDigitsWritesReport() throws {
+        let out = try tempDir()
+        let r = try run(["build", "samples/digits/config.yaml", "--epochs", "2", "--out", out, "--quiet"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("teacher") && r.out.contains("baseline"), r.out)
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: out + "/report.json"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let student = try XCTUnwrap(json["student"] as? [String: Any])
+        for key in ["params", "macs", "float_accuracy", "int8_accuracy"] { XCTAssertNotNil(student[key], key) }
+        XCTAssertNotNil((json["teacher"] as? [String: Any])?["float_accuracy"])
+        XCTAssertNotNil((json["baseline"] as? [String: Any])?["float_accuracy"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/student.safetensors"))
+    }
+}
