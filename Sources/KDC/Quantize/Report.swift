@@ -1,0 +1,80 @@
+import Foundation
+
+/// How the int8 graph compares with the float one on a test set.
+public struct QuantizationReport: Codable, Sendable, Equatable {
+    /// Quantization error of one op's output tensor.
+    public struct LayerError: Codable, Sendable, Equatable {
+        /// Tensor (float node) name and op kind.
+        public var name: String
+        public var kind: String
+        /// 10·log10(Σ f² / Σ (f − s·(q − z))²) over `layerSamples` samples, f from the rewritten
+        /// float graph (batch norm folded, activations fused, same math as the float model).
+        /// Clamped to [−150, 150] dB (150 when the error is exactly zero).
+        public var sqnrDB: Double
+    }
+
+    /// Test samples compared.
+    public var samples: Int
+    /// Top-1 accuracy of the float graph and of the int8 graph over the labelled samples
+    /// (nil when none is labelled). The int8 input is quantized from the float input.
+    public var floatAccuracy: Double?
+    public var int8Accuracy: Double?
+    /// Fraction of samples where float and int8 argmax agree (first index on ties).
+    public var top1Agreement: Double
+    /// Samples used for the per-layer SQNR.
+    public var layerSamples: Int
+    /// Per op output, in execution order.
+    public var layers: [LayerError]
+}
+
+/// Compares `quantized` with `float` on `test` (normalized float inputs): accuracies, top-1
+/// agreement and per-layer SQNR (on the first `layerSamples` samples). `maxSamples` limits the
+/// samples compared (nil: all).
+public func quantizationReport(float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+                               maxSamples: Int? = nil, layerSamples: Int = 64) -> QuantizationReport {
+    let n = min(test.count, maxSamples ?? test.count)
+    let lowered = try? LoweredGraph(float)
+    let interp = Int8Interpreter()
+    var floatRight = 0, intRight = 0, labelled = 0, agree = 0
+    let opTensors = quantized.ops.map { $0.output }
+    var signal = [Double](repeating: 0, count: opTensors.count)
+    var noise = [Double](repeating: 0, count: opTensors.count)
+    let nLayer = lowered == nil ? 0 : min(n, layerSamples)
+    func argmax(_ v: [Float]) -> Int { v.indices.reduce(0) { v[$1] > v[$0] ? $1 : $0 } }
+    for i in 0..<n {
+        let x = Array(test.x[(i * test.sampleSize)..<((i + 1) * test.sampleSize)])
+        let fOut = float.predict(x)
+        let all = interp.runAll(quantized, input: quantized.quantizeInput(x))
+        let qOut = quantized.dequantize(all[quantized.output])
+        let (fa, qa) = (argmax(fOut), argmax(qOut))
+        if fa == qa { agree += 1 }
+        let label = Int(test.labels[i])
+        if label >= 0 {
+            labelled += 1
+            if fa == label { floatRight += 1 }
+            if qa == label { intRight += 1 }
+        }
+        if i < nLayer, let lowered {
+            let fv = lowered.run(x)
+            for (k, t) in opTensors.enumerated() {
+                guard let f = fv[quantized.tensors[t].name] else { continue }
+                let d = quantized.dequantize(all[t], tensor: t)
+                for j in 0..<min(f.count, d.count) {
+                    signal[k] += Double(f[j]) * Double(f[j])
+                    noise[k] += (Double(f[j]) - Double(d[j])) * (Double(f[j]) - Double(d[j]))
+                }
+            }
+        }
+    }
+    let layers = nLayer == 0 ? [] : quantized.ops.enumerated().map { k, op in
+        QuantizationReport.LayerError(
+            name: quantized.tensors[op.output].name, kind: op.kind.rawValue,
+            sqnrDB: noise[k] == 0 ? 150 : max(-150, min(150, 10 * log10(signal[k] / noise[k]))))
+    }
+    return QuantizationReport(
+        samples: n,
+        floatAccuracy: labelled > 0 ? Double(floatRight) / Double(labelled) : nil,
+        int8Accuracy: labelled > 0 ? Double(intRight) / Double(labelled) : nil,
+        top1Agreement: n > 0 ? Double(agree) / Double(n) : 0,
+        layerSamples: nLayer, layers: layers)
+}
