@@ -5,6 +5,8 @@ struct KDCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kdc",
         abstract: "Knowledge-distillation compiler: data → teacher → student → int8 → device artifact.",
-        subcommands: [])
+        version: kdcVersionString,
+        subcommands: [BuildCommand.self, TrainCommand.self, DistillCommand.self, ConfigCommand.self, BenchCommand.self])
 }
+
 KDCCommand.main()

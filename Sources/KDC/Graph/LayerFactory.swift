@@ -14,7 +14,23 @@ func makeLayer(_ node: NodeSpec, inputShapes: [[Int]], rng: inout SeededRNG) thr
         return ReLULayer(name: name, inputShape: shape, cap: 6)
     case .flatten:
         return FlattenLayer(name: name, inputShape: shape)
-    default:
-        throw KDCError.graph(layer: name, message: "op \(node.op.kind) is not implemented yet")
+    case let .conv2d(filters, kernel, stride, padding):
+        return try Conv2DLayer(name: name, inputShape: shape, filters: filters, kernel: kernel, stride: stride,
+                               padding: padding, rng: &rng)
+    case let .depthwiseConv2d(kernel, stride, padding, multiplier):
+        return try DepthwiseConv2DLayer(name: name, inputShape: shape, kernel: kernel, stride: stride,
+                                        padding: padding, multiplier: multiplier, rng: &rng)
+    case let .maxPool2d(pool, stride, padding):
+        return try MaxPool2DLayer(name: name, inputShape: shape, pool: pool, stride: stride, padding: padding)
+    case let .avgPool2d(pool, stride, padding):
+        return try AvgPool2DLayer(name: name, inputShape: shape, pool: pool, stride: stride, padding: padding)
+    case .globalAvgPool:
+        return try GlobalAvgPoolLayer(name: name, inputShape: shape)
+    case let .batchNorm(epsilon, momentum):
+        return try BatchNormLayer(name: name, inputShape: shape, epsilon: epsilon, momentum: momentum)
+    case let .dropout(rate):
+        return try DropoutLayer(name: name, inputShape: shape, rate: rate)
+    case .add:
+        return try AddLayer(name: name, inputShapes: inputShapes)
     }
 }

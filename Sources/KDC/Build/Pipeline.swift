@@ -1,0 +1,190 @@
+import Foundation
+
+/// A trained (or loaded) float model with its figures.
+public struct TrainedModel {
+    public var model: Model
+    public var report: ModelReport
+    public var history: [EpochStats]
+    public var testLogits: Tensor?
+}
+
+/// Receives the pipeline's stage changes and training progress (the CLI prints them).
+public protocol PipelineObserver: TrainingObserver {
+    func stage(_ name: String, detail: String)
+}
+
+/// The stages of `kdc build`, each callable on its own: data → teacher → student (distilled,
+/// and optionally a hard-label baseline) → … Later stages (quantize, export, check) extend it.
+public final class Pipeline {
+    public let config: KDCConfig
+    public let outDir: String
+    public weak var observer: PipelineObserver?
+
+    public init(config: KDCConfig, outDir: String, observer: PipelineObserver? = nil) {
+        self.config = config
+        self.outDir = outDir
+        self.observer = observer
+    }
+
+    /// Loads and splits the data, normalizing with statistics of the training split.
+    public func loadData() throws -> DataSplits {
+        observer?.stage("data", detail: "\(config.data.format) data from \(config.data.dir)")
+        return try KDC.loadData(config.data, baseDirectory: config.baseDirectory)
+    }
+
+    /// Background value after normalization, used to fill pixels uncovered by shifts.
+    func augmentFill(_ data: DataSplits) -> [Float] {
+        zip(data.normalization.mean, data.normalization.std).map { (0 - $0) / $1 }
+    }
+
+    /// Trains a model from its config on the training split; evaluates on validation and test.
+    public func train(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> TrainedModel {
+        let model = try Model(spec: mc.graph, seed: seed)
+        observer?.stage(role, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
+        let trainer = Trainer(model: model, settings: mc.train, seed: seed)
+        trainer.observer = observer
+        let history = try trainer.fit(train: data.train, validation: data.validation.count > 0 ? data.validation : nil,
+                                      augmentFill: augmentFill(data))
+        return finish(model, role: role, history: history, data: data)
+    }
+
+    /// Trains `mc` by distillation from `teacher` on the transfer set (the training split by default).
+    public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws -> TrainedModel {
+        let model = try Model(spec: mc.graph, seed: seed)
+        observer?.stage("student", detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
+            + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)")
+        let history = try KDC.distill(
+            student: model, teacher: teacher, transfer: transfer,
+            validation: data.validation.count > 0 ? data.validation : nil, train: mc.train,
+            distill: DistillSettings(temperature: config.distill.temperature, alpha: config.distill.alpha),
+            seed: seed, augmentFill: augmentFill(data), observer: observer)
+        return finish(model, role: "student", history: history, data: data)
+    }
+
+    private func finish(_ model: Model, role: String, history: [EpochStats], data: DataSplits) -> TrainedModel {
+        var r = ModelReport(params: model.parameterCount, macs: model.macs, epochs: history.count)
+        let test = data.test.count > 0 ? evaluate(model, on: data.test) : nil
+        r.floatAccuracy = test?.accuracy
+        r.validationAccuracy = history.last?.validationAccuracy
+        if !history.isEmpty {
+            r.secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
+            r.samplesPerSecond = history.map(\.samplesPerSecond).reduce(0, +) / Double(history.count)
+        }
+        return TrainedModel(model: model, report: r, history: history, testLogits: test?.logits)
+    }
+
+    /// The teacher: trained here, loaded from a checkpoint, or logits from a file.
+    public func teacher(data: DataSplits, transfer: Dataset) throws -> (source: TeacherSource, trained: TrainedModel?) {
+        let tc = config.teacher
+        if let path = tc.checkpoint {
+            observer?.stage("teacher", detail: "loading \(path)")
+            let (model, norm) = try Checkpoint.load(path)
+            guard norm == data.normalization else {
+                throw KDCError.format(file: path, message: "the checkpoint's input normalization \(norm) differs from the data's \(data.normalization); hint: use the same data.normalize setting as when it was trained")
+            }
+            guard model.spec.inputShape == data.train.sampleShape else {
+                throw KDCError.format(file: path, message: "the checkpoint takes inputs \(model.spec.inputShape), the data has \(data.train.sampleShape)")
+            }
+            let t = finish(model, role: "teacher", history: [], data: data)
+            return (.model(model), t)
+        }
+        if let path = tc.logits {
+            observer?.stage("teacher", detail: "logits from \(path)")
+            let values = try readLogits(path, count: transfer.count, classes: data.train.numClasses)
+            let logits = Tensor(shape: [transfer.count, data.train.numClasses], data: values)
+            return (.logits(logits), nil)
+        }
+        guard let mc = tc.model else {
+            throw KDCError.config(file: config.file, key: "teacher", message: "needs one of layers, checkpoint or logits")
+        }
+        let t = try train(mc, role: "teacher", data: data, seed: config.seed)
+        return (.model(t.model), t)
+    }
+
+    /// Saves a float checkpoint into the output folder; returns its path.
+    public func saveCheckpoint(_ model: Model, name: String, normalization: Normalization) throws -> String {
+        let path = outDir + "/" + name + ".safetensors"
+        try Checkpoint.save(model, normalization: normalization, to: path)
+        return path
+    }
+}
+
+/// What the distillation stages produced.
+public struct DistillationResult {
+    public var teacher: TrainedModel?
+    public var student: TrainedModel
+    public var baseline: TrainedModel?
+    public var data: DataSplits
+    public var report: BuildReport
+    /// A readable table: teacher / baseline / distilled.
+    public var summary: String {
+        var rows: [(String, ModelReport)] = []
+        if let t = teacher { rows.append(("teacher", t.report)) }
+        if let b = baseline { rows.append(("baseline", b.report)) }
+        rows.append(("student", student.report))
+        var s = modelSummaryTable(rows)
+        if let b = baseline?.report.floatAccuracy, let d = student.report.floatAccuracy {
+            s += String(format: "distillation vs baseline: %+.2f points of test accuracy\n", (d - b) * 100)
+        }
+        return s
+    }
+}
+
+/// A fixed-width table of model figures, one row per (name, report).
+public func modelSummaryTable(_ rows: [(String, ModelReport)]) -> String {
+    var s = "model       params      MACs   test acc   val acc  s/epoch  samples/s\n"
+    for (name, r) in rows {
+        s += name.padding(toLength: 9, withPad: " ", startingAt: 0)
+        s += rpad("\(r.params)", 9) + rpad("\(r.macs)", 10) + rpad(fmtPct(r.floatAccuracy), 11) + rpad(fmtPct(r.validationAccuracy), 10)
+        s += rpad(r.secondsPerEpoch.map { String(format: "%.2f", $0) } ?? "—", 9)
+        s += rpad(r.samplesPerSecond.map { String(format: "%.0f", $0) } ?? "—", 11) + "\n"
+    }
+    return s
+}
+
+func fmtPct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "—" }
+func rpad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+}
+
+extension Pipeline {
+    /// Teacher → distilled student (→ hard-label baseline), with checkpoints in the output folder.
+    public func runDistillation(baseline: Bool) throws -> DistillationResult {
+        guard let sc = config.student else {
+            throw KDCError.config(file: config.file, key: "student", message: "the config defines no student")
+        }
+        let data = try loadData()
+        var transfer = data.train
+        if let src = config.distill.transfer {
+            transfer = try loadTransfer(src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
+        }
+        var report = BuildReport(config: config.file, seed: config.seed)
+        report.dataset = data.report
+        var (source, teacher) = try self.teacher(data: data, transfer: transfer)
+        if var t = teacher, config.teacher.checkpoint == nil {
+            t.report.checkpoint = try saveCheckpoint(t.model, name: "teacher", normalization: data.normalization)
+            teacher = t
+        }
+        report.teacher = teacher?.report
+        var student = try distill(sc, teacher: source, transfer: transfer, data: data, seed: config.seed)
+        student.report.checkpoint = try saveCheckpoint(student.model, name: "student", normalization: data.normalization)
+        report.student = student.report
+        report.distill = DistillReport(temperature: config.distill.temperature, alpha: config.distill.alpha,
+                                       transfer: transfer.name, transferSamples: transfer.count)
+        var base: TrainedModel?
+        if baseline {
+            base = try train(sc, role: "baseline", data: data, seed: config.seed)
+            report.baseline = base?.report
+        }
+        source = .logits(Tensor(shape: [0]))  // release the teacher model's reference early
+        return DistillationResult(teacher: teacher, student: student, baseline: base, data: data, report: report)
+    }
+}
+
+extension DataSplits {
+    /// Sizes and shape for the report.
+    public var report: DatasetReport {
+        DatasetReport(name: train.name, train: train.count, validation: validation.count, test: test.count,
+                      sampleShape: train.sampleShape, classes: train.numClasses)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+
+/// The geometry of a 2-D window (convolution or pooling) over an NHWC image `[H, W, C]`:
+/// output size and the padding before the first row and column (TF semantics, see `Padding`).
+struct WindowGeometry {
+    let h: Int, w: Int, c: Int
+    let kh: Int, kw: Int
+    let sh: Int, sw: Int
+    let oh: Int, ow: Int
+    let padTop: Int, padLeft: Int
+
+    /// Validates the sizes and throws `KDCError.graph` naming `layer` when the window does not fit.
+    init(layer: String, op: String, inputShape: [Int], kernel: Size2, stride: Size2, padding: Padding) throws {
+        try checkShape(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, layer,
+                       "\(op) expects a positive input shape [H, W, C], got \(inputShape)")
+        try checkShape(kernel.h > 0 && kernel.w > 0, layer, "\(op) window must be positive, got \(kernel)")
+        try checkShape(stride.h > 0 && stride.w > 0, layer, "\(op) stride must be positive, got \(stride)")
+        h = inputShape[0]; w = inputShape[1]; c = inputShape[2]
+        kh = kernel.h; kw = kernel.w; sh = stride.h; sw = stride.w
+        if padding == .valid {
+            try checkShape(kh <= h && kw <= w, layer,
+                           "\(op) window \(kh)x\(kw) is larger than the input \(h)x\(w) with valid padding; "
+                           + "expected a window of at most \(h)x\(w) (hint: use padding same)")
+        }
+        let y = padding.output(h, kernel: kh, stride: sh), x = padding.output(w, kernel: kw, stride: sw)
+        oh = y.out; padTop = y.padBefore; ow = x.out; padLeft = x.padBefore
+    }
+
+    /// Values in one im2col row: `kh·kw·c`, ordered (ky, kx, c) like an HWIO weight.
+    var patch: Int { kh * kw * c }
+    var inputCount: Int { h * w * c }
+    var outputPixels: Int { oh * ow }
+
+    /// The in-bounds tap range `[k0, k1)` along one axis for output position `o`.
+    @inline(__always)
+    static func taps(_ o: Int, stride s: Int, pad: Int, kernel k: Int, size n: Int) -> (start: Int, k0: Int, k1: Int) {
+        let start = o * s - pad
+        return (start, max(0, -start), min(k, n - start))
+    }
+}
+
+/// Batched im2col: for samples `n0..<n1` of `x` (`[N, H, W, C]`) writes rows
+/// `(n − n0)·OH·OW + oy·OW + ox` of `cols` (`[rows, kh·kw·C]`), zero for padded taps.
+/// A window row `ky` reads `kw·C` contiguous input values, so it is copied in one piece.
+func im2col(_ g: WindowGeometry, x: UnsafePointer<Float>, n0: Int, n1: Int, cols: UnsafeMutablePointer<Float>) {
+    let rowLen = g.patch, kwc = g.kw * g.c
+    for n in n0..<n1 {
+        let img = x + n * g.inputCount
+        var row = cols + (n - n0) * g.outputPixels * rowLen
+        for oy in 0..<g.oh {
+            let ty = WindowGeometry.taps(oy, stride: g.sh, pad: g.padTop, kernel: g.kh, size: g.h)
+            for ox in 0..<g.ow {
+                let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
+                for ky in 0..<g.kh {
+                    let dst = row + ky * kwc
+                    guard ky >= ty.k0 && ky < ty.k1 && tx.k0 < tx.k1 else {
+                        dst.update(repeating: 0, count: kwc)
+                        continue
+                    }
+                    let src = img + ((ty.start + ky) * g.w + tx.start + tx.k0) * g.c
+                    if tx.k0 > 0 { dst.update(repeating: 0, count: tx.k0 * g.c) }
+                    (dst + tx.k0 * g.c).update(from: src, count: (tx.k1 - tx.k0) * g.c)
+                    if tx.k1 < g.kw { (dst + tx.k1 * g.c).update(repeating: 0, count: (g.kw - tx.k1) * g.c) }
+                }
+                row += rowLen
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds every in-bounds entry of `cols` rows for samples `n0..<n1`
+/// into `dx` (`[N, H, W, C]`, which the caller zeroes). Padded taps are dropped.
+func col2im(_ g: WindowGeometry, cols: UnsafePointer<Float>, n0: Int, n1: Int, dx: UnsafeMutablePointer<Float>) {
+    let rowLen = g.patch, kwc = g.kw * g.c
+    for n in n0..<n1 {
+        let img = dx + n * g.inputCount
+        var row = cols + (n - n0) * g.outputPixels * rowLen
+        for oy in 0..<g.oh {
+            let ty = WindowGeometry.taps(oy, stride: g.sh, pad: g.padTop, kernel: g.kh, size: g.h)
+            for ox in 0..<g.ow {
+                let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
+                if tx.k0 < tx.k1 {
+                    let len = (tx.k1 - tx.k0) * g.c
+                    for ky in ty.k0..<max(ty.k0, ty.k1) {
+                        let src = row + ky * kwc + tx.k0 * g.c
+                        let dst = img + ((ty.start + ky) * g.w + tx.start + tx.k0) * g.c
+                        for i in 0..<len { dst[i] += src[i] }
+                    }
+                }
+                row += rowLen
+            }
+        }
+    }
+}
+
+/// Runs `body` over `0..<n` split into at most `maxChunks` contiguous ranges, in parallel when
+/// `work` (a rough count of values touched) is large enough to pay for it. The split depends only
+/// on `n` and `maxChunks`, never on the core count, so reductions over chunks are deterministic.
+func forEachChunk(_ n: Int, maxChunks: Int = 4, work: Int, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+    let chunks = max(1, min(n, maxChunks))
+    let per = (n + chunks - 1) / max(chunks, 1)
+    func range(_ i: Int) -> Range<Int> { min(i * per, n)..<min((i + 1) * per, n) }
+    if chunks == 1 || work < 1 << 16 || ProcessInfo.processInfo.activeProcessorCount < 2 {
+        for i in 0..<chunks { body(i, range(i)) }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in body(i, range(i)) }
+    }
+}
+
+/// A growable float buffer that a layer reuses across batches (im2col columns), so the hot
+/// path does not allocate per step. Contents are undefined after `reserve`.
+final class ScratchBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init() {
+        capacity = 0
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// A buffer of at least `count` floats.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            capacity = count
+        }
+        return pointer
+    }
+
+    /// Gives the memory back (after a large inference batch, for example).
+    func release() {
+        pointer.deallocate()
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+        capacity = 0
+    }
+}

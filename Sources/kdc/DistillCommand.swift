@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import KDC
+
+struct DistillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Get the teacher (train, checkpoint or logits) and distill the student from its soft targets.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(inversion: .prefixedNo, help: "Also train the student on hard labels alone, same recipe and seed (default: distill.baseline).")
+    var baseline: Bool?
+
+    func run() throws {
+        try runReportingErrors {
+            let cfg = try options.load()
+            let progress = ConsoleProgress(quiet: options.quiet)
+            let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
+            let result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
+            try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/distill-report.json")
+            print(result.summary)
+        }
+    }
+}

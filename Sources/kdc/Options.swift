@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import KDC
+
+/// Options shared by every command that reads a config.
+struct ConfigOptions: ParsableArguments {
+    @Argument(help: "The config file (YAML).")
+    var config: String
+
+    @Option(help: "Data folder; replaces data.dir of the config.")
+    var data: String?
+
+    @Option(help: "Output folder (default: out/<config name>).")
+    var out: String?
+
+    @Option(help: "Training seed (initialization, shuffling, dropout, augmentation).")
+    var seed: UInt64?
+
+    @Option(help: "Epochs for every model trained (overrides the config).")
+    var epochs: Int?
+
+    @Flag(help: "Print only the final summary.")
+    var quiet = false
+
+    func validate() throws {
+        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1, got \(e)") }
+    }
+
+    func load() throws -> KDCConfig {
+        try KDCConfig.load(path: config, overrides: ConfigOverrides(data: data, out: out, seed: seed, epochs: epochs))
+    }
+
+    /// The output folder: --out, else out/<config file name without extension>.
+    func outDir(_ cfg: KDCConfig) -> String {
+        if let o = out { return o }
+        let base = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+        let parent = URL(fileURLWithPath: config).deletingLastPathComponent().lastPathComponent
+        return "out/" + (base == "config" ? parent : base)
+    }
+}
+
+/// Runs `body`, turning kdc's errors into a message on stderr and exit code 1.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as KDCError {
+        FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import KDC
+
+/// Progress on stderr: a redrawn bar per epoch with loss, accuracy and ETA on a terminal, one
+/// plain line per epoch otherwise, nothing with --quiet.
+final class ConsoleProgress: PipelineObserver {
+    let quiet: Bool
+    let tty: Bool
+    private var epochStart = Date()
+    private var lastDraw = Date.distantPast
+    private var epoch = 0, epochs = 0
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+        tty = isatty(2) != 0
+    }
+
+    private func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+
+    func stage(_ name: String, detail: String) {
+        if !quiet { err("[\(name)] \(detail)\n") }
+    }
+
+    func beginEpoch(_ epoch: Int, of epochs: Int, steps: Int) {
+        self.epoch = epoch + 1
+        self.epochs = epochs
+        epochStart = Date()
+    }
+
+    func step(_ step: Int, of steps: Int, loss: Double, accuracy: Double) {
+        guard tty, !quiet, Date().timeIntervalSince(lastDraw) > 0.1 || step == steps else { return }
+        lastDraw = Date()
+        let frac = Double(step) / Double(steps)
+        let width = 24
+        let filled = Int(frac * Double(width))
+        let elapsed = Date().timeIntervalSince(epochStart)
+        let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        err("\r  epoch \(epoch)/\(epochs) \(bar) " + String(format: "%3.0f%% loss %.4f acc %.4f", frac * 100, loss, accuracy)
+            + " eta \(formatDuration(eta)) ")
+    }
+
+    func endEpoch(_ s: EpochStats, of epochs: Int) {
+        guard !quiet else { return }
+        if tty { err("\r\u{1B}[K") }
+        let val = s.validationAccuracy.map { String(format: " val_acc %.4f", $0) } ?? ""
+        err("  epoch \(s.epoch)/\(epochs) " + String(format: "loss %.4f acc %.4f", s.loss, s.trainAccuracy) + val
+            + String(format: " lr %.2e %.1fs %.0f samples/s\n", Double(s.learningRate), s.seconds, s.samplesPerSecond))
+    }
+}
+
+func formatDuration(_ s: Double) -> String {
+    s >= 60 ? String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) : String(format: "%.1fs", s)
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import KDC
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from the config and write a float checkpoint (safetensors) and a summary.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "Which model of the config to train: teacher or student (hard labels only).")
+    var model: String = "teacher"
+
+    func validate() throws {
+        guard ["teacher", "student"].contains(model) else { throw ValidationError("--model must be teacher or student, got '\(model)'") }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let cfg = try options.load()
+            let progress = ConsoleProgress(quiet: options.quiet)
+            let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
+            guard let mc = model == "teacher" ? cfg.teacher.model : cfg.student else {
+                throw KDCError.config(file: cfg.file, key: model == "teacher" ? "teacher.layers" : "student",
+                                      message: "the config defines no \(model) to train")
+            }
+            let data = try pipeline.loadData()
+            var t = try pipeline.train(mc, role: model, data: data, seed: cfg.seed)
+            t.report.checkpoint = try pipeline.saveCheckpoint(t.model, name: model, normalization: data.normalization)
+            var report = BuildReport(config: cfg.file, seed: cfg.seed)
+            report.dataset = data.report
+            if model == "teacher" { report.teacher = t.report } else { report.student = t.report }
+            try writeFileAtomically(try report.json(), to: pipeline.outDir + "/train-report.json")
+            print(modelSummaryTable([(model, t.report)]))
+            print("checkpoint: \(t.report.checkpoint!)")
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import XCTest
+@testable import KDC
+
+/// Finite-difference checks of every layer's backward pass (inputs and parameters), and of whole
+/// models with a residual connection and fan-out.
+final class LayerGradientTests: XCTestCase {
+    /// Random non-zero biases, so a bias bug cannot hide behind zeros.
+    func randomize(_ p: Parameter, _ rng: inout SeededRNG) {
+        for i in 0..<p.value.count { p.value.data[i] = rng.uniform() - 0.5 }
+    }
+
+    /// A tensor whose values are distinct and at least 0.05 apart (stable argmax under ±eps).
+    func distinctTensor(_ shape: [Int], _ rng: inout SeededRNG) -> Tensor {
+        let n = shape.reduce(1, *)
+        return Tensor(shape: shape, data: rng.permutation(n).map { Float($0) * 0.05 - Float(n) * 0.025 })
+    }
+
+    func testConv2DGradient() throws {
+        var rng = SeededRNG(seed: 21)
+        let cases: [(h: Int, w: Int, c: Int, f: Int, k: Size2, s: Size2, p: Padding)] = [
+            (5, 5, 2, 3, Size2(3, 3), Size2(1, 1), .same),
+            (5, 5, 2, 3, Size2(3, 3), Size2(1, 1), .valid),
+            (6, 5, 3, 2, Size2(3, 3), Size2(2, 2), .same),
+            (7, 6, 2, 2, Size2(2, 3), Size2(2, 2), .valid),
+            (5, 6, 1, 2, Size2(3, 2), Size2(2, 1), .same),
+        ]
+        for t in cases {
+            let layer = try Conv2DLayer(name: "conv", inputShape: [t.h, t.w, t.c], filters: t.f, kernel: t.k,
+                                        stride: t.s, padding: t.p, rng: &rng)
+            randomize(layer.bias, &rng)
+            gradCheck(layer, inputs: [randomTensor([2, t.h, t.w, t.c], &rng)], maxChecks: 40)
+        }
+    }
+
+    func testConv2DGradientInChunks() throws {
+        // A batch larger than one column chunk exercises the recomputed-im2col backward path.
+        var rng = SeededRNG(seed: 22)
+        let layer = try Conv2DLayer(name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
+                                    stride: Size2(1, 1), padding: .same, rng: &rng)
+        randomize(layer.bias, &rng)
+        let x = randomTensor([3, 4, 4, 2], &rng)
+        var ctx = PassContext(training: true)
+        let whole = layer.forward([x], context: &ctx)
+        let g = randomTensor(whole.shape, &rng)
+        let dx = layer.backward(g)[0]
+        let dw = layer.weight.grad
+        let chunked = try Conv2DLayer(name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
+                                      stride: Size2(1, 1), padding: .same, rng: &rng, maxColumnValues: 16 * 18)
+        chunked.weight.value = layer.weight.value
+        chunked.bias.value = layer.bias.value
+        XCTAssertEqual(chunked.forward([x], context: &ctx), whole)
+        let dx2 = chunked.backward(g)[0]
+        for i in 0..<dx.count { XCTAssertEqual(dx.data[i], dx2.data[i], accuracy: 1e-5) }
+        for i in 0..<dw.count { XCTAssertEqual(dw.data[i], chunked.weight.grad.data[i], accuracy: 1e-5) }
+        gradCheck(chunked, inputs: [x], maxChecks: 30)
+    }
+
+    func testDepthwiseGradient() throws {
+        var rng = SeededRNG(seed: 23)
+        let cases: [(c: Int, m: Int, k: Size2, s: Size2, p: Padding)] = [
+            (3, 1, Size2(3, 3), Size2(1, 1), .same),
+            (2, 2, Size2(3, 3), Size2(2, 2), .same),
+            (2, 2, Size2(2, 3), Size2(1, 2), .valid),
+        ]
+        for t in cases {
+            let layer = try DepthwiseConv2DLayer(name: "dw", inputShape: [5, 5, t.c], kernel: t.k, stride: t.s,
+                                                 padding: t.p, multiplier: t.m, rng: &rng)
+            randomize(layer.bias, &rng)
+            gradCheck(layer, inputs: [randomTensor([2, 5, 5, t.c], &rng)], maxChecks: 40)
+        }
+    }
+
+    func testPoolGradients() throws {
+        var rng = SeededRNG(seed: 24)
+        let cases: [(h: Int, w: Int, k: Size2, s: Size2, p: Padding)] = [
+            (4, 4, Size2(2, 2), Size2(2, 2), .valid),
+            (5, 5, Size2(2, 2), Size2(2, 2), .same),
+            (5, 6, Size2(3, 3), Size2(2, 2), .same),   // overlapping windows
+            (6, 5, Size2(3, 2), Size2(1, 2), .valid),  // stride ≠ pool
+        ]
+        for t in cases {
+            let x = distinctTensor([2, t.h, t.w, 2], &rng)
+            gradCheck(try MaxPool2DLayer(name: "max", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
+                      inputs: [x])
+            gradCheck(try AvgPool2DLayer(name: "avg", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
+                      inputs: [x])
+        }
+        gradCheck(try GlobalAvgPoolLayer(name: "gap", inputShape: [3, 4, 3]), inputs: [randomTensor([2, 3, 4, 3], &rng)])
+    }
+
+    func testBatchNormGradientTraining() throws {
+        var rng = SeededRNG(seed: 25)
+        for shape in [[3, 3, 2], [4]] {
+            let bn = try BatchNormLayer(name: "bn", inputShape: shape, epsilon: 1e-3, momentum: 0.99)
+            randomize(bn.gamma, &rng)
+            randomize(bn.beta, &rng)
+            bn.gamma.value.data = bn.gamma.value.data.map { $0 + 1 }
+            gradCheck(bn, inputs: [randomTensor([3] + shape, &rng, lo: -2, hi: 2)], training: true, eps: 1e-2)
+        }
+    }
+
+    func testBatchNormGradientInference() throws {
+        var rng = SeededRNG(seed: 26)
+        let bn = try BatchNormLayer(name: "bn", inputShape: [2, 2, 3], epsilon: 1e-3, momentum: 0.9)
+        randomize(bn.gamma, &rng)
+        randomize(bn.beta, &rng)
+        bn.runningMean.value = randomTensor([3], &rng)
+        bn.runningVar.value = randomTensor([3], &rng, lo: 0.5, hi: 2)
+        gradCheck(bn, inputs: [randomTensor([2, 2, 2, 3], &rng)], training: false)
+    }
+
+    func testDropoutAndAddGradients() throws {
+        var rng = SeededRNG(seed: 27)
+        let drop = try DropoutLayer(name: "drop", inputShape: [3, 4], rate: 0.4)
+        gradCheck(drop, inputs: [randomTensor([2, 3, 4], &rng)], training: true)
+        gradCheck(drop, inputs: [randomTensor([2, 3, 4], &rng)], training: false)
+        let add = try AddLayer(name: "add", inputShapes: [[2, 3], [2, 3]])
+        gradCheck(add, inputs: [randomTensor([2, 2, 3], &rng), randomTensor([2, 2, 3], &rng)])
+    }
+
+    /// Checks dL/dx of a whole model at a few input entries and a few entries of each given
+    /// parameter, with L = Σ r ⊙ model(x) in training mode (deterministic: no dropout here).
+    func modelGradCheck(_ model: Model, _ x: Tensor, params: [Parameter], checks: Int = 6, eps: Float = 1e-2,
+                        file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRNG(seed: 31)
+        func run(_ x: Tensor) -> Tensor {
+            var ctx = PassContext(training: true)
+            return model.forward(x, context: &ctx)
+        }
+        let y0 = run(x)
+        let r = randomTensor(y0.shape, &rng)
+        func loss(_ x: Tensor) -> Double {
+            let y = run(x)
+            return (0..<y.count).reduce(0.0) { $0 + Double(y.data[$1]) * Double(r.data[$1]) }
+        }
+        model.zeroGrad()
+        _ = run(x)
+        guard let dx = model.backward(r) else { return XCTFail("no input gradient", file: file, line: line) }
+        let grads = params.map { $0.grad }
+        func compare(_ what: String, _ a: Float, _ n: Double) {
+            XCTAssertTrue(abs(Double(a) - n) <= 2e-3 + 2e-2 * max(abs(Double(a)), abs(n)),
+                          "\(what): analytic \(a) vs numeric \(n)", file: file, line: line)
+        }
+        for i in pick(x.count, checks, &rng) {
+            var p = x, m = x
+            p.data[i] += eps
+            m.data[i] -= eps
+            compare("d input[\(i)]", dx.data[i], (loss(p) - loss(m)) / Double(2 * eps))
+        }
+        for (k, p) in params.enumerated() {
+            for i in pick(p.value.count, checks, &rng) {
+                let v = p.value.data[i]
+                p.value.data[i] = v + eps
+                let lp = loss(x)
+                p.value.data[i] = v - eps
+                let lm = loss(x)
+                p.value.data[i] = v
+                compare("d \(p.name)[\(i)]", grads[k].data[i], (lp - lm) / Double(2 * eps))
+            }
+        }
+    }
+
+    func testResidualModelGradient() throws {
+        // conv → bn → relu → conv → add(skip from the first conv) → gap → dense.
+        let same = Padding.same
+        let spec = GraphSpec(inputShape: [5, 5, 2], nodes: [
+            NodeSpec(name: "c1", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same), inputs: ["input"]),
+            NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.99), inputs: ["c1"]),
+            NodeSpec(name: "r", op: .relu, inputs: ["bn"]),
+            NodeSpec(name: "c2", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same), inputs: ["r"]),
+            NodeSpec(name: "sum", op: .add, inputs: ["c2", "c1"]),
+            NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["sum"]),
+            NodeSpec(name: "out", op: .dense(units: 4), inputs: ["gap"]),
+        ])
+        let model = try Model(spec: spec, seed: 3)
+        XCTAssertEqual(model.outputShape, [4])
+        XCTAssertEqual(model.macs, 25 * 3 * 18 + 25 * 3 + 25 * 3 * 27 + 3 * 4)
+        var rng = SeededRNG(seed: 4)
+        let x = randomTensor([3, 5, 5, 2], &rng)
+        let c1 = model.layers[0] as! Conv2DLayer, bn = model.layers[1] as! BatchNormLayer
+        modelGradCheck(model, x, params: [c1.weight, c1.bias, bn.gamma])
+    }
+
+    func testFanOutGradientsAreSummed() throws {
+        // p is read by both q and r; dL/dp must be the sum of both paths.
+        let k = Size2(3, 3), s = Size2(1, 1)
+        let spec = GraphSpec(inputShape: [4, 4, 1], nodes: [
+            NodeSpec(name: "p", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["input"]),
+            NodeSpec(name: "q", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["p"]),
+            NodeSpec(name: "r", op: .depthwiseConv2d(kernel: k, stride: s, padding: .valid, multiplier: 1), inputs: ["p"]),
+            NodeSpec(name: "qp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["q"]),
+            NodeSpec(name: "sum", op: .add, inputs: ["qp", "r"]),
+            NodeSpec(name: "flat", op: .flatten, inputs: ["sum"]),
+        ])
+        let model = try Model(spec: spec, seed: 8)
+        var rng = SeededRNG(seed: 9)
+        let x = randomTensor([2, 4, 4, 1], &rng)
+        let p = model.layers[0] as! Conv2DLayer
+        modelGradCheck(model, x, params: [p.weight, p.bias], checks: 8)
+    }
+}
