@@ -6,7 +6,7 @@ struct KDCCommand: ParsableCommand {
         commandName: "kdc",
         abstract: "Knowledge-distillation compiler: data → teacher → student → int8 → device artifact.",
         version: kdcVersionString,
-        subcommands: [BuildCommand.self, TrainCommand.self, DistillCommand.self, ConfigCommand.self, BenchCommand.self])
+        subcommands: [BuildCommand.self, TrainCommand.self, DistillCommand.self, ConfigCommand.self, BenchCommand.self, InspectCommand.self])
 }
 
 KDCCommand.main()
