@@ -199,3 +199,79 @@ final class LayerGradientTests: XCTestCase {
         modelGradCheck(model, x, params: [p.weight, p.bias], checks: 8)
     }
 }
+
+/// The parallel paths (batch split over the cores) must give what per-sample passes give.
+final class LayerParallelTests: XCTestCase {
+    /// Runs `layer` on the whole batch and on each sample alone; compares outputs, input
+    /// gradients and accumulated parameter gradients.
+    func assertBatchEqualsPerSample(_ layer: Layer, _ x: Tensor, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SeededRNG(seed: 41)
+        var ctx = PassContext(training: true)
+        for p in layer.parameters { p.zeroGrad() }
+        let y = layer.forward([x], context: &ctx)
+        let g = randomTensor(y.shape, &rng)
+        let dx = layer.backward(g)[0]
+        let batchGrads = layer.parameters.map { $0.grad }
+        for p in layer.parameters { p.zeroGrad() }
+        let n = x.batch, yi = y.itemCount, xi = x.itemCount
+        for s in 0..<n {
+            let ys = layer.forward([x.slice(batch: s, count: 1)], context: &ctx)
+            let dxs = layer.backward(g.slice(batch: s, count: 1))[0]
+            // sgemm may block a batch differently from one sample: equal up to rounding.
+            let dy = (0..<yi).map { abs(y.data[s * yi + $0] - ys.data[$0]) }.max()!
+            let ddx = (0..<xi).map { abs(dx.data[s * xi + $0] - dxs.data[$0]) }.max()!
+            XCTAssertLessThan(dy, 1e-5, "\(layer.name): output of sample \(s)", file: file, line: line)
+            XCTAssertLessThan(ddx, 1e-5, "\(layer.name): dx of sample \(s)", file: file, line: line)
+        }
+        for (p, bg) in zip(layer.parameters, batchGrads) where p.trainable {
+            let d = (0..<p.grad.count).map { abs(bg.data[$0] - p.grad.data[$0]) }.max()!
+            XCTAssertLessThan(d, 1e-3, p.name, file: file, line: line)
+        }
+    }
+
+    func testBigBatchesMatchPerSamplePasses() throws {
+        var rng = SeededRNG(seed: 42)
+        // Big enough that every layer below (forward and backward) takes the concurrent path.
+        let x = randomTensor([64, 16, 16, 16], &rng)
+        assertBatchEqualsPerSample(try DepthwiseConv2DLayer(name: "dw", inputShape: [16, 16, 16], kernel: Size2(3, 3),
+                                                            stride: Size2(1, 1), padding: .same, multiplier: 2, rng: &rng), x)
+        assertBatchEqualsPerSample(try MaxPool2DLayer(name: "max", inputShape: [16, 16, 16], pool: Size2(2, 2),
+                                                      stride: Size2(2, 2), padding: .valid), x)
+        assertBatchEqualsPerSample(try AvgPool2DLayer(name: "avg", inputShape: [16, 16, 16], pool: Size2(3, 3),
+                                                      stride: Size2(1, 1), padding: .same), x)
+        let conv = try Conv2DLayer(name: "conv", inputShape: [16, 16, 16], filters: 8, kernel: Size2(3, 3),
+                                   stride: Size2(1, 1), padding: .same, rng: &rng)
+        assertBatchEqualsPerSample(conv, x)
+    }
+
+    func testSmallCNNLearnsAToyTask() throws {
+        // Class 0: horizontal stripes; class 1: vertical stripes (a local pattern that survives
+        // global average pooling); plus noise.
+        var rng = SeededRNG(seed: 43)
+        let n = 64
+        var xs: [Float] = [], labels: [Int32] = []
+        for i in 0..<n {
+            let label = Int32(i % 2)
+            for y in 0..<8 { for x in 0..<8 {
+                let bright = (label == 0 ? y : x) % 2 == 0
+                xs.append((bright ? 1 : 0) + 0.3 * (rng.uniform() - 0.5))
+            } }
+            labels.append(label)
+        }
+        let data = Dataset(name: "toy", sampleShape: [8, 8, 1], x: xs, labels: labels, numClasses: 2)
+        let spec = GraphSpec.sequential(inputShape: [8, 8, 1], [
+            .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .batchNorm(epsilon: 1e-3, momentum: 0.9),
+            .relu, .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), .dropout(rate: 0.1),
+            .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 1), .relu,
+            .globalAvgPool, .dense(units: 2),
+        ])
+        var settings = TrainSettings()
+        settings.epochs = 10
+        settings.batchSize = 16
+        settings.learningRate = 1e-2
+        let model = try Model(spec: spec, seed: 1)
+        let history = try Trainer(model: model, settings: settings, seed: 2).fit(train: data, validation: data)
+        XCTAssertLessThan(history.last!.loss, history.first!.loss * 0.7, "\(history.map(\.loss))")
+        XCTAssertGreaterThan(history.last!.validationAccuracy ?? 0, 0.9)
+    }
+}

@@ -80,16 +80,6 @@ static int kdc__decode(kdc__inf *s, const kdc__tree *t)
     return -1;
 }
 
-static const uint16_t kdc__lbase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,
-                                        15, 17, 19, 23, 27, 31, 35, 43, 51,  59,
-                                        67, 83, 99, 115, 131, 163, 195, 227, 258};
-static const uint8_t kdc__lextra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                        2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-static const uint16_t kdc__dbase[30] = {1,    2,    3,    4,    5,    7,     9,     13,
-                                        17,   25,   33,   49,   65,   97,    129,   193,
-                                        257,  385,  513,  769,  1025, 1537,  2049,  3073,
-                                        4097, 6145, 8193, 12289, 16385, 24577};
-
 /* Decode one Huffman-coded block. */
 static kdc_status kdc__block(kdc__inf *s, const kdc__tree *lt, const kdc__tree *dt)
 {
@@ -104,12 +94,18 @@ static kdc_status kdc__block(kdc__inf *s, const kdc__tree *lt, const kdc__tree *
         } else {
             size_t len, dist, i;
             int ds;
+            unsigned e;
             sym -= 257;
             if (sym >= 29) return KDC_ERR_INFLATE; /* length codes 286, 287 */
-            len = kdc__lbase[sym] + kdc__bits(s, kdc__lextra[sym]);
+            /* RFC 1951 3.2.5 base/extra tables, computed: codes 257..264 are
+             * 3..10, then 4 codes per extra bit; 285 is 258 */
+            e = sym < 8 ? 0u : (unsigned)(sym - 4) >> 2;
+            len = sym == 28 ? 258 : sym < 8 ? 3u + (unsigned)sym
+                                            : ((4u + ((unsigned)sym & 3)) << e) + 3 + kdc__bits(s, e);
             ds = kdc__decode(s, dt);
             if (ds < 0 || ds >= 30) return KDC_ERR_INFLATE; /* distance codes 30, 31 */
-            dist = kdc__dbase[ds] + kdc__bits(s, ds < 4 ? 0u : (unsigned)(ds - 2) >> 1);
+            e = ds < 4 ? 0u : (unsigned)(ds - 2) >> 1;
+            dist = (ds < 4 ? 1u + (unsigned)ds : ((2u + ((unsigned)ds & 1)) << e) + 1) + kdc__bits(s, e);
             if (s->overrun || dist > s->pos) return KDC_ERR_INFLATE; /* before start */
             if (len > s->cap - s->pos) return KDC_ERR_DST_TOO_SMALL;
             for (i = 0; i < len; i++, s->pos++) s->dst[s->pos] = s->dst[s->pos - dist];

@@ -391,20 +391,14 @@ kdc_status kdc_invoke(kdc_model *m)
             kdc_fc_s8(y, x, wt, bias, mult, shift, a.zp, o.zp, lo, hi, a.size, o.size);
             break;
         case KDC_OP_CONV_2D:
-            kdc__spatial(r, &a, &o, &p);
-            kdc_conv2d_s8(y, x, wt, bias, mult, shift, &p);
-            break;
         case KDC_OP_DEPTHWISE_CONV_2D:
-            kdc__spatial(r, &a, &o, &p);
-            kdc_dwconv2d_s8(y, x, wt, bias, mult, shift, &p);
-            break;
         case KDC_OP_MAX_POOL_2D:
-            kdc__spatial(r, &a, &o, &p);
-            kdc_maxpool_s8(y, x, &p);
-            break;
         case KDC_OP_AVERAGE_POOL_2D:
             kdc__spatial(r, &a, &o, &p);
-            kdc_avgpool_s8(y, x, &p);
+            if (r[0] == KDC_OP_CONV_2D) kdc_conv2d_s8(y, x, wt, bias, mult, shift, &p);
+            else if (r[0] == KDC_OP_DEPTHWISE_CONV_2D) kdc_dwconv2d_s8(y, x, wt, bias, mult, shift, &p);
+            else if (r[0] == KDC_OP_MAX_POOL_2D) kdc_maxpool_s8(y, x, &p);
+            else kdc_avgpool_s8(y, x, &p);
             break;
         case KDC_OP_GLOBAL_AVERAGE_POOL:
             kdc_global_avgpool_s8(y, x, (size_t)a.d[1] * a.d[2], a.d[3], lo, hi);
@@ -462,34 +456,34 @@ const char *kdc_status_str(kdc_status s)
 {
     static const char *const text[KDC_STATUS_COUNT] = {
         "ok",
-        "null pointer argument",
-        "artifact buffer not 4-byte aligned (place it on a 4-byte boundary)",
-        "big-endian CPU: in-place execution needs little-endian",
-        "truncated: buffer shorter than header + stored body",
-        "bad magic: not a kdc artifact",
-        "unsupported format version (re-export with this runtime's version)",
-        "header CRC mismatch: header corrupted",
-        "invalid header field (size, flags, reserved or lengths)",
-        "artifact is compressed: call kdc_unpack first",
-        "artifact is not compressed: nothing to unpack",
-        "destination buffer too small (see kdc_info.unpack_bytes)",
-        "malformed or truncated zlib/deflate stream",
-        "zlib Adler-32 mismatch: body corrupted",
-        "inflated size differs from the declared raw body size",
-        "body CRC mismatch: body corrupted",
-        "body layout invalid: table offset or length past the end or misaligned",
-        "invalid tensor record (rank, dims, type, scale, zero point or size)",
-        "tensor shape product overflows 32 bits",
-        "tensor id out of range",
-        "unknown op code (runtime older than the exporter?)",
-        "op parameter out of range (kernel, stride, pad, clamp or reserved field)",
-        "tensor shapes inconsistent with the op",
-        "constant array past the constant section or misaligned",
-        "requant multiplier or shift out of range",
-        "tensor lies outside the declared arena",
-        "op output overlaps one of its inputs",
-        "graph order invalid: tensor used before produced, written twice, or output unset",
-        "arena too small (see kdc_model.arena_needed)",
+        "NULL argument",
+        "buffer not 4-byte aligned",
+        "big-endian CPU",
+        "truncated",
+        "bad magic",
+        "unsupported version",
+        "header CRC mismatch",
+        "bad header field",
+        "compressed: kdc_unpack first",
+        "not compressed",
+        "dst too small",
+        "bad zlib stream",
+        "Adler-32 mismatch",
+        "raw size mismatch",
+        "body CRC mismatch",
+        "bad body layout",
+        "bad tensor",
+        "shape overflow",
+        "bad tensor id",
+        "unknown op code",
+        "bad op parameter",
+        "shape mismatch",
+        "constant out of range",
+        "bad multiplier/shift",
+        "tensor outside arena",
+        "output overlaps input",
+        "bad graph order",
+        "arena too small: see arena_needed",
     };
     return (unsigned)s < KDC_STATUS_COUNT ? text[s] : "unknown status";
 }
@@ -509,13 +503,14 @@ float kdc_dequantize(int8_t q, float scale, int32_t zero_point)
 
 int8_t kdc_quantize(float x, float scale, int32_t zero_point)
 {
-    float v = x / scale;
+    float v = x / scale, f;
     int32_t r;
-    if (v != v) v = 0.0f;                /* NaN */
-    if (v > 1000.0f) v = 1000.0f;        /* far outside int8 anyway; keeps the cast defined */
+    if (v != v) v = 0.0f;         /* NaN */
+    if (v > 1000.0f) v = 1000.0f; /* far outside int8 anyway; keeps the cast defined */
     if (v < -1000.0f) v = -1000.0f;
-    /* round half away; v + 0.5 is exact in double */
-    r = v >= 0.0f ? (int32_t)((double)v + 0.5) : -(int32_t)(0.5 - (double)v);
+    r = (int32_t)v;    /* toward zero */
+    f = v - (float)r;  /* exact for |v| < 2^23; no double, no libm */
+    r += (f >= 0.5f) - (f <= -0.5f); /* round half away from zero */
     r += zero_point;
     return (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
 }

@@ -526,12 +526,49 @@ def build_cnn(n_inputs=3):
     return m, t0, t10, xs, ys
 
 
+def build_cnn28(n_inputs=2):
+    """The benchmark CNN: conv8 3x3 same (relu) - maxpool2 - conv16 3x3 same (relu) - maxpool2
+    - reshape - dense10, on 28x28x1."""
+    m = Model()
+    xs = [i8(28, 28, 1) for _ in range(n_inputs)]
+    z0 = -128
+    t = m.tensor([1, 28, 28, 1], 1 / 255, z0)
+    t_in = t
+    acts, z, H, C = xs, z0, 28, 1
+    for Cout in (8, 16):
+        Wt = i8(Cout, 3, 3, C)
+        acc = np.array([conv_acc(a, z, Wt, 1, 1, 1, 1, H, H) for a in acts])
+        b = bias_for(Cout, np.std(acc))
+        Ms, es = requant_params(acc, Cout)
+        zc = -128
+        acts = [conv_ref(a, z, Wt, b, Ms, es, zc, zc, 127, 1, 1, 1, 1, H, H) for a in acts]
+        tc = m.tensor([1, H, H, Cout], 0.05, zc)
+        m.op(OPC['CONV'], [t], tc, zc, 127, spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)))
+        H //= 2
+        acts = [pool_ref(a, 'max', 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
+        t = m.tensor([1, H, H, Cout], 0.05, zc)
+        m.op(OPC['MAXPOOL'], [tc], t, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
+        z, C = zc, Cout
+    K = H * H * C
+    tf = m.tensor([1, K], 0.05, z)
+    m.op(OPC['RESHAPE'], [t], tf)
+    Wd = i8(10, K)
+    flat = [a.reshape(-1) for a in acts]
+    acc = np.array([(f.astype(np.int64) - z) @ Wd.astype(np.int64).T for f in flat])
+    b = bias_for(10, np.std(acc))
+    Ms, es = requant_params(acc, 10)
+    ys = [fc_ref(f, z, Wd, b, Ms, es, 0, -128, 127) for f in flat]
+    to = m.tensor([1, 10], 0.1, 0)
+    m.op(OPC['FC'], [tf], to, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, Wd, b, Ms, es)))
+    return m, t_in, to, xs, ys
+
+
 def emit_models():
     src = []
     table = []
-    for name, builder in (('mlp', build_mlp), ('cnn', build_cnn)):
+    for name, builder in (('mlp', build_mlp), ('cnn', build_cnn), ('cnn28', build_cnn28)):
         m, ti, to, xs, ys = builder()
-        for comp in (0, 1):
+        for comp in ((0, 1) if name != 'cnn28' else (0,)):
             art = m.build(ti, to, comp)
             nm = f'{name}_{"zlib" if comp else "stored"}'
             src.append(cbytes(nm, art))

@@ -10,7 +10,7 @@ run() { # name, binary
     p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
     f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     if [ -z "$p" ]; then
-        echo "[$1] crashed: no summary line (rc=$rc)"; F=$((F + 1)); p=0; f=0
+        echo "$out" | tail -n 15; echo "[$1] crashed: no summary line (rc=$rc)"; F=$((F + 1)); p=0; f=0
     elif [ $rc -ne 0 ] && [ "$f" = 0 ]; then
         echo "[$1] exit status $rc with no failed test"; F=$((F + 1))
     fi

@@ -38,7 +38,7 @@ static int check_bytes(const char *name, const int8_t *got, const int8_t *want, 
 
 /* 4-byte aligned scratch for artifacts */
 static uint32_t abuf[70000 / 4], ubuf[70000 / 4];
-static uint8_t arena[4096];
+static uint8_t arena[16384];
 
 static void test_requant(void)
 {

@@ -95,10 +95,6 @@ public struct DistillConfig: Sendable, Equatable {
     public init() {}
 }
 
-public enum CalibrationMethod: String, Sendable, Equatable, CaseIterable {
-    case minmax, percentile, mse
-}
-
 /// The `quantize:` section.
 public struct QuantizeConfig: Sendable, Equatable {
     public var calibrationSamples: Int = 1000

@@ -70,3 +70,25 @@ func resolvePath(_ path: String, against base: String) -> String {
     if p.hasPrefix("/") { return (p as NSString).standardizingPath }
     return ((base as NSString).appendingPathComponent(p) as NSString).standardizingPath
 }
+
+/// Compresses `input` as a single gzip member (zlib `deflateInit2` with windowBits 15 + 16).
+func gzipBytes(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+    var stream = z_stream()
+    precondition(deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+    defer { deflateEnd(&stream) }
+    var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
+    var input = input
+    let produced: Int = input.withUnsafeMutableBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            stream.next_in = src.baseAddress
+            stream.avail_in = uInt(src.count)
+            stream.next_out = dst.baseAddress
+            stream.avail_out = uInt(dst.count)
+            let status = deflate(&stream, Z_FINISH)
+            precondition(status == Z_STREAM_END, "deflate failed: \(status)")
+            return dst.count - Int(stream.avail_out)
+        }
+    }
+    return Array(out[0..<produced])
+}

@@ -41,7 +41,7 @@ public func readNPY(_ path: String) throws -> NPYArray {
     let header = String(decoding: b[headerStart..<(headerStart + headerLen)], as: UTF8.self)
 
     guard let descr = npyValue(header, key: "descr") else { throw fail("NPY header has no 'descr': \(header)") }
-    let d = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\" "))
+    let d = quoted(descr)
     let aliases: [String: NPYType] = ["<f4": .float32, "|u1": .uint8, "<u1": .uint8, "u1": .uint8,
                                       "<i4": .int32, "<i8": .int64]
     guard let type = aliases[d] else {
@@ -99,6 +99,12 @@ private func npyValue(_ header: String, key: String) -> String? {
         }
     }
     return nil
+}
+
+/// The contents of the quoted string at the start of `text` (`'<f4', ...` → `<f4`).
+private func quoted(_ text: String) -> String {
+    guard let q = text.first, q == "'" || q == "\"" else { return String(text.prefix { $0 != "," && $0 != "}" }) }
+    return String(text.dropFirst().prefix { $0 != q })
 }
 
 /// Writes `values` as a little-endian float32 NPY 1.0 file of `shape` (C order), as

@@ -23,15 +23,17 @@ public final class DropoutLayer: Layer {
         var y = inputs[0]
         if mask.count != y.count { mask = [Float](repeating: 0, count: y.count) }
         let keep = 1 / (1 - rate), p = rate
+        var rng = context.rng  // a local copy keeps the generator in registers
         mask.withUnsafeMutableBufferPointer { m in
             y.data.withUnsafeMutableBufferPointer { yp in
                 for i in 0..<yp.count {
-                    let v: Float = context.rng.uniform() >= p ? keep : 0
+                    let v: Float = rng.uniform() >= p ? keep : 0
                     m[i] = v
                     yp[i] *= v
                 }
             }
         }
+        context.rng = rng
         return y
     }
 

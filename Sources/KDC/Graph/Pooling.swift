@@ -33,6 +33,9 @@ public final class MaxPool2DLayer: Layer {
                 argmax.withUnsafeMutableBufferPointer { ap in
                     let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = ap.baseAddress
                     forEachChunk(n, work: n * outPer * g.kh * g.kw) { _, range in
+                        // Offsets of the in-bounds taps of the current window.
+                        let taps = UnsafeMutablePointer<Int>.allocate(capacity: g.kh * g.kw)
+                        defer { taps.deallocate() }
                         for s in range {
                             let img = xb + s * g.inputCount
                             var o = yb + s * outPer
@@ -42,21 +45,31 @@ public final class MaxPool2DLayer: Layer {
                                 for ox in 0..<g.ow {
                                     let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
                                     // The window always holds at least one in-bounds tap (pad < kernel).
-                                    let first = ((ty.start + ty.k0) * g.w + tx.start + tx.k0) * c
-                                    o.update(from: img + first, count: c)
-                                    if let a { for ch in 0..<c { a[ch] = Int32(first + ch) } }
+                                    var nt = 0
                                     for ky in ty.k0..<max(ty.k0, ty.k1) {
                                         for kx in tx.k0..<max(tx.k0, tx.k1) {
-                                            let off = ((ty.start + ky) * g.w + tx.start + kx) * c
-                                            let xi = img + off
-                                            if let a {
-                                                for ch in 0..<c where xi[ch] > o[ch] {
-                                                    o[ch] = xi[ch]
-                                                    a[ch] = Int32(off + ch)
-                                                }
-                                            } else {
-                                                for ch in 0..<c { o[ch] = max(o[ch], xi[ch]) }
+                                            taps[nt] = ((ty.start + ky) * g.w + tx.start + kx) * c
+                                            nt += 1
+                                        }
+                                    }
+                                    if let a {
+                                        // Taps innermost: best and its index stay in registers (no
+                                        // mispredicted stores), first maximal tap wins.
+                                        for ch in 0..<c {
+                                            var bi = taps[0] &+ ch, best = img[bi]
+                                            for t in 1..<max(1, nt) {
+                                                let i = taps[t] &+ ch, v = img[i]
+                                                bi = v > best ? i : bi
+                                                best = v > best ? v : best
                                             }
+                                            o[ch] = best
+                                            a[ch] = Int32(truncatingIfNeeded: bi)
+                                        }
+                                    } else {
+                                        o.update(from: img + taps[0], count: c)
+                                        for t in 1..<max(1, nt) {
+                                            let xi = img + taps[t]
+                                            for ch in 0..<c { o[ch] = max(o[ch], xi[ch]) }
                                         }
                                     }
                                     o += c
@@ -77,9 +90,13 @@ public final class MaxPool2DLayer: Layer {
         dx.data.withUnsafeMutableBufferPointer { dxp in
             gy.data.withUnsafeBufferPointer { gp in
                 argmax.withUnsafeBufferPointer { ap in
-                    for s in 0..<n {
-                        let d = dxp.baseAddress! + s * g.inputCount
-                        for i in (s * outPer)..<((s + 1) * outPer) { d[Int(ap[i])] += gp[i] }
+                    let dxb = dxp.baseAddress!, gb = gp.baseAddress!, ab = ap.baseAddress!
+                    // Each sample scatters into its own image only: chunks write disjoint memory.
+                    forEachChunk(n, work: n * outPer) { _, range in
+                        for s in range {
+                            let d = dxb + s * g.inputCount
+                            for i in (s * outPer)..<((s + 1) * outPer) { d[Int(ab[i])] += gb[i] }
+                        }
                     }
                 }
             }
