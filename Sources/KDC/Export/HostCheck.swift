@@ -164,8 +164,8 @@ public enum HostCheck {
     static func runProcess(_ path: String, _ args: [String], scratch: String) throws -> ProcessOutput {
         let id = UUID().uuidString
         let outPath = scratch + "/stdout-\(id)", errPath = scratch + "/stderr-\(id)"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { unlink(outPath); unlink(errPath) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
