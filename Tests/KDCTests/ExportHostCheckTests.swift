@@ -103,3 +103,33 @@ final class ExportHostCheckTests: XCTestCase {
         }
     }
 }
+
+/// MNIST-sized models through the host check: bit-exactness at realistic sizes, and the
+/// latency line the report quotes (printed; `swift test --filter ExportHostLatencyTests`).
+final class ExportHostLatencyTests: XCTestCase {
+    func run(_ spec: GraphSpec, classes: Int, name: String) throws {
+        let float = FloatGraph(model: try Model(spec: spec, seed: 5))
+        let d = ExportFixtures.data(shape: spec.inputShape, count: 100, classes: classes, seed: 6)
+        let g = try quantize(float, calibration: d.subset(Array(0..<50)))
+        let dir = try ExportFixtures.tempDir("latency")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
+        let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, repeats: 5)
+        XCTAssertEqual(c.mismatches, 0, "\(String(describing: c.firstMismatch))")
+        print("latency \(name): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(r.arenaBytes) lower_bound \(r.lowerBound) bytes \(r.bytes) raw \(r.rawBytes) weights \(r.weightsBytes)")
+    }
+
+    func testMNISTSizedMLP() throws {
+        try run(.sequential(inputShape: [784], [.dense(units: 128), .relu, .dense(units: 64), .relu, .dense(units: 10)]), classes: 10, name: "mlp784")
+    }
+
+    func testMNISTSizedCNN() throws {
+        try run(.sequential(inputShape: [28, 28, 1], [
+            .conv2d(filters: 8, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+            .conv2d(filters: 16, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+            .flatten, .dense(units: 10),
+        ]), classes: 10, name: "cnn28")
+    }
+}
