@@ -27,26 +27,40 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
     return (int32_t)(q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : q);
 }
 
-/* clamp(requant(acc) + zy, lo, hi) */
+/* clamp(requant(acc) + zy, lo, hi). Saturating requant to int32 first would not
+ * change the result: the clamp to [lo, hi] within int8 is monotone. */
 KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
 {
-    int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
+    int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + zy; /* no int32 saturation */
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;
 }
 
-/* sum (x[i] - zx) * w[i], |result| < 2^31 for n <= 65536. Blocks of 16 with a
- * fixed trip count, so compilers vectorize it at -O2 (pmaddwd / smlad). */
+/* sum (x[i] - zx) * w[i]; |result| < 2^31 for n <= 65536. Blocks of 16 with
+ * a fixed trip count so compilers vectorize at -O2 (gcc and clang like the
+ * block written differently; both forms compute the same exact sum and both
+ * are exercised by `make test`). */
 KDC__SMALL static int32_t kdc__dot(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
 {
-    int32_t lane[16] = {0}, s = 0;
+    int32_t s = 0;
     size_t i = 0;
     int j;
+#if defined(__clang__)
+    int32_t lane[8] = {0};
     for (; i + 16 <= n; i += 16)
-        for (j = 0; j < 16; j++) lane[j] += (int16_t)(x[i + j] - zx) * w[i + j];
+        for (j = 0; j < 8; j++)
+            lane[j] += (int16_t)(x[i + 2 * j] - zx) * w[i + 2 * j] +
+                       (int16_t)(x[i + 2 * j + 1] - zx) * w[i + 2 * j + 1];
+    for (j = 0; j < 8; j++) s += lane[j];
+#else
+    for (; i + 16 <= n; i += 16) {
+        int32_t t = 0;
+        for (j = 0; j < 16; j++) t += (int16_t)(x[i + j] - zx) * w[i + j];
+        s += t;
+    }
+#endif
     for (; i < n; i++) s += (int32_t)(x[i] - zx) * w[i];
-    for (j = 0; j < 16; j++) s += lane[j];
     return s;
 }
 
@@ -81,8 +95,9 @@ KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k,
 #define KDC_CONV_WINDOW 512 /* stack bytes for one gathered window */
 
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, const kdc_conv_params *p)
+                   const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
 {
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci, row = p->k_w * ci;
     size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk;
     int8_t win[KDC_CONV_WINDOW];
@@ -123,8 +138,9 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
 }
 
 void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                     const int32_t *mult, const int32_t *shift, const kdc_conv_params *p)
+                     const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
 {
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
@@ -160,29 +176,35 @@ static int32_t kdc__avg(int32_t sum, int32_t count)
     return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
 }
 
-/* is_max != 0: max pool, else average pool */
-static void kdc__pool(int8_t *y, const int8_t *x, const kdc_conv_params *p, int is_max)
+/* is_max != 0: max pool, else average pool. Channels innermost (contiguous). */
+static void kdc__pool(int8_t *y, const int8_t *x, const kdc_conv_params *pp, int is_max)
 {
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, c, ky, kx, cin = p->in_c;
+    int32_t acc[16];
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ox++) {
-            size_t ix, kx0, kx1;
+            size_t ix, kx0, kx1, c0;
             int32_t count;
             kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             count = (int32_t)((ky1 - ky0) * (kx1 - kx0));
-            for (c = 0; c < cin; c++) {
-                const int8_t *xc = x + (iy * p->in_w + ix) * cin + c;
-                int32_t acc = is_max ? -128 : 0;
+            for (c0 = 0; c0 < cin; c0 += 16) { /* blocks of up to 16 channels */
+                size_t nc = cin - c0 < 16 ? cin - c0 : 16;
+                for (c = 0; c < nc; c++) acc[c] = is_max ? -128 : 0;
                 for (ky = 0; ky < ky1 - ky0; ky++)
                     for (kx = 0; kx < kx1 - kx0; kx++) {
-                        int32_t v = xc[(ky * p->in_w + kx) * cin];
-                        if (is_max) acc = v > acc ? v : acc;
-                        else acc += v;
+                        const int8_t *xc = x + ((iy + ky) * p->in_w + ix + kx) * cin + c0;
+                        if (is_max) {
+                            for (c = 0; c < nc; c++) acc[c] = xc[c] > acc[c] ? xc[c] : acc[c];
+                        } else {
+                            for (c = 0; c < nc; c++) acc[c] += xc[c];
+                        }
                     }
-                if (!is_max) acc = kdc__avg(acc, count);
-                *y++ = kdc__clamp8(acc, p->act_min, p->act_max);
+                for (c = 0; c < nc; c++)
+                    *y++ = kdc__clamp8(is_max ? acc[c] : kdc__avg(acc[c], count), p->act_min,
+                                       p->act_max);
             }
         }
     }

@@ -36,7 +36,7 @@ static void bench(const struct golden_model *g, long iters)
         return;
     }
     memcpy(kdc_input(&m).data, g->in, g->in_size);
-    for (r = 0; r < 5; r++) {
+    for (r = 0; r < 30; r++) {
         t0 = now();
         for (i = 0; i < iters; i++) {
             memcpy(kdc_input(&m).data, g->in, g->in_size);
@@ -51,7 +51,7 @@ static void bench(const struct golden_model *g, long iters)
 
 int main(void)
 {
-    bench(&golden_models[0], 20000);
-    bench(&golden_models[4], 2000);
+    bench(&golden_models[0], 2000);
+    bench(&golden_models[4], 200);
     return 0;
 }
