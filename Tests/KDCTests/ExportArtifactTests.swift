@@ -1,0 +1,192 @@
+import Crypto
+import Foundation
+import XCTest
+@testable import KDC
+
+/// Artifact writer determinism, writer → reader round trip, rejected corruptions, C arrays.
+final class ExportArtifactTests: XCTestCase {
+    func testSameGraphGivesSameBytes() throws {
+        let (g, _) = try ExportFixtures.cnn()
+        let p = try MemoryPlanner.plan(g)
+        for compress in [false, true] {
+            let a = try ArtifactWriter.artifact(g, plan: p, compress: compress)
+            let b = try ArtifactWriter.artifact(g, plan: try MemoryPlanner.plan(g), compress: compress)
+            XCTAssertEqual(a, b)
+        }
+        // A second quantization from scratch also gives the same bytes.
+        let (g2, _) = try ExportFixtures.cnn()
+        XCTAssertEqual(try ArtifactWriter.artifact(g2, plan: try MemoryPlanner.plan(g2), compress: true),
+                       try ArtifactWriter.artifact(g, plan: p, compress: true))
+    }
+
+    func testHeaderFieldsAndLayout() throws {
+        let (g, _) = try ExportFixtures.mlp()
+        let p = try MemoryPlanner.plan(g)
+        let a = try ArtifactWriter.artifact(g, plan: p, compress: false)
+        let r = LEReader(a)
+        XCTAssertEqual(Array(a[0..<4]), Array("KDCM".utf8))
+        XCTAssertEqual(r.u16(4), 1); XCTAssertEqual(r.u16(6), 0); XCTAssertEqual(r.u16(8), 32); XCTAssertEqual(r.u16(10), 0)
+        XCTAssertEqual(Int(r.u32(12)), a.count - 32); XCTAssertEqual(Int(r.u32(16)), a.count - 32)
+        XCTAssertEqual(Int(r.u32(20)), p.arenaBytes)
+        XCTAssertEqual(r.u32(24), kdcCRC32(Array(a[32...])))
+        XCTAssertEqual(r.u32(28), kdcCRC32(Array(a[0..<28])))
+        XCTAssertEqual(kdcCRC32(Array("123456789".utf8)), 0xCBF4_3926)
+        // Body header: 4 tensors, 3 ops, tables back to back.
+        XCTAssertEqual(r.u16(32), 4); XCTAssertEqual(r.u16(34), 3)
+        XCTAssertEqual(r.u32(40), 24); XCTAssertEqual(r.u32(44), 24 + 4 * 32); XCTAssertEqual(r.u32(48), 24 + 4 * 32 + 3 * 48)
+        // Weights: (20·32 + 32·16 + 16·10) int8 + 3 arrays of int32 per output channel.
+        XCTAssertEqual(Int(r.u32(52)), 20 * 32 + 32 * 16 + 16 * 10 + 3 * 4 * (32 + 16 + 10))
+        let compressed = try ArtifactWriter.artifact(g, plan: p, compress: true)
+        XCTAssertEqual(LEReader(compressed).u16(6), 1)
+        XCTAssertEqual(Int(LEReader(compressed).u32(16)), a.count - 32)
+        XCTAssertLessThan(compressed.count, a.count)
+    }
+
+    func testRoundTripThroughTheReader() throws {
+        for (g, _) in [try ExportFixtures.mlp(), try ExportFixtures.cnn()] {
+            let p = try MemoryPlanner.plan(g)
+            for compress in [false, true] {
+                let d = try ArtifactReader.parse(try ArtifactWriter.artifact(g, plan: p, compress: compress))
+                XCTAssertEqual(d.compressed, compress)
+                XCTAssertEqual(d.arenaBytes, p.arenaBytes)
+                XCTAssertEqual(d.inputId, g.input); XCTAssertEqual(d.outputId, g.output)
+                XCTAssertEqual(d.tensors.count, g.tensors.count)
+                for (t, q) in zip(d.tensors, g.tensors) {
+                    XCTAssertEqual(t.byteSize, q.count)
+                    XCTAssertEqual(Array(t.dims.dropFirst()).reduce(1, *), q.count)
+                    XCTAssertEqual(t.dims.first, 1)
+                    XCTAssertEqual(t.scale, q.scale); XCTAssertEqual(t.zeroPoint, q.zeroPoint)
+                }
+                XCTAssertEqual(d.tensors.map(\.arenaOffset), p.offsets)
+                XCTAssertEqual(d.ops.count, g.ops.count)
+                for (o, q) in zip(d.ops, g.ops) {
+                    XCTAssertEqual(o.kind, q.kind); XCTAssertEqual(o.inputs, q.inputs); XCTAssertEqual(o.output, q.output)
+                    XCTAssertEqual(o.actMin, q.actMin); XCTAssertEqual(o.actMax, q.actMax)
+                    XCTAssertEqual(o.weights, q.weights); XCTAssertEqual(o.bias, q.bias)
+                    XCTAssertEqual(o.multipliers, q.outputMultipliers); XCTAssertEqual(o.shifts, q.outputShifts)
+                    if [.conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d].contains(q.kind) {
+                        XCTAssertEqual(o.kernel, q.kernel); XCTAssertEqual(o.stride, q.stride)
+                        XCTAssertEqual(o.padTop, q.padTop); XCTAssertEqual(o.padLeft, q.padLeft)
+                    }
+                    if q.kind == .depthwiseConv2d { XCTAssertEqual(o.depthMultiplier, q.depthMultiplier) }
+                    if let a = q.add {
+                        XCTAssertEqual(o.addParams, [a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift,
+                                                     a.outputMultiplier, a.outputShift])
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reader rejects `bytes` with a format error whose message starts with `field`.
+    func assertRejects(_ bytes: [UInt8], _ field: String, line: UInt = #line) {
+        XCTAssertThrowsError(try ArtifactReader.parse(bytes, file: "bad.kdc"), line: line) { e in
+            guard case let KDCError.format(file, message) = e else { return XCTFail("not a format error: \(e)", line: line) }
+            XCTAssertEqual(file, "bad.kdc", line: line)
+            XCTAssertTrue(message.hasPrefix(field), "expected '\(field)…', got '\(message)'", line: line)
+        }
+    }
+
+    /// Rewrites a stored artifact's body with `edit` and fixes both CRCs, so only the
+    /// structural check under test can fail.
+    func patched(_ a: [UInt8], _ edit: (inout [UInt8]) -> Void) -> [UInt8] {
+        var body = Array(a[32...])
+        edit(&body)
+        return try! ArtifactWriter.artifact(rawBody: body, arenaBytes: Int(LEReader(a).u32(20)), compress: false)
+    }
+
+    func testRejectsCorruptions() throws {
+        let (g, _) = try ExportFixtures.cnn()
+        let p = try MemoryPlanner.plan(g)
+        let a = try ArtifactWriter.artifact(g, plan: p, compress: false)
+        let z = try ArtifactWriter.artifact(g, plan: p, compress: true)
+        XCTAssertNoThrow(try ArtifactReader.parse(a)); XCTAssertNoThrow(try ArtifactReader.parse(z))
+        func flip(_ x: [UInt8], _ i: Int, _ bit: UInt8 = 1) -> [UInt8] { var y = x; y[i] ^= bit; return y }
+        assertRejects(Array(a[0..<20]), "header")
+        assertRejects(flip(a, 0), "header.magic")
+        assertRejects(flip(a, 4), "header.version")
+        assertRejects(flip(a, 13), "header.header_crc32")  // stored length changed, CRC now wrong
+        assertRejects(Array(a.dropLast(5)), "header.stored_body_bytes")
+        assertRejects(Array(z.dropLast(1)), "header.stored_body_bytes")
+        // Bit flips anywhere in the body: the body CRC catches them.
+        for i in stride(from: 32, to: a.count, by: max(1, a.count / 17)) { assertRejects(flip(a, i, 0x10), "header.body_crc32") }
+        // Compressed: a flipped bit in the zlib stream is a zlib error or a CRC mismatch.
+        XCTAssertThrowsError(try ArtifactReader.parse(flip(z, 40)))
+        XCTAssertThrowsError(try ArtifactReader.parse(flip(z, z.count - 1)))
+        // Structural errors behind valid CRCs name their field.
+        let t0 = 24, op0 = 24 + 32 * g.tensors.count
+        assertRejects(patched(a) { $0[t0] = 5 }, "tensor 0.rank")
+        assertRejects(patched(a) { $0[t0 + 16] = 200; $0[t0 + 17] = 0; $0[t0 + 18] = 0; $0[t0 + 19] = 0 }, "tensor 0.zero_point")
+        assertRejects(patched(a) { $0[t0 + 23] = 0x7f }, "tensor 0.arena_offset")
+        assertRejects(patched(a) { $0[t0 + 12] = 0; $0[t0 + 13] = 0; $0[t0 + 14] = 0x80; $0[t0 + 15] = 0x7f }, "tensor 0.scale")
+        assertRejects(patched(a) { $0[op0] = 42 }, "op 0.opcode")
+        assertRejects(patched(a) { $0[op0 + 4] = 0xfe; $0[op0 + 5] = 0xff }, "op 0 (CONV_2D).input0")
+        assertRejects(patched(a) { $0[op0 + 20] = 3 }, "op 0 (CONV_2D).pad_top")  // pad_top 3 >= k_h 3
+        assertRejects(patched(a) { $0[op0 + 44] = 1 }, "op 0 (CONV_2D).params")
+        assertRejects(patched(a) { $0[op0 + 1] = 100; $0[op0 + 2] = 0 }, "op 0 (CONV_2D).act_min")
+        assertRejects(patched(a) { $0[op0 + 8] = UInt8(g.input) }, "op 0 (CONV_2D).output")
+        assertRejects(patched(a) { $0[20] = 0xff; $0[21] = 0xff; $0[22] = 0xff; $0[23] = 0x7f }, "body.const_offset")
+        assertRejects(patched(a) { $0[16] += 2 }, "body.offsets")
+        assertRejects(patched(a) { $0[0] = 0; $0[1] = 0 }, "body.n_tensors")
+        // The first conv's multiplier 0x3fffffff (< 2^30) is out of range.
+        let mOff = Int(LEReader(Array(a[32...])).u32(16)) + Int(LEReader(Array(a[32...])).u32(op0 + 36))
+        assertRejects(patched(a) { $0[mOff] = 0xff; $0[mOff + 1] = 0xff; $0[mOff + 2] = 0xff; $0[mOff + 3] = 0x3f }, "op 0 (CONV_2D).multiplier")
+    }
+
+    func testCArrayFiles() throws {
+        let (g, _) = try ExportFixtures.mlp()
+        let dir = try ExportFixtures.tempDir("carray")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let norm = Normalization(mean: [0.5], std: [0.25])
+        let r = try export(g, normalization: norm, to: dir, name: "mlp_model", compress: true)
+        let h = try String(contentsOfFile: r.headerPath, encoding: .utf8)
+        let c = try String(contentsOfFile: r.sourcePath, encoding: .utf8)
+        XCTAssertTrue(h.contains("#define MLP_MODEL_ARTIFACT_BYTES \(r.bytes)u"), h)
+        XCTAssertTrue(h.contains("#define MLP_MODEL_ARENA_BYTES \(r.arenaBytes)u"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_UNPACK_BYTES \(r.rawBytes)u"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_INPUT_BYTES 20u"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_OUTPUT_BYTES 10u"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_INPUT_ZERO_POINT (\(g.inputZeroPoint))"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_INPUT_SCALE \(CArrayEmitter.cFloat(g.inputScale))"))
+        XCTAssertEqual(Float(String(CArrayEmitter.cFloat(g.inputScale).dropLast())), g.inputScale)
+        XCTAssertTrue(h.contains("extern const uint8_t mlp_model_artifact[MLP_MODEL_ARTIFACT_BYTES];"))
+        XCTAssertTrue(c.contains("__attribute__((aligned(4)))"))
+        XCTAssertTrue(c.contains("const float mlp_model_norm_mean[MLP_MODEL_NORM_CHANNELS] = {0.5f};"), c.suffix(300).description)
+        XCTAssertTrue(c.contains("const float mlp_model_norm_std[MLP_MODEL_NORM_CHANNELS] = {0.25f};"))
+        // The array's bytes are the artifact's bytes.
+        let hex = c.components(separatedBy: "= {\n")[1].components(separatedBy: "};")[0]
+        let bytes = hex.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }).map { UInt8($0.dropFirst(2), radix: 16)! }
+        XCTAssertEqual(bytes, [UInt8](FileManager.default.contents(atPath: r.artifactPath)!))
+        // Uncompressed export: UNPACK_BYTES 0, no stored twin.
+        let s = try export(g, normalization: norm, to: dir, name: "plain", compress: false)
+        XCTAssertNil(s.storedArtifactPath)
+        XCTAssertEqual(s.bytes, s.rawBytes)
+        XCTAssertTrue(try String(contentsOfFile: s.headerPath, encoding: .utf8).contains("#define PLAIN_UNPACK_BYTES 0u"))
+        XCTAssertThrowsError(try export(g, normalization: norm, to: dir, name: "9bad-name", compress: false))
+    }
+
+    func testExportResult() throws {
+        let (g, _) = try ExportFixtures.cnn()
+        let dir = try ExportFixtures.tempDir("export")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: Normalization(mean: [0.1, 0.2], std: [1, 2]), to: dir, name: "cnn", compress: true)
+        let main = [UInt8](FileManager.default.contents(atPath: r.artifactPath)!)
+        let stored = [UInt8](FileManager.default.contents(atPath: try XCTUnwrap(r.storedArtifactPath))!)
+        XCTAssertEqual(main.count, r.bytes); XCTAssertEqual(stored.count, r.rawBytes)
+        XCTAssertEqual(r.sha256, SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined())
+        XCTAssertEqual(r.sha256.count, 64)
+        let dz = try ArtifactReader.read(path: r.artifactPath), ds = try ArtifactReader.read(path: r.storedArtifactPath!)
+        XCTAssertTrue(dz.compressed); XCTAssertFalse(ds.compressed)
+        XCTAssertEqual(dz.rawBody, ds.rawBody)
+        XCTAssertEqual(r.weightsBytes, ds.constBytes)
+        let w = g.ops.reduce(0) { $0 + $1.weights.count + 12 * $1.bias.count }
+        XCTAssertGreaterThanOrEqual(r.weightsBytes, w); XCTAssertLessThan(r.weightsBytes, w + 4 * g.ops.count)
+        XCTAssertEqual(r.arenaBytes, ds.arenaBytes)
+        XCTAssertLessThanOrEqual(r.lowerBound, r.arenaBytes)
+        // No temporary files left behind.
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["cnn.kdc", "cnn.stored.kdc", "cnn.h", "cnn.c"])
+        // Exporting again gives identical files.
+        let again = try export(g, normalization: Normalization(mean: [0.1, 0.2], std: [1, 2]), to: dir, name: "cnn", compress: true)
+        XCTAssertEqual(again.sha256, r.sha256)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+@testable import KDC
+
+/// Small quantized models for the export tests, built through the real pipeline
+/// (FloatGraph with seeded random parameters → `quantize` on seeded random data).
+enum ExportFixtures {
+    static func randomParams(_ spec: GraphSpec, _ rng: inout SeededRNG) throws -> [String: Tensor] {
+        var params: [String: Tensor] = [:]
+        func rand(_ n: Int, _ s: Float) -> Tensor { Tensor(shape: [n], data: (0..<n).map { _ in rng.normal() * s }) }
+        for (i, n) in spec.nodes.enumerated() {
+            let shapes = try FloatGraph(spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i))), params: params).shapes
+            let s = shapes[n.inputs[0]]!
+            switch n.op {
+            case let .dense(u): params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
+            case let .conv2d(f, k, _, _): params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
+            case let .depthwiseConv2d(k, _, _, m):
+                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
+            default: break
+            }
+        }
+        return params
+    }
+
+    static func data(shape: [Int], count: Int, classes: Int, seed: UInt64) -> Dataset {
+        var rng = SeededRNG(seed: seed)
+        let k = shape.reduce(1, *)
+        let x = (0..<(count * k)).map { _ in rng.normal() }
+        let labels = (0..<count).map { _ in Int32(rng.int(below: classes)) }
+        return Dataset(name: "random", sampleShape: shape, x: x, labels: labels, numClasses: classes)
+    }
+
+    /// dense 32 → relu → dense 16 → relu6 → dense 10 on [20] inputs.
+    static func mlp(seed: UInt64 = 1) throws -> (QuantizedGraph, Dataset) {
+        let spec = GraphSpec.sequential(inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
+        let float = FloatGraph(model: try Model(spec: spec, seed: seed))
+        let d = data(shape: [20], count: 300, classes: 10, seed: seed + 100)
+        return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
+    }
+
+    /// Every op kind: conv (fused relu), depthwise ×2, a standalone relu6 (CLAMP, its input is
+    /// also read by the residual ADD), conv 1×1, ADD, max pool, average pool (SAME), global
+    /// average pool → dense, flatten (RESHAPE) → dense, and a final ADD of the two heads.
+    static let cnnSpec = GraphSpec(inputShape: [8, 8, 2], nodes: [
+        NodeSpec(name: "conv1", op: .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["input"]),
+        NodeSpec(name: "relu1", op: .relu, inputs: ["conv1"]),
+        NodeSpec(name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(2, 2), padding: .same, multiplier: 2), inputs: ["relu1"]),
+        NodeSpec(name: "relu2", op: .relu6, inputs: ["dw"]),
+        NodeSpec(name: "c3", op: .conv2d(filters: 8, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .valid), inputs: ["relu2"]),
+        NodeSpec(name: "res", op: .add, inputs: ["dw", "c3"]),
+        NodeSpec(name: "mp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["res"]),
+        NodeSpec(name: "ap", op: .avgPool2d(pool: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["mp"]),
+        NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["ap"]),
+        NodeSpec(name: "fc1", op: .dense(units: 5), inputs: ["gap"]),
+        NodeSpec(name: "flat", op: .flatten, inputs: ["ap"]),
+        NodeSpec(name: "fc2", op: .dense(units: 5), inputs: ["flat"]),
+        NodeSpec(name: "out", op: .add, inputs: ["fc1", "fc2"]),
+    ])
+
+    static func cnn(seed: UInt64 = 2) throws -> (QuantizedGraph, Dataset) {
+        var rng = SeededRNG(seed: seed)
+        let float = try FloatGraph(spec: cnnSpec, params: randomParams(cnnSpec, &rng))
+        let d = data(shape: [8, 8, 2], count: 250, classes: 5, seed: seed + 100)
+        return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
+    }
+
+    /// A structural graph for planner tests: tensors of the given flat sizes, ops given as
+    /// (kind, inputs, output). No weights (the planner does not read them).
+    static func skeleton(sizes: [Int], ops: [(QuantizedGraph.OpKind, [Int], Int)], output: Int) -> QuantizedGraph {
+        let tensors = sizes.enumerated().map { i, n in
+            QuantizedGraph.TensorInfo(name: "t\(i)", shape: [n], scale: 0.1, zeroPoint: 0, calibratedMin: -1, calibratedMax: 1)
+        }
+        let qops = ops.enumerated().map { i, o in QuantizedGraph.Op(kind: o.0, name: "op\(i)", inputs: o.1, output: o.2) }
+        return QuantizedGraph(tensors: tensors, ops: qops, input: 0, output: output)
+    }
+
+    static func tempDir(_ tag: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-\(tag)-\(getpid())-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+@testable import KDC
+
+/// End to end: export, compile the real C runtime with the system compiler, run it in a
+/// separate process and compare every output byte with `Int8Interpreter`. These tests need a
+/// C compiler (`cc`, or `$CC`); without one they fail with the compiler hint, never skip.
+final class ExportHostCheckTests: XCTestCase {
+    func checkModel(_ g: QuantizedGraph, _ data: Dataset, name: String) throws {
+        let dir = try ExportFixtures.tempDir("hostcheck")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
+        for path in [r.artifactPath, try XCTUnwrap(r.storedArtifactPath)] {
+            let c = try HostCheck.run(artifactPath: path, graph: g, data: data, repeats: 3)
+            XCTAssertEqual(c.samples, data.count)
+            XCTAssertGreaterThanOrEqual(c.samples, 100)
+            XCTAssertEqual(c.mismatches, 0, "\(path): first mismatch \(String(describing: c.firstMismatch))")
+            XCTAssertNil(c.firstMismatch)
+            XCTAssertEqual(c.arenaBytes, r.arenaBytes)
+            XCTAssertGreaterThan(c.latencyNsMedian, 0)
+            let acc = try XCTUnwrap(c.accuracy)
+            XCTAssertTrue((0...1).contains(acc))
+            print("host check \(name) \((path as NSString).lastPathComponent): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(c.arenaBytes) (lower bound \(r.lowerBound)) bytes \(r.bytes) raw \(r.rawBytes)")
+        }
+    }
+
+    func testMLPMatchesInterpreterBitForBit() throws {
+        let (g, d) = try ExportFixtures.mlp()
+        try checkModel(g, d, name: "mlp")
+    }
+
+    func testCNNWithEveryOpMatchesInterpreterBitForBit() throws {
+        let (g, d) = try ExportFixtures.cnn()
+        XCTAssertEqual(Set(g.ops.map(\.kind)), Set(QuantizedGraph.OpKind.allCases))
+        try checkModel(g, d, name: "cnn")
+    }
+
+    func testRuntimeErrorsAreThrownWithTheStatus() throws {
+        let (g, d) = try ExportFixtures.mlp()
+        let dir = try ExportFixtures.tempDir("hostcheck-bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: "m", compress: false)
+        var bytes = [UInt8](FileManager.default.contents(atPath: r.artifactPath)!)
+        bytes[bytes.count - 1] ^= 0x40
+        try writeFileAtomically(Data(bytes), to: r.artifactPath)
+        XCTAssertThrowsError(try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, limit: 3)) { e in
+            XCTAssertTrue("\(e)".contains("body CRC mismatch"), "\(e)")
+        }
+    }
+
+    func testGeneratedCFilesCompileAndLoad() throws {
+        let (g, _) = try ExportFixtures.cnn()
+        let dir = try ExportFixtures.tempDir("cfiles")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rt = try HostCheck.findRuntimeDir()
+        for compress in [false, true] {
+            let r = try export(g, normalization: Normalization(mean: [0.5, 0.25], std: [2, 4]), to: dir, name: "net", compress: compress)
+            // A firmware-like main: unpack if needed, kdc_init with the header's sizes, invoke.
+            let main = """
+            #include "kdc.h"
+            #include "net.h"
+            #include <stdio.h>
+            static uint32_t unpacked[NET_UNPACK_BYTES / 4 + 1];
+            static uint8_t arena[NET_ARENA_BYTES];
+            int main(void) {
+                const uint8_t *a = net_artifact;
+                size_t len = NET_ARTIFACT_BYTES;
+                kdc_model m;
+                kdc_status st;
+                if (NET_UNPACK_BYTES) {
+                    st = kdc_unpack(a, len, (uint8_t *)unpacked, NET_UNPACK_BYTES, &len);
+                    if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
+                    a = (const uint8_t *)unpacked;
+                }
+                st = kdc_init(&m, a, len, arena, sizeof arena, 0);
+                if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
+                if (kdc_input(&m).size != NET_INPUT_BYTES || kdc_output(&m).size != NET_OUTPUT_BYTES) return 2;
+                if (kdc_input(&m).zero_point != NET_INPUT_ZERO_POINT || kdc_input(&m).scale != NET_INPUT_SCALE) return 3;
+                if (NET_NORM_CHANNELS != 2 || net_norm_mean[1] != 0.25f || net_norm_std[0] != 2.0f) return 4;
+                kdc_invoke(&m);
+                printf("ok %u\\n", (unsigned)kdc_argmax(kdc_output(&m).data, kdc_output(&m).size));
+                return 0;
+            }
+            """
+            try writeFileAtomically(Data(main.utf8), to: dir + "/main.c")
+            let srcs = try FileManager.default.contentsOfDirectory(atPath: rt + "/src").filter { $0.hasSuffix(".c") }.sorted().map { rt + "/src/" + $0 }
+            let exe = dir + "/fw"
+            let cc = try HostCheck.runProcess("/usr/bin/env", ["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", rt + "/include", "-I", dir]
+                                                  + srcs + [r.sourcePath, dir + "/main.c", "-o", exe], scratch: dir)
+            XCTAssertEqual(cc.status, 0, "cc failed (is a C compiler installed?):\n\(cc.stdout)\(cc.stderr)")
+            guard cc.status == 0 else { return }
+            let run = try HostCheck.runProcess(exe, [], scratch: dir)
+            XCTAssertEqual(run.status, 0, run.stdout)
+            XCTAssertTrue(run.stdout.hasPrefix("ok "), run.stdout)
+        }
+    }
+
+    func testMissingRuntimeIsAClearError() {
+        setenv("KDC_RUNTIME_DIR", "/nonexistent-kdc-runtime", 1)
+        defer { unsetenv("KDC_RUNTIME_DIR") }
+        XCTAssertThrowsError(try HostCheck.findRuntimeDir()) { e in
+            XCTAssertTrue("\(e)".contains("KDC_RUNTIME_DIR"), "\(e)")
+        }
+    }
+}
+
+/// MNIST-sized models through the host check: bit-exactness at realistic sizes, and the
+/// latency line the report quotes (printed; `swift test --filter ExportHostLatencyTests`).
+final class ExportHostLatencyTests: XCTestCase {
+    func run(_ spec: GraphSpec, classes: Int, name: String) throws {
+        let float = FloatGraph(model: try Model(spec: spec, seed: 5))
+        let d = ExportFixtures.data(shape: spec.inputShape, count: 100, classes: classes, seed: 6)
+        let g = try quantize(float, calibration: d.subset(Array(0..<50)))
+        let dir = try ExportFixtures.tempDir("latency")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
+        let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, repeats: 5)
+        XCTAssertEqual(c.mismatches, 0, "\(String(describing: c.firstMismatch))")
+        print("latency \(name): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(r.arenaBytes) lower_bound \(r.lowerBound) bytes \(r.bytes) raw \(r.rawBytes) weights \(r.weightsBytes)")
+    }
+
+    func testMNISTSizedMLP() throws {
+        try run(.sequential(inputShape: [784], [.dense(units: 128), .relu, .dense(units: 64), .relu, .dense(units: 10)]), classes: 10, name: "mlp784")
+    }
+
+    func testMNISTSizedCNN() throws {
+        try run(.sequential(inputShape: [28, 28, 1], [
+            .conv2d(filters: 8, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+            .conv2d(filters: 16, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+            .flatten, .dense(units: 10),
+        ]), classes: 10, name: "cnn28")
+    }
+}
