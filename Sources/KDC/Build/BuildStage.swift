@@ -4,21 +4,91 @@ import Foundation
 public struct BuildResult {
     public var distillation: DistillationResult
     public var quantized: QuantizedStudent
+    public var export: ExportResult
+    public var check: HostCheckResult
+    public var storedCheck: HostCheckResult?
     public var report: BuildReport
     public var summary: String
 }
 
 extension Pipeline {
-    /// The whole pipeline: teacher → distilled student (→ baseline) → int8.
-    /// Writes checkpoints and `report.json` into the output folder.
+    /// The whole pipeline: teacher → distilled student (→ baseline) → int8 → artifact → host check.
+    /// Writes checkpoints, the artifact, the C files and `report.json` into the output folder, and
+    /// fails (after writing the report) when the C runtime's output differs from the Swift int8
+    /// reference in any byte, or when the model does not fit the device budget.
     public func build() throws -> BuildResult {
         let d = try runDistillation(baseline: config.distill.baseline)
         let q = try quantize(d.student.model, data: d.data)
+        observer?.stage("export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
+        let e = try export(q.graph, normalization: d.data.normalization, to: outDir, name: config.export.name,
+                           compress: config.export.compress)
+        observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
+        let check = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: d.data.test)
+        var stored: HostCheckResult?
+        if let path = e.storedArtifactPath {
+            stored = try HostCheck.run(artifactPath: path, graph: q.graph, data: d.data.test, repeats: 1)
+        }
         var report = d.report
         report.student?.int8Accuracy = q.report.int8Accuracy
         report.quantization = q.report
+        report.sections["runtime"] = .object([
+            "samples": .int(check.samples), "mismatches": .int(check.mismatches + (stored?.mismatches ?? 0)),
+            "accuracy": check.accuracy.map { .number($0) } ?? .null,
+            "latency_ns_median": .int(check.latencyNsMedian),
+            "modes_checked": .array([.string(e.compressed ? "compressed" : "stored")] + (stored == nil ? [] : [.string("stored")])),
+        ])
+        report.sections["artifact"] = .object([
+            "path": .string(e.artifactPath), "bytes": .int(e.bytes), "raw_bytes": .int(e.rawBytes),
+            "sha256": .string(e.sha256), "compressed": .bool(e.compressed),
+            "stored_path": e.storedArtifactPath.map { .string($0) } ?? .null,
+            "c_header": .string(e.headerPath), "c_source": .string(e.sourcePath),
+        ])
+        report.sections["memory"] = .object([
+            "arena_bytes": .int(e.arenaBytes), "arena_lower_bound_bytes": .int(e.lowerBound),
+            "weights_bytes": .int(e.weightsBytes), "unpack_bytes": .int(e.compressed ? e.rawBytes : 0),
+        ])
+        let budgetProblems = budgetCheck(e)
+        if let b = config.budget {
+            report.sections["budget"] = .object([
+                "flash_bytes": b.flashBytes.map { .int($0) } ?? .null, "ram_bytes": b.ramBytes.map { .int($0) } ?? .null,
+                "fits": .bool(budgetProblems.isEmpty),
+            ])
+        }
         try writeFileAtomically(try report.json(), to: outDir + "/report.json")
-        let summary = d.summary + q.report.summary
-        return BuildResult(distillation: d, quantized: q, report: report, summary: summary)
+        var summary = d.summary + q.report.summary
+        summary += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
+        summary += "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound)), weights \(e.weightsBytes) bytes"
+            + (e.compressed ? ", unpack buffer \(e.rawBytes) bytes" : "") + "\n"
+        summary += "host check (C runtime vs Swift int8): \(check.samples) samples, \(check.mismatches) mismatches"
+            + (stored.map { "; stored artifact: \($0.mismatches) mismatches" } ?? "")
+            + ", runtime accuracy \(fmtPct(check.accuracy)), median latency \(check.latencyNsMedian) ns\n"
+        let mismatches = check.mismatches + (stored?.mismatches ?? 0)
+        if mismatches > 0 {
+            let m = check.firstMismatch ?? stored?.firstMismatch
+            throw KDCError.training(message: "host check failed: the C runtime differs from the Swift int8 reference in \(mismatches) output bytes"
+                + (m.map { " (first: sample \($0.sample), byte \($0.byte): expected \($0.expected), got \($0.got))" } ?? "")
+                + "; the report is in \(outDir)/report.json")
+        }
+        if !budgetProblems.isEmpty {
+            throw KDCError.budget(message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
+                + "; hint: shrink the student or raise budget in \(config.file)")
+        }
+        return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, report: report, summary: summary)
+    }
+
+    /// What exceeds `budget`: flash holds the artifact; RAM holds the arena and, for a compressed
+    /// artifact, the unpack buffer.
+    func budgetCheck(_ e: ExportResult) -> [String] {
+        guard let b = config.budget else { return [] }
+        var out: [String] = []
+        if let f = b.flashBytes, e.bytes > f {
+            out.append("flash: the artifact needs \(e.bytes) bytes, the budget is \(f)")
+        }
+        let ram = e.arenaBytes + (e.compressed ? e.rawBytes : 0)
+        if let r = b.ramBytes, ram > r {
+            out.append("RAM: arena \(e.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.rawBytes)" : "")
+                + " = \(ram) bytes, the budget is \(r)" + (e.compressed ? " (a stored artifact executes from flash without the unpack buffer)" : ""))
+        }
+        return out
     }
 }
