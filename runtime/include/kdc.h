@@ -157,7 +157,9 @@ kdc_status kdc_unpack(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
 kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *arena,
                     size_t arena_len, unsigned flags);
 
-/* Runs the graph once on the input tensor already in the arena. No checks:
+/* Runs the graph once on the input tensor already in the arena (the input
+ * bytes may be overwritten: the arena plan reuses dead tensors, so write the
+ * input again before each call). No checks:
  * m must have been returned KDC_OK by kdc_init. Returns KDC_OK (KDC_ERR_NULL
  * if m or its arena is NULL). */
 kdc_status kdc_invoke(kdc_model *m);
@@ -166,7 +168,8 @@ kdc_status kdc_invoke(kdc_model *m);
 kdc_tensor kdc_input(const kdc_model *m);
 kdc_tensor kdc_output(const kdc_model *m);
 
-/* Sets the per-op debugging hook (NULL to clear). */
+/* Sets the per-op debugging hook (NULL to clear). Call it after kdc_init,
+ * which clears the model (hook included). */
 void kdc_set_callback(kdc_model *m, kdc_op_callback cb, void *user);
 
 /* Text for a status ("ok", "bad magic ...") ; never NULL. */
@@ -211,7 +214,8 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
 
 /* 2-D convolution. x: [in_h][in_w][in_c]; w: [out_c][k_h][k_w][in_c];
  * bias/mult/shift: [out_c]; y: [out_h][out_w][out_c]. Out-of-bounds taps
- * contribute nothing. k_h*k_w*in_c <= 65536. */
+ * contribute nothing. k_h*k_w*in_c <= 65536. Uses 512 bytes of stack for
+ * one gathered window (windows up to 512 taps; larger ones run row by row). */
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
                    const int32_t *mult, const int32_t *shift, const kdc_conv_params *p);
 
