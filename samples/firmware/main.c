@@ -1,0 +1,180 @@
+/* main.c - runs a kdc model on the built-in test inputs and reports outputs and memory.
+ *
+ * Build-time macros (set by the Makefile):
+ *   FW_MODEL_H        the exported header, e.g. "digits.h" (sizes: <UP>_ARENA_BYTES, ...)
+ *   FW_NAME_UP        the model name in upper case (DIGITS), for those macros
+ *   FW_ARTIFACT       the artifact array's symbol; FW_ARTIFACT_LEN its length in bytes
+ *   FW_ARTIFACT_H     optional header declaring FW_ARTIFACT_LEN (generated stored array)
+ *   FW_COMPRESSED     1: the artifact is compressed, kdc_unpack it into a static RAM buffer of
+ *                     <UP>_UNPACK_BYTES; 0: execute the stored artifact in place from flash
+ *   FW_REPEATS        kdc_invoke calls per input (instruction counting uses 1 and 11)
+ *   FW_LIMIT          run only the first FW_LIMIT inputs (0: all)
+ *
+ * Output over semihosting, one "key value..." line each: mode, artifact_bytes, arena_bytes,
+ * unpack_bytes, input_bytes, output_bytes, then per input "out <sample> <argmax> <hex bytes>",
+ * then samples, data_bytes, bss_bytes, static_bytes (.data + .bss without arena and unpack
+ * buffer), stack_bytes (peak), stack_size, ram_bytes (arena + unpack + static + stack), and
+ * "done". Errors: "error <what>: <text>" and a non-zero exit status. */
+#include <stdint.h>
+#include <string.h>
+
+#include "inputs.h"
+#include "kdc.h"
+#include "semihost.h"
+#include FW_MODEL_H
+#ifdef FW_ARTIFACT_H
+#include FW_ARTIFACT_H
+#endif
+
+#define FW_CAT_(a, b) a##b
+#define FW_CAT(a, b) FW_CAT_(a, b)
+#define ARENA_BYTES FW_CAT(FW_NAME_UP, _ARENA_BYTES)
+#define UNPACK_BYTES FW_CAT(FW_NAME_UP, _UNPACK_BYTES)
+
+#ifndef FW_REPEATS
+#define FW_REPEATS 1
+#endif
+#ifndef FW_LIMIT
+#define FW_LIMIT 0
+#endif
+
+extern const uint8_t FW_ARTIFACT[];
+uint32_t fw_stack_peak(void);
+uint32_t fw_stack_size(void);
+extern uint32_t __data_start__[], __data_end__[], __bss_start__[], __bss_end__[];
+
+/* The activation arena, exactly the size kdc's memory plan gives. */
+static uint8_t arena[ARENA_BYTES];
+
+#if FW_COMPRESSED
+#if UNPACK_BYTES == 0
+#error "MODE=compressed needs a compressed export (<NAME>_UNPACK_BYTES is 0)"
+#endif
+/* kdc_init reads int32 arrays in place: the unpacked artifact must be 4-byte aligned. */
+static uint8_t unpack_buf[UNPACK_BYTES] __attribute__((aligned(4)));
+#define UNPACK_RAM ((uint32_t)sizeof unpack_buf)
+#else
+#define UNPACK_RAM 0u
+#endif
+
+static kdc_model model;
+static char line[256];
+
+static char *put_str(char *p, const char *s)
+{
+    while (*s) *p++ = *s++;
+    return p;
+}
+
+static char *put_u32(char *p, uint32_t v)
+{
+    char tmp[10];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+static void print_kv(const char *key, uint32_t v)
+{
+    char *p = put_u32(put_str(put_str(line, key), " "), v);
+    *p++ = '\n';
+    *p = 0;
+    sh_write0(line);
+}
+
+static int fail(const char *what, const char *detail)
+{
+    char *p = put_str(put_str(put_str(put_str(line, "error "), what), ": "), detail);
+    *p++ = '\n';
+    *p = 0;
+    sh_write0(line);
+    return 1;
+}
+
+/* "out <sample> <argmax> <hex bytes>" (long outputs are written in pieces). */
+static void print_output(uint32_t sample, const int8_t *y, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = put_u32(put_str(line, "out "), sample);
+    size_t i;
+    *p++ = ' ';
+    p = put_u32(p, (uint32_t)kdc_argmax(y, n));
+    for (i = 0; i < n; i++) {
+        uint8_t b = (uint8_t)y[i];
+        if (p > line + sizeof line - 8) {
+            *p = 0;
+            sh_write0(line);
+            p = line;
+        }
+        *p++ = ' ';
+        *p++ = hex[b >> 4];
+        *p++ = hex[b & 15u];
+    }
+    *p++ = '\n';
+    *p = 0;
+    sh_write0(line);
+}
+
+int main(void)
+{
+    const uint8_t *art = FW_ARTIFACT;
+    size_t art_len = FW_ARTIFACT_LEN, in_bytes, out_bytes;
+    uint32_t i, n, r, data_bytes, bss_bytes, static_bytes, stack_bytes;
+    kdc_info info;
+    kdc_status st;
+
+    st = kdc_query(art, art_len, &info);
+    if (st != KDC_OK) return fail("kdc_query", kdc_status_str(st));
+#if FW_COMPRESSED
+    sh_write0("mode compressed\n");
+    if (!(info.flags & KDC_FLAG_COMPRESSED)) return fail("mode", "the artifact is not compressed");
+    st = kdc_unpack(art, art_len, unpack_buf, sizeof unpack_buf, &art_len);
+    if (st != KDC_OK) return fail("kdc_unpack", kdc_status_str(st));
+    art = unpack_buf;
+#else
+    sh_write0("mode stored\n");
+    if (info.flags & KDC_FLAG_COMPRESSED) return fail("mode", "the artifact is compressed");
+#endif
+    st = kdc_init(&model, art, art_len, arena, sizeof arena, 0);
+    if (st != KDC_OK) return fail("kdc_init", kdc_status_str(st));
+    in_bytes = kdc_input(&model).size;
+    out_bytes = kdc_output(&model).size;
+    print_kv("artifact_bytes", (uint32_t)info.total_bytes);
+    print_kv("arena_bytes", (uint32_t)sizeof arena);
+    print_kv("unpack_bytes", UNPACK_RAM);
+    print_kv("input_bytes", (uint32_t)in_bytes);
+    print_kv("output_bytes", (uint32_t)out_bytes);
+    if (fw_input_bytes != in_bytes) return fail("inputs", "fw_input_bytes differs from the model's input size");
+
+    n = fw_input_count;
+    if (FW_LIMIT > 0 && n > FW_LIMIT) n = FW_LIMIT;
+    for (i = 0; i < n; i++) {
+        for (r = 0; r < FW_REPEATS; r++) {
+            /* later tensors may reuse the input's arena bytes: copy the input before each run */
+            memcpy(kdc_input(&model).data, fw_inputs + (size_t)i * in_bytes, in_bytes);
+            st = kdc_invoke(&model);
+            if (st != KDC_OK) return fail("kdc_invoke", kdc_status_str(st));
+        }
+        print_output(i, kdc_output(&model).data, out_bytes);
+    }
+
+    data_bytes = (uint32_t)((uintptr_t)__data_end__ - (uintptr_t)__data_start__);
+    bss_bytes = (uint32_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__);
+    static_bytes = data_bytes + bss_bytes - (uint32_t)sizeof arena - UNPACK_RAM;
+    stack_bytes = fw_stack_peak();
+    print_kv("samples", n);
+    print_kv("repeats", FW_REPEATS);
+    print_kv("data_bytes", data_bytes);
+    print_kv("bss_bytes", bss_bytes);
+    print_kv("static_bytes", static_bytes);
+    print_kv("stack_bytes", stack_bytes);
+    print_kv("stack_size", fw_stack_size());
+    print_kv("ram_bytes", (uint32_t)sizeof arena + UNPACK_RAM + static_bytes + stack_bytes);
+    if (stack_bytes >= fw_stack_size()) return fail("stack", "the stack region overflowed; hint: raise STACK_SIZE");
+    sh_write0("done\n");
+    return 0;
+}
