@@ -37,7 +37,8 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
 
 /* clamp(requant(acc) + zy, lo, hi). Saturating requant to int32 first would not
  * change the result: the clamp to [lo, hi] within int8 is monotone. */
-KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo,
+                                  int32_t hi)
 {
     int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + zy; /* no int32 saturation */
     v = v < lo ? lo : v;
@@ -91,9 +92,10 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
     }
 }
 
-/* In-bounds tap range [lo, hi) of a window starting at s (may be < 0). */
-KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
-                       size_t *lo, size_t *hi)
+/* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
+ * index of tap lo. The window starts at o*stride - pad, which may be < 0. */
+KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n,
+                                  size_t *s, size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
     *lo = start < pad ? pad - start : 0;
