@@ -103,47 +103,98 @@ KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k,
     *s = start - pad + *lo; /* first in-bounds input index */
 }
 
-#define KDC_CONV_WINDOW 512 /* stack bytes for one gathered window */
+/* Two dot products sharing the weights (two output pixels, one channel):
+ * s[0] = sum (a[i] - zx) * w[i], s[1] = sum (b[i] - zx) * w[i]. gcc turns the
+ * block into pmaddwd-style code; clang does better with two kdc__dot calls, so
+ * the pair path is only used with gcc (KDC__PAIRS). */
+#if defined(__clang__)
+#define KDC__PAIRS 0
+#else
+#define KDC__PAIRS 1
+#endif
+KDC__SMALL static void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b, const int8_t *w,
+                                 size_t n, int32_t zx)
+{
+    int32_t s0 = 0, s1 = 0;
+    size_t i = 0;
+    int j;
+    for (; i + 16 <= n; i += 16) {
+        int32_t t0 = 0, t1 = 0;
+        KDC__KEEP_LOOP
+        for (j = 0; j < 16; j++) {
+            int16_t wv = w[i + j];
+            t0 += (int16_t)(a[i + j] - zx) * wv;
+            t1 += (int16_t)(b[i + j] - zx) * wv;
+        }
+        s0 += t0;
+        s1 += t1;
+    }
+    for (; i < n; i++) {
+        s0 += (int32_t)(a[i] - zx) * w[i];
+        s1 += (int32_t)(b[i] - zx) * w[i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
+#define KDC_CONV_WINDOW 512 /* stack bytes for gathered windows */
+
+/* Copy the window of output (oy, ox) into win[0..k_h*k_w*in_c), [ky][kx][ci]
+ * order, with zx where the window leaves the input (those taps then add 0). */
+static void kdc__gather(int8_t *win, const int8_t *x, const kdc_conv_params *p, size_t iy,
+                        size_t ky0, size_t ky1, size_t ox)
+{
+    size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
+    const int8_t *xr;
+    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    len = (kx1 - kx0) * ci;
+    if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, p->k_h * row);
+    xr = x + (iy * p->in_w + ix) * ci;
+    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci) memcpy(win + ky * row + kx0 * ci, xr, len);
+}
 
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
                    const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci, row = p->k_w * ci;
-    size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk;
+    size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk, cout = p->out_c, step;
     int8_t win[KDC_CONV_WINDOW];
-    /* Fast path: gather the window (zx where it leaves the input, so those taps
-     * add 0) into win[0..padded), then one contiguous dot per output channel.
-     * Lanes past wk hold zx, so reading the next channel's weights there adds 0. */
-    int gather = padded <= KDC_CONV_WINDOW;
-    if (gather) memset(win, (int8_t)p->zx, padded);
+    /* Fast paths: gather one window (or two, for two output pixels sharing each
+     * weight load) into win, padded with zx to a multiple of 16, then one
+     * contiguous dot per output channel. The padding lanes hold zx, so reading
+     * the next channel's weights there adds 0 (the last channel stops at wk). */
+    int gather = padded <= KDC_CONV_WINDOW, pairs = KDC__PAIRS && 2 * padded <= KDC_CONV_WINDOW;
+    if (gather) memset(win, (int8_t)p->zx, pairs ? 2 * padded : padded);
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-        for (ox = 0; ox < p->out_w; ox++) {
-            size_t ix, kx0, kx1, len;
-            const int8_t *x0;
-            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-            len = (kx1 - kx0) * ci; /* contiguous run of one window row */
-            x0 = x + (iy * p->in_w + ix) * ci;
-            if (gather) {
-                const int8_t *xr = x0;
-                if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, wk);
-                for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                    memcpy(win + ky * row + kx0 * ci, xr, len);
-            }
-            for (co = 0; co < p->out_c; co++) {
-                const int8_t *wc = w + co * wk, *xr = x0;
-                int32_t s = 0;
-                if (gather) {
-                    s = kdc__dot(win, wc, co * wk + padded <= wtotal ? padded : wk, p->zx);
+        for (ox = 0; ox < p->out_w; ox += step) {
+            step = pairs && ox + 1 < p->out_w ? 2 : 1;
+            if (gather) kdc__gather(win, x, p, iy, ky0, ky1, ox);
+            if (step == 2) kdc__gather(win + padded, x, p, iy, ky0, ky1, ox + 1);
+            for (co = 0; co < cout; co++) {
+                const int8_t *wc = w + co * wk;
+                size_t n = co * wk + padded <= wtotal ? padded : wk;
+                int32_t s[2] = {0, 0};
+                if (step == 2) {
+                    kdc__dot2(s, win, win + padded, wc, n, p->zx);
+                    y[cout + co] = kdc__out(kdc__acc(bias[co], s[1]), mult[co], shift[co], p->zy,
+                                            p->act_min, p->act_max);
+                } else if (gather) {
+                    s[0] = kdc__dot(win, wc, n, p->zx);
                 } else { /* window too large for the stack buffer: row by row */
+                    size_t ix, kx0, kx1;
+                    const int8_t *xr;
+                    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                    xr = x + (iy * p->in_w + ix) * ci;
                     for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                        s += kdc__dot(xr, wc + ky * row + kx0 * ci, len, p->zx);
+                        s[0] += kdc__dot(xr, wc + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
                 }
-                *y++ = kdc__out(kdc__acc(bias[co], s), mult[co], shift[co], p->zy, p->act_min,
-                                p->act_max);
+                y[co] = kdc__out(kdc__acc(bias[co], s[0]), mult[co], shift[co], p->zy, p->act_min,
+                                 p->act_max);
             }
+            y += step * cout;
         }
     }
 }
