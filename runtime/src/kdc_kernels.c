@@ -19,14 +19,15 @@
 #define KDC__KEEP_LOOP
 #endif
 
-/* round_half_away(p / 2^r) for |p| <= 2^62, 1 <= r <= 62, without branches
- * and without right-shifting a negative number: for p < 0 it equals
- * floor((p + 2^(r-1) - 1) / 2^r); a 2^63 bias keeps the shift unsigned. */
+/* round_half_away(p / 2^r) for |p| <= 2^62, 1 <= r <= 62, without branches:
+ * for p < 0 it equals floor((p + 2^(r-1) - 1) / 2^r). Right-shifting a negative
+ * number is implementation-defined in C; where it is the usual arithmetic shift
+ * (a constant the compiler folds) it is used, else a 2^63 bias keeps it unsigned. */
 KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
 {
     int64_t t = p + ((int64_t)1 << (r - 1)) - (p < 0);
-    uint64_t u = (uint64_t)t + 0x8000000000000000u;
-    return (int64_t)(u >> r) - ((int64_t)1 << (63 - r));
+    if (((int64_t)-1 >> 1) == -1) return t >> r;
+    return (int64_t)(((uint64_t)t + 0x8000000000000000u) >> r) - ((int64_t)1 << (63 - r));
 }
 
 int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
