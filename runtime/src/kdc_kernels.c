@@ -164,9 +164,20 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
     /* Fast paths: gather one window (or two, for two output pixels sharing each
      * weight load) into win, padded with zx to a multiple of 16, then one
      * contiguous dot per output channel. The padding lanes hold zx, so reading
-     * the next channel's weights there adds 0 (the last channel stops at wk). */
+     * the next channel's weights there adds 0. */
     int gather = padded <= KDC_CONV_WINDOW, pairs = KDC__PAIRS && 2 * padded <= KDC_CONV_WINDOW;
-    if (gather) memset(win, (int8_t)p->zx, pairs ? 2 * padded : padded);
+    size_t nwin = pairs ? 2 : 1, tail = wtotal;
+    int8_t *wtail = win + nwin * padded;
+    if (gather) memset(win, (int8_t)p->zx, nwin * padded);
+    /* The last channels cannot read `padded` weights in place (that would pass
+     * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
+     * after the windows when there is room, so they too take the padded dot. */
+    if (gather && (nwin + 2) * padded <= KDC_CONV_WINDOW) {
+        size_t tl = wtotal < padded ? wtotal : padded;
+        tail = wtotal - tl;
+        memset(wtail, 0, 2 * padded);
+        memcpy(wtail, w + tail, tl);
+    }
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
@@ -176,7 +187,11 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
             if (step == 2) kdc__gather(win + padded, x, p, iy, ky0, ky1, ox + 1);
             for (co = 0; co < cout; co++) {
                 const int8_t *wc = w + co * wk;
-                size_t n = co * wk + padded <= wtotal ? padded : wk;
+                size_t n = padded;
+                if (co * wk + padded > wtotal) {
+                    if (tail < wtotal) wc = wtail + (co * wk - tail); /* co * wk > tail here */
+                    else n = wk;
+                }
                 int32_t s[2] = {0, 0};
                 if (step == 2) {
                     kdc__dot2(s, win, win + padded, wc, n, p->zx);
