@@ -105,20 +105,32 @@ KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k,
 }
 
 /* Two dot products sharing the weights (two output pixels, one channel):
- * s[0] = sum (a[i] - zx) * w[i], s[1] = sum (b[i] - zx) * w[i]. gcc turns the
- * block into pmaddwd-style code; clang does better with two kdc__dot calls, so
- * the pair path is only used with gcc (KDC__PAIRS). */
+ * s[0] = sum (a[i] - zx) * w[i], s[1] = sum (b[i] - zx) * w[i]. As in
+ * kdc__dot, gcc and clang each get the block form they vectorize well; clang
+ * also does better when this stays a call. */
 #if defined(__clang__)
-#define KDC__PAIRS 0
+#define KDC__DOT2 __attribute__((noinline)) static
 #else
-#define KDC__PAIRS 1
+#define KDC__DOT2 KDC__SMALL static
 #endif
-KDC__SMALL static void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b, const int8_t *w,
-                                 size_t n, int32_t zx)
+KDC__DOT2 void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b, const int8_t *w, size_t n,
+                         int32_t zx)
 {
     int32_t s0 = 0, s1 = 0;
     size_t i = 0;
     int j;
+#if defined(__clang__)
+    int32_t la[8] = {0}, lb[8] = {0};
+    for (; i + 16 <= n; i += 16) {
+        for (j = 0; j < 8; j++)
+            la[j] += (int16_t)(a[i + 2 * j] - zx) * w[i + 2 * j] +
+                     (int16_t)(a[i + 2 * j + 1] - zx) * w[i + 2 * j + 1];
+        for (j = 0; j < 8; j++)
+            lb[j] += (int16_t)(b[i + 2 * j] - zx) * w[i + 2 * j] +
+                     (int16_t)(b[i + 2 * j + 1] - zx) * w[i + 2 * j + 1];
+    }
+    for (j = 0; j < 8; j++) s0 += la[j], s1 += lb[j];
+#else
     for (; i + 16 <= n; i += 16) {
         int32_t t0 = 0, t1 = 0;
         KDC__KEEP_LOOP
@@ -130,6 +142,7 @@ KDC__SMALL static void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b,
         s0 += t0;
         s1 += t1;
     }
+#endif
     for (; i < n; i++) {
         s0 += (int32_t)(a[i] - zx) * w[i];
         s1 += (int32_t)(b[i] - zx) * w[i];
@@ -165,7 +178,7 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
      * weight load) into win, padded with zx to a multiple of 16, then one
      * contiguous dot per output channel. The padding lanes hold zx, so reading
      * the next channel's weights there adds 0. */
-    int gather = padded <= KDC_CONV_WINDOW, pairs = KDC__PAIRS && 2 * padded <= KDC_CONV_WINDOW;
+    int gather = padded <= KDC_CONV_WINDOW, pairs = 2 * padded <= KDC_CONV_WINDOW;
     size_t nwin = pairs ? 2 : 1, tail = wtotal;
     int8_t *wtail = win + nwin * padded;
     if (gather) memset(win, (int8_t)p->zx, nwin * padded);
