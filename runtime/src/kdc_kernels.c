@@ -11,14 +11,23 @@
 #define KDC__SMALL
 #endif
 
-/* round_half_away(p / 2^r) for |p| <= 2^62, 1 <= r <= 62, without branches
- * and without right-shifting a negative number: for p < 0 it equals
- * floor((p + 2^(r-1) - 1) / 2^r); a 2^63 bias keeps the shift unsigned. */
+/* gcc -O3 would unroll the 16-wide block early and then vectorize it badly
+ * (5x slower than -O2); keeping it a loop lets both levels vectorize it. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define KDC__KEEP_LOOP _Pragma("GCC unroll 1")
+#else
+#define KDC__KEEP_LOOP
+#endif
+
+/* round_half_away(p / 2^r) for |p| <= 2^62, 1 <= r <= 62, without branches:
+ * for p < 0 it equals floor((p + 2^(r-1) - 1) / 2^r). Right-shifting a negative
+ * number is implementation-defined in C; where it is the usual arithmetic shift
+ * (a constant the compiler folds) it is used, else a 2^63 bias keeps it unsigned. */
 KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
 {
     int64_t t = p + ((int64_t)1 << (r - 1)) - (p < 0);
-    uint64_t u = (uint64_t)t + 0x8000000000000000u;
-    return (int64_t)(u >> r) - ((int64_t)1 << (63 - r));
+    if (((int64_t)-1 >> 1) == -1) return t >> r;
+    return (int64_t)(((uint64_t)t + 0x8000000000000000u) >> r) - ((int64_t)1 << (63 - r));
 }
 
 int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
@@ -29,7 +38,8 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
 
 /* clamp(requant(acc) + zy, lo, hi). Saturating requant to int32 first would not
  * change the result: the clamp to [lo, hi] within int8 is monotone. */
-KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo,
+                                  int32_t hi)
 {
     int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + zy; /* no int32 saturation */
     v = v < lo ? lo : v;
@@ -56,6 +66,7 @@ KDC__SMALL static int32_t kdc__dot(const int8_t *x, const int8_t *w, size_t n, i
 #else
     for (; i + 16 <= n; i += 16) {
         int32_t t = 0;
+        KDC__KEEP_LOOP
         for (j = 0; j < 16; j++) t += (int16_t)(x[i + j] - zx) * w[i + j];
         s += t;
     }
@@ -82,9 +93,10 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
     }
 }
 
-/* In-bounds tap range [lo, hi) of a window starting at s (may be < 0). */
-KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
-                       size_t *lo, size_t *hi)
+/* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
+ * index of tap lo. The window starts at o*stride - pad, which may be < 0. */
+KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n,
+                                  size_t *s, size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
     *lo = start < pad ? pad - start : 0;
@@ -92,47 +104,126 @@ KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k,
     *s = start - pad + *lo; /* first in-bounds input index */
 }
 
-#define KDC_CONV_WINDOW 512 /* stack bytes for one gathered window */
+/* Two dot products sharing the weights (two output pixels, one channel):
+ * s[0] = sum (a[i] - zx) * w[i], s[1] = sum (b[i] - zx) * w[i]. As in
+ * kdc__dot, gcc and clang each get the block form they vectorize well; clang
+ * also does better when this stays a call. */
+#if defined(__clang__)
+#define KDC__DOT2 __attribute__((noinline)) static
+#else
+#define KDC__DOT2 KDC__SMALL static
+#endif
+KDC__DOT2 void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b, const int8_t *w, size_t n,
+                         int32_t zx)
+{
+    int32_t s0 = 0, s1 = 0;
+    size_t i = 0;
+    int j;
+#if defined(__clang__)
+    int32_t la[8] = {0}, lb[8] = {0};
+    for (; i + 16 <= n; i += 16) {
+        for (j = 0; j < 8; j++)
+            la[j] += (int16_t)(a[i + 2 * j] - zx) * w[i + 2 * j] +
+                     (int16_t)(a[i + 2 * j + 1] - zx) * w[i + 2 * j + 1];
+        for (j = 0; j < 8; j++)
+            lb[j] += (int16_t)(b[i + 2 * j] - zx) * w[i + 2 * j] +
+                     (int16_t)(b[i + 2 * j + 1] - zx) * w[i + 2 * j + 1];
+    }
+    for (j = 0; j < 8; j++) s0 += la[j], s1 += lb[j];
+#else
+    for (; i + 16 <= n; i += 16) {
+        int32_t t0 = 0, t1 = 0;
+        KDC__KEEP_LOOP
+        for (j = 0; j < 16; j++) {
+            int16_t wv = w[i + j];
+            t0 += (int16_t)(a[i + j] - zx) * wv;
+            t1 += (int16_t)(b[i + j] - zx) * wv;
+        }
+        s0 += t0;
+        s1 += t1;
+    }
+#endif
+    for (; i < n; i++) {
+        s0 += (int32_t)(a[i] - zx) * w[i];
+        s1 += (int32_t)(b[i] - zx) * w[i];
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
+#define KDC_CONV_WINDOW 512 /* stack bytes for gathered windows */
+
+/* Copy the window of output (oy, ox) into win[0..k_h*k_w*in_c), [ky][kx][ci]
+ * order, with zx where the window leaves the input (those taps then add 0). */
+static void kdc__gather(int8_t *win, const int8_t *x, const kdc_conv_params *p, size_t iy,
+                        size_t ky0, size_t ky1, size_t ox)
+{
+    size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
+    const int8_t *xr;
+    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    len = (kx1 - kx0) * ci;
+    if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, p->k_h * row);
+    xr = x + (iy * p->in_w + ix) * ci;
+    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci) memcpy(win + ky * row + kx0 * ci, xr, len);
+}
 
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
                    const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci, row = p->k_w * ci;
-    size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk;
+    size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk, cout = p->out_c, step;
     int8_t win[KDC_CONV_WINDOW];
-    /* Fast path: gather the window (zx where it leaves the input, so those taps
-     * add 0) into win[0..padded), then one contiguous dot per output channel.
-     * Lanes past wk hold zx, so reading the next channel's weights there adds 0. */
-    int gather = padded <= KDC_CONV_WINDOW;
-    if (gather) memset(win, (int8_t)p->zx, padded);
+    /* Fast paths: gather one window (or two, for two output pixels sharing each
+     * weight load) into win, padded with zx to a multiple of 16, then one
+     * contiguous dot per output channel. The padding lanes hold zx, so reading
+     * the next channel's weights there adds 0. */
+    int gather = padded <= KDC_CONV_WINDOW, pairs = 2 * padded <= KDC_CONV_WINDOW;
+    size_t nwin = pairs ? 2 : 1, tail = wtotal;
+    int8_t *wtail = win + nwin * padded;
+    if (gather) memset(win, (int8_t)p->zx, nwin * padded);
+    /* The last channels cannot read `padded` weights in place (that would pass
+     * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
+     * after the windows when there is room, so they too take the padded dot. */
+    if (gather && (nwin + 2) * padded <= KDC_CONV_WINDOW) {
+        size_t tl = wtotal < padded ? wtotal : padded;
+        tail = wtotal - tl;
+        memset(wtail, 0, 2 * padded);
+        memcpy(wtail, w + tail, tl);
+    }
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-        for (ox = 0; ox < p->out_w; ox++) {
-            size_t ix, kx0, kx1, len;
-            const int8_t *x0;
-            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-            len = (kx1 - kx0) * ci; /* contiguous run of one window row */
-            x0 = x + (iy * p->in_w + ix) * ci;
-            if (gather) {
-                const int8_t *xr = x0;
-                if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, wk);
-                for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                    memcpy(win + ky * row + kx0 * ci, xr, len);
-            }
-            for (co = 0; co < p->out_c; co++) {
-                const int8_t *wc = w + co * wk, *xr = x0;
-                int32_t s = 0;
-                if (gather) {
-                    s = kdc__dot(win, wc, co * wk + padded <= wtotal ? padded : wk, p->zx);
-                } else { /* window too large for the stack buffer: row by row */
-                    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                        s += kdc__dot(xr, wc + ky * row + kx0 * ci, len, p->zx);
+        for (ox = 0; ox < p->out_w; ox += step) {
+            step = pairs && ox + 1 < p->out_w ? 2 : 1;
+            if (gather) kdc__gather(win, x, p, iy, ky0, ky1, ox);
+            if (step == 2) kdc__gather(win + padded, x, p, iy, ky0, ky1, ox + 1);
+            for (co = 0; co < cout; co++) {
+                const int8_t *wc = w + co * wk;
+                size_t n = padded;
+                if (co * wk + padded > wtotal) {
+                    if (tail < wtotal) wc = wtail + (co * wk - tail); /* co * wk > tail here */
+                    else n = wk;
                 }
-                *y++ = kdc__out(kdc__acc(bias[co], s), mult[co], shift[co], p->zy, p->act_min,
-                                p->act_max);
+                int32_t s[2] = {0, 0};
+                if (step == 2) {
+                    kdc__dot2(s, win, win + padded, wc, n, p->zx);
+                    y[cout + co] = kdc__out(kdc__acc(bias[co], s[1]), mult[co], shift[co], p->zy,
+                                            p->act_min, p->act_max);
+                } else if (gather) {
+                    s[0] = kdc__dot(win, wc, n, p->zx);
+                } else { /* window too large for the stack buffer: row by row */
+                    size_t ix, kx0, kx1;
+                    const int8_t *xr;
+                    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                    xr = x + (iy * p->in_w + ix) * ci;
+                    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
+                        s[0] += kdc__dot(xr, wc + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
+                }
+                y[co] = kdc__out(kdc__acc(bias[co], s[0]), mult[co], shift[co], p->zy, p->act_min,
+                                 p->act_max);
             }
+            y += step * cout;
         }
     }
 }

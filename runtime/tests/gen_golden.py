@@ -658,6 +658,9 @@ def main():
     case_conv('conv_valid_s2', 9, 8, 2, 4, 2, 3, 2, 2, 'valid')
     case_conv('conv_same_s2_5x5', 7, 7, 3, 6, 5, 5, 2, 2, 'same', -20, 100)
     case_conv('conv_cin1', 8, 8, 1, 8, 3, 3, 1, 1, 'same')
+    case_conv('conv_1x1_cin1_cout20', 5, 5, 1, 20, 1, 1, 1, 1, 'valid')  # weight-tail buffer
+    case_conv('conv_cin40_single', 5, 5, 40, 3, 3, 3, 1, 1, 'same')     # one window at a time
+    case_conv('conv_cin64_rows', 4, 5, 64, 2, 3, 3, 1, 1, 'same')       # window > 512: rows
     case_dw('dw_same_m2', 6, 7, 3, 2, 3, 3, 1, 1, 'same')
     case_dw('dw_s2_m1', 9, 9, 4, 1, 3, 3, 2, 2, 'same', 0, 127)
     case_dw('dw_valid_2x2', 5, 6, 2, 3, 2, 2, 1, 2, 'valid')
