@@ -3,7 +3,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= samples/digits/config.yaml
 OUT ?= out/digits
-DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind
+# The Cortex-M4 firmware tests (samples/firmware) need the arm-none-eabi toolchain and QEMU.
+DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
 .PHONY: setup build release demo test test-swift test-runtime bench clean
 
