@@ -88,6 +88,8 @@ public struct DistillConfig: Sendable, Equatable {
     public var temperature: Float = 4
     /// Weight of the hard-label loss in [0, 1]; 0 = soft targets only.
     public var alpha: Float = 0.1
+    /// Fraction of each batch blended with another sample and labelled by the teacher alone.
+    public var mixup: Float = 0
     /// Also train the student on hard labels alone, same recipe and seed, for comparison.
     public var baseline: Bool = true
     /// A separate (possibly unlabelled) transfer set; `nil`: the training split.

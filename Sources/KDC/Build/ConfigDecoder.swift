@@ -208,13 +208,14 @@ struct ConfigDecoder {
     }
 
     func decodeDistill(_ node: Node, _ path: String) throws -> DistillConfig {
-        let m = try mapping(node, path, allowed: ["temperature", "alpha", "baseline", "transfer"])
+        let m = try mapping(node, path, allowed: ["temperature", "alpha", "mixup", "baseline", "transfer"])
         var d = DistillConfig()
         if let v = m["temperature"] {
             d.temperature = try float(v, path + ".temperature")
             guard d.temperature >= 1 && d.temperature <= 100 else { throw fail(path + ".temperature", "must be in [1, 100], got \(d.temperature)") }
         }
         if let v = m["alpha"] { d.alpha = try float(v, path + ".alpha", in: 0...1) }
+        if let v = m["mixup"] { d.mixup = try float(v, path + ".mixup", in: 0...1) }
         if let v = m["baseline"] { d.baseline = try bool(v, path + ".baseline") }
         if let v = m["transfer"], !isNull(v) { d.transfer = try decodeSource(v, path + ".transfer") }
         return d

@@ -56,7 +56,8 @@ public final class Pipeline {
         let history = try KDC.distill(
             student: model, teacher: teacher, transfer: transfer,
             validation: data.validation.count > 0 ? data.validation : nil, train: mc.train,
-            distill: DistillSettings(temperature: config.distill.temperature, alpha: config.distill.alpha),
+            distill: DistillSettings(temperature: config.distill.temperature, alpha: config.distill.alpha,
+                                     mixup: config.distill.mixup),
             seed: seed, augmentFill: augmentFill(data), observer: observer)
         return finish(model, role: "student", history: history, data: data)
     }

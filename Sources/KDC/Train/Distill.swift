@@ -11,9 +11,13 @@ public struct DistillSettings: Equatable, Codable, Sendable {
     public var temperature: Float = 4
     /// Weight α ∈ [0, 1] of the hard-label cross-entropy.
     public var alpha: Float = 0.1
-    public init(temperature: Float = 4, alpha: Float = 0.1) {
+    /// Fraction of each batch replaced by blends of two transfer samples, x = λ·a + (1 − λ)·b with
+    /// λ uniform in [0, 1], labelled by the teacher only (the hard-label term skips them). 0: off.
+    public var mixup: Float = 0
+    public init(temperature: Float = 4, alpha: Float = 0.1, mixup: Float = 0) {
         self.temperature = temperature
         self.alpha = alpha
+        self.mixup = mixup
     }
 }
 
@@ -99,10 +103,13 @@ public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, v
     let k = student.outputShape.reduce(1, *)
     let trainer = Trainer(model: student, settings: settings, seed: seed)
     trainer.observer = observer
-    let augment = settings.augmentShift > 0 && transfer.sampleShape.count == 3
+    let augment = (settings.augmentShift > 0 && transfer.sampleShape.count == 3) || distill.mixup > 0
     var cached: Tensor?
     switch teacher {
     case let .logits(t):
+        guard distill.mixup <= 0 else {
+            throw KDCError.training(message: "distill.mixup needs a teacher model to label the blended inputs; teacher logits from a file only cover the transfer samples as they are")
+        }
         guard t.shape == [transfer.count, k] else {
             throw KDCError.format(file: "teacher logits", message:
                 "shape \(t.shape) does not match the transfer set: expected [\(transfer.count), \(k)]")
@@ -118,8 +125,28 @@ public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, v
     if distill.alpha > 0 && !transfer.labels.contains(where: { $0 >= 0 }) {
         throw KDCError.training(message: "alpha = \(distill.alpha) needs labels, but the transfer set '\(transfer.name)' has none; hint: set distill.alpha to 0")
     }
+    // Mixup: rows blended with another row of the batch lose their hard label.
+    var mixRNG = SeededRNG(seed: seed, stream: "mixup")
+    var mixed = Set<Int>()
+    let prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? = distill.mixup <= 0 ? nil : { x, idx in
+        mixed.removeAll(keepingCapacity: true)
+        let n = idx.count, size = x.itemCount
+        guard n > 1 else { return }
+        let original = x
+        for r in 0..<n where mixRNG.uniform() < distill.mixup {
+            var j = mixRNG.int(below: n - 1)
+            if j >= r { j += 1 }
+            let lam = mixRNG.uniform()
+            x.data.withUnsafeMutableBufferPointer { d in
+                original.data.withUnsafeBufferPointer { o in
+                    for k in 0..<size { d[r * size + k] = lam * o[r * size + k] + (1 - lam) * o[j * size + k] }
+                }
+            }
+            mixed.insert(r)
+        }
+    }
     // Precomputed logits belong to the unshifted inputs; they are reused as they are.
-    return try trainer.fit(train: transfer, validation: validation, augmentFill: augmentFill) { logits, x, idx in
+    return try trainer.fit(train: transfer, validation: validation, augmentFill: augmentFill, prepare: prepare) { logits, x, idx in
         var t: Tensor
         if let c = cached {
             t = Tensor(shape: [idx.count, k])
@@ -135,6 +162,8 @@ public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, v
         } else {
             t = logits  // not reached: a logits teacher is always cached
         }
-        return distillationLoss(student: logits, teacher: t, labels: idx.map { transfer.labels[$0] }[...], settings: distill)
+        var labels = idx.map { transfer.labels[$0] }
+        for r in mixed { labels[r] = -1 }
+        return distillationLoss(student: logits, teacher: t, labels: labels[...], settings: distill)
     }
 }

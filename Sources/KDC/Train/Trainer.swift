@@ -61,9 +61,11 @@ public final class Trainer {
     }
 
     /// Trains on `train` with any per-batch loss. Accuracy shown during training is against
-    /// `train.labels` where samples are labelled.
+    /// `train.labels` where samples are labelled. `prepare`, when given, may change each input
+    /// batch after augmentation and before the forward pass (distillation mixes inputs there).
     @discardableResult
-    public func fit(train: Dataset, validation: Dataset?, augmentFill: [Float] = [0], loss: BatchLoss) throws -> [EpochStats] {
+    public func fit(train: Dataset, validation: Dataset?, augmentFill: [Float] = [0],
+                    prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? = nil, loss: BatchLoss) throws -> [EpochStats] {
         let s = settings
         let n = train.count
         guard n > 0 else { throw KDCError.training(message: "the training set is empty") }
@@ -85,6 +87,7 @@ public final class Trainer {
                 let idx = order[(step * bs)..<min((step + 1) * bs, n)]
                 var x = train.batch(idx)
                 if canShift { randomShift(&x, maxShift: s.augmentShift, fill: augmentFill, rng: &augRNG) }
+                prepare?(&x, idx)
                 for p in params { p.zeroGrad() }
                 let logits = model.forward(x, context: &ctx)
                 let (l, g) = loss(logits, x, idx)
