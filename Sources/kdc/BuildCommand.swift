@@ -9,9 +9,19 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Option(help: "Also run the model on an emulated device: cortex-m4 (QEMU mps2-an386) or none (default: export.firmware).")
+    var firmware: String?
+
+    func validate() throws {
+        if let f = firmware, !["cortex-m4", "none"].contains(f) {
+            throw ValidationError("--firmware must be cortex-m4 or none, got '\(f)'")
+        }
+    }
+
     func run() throws {
         try runReportingErrors {
-            let cfg = try options.load()
+            var cfg = try options.load()
+            if let f = firmware { cfg.export.firmware = f == "none" ? nil : f }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             let result = try pipeline.build()

@@ -7,6 +7,7 @@ public struct BuildResult {
     public var export: ExportResult
     public var check: HostCheckResult
     public var storedCheck: HostCheckResult?
+    public var firmware: [FirmwareResult]
     public var report: BuildReport
     public var summary: String
 }
@@ -28,6 +29,17 @@ extension Pipeline {
         if let path = e.storedArtifactPath {
             stored = try HostCheck.run(artifactPath: path, graph: q.graph, data: d.data.test, repeats: 1)
         }
+        var firmware: [FirmwareResult] = []
+        if let target = config.export.firmware {
+            let n = min(firmwareSamples, d.data.test.count), k = d.data.test.sampleSize
+            let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(d.data.test.x[(i * k)..<((i + 1) * k)])) }
+            let macs = FirmwareCheck.macs(q.graph)
+            for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
+                observer?.stage("firmware", detail: "\(target), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU")
+                firmware.append(try FirmwareCheck.run(export: e, graph: q.graph, inputs: inputs, mode: mode,
+                                                      countInstructions: true, macs: macs))
+            }
+        }
         var report = d.report
         report.student?.int8Accuracy = q.report.int8Accuracy
         report.quantization = q.report
@@ -47,6 +59,21 @@ extension Pipeline {
             "arena_bytes": .int(e.arenaBytes), "arena_lower_bound_bytes": .int(e.lowerBound),
             "weights_bytes": .int(e.weightsBytes), "unpack_bytes": .int(e.compressed ? e.rawBytes : 0),
         ])
+        if let first = firmware.first {
+            let enc = JSONEncoder()
+            enc.keyEncodingStrategy = .convertToSnakeCase
+            let modes = try firmware.map { try JSONDecoder().decode(JSONValue.self, from: enc.encode($0)) }
+            let worst = firmware.max { $0.ramBytes < $1.ramBytes }!
+            report.sections["firmware"] = .object([
+                "target": .string(first.target), "match": .bool(firmware.allSatisfy { $0.match }),
+                "samples": .int(first.samples),
+                "runtime_text_bytes": .int(first.runtimeTextBytes), "image_text_bytes": .int(worst.imageTextBytes),
+                "ram_bytes": .int(worst.ramBytes), "ram_predicted_bytes": .int(worst.ramPredictedBytes),
+                "instructions_per_inference": first.instructionsPerInference.map { .int($0) } ?? .null,
+                "instructions_per_mac": first.instructionsPerMAC.map { .number($0) } ?? .null,
+                "modes": .array(modes),
+            ])
+        }
         let budgetProblems = budgetCheck(e)
         if let b = config.budget {
             report.sections["budget"] = .object([
@@ -62,6 +89,14 @@ extension Pipeline {
         summary += "host check (C runtime vs Swift int8): \(check.samples) samples, \(check.mismatches) mismatches"
             + (stored.map { "; stored artifact: \($0.mismatches) mismatches" } ?? "")
             + ", runtime accuracy \(fmtPct(check.accuracy)), median latency \(check.latencyNsMedian) ns\n"
+        for f in firmware {
+            summary += "firmware (\(f.target), \(f.mode.rawValue)): \(f.samples) inputs, \(f.mismatches) mismatches vs the Swift int8 reference"
+                + " (so vs the host runtime); runtime .text \(f.runtimeTextBytes) B, image .text \(f.imageTextBytes) B;"
+                + " RAM \(f.ramBytes) B = arena \(f.arenaBytes) + unpack \(f.unpackBytes) (predicted \(f.ramPredictedBytes))"
+                + " + static \(f.staticBytes) + stack \(f.stackBytes)"
+                + (f.instructionsPerInference.map { "; \($0) instructions/inference" } ?? "")
+                + (f.instructionsPerMAC.map { String(format: " (%.1f per MAC)", $0) } ?? "") + "\n"
+        }
         let mismatches = check.mismatches + (stored?.mismatches ?? 0)
         if mismatches > 0 {
             let m = check.firstMismatch ?? stored?.firstMismatch
@@ -69,12 +104,19 @@ extension Pipeline {
                 + (m.map { " (first: sample \($0.sample), byte \($0.byte): expected \($0.expected), got \($0.got))" } ?? "")
                 + "; the report is in \(outDir)/report.json")
         }
+        if let bad = firmware.first(where: { !$0.match }) {
+            throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json")
+        }
         if !budgetProblems.isEmpty {
             throw KDCError.budget(message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
                 + "; hint: shrink the student or raise budget in \(config.file)")
         }
-        return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, report: report, summary: summary)
+        return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
+                           report: report, summary: summary)
     }
+
+    /// Test inputs run on the emulated device (QEMU is slow).
+    var firmwareSamples: Int { 20 }
 
     /// What exceeds `budget`: flash holds the artifact; RAM holds the arena and, for a compressed
     /// artifact, the unpack buffer.
