@@ -21,8 +21,15 @@ extension Pipeline {
         let d = try runDistillation(baseline: config.distill.baseline)
         let q = try quantize(d.student.model, data: d.data)
         observer?.stage("export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
-        let e = try export(q.graph, normalization: d.data.normalization, to: outDir, name: config.export.name,
-                           compress: config.export.compress)
+        let prepared = try prepareExport(q.graph, normalization: d.data.normalization, name: config.export.name,
+                                         compress: config.export.compress)
+        // The budget is checked before anything is written, so an earlier good artifact survives.
+        let budgetProblems = budgetCheck(prepared)
+        if !budgetProblems.isEmpty {
+            throw KDCError.budget(message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
+                + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
+        }
+        let e = try prepared.write(to: outDir)
         observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
         let check = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: d.data.test)
         var stored: HostCheckResult?
@@ -74,11 +81,10 @@ extension Pipeline {
                 "modes": .array(modes),
             ])
         }
-        let budgetProblems = budgetCheck(e)
         if let b = config.budget {
             report.sections["budget"] = .object([
                 "flash_bytes": b.flashBytes.map { .int($0) } ?? .null, "ram_bytes": b.ramBytes.map { .int($0) } ?? .null,
-                "fits": .bool(budgetProblems.isEmpty),
+                "flash_needed_bytes": .int(prepared.bytes), "ram_needed_bytes": .int(prepared.ramBytes),
             ])
         }
         try writeFileAtomically(try report.json(), to: outDir + "/report.json")
@@ -107,10 +113,6 @@ extension Pipeline {
         if let bad = firmware.first(where: { !$0.match }) {
             throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json")
         }
-        if !budgetProblems.isEmpty {
-            throw KDCError.budget(message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
-                + "; hint: shrink the student or raise budget in \(config.file)")
-        }
         return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
                            report: report, summary: summary)
     }
@@ -120,16 +122,16 @@ extension Pipeline {
 
     /// What exceeds `budget`: flash holds the artifact; RAM holds the arena and, for a compressed
     /// artifact, the unpack buffer.
-    func budgetCheck(_ e: ExportResult) -> [String] {
+    func budgetCheck(_ e: PreparedExport) -> [String] {
         guard let b = config.budget else { return [] }
         var out: [String] = []
         if let f = b.flashBytes, e.bytes > f {
             out.append("flash: the artifact needs \(e.bytes) bytes, the budget is \(f)")
         }
-        let ram = e.arenaBytes + (e.compressed ? e.rawBytes : 0)
-        if let r = b.ramBytes, ram > r {
-            out.append("RAM: arena \(e.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.rawBytes)" : "")
-                + " = \(ram) bytes, the budget is \(r)" + (e.compressed ? " (a stored artifact executes from flash without the unpack buffer)" : ""))
+        if let r = b.ramBytes, e.ramBytes > r {
+            out.append("RAM: arena \(e.plan.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
+                + " = \(e.ramBytes) bytes, the budget is \(r)"
+                + (e.compressed ? " (a stored artifact executes from flash without the unpack buffer: export.compress: false)" : ""))
         }
         return out
     }

@@ -37,9 +37,23 @@ public final class Pipeline {
         zip(data.normalization.mean, data.normalization.std).map { (0 - $0) / $1 }
     }
 
+    /// Builds the model of `mc`, checking its input and output against the data.
+    func makeModel(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> Model {
+        let key = (role == "baseline" ? "student" : role) + ".layers"
+        let model: Model
+        do { model = try Model(spec: mc.graph, seed: seed) } catch let KDCError.graph(layer, message) {
+            throw KDCError.config(file: config.file, key: key, message: "layer '\(layer)': \(message)")
+        }
+        let outputs = model.outputShape.reduce(1, *)
+        guard outputs == data.train.numClasses else {
+            throw KDCError.config(file: config.file, key: key, message: "the last layer gives \(outputs) outputs \(model.outputShape) but the data has \(data.train.numClasses) classes; hint: end with {op: dense, units: \(data.train.numClasses)}")
+        }
+        return model
+    }
+
     /// Trains a model from its config on the training split; evaluates on validation and test.
     public func train(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> TrainedModel {
-        let model = try Model(spec: mc.graph, seed: seed)
+        let model = try makeModel(mc, role: role, data: data, seed: seed)
         observer?.stage(role, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
         let trainer = Trainer(model: model, settings: mc.train, seed: seed)
         trainer.observer = observer
@@ -50,7 +64,7 @@ public final class Pipeline {
 
     /// Trains `mc` by distillation from `teacher` on the transfer set (the training split by default).
     public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws -> TrainedModel {
-        let model = try Model(spec: mc.graph, seed: seed)
+        let model = try makeModel(mc, role: "student", data: data, seed: seed)
         observer?.stage("student", detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
             + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)")
         let history = try KDC.distill(
@@ -85,6 +99,9 @@ public final class Pipeline {
             }
             guard model.spec.inputShape == data.train.sampleShape else {
                 throw KDCError.format(file: path, message: "the checkpoint takes inputs \(model.spec.inputShape), the data has \(data.train.sampleShape)")
+            }
+            guard model.outputShape.reduce(1, *) == data.train.numClasses else {
+                throw KDCError.format(file: path, message: "the checkpoint gives \(model.outputShape.reduce(1, *)) outputs, the data has \(data.train.numClasses) classes")
             }
             let t = finish(model, role: "teacher", history: [], data: data)
             return (.model(model), t)

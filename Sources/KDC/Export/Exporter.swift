@@ -27,17 +27,28 @@ public struct ExportResult: Equatable, Sendable {
     public var plan: MemoryPlan
 }
 
-/// Plans memory, writes `<name>.kdc` (zlib-deflated body when `compress`, plus the stored
-/// `<name>.stored.kdc`), and `<name>.h` / `<name>.c` (the main artifact as a 4-byte aligned C
-/// array, with arena/unpack/input/output sizes, input/output quantization and the input
-/// `normalization` mean/std, which the artifact itself does not carry). Every file is
-/// written via a temporary file and a rename. The written artifact is re-read and validated.
+/// An export computed in memory, not yet written: its sizes can be checked (against a device
+/// budget, say) before anything on disk changes.
+public struct PreparedExport: Sendable {
+    public var name: String
+    public var plan: MemoryPlan
+    /// The main artifact (compressed when asked) and the stored one.
+    public var main: [UInt8]
+    public var stored: [UInt8]
+    public var compressed: Bool
+    public var header: String
+    public var source: String
+    public var weightsBytes: Int
+    public var sha256: String
+}
+
+/// Plans memory and builds the artifact bytes and C files for `graph` without writing anything.
 /// - Parameters:
 ///   - name: base file name and C identifier prefix (letters, digits, `_`).
 /// - Throws: `KDCError.graph` / `.budget` for a graph the format cannot express,
-///   `KDCError.config` for a bad name, `KDCError.io` when a file cannot be written.
-public func export(_ graph: QuantizedGraph, normalization: Normalization, to outDir: String, name: String,
-                   compress: Bool) throws -> ExportResult {
+///   `KDCError.config` for a bad name.
+public func prepareExport(_ graph: QuantizedGraph, normalization: Normalization, name: String,
+                          compress: Bool) throws -> PreparedExport {
     guard CArrayEmitter.isCIdentifier(name) else {
         throw KDCError.config(file: "<export>", key: "name", message: "'\(name)' is not a C identifier; hint: use letters, digits and _ (not starting with a digit)")
     }
@@ -47,27 +58,50 @@ public func export(_ graph: QuantizedGraph, normalization: Normalization, to out
     let main = compress ? try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: true) : stored
     // Self-check: the reader applies kdc_init's rules.
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
-
-    let base = outDir.hasSuffix("/") ? String(outDir.dropLast()) : outDir
-    let artifactPath = "\(base)/\(name).kdc"
-    try writeFileAtomically(Data(main), to: artifactPath)
-    var storedPath: String? = nil
-    if compress {
-        storedPath = "\(base)/\(name).stored.kdc"
-        try writeFileAtomically(Data(stored), to: storedPath!)
-    }
     let info = CArrayInfo(arenaBytes: plan.arenaBytes, unpackBytes: compress ? stored.count : 0,
                           inputBytes: graph.tensors[graph.input].count, outputBytes: graph.tensors[graph.output].count,
                           inputScale: graph.inputScale, inputZeroPoint: graph.inputZeroPoint,
                           outputScale: graph.outputScale, outputZeroPoint: graph.outputZeroPoint,
                           normalization: normalization)
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
-    let headerPath = "\(base)/\(name).h", sourcePath = "\(base)/\(name).c"
-    try writeFileAtomically(Data(h.utf8), to: headerPath)
-    try writeFileAtomically(Data(c.utf8), to: sourcePath)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
-    return ExportResult(artifactPath: artifactPath, storedArtifactPath: storedPath, headerPath: headerPath,
-                        sourcePath: sourcePath, compressed: compress, bytes: main.count, rawBytes: stored.count,
-                        sha256: digest, arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
-                        weightsBytes: desc.constBytes, plan: plan)
+    return PreparedExport(name: name, plan: plan, main: main, stored: stored, compressed: compress, header: h,
+                          source: c, weightsBytes: desc.constBytes, sha256: digest)
+}
+
+extension PreparedExport {
+    /// Size of the main artifact (flash), and RAM the device needs for it: the arena plus, for a
+    /// compressed artifact, the unpack buffer.
+    public var bytes: Int { main.count }
+    public var ramBytes: Int { plan.arenaBytes + (compressed ? stored.count : 0) }
+
+    /// Writes `<name>.kdc` (and `<name>.stored.kdc` when compressed), `<name>.h` and `<name>.c`
+    /// into `outDir`, each via a temporary file and a rename.
+    public func write(to outDir: String) throws -> ExportResult {
+        let base = outDir.hasSuffix("/") ? String(outDir.dropLast()) : outDir
+        let artifactPath = "\(base)/\(name).kdc"
+        try writeFileAtomically(Data(main), to: artifactPath)
+        var storedPath: String? = nil
+        if compressed {
+            storedPath = "\(base)/\(name).stored.kdc"
+            try writeFileAtomically(Data(stored), to: storedPath!)
+        }
+        let headerPath = "\(base)/\(name).h", sourcePath = "\(base)/\(name).c"
+        try writeFileAtomically(Data(header.utf8), to: headerPath)
+        try writeFileAtomically(Data(source.utf8), to: sourcePath)
+        return ExportResult(artifactPath: artifactPath, storedArtifactPath: storedPath, headerPath: headerPath,
+                            sourcePath: sourcePath, compressed: compressed, bytes: main.count, rawBytes: stored.count,
+                            sha256: sha256, arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+                            weightsBytes: weightsBytes, plan: plan)
+    }
+}
+
+/// Plans memory, writes `<name>.kdc` (zlib-deflated body when `compress`, plus the stored
+/// `<name>.stored.kdc`), and `<name>.h` / `<name>.c` (the main artifact as a 4-byte aligned C
+/// array, with arena/unpack/input/output sizes, input/output quantization and the input
+/// `normalization` mean/std, which the artifact itself does not carry). Every file is
+/// written via a temporary file and a rename. The artifact is re-read and validated first.
+public func export(_ graph: QuantizedGraph, normalization: Normalization, to outDir: String, name: String,
+                   compress: Bool) throws -> ExportResult {
+    try prepareExport(graph, normalization: normalization, name: name, compress: compress).write(to: outDir)
 }
