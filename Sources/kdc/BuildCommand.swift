@@ -24,6 +24,7 @@ struct BuildCommand: ParsableCommand {
             if let f = firmware { cfg.export.firmware = f == "none" ? nil : f }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
+            try pipeline.prepareOutput()
             let result = try pipeline.build()
             print(result.summary, terminator: "")
             print("report: \(pipeline.outDir)/report.json")

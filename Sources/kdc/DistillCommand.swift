@@ -17,6 +17,7 @@ struct DistillCommand: ParsableCommand {
             let cfg = try options.load()
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
+            try pipeline.prepareOutput()
             let result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
             try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/distill-report.json")
             print(result.summary)

@@ -16,6 +16,7 @@ struct QuantizeCommand: ParsableCommand {
         try runReportingErrors {
             let cfg = try options.load()
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: ConsoleProgress(quiet: options.quiet))
+            try pipeline.prepareOutput()
             let path = checkpoint ?? pipeline.outDir + "/student.safetensors"
             let (model, norm) = try Checkpoint.load(path)
             let data = try pipeline.loadData()

@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
             let cfg = try options.load()
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
+            try pipeline.prepareOutput()
             guard let mc = model == "teacher" ? cfg.teacher.model : cfg.student else {
                 throw KDCError.config(file: cfg.file, key: model == "teacher" ? "teacher.layers" : "student",
                                       message: "the config defines no \(model) to train")

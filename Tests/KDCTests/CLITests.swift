@@ -15,6 +15,11 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String], cwd: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        try CLITests.runKDC(args, cwd: cwd)
+    }
+
+    /// Runs kdc with `args` in `cwd` (default: the repository) and returns its exit status and output.
+    static func runKDC(_ args: [String], cwd: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let bin = CLITests.binary
         guard FileManager.default.isExecutableFile(atPath: bin.path) else {
             XCTFail("kdc binary not found at \(bin.path); build it with `swift build` first")

@@ -18,7 +18,7 @@ public enum KDCError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .config(file, key, message): return "\(file): \(key): \(message)"
+        case let .config(file, key, message): return key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
         case let .data(file, message): return "\(file): \(message)"
         case let .graph(layer, message): return "layer '\(layer)': \(message)"
         case let .io(path, message): return "\(path): \(message)"

@@ -26,6 +26,16 @@ public final class Pipeline {
         self.observer = observer
     }
 
+    /// Creates the output folder and checks that it can be written, before any long work.
+    public func prepareOutput() throws {
+        try ensureDirectory(outDir)
+        let probe = outDir + "/.kdc-write-test-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw KDCError.io(path: outDir, message: "the output folder is not writable; hint: pass another --out")
+        }
+        unlink(probe)
+    }
+
     /// Loads and splits the data, normalizing with statistics of the training split.
     public func loadData() throws -> DataSplits {
         observer?.stage("data", detail: "\(config.data.format) data from \(config.data.dir)")

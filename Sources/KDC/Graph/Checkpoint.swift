@@ -103,14 +103,7 @@ public enum Checkpoint {
 public func writeFileAtomically(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent().path
-    var isDir: ObjCBool = false
-    if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw KDCError.io(path: dir, message: "cannot create the output folder (\(error.localizedDescription))")
-        }
-    } else if !isDir.boolValue {
-        throw KDCError.io(path: dir, message: "is not a folder")
-    }
+    try ensureDirectory(dir)
     let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
     guard FileManager.default.createFile(atPath: tmp, contents: data) else {
         throw KDCError.io(path: path, message: "cannot write (folder not writable?)")
@@ -120,4 +113,38 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
         unlink(tmp)
         throw KDCError.io(path: path, message: "cannot move the new file into place: \(err)")
     }
+}
+
+/// Creates `dir` (and its parents) unless it exists; a clear error when a file is in the way or
+/// the folder cannot be made.
+public func ensureDirectory(_ dir: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+        if !isDir.boolValue { throw KDCError.io(path: dir, message: "is not a folder (a file has that name)") }
+        return
+    }
+    // Name the first ancestor that is in the way, if any.
+    var parent = URL(fileURLWithPath: dir).deletingLastPathComponent()
+    while parent.path != "/" {
+        if FileManager.default.fileExists(atPath: parent.path, isDirectory: &isDir) {
+            if !isDir.boolValue {
+                throw KDCError.io(path: dir, message: "cannot create the folder: \(parent.path) is a file, not a folder")
+            }
+            break
+        }
+        parent.deleteLastPathComponent()
+    }
+    if mkdirAll(dir) != 0 {
+        throw KDCError.io(path: dir, message: "cannot create the folder: \(String(cString: strerror(errno)))")
+    }
+}
+
+private func mkdirAll(_ dir: String) -> Int32 {
+    let parent = URL(fileURLWithPath: dir).deletingLastPathComponent().path
+    if parent != dir && !FileManager.default.fileExists(atPath: parent) {
+        let r = mkdirAll(parent)
+        if r != 0 { return r }
+    }
+    if mkdir(dir, 0o755) != 0 && errno != EEXIST { return -1 }
+    return 0
 }
