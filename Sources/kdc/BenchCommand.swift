@@ -5,7 +5,47 @@ import KDC
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Print training throughput (samples/s) of the MNIST sample models beside the sgemm roofline, and the cost of a distillation epoch.",
+        abstract: "Benchmarks (figures, not tests): training throughput, and the C runtime's host latency and instruction count.",
+        subcommands: [TrainingBenchCommand.self, RuntimeBenchCommand.self],
+        defaultSubcommand: TrainingBenchCommand.self)
+}
+
+struct RuntimeBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runtime",
+        abstract: "Host latency per inference (runtime built with cc -O2) and instructions per inference (valgrind callgrind) of exported artifacts.")
+
+    @Argument(help: "Artifacts (.kdc) written by kdc build.")
+    var artifacts: [String]
+
+    @Option(help: "Random inputs per artifact for the latency figure.")
+    var samples = 100
+
+    @Option(help: "Timed runs of each input.")
+    var repeats = 20
+
+    @Flag(help: "Skip the callgrind instruction count.")
+    var noCallgrind = false
+
+    func run() throws {
+        try runReportingErrors {
+            print("artifact                                  MACs   arena B   median ns   min ns   instructions   instr/MAC")
+            for a in artifacts {
+                let r = try RuntimeBench.measure(artifactPath: a, samples: samples, repeats: repeats, callgrind: !noCallgrind)
+                let name = URL(fileURLWithPath: a).lastPathComponent
+                print(name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                      + String(format: "%10d %9d %11d %8d", r.macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
+                      + lpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
+                      + lpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
+            }
+        }
+    }
+}
+
+struct TrainingBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "training",
+        abstract: "Training throughput (samples/s) of the MNIST sample models beside the sgemm roofline, and the cost of a distillation epoch.",
         discussion: "Reads the models from samples/mnist/config.yaml (MLP teacher, 784-32-10 student) and samples/mnist/cnn.yaml (CNN teacher and student). Figures go in docs/BENCHMARKS.md.")
 
     @Option(help: "MNIST folder (IDX .gz files). Default: the data.dir of samples/mnist/config.yaml.")
