@@ -74,3 +74,12 @@ final class DistillTests: XCTestCase {
         XCTAssertEqual(p.data[0], 1, accuracy: 1e-6)
     }
 }
+
+final class SeedStudyTests: XCTestCase {
+    func testMeanAndSampleStandardDeviation() {
+        let s = SeedStudy.stats([0.96, 0.97, 0.98])
+        XCTAssertEqual(s.mean, 0.97, accuracy: 1e-12)
+        XCTAssertEqual(s.sd, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(SeedStudy.stats([0.5]).sd, 0)
+    }
+}
