@@ -188,7 +188,8 @@ extension Pipeline {
         }
         var report = BuildReport(config: config.file, seed: config.seed)
         report.dataset = data.report
-        var (source, teacher) = try self.teacher(data: data, transfer: transfer)
+        let (source, trained) = try self.teacher(data: data, transfer: transfer)
+        var teacher = trained
         if var t = teacher, config.teacher.checkpoint == nil {
             t.report.checkpoint = try saveCheckpoint(t.model, name: "teacher", normalization: data.normalization)
             teacher = t
@@ -204,7 +205,6 @@ extension Pipeline {
             base = try train(sc, role: "baseline", data: data, seed: config.seed)
             report.baseline = base?.report
         }
-        source = .logits(Tensor(shape: [0]))  // release the teacher model's reference early
         return DistillationResult(teacher: teacher, student: student, baseline: base, data: data, report: report)
     }
 }
