@@ -19,6 +19,9 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Epochs for every model trained (overrides the config).")
     var epochs: Int?
 
+    @Option(help: "Use this teacher checkpoint (.safetensors written by kdc) instead of the config's teacher.")
+    var teacher: String?
+
     @Flag(help: "Print only the final summary.")
     var quiet = false
 
@@ -27,7 +30,11 @@ struct ConfigOptions: ParsableArguments {
     }
 
     func load() throws -> KDCConfig {
-        try KDCConfig.load(path: config, overrides: ConfigOverrides(data: data, out: out, seed: seed, epochs: epochs))
+        var cfg = try KDCConfig.load(path: config, overrides: ConfigOverrides(data: data, out: out, seed: seed, epochs: epochs))
+        if let t = teacher {
+            cfg.teacher = TeacherConfig(checkpoint: URL(fileURLWithPath: t).standardizedFileURL.path)
+        }
+        return cfg
     }
 
     /// The output folder: --out, else out/<config file name without extension>.
