@@ -27,11 +27,12 @@ public struct BuildReport: Codable, Sendable {
     public var baseline: ModelReport?
     public var distill: DistillReport?
     public var quantization: QuantizationReport?
+    public var comparison: SeedStudy?
     public var sections: [String: JSONValue] = [:]
     public init(config: String, seed: UInt64) { self.config = config; self.seed = seed }
 
     enum CodingKeys: String, CodingKey {
-        case kdcVersion, config, seed, dataset, teacher, student, baseline, distill, quantization
+        case kdcVersion, config, seed, dataset, teacher, student, baseline, distill, quantization, comparison
     }
 
     /// JSON with sorted keys, snake_case, pretty-printed; later stages' sections merged at the top level.

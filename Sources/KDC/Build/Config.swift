@@ -92,6 +92,9 @@ public struct DistillConfig: Sendable, Equatable {
     public var mixup: Float = 0
     /// Also train the student on hard labels alone, same recipe and seed, for comparison.
     public var baseline: Bool = true
+    /// With `baseline`: compare distilled and baseline students over these seeds (one teacher;
+    /// the exported student is the one of `seed`). Empty: only `seed`.
+    public var compareSeeds: [UInt64] = []
     /// A separate (possibly unlabelled) transfer set; `nil`: the training split.
     public var transfer: DataSourceConfig?
     public init() {}

@@ -208,7 +208,7 @@ struct ConfigDecoder {
     }
 
     func decodeDistill(_ node: Node, _ path: String) throws -> DistillConfig {
-        let m = try mapping(node, path, allowed: ["temperature", "alpha", "mixup", "baseline", "transfer"])
+        let m = try mapping(node, path, allowed: ["temperature", "alpha", "mixup", "baseline", "compare_seeds", "transfer"])
         var d = DistillConfig()
         if let v = m["temperature"] {
             d.temperature = try float(v, path + ".temperature")
@@ -217,6 +217,13 @@ struct ConfigDecoder {
         if let v = m["alpha"] { d.alpha = try float(v, path + ".alpha", in: 0...1) }
         if let v = m["mixup"] { d.mixup = try float(v, path + ".mixup", in: 0...1) }
         if let v = m["baseline"] { d.baseline = try bool(v, path + ".baseline") }
+        if let v = m["compare_seeds"], !isNull(v) {
+            let seeds = try intList(v, path + ".compare_seeds")
+            guard !seeds.isEmpty, seeds.allSatisfy({ $0 >= 0 }), Set(seeds).count == seeds.count else {
+                throw fail(path + ".compare_seeds", "expected a list of distinct non-negative seeds such as [0, 1, 2], got \(seeds)")
+            }
+            d.compareSeeds = seeds.map { UInt64($0) }
+        }
         if let v = m["transfer"], !isNull(v) { d.transfer = try decodeSource(v, path + ".transfer") }
         return d
     }

@@ -39,6 +39,7 @@ extension KDCConfig {
         if let l = teacher.logits { o += "  logits: \(q(l))\n" }
         if let s = student { o += "student:\n" + model(s) }
         o += "distill:\n  temperature: \(distill.temperature)\n  alpha: \(distill.alpha)\n  mixup: \(distill.mixup)\n  baseline: \(distill.baseline)\n"
+        if !distill.compareSeeds.isEmpty { o += "  compare_seeds: [\(distill.compareSeeds.map(String.init).joined(separator: ", "))]\n" }
         if let t = distill.transfer { o += "  transfer: \(source(t))\n" }
         o += "quantize:\n  calibration_samples: \(quantize.calibrationSamples)\n"
         o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"

@@ -142,6 +142,8 @@ public struct DistillationResult {
     public var teacher: TrainedModel?
     public var student: TrainedModel
     public var baseline: TrainedModel?
+    /// Distilled vs baseline over `distill.compare_seeds`, when set.
+    public var comparison: SeedStudy?
     public var data: DataSplits
     public var report: BuildReport
     /// A readable table: teacher / baseline / distilled.
@@ -152,7 +154,13 @@ public struct DistillationResult {
         rows.append(("student", student.report))
         var s = modelSummaryTable(rows)
         if let b = baseline?.report.floatAccuracy, let d = student.report.floatAccuracy {
-            s += String(format: "distillation vs baseline: %+.2f points of test accuracy\n", (d - b) * 100)
+            s += String(format: "distillation vs baseline: %+.2f points of test accuracy (seed %d)\n", (d - b) * 100, report.seed)
+        }
+        if let c = comparison {
+            let (b, d) = (SeedStudy.stats(c.baseline), SeedStudy.stats(c.distilled))
+            s += "over seeds \(c.seeds.map(String.init).joined(separator: ",")): "
+                + String(format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)\n",
+                         b.mean * 100, b.sd * 100, d.mean * 100, d.sd * 100, (d.mean - b.mean) * 100)
         }
         return s
     }
@@ -201,11 +209,28 @@ extension Pipeline {
         report.distill = DistillReport(temperature: config.distill.temperature, alpha: config.distill.alpha,
                                        transfer: transfer.name, transferSamples: transfer.count)
         var base: TrainedModel?
+        var study: SeedStudy?
         if baseline {
             base = try train(sc, role: "baseline", data: data, seed: config.seed)
             report.baseline = base?.report
+            let seeds = config.distill.compareSeeds
+            if !seeds.isEmpty {
+                var st = SeedStudy(seeds: seeds, teacherAccuracy: teacher?.report.floatAccuracy, baseline: [], distilled: [])
+                for s in seeds {
+                    if s == config.seed {
+                        st.distilled.append(student.report.floatAccuracy ?? 0)
+                        st.baseline.append(base?.report.floatAccuracy ?? 0)
+                        continue
+                    }
+                    observer?.stage("seed \(s)", detail: "distilled and baseline students for the comparison")
+                    st.distilled.append(try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
+                    st.baseline.append(try train(sc, role: "baseline", data: data, seed: s).report.floatAccuracy ?? 0)
+                }
+                study = st
+                report.comparison = st
+            }
         }
-        return DistillationResult(teacher: teacher, student: student, baseline: base, data: data, report: report)
+        return DistillationResult(teacher: teacher, student: student, baseline: base, comparison: study, data: data, report: report)
     }
 }
 
