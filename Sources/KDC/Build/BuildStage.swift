@@ -18,6 +18,7 @@ extension Pipeline {
     /// fails (after writing the report) when the C runtime's output differs from the Swift int8
     /// reference in any byte, or when the model does not fit the device budget.
     public func build() throws -> BuildResult {
+        try preflightBudget()
         let d = try runDistillation(baseline: config.distill.baseline)
         let q = try quantize(d.student.model, data: d.data)
         observer?.stage("export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
@@ -115,6 +116,28 @@ extension Pipeline {
         }
         return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
                            report: report, summary: summary)
+    }
+
+    /// Checks the budget before any training: the arena, the unpack buffer and the stored
+    /// artifact's size depend only on the student's architecture, so exporting the untrained
+    /// student gives them exactly. (A compressed artifact's size depends on the trained weights
+    /// and is checked again after training.)
+    public func preflightBudget() throws {
+        guard let b = config.budget, b.flashBytes != nil || b.ramBytes != nil, let sc = config.student else { return }
+        let model = try Model(spec: sc.graph, seed: config.seed)
+        var rng = SeededRNG(seed: 0, stream: "preflight")
+        let n = 8, k = sc.graph.inputShape.reduce(1, *)
+        let calib = Dataset(name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
+                            labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
+        let graph = try KDC.quantize(FloatGraph(model: model), calibration: calib)
+        var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
+        e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
+        var problems = budgetCheck(e)
+        if config.export.compress { problems.removeAll { $0.hasPrefix("flash") } }
+        if !problems.isEmpty {
+            throw KDCError.budget(message: "the student cannot fit the device budget (checked before training): "
+                + problems.joined(separator: "; ") + "; hint: shrink the student or raise budget in \(config.file)")
+        }
     }
 
     /// Test inputs run on the emulated device (QEMU is slow).
