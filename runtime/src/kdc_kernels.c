@@ -261,10 +261,14 @@ static int8_t kdc__clamp8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
-/* round_half_away(sum / count), count >= 1 */
+/* round_half_away(sum / count), count >= 1. The magnitude is taken unsigned:
+ * a global average pool over 2^24 taps of -128 sums to INT32_MIN, whose
+ * negation (and -sum + count / 2 near it) overflows int32. */
 static int32_t kdc__avg(int32_t sum, int32_t count)
 {
-    return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum; /* <= 2^31 */
+    int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count); /* <= 128 */
+    return sum >= 0 ? q : -q;
 }
 
 /* is_max != 0: max pool, else average pool. Channels innermost (contiguous). */
