@@ -1,0 +1,68 @@
+#!/bin/sh
+# fuzz/run.sh - builds and runs the fuzz targets (called by the Makefile from runtime/).
+#   sh fuzz/run.sh fuzz SECONDS   libFuzzer session of SECONDS per target (one at a time, nice)
+#   sh fuzz/run.sh replay         every regression input, seed and generated corpus file through
+#                                 every target, built without a fuzzing engine under ASan+UBSan
+#   sh fuzz/run.sh probe          prints the clang that can link -fsanitize=fuzzer (or nothing)
+# Environment: FUZZ_CC (a clang with libFuzzer; probed if unset), CC (for replay), SRC.
+set -u
+TARGETS="load inflate invoke"
+SRC=${SRC:-"src/kdc_model.c src/kdc_inflate.c src/kdc_kernels.c src/kdc_crc32.c"}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+FLAGS="-std=c99 -Wall -Wextra -Werror -g -O1 -Iinclude"
+mkdir -p fuzz/bin
+
+probe() { # first compiler that links a libFuzzer program
+    for c in ${FUZZ_CC:-} ${CLANG:-} clang /opt/swift/usr/bin/clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14; do
+        command -v "$c" >/dev/null 2>&1 || continue
+        if printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n){(void)d;(void)n;return 0;}\n' |
+            "$c" -fsanitize=fuzzer,address,undefined -x c - -o fuzz/bin/.probe 2>/dev/null; then
+            rm -f fuzz/bin/.probe; echo "$c"; return 0
+        fi
+    done
+    return 1
+}
+
+inputs() { # regression inputs, committed seeds, generated corpus (if any)
+    ls tests/regress/*.bin fuzz/seeds/* 2>/dev/null
+    [ -d fuzz/corpus ] && find fuzz/corpus -type f | sort
+}
+
+case "${1:-}" in
+probe) probe ;;
+fuzz)
+    secs=${2:-60}
+    cc=$(probe) || { echo "fuzz: no clang with libFuzzer found (Debian: apt-get install clang-14 libclang-rt-14-dev): skipped"; exit 0; }
+    [ -d fuzz/corpus ] || { command -v python3 >/dev/null && python3 fuzz/gen_corpus.py fuzz/corpus >/dev/null; }
+    for t in $TARGETS; do
+        # lld keeps gold's "cannot export local symbol" noise away when it exists
+        ld=""; "$cc" -fuse-ld=lld -x c /dev/null -fsyntax-only 2>/dev/null && command -v ld.lld >/dev/null 2>&1 && ld="-fuse-ld=lld"
+        $cc $FLAGS $ld -fsanitize=fuzzer $SAN $SRC fuzz/fuzz_$t.c -o fuzz/bin/fuzz_$t 2>fuzz/bin/build_$t.log ||
+            { cat fuzz/bin/build_$t.log; echo "fuzz: build of fuzz_$t failed"; exit 1; }
+        mkdir -p fuzz/work/$t
+        echo "fuzz: fuzz_$t for ${secs}s"
+        nice -n 10 ./fuzz/bin/fuzz_$t -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix=fuzz/work/crash_$t- fuzz/work/$t fuzz/seeds tests/regress $( [ -d fuzz/corpus ] && echo fuzz/corpus ) \
+            >fuzz/work/$t.log 2>&1
+        rc=$?
+        grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units' fuzz/work/$t.log | sed "s/^/  [$t] /"
+        if [ $rc -ne 0 ]; then tail -n 40 fuzz/work/$t.log; echo "fuzz: fuzz_$t found a problem (see fuzz/work/)"; exit 1; fi
+    done
+    ;;
+replay)
+    cc=${CC:-cc}
+    if ! echo 'int main(void){return 0;}' | $cc $SAN -x c - -o fuzz/bin/.probe 2>/dev/null; then
+        cc=$(probe) || { echo "fuzz-replay: no compiler with ASan/UBSan: skipped"; exit 0; }
+    fi
+    rm -f fuzz/bin/.probe
+    [ -d fuzz/corpus ] || { command -v python3 >/dev/null && python3 fuzz/gen_corpus.py fuzz/corpus >/dev/null; }
+    n=$(inputs | wc -l)
+    for t in $TARGETS; do
+        $cc $FLAGS $SAN "-DFUZZ_ARENA_CAP=((size_t)1 << 25)" $SRC fuzz/fuzz_$t.c fuzz/replay.c -o fuzz/bin/replay_$t || { echo "fuzz-replay: build failed"; exit 1; }
+        inputs | ASAN_OPTIONS=detect_leaks=1 xargs -r ./fuzz/bin/replay_$t >/dev/null ||
+            { echo "fuzz-replay: replay_$t FAILED"; exit 1; }
+        echo "fuzz-replay: replay_$t ($cc, ASan+UBSan): $n inputs, no finding"
+    done
+    ;;
+*) echo "usage: sh fuzz/run.sh fuzz SECONDS | replay | probe"; exit 2 ;;
+esac
