@@ -80,6 +80,23 @@ static double fz_work(const kdc_model *m)
     return work;
 }
 
+/* Per-op hook: every op's output lies inside the arena, ops come in order. */
+typedef struct {
+    const uint8_t *arena;
+    size_t len, next_op, n_ops;
+} fz_hook;
+
+static void fz_callback(void *user, size_t op_index, unsigned opcode, const int8_t *out, size_t n)
+{
+    fz_hook *h = (fz_hook *)user;
+    const uint8_t *o = (const uint8_t *)out;
+    FUZZ_ASSERT(op_index == h->next_op && op_index < h->n_ops);
+    FUZZ_ASSERT(opcode >= KDC_OP_FULLY_CONNECTED && opcode <= KDC_OP_CLAMP);
+    FUZZ_ASSERT(o >= h->arena && n <= h->len && (size_t)(o - h->arena) <= h->len - n);
+    FUZZ_ASSERT(*kdc_status_str((kdc_status)opcode) != 0);
+    h->next_op++;
+}
+
 /* Init (flags) on an exact-size copy, with an exact-size arena; on KDC_OK
  * check the invariants and invoke (if run_invoke and the work is bounded).
  * Returns the init status. */
@@ -120,8 +137,12 @@ static kdc_status fz_init_invoke(const uint8_t *art, size_t len, unsigned flags,
                     (size_t)(out.data - (int8_t *)arena) <= alen - out.size);
         if (run_invoke && fz_work(&m) <= FUZZ_WORK_CAP) {
             size_t i;
+            fz_hook h;
+            h.arena = arena, h.len = alen, h.next_op = 0, h.n_ops = m.n_ops;
             for (i = 0; i < in.size; i++) in.data[i] = (int8_t)(fill_len ? fill[i % fill_len] : 0x5a);
-            FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK);
+            kdc_set_callback(&m, fz_callback, &h);
+            FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK && h.next_op == m.n_ops);
+            kdc_set_callback(&m, NULL, NULL);
             in = kdc_input(&m);
             memset(in.data, 0x80, in.size); /* extreme input: -128 everywhere */
             FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK);

@@ -364,6 +364,98 @@ def build(tensors, ops, consts, arena):
     return hdr + struct.pack("<I", crc(hdr)) + body
 
 
+def compress(art):
+    """The compressed form of a stored artifact."""
+    body = art[32:]
+    z = zlib.compress(body, 9)
+    h = bytearray(art[:32])
+    struct.pack_into("<H", h, 6, 1)
+    struct.pack_into("<I", h, 12, len(z))
+    return reseal(bytes(h) + z)
+
+
+class Rng:
+    def __init__(self, seed):
+        self.s = seed
+
+    def next(self):
+        self.s = (self.s * 1103515245 + 12345) & 0x7FFFFFFF
+        return self.s >> 8
+
+
+def consts_for(rng, wbytes, n, e=-8):
+    """weights, bias, M, e arrays (each padded to 4) and their offsets."""
+    c = bytearray(bytes((rng.next() & 255) for _ in range(wbytes)))
+    while len(c) % 4:
+        c.append(0)
+    offs = [0]
+    for vals, fmt in (([rng.next() % 2001 - 1000 for _ in range(n)], "<i"),
+                      ([0x40000000 + rng.next() % 0x3FFFFFFF for _ in range(n)], "<i"),
+                      ([e] * n, "<i")):
+        offs.append(len(c))
+        for v in vals:
+            c += struct.pack(fmt, v)
+    return bytes(c), struct.pack("<IIII", *offs)
+
+
+def out_len(n, k, s, pad, same):
+    return -(-n // s) if same else (n - k) // s + 1
+
+
+def valid_models():
+    """Small valid single-op models reaching each kernel path from an artifact
+    (conv: two-pixel, single-window, row-by-row, no weight-tail room; depthwise
+    multipliers; pools with padding; GAP; ADD; RESHAPE in place; CLAMP; FC)."""
+    rng = Rng(7)
+    out = []
+    conv = [  # (h, w, cin, k, stride, cout, same)
+        (5, 5, 1, 3, 1, 3, True), (6, 6, 20, 5, 1, 2, False), (8, 8, 40, 5, 1, 2, False),
+        (4, 4, 16, 3, 1, 4, True), (7, 9, 3, 3, 2, 5, True), (3, 3, 2, 1, 1, 20, False),
+        (9, 9, 1, 9, 1, 1, True), (2, 40, 30, 1, 3, 2, True)]
+    for h, w, cin, k, st, cout, same in conv:
+        oh, ow = out_len(h, k, st, 0, same), out_len(w, k, st, 0, same)
+        ph = max((oh - 1) * st + k - h, 0) // 2 if same else 0
+        pw = max((ow - 1) * st + k - w, 0) // 2 if same else 0
+        c, offs = consts_for(rng, cout * k * k * cin, cout)
+        params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0) + offs
+        art = build([((1, h, w, cin), 0.5, 3, 0), ((1, oh, ow, cout), 0.25, -2, h * w * cin)],
+                    [(2, -128, 127, 0, 0xFFFF, 1, params)], c, h * w * cin + oh * ow * cout)
+        out.append(("valid_conv_%dx%dx%d_k%d_s%d_o%d" % (h, w, cin, k, st, cout), art))
+    for h, w, cin, k, st, dm in ((5, 5, 3, 3, 1, 2), (6, 7, 4, 3, 2, 1), (4, 4, 2, 5, 1, 3)):
+        oh, ow, cout = -(-h // st), -(-w // st), cin * dm
+        ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
+        c, offs = consts_for(rng, k * k * cout, cout)
+        params = struct.pack("<8H", k, k, st, st, ph, pw, dm, 0) + offs
+        art = build([((1, h, w, cin), 0.5, 0, 0), ((1, oh, ow, cout), 0.5, 0, h * w * cin)],
+                    [(3, -100, 100, 0, 0xFFFF, 1, params)], c, h * w * cin + oh * ow * cout)
+        out.append(("valid_dw_%dx%dx%d_k%d_s%d_m%d" % (h, w, cin, k, st, dm), art))
+    for opc in (4, 5):
+        for h, w, cin, k, st in ((5, 5, 3, 3, 2), (4, 6, 20, 2, 2), (7, 7, 1, 7, 1)):
+            oh, ow = -(-h // st), -(-w // st)
+            ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
+            params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0)
+            art = build([((1, h, w, cin), 0.5, 1, 0), ((1, oh, ow, cin), 0.5, 1, h * w * cin)],
+                        [(opc, -128, 127, 0, 0xFFFF, 1, params)], b"", h * w * cin + oh * ow * cin)
+            out.append(("valid_pool%d_%dx%dx%d_k%d_s%d" % (opc, h, w, cin, k, st), art))
+    art = build([((1, 6, 5, 7), 0.5, 1, 0), ((1, 1, 1, 7), 0.5, 1, 210)],
+                [(6, -128, 127, 0, 0xFFFF, 1, b"")], b"", 217)
+    out.append(("valid_gap", art))
+    qa = struct.pack("<6i", 0x50000000, -1, 0x60000000, 0, 0x7FFFFFFF, 1)
+    art = build([((1, 4, 4, 3), 0.5, 1, 0), ((1, 4, 4, 3), 0.5, -1, 48), ((1, 4, 4, 3), 0.7, 2, 96)],
+                [(7, -128, 127, 0, 0, 1, b""), (7, -50, 50, 1, 0, 2, qa)], b"", 144)
+    # op 0 is an ADD with zero params (M 0): valid, then a real ADD
+    out.append(("valid_add", art))
+    art = build([((1, 3, 4, 2), 0.5, 1, 0), ((1, 24), 0.5, 1, 0), ((1, 24), 0.5, 1, 24)],
+                [(8, -128, 127, 0, 0xFFFF, 1, b""), (9, -20, 20, 1, 0xFFFF, 2, b"")], b"", 48)
+    out.append(("valid_reshape_inplace_clamp", art))
+    for k, n in ((4096, 3), (1, 1), (17, 33)):
+        c, offs = consts_for(rng, k * n, n, e=-12)
+        art = build([((1, k), 0.5, 0, 0), ((1, n), 0.5, 0, k)],
+                    [(1, -128, 127, 0, 0xFFFF, 1, b"\0" * 16 + offs)], c, k + n)
+        out.append(("valid_fc_%dx%d" % (k, n), art))
+    return out + [(n + "_zlib", compress(a)) for n, a in out]
+
+
 def regress_inputs():
     """Regression inputs for bugs found by review that the capped fuzz harness
     cannot reach (they need a large arena); listed in tests/regress/EXPECTED."""
@@ -372,7 +464,11 @@ def regress_inputs():
     # rounding division negated it (signed overflow, UB) before the fix.
     gap = build([((1, 4096, 4096, 1), 1.0, 0, 0), ((1, 1, 1, 1), 1.0, 0, hw)],
                 [(6, -128, 127, 0, 0xFFFF, 1, b"")], b"", hw + 1)
-    return [("gap_int32_min_sum", gap)]
+    # CONV_2D with a 5x5x40 window (1000 taps > the 512-byte stack window):
+    # kdc_conv2d_s8 formed win + 2 * 1008, far past the end of win[512]
+    # (UB; clang -fsanitize=undefined: "index 1008 out of bounds").
+    conv = dict(valid_models())["valid_conv_8x8x40_k5_s1_o2"]
+    return [("gap_int32_min_sum", gap), ("conv_rowwise_window_ptr", conv)]
 
 
 def main():
@@ -387,6 +483,7 @@ def main():
     arrays = c_arrays(os.path.join(ROOT, "tests", "golden_models.h"))
     zs = c_arrays(os.path.join(ROOT, "tests", "golden_inflate.h"))
     bases = {k: v for k, v in arrays.items()}
+    bases.update(valid_models())
     for f in sorted(os.listdir(os.path.join(HERE, "seeds"))):
         bases["seed_" + f.replace(".", "_")] = open(os.path.join(HERE, "seeds", f), "rb").read()
     files = []
@@ -395,7 +492,9 @@ def main():
         if len(a) < 32:
             continue
         muts = compressed_mutants(name, a) if struct.unpack_from("<H", a, 6)[0] & 1 else stored_mutants(name, a)
-        if len(a) > 4096:  # big bases: a subset keeps the corpus ~20 MB
+        if name.startswith("valid_"):  # 46 small models: a sample of their corruptions
+            muts = muts[::20]
+        elif len(a) > 4096:  # big bases: a subset keeps the corpus ~30 MB
             muts = muts[:: 10 if len(a) > 16384 else 5]
         files += muts
     for name, z in sorted(zs.items()):

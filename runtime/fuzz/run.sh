@@ -3,8 +3,9 @@
 #   sh fuzz/run.sh fuzz SECONDS   libFuzzer session of SECONDS per target (one at a time, nice)
 #   sh fuzz/run.sh replay         every regression input, seed and generated corpus file through
 #                                 every target, built without a fuzzing engine under ASan+UBSan
+#                                 with $CC and with a clang (their UBSans check different things)
 #   sh fuzz/run.sh probe          prints the clang that can link -fsanitize=fuzzer (or nothing)
-# Environment: FUZZ_CC (a clang with libFuzzer; probed if unset), CC (for replay), SRC.
+# Environment: FUZZ_CC (a clang with libFuzzer; probed if unset), CC, CLANG, SRC.
 set -u
 TARGETS="load inflate invoke"
 SRC=${SRC:-"src/kdc_model.c src/kdc_inflate.c src/kdc_kernels.c src/kdc_crc32.c"}
@@ -28,19 +29,29 @@ inputs() { # regression inputs, committed seeds, generated corpus (if any)
     [ -d fuzz/corpus ] && find fuzz/corpus -type f | sort
 }
 
+lld() { # -fuse-ld=lld if $1 can use it (keeps gold's "cannot export local symbol" noise away)
+    command -v ld.lld >/dev/null 2>&1 || return 0
+    echo 'int main(void){return 0;}' | "$1" -fuse-ld=lld -x c - -o fuzz/bin/.lld 2>/dev/null && echo "-fuse-ld=lld"
+    rm -f fuzz/bin/.lld
+}
+
+corpus() { # generate fuzz/corpus if missing (needs python3)
+    [ -d fuzz/corpus ] || { command -v python3 >/dev/null && python3 fuzz/gen_corpus.py fuzz/corpus >/dev/null; }
+}
+
 case "${1:-}" in
 probe) probe ;;
 fuzz)
     secs=${2:-60}
     cc=$(probe) || { echo "fuzz: no clang with libFuzzer found (Debian: apt-get install clang-14 libclang-rt-14-dev): skipped"; exit 0; }
-    [ -d fuzz/corpus ] || { command -v python3 >/dev/null && python3 fuzz/gen_corpus.py fuzz/corpus >/dev/null; }
+    corpus
+    ld=$(lld "$cc")
     for t in $TARGETS; do
-        # lld keeps gold's "cannot export local symbol" noise away when it exists
-        ld=""; "$cc" -fuse-ld=lld -x c /dev/null -fsyntax-only 2>/dev/null && command -v ld.lld >/dev/null 2>&1 && ld="-fuse-ld=lld"
         $cc $FLAGS $ld -fsanitize=fuzzer $SAN $SRC fuzz/fuzz_$t.c -o fuzz/bin/fuzz_$t 2>fuzz/bin/build_$t.log ||
             { cat fuzz/bin/build_$t.log; echo "fuzz: build of fuzz_$t failed"; exit 1; }
         mkdir -p fuzz/work/$t
-        echo "fuzz: fuzz_$t for ${secs}s"
+        echo "fuzz: fuzz_$t ($cc) for ${secs}s"
+        # new inputs go to the first directory only (fuzz/work/<target>)
         nice -n 10 ./fuzz/bin/fuzz_$t -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix=fuzz/work/crash_$t- fuzz/work/$t fuzz/seeds tests/regress $( [ -d fuzz/corpus ] && echo fuzz/corpus ) \
             >fuzz/work/$t.log 2>&1
@@ -50,18 +61,25 @@ fuzz)
     done
     ;;
 replay)
-    cc=${CC:-cc}
-    if ! echo 'int main(void){return 0;}' | $cc $SAN -x c - -o fuzz/bin/.probe 2>/dev/null; then
-        cc=$(probe) || { echo "fuzz-replay: no compiler with ASan/UBSan: skipped"; exit 0; }
-    fi
+    ccs=""
+    for c in "${CC:-cc}" "$(probe)" ${CLANG:-}; do
+        [ -n "$c" ] || continue
+        echo 'int main(void){return 0;}' | $c $SAN -x c - -o fuzz/bin/.probe 2>/dev/null || continue
+        case " $ccs " in *" $c "*) ;; *) ccs="$ccs $c" ;; esac
+        [ "$(echo $ccs | wc -w)" -ge 2 ] && break
+    done
     rm -f fuzz/bin/.probe
-    [ -d fuzz/corpus ] || { command -v python3 >/dev/null && python3 fuzz/gen_corpus.py fuzz/corpus >/dev/null; }
+    [ -n "$ccs" ] || { echo "fuzz-replay: no compiler with ASan/UBSan: skipped"; exit 0; }
+    corpus
     n=$(inputs | wc -l)
-    for t in $TARGETS; do
-        $cc $FLAGS $SAN "-DFUZZ_ARENA_CAP=((size_t)1 << 25)" $SRC fuzz/fuzz_$t.c fuzz/replay.c -o fuzz/bin/replay_$t || { echo "fuzz-replay: build failed"; exit 1; }
-        inputs | ASAN_OPTIONS=detect_leaks=1 xargs -r ./fuzz/bin/replay_$t >/dev/null ||
-            { echo "fuzz-replay: replay_$t FAILED"; exit 1; }
-        echo "fuzz-replay: replay_$t ($cc, ASan+UBSan): $n inputs, no finding"
+    for cc in $ccs; do
+        for t in $TARGETS; do
+            $cc $FLAGS $(lld "$cc") $SAN "-DFUZZ_ARENA_CAP=((size_t)1 << 25)" $SRC fuzz/fuzz_$t.c fuzz/replay.c -o fuzz/bin/replay_$t ||
+                { echo "fuzz-replay: build failed"; exit 1; }
+            inputs | ASAN_OPTIONS=detect_leaks=1 xargs -r ./fuzz/bin/replay_$t >/dev/null ||
+                { echo "fuzz-replay: replay_$t ($cc) FAILED (REPLAY_VERBOSE=1 names each input)"; exit 1; }
+            echo "fuzz-replay: replay_$t ($cc, ASan+UBSan): $n inputs, no finding"
+        done
     done
     ;;
 *) echo "usage: sh fuzz/run.sh fuzz SECONDS | replay | probe"; exit 2 ;;
