@@ -3,7 +3,8 @@
 #   sh fuzz/run.sh fuzz SECONDS   libFuzzer session of SECONDS per target (one at a time, nice)
 #   sh fuzz/run.sh replay         every regression input, seed and generated corpus file through
 #                                 every target, built without a fuzzing engine under ASan+UBSan
-#                                 with $CC and with a clang (their UBSans check different things)
+#                                 with $CC, with a clang (their UBSans check different things) and
+#                                 with $CC -m32 if it has 32-bit sanitizer libraries
 #   sh fuzz/run.sh probe          prints the clang that can link -fsanitize=fuzzer (or nothing)
 # Environment: FUZZ_CC (a clang with libFuzzer; probed if unset), CC, CLANG, SRC.
 set -u
@@ -68,11 +69,15 @@ replay)
         case " $ccs " in *" $c "*) ;; *) ccs="$ccs $c" ;; esac
         [ "$(echo $ccs | wc -w)" -ge 2 ] && break
     done
+    # and a 32-bit build (size_t as on the device) if $CC has multilib sanitizers
+    m32=""
+    echo 'int main(void){return 0;}' | ${CC:-cc} -m32 $SAN -x c - -o fuzz/bin/.probe 2>/dev/null && m32=m32
     rm -f fuzz/bin/.probe
     [ -n "$ccs" ] || { echo "fuzz-replay: no compiler with ASan/UBSan: skipped"; exit 0; }
     corpus
     n=$(inputs | wc -l)
-    for cc in $ccs; do
+    for cc in $ccs $m32; do
+        [ "$cc" = m32 ] && cc="${CC:-cc} -m32"
         for t in $TARGETS; do
             $cc $FLAGS $(lld "$cc") $SAN "-DFUZZ_ARENA_CAP=((size_t)1 << 25)" $SRC fuzz/fuzz_$t.c fuzz/replay.c -o fuzz/bin/replay_$t ||
                 { echo "fuzz-replay: build failed"; exit 1; }
