@@ -159,12 +159,12 @@ static void kdc__gather(int8_t *win, const int8_t *x, const kdc_conv_params *p, 
                         size_t ky0, size_t ky1, size_t ox)
 {
     size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
-    const int8_t *xr;
     kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) memset(win, (int8_t)p->zx, p->k_h * row);
-    xr = x + (iy * p->in_w + ix) * ci;
-    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci) memcpy(win + ky * row + kx0 * ci, xr, len);
+    /* row pointers formed inside the loop: never past the end of x */
+    for (ky = ky0; ky < ky1; ky++)
+        memcpy(win + ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len);
 }
 
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
@@ -180,13 +180,14 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
      * the next channel's weights there adds 0. */
     int gather = padded <= KDC_CONV_WINDOW, pairs = 2 * padded <= KDC_CONV_WINDOW;
     size_t nwin = pairs ? 2 : 1, tail = wtotal;
-    int8_t *wtail = win + nwin * padded;
+    int8_t *wtail = win; /* set below only when it fits: win + nwin * padded may be past win's end */
     if (gather) memset(win, (int8_t)p->zx, nwin * padded);
     /* The last channels cannot read `padded` weights in place (that would pass
      * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
      * after the windows when there is room, so they too take the padded dot. */
     if (gather && (nwin + 2) * padded <= KDC_CONV_WINDOW) {
         size_t tl = wtotal < padded ? wtotal : padded;
+        wtail = win + nwin * padded;
         tail = wtotal - tl;
         memset(wtail, 0, 2 * padded);
         memcpy(wtail, w + tail, tl);
@@ -214,11 +215,10 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
                     s[0] = kdc__dot(win, wc, n, p->zx);
                 } else { /* window too large for the stack buffer: row by row */
                     size_t ix, kx0, kx1;
-                    const int8_t *xr;
                     kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-                    xr = x + (iy * p->in_w + ix) * ci;
-                    for (ky = ky0; ky < ky1; ky++, xr += p->in_w * ci)
-                        s[0] += kdc__dot(xr, wc + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
+                    for (ky = ky0; ky < ky1; ky++)
+                        s[0] += kdc__dot(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
+                                         wc + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
                 }
                 y[co] = kdc__out(kdc__acc(bias[co], s[0]), mult[co], shift[co], p->zy, p->act_min,
                                  p->act_max);
@@ -261,10 +261,14 @@ static int8_t kdc__clamp8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
-/* round_half_away(sum / count), count >= 1 */
+/* round_half_away(sum / count), count >= 1. The magnitude is taken unsigned:
+ * a global average pool over 2^24 taps of -128 sums to INT32_MIN, whose
+ * negation (and -sum + count / 2 near it) overflows int32. */
 static int32_t kdc__avg(int32_t sum, int32_t count)
 {
-    return sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count);
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum; /* <= 2^31 */
+    int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count); /* <= 128 */
+    return sum >= 0 ? q : -q;
 }
 
 /* is_max != 0: max pool, else average pool. Channels innermost (contiguous). */

@@ -465,6 +465,118 @@ static void test_mutations(void)
     ok(1, "mutation sweep ran without a crash", NULL);
 }
 
+/* Regression inputs (tests/regress/EXPECTED, one "file STATUS [out0]" per
+ * line, '#' comments): each file goes through kdc_query, kdc_unpack if
+ * compressed, and kdc_init with the CRC checked and with it skipped (an
+ * exact-size heap arena); the status must be exactly STATUS (unless STATUS
+ * is the body CRC, the skipped run must agree). On KDC_OK the model is
+ * invoked with every input byte -128 and output byte 0 compared with out0.
+ * The sanitized build of this file runs them under ASan and UBSan. */
+static const char *const status_names[KDC_STATUS_COUNT] = {
+    "KDC_OK", "KDC_ERR_NULL", "KDC_ERR_ALIGN", "KDC_ERR_BIG_ENDIAN", "KDC_ERR_TRUNCATED",
+    "KDC_ERR_MAGIC", "KDC_ERR_VERSION", "KDC_ERR_HEADER_CRC", "KDC_ERR_HEADER",
+    "KDC_ERR_COMPRESSED", "KDC_ERR_NOT_COMPRESSED", "KDC_ERR_DST_TOO_SMALL", "KDC_ERR_INFLATE",
+    "KDC_ERR_ADLER32", "KDC_ERR_RAW_SIZE", "KDC_ERR_BODY_CRC", "KDC_ERR_BODY_LAYOUT",
+    "KDC_ERR_TENSOR", "KDC_ERR_SHAPE_OVERFLOW", "KDC_ERR_TENSOR_ID", "KDC_ERR_OPCODE",
+    "KDC_ERR_OP_PARAM", "KDC_ERR_SHAPE", "KDC_ERR_CONST_RANGE", "KDC_ERR_QPARAM",
+    "KDC_ERR_ARENA_RANGE", "KDC_ERR_ALIAS", "KDC_ERR_GRAPH", "KDC_ERR_ARENA_TOO_SMALL"};
+
+#define REGRESS_DIR "tests/regress/"
+#define REGRESS_ARENA_CAP ((size_t)1 << 26)
+
+static uint8_t *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf;
+    long len;
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        !(buf = (uint8_t *)malloc(len ? (size_t)len : 1)) || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+/* The pipeline a firmware runs; returns the first failing status. */
+static kdc_status regress_run(const uint8_t *a, size_t n, unsigned flags, int *out0)
+{
+    kdc_info info;
+    kdc_model m;
+    kdc_status st = kdc_query(a, n, &info);
+    uint8_t *u = NULL, *ar;
+    if (st == KDC_OK && (info.flags & KDC_FLAG_COMPRESSED)) {
+        if (info.unpack_bytes > REGRESS_ARENA_CAP) return KDC_ERR_DST_TOO_SMALL;
+        u = (uint8_t *)malloc(info.unpack_bytes);
+        if (!u) return KDC_ERR_NULL;
+        st = kdc_unpack(a, n, u, info.unpack_bytes, &n);
+        if (st != KDC_OK) {
+            free(u);
+            return st;
+        }
+        a = u;
+    }
+    st = kdc_init(&m, a, n, NULL, 0, flags);
+    if (st == KDC_ERR_ARENA_TOO_SMALL && m.arena_needed <= REGRESS_ARENA_CAP &&
+        (ar = (uint8_t *)calloc(m.arena_needed, 1)) != NULL) {
+        st = kdc_init(&m, a, n, ar, m.arena_needed, flags);
+        if (st == KDC_OK) {
+            kdc_tensor in = kdc_input(&m);
+            memset(in.data, 0x80, in.size);
+            kdc_invoke(&m);
+            *out0 = kdc_output(&m).data[0];
+        }
+        free(ar);
+    }
+    free(u);
+    return st;
+}
+
+static void test_regress(void)
+{
+    FILE *f = fopen(REGRESS_DIR "EXPECTED", "r");
+    char line[256];
+    int rows = 0;
+    if (!f) {
+        ok(0, "tests/regress/EXPECTED readable (run from runtime/)", NULL);
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char file[128], want[64], path[200], msg[200];
+        int out_want = 0, got0 = 999, got1 = 999, have_out, k;
+        size_t n = 0;
+        uint8_t *buf;
+        kdc_status st0, st1;
+        int nf = sscanf(line, "%127s %63s %d", file, want, &out_want);
+        if (nf < 2 || file[0] == '#') continue;
+        have_out = nf == 3;
+        rows++;
+        sprintf(path, REGRESS_DIR "%s", file);
+        buf = read_file(path, &n);
+        if (!buf) {
+            ok(0, path, "cannot read");
+            continue;
+        }
+        for (k = 0; k < KDC_STATUS_COUNT && strcmp(status_names[k], want) != 0; k++) continue;
+        st0 = regress_run(buf, n, 0, &got0);
+        st1 = regress_run(buf, n, KDC_INIT_SKIP_CRC, &got1);
+        sprintf(msg, "got %s / %s (no CRC), want %s", status_names[st0], status_names[st1], want);
+        ok(k < KDC_STATUS_COUNT && (int)st0 == k &&
+               (st1 == st0 || (st0 == KDC_ERR_BODY_CRC && st1 != KDC_ERR_BODY_CRC)),
+           path, msg);
+        if (have_out) {
+            sprintf(msg, "output[0] %d / %d, want %d", got0, got1, out_want);
+            ok(got0 == out_want && (st1 != KDC_OK || got1 == out_want), path, msg);
+        }
+        free(buf);
+    }
+    fclose(f);
+    printf("regress: %d inputs from " REGRESS_DIR "EXPECTED\n", rows);
+    ok(rows > 0, "regression inputs listed", NULL);
+}
+
 static void test_helpers(void)
 {
     static const int8_t v[] = {3, -7, 9, 9, 1};
@@ -495,6 +607,7 @@ int main(void)
     test_malformed();
     test_mutations();
     test_helpers();
+    test_regress();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -1,0 +1,156 @@
+/* fuzz_common.h - helpers shared by the fuzz targets (host only: uses malloc
+ * and abort, never linked into the runtime). Every buffer handed to the
+ * runtime is a fresh heap block of exactly the length passed, so ASan sees a
+ * read or write one byte past any length the runtime was given. */
+#ifndef KDC_FUZZ_COMMON_H
+#define KDC_FUZZ_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifndef FUZZ_ARENA_CAP /* the replay build raises it to 32 MiB for the regression inputs */
+#define FUZZ_ARENA_CAP ((size_t)1 << 22)  /* largest arena the harness allocates (4 MiB) */
+#endif
+#define FUZZ_UNPACK_CAP ((size_t)1 << 22) /* largest kdc_unpack destination */
+#define FUZZ_WORK_CAP 20000000.0          /* largest invoke (MAC-ish steps) run per input */
+
+#define FUZZ_ASSERT(c)                                                                         \
+    do {                                                                                       \
+        if (!(c)) {                                                                            \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);         \
+            abort();                                                                           \
+        }                                                                                      \
+    } while (0)
+
+static uint32_t fz_rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t fz_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Exact-size heap copy (at least 1 byte allocated so the pointer is valid). */
+static uint8_t *fz_dup(const uint8_t *data, size_t size)
+{
+    uint8_t *p = (uint8_t *)calloc(size ? size : 1, 1);
+    if (!p) abort();
+    if (size) memcpy(p, data, size);
+    return p;
+}
+
+/* Recompute the header CRC so mutations reach the checks behind it. */
+static void fz_reseal(uint8_t *a, size_t size)
+{
+    uint32_t c;
+    if (size < KDC_HEADER_BYTES) return;
+    c = kdc_crc32(0, a, 28);
+    a[28] = (uint8_t)c, a[29] = (uint8_t)(c >> 8), a[30] = (uint8_t)(c >> 16), a[31] = (uint8_t)(c >> 24);
+}
+
+/* Upper bound on the inner-loop steps of kdc_invoke for a model kdc_init
+ * accepted (sum over ops of output bytes x reduction length). Invoke always
+ * terminates (every loop is bounded by validated shapes), but a tiny artifact
+ * may legitimately describe hours of work (a 4 MiB output with a 256x256
+ * window); the harness skips those instead of reporting them as timeouts. */
+static double fz_work(const kdc_model *m)
+{
+    double work = 0;
+    uint32_t i;
+    for (i = 0; i < m->n_ops; i++) {
+        const uint8_t *r = m->body + m->ops_off + (size_t)i * 48;
+        const uint8_t *a = m->body + m->tensors_off + (size_t)fz_rd16(r + 4) * 32;
+        const uint8_t *o = m->body + m->tensors_off + (size_t)fz_rd16(r + 8) * 32;
+        double in_size = fz_rd32(a + 24), out = fz_rd32(o + 24), taps = (double)fz_rd16(r + 12) * fz_rd16(r + 14);
+        switch (r[0]) {
+        case KDC_OP_FULLY_CONNECTED: work += out * in_size; break;
+        case KDC_OP_CONV_2D: work += out * taps * fz_rd16(a + 10); break;
+        case KDC_OP_DEPTHWISE_CONV_2D:
+        case KDC_OP_MAX_POOL_2D:
+        case KDC_OP_AVERAGE_POOL_2D: work += out * taps; break;
+        case KDC_OP_GLOBAL_AVERAGE_POOL: work += in_size; break;
+        default: work += out; break;
+        }
+        work += 1;
+    }
+    return work;
+}
+
+/* Per-op hook: every op's output lies inside the arena, ops come in order. */
+typedef struct {
+    const uint8_t *arena;
+    size_t len, next_op, n_ops;
+} fz_hook;
+
+static void fz_callback(void *user, size_t op_index, unsigned opcode, const int8_t *out, size_t n)
+{
+    fz_hook *h = (fz_hook *)user;
+    const uint8_t *o = (const uint8_t *)out;
+    FUZZ_ASSERT(op_index == h->next_op && op_index < h->n_ops);
+    FUZZ_ASSERT(opcode >= KDC_OP_FULLY_CONNECTED && opcode <= KDC_OP_CLAMP);
+    FUZZ_ASSERT(o >= h->arena && n <= h->len && (size_t)(o - h->arena) <= h->len - n);
+    FUZZ_ASSERT(*kdc_status_str((kdc_status)opcode) != 0);
+    h->next_op++;
+}
+
+/* Init (flags) on an exact-size copy, with an exact-size arena; on KDC_OK
+ * check the invariants and invoke (if run_invoke and the work is bounded).
+ * Returns the init status. */
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
+static kdc_status fz_init_invoke(const uint8_t *art, size_t len, unsigned flags, int run_invoke,
+                                 const uint8_t *fill, size_t fill_len)
+{
+    kdc_model m;
+    kdc_info info;
+    kdc_status st, q = kdc_query(art, len, &info);
+    uint8_t *arena;
+    size_t alen;
+    st = kdc_init(&m, art, len, NULL, 0, flags); /* no arena: at best ARENA_TOO_SMALL */
+    FUZZ_ASSERT(st != KDC_OK);
+    FUZZ_ASSERT((unsigned)st < KDC_STATUS_COUNT);
+    if (q != KDC_OK) {
+        FUZZ_ASSERT(st == q); /* kdc_init checks the header first, same answer */
+        return st;
+    }
+    FUZZ_ASSERT(m.arena_needed == info.arena_bytes);
+    if (st != KDC_ERR_ARENA_TOO_SMALL) return st;
+    alen = info.arena_bytes;
+    if (alen > FUZZ_ARENA_CAP) return st;
+    arena = (uint8_t *)calloc(alen, 1);
+    if (!arena) abort();
+    /* one byte short must be refused, with the size needed */
+    st = kdc_init(&m, art, len, arena, alen - 1, flags);
+    FUZZ_ASSERT(st == KDC_ERR_ARENA_TOO_SMALL && m.arena_needed == alen);
+    st = kdc_init(&m, art, len, arena, alen, flags);
+    FUZZ_ASSERT(st == KDC_OK);
+    {
+        kdc_tensor in = kdc_input(&m), out = kdc_output(&m);
+        FUZZ_ASSERT(in.data >= (int8_t *)arena && in.size <= alen &&
+                    (size_t)(in.data - (int8_t *)arena) <= alen - in.size);
+        FUZZ_ASSERT(out.data >= (int8_t *)arena && out.size <= alen &&
+                    (size_t)(out.data - (int8_t *)arena) <= alen - out.size);
+        if (run_invoke && fz_work(&m) <= FUZZ_WORK_CAP) {
+            size_t i;
+            fz_hook h;
+            h.arena = arena, h.len = alen, h.next_op = 0, h.n_ops = m.n_ops;
+            for (i = 0; i < in.size; i++) in.data[i] = (int8_t)(fill_len ? fill[i % fill_len] : 0x5a);
+            kdc_set_callback(&m, fz_callback, &h);
+            FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK && h.next_op == m.n_ops);
+            kdc_set_callback(&m, NULL, NULL);
+            in = kdc_input(&m);
+            memset(in.data, 0x80, in.size); /* extreme input: -128 everywhere */
+            FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK);
+            (void)kdc_argmax(out.data, out.size);
+        }
+    }
+    free(arena);
+    return KDC_OK;
+}
+
+#endif
