@@ -21,16 +21,6 @@ public struct DistillSettings: Equatable, Codable, Sendable {
     }
 }
 
-/// Row-wise log-softmax of `[N, K]` logits at temperature T, stable for any logits.
-func logSoftmaxRows(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, k: Int, invT: Float) {
-    var mx = -Float.infinity
-    for j in 0..<k { mx = max(mx, z[j]) }
-    var sum: Double = 0
-    for j in 0..<k { sum += Foundation.exp(Double((z[j] - mx) * invT)) }
-    let lse = Float(Foundation.log(sum))
-    for j in 0..<k { out[j] = (z[j] - mx) * invT - lse }
-}
-
 /// The distillation loss for one batch and its gradient with respect to the student logits.
 ///
 /// - Parameters:
@@ -39,6 +29,10 @@ func logSoftmaxRows(_ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float
 ///   - labels: hard labels (−1 where unlabelled; such rows get only the soft term).
 /// - Returns: the mean loss over the batch and dLoss/dStudent `[N, K]`:
 ///   α·(softmax(z_s) − onehot)/N_labelled + (1 − α)·T·(softmax(z_s/T) − softmax(z_t/T))/N.
+///
+/// Each softmax subtracts its row maximum before exponentiating, so every exponent is ≤ 0 and
+/// every normalizer ≥ 1: stable for any T ≥ 1 and any finite logits. Three exponentials per
+/// logit (student and teacher at T, student at 1 when α > 0) and one logarithm per softmax row.
 public func distillationLoss(student: Tensor, teacher: Tensor, labels: ArraySlice<Int32>,
                              settings: DistillSettings) -> (loss: Float, grad: Tensor) {
     precondition(student.shape == teacher.shape, "student \(student.shape) vs teacher \(teacher.shape)")
@@ -47,38 +41,49 @@ public func distillationLoss(student: Tensor, teacher: Tensor, labels: ArraySlic
     let t = settings.temperature, a = settings.alpha
     let invT = 1 / t
     let nLabelled = labels.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+    let softScale = (1 - a) * t / Float(n)
+    let hardScale = nLabelled > 0 ? a / Float(nLabelled) : 0
     var grad = Tensor(shape: student.shape)
-    var loss = 0.0
-    var ls = [Float](repeating: 0, count: k), lt = [Float](repeating: 0, count: k), l1 = [Float](repeating: 0, count: k)
+    var soft = 0.0, hard = 0.0
+    var ps = [Float](repeating: 0, count: k), pt = [Float](repeating: 0, count: k)
     student.data.withUnsafeBufferPointer { sp in
         teacher.data.withUnsafeBufferPointer { tp in
             grad.data.withUnsafeMutableBufferPointer { gp in
                 for r in 0..<n {
                     let zs = sp.baseAddress! + r * k, zt = tp.baseAddress! + r * k
                     let g = gp.baseAddress! + r * k
-                    logSoftmaxRows(zs, &ls, k: k, invT: invT)
-                    logSoftmaxRows(zt, &lt, k: k, invT: invT)
-                    // Soft term: (1 − α)·T²·KL(p_t ‖ p_s), gradient (1 − α)·T·(p_s − p_t) per row.
-                    var kl = 0.0
-                    let softScale = (1 - a) * t / Float(n)
+                    var ms = zs[0], mt = zt[0]
+                    for j in 1..<k { ms = max(ms, zs[j]); mt = max(mt, zt[j]) }
+                    var ss: Float = 0, st: Float = 0
                     for j in 0..<k {
-                        let pt = Foundation.exp(lt[j]), ps = Foundation.exp(ls[j])
-                        if pt > 0 { kl += Double(pt) * Double(lt[j] - ls[j]) }
-                        g[j] = softScale * (ps - pt)
+                        ps[j] = Foundation.exp((zs[j] - ms) * invT); ss += ps[j]
+                        pt[j] = Foundation.exp((zt[j] - mt) * invT); st += pt[j]
                     }
-                    loss += Double(1 - a) * Double(t * t) * kl / Double(n)
+                    let lss = Foundation.log(ss), lst = Foundation.log(st)
+                    let iss = 1 / ss, ist = 1 / st
+                    // Soft term: (1 − α)·T²·KL(p_t ‖ p_s); its gradient is (1 − α)·T·(p_s − p_t) per row.
+                    var kl: Float = 0
+                    for j in 0..<k {
+                        let p = ps[j] * iss, q = pt[j] * ist
+                        // log q − log p = ((z_t − m_t) − (z_s − m_s))/T − log S_t + log S_s
+                        if q > 0 { kl += q * (((zt[j] - mt) - (zs[j] - ms)) * invT - lst + lss) }
+                        g[j] = softScale * (p - q)
+                    }
+                    soft += Double(kl)
                     // Hard term on labelled rows: α·CE at T = 1.
                     let y = Int(labels[labels.startIndex + r])
                     if a > 0 && y >= 0 {
-                        logSoftmaxRows(zs, &l1, k: k, invT: 1)
-                        let hardScale = a / Float(nLabelled)
-                        loss -= Double(a) * Double(l1[y]) / Double(nLabelled)
-                        for j in 0..<k { g[j] += hardScale * (Foundation.exp(l1[j]) - (j == y ? 1 : 0)) }
+                        var s1: Float = 0
+                        for j in 0..<k { ps[j] = Foundation.exp(zs[j] - ms); s1 += ps[j] }
+                        let is1 = 1 / s1
+                        hard -= Double((zs[y] - ms) - Foundation.log(s1))
+                        for j in 0..<k { g[j] += hardScale * (ps[j] * is1 - (j == y ? 1 : 0)) }
                     }
                 }
             }
         }
     }
+    let loss = Double(1 - a) * Double(t * t) * soft / Double(n) + (nLabelled > 0 ? Double(a) * hard / Double(nLabelled) : 0)
     return (Float(loss), grad)
 }
 

@@ -29,6 +29,8 @@ public final class Optimizer {
     }
 
     /// One step at learning rate `lr` over `parameters` (gradients are left in place).
+    /// Large parameters are updated in chunks on all cores; each element's update is independent,
+    /// so the result does not depend on the split.
     public func step(_ parameters: [Parameter], lr: Float) {
         t += 1
         let b1 = beta1, b2 = beta2, eps = epsilon, mom = momentum
@@ -37,45 +39,45 @@ public final class Optimizer {
         for p in parameters where p.trainable {
             let id = ObjectIdentifier(p)
             let wd = p.decays ? weightDecay : 0
-            var mBuf = m[id] ?? [Float](repeating: 0, count: p.value.count)
+            let count = p.value.count
+            var mBuf = m[id] ?? [Float](repeating: 0, count: count)
             m[id] = nil
-            switch kind {
-            case .sgd:
-                p.value.data.withUnsafeMutableBufferPointer { w in
-                    p.grad.data.withUnsafeBufferPointer { g in
-                        mBuf.withUnsafeMutableBufferPointer { vel in
-                            for i in 0..<w.count {
-                                let gi = g[i] + wd * w[i]
-                                vel[i] = mom * vel[i] + gi
-                                w[i] -= lr * vel[i]
-                            }
-                        }
-                    }
-                }
-            case .adam, .adamw:
-                var vBuf = v[id] ?? [Float](repeating: 0, count: p.value.count)
-                v[id] = nil
-                let l2: Float = kind == .adam ? wd : 0
-                let decoupled: Float = kind == .adamw ? lr * wd : 0
-                let stepSize = lr / c1
-                let invC2 = 1 / c2
-                p.value.data.withUnsafeMutableBufferPointer { w in
-                    p.grad.data.withUnsafeBufferPointer { g in
-                        mBuf.withUnsafeMutableBufferPointer { m1 in
-                            vBuf.withUnsafeMutableBufferPointer { m2 in
-                                for i in 0..<w.count {
-                                    let gi = g[i] + l2 * w[i]
-                                    m1[i] = b1 * m1[i] + (1 - b1) * gi
-                                    m2[i] = b2 * m2[i] + (1 - b2) * gi * gi
-                                    w[i] -= decoupled * w[i] + stepSize * m1[i] / ((m2[i] * invC2).squareRoot() + eps)
+            var vBuf = kind == .sgd ? [] : (v[id] ?? [Float](repeating: 0, count: count))
+            v[id] = nil
+            let l2: Float = kind == .adamw ? 0 : wd
+            let decoupled: Float = kind == .adamw ? lr * wd : 0
+            let stepSize = lr / c1
+            let invC2 = 1 / c2
+            let kind = self.kind
+            p.value.data.withUnsafeMutableBufferPointer { wb in
+                p.grad.data.withUnsafeBufferPointer { gb in
+                    mBuf.withUnsafeMutableBufferPointer { mb in
+                        vBuf.withUnsafeMutableBufferPointer { vb in
+                            let w = wb.baseAddress!, g = gb.baseAddress!, m1 = mb.baseAddress!, m2 = vb.baseAddress
+                            forEachChunk(count, maxChunks: 2, work: count * 8) { _, r in
+                                switch kind {
+                                case .sgd:
+                                    for i in r {
+                                        let gi = g[i] + l2 * w[i]
+                                        m1[i] = mom * m1[i] + gi
+                                        w[i] -= lr * m1[i]
+                                    }
+                                case .adam, .adamw:
+                                    let m2 = m2!
+                                    for i in r {
+                                        let gi = g[i] + l2 * w[i]
+                                        m1[i] = b1 * m1[i] + (1 - b1) * gi
+                                        m2[i] = b2 * m2[i] + (1 - b2) * gi * gi
+                                        w[i] -= decoupled * w[i] + stepSize * m1[i] / ((m2[i] * invC2).squareRoot() + eps)
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                v[id] = vBuf
             }
             m[id] = mBuf
+            if kind != .sgd { v[id] = vBuf }
         }
     }
 }
