@@ -34,7 +34,7 @@ test-swift:
 	$(SWIFT) test --skip-build
 
 test-runtime:
-	@if [ -f runtime/Makefile ]; then $(MAKE) -C runtime test; fi
+	$(MAKE) -C runtime ci
 
 bench: release
 	.build/release/kdc bench

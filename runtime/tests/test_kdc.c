@@ -33,6 +33,7 @@ static int check_bytes(const char *name, const int8_t *got, const int8_t *want, 
 #include "golden_inflate.h"
 #include "golden_kernels.h"
 #include "golden_models.h"
+#include "kdc_exported.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -119,6 +120,44 @@ static void test_models(void)
         /* one byte short of the arena: status says how much is needed */
         st = load(g, &m, g->arena - 1);
         ok(st == KDC_ERR_ARENA_TOO_SMALL && m.arena_needed == g->arena, g->name, "arena too small");
+    }
+}
+
+/* Round trip of artifacts exported by kdc itself (runtime/tests/kdc_exported.h, generated and
+ * kept current by Tests/KDCTests/ExportCFixtureTests.swift): the compressed artifact is
+ * unpacked, both it and the stored one are loaded and run, and every output byte must equal
+ * kdc's Swift int8 reference. */
+static void test_kdc_exported(void)
+{
+    static uint32_t unpacked[(sizeof kdc_exported_stored + 3) / 4];
+    static uint8_t exported_arena[KDC_EXPORTED_ARENA_BYTES];
+    const uint8_t *arts[2];
+    const char *names[2] = {"kdc-exported stored", "kdc-exported compressed"};
+    kdc_info info;
+    size_t written = 0, a, k;
+    kdc_status st = kdc_query(kdc_exported_compressed, sizeof kdc_exported_compressed, &info);
+    ok(st == KDC_OK && (info.flags & KDC_FLAG_COMPRESSED) && info.unpack_bytes == sizeof kdc_exported_stored,
+       "kdc-exported compressed", "query: compressed, unpack size = stored size");
+    st = kdc_unpack(kdc_exported_compressed, sizeof kdc_exported_compressed, (uint8_t *)unpacked,
+                    sizeof unpacked, &written);
+    ok(st == KDC_OK && written == sizeof kdc_exported_stored &&
+           memcmp(unpacked, kdc_exported_stored, written) == 0,
+       "kdc-exported compressed", "unpacks to the stored artifact, byte for byte");
+    arts[0] = kdc_exported_stored;
+    arts[1] = (const uint8_t *)unpacked;
+    for (a = 0; a < 2; a++) {
+        kdc_model m;
+        st = kdc_init(&m, arts[a], sizeof kdc_exported_stored, exported_arena, sizeof exported_arena, 0);
+        ok(st == KDC_OK, names[a], kdc_status_str(st));
+        if (st != KDC_OK) continue;
+        for (k = 0; k < KDC_EXPORTED_SAMPLES; k++) {
+            memcpy(kdc_input(&m).data, kdc_exported_inputs + k * KDC_EXPORTED_INPUT_BYTES,
+                   KDC_EXPORTED_INPUT_BYTES);
+            ok(kdc_invoke(&m) == KDC_OK, names[a], "invoke");
+            ok(check_bytes(names[a], kdc_output(&m).data,
+                           kdc_exported_outputs + k * KDC_EXPORTED_OUTPUT_BYTES, KDC_EXPORTED_OUTPUT_BYTES),
+               names[a], "output bytes equal kdc's int8 reference");
+        }
     }
 }
 
@@ -603,6 +642,7 @@ int main(void)
     test_requant();
     test_kernels();
     test_models();
+    test_kdc_exported();
     test_inflate();
     test_malformed();
     test_mutations();
