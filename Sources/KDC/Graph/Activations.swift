@@ -26,8 +26,13 @@ public final class ReLULayer: Layer {
         let hi = cap ?? Float.infinity
         dx.data.withUnsafeMutableBufferPointer { d in
             output.data.withUnsafeBufferPointer { y in
-                // A select rather than a branch, so the loop vectorizes.
-                for i in 0..<d.count { d[i] = (y[i] > 0 && y[i] < hi) ? d[i] : 0 }
+                // Selects rather than branches, so the loops vectorize.
+                if cap == nil {
+                    for i in 0..<d.count { d[i] = y[i] > 0 ? d[i] : 0 }
+                } else {
+                    for i in 0..<d.count { d[i] = y[i] > 0 ? d[i] : 0 }
+                    for i in 0..<d.count { d[i] = y[i] < hi ? d[i] : 0 }
+                }
             }
         }
         output = Tensor(shape: [0])

@@ -1,4 +1,4 @@
-/// Inverted dropout: in training, each value is kept with probability 1 − rate and scaled by
+/// Inverted dropout: in training, each value is kept with probability 1 − rate (to 1/65536) and scaled by
 /// 1/(1 − rate), so y = x · mask with mask ∈ {0, 1/(1 − rate)} drawn from `context.rng`; in
 /// inference, y = x. The backward pass multiplies by the same mask. Shapes: any → the same.
 public final class DropoutLayer: Layer {
@@ -22,15 +22,23 @@ public final class DropoutLayer: Layer {
         }
         var y = inputs[0]
         if mask.count != y.count { mask = [Float](repeating: 0, count: y.count) }
-        let keep = 1 / (1 - rate), p = rate
+        let keep = 1 / (1 - rate)
+        // Each 64-bit draw gives four 16-bit uniforms: keep when u ≥ rate·65536.
+        let threshold = UInt64((rate * 65536).rounded())
         var rng = context.rng  // a local copy keeps the generator in registers
         mask.withUnsafeMutableBufferPointer { m in
             y.data.withUnsafeMutableBufferPointer { yp in
-                for i in 0..<yp.count {
-                    let v: Float = rng.uniform() >= p ? keep : 0
-                    m[i] = v
-                    yp[i] *= v
+                let n = yp.count
+                var i = 0
+                while i < n {
+                    var bits = rng.next()
+                    for _ in 0..<min(4, n - i) {
+                        m[i] = (bits & 0xffff) >= threshold ? keep : 0
+                        bits >>= 16
+                        i += 1
+                    }
                 }
+                for j in 0..<n { yp[j] *= m[j] }
             }
         }
         context.rng = rng
