@@ -271,8 +271,8 @@ static int32_t kdc__avg(int32_t sum, int32_t count)
     return sum >= 0 ? q : -q;
 }
 
-/* is_max != 0: max pool, else average pool. Channels innermost (contiguous). */
-static void kdc__pool(int8_t *y, const int8_t *x, const kdc_conv_params *pp, int is_max)
+/* Average pool. Channels innermost (contiguous). */
+void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, c, ky, kx, cin = p->in_c;
@@ -287,33 +287,59 @@ static void kdc__pool(int8_t *y, const int8_t *x, const kdc_conv_params *pp, int
             count = (int32_t)((ky1 - ky0) * (kx1 - kx0));
             for (c0 = 0; c0 < cin; c0 += 16) { /* blocks of up to 16 channels */
                 size_t nc = cin - c0 < 16 ? cin - c0 : 16;
-                for (c = 0; c < nc; c++) acc[c] = is_max ? -128 : 0;
+                for (c = 0; c < nc; c++) acc[c] = 0;
                 for (ky = 0; ky < ky1 - ky0; ky++)
                     for (kx = 0; kx < kx1 - kx0; kx++) {
                         const int8_t *xc = x + ((iy + ky) * p->in_w + ix + kx) * cin + c0;
-                        if (is_max) {
-                            for (c = 0; c < nc; c++) acc[c] = xc[c] > acc[c] ? xc[c] : acc[c];
-                        } else {
-                            for (c = 0; c < nc; c++) acc[c] += xc[c];
-                        }
+                        for (c = 0; c < nc; c++) acc[c] += xc[c];
                     }
                 for (c = 0; c < nc; c++)
-                    *y++ = kdc__clamp8(is_max ? acc[c] : kdc__avg(acc[c], count), p->act_min,
-                                       p->act_max);
+                    *y++ = kdc__clamp8(kdc__avg(acc[c], count), p->act_min, p->act_max);
             }
         }
     }
 }
 
-void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p)
+void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
 {
-    kdc__pool(y, x, p, 1);
+    /* Channels outside, taps inside: the running maximum stays in a register (one load and
+     * one compare per tap on Cortex-M), and the 2x2 window of the common case unrolls. */
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
+    size_t oy, ox, c, ky, kx, cin = p->in_c, rowstep = p->in_w * cin;
+    const int8_t lo = (int8_t)p->act_min, hi = (int8_t)p->act_max;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++) {
+            size_t ix, kx0, kx1, nky, nkx;
+            const int8_t *x0;
+            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            nky = ky1 - ky0, nkx = kx1 - kx0;
+            x0 = x + (iy * p->in_w + ix) * cin;
+            if (nky == 2 && nkx == 2) { /* the common 2x2 window, fully inside the input */
+                const int8_t *x1 = x0 + rowstep;
+                for (c = 0; c < cin; c++) {
+                    int8_t a = x0[c] > x0[c + cin] ? x0[c] : x0[c + cin];
+                    int8_t b = x1[c] > x1[c + cin] ? x1[c] : x1[c + cin];
+                    int8_t m = a > b ? a : b;
+                    y[c] = m < lo ? lo : m > hi ? hi : m;
+                }
+                y += cin;
+                continue;
+            }
+            for (c = 0; c < cin; c++) {
+                const int8_t *xr = x0 + c;
+                int8_t m = -128;
+                for (ky = 0; ky < nky; ky++, xr += rowstep) {
+                    const int8_t *xk = xr;
+                    for (kx = 0; kx < nkx; kx++, xk += cin) m = *xk > m ? *xk : m;
+                }
+                *y++ = m < lo ? lo : m > hi ? hi : m;
+            }
+        }
+    }
 }
 
-void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p)
-{
-    kdc__pool(y, x, p, 0);
-}
 
 void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int32_t act_min,
                            int32_t act_max)
