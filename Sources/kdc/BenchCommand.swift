@@ -35,8 +35,8 @@ struct RuntimeBenchCommand: ParsableCommand {
                 let name = URL(fileURLWithPath: a).lastPathComponent
                 print(name.padding(toLength: 36, withPad: " ", startingAt: 0)
                       + String(format: "%10d %9d %11d %8d", r.macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
-                      + lpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
-                      + lpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
+                      + rpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
+                      + rpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
             }
         }
     }

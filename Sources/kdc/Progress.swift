@@ -52,8 +52,3 @@ final class ConsoleProgress: PipelineObserver {
 func formatDuration(_ s: Double) -> String {
     s >= 60 ? String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) : String(format: "%.1fs", s)
 }
-
-/// `s` right-aligned in `width` columns.
-func lpad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
-}

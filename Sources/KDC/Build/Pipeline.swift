@@ -178,8 +178,10 @@ public func modelSummaryTable(_ rows: [(String, ModelReport)]) -> String {
     return s
 }
 
-func fmtPct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "—" }
-func rpad(_ s: String, _ width: Int) -> String {
+/// A fraction as a percentage with two decimals ("—" for none).
+public func fmtPct(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "—" }
+/// `s` right-aligned in `width` columns (at least one space before it).
+public func rpad(_ s: String, _ width: Int) -> String {
     s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
 }
 
