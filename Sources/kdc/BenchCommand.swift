@@ -68,7 +68,7 @@ struct TrainingBenchCommand: ParsableCommand {
                 throw KDCError.data(file: mlpCfg.data.dir, message: "MNIST is needed for the benchmark and could not be read (\(e)); hint: pass --data DIR")
             }
             let train = splits.train
-            print("kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS threads \(BLAS.threads), MNIST train split \(train.count) samples")
+            print("kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, sgemm on \(BLAS.threads) cores (row halves, single-threaded OpenBLAS each), MNIST train split \(train.count) samples")
             print("")
             func teacherRow(_ name: String, _ mc: ModelConfig) throws {
                 let model = try Model(spec: mc.graph, seed: 1)

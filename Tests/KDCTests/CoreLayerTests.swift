@@ -75,3 +75,34 @@ final class CoreLayerTests: XCTestCase {
         }
     }
 }
+
+final class BLASTests: XCTestCase {
+    /// Large products are split by rows over the cores; every transpose combination must match a
+    /// plain triple loop.
+    func testSplitSgemmMatchesLoopsForEveryTranspose() {
+        var rng = SeededRNG(seed: 21)
+        let (m, n, k) = (130, 70, 260)  // m·n·k above the split threshold, m odd in halves
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = randomTensor(ta ? [k, m] : [m, k], &rng).data
+            let b = randomTensor(tb ? [n, k] : [k, n], &rng).data
+            var c = [Float](repeating: 1, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!,
+                                   b: bp.baseAddress!, beta: 2, c: cp.baseAddress!)
+                    }
+                }
+            }
+            for i in stride(from: 0, to: m, by: 7) {
+                for j in stride(from: 0, to: n, by: 5) {
+                    var s = 0.0
+                    for p in 0..<k {
+                        s += Double(ta ? a[p * m + i] : a[i * k + p]) * Double(tb ? b[j * k + p] : b[p * n + j])
+                    }
+                    XCTAssertEqual(Double(c[i * n + j]), 0.5 * s + 2, accuracy: 1e-3, "transA \(ta) transB \(tb) at \(i),\(j)")
+                }
+            }
+        }
+    }
+}

@@ -1,4 +1,6 @@
 import COpenBLAS
+import Dispatch
+import Foundation
 
 /// Thin wrappers over OpenBLAS `cblas_sgemm` for row-major matrices.
 public enum BLAS {
@@ -20,14 +22,34 @@ public enum BLAS {
             }
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(transA ? m : k), b, Int32(transB ? k : n), beta, c, Int32(n))
+        // Large products are split by rows of C over the cores, each half one single-threaded
+        // OpenBLAS call: rows of C are independent, so the result is the same as one call, and no
+        // OpenBLAS worker is left spinning while the rest of a training step runs.
+        let work: Double = Double(m) * Double(n) * Double(k)
+        let parts: Int = (work >= 2_097_152 && m >= 64) ? workers : 1
+        let lda = Int32(transA ? m : k), ldb = Int32(transB ? k : n)
+        func rows(_ r0: Int, _ r1: Int) {
+            guard r1 > r0 else { return }
+            let aRows = transA ? a + r0 : a + r0 * k  // Aᵀ stored [k, m]: column offset r0
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(r1 - r0), Int32(n), Int32(k), alpha,
+                aRows, lda, b, ldb, beta, c + r0 * n, Int32(n))
+        }
+        if parts <= 1 {
+            rows(0, m)
+        } else {
+            let per = (m + parts - 1) / parts
+            DispatchQueue.concurrentPerform(iterations: parts) { i in rows(i * per, min((i + 1) * per, m)) }
+        }
     }
 
-    /// Sets the number of OpenBLAS threads (default: all cores).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-    /// The number of threads OpenBLAS uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Cores used for large products (OpenBLAS itself runs single-threaded).
+    public static let workers: Int = {
+        openblas_set_num_threads(1)
+        return max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+    }()
+
+    /// The number of threads used for one large product.
+    public static var threads: Int { workers }
 }
