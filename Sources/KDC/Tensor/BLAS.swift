@@ -26,7 +26,7 @@ public enum BLAS {
         // OpenBLAS call: rows of C are independent, so the result is the same as one call, and no
         // OpenBLAS worker is left spinning while the rest of a training step runs.
         let work: Double = Double(m) * Double(n) * Double(k)
-        let parts: Int = (work >= 2_097_152 && m >= 64) ? workers : 1
+        let parts: Int = (work >= 16_777_216 && m >= 64) ? workers : 1
         let lda = Int32(transA ? m : k), ldb = Int32(transB ? k : n)
         func rows(_ r0: Int, _ r1: Int) {
             guard r1 > r0 else { return }
