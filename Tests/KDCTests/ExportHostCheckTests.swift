@@ -35,6 +35,32 @@ final class ExportHostCheckTests: XCTestCase {
         try checkModel(g, d, name: "cnn")
     }
 
+    /// Reference outputs given by the caller (as `kdc build` passes the quantization report's)
+    /// are what the runtime is compared with: the right ones give no mismatch, one changed byte
+    /// gives exactly one, named.
+    func testGivenReferenceOutputsAreCompared() throws {
+        let (g, d) = try ExportFixtures.mlp()
+        let dir = try ExportFixtures.tempDir("hostcheck-expected")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: "m", compress: true)
+        // The fixture's float model (same spec and seed as ExportFixtures.mlp).
+        let spec = GraphSpec.sequential(inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
+        let float = FloatGraph(model: try Model(spec: spec, seed: 1))
+        let (_, outputs) = quantizationReportAndOutputs(float: float, quantized: g, test: d, layerSamples: 0)
+        let k = d.sampleSize
+        let interp = Int8Interpreter()
+        for i in 0..<d.count {
+            XCTAssertEqual(outputs[i], interp.run(g, input: g.quantizeInput(Array(d.x[(i * k)..<((i + 1) * k)]))), "sample \(i)")
+        }
+        XCTAssertEqual(try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: outputs, repeats: 1).mismatches, 0)
+        var wrong = outputs
+        wrong[7][3] = wrong[7][3] == 0 ? 1 : 0
+        let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: wrong, repeats: 1)
+        XCTAssertEqual(c.mismatches, 1)
+        XCTAssertEqual(c.firstMismatch?.sample, 7)
+        XCTAssertEqual(c.firstMismatch?.byte, 3)
+    }
+
     func testRuntimeErrorsAreThrownWithTheStatus() throws {
         let (g, d) = try ExportFixtures.mlp()
         let dir = try ExportFixtures.tempDir("hostcheck-bad")

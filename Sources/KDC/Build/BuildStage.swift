@@ -32,10 +32,13 @@ extension Pipeline {
         }
         let e = try prepared.write(to: outDir)
         observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
-        let check = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: d.data.test)
+        // Both checks compare with the int8 reference outputs the quantization report computed.
+        let check = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: d.data.test,
+                                      expected: q.testOutputs)
         var stored: HostCheckResult?
         if let path = e.storedArtifactPath {
-            stored = try HostCheck.run(artifactPath: path, graph: q.graph, data: d.data.test, repeats: 1)
+            stored = try HostCheck.run(artifactPath: path, graph: q.graph, data: d.data.test,
+                                       expected: q.testOutputs, repeats: 1)
         }
         var firmware: [FirmwareResult] = []
         if let target = config.export.firmware {

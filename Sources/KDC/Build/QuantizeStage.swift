@@ -4,6 +4,8 @@ import Foundation
 public struct QuantizedStudent {
     public var graph: QuantizedGraph
     public var report: QuantizationReport
+    /// The Swift int8 reference's output for every test sample, in order.
+    public var testOutputs: [[Int8]]
 }
 
 extension Pipeline {
@@ -23,8 +25,8 @@ extension Pipeline {
         observer?.stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
         let graph = try KDC.quantize(float, calibration: calib, method: config.quantize.method,
                                      percentile: config.quantize.percentile)
-        let report = quantizationReport(float: float, quantized: graph, test: data.test)
-        return QuantizedStudent(graph: graph, report: report)
+        let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
+        return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
     }
 }
 

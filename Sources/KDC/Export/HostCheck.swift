@@ -90,10 +90,13 @@ public enum HostCheck {
     /// with the C runtime and compares with `Int8Interpreter` on `graph`. `labels` (same
     /// count, −1 = unlabelled) give the accuracy. `repeats`: timed invokes per sample.
     public static func run(artifactPath: String, graph: QuantizedGraph, inputs: [[Int8]], labels: [Int32]? = nil,
-                           runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
+                           expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
         let inBytes = graph.tensors[graph.input].count, outBytes = graph.tensors[graph.output].count
         guard inputs.allSatisfy({ $0.count == inBytes }) else {
             throw KDCError.data(file: "<host check>", message: "every input must have \(inBytes) values")
+        }
+        if let e = expected, e.count != inputs.count || !e.allSatisfy({ $0.count == outBytes }) {
+            throw KDCError.data(file: "<host check>", message: "expected outputs must be one of \(outBytes) values per input")
         }
         let rt = try runtimeDir ?? findRuntimeDir()
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-host-check-\(getpid())-\(UUID().uuidString)").path
@@ -124,7 +127,8 @@ public enum HostCheck {
         let interp = Int8Interpreter()
         var mismatches = 0, first: HostMismatch? = nil, correct = 0, labelled = 0
         for (s, x) in inputs.enumerated() {
-            let want = interp.run(graph, input: x)
+            // The Swift reference's outputs: given by the caller when it already has them.
+            let want = expected.map { $0[s] } ?? interp.run(graph, input: x)
             let row = Array(got[(s * outBytes)..<((s + 1) * outBytes)])
             for b in 0..<outBytes where want[b] != row[b] {
                 mismatches += 1
@@ -143,11 +147,11 @@ public enum HostCheck {
     /// Quantizes `data` (already normalized floats) with the graph's input parameters and runs
     /// at most `limit` samples (all when nil) with labels.
     public static func run(artifactPath: String, graph: QuantizedGraph, data: Dataset, limit: Int? = nil,
-                           runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
+                           expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
         let n = min(data.count, limit ?? data.count), k = data.sampleSize
         let inputs = (0..<n).map { i in graph.quantizeInput(Array(data.x[(i * k)..<((i + 1) * k)])) }
         return try run(artifactPath: artifactPath, graph: graph, inputs: inputs, labels: Array(data.labels[0..<n]),
-                       runtimeDir: runtimeDir, repeats: repeats)
+                       expected: expected.map { Array($0.prefix(n)) }, runtimeDir: runtimeDir, repeats: repeats)
     }
 
     /// First index of the largest value (as kdc_argmax).

@@ -32,7 +32,18 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
 /// samples compared (nil: all).
 public func quantizationReport(float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
                                maxSamples: Int? = nil, layerSamples: Int = 64) -> QuantizationReport {
+    quantizationReportAndOutputs(float: float, quantized: quantized, test: test, maxSamples: maxSamples,
+                                 layerSamples: layerSamples).report
+}
+
+/// `quantizationReport`, plus the int8 output tensor of every compared sample (the Swift
+/// reference's answers), so later checks need not run the interpreter again.
+public func quantizationReportAndOutputs(float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+                                         maxSamples: Int? = nil, layerSamples: Int = 64)
+    -> (report: QuantizationReport, outputs: [[Int8]]) {
     let n = min(test.count, maxSamples ?? test.count)
+    var outputs: [[Int8]] = []
+    outputs.reserveCapacity(n)
     let lowered = try? LoweredGraph(float)
     let interp = Int8Interpreter()
     var floatRight = 0, intRight = 0, labelled = 0, agree = 0
@@ -45,6 +56,7 @@ public func quantizationReport(float: FloatGraph, quantized: QuantizedGraph, tes
         let x = Array(test.x[(i * test.sampleSize)..<((i + 1) * test.sampleSize)])
         let fOut = float.predict(x)
         let all = interp.runAll(quantized, input: quantized.quantizeInput(x))
+        outputs.append(all[quantized.output])
         let qOut = quantized.dequantize(all[quantized.output])
         let (fa, qa) = (argmax(fOut), argmax(qOut))
         if fa == qa { agree += 1 }
@@ -71,10 +83,11 @@ public func quantizationReport(float: FloatGraph, quantized: QuantizedGraph, tes
             name: quantized.tensors[op.output].name, kind: op.kind.rawValue,
             sqnrDB: noise[k] == 0 ? 150 : max(-150, min(150, 10 * log10(signal[k] / noise[k]))))
     }
-    return QuantizationReport(
+    let report = QuantizationReport(
         samples: n,
         floatAccuracy: labelled > 0 ? Double(floatRight) / Double(labelled) : nil,
         int8Accuracy: labelled > 0 ? Double(intRight) / Double(labelled) : nil,
         top1Agreement: n > 0 ? Double(agree) / Double(n) : 0,
         layerSamples: nLayer, layers: layers)
+    return (report, outputs)
 }
