@@ -18,10 +18,17 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // OpenBLAS (Debian libopenblas-dev): cblas_sgemm for all matrix work.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // Elementwise training kernels in C (they vectorize there; see kdc_kernels.h). Optimized and
+        // without fused multiply-adds in every configuration, so debug and release agree bit for bit.
+        .target(
+            name: "CKDCKernels",
+            path: "Sources/CKDCKernels",
+            cSettings: [.unsafeFlags(["-O2", "-fno-math-errno", "-ffp-contract=off"])]
+        ),
         .target(
             name: "KDC",
             dependencies: [
-                "CZlib", "COpenBLAS", .product(name: "Yams", package: "Yams"),
+                "CZlib", "COpenBLAS", "CKDCKernels", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,3 +1,5 @@
+import CKDCKernels
+
 /// ReLU (`cap` nil) or ReLU6 (`cap` 6): y = min(max(x, 0), cap). The gradient passes where 0 < x < cap.
 public final class ReLULayer: Layer {
     public let name: String
@@ -22,21 +24,20 @@ public final class ReLULayer: Layer {
     }
 
     public func backward(_ g: Tensor) -> [Tensor] {
-        var dx = g
+        let n = g.count
+        let capped: Int32 = cap == nil ? 0 : 1
         let hi = cap ?? Float.infinity
-        dx.data.withUnsafeMutableBufferPointer { d in
-            output.data.withUnsafeBufferPointer { y in
-                // Selects rather than branches, so the loops vectorize.
-                if cap == nil {
-                    for i in 0..<d.count { d[i] = y[i] > 0 ? d[i] : 0 }
-                } else {
-                    for i in 0..<d.count { d[i] = y[i] > 0 ? d[i] : 0 }
-                    for i in 0..<d.count { d[i] = y[i] < hi ? d[i] : 0 }
+        let dx = [Float](unsafeUninitializedCapacity: n) { d, initialized in
+            g.data.withUnsafeBufferPointer { gp in
+                output.data.withUnsafeBufferPointer { y in
+                    precondition(y.count == n, "ReLU backward: gradient and cached output differ in size")
+                    if n > 0 { kdc_relu_backward(d.baseAddress!, gp.baseAddress!, y.baseAddress!, n, capped, hi) }
                 }
             }
+            initialized = n
         }
         output = Tensor(shape: [0])
-        return [dx]
+        return [Tensor(shape: g.shape, data: dx)]
     }
 }
 

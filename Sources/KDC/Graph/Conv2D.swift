@@ -78,9 +78,11 @@ public final class Conv2DLayer: Layer {
         return y
     }
 
-    public func backward(_ gy: Tensor) -> [Tensor] {
+    public func backward(_ gy: Tensor) -> [Tensor] { backward(gy, inputGradients: true) }
+
+    public func backward(_ gy: Tensor, inputGradients: Bool) -> [Tensor] {
         let g = geometry, n = gy.batch, k = g.patch, f = filters, pix = g.outputPixels
-        var dx = Tensor(shape: input.shape)
+        var dx = Tensor(shape: inputGradients ? input.shape : [0])
         let per = samplesPerChunk
         let cols = scratch.reserve(min(n, per) * pix * k)
         gy.data.withUnsafeBufferPointer { gp in
@@ -102,12 +104,14 @@ public final class Conv2DLayer: Layer {
                                 // dW[k, f] += colsᵀ · g
                                 BLAS.sgemm(transA: true, m: k, n: f, k: rows, a: cols, b: gChunk, beta: 1,
                                            c: dw.baseAddress!)
-                                // dcols[rows, k] = g · Wᵀ (overwrites the columns, no longer needed)
-                                BLAS.sgemm(transB: true, m: rows, n: k, k: f, a: gChunk, b: wp.baseAddress!, c: cols)
-                                let dxBase = dxp.baseAddress!
-                                forEachChunk(n1 - n0, work: rows * k) { _, r in
-                                    col2im(g, cols: cols + r.lowerBound * pix * k, n0: n0 + r.lowerBound,
-                                           n1: n0 + r.upperBound, dx: dxBase)
+                                if inputGradients {
+                                    // dcols[rows, k] = g · Wᵀ (overwrites the columns, no longer needed)
+                                    BLAS.sgemm(transB: true, m: rows, n: k, k: f, a: gChunk, b: wp.baseAddress!, c: cols)
+                                    let dxBase = dxp.baseAddress!
+                                    forEachChunk(n1 - n0, work: rows * k) { _, r in
+                                        col2im(g, cols: cols + r.lowerBound * pix * k, n0: n0 + r.lowerBound,
+                                               n1: n0 + r.upperBound, dx: dxBase)
+                                    }
                                 }
                                 n0 = n1
                             }

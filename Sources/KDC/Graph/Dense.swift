@@ -46,9 +46,11 @@ public final class DenseLayer: Layer {
         return y
     }
 
-    public func backward(_ g: Tensor) -> [Tensor] {
+    public func backward(_ g: Tensor) -> [Tensor] { backward(g, inputGradients: true) }
+
+    public func backward(_ g: Tensor, inputGradients: Bool) -> [Tensor] {
         let n = g.batch
-        var dx = Tensor(shape: input.shape)
+        var dx = Tensor(shape: inputGradients ? input.shape : [0])
         g.data.withUnsafeBufferPointer { gp in
             input.data.withUnsafeBufferPointer { xp in
                 weight.grad.data.withUnsafeMutableBufferPointer { dw in
@@ -62,11 +64,13 @@ public final class DenseLayer: Layer {
                     for j in 0..<outCount { db[j] += gp[r * outCount + j] }
                 }
             }
-            weight.value.data.withUnsafeBufferPointer { wp in
-                dx.data.withUnsafeMutableBufferPointer { dxp in
-                    // dx[N, in] = g · Wᵀ
-                    BLAS.sgemm(transB: true, m: n, n: inCount, k: outCount, a: gp.baseAddress!,
-                               b: wp.baseAddress!, c: dxp.baseAddress!)
+            if inputGradients {
+                weight.value.data.withUnsafeBufferPointer { wp in
+                    dx.data.withUnsafeMutableBufferPointer { dxp in
+                        // dx[N, in] = g · Wᵀ
+                        BLAS.sgemm(transB: true, m: n, n: inCount, k: outCount, a: gp.baseAddress!,
+                                   b: wp.baseAddress!, c: dxp.baseAddress!)
+                    }
                 }
             }
         }

@@ -52,11 +52,17 @@ public protocol Layer: AnyObject {
     var macs: Int { get }
     func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor
     func backward(_ gradOutput: Tensor) -> [Tensor]
+    /// `backward`, except that with `inputGradients` false the layer may skip the gradients
+    /// with respect to its inputs (and return empty tensors for them); parameter gradients are
+    /// accumulated either way. `Model` asks for this where nothing upstream learns (the first
+    /// dense or conv layer of a network), which saves a matrix product per step.
+    func backward(_ gradOutput: Tensor, inputGradients: Bool) -> [Tensor]
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var macs: Int { 0 }
+    public func backward(_ gradOutput: Tensor, inputGradients: Bool) -> [Tensor] { backward(gradOutput) }
 }
 
 @inline(__always) func checkShape(_ ok: Bool, _ layer: String, _ message: @autoclosure () -> String) throws {

@@ -5,6 +5,10 @@ public final class Model {
     public let layers: [Layer]
     /// For each node, the indices of its input nodes (−1 is the graph input).
     public let inputIndices: [[Int]]
+    /// Whether node `i` has trainable parameters.
+    let hasTrainable: [Bool]
+    /// Whether node `i` or a node before it has trainable parameters (its output gradient matters).
+    let learnsUpstream: [Bool]
 
     /// Builds and initializes a model; weights come from `seed` (stream "init").
     public init(spec: GraphSpec, seed: UInt64) throws {
@@ -37,6 +41,10 @@ public final class Model {
         }
         self.layers = layers
         self.inputIndices = inputIndices
+        hasTrainable = layers.map { $0.parameters.contains { $0.trainable } }
+        var learns = [Bool](repeating: false, count: layers.count)
+        for i in layers.indices { learns[i] = hasTrainable[i] || inputIndices[i].contains { $0 >= 0 && learns[$0] } }
+        learnsUpstream = learns
     }
 
     /// Per-sample shape of the logits.
@@ -72,19 +80,32 @@ public final class Model {
     }
 
     /// Backpropagates `gradOutput` (dLoss/dLogits) through the graph after a training-mode
-    /// `forward`, accumulating parameter gradients. Returns dLoss/dInput.
+    /// `forward`, accumulating parameter gradients. Returns dLoss/dInput when `inputGradient`
+    /// (else nil, and layers skip the input gradients nothing upstream needs: the first dense or
+    /// conv layer does one matrix product less). `afterNode(i)` runs once node `i`'s backward
+    /// has returned, when its parameter gradients are complete and nothing later in the pass
+    /// reads its parameters (the trainer updates them there, while they are still in cache).
     @discardableResult
-    public func backward(_ gradOutput: Tensor) -> Tensor? {
+    public func backward(_ gradOutput: Tensor, inputGradient: Bool = true,
+                         afterNode: ((Int) -> Void)? = nil) -> Tensor? {
         var grads = [Tensor?](repeating: nil, count: layers.count)
         grads[layers.count - 1] = gradOutput
         var inputGrad: Tensor?
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             guard let g = grads[i] else { continue }
             grads[i] = nil
-            let gin = layers[i].backward(g)
+            // An input's gradient is needed when something before it learns, or for dLoss/dInput.
+            let wanted = inputGradient || inputIndices[i].contains { $0 >= 0 && learnsUpstream[$0] }
+            if !wanted && !hasTrainable[i] { continue }
+            let gin = layers[i].backward(g, inputGradients: wanted)
+            afterNode?(i)
+            guard wanted else { continue }
             for (k, j) in inputIndices[i].enumerated() {
                 if j < 0 {
+                    guard inputGradient else { continue }  // (a layer with other inputs computed it)
                     if inputGrad == nil { inputGrad = gin[k] } else { inputGrad!.add(gin[k]) }
+                } else if !inputGradient && !learnsUpstream[j] {
+                    continue
                 } else if grads[j] == nil {
                     grads[j] = gin[k]
                 } else {

@@ -1,3 +1,4 @@
+import CKDCKernels
 import Foundation
 
 /// Which update rule the trainer applies.
@@ -28,11 +29,21 @@ public final class Optimizer {
         self.weightDecay = weightDecay
     }
 
-    /// One step at learning rate `lr` over `parameters` (gradients are left in place).
-    /// Large parameters are updated in chunks on all cores; each element's update is independent,
-    /// so the result does not depend on the split.
+    /// One step at learning rate `lr` over `parameters` (gradients are left in place):
+    /// `beginStep()` then `update(parameters, lr:)`.
     public func step(_ parameters: [Parameter], lr: Float) {
-        t += 1
+        beginStep()
+        update(parameters, lr: lr)
+    }
+
+    /// Starts a step (advances Adam's bias-correction count); `update` then applies it to each
+    /// parameter once, in any order and in as many calls as suit the caller.
+    public func beginStep() { t += 1 }
+
+    /// Applies the current step at learning rate `lr` to `parameters` (gradients are left in
+    /// place). Large parameters are updated in chunks on all cores; each element's update is
+    /// independent, so the result depends neither on the split nor on the order of the calls.
+    public func update(_ parameters: [Parameter], lr: Float) {
         let b1 = beta1, b2 = beta2, eps = epsilon, mom = momentum
         let c1 = 1 - Float(Foundation.pow(Double(b1), Double(t)))
         let c2 = 1 - Float(Foundation.pow(Double(b2), Double(t)))
@@ -77,36 +88,14 @@ public final class Optimizer {
     }
 }
 
-/// One Adam/AdamW update of `range`, eight lanes at a time (the same IEEE operations per element
-/// as the scalar tail, so results do not depend on the split).
+/// One Adam/AdamW update of `range` (`kdc_adam_update` in C, which vectorizes the square root and
+/// division; the same IEEE operations in the same order whatever the instruction set or split).
 @inline(__always)
 private func adamUpdate(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                         v: UnsafeMutablePointer<Float>, range: Range<Int>, l2: Float, b1: Float, b2: Float,
                         decoupled: Float, stepSize: Float, invC2: Float, eps: Float) {
-    typealias V = SIMD8<Float>
-    var i = range.lowerBound
-    let (vb1, vb2, va1, va2) = (V(repeating: b1), V(repeating: b2), V(repeating: 1 - b1), V(repeating: 1 - b2))
-    let (vl2, vdec, vstep, vinv, veps) = (V(repeating: l2), V(repeating: decoupled), V(repeating: stepSize),
-                                          V(repeating: invC2), V(repeating: eps))
-    func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    func store(_ x: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: V.self) }
-    while i + 8 <= range.upperBound {
-        let wi = load(w + i)
-        let gi = load(g + i) + vl2 * wi
-        let mi = vb1 * load(m + i) + va1 * gi
-        let vi = vb2 * load(v + i) + va2 * gi * gi
-        store(mi, m + i)
-        store(vi, v + i)
-        store(wi - (vdec * wi + vstep * mi / ((vi * vinv).squareRoot() + veps)), w + i)
-        i += 8
-    }
-    while i < range.upperBound {
-        let gi = g[i] + l2 * w[i]
-        m[i] = b1 * m[i] + (1 - b1) * gi
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi
-        w[i] -= decoupled * w[i] + stepSize * m[i] / ((v[i] * invC2).squareRoot() + eps)
-        i += 1
-    }
+    let i = range.lowerBound
+    kdc_adam_update(w + i, g + i, m + i, v + i, range.count, l2, b1, b2, decoupled, stepSize, invC2, eps)
 }
 
 /// Learning rate as a function of progress through training.

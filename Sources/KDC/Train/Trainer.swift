@@ -74,7 +74,7 @@ public final class Trainer {
         var shuffle = SeededRNG(seed: seed, stream: "shuffle")
         var augRNG = SeededRNG(seed: seed, stream: "augment")
         var ctx = PassContext(training: true, rng: SeededRNG(seed: seed, stream: "dropout"))
-        let params = model.parameters
+        let params = model.parameters, layers = model.layers, opt = optimizer
         var history: [EpochStats] = []
         let canShift = s.augmentShift > 0 && train.sampleShape.count == 3
         for epoch in 0..<s.epochs {
@@ -95,10 +95,19 @@ public final class Trainer {
                     throw KDCError.training(message: "epoch \(epoch + 1), step \(step + 1): the loss is \(l); "
                         + "hint: lower learning_rate (now \(s.learningRate)) or check the inputs for NaN/Inf")
                 }
-                model.backward(g)
                 lr = s.schedule.rate(base: s.learningRate, epoch: epoch, fraction: Double(step) / Double(steps),
                                      epochs: s.epochs, warmup: s.warmupEpochs)
-                optimizer.step(params, lr: lr)
+                // Each layer's parameters are updated as soon as its backward pass is done, while
+                // its weights and gradients are still in cache (nothing later reads them); layers
+                // the pass did not reach are updated after it, so every parameter steps once.
+                opt.beginStep()
+                let rate = lr
+                var updated = [Bool](repeating: false, count: layers.count)
+                model.backward(g, inputGradient: false) { i in
+                    opt.update(layers[i].parameters, lr: rate)
+                    updated[i] = true
+                }
+                for i in layers.indices where !updated[i] { opt.update(layers[i].parameters, lr: rate) }
                 lossSum += Double(l) * Double(idx.count)
                 seen += idx.count
                 let pred = logits.argmaxRows()
