@@ -18,7 +18,8 @@ final class FirmwareTests: XCTestCase {
         for mode in FirmwareMode.allCases {
             let f: FirmwareResult
             do {
-                f = try FirmwareCheck.run(export: r, graph: g, inputs: inputs, mode: mode, countInstructions: true, macs: macs)
+                f = try FirmwareCheck.run(export: r, graph: g, inputs: inputs, mode: mode, countInstructions: true, macs: macs,
+                                          measureStackLowWater: true)
             } catch {
                 XCTFail("firmware check (\(mode)) failed: \(error)")
                 return
@@ -39,6 +40,9 @@ final class FirmwareTests: XCTestCase {
             XCTAssertEqual(f.ram.stackBytes, f.ramPredicted.stackBytes,
                            "\(name) \(mode): stack; predicted path \(f.stackPath.map { "\($0.function) \($0.bytes)" })")
             XCTAssertEqual(f.ram, f.ramPredicted)
+            // The painted high-water mark is the true one: the lowest SP QEMU showed before any
+            // instruction of the same image's run.
+            XCTAssertEqual(f.stackLowWaterBytes, f.ram.stackBytes, "\(name) \(mode): SP low-water vs painted")
             XCTAssertTrue(f.ramMatchesPrediction)
             XCTAssertEqual(f.ramBytes, f.ram.arenaBytes + f.ram.unpackBytes + f.ram.staticBytes + f.ram.stackBytes)
             XCTAssertEqual(f.stackPath.map(\.bytes).reduce(0, +), f.ramPredicted.stackBytes)
@@ -59,7 +63,7 @@ final class FirmwareTests: XCTestCase {
             XCTAssertEqual(ipm, Double(ipi) / Double(macs), accuracy: 1e-9)
             let json = try JSONEncoder().encode(f)
             XCTAssertEqual(try JSONDecoder().decode(FirmwareResult.self, from: json), f)
-            print("firmware \(name) \(mode): samples \(f.samples) mismatches \(f.mismatches) runtime text/data/bss \(f.runtimeTextBytes)/\(f.runtimeDataBytes)/\(f.runtimeBssBytes) image text/data/bss \(f.imageTextBytes)/\(f.imageDataBytes)/\(f.imageBssBytes) ram \(f.ramBytes) (predicted \(f.ramPredictedBytes), arena \(f.ram.arenaBytes), unpack \(f.ram.unpackBytes), static \(f.ram.staticBytes), stack \(f.ram.stackBytes); bound \(f.stackBoundBytes), runtime \(f.runtimeStackBoundBytes); path \(f.stackPath.map { "\($0.function) \($0.bytes)" }.joined(separator: " > "))) insns/inference \(ipi) (\(macs) MACs, \(String(format: "%.2f", ipm))/MAC)")
+            print("firmware \(name) \(mode): samples \(f.samples) mismatches \(f.mismatches) runtime text/data/bss \(f.runtimeTextBytes)/\(f.runtimeDataBytes)/\(f.runtimeBssBytes) image text/data/bss \(f.imageTextBytes)/\(f.imageDataBytes)/\(f.imageBssBytes) ram \(f.ramBytes) (predicted \(f.ramPredictedBytes), arena \(f.ram.arenaBytes), unpack \(f.ram.unpackBytes), static \(f.ram.staticBytes), stack \(f.ram.stackBytes), SP low-water \(f.stackLowWaterBytes ?? -1); bound \(f.stackBoundBytes), runtime \(f.runtimeStackBoundBytes); path \(f.stackPath.map { "\($0.function) \($0.bytes)" }.joined(separator: " > "))) insns/inference \(ipi) (\(macs) MACs, \(String(format: "%.2f", ipm))/MAC)")
         }
     }
 

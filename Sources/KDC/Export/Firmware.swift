@@ -74,6 +74,9 @@ public struct FirmwareResult: Codable, Equatable, Sendable {
     /// `FirmwarePrediction.stackBound` and `.runtimeStackBound`, in bytes.
     public var stackBoundBytes: Int
     public var runtimeStackBoundBytes: Int
+    /// The true stack low-water mark, `__stack_end__` − the lowest SP QEMU showed before any
+    /// instruction of the same image's run (`make splow`); nil unless asked for (slow).
+    public var stackLowWaterBytes: Int?
     /// (instructions with 11 inferences − with 1) / 10, from the QEMU insncount plugin; nil
     /// unless counted.
     public var instructionsPerInference: Int?
@@ -151,12 +154,14 @@ public enum FirmwareCheck {
     /// Runs `export`'s model in the firmware on `inputs` (each the input tensor's int8 values;
     /// keep it small, e.g. 20: QEMU is slow) in `mode`, and compares with `Int8Interpreter` on
     /// `graph`. `countInstructions` also runs the insncount plugin (two more images); `macs`
-    /// (see `macs(_:)`) turns that into instructions per MAC.
+    /// (see `macs(_:)`) turns that into instructions per MAC. `measureStackLowWater` runs the
+    /// image once more with QEMU dumping the registers before every instruction (`make splow`:
+    /// about 1 s per million instructions) for `FirmwareResult.stackLowWaterBytes`.
     /// - Throws: `KDCError.io` with an install hint when the cross toolchain or QEMU is missing,
     ///   with the tool output when building or running fails; `KDCError.config` for `.compressed`
     ///   on an uncompressed export; `KDCError.data` for inputs of the wrong size.
     public static func run(export: ExportResult, graph: QuantizedGraph, inputs: [[Int8]], mode: FirmwareMode,
-                           countInstructions: Bool, macs: Int) throws -> FirmwareResult {
+                           countInstructions: Bool, macs: Int, measureStackLowWater: Bool = false) throws -> FirmwareResult {
         let inBytes = graph.tensors[graph.input].count, outBytes = graph.tensors[graph.output].count
         guard !inputs.isEmpty, inputs.allSatisfy({ $0.count == inBytes }) else {
             throw KDCError.data(file: "<firmware check>", message: "need at least one input, each of \(inBytes) values")
@@ -230,6 +235,15 @@ public enum FirmwareCheck {
         let rtSize = try triple("runtime"), img = try triple("image")
         guard rtSize.count == 3, img.count == 3 else { throw KDCError.io(path: fw, message: "cannot read make size output:\n\(sizes)") }
 
+        var lowWater: Int? = nil
+        if measureStackLowWater {
+            let o = try make("splow")
+            guard let line = o.split(separator: "\n").first(where: { $0.hasPrefix("sp_low_bytes ") }),
+                  let v = Int(line.split(separator: " ")[1]) else {
+                throw KDCError.io(path: fw, message: "make splow printed no sp_low_bytes:\n\(o)")
+            }
+            lowWater = v
+        }
         var perInference: Int? = nil, perMAC: Double? = nil
         if countInstructions {
             let c = try make("count")
@@ -245,6 +259,7 @@ public enum FirmwareCheck {
                               imageTextBytes: img[0], imageDataBytes: img[1], imageBssBytes: img[2],
                               ram: ram, ramPredicted: prediction.ram, stackPath: prediction.stack.path,
                               stackBoundBytes: prediction.stackBound.bytes, runtimeStackBoundBytes: prediction.runtimeStackBound.bytes,
+                              stackLowWaterBytes: lowWater,
                               instructionsPerInference: perInference, instructionsPerMAC: perMAC)
     }
 
