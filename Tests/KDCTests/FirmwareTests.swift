@@ -99,6 +99,54 @@ final class FirmwareTests: XCTestCase {
         }
     }
 
+    /// `kdc build` with `firmware: cortex-m4` on the bundled digits (tiny models): report.json
+    /// holds the predicted and measured RAM by part for both modes, and they agree.
+    func testBuildReportsPredictedAndMeasuredRAM() throws {
+        let dir = try ExportFixtures.tempDir("firmware-build")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = """
+        seed: 3
+        data: {format: csv, dir: \(PipelineTests.digitsDir), file: digits.csv.gz, shape: [8, 8, 1], classes: 10, normalize: scale}
+        teacher:
+          layers: [flatten, {op: dense, units: 32}, relu, {op: dense, units: 10}]
+          train: {epochs: 2, batch_size: 64, learning_rate: 0.005}
+        student:
+          layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]
+          train: {epochs: 2, batch_size: 64, learning_rate: 0.005}
+        distill: {temperature: 4, alpha: 0.1, baseline: false}
+        export: {name: tiny, compress: true, firmware: cortex-m4}
+        """
+        let cfg = try KDCConfig.parse(text, file: "test.yaml", baseDirectory: NSTemporaryDirectory())
+        let b = try Pipeline(config: cfg, outDir: dir).build()
+        XCTAssertEqual(b.firmware.map(\.mode), [.stored, .compressed])
+        XCTAssertTrue(b.summary.contains(", equal);"), b.summary)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any])
+        let fw = try XCTUnwrap(json["firmware"] as? [String: Any])
+        XCTAssertEqual(fw["match"] as? Bool, true)
+        XCTAssertEqual(fw["ram_matches_prediction"] as? Bool, true)
+        let modes = try XCTUnwrap(fw["modes"] as? [[String: Any]])
+        XCTAssertEqual(modes.count, 2)
+        var totals: [Int] = []
+        for (m, f) in zip(modes, b.firmware) {
+            let ram = try XCTUnwrap(m["ram"] as? [String: Int]), pred = try XCTUnwrap(m["ram_predicted"] as? [String: Int])
+            XCTAssertEqual(Set(ram.keys), ["arena_bytes", "unpack_bytes", "static_bytes", "stack_bytes", "total_bytes"])
+            XCTAssertEqual(ram, pred)
+            XCTAssertEqual(ram["arena_bytes"], b.export.arenaBytes)
+            XCTAssertEqual(ram["unpack_bytes"], f.mode == .compressed ? b.export.rawBytes : 0)
+            XCTAssertEqual(ram["stack_bytes"], f.ram.stackBytes)
+            XCTAssertEqual(ram["total_bytes"], ram["arena_bytes"]! + ram["unpack_bytes"]! + ram["static_bytes"]! + ram["stack_bytes"]!)
+            let path = try XCTUnwrap(m["stack_path"] as? [[String: Any]])
+            XCTAssertEqual(path.compactMap { $0["bytes"] as? Int }.reduce(0, +), ram["stack_bytes"])
+            XCTAssertEqual(path.first?["function"] as? String, "Reset_Handler")
+            totals.append(ram["total_bytes"]!)
+        }
+        XCTAssertEqual(fw["ram_bytes"] as? Int, totals.max())
+        XCTAssertEqual(fw["ram_predicted_bytes"] as? Int, totals.max())
+        XCTAssertEqual(fw["stack_bound_bytes"] as? Int, b.firmware.map(\.stackBoundBytes).max())
+        XCTAssertEqual(fw["runtime_stack_bound_bytes"] as? Int, b.firmware[0].runtimeStackBoundBytes)
+        XCTAssertNotNil(fw["runtime_text_bytes"] as? Int)
+    }
+
     // MARK: - stack analysis (gcc call graphs + the image's machine code), no toolchain needed
 
     /// A `.ci` file as arm-none-eabi-gcc 12 writes it for `-fcallgraph-info=su`.

@@ -337,7 +337,7 @@ public enum FirmwareCheck {
         if !analysis.imageFunctions.contains("kdc_set_callback") {
             indirect["kdc_invoke"] = "the op callback: kdc_set_callback is not linked, kdc_init zeroes the model, so none is set"
         }
-        let used = Set(graph.ops.map { kernelFunctions[$0.kind]! })
+        let used = Set(graph.ops.compactMap { kernelFunctions[$0.kind] })
         let dropped = Set(Set(kernelFunctions.values).subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
         let stack = try analysis.deepest(from: "Reset_Handler", dropping: dropped, indirectCalls: indirect)
         let bound = try analysis.deepest(from: "Reset_Handler", indirectCalls: indirect)
