@@ -156,7 +156,7 @@ public enum FirmwareCheck {
     /// `graph`. `countInstructions` also runs the insncount plugin (two more images); `macs`
     /// (see `macs(_:)`) turns that into instructions per MAC. `measureStackLowWater` runs the
     /// image once more with QEMU dumping the registers before every instruction (`make splow`:
-    /// about 1 s per million instructions) for `FirmwareResult.stackLowWaterBytes`.
+    /// about 2 s per million instructions here) for `FirmwareResult.stackLowWaterBytes`.
     /// - Throws: `KDCError.io` with an install hint when the cross toolchain or QEMU is missing,
     ///   with the tool output when building or running fails; `KDCError.config` for `.compressed`
     ///   on an uncompressed export; `KDCError.data` for inputs of the wrong size.
