@@ -80,6 +80,9 @@ extension Pipeline {
                 "samples": .int(first.samples),
                 "runtime_text_bytes": .int(first.runtimeTextBytes), "image_text_bytes": .int(worst.imageTextBytes),
                 "ram_bytes": .int(worst.ramBytes), "ram_predicted_bytes": .int(worst.ramPredictedBytes),
+                "ram_matches_prediction": .bool(firmware.allSatisfy { $0.ramMatchesPrediction }),
+                "stack_bound_bytes": .int(firmware.map(\.stackBoundBytes).max()!),
+                "runtime_stack_bound_bytes": .int(firmware.map(\.runtimeStackBoundBytes).max()!),
                 "instructions_per_inference": first.instructionsPerInference.map { .int($0) } ?? .null,
                 "instructions_per_mac": first.instructionsPerMAC.map { .number($0) } ?? .null,
                 "modes": .array(modes),
@@ -102,8 +105,10 @@ extension Pipeline {
         for f in firmware {
             summary += "firmware (\(f.target), \(f.mode.rawValue)): \(f.samples) inputs, \(f.mismatches) mismatches vs the Swift int8 reference"
                 + " (so vs the host runtime); runtime .text \(f.runtimeTextBytes) B, image .text \(f.imageTextBytes) B;"
-                + " RAM \(f.ramBytes) B = arena \(f.arenaBytes) + unpack \(f.unpackBytes) (predicted \(f.ramPredictedBytes))"
-                + " + static \(f.staticBytes) + stack \(f.stackBytes)"
+                + " RAM \(f.ramBytes) B = arena \(f.ram.arenaBytes) + unpack \(f.ram.unpackBytes) + static \(f.ram.staticBytes)"
+                + " + stack \(f.ram.stackBytes) (predicted \(f.ramPredictedBytes) = \(f.ramPredicted.arenaBytes) + \(f.ramPredicted.unpackBytes)"
+                + " + \(f.ramPredicted.staticBytes) + \(f.ramPredicted.stackBytes)\(f.ramMatchesPrediction ? ", equal" : ", DIFFERENT"));"
+                + " stack bound \(f.stackBoundBytes) B (any model), runtime alone \(f.runtimeStackBoundBytes) B"
                 + (f.instructionsPerInference.map { "; \($0) instructions/inference" } ?? "")
                 + (f.instructionsPerMAC.map { String(format: " (%.1f per MAC)", $0) } ?? "") + "\n"
         }
@@ -116,6 +121,12 @@ extension Pipeline {
         }
         if let bad = firmware.first(where: { !$0.match }) {
             throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json")
+        }
+        if let bad = firmware.first(where: { !$0.ramMatchesPrediction }) {
+            let p = bad.ramPredicted, m = bad.ram
+            throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) image on \(bad.target) used \(m.totalBytes) B of RAM"
+                + " (arena \(m.arenaBytes), unpack \(m.unpackBytes), static \(m.staticBytes), stack \(m.stackBytes)), kdc predicted \(p.totalBytes)"
+                + " (\(p.arenaBytes), \(p.unpackBytes), \(p.staticBytes), \(p.stackBytes)); the report is in \(outDir)/report.json")
         }
         return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
                            report: report, summary: summary)
