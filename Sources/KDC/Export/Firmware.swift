@@ -235,22 +235,19 @@ public enum FirmwareCheck {
         let rtSize = try triple("runtime"), img = try triple("image")
         guard rtSize.count == 3, img.count == 3 else { throw KDCError.io(path: fw, message: "cannot read make size output:\n\(sizes)") }
 
-        var lowWater: Int? = nil
-        if measureStackLowWater {
-            let o = try make("splow")
-            guard let line = o.split(separator: "\n").first(where: { $0.hasPrefix("sp_low_bytes ") }),
-                  let v = Int(line.split(separator: " ")[1]) else {
-                throw KDCError.io(path: fw, message: "make splow printed no sp_low_bytes:\n\(o)")
+        // The integer on the line "`key` N" of `make goal`'s output.
+        func number(_ key: String, from goal: String) throws -> Int {
+            let o = try make(goal)
+            for line in o.split(separator: "\n") {
+                let p = line.split(separator: " ")
+                if p.count == 2, p[0] == key, let v = Int(p[1]) { return v }
             }
-            lowWater = v
+            throw KDCError.io(path: fw, message: "make \(goal) printed no '\(key) N' line:\n\(o)")
         }
+        let lowWater = measureStackLowWater ? try number("sp_low_bytes", from: "splow") : nil
         var perInference: Int? = nil, perMAC: Double? = nil
         if countInstructions {
-            let c = try make("count")
-            guard let line = c.split(separator: "\n").first(where: { $0.hasPrefix("insns_per_inference ") }),
-                  let v = Int(line.split(separator: " ")[1]) else {
-                throw KDCError.io(path: fw, message: "make count printed no instruction count:\n\(c)")
-            }
+            let v = try number("insns_per_inference", from: "count")
             perInference = v
             if macs > 0 { perMAC = Double(v) / Double(macs) }
         }
