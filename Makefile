@@ -6,7 +6,7 @@ OUT ?= out/digits
 # The Cortex-M4 firmware tests (samples/firmware) need the arm-none-eabi toolchain and QEMU.
 DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup build release demo test test-swift test-runtime bench clean
+.PHONY: setup build release demo test test-swift test-runtime bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo).
 setup:
@@ -35,6 +35,21 @@ test-swift:
 
 test-runtime:
 	$(MAKE) -C runtime ci
+
+# Formatting: one configuration per language (.swift-format, .clang-format, ruff.toml), applied to
+# the whole tree; generated files (golden data, exported arrays) are left out.
+RUFF_VERSION := 0.17.6
+LINT_C = $(shell git ls-files '*.c' '*.h' | grep -v -E 'runtime/tests/(golden_|kdc_exported)')
+LINT_PY = $(shell git ls-files '*.py')
+lint-setup: setup
+	@command -v clang-format >/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get install -y -qq clang-format; }
+	@ruff --version 2>/dev/null | grep -q ' $(RUFF_VERSION)$$' || python3 -m pip install -q ruff==$(RUFF_VERSION)
+
+lint: lint-setup
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	clang-format --dry-run --Werror $(LINT_C)
+	ruff format --check --quiet $(LINT_PY)
 
 bench: release
 	.build/release/kdc bench

@@ -13,7 +13,9 @@ struct BenchCommand: ParsableCommand {
 struct RuntimeBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runtime",
-        abstract: "Host latency per inference (runtime built with cc -O2) and instructions per inference (valgrind callgrind) of exported artifacts.")
+        abstract:
+            "Host latency per inference (runtime built with cc -O2) and instructions per inference (valgrind callgrind) of exported artifacts."
+    )
 
     @Argument(help: "Artifacts (.kdc) written by kdc build.")
     var artifacts: [String]
@@ -33,10 +35,11 @@ struct RuntimeBenchCommand: ParsableCommand {
             for a in artifacts {
                 let r = try RuntimeBench.measure(artifactPath: a, samples: samples, repeats: repeats, callgrind: !noCallgrind)
                 let name = URL(fileURLWithPath: a).lastPathComponent
-                print(name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                      + String(format: "%10d %9d %11d %8d", r.macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
-                      + rpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
-                      + rpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
+                print(
+                    name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                        + String(format: "%10d %9d %11d %8d", r.macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
+                        + rpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
+                        + rpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
             }
         }
     }
@@ -45,8 +48,11 @@ struct RuntimeBenchCommand: ParsableCommand {
 struct TrainingBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "training",
-        abstract: "Training throughput (samples/s) of the MNIST sample models beside the sgemm roofline, and the cost of a distillation epoch.",
-        discussion: "Reads the models from samples/mnist/config.yaml (MLP teacher, 784-32-10 student) and samples/mnist/cnn.yaml (CNN teacher and student). Figures go in docs/BENCHMARKS.md.")
+        abstract:
+            "Training throughput (samples/s) of the MNIST sample models beside the sgemm roofline, and the cost of a distillation epoch.",
+        discussion:
+            "Reads the models from samples/mnist/config.yaml (MLP teacher, 784-32-10 student) and samples/mnist/cnn.yaml (CNN teacher and student). Figures go in docs/BENCHMARKS.md."
+    )
 
     @Option(help: "MNIST folder (IDX .gz files). Default: the data.dir of samples/mnist/config.yaml.")
     var data: String?
@@ -65,10 +71,14 @@ struct TrainingBenchCommand: ParsableCommand {
             do {
                 splits = try loadData(mlpCfg.data, baseDirectory: mlpCfg.baseDirectory)
             } catch let e as KDCError {
-                throw KDCError.data(file: mlpCfg.data.dir, message: "MNIST is needed for the benchmark and could not be read (\(e)); hint: pass --data DIR")
+                throw KDCError.data(
+                    file: mlpCfg.data.dir,
+                    message: "MNIST is needed for the benchmark and could not be read (\(e)); hint: pass --data DIR")
             }
             let train = splits.train
-            print("kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, sgemm on \(BLAS.threads) cores (row halves, single-threaded OpenBLAS each), MNIST train split \(train.count) samples")
+            print(
+                "kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, sgemm on \(BLAS.threads) cores (row halves, single-threaded OpenBLAS each), MNIST train split \(train.count) samples"
+            )
             print("")
             func teacherRow(_ name: String, _ mc: ModelConfig) throws {
                 let model = try Model(spec: mc.graph, seed: 1)
@@ -79,13 +89,22 @@ struct TrainingBenchCommand: ParsableCommand {
                 let rate = try TrainingBench.trainingRate(mc.graph, settings: mc.train, data: train, steps: steps)
                 let achieved = flopsPerStep / Double(bs) * rate
                 print("\(name): \(model.parameterCount) params, batch \(bs), \(mc.train.optimizer.rawValue)")
-                print(String(format: "  training          %10.0f samples/s  = %6.1f GFLOP/s in its matrix products", rate, achieved / 1e9))
-                print(String(format: "  sgemm alone       %10.0f samples/s  = %6.1f GFLOP/s on the same shapes (roofline)", roof / (flopsPerStep / Double(bs)), roof / 1e9))
+                print(
+                    String(
+                        format: "  training          %10.0f samples/s  = %6.1f GFLOP/s in its matrix products", rate,
+                        achieved / 1e9))
+                print(
+                    String(
+                        format: "  sgemm alone       %10.0f samples/s  = %6.1f GFLOP/s on the same shapes (roofline)",
+                        roof / (flopsPerStep / Double(bs)), roof / 1e9))
                 print(String(format: "  fraction of roofline: %.0f%%", 100 * achieved / roof))
             }
             try teacherRow("MLP teacher (samples/mnist/config.yaml)", mlpCfg.teacher.model!)
             try teacherRow("CNN teacher (samples/mnist/cnn.yaml)", cnnCfg.teacher.model!)
-            for (name, mc) in [("MLP student (samples/mnist/config.yaml)", mlpCfg.student!), ("CNN student (samples/mnist/cnn.yaml)", cnnCfg.student!)] {
+            for (name, mc) in [
+                ("MLP student (samples/mnist/config.yaml)", mlpCfg.student!),
+                ("CNN student (samples/mnist/cnn.yaml)", cnnCfg.student!),
+            ] {
                 let model = try Model(spec: mc.graph, seed: 1)
                 let full = train.count / mc.train.batchSize
                 let plain = try TrainingBench.trainingRate(mc.graph, settings: mc.train, data: train, steps: full)
@@ -94,17 +113,24 @@ struct TrainingBenchCommand: ParsableCommand {
                 var rng = SeededRNG(seed: 5)
                 let logits = Tensor(shape: [train.count, 10], data: (0..<(train.count * 10)).map { _ in rng.normal() })
                 let settings = DistillSettings(temperature: mlpCfg.distill.temperature, alpha: mlpCfg.distill.alpha)
-                let distilled = try TrainingBench.trainingRate(mc.graph, settings: mc.train, data: train, steps: full) { out, _, idx in
+                let distilled = try TrainingBench.trainingRate(mc.graph, settings: mc.train, data: train, steps: full) {
+                    out, _, idx in
                     var t = Tensor(shape: [idx.count, 10])
                     for (r, i) in idx.enumerated() { for j in 0..<10 { t.data[r * 10 + j] = logits.data[i * 10 + j] } }
-                    return distillationLoss(student: out, teacher: t, labels: idx.map { train.labels[$0] }[...], settings: settings)
+                    return distillationLoss(
+                        student: out, teacher: t, labels: idx.map { train.labels[$0] }[...], settings: settings)
                 }
                 print("\(name): \(model.parameterCount) params, batch \(mc.train.batchSize), \(mc.train.optimizer.rawValue)")
                 print(String(format: "  plain training    %10.0f samples/s", plain))
-                print(String(format: "  distillation      %10.0f samples/s  (epoch cost %.2fx plain; teacher logits cached)", distilled, plain / distilled))
+                print(
+                    String(
+                        format: "  distillation      %10.0f samples/s  (epoch cost %.2fx plain; teacher logits cached)",
+                        distilled, plain / distilled))
             }
             print("")
-            print("Reference (issue #2, this machine kind): Keras on TensorFlow-CPU trains a 784-32-10 MLP at 25,000-30,000 samples/s (Adam, batch 128, 2 threads).")
+            print(
+                "Reference (issue #2, this machine kind): Keras on TensorFlow-CPU trains a 784-32-10 MLP at 25,000-30,000 samples/s (Adam, batch 128, 2 threads)."
+            )
         }
     }
 }

@@ -9,7 +9,9 @@ struct DistillCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Flag(inversion: .prefixedNo, help: "Also train the student on hard labels alone, same recipe and seed (default: distill.baseline).")
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Also train the student on hard labels alone, same recipe and seed (default: distill.baseline).")
     var baseline: Bool?
 
     @Option(help: "Compare distilled and baseline students over these seeds (comma-separated, e.g. 0,1,2); one teacher.")

@@ -30,7 +30,9 @@ struct InspectCommand: ParsableCommand {
         s += "  id  shape              bytes  arena offset  scale          zero_point\n"
         for (i, t) in d.tensors.enumerated() {
             s += "  " + pad(i, 3) + " " + pad(t.dims.map(String.init).joined(separator: "x"), 18, left: true)
-            s += " " + pad(t.byteSize, 6) + "  " + pad(t.arenaOffset, 12) + "  " + pad(String(format: "%.6g", t.scale), 13, left: true)
+            s +=
+                " " + pad(t.byteSize, 6) + "  " + pad(t.arenaOffset, 12) + "  "
+                + pad(String(format: "%.6g", t.scale), 13, left: true)
             s += "  " + pad(Int(t.zeroPoint), 10) + "\n"
         }
         s += "\nops (\(d.ops.count)):\n"

@@ -36,16 +36,18 @@ final class ConsoleProgress: PipelineObserver {
         let elapsed = Date().timeIntervalSince(epochStart)
         let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        err("\r  epoch \(epoch)/\(epochs) \(bar) " + String(format: "%3.0f%% loss %.4f acc %.4f", frac * 100, loss, accuracy)
-            + " eta \(formatDuration(eta)) ")
+        err(
+            "\r  epoch \(epoch)/\(epochs) \(bar) " + String(format: "%3.0f%% loss %.4f acc %.4f", frac * 100, loss, accuracy)
+                + " eta \(formatDuration(eta)) ")
     }
 
     func endEpoch(_ s: EpochStats, of epochs: Int) {
         guard !quiet else { return }
         if tty { err("\r\u{1B}[K") }
         let val = s.validationAccuracy.map { String(format: " val_acc %.4f", $0) } ?? ""
-        err("  epoch \(s.epoch)/\(epochs) " + String(format: "loss %.4f acc %.4f", s.loss, s.trainAccuracy) + val
-            + String(format: " lr %.2e %.1fs %.0f samples/s\n", Double(s.learningRate), s.seconds, s.samplesPerSecond))
+        err(
+            "  epoch \(s.epoch)/\(epochs) " + String(format: "loss %.4f acc %.4f", s.loss, s.trainAccuracy) + val
+                + String(format: " lr %.2e %.1fs %.0f samples/s\n", Double(s.learningRate), s.seconds, s.samplesPerSecond))
     }
 }
 

@@ -21,7 +21,11 @@ struct QuantizeCommand: ParsableCommand {
             let (model, norm) = try Checkpoint.load(path)
             let data = try pipeline.loadData()
             guard norm == data.normalization else {
-                throw KDCError.format(file: path, message: "the checkpoint's input normalization differs from the data's; hint: quantize with the config it was trained with")
+                throw KDCError.format(
+                    file: path,
+                    message:
+                        "the checkpoint's input normalization differs from the data's; hint: quantize with the config it was trained with"
+                )
             }
             let q = try pipeline.quantize(model, data: data)
             let enc = JSONEncoder()

@@ -13,7 +13,9 @@ struct TrainCommand: ParsableCommand {
     var model: String = "teacher"
 
     func validate() throws {
-        guard ["teacher", "student"].contains(model) else { throw ValidationError("--model must be teacher or student, got '\(model)'") }
+        guard ["teacher", "student"].contains(model) else {
+            throw ValidationError("--model must be teacher or student, got '\(model)'")
+        }
     }
 
     func run() throws {
@@ -23,8 +25,9 @@ struct TrainCommand: ParsableCommand {
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
             guard let mc = model == "teacher" ? cfg.teacher.model : cfg.student else {
-                throw KDCError.config(file: cfg.file, key: model == "teacher" ? "teacher.layers" : "student",
-                                      message: "the config defines no \(model) to train")
+                throw KDCError.config(
+                    file: cfg.file, key: model == "teacher" ? "teacher.layers" : "student",
+                    message: "the config defines no \(model) to train")
             }
             let data = try pipeline.loadData()
             var t = try pipeline.train(mc, role: model, data: data, seed: cfg.seed)

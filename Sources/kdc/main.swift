@@ -6,8 +6,10 @@ struct KDCCommand: ParsableCommand {
         commandName: "kdc",
         abstract: "Knowledge-distillation compiler: data → teacher → student → int8 → device artifact.",
         version: kdcVersionString,
-        subcommands: [BuildCommand.self, TrainCommand.self, DistillCommand.self, QuantizeCommand.self,
-                      InspectCommand.self, ConfigCommand.self, BenchCommand.self])
+        subcommands: [
+            BuildCommand.self, TrainCommand.self, DistillCommand.self, QuantizeCommand.self,
+            InspectCommand.self, ConfigCommand.self, BenchCommand.self,
+        ])
 }
 
 KDCCommand.main()

@@ -25,13 +25,13 @@ final class BadInputTests: XCTestCase {
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
 
     static let tinyModels = """
-    teacher:
-      layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]
-      train: {epochs: 1}
-    student:
-      layers: [flatten, {op: dense, units: 8}, relu, {op: dense, units: 10}]
-      train: {epochs: 1}
-    """
+        teacher:
+          layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]
+          train: {epochs: 1}
+        student:
+          layers: [flatten, {op: dense, units: 8}, relu, {op: dense, units: 10}]
+          train: {epochs: 1}
+        """
 
     /// A config reading `data` (a YAML flow mapping body) with tiny models.
     static func config(_ dir: String, data: String, extra: String = "", models: String = tinyModels) throws -> String {
@@ -43,11 +43,14 @@ final class BadInputTests: XCTestCase {
     static func idx(_ dir: String, images: [UInt8], labels: [UInt8]) throws -> [String] {
         try write(dir + "/img.idx", images)
         try write(dir + "/lab.idx", labels)
-        let cfg = try config(dir, data: "format: idx, dir: \(dir), train_images: img.idx, train_labels: lab.idx, shape: [2, 2, 1], classes: 10")
+        let cfg = try config(
+            dir, data: "format: idx, dir: \(dir), train_images: img.idx, train_labels: lab.idx, shape: [2, 2, 1], classes: 10")
         return ["train", cfg, "--out", dir + "/out"]
     }
 
-    static func goodImages(_ n: Int) -> [UInt8] { [0, 0, 8, 3] + be32(UInt32(n)) + be32(2) + be32(2) + [UInt8](repeating: 7, count: 4 * n) }
+    static func goodImages(_ n: Int) -> [UInt8] {
+        [0, 0, 8, 3] + be32(UInt32(n)) + be32(2) + be32(2) + [UInt8](repeating: 7, count: 4 * n)
+    }
     static func goodLabels(_ n: Int) -> [UInt8] { [0, 0, 8, 1] + be32(UInt32(n)) + (0..<n).map { UInt8($0 % 10) } }
 
     static func csv(_ dir: String, _ body: String) throws -> [String] {
@@ -69,86 +72,151 @@ final class BadInputTests: XCTestCase {
 
     static let cases: [Case] = [
         // Data files
-        Case(group: "data", what: "IDX image file missing", setup: { d in
-            let cfg = try config(d, data: "format: idx, dir: \(d), train_images: none.idx, train_labels: lab.idx, shape: [2, 2, 1], classes: 10")
-            return ["train", cfg, "--out", d + "/out"]
-        }, expect: ["none.idx"]),
-        Case(group: "data", what: "IDX image file empty", setup: { d in try idx(d, images: [], labels: goodLabels(4)) }, expect: ["img.idx"]),
-        Case(group: "data", what: "IDX header truncated", setup: { d in try idx(d, images: [0, 0, 8, 3, 0], labels: goodLabels(4)) }, expect: ["img.idx"]),
-        Case(group: "data", what: "IDX wrong magic", setup: { d in
-            var b = goodImages(4); b[0] = 0x1f; b[2] = 0x09
-            return try idx(d, images: b, labels: goodLabels(4))
-        }, expect: ["img.idx", "magic"]),
-        Case(group: "data", what: "IDX payload shorter than its dimensions", setup: { d in
-            try idx(d, images: Array(goodImages(4).dropLast(3)), labels: goodLabels(4))
-        }, expect: ["img.idx"]),
-        Case(group: "data", what: "IDX image and label counts differ", setup: { d in try idx(d, images: goodImages(4), labels: goodLabels(5)) },
-             expect: ["4", "5"]),
-        Case(group: "data", what: "IDX gzip stream truncated", setup: { d in
-            let gz = gzipBytes(goodImages(40))
-            return try idx(d, images: Array(gz.prefix(gz.count / 2)), labels: goodLabels(40))
-        }, expect: ["img.idx"]),
-        Case(group: "data", what: "CSV row with a missing field", setup: { d in try csv(d, "1,2,3,0\n4,5,1\n") }, expect: ["d.csv", "2"]),
-        Case(group: "data", what: "CSV non-numeric field", setup: { d in try csv(d, "1,2,3,0\n4,x,6,1\n") }, expect: ["d.csv", "x"]),
+        Case(
+            group: "data", what: "IDX image file missing",
+            setup: { d in
+                let cfg = try config(
+                    d,
+                    data: "format: idx, dir: \(d), train_images: none.idx, train_labels: lab.idx, shape: [2, 2, 1], classes: 10")
+                return ["train", cfg, "--out", d + "/out"]
+            }, expect: ["none.idx"]),
+        Case(
+            group: "data", what: "IDX image file empty", setup: { d in try idx(d, images: [], labels: goodLabels(4)) },
+            expect: ["img.idx"]),
+        Case(
+            group: "data", what: "IDX header truncated",
+            setup: { d in try idx(d, images: [0, 0, 8, 3, 0], labels: goodLabels(4)) }, expect: ["img.idx"]),
+        Case(
+            group: "data", what: "IDX wrong magic",
+            setup: { d in
+                var b = goodImages(4); b[0] = 0x1f; b[2] = 0x09
+                return try idx(d, images: b, labels: goodLabels(4))
+            }, expect: ["img.idx", "magic"]),
+        Case(
+            group: "data", what: "IDX payload shorter than its dimensions",
+            setup: { d in
+                try idx(d, images: Array(goodImages(4).dropLast(3)), labels: goodLabels(4))
+            }, expect: ["img.idx"]),
+        Case(
+            group: "data", what: "IDX image and label counts differ",
+            setup: { d in try idx(d, images: goodImages(4), labels: goodLabels(5)) },
+            expect: ["4", "5"]),
+        Case(
+            group: "data", what: "IDX gzip stream truncated",
+            setup: { d in
+                let gz = gzipBytes(goodImages(40))
+                return try idx(d, images: Array(gz.prefix(gz.count / 2)), labels: goodLabels(40))
+            }, expect: ["img.idx"]),
+        Case(
+            group: "data", what: "CSV row with a missing field", setup: { d in try csv(d, "1,2,3,0\n4,5,1\n") },
+            expect: ["d.csv", "2"]),
+        Case(
+            group: "data", what: "CSV non-numeric field", setup: { d in try csv(d, "1,2,3,0\n4,x,6,1\n") },
+            expect: ["d.csv", "x"]),
         Case(group: "data", what: "CSV NaN feature", setup: { d in try csv(d, "1,2,3,0\n4,nan,6,1\n") }, expect: ["d.csv"]),
-        Case(group: "data", what: "CSV label out of range", setup: { d in try csv(d, "1,2,3,0\n4,5,6,7\n") }, expect: ["d.csv", "7"]),
-        Case(group: "data", what: "data folder without the file (--data)", setup: { d in
-            ["train", digits + "/config.yaml", "--data", d, "--out", d + "/out"]
-        }, expect: ["digits.csv.gz"]),
+        Case(
+            group: "data", what: "CSV label out of range", setup: { d in try csv(d, "1,2,3,0\n4,5,6,7\n") },
+            expect: ["d.csv", "7"]),
+        Case(
+            group: "data", what: "data folder without the file (--data)",
+            setup: { d in
+                ["train", digits + "/config.yaml", "--data", d, "--out", d + "/out"]
+            }, expect: ["digits.csv.gz"]),
         // Configs
         Case(group: "config", what: "config file missing", setup: { d in ["config", d + "/nope.yaml"] }, expect: ["nope.yaml"]),
-        Case(group: "config", what: "typo in a key", setup: { d in
-            try digitsConfig(d, replacing: "learning_rate: 0.001", with: "learnig_rate: 0.001")
-        }, expect: ["learnig_rate", "learning_rate"]),
-        Case(group: "config", what: "unknown key", setup: { d in try digitsConfig(d, replacing: "\nseed: 0", with: "\ncolour: blue\nseed: 0") },
-             expect: ["colour"]),
-        Case(group: "config", what: "wrong type", setup: { d in try digitsConfig(d, replacing: "epochs: 30", with: "epochs: many") },
-             expect: ["teacher.train.epochs"]),
-        Case(group: "config", what: "value out of range", setup: { d in try digitsConfig(d, replacing: "alpha: 0.1", with: "alpha: 1.5") },
-             expect: ["distill.alpha"]),
-        Case(group: "config", what: "required key missing", setup: { d in try digitsConfig(d, replacing: "  classes: 10\n", with: "") },
-             expect: ["classes"]),
-        Case(group: "config", what: "kernel larger than its input", setup: { d in
-            let cfg = try config(d, data: digitsData(), models: tinyModels.replacingOccurrences(
-                of: "[flatten, {op: dense, units: 16}", with: "[{op: conv2d, filters: 4, kernel: 9, padding: valid}, flatten, {op: dense, units: 16}"))
-            return ["train", cfg, "--out", d + "/out"]
-        }, expect: ["teacher.layers", "conv2d0"]),
-        Case(group: "config", what: "last layer does not match the classes", setup: { d in
-            let cfg = try config(d, data: digitsData(), models: tinyModels.replacingOccurrences(of: "units: 8}, relu, {op: dense, units: 10}", with: "units: 8}, relu, {op: dense, units: 7}"))
-            return ["distill", cfg, "--out", d + "/out"]
-        }, expect: ["student.layers", "10 classes"]),
+        Case(
+            group: "config", what: "typo in a key",
+            setup: { d in
+                try digitsConfig(d, replacing: "learning_rate: 0.001", with: "learnig_rate: 0.001")
+            }, expect: ["learnig_rate", "learning_rate"]),
+        Case(
+            group: "config", what: "unknown key",
+            setup: { d in try digitsConfig(d, replacing: "\nseed: 0", with: "\ncolour: blue\nseed: 0") },
+            expect: ["colour"]),
+        Case(
+            group: "config", what: "wrong type",
+            setup: { d in try digitsConfig(d, replacing: "epochs: 30", with: "epochs: many") },
+            expect: ["teacher.train.epochs"]),
+        Case(
+            group: "config", what: "value out of range",
+            setup: { d in try digitsConfig(d, replacing: "alpha: 0.1", with: "alpha: 1.5") },
+            expect: ["distill.alpha"]),
+        Case(
+            group: "config", what: "required key missing",
+            setup: { d in try digitsConfig(d, replacing: "  classes: 10\n", with: "") },
+            expect: ["classes"]),
+        Case(
+            group: "config", what: "kernel larger than its input",
+            setup: { d in
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "[flatten, {op: dense, units: 16}",
+                        with: "[{op: conv2d, filters: 4, kernel: 9, padding: valid}, flatten, {op: dense, units: 16}"))
+                return ["train", cfg, "--out", d + "/out"]
+            }, expect: ["teacher.layers", "conv2d0"]),
+        Case(
+            group: "config", what: "last layer does not match the classes",
+            setup: { d in
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "units: 8}, relu, {op: dense, units: 10}", with: "units: 8}, relu, {op: dense, units: 7}"))
+                return ["distill", cfg, "--out", d + "/out"]
+            }, expect: ["student.layers", "10 classes"]),
         // Teachers
-        Case(group: "teacher", what: "teacher logits for another data set", setup: { d in
-            let values = [Float](repeating: 0, count: 30)
-            try writeNPY(d + "/logits.npy", shape: [3, 10], values: values)
-            let cfg = try config(d, data: digitsData(), models: tinyModels.replacingOccurrences(
-                of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}", with: "logits: \(d)/logits.npy"))
-            return ["distill", cfg, "--out", d + "/out"]
-        }, expect: ["logits.npy", "[3, 10]"]),
-        Case(group: "teacher", what: "teacher checkpoint that is not one", setup: { d in
-            try text(d + "/t.safetensors", "hello")
-            let cfg = try config(d, data: digitsData(), models: tinyModels.replacingOccurrences(
-                of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}", with: "checkpoint: \(d)/t.safetensors"))
-            return ["distill", cfg, "--out", d + "/out"]
-        }, expect: ["t.safetensors"]),
+        Case(
+            group: "teacher", what: "teacher logits for another data set",
+            setup: { d in
+                let values = [Float](repeating: 0, count: 30)
+                try writeNPY(d + "/logits.npy", shape: [3, 10], values: values)
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}",
+                        with: "logits: \(d)/logits.npy"))
+                return ["distill", cfg, "--out", d + "/out"]
+            }, expect: ["logits.npy", "[3, 10]"]),
+        Case(
+            group: "teacher", what: "teacher checkpoint that is not one",
+            setup: { d in
+                try text(d + "/t.safetensors", "hello")
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}",
+                        with: "checkpoint: \(d)/t.safetensors"))
+                return ["distill", cfg, "--out", d + "/out"]
+            }, expect: ["t.safetensors"]),
         // Training and outputs
-        Case(group: "training", what: "training diverges (NaN loss)", setup: { d in
-            let cfg = try config(d, data: digitsData(), models: tinyModels.replacingOccurrences(
-                of: "train: {epochs: 1}\nstudent", with: "train: {epochs: 2, optimizer: sgd, learning_rate: 1.0e30}\nstudent"))
-            return ["train", cfg, "--out", d + "/out"]
-        }, expect: ["epoch 1", "hint"]),
-        Case(group: "output", what: "output folder cannot be created", setup: { d in
-            try text(d + "/file", "x")
-            return ["train", digits + "/config.yaml", "--epochs", "1", "--out", d + "/file/out"]
-        }, expect: ["file"]),
-        Case(group: "output", what: "model larger than the device budget", setup: { d in
-            let cfg = try config(d, data: digitsData(), extra: "budget: {flash_bytes: 100, ram_bytes: 50}")
-            return ["build", cfg, "--out", d + "/out"]
-        }, expect: ["budget", "RAM", "before training"]),
-        Case(group: "output", what: "inspect a corrupt artifact", setup: { d in
-            try write(d + "/bad.kdc", Array("KDCM".utf8) + [UInt8](repeating: 0, count: 40))
-            return ["inspect", d + "/bad.kdc"]
-        }, expect: ["bad.kdc"]),
+        Case(
+            group: "training", what: "training diverges (NaN loss)",
+            setup: { d in
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "train: {epochs: 1}\nstudent",
+                        with: "train: {epochs: 2, optimizer: sgd, learning_rate: 1.0e30}\nstudent"))
+                return ["train", cfg, "--out", d + "/out"]
+            }, expect: ["epoch 1", "hint"]),
+        Case(
+            group: "output", what: "output folder cannot be created",
+            setup: { d in
+                try text(d + "/file", "x")
+                return ["train", digits + "/config.yaml", "--epochs", "1", "--out", d + "/file/out"]
+            }, expect: ["file"]),
+        Case(
+            group: "output", what: "model larger than the device budget",
+            setup: { d in
+                let cfg = try config(d, data: digitsData(), extra: "budget: {flash_bytes: 100, ram_bytes: 50}")
+                return ["build", cfg, "--out", d + "/out"]
+            }, expect: ["budget", "RAM", "before training"]),
+        Case(
+            group: "output", what: "inspect a corrupt artifact",
+            setup: { d in
+                try write(d + "/bad.kdc", Array("KDCM".utf8) + [UInt8](repeating: 0, count: 40))
+                return ["inspect", d + "/bad.kdc"]
+            }, expect: ["bad.kdc"]),
     ]
 
     func testBadInputTable() throws {
@@ -161,7 +229,8 @@ final class BadInputTests: XCTestCase {
             let r = try CLITests.runKDC(args)
             XCTAssertNotEqual(r.status, 0, "\(c.what): should fail")
             XCTAssertLessThan(r.status, 128, "\(c.what): must not crash (status \(r.status))")
-            let message = r.err.split(separator: "\n").first(where: { $0.hasPrefix("error:") || $0.hasPrefix("Error:") })
+            let message =
+                r.err.split(separator: "\n").first(where: { $0.hasPrefix("error:") || $0.hasPrefix("Error:") })
                 .map(String.init) ?? r.err
             for needle in c.expect {
                 XCTAssertTrue(message.contains(needle), "\(c.what): message lacks '\(needle)': \(message)")
@@ -169,29 +238,31 @@ final class BadInputTests: XCTestCase {
             let shown = message.replacingOccurrences(of: dir, with: "<dir>")
                 .replacingOccurrences(of: CLITests.repoRoot, with: "<repo>")
                 .replacingOccurrences(of: "|", with: "\\|")
-            let cmd = ([ "kdc"] + args).joined(separator: " ").replacingOccurrences(of: dir, with: "<dir>")
+            let cmd = (["kdc"] + args).joined(separator: " ").replacingOccurrences(of: dir, with: "<dir>")
                 .replacingOccurrences(of: CLITests.repoRoot, with: "<repo>")
             rows.append("| \(c.group) | \(c.what) | `\(cmd)` | \(r.status) | \(shown) |")
         }
         let doc = """
-        # Bad input and what kdc says
+            # Bad input and what kdc says
 
-        Each row is a case of `Tests/KDCTests/BadInputTests.swift`, run through the real `kdc` binary:
-        the input, the command, the exit status and the first line of the message on stderr (`<dir>` is
-        the case's temporary folder, `<repo>` this repository). The test fails when a message stops
-        naming the file or key, when a case exits 0 or by a signal, or when this table is out of date.
-        Regenerate it with `KDC_UPDATE_DOCS=1 swift test --filter BadInputTests`.
+            Each row is a case of `Tests/KDCTests/BadInputTests.swift`, run through the real `kdc` binary:
+            the input, the command, the exit status and the first line of the message on stderr (`<dir>` is
+            the case's temporary folder, `<repo>` this repository). The test fails when a message stops
+            naming the file or key, when a case exits 0 or by a signal, or when this table is out of date.
+            Regenerate it with `KDC_UPDATE_DOCS=1 swift test --filter BadInputTests`.
 
-        | group | input | command | exit | message |
-        | --- | --- | --- | --- | --- |
+            | group | input | command | exit | message |
+            | --- | --- | --- | --- | --- |
 
-        """ + rows.joined(separator: "\n") + "\n"
+            """ + rows.joined(separator: "\n") + "\n"
         let path = CLITests.repoRoot + "/docs/BAD_INPUTS.md"
         if ProcessInfo.processInfo.environment["KDC_UPDATE_DOCS"] == "1" {
             try doc.write(toFile: path, atomically: true, encoding: .utf8)
         } else {
             let committed = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            XCTAssertEqual(committed, doc, "docs/BAD_INPUTS.md is out of date; regenerate with KDC_UPDATE_DOCS=1 swift test --filter BadInputTests")
+            XCTAssertEqual(
+                committed, doc,
+                "docs/BAD_INPUTS.md is out of date; regenerate with KDC_UPDATE_DOCS=1 swift test --filter BadInputTests")
         }
     }
 

@@ -65,13 +65,28 @@ final class CLITests: XCTestCase {
         let digits = CLITests.repoRoot + "/samples/digits"
         let cases: [(args: [String], expect: [String])] = [
             (["config", dir + "/missing.yaml"], ["missing.yaml"]),
-            (["config", try config("typo.yaml", good.replacingOccurrences(of: "learning_rate: 0.001", with: "learnig_rate: 0.001"))],
-             ["learnig_rate", "learning_rate"]),
-            (["config", try config("type.yaml", good.replacingOccurrences(of: "epochs: 30", with: "epochs: many"))],
-             ["teacher.train.epochs"]),
-            (["train", try config("kernel.yaml", good.replacingOccurrences(of: "{op: conv2d, filters: 32, kernel: 3}",
-                                                                            with: "{op: conv2d, filters: 32, kernel: 9, padding: valid}")),
-              "--data", digits, "--out", dir + "/o"], ["conv2d0"]),
+            (
+                [
+                    "config",
+                    try config("typo.yaml", good.replacingOccurrences(of: "learning_rate: 0.001", with: "learnig_rate: 0.001")),
+                ],
+                ["learnig_rate", "learning_rate"]
+            ),
+            (
+                ["config", try config("type.yaml", good.replacingOccurrences(of: "epochs: 30", with: "epochs: many"))],
+                ["teacher.train.epochs"]
+            ),
+            (
+                [
+                    "train",
+                    try config(
+                        "kernel.yaml",
+                        good.replacingOccurrences(
+                            of: "{op: conv2d, filters: 32, kernel: 3}",
+                            with: "{op: conv2d, filters: 32, kernel: 9, padding: valid}")),
+                    "--data", digits, "--out", dir + "/o",
+                ], ["conv2d0"]
+            ),
             (["train", "samples/digits/config.yaml", "--data", dir, "--out", dir + "/o"], ["digits.csv.gz"]),
             (["train", "samples/digits/config.yaml", "--epochs", "0"], ["--epochs"]),
         ]

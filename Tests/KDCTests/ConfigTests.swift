@@ -5,26 +5,26 @@ import XCTest
 final class ConfigTests: XCTestCase {
     /// A small valid config; tests replace one line (or append) to break it.
     static let base = """
-    seed: 3
-    data:
-      format: csv
-      dir: data
-      file: d.csv
-      shape: [4]
-      classes: 3
-    teacher:
-      layers:
-        - {op: dense, units: 8}
-        - relu
-        - {op: dense, units: 3}
-      train: {epochs: 2, learning_rate: 0.01}
-    student:
-      layers:
-        - {op: dense, units: 3, name: out}
-    distill:
-      temperature: 2
-      alpha: 0.5
-    """
+        seed: 3
+        data:
+          format: csv
+          dir: data
+          file: d.csv
+          shape: [4]
+          classes: 3
+        teacher:
+          layers:
+            - {op: dense, units: 8}
+            - relu
+            - {op: dense, units: 3}
+          train: {epochs: 2, learning_rate: 0.01}
+        student:
+          layers:
+            - {op: dense, units: 3, name: out}
+        distill:
+          temperature: 2
+          alpha: 0.5
+        """
 
     func write(_ text: String, in dir: String? = nil) throws -> String {
         let d = try dir ?? makeTempDir()
@@ -54,7 +54,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.data.dir, (dir as NSString).standardizingPath + "/data")
         XCTAssertEqual(c.data.train, .csv(file: "d.csv", labelColumn: -1, header: false))
         XCTAssertEqual(c.data.normalize, .standard)
-        XCTAssertEqual(c.teacher.model?.graph, GraphSpec.sequential(inputShape: [4], [.dense(units: 8), .relu, .dense(units: 3)]))
+        XCTAssertEqual(
+            c.teacher.model?.graph, GraphSpec.sequential(inputShape: [4], [.dense(units: 8), .relu, .dense(units: 3)]))
         XCTAssertEqual(c.teacher.model?.train.epochs, 2)
         XCTAssertEqual(c.teacher.model?.train.learningRate, 0.01)
         XCTAssertEqual(c.teacher.model?.train.batchSize, 128)
@@ -69,31 +70,64 @@ final class ConfigTests: XCTestCase {
         let b = Self.base
         // (yaml, expected key, message fragments)
         let cases: [(String, String, [String])] = [
-            (b.replacingOccurrences(of: "learning_rate:", with: "learnig_rate:"), "teacher.train.learnig_rate",
-             ["unknown key", "did you mean 'learning_rate'?", "allowed keys"]),
+            (
+                b.replacingOccurrences(of: "learning_rate:", with: "learnig_rate:"), "teacher.train.learnig_rate",
+                ["unknown key", "did you mean 'learning_rate'?", "allowed keys"]
+            ),
             (b + "\nfoo: 1\n", "foo", ["unknown key 'foo'", "allowed keys: seed, data"]),
             (b.replacingOccurrences(of: "distill:", with: "distil:"), "distil", ["did you mean 'distill'?"]),
-            (b.replacingOccurrences(of: "epochs: 2", with: "epochs: two"), "teacher.train.epochs", ["expected an integer", "'two'"]),
+            (
+                b.replacingOccurrences(of: "epochs: 2", with: "epochs: two"), "teacher.train.epochs",
+                ["expected an integer", "'two'"]
+            ),
             (b.replacingOccurrences(of: "epochs: 2", with: "epochs: 0"), "teacher.train.epochs", ["≥ 1"]),
             (b.replacingOccurrences(of: "shape: [4]", with: "shape: 4"), "data.shape", ["expected a list"]),
             (b.replacingOccurrences(of: "  classes: 3\n", with: ""), "data.classes", ["missing required key 'classes'"]),
             (b.replacingOccurrences(of: "  format: csv\n", with: ""), "data.format", ["missing required key"]),
             (b.replacingOccurrences(of: "format: csv", with: "format: cvs"), "data.format", ["did you mean 'csv'?"]),
-            (b.replacingOccurrences(of: "file: d.csv", with: "train_images: a"), "data.train_images", ["not used with format csv"]),
+            (
+                b.replacingOccurrences(of: "file: d.csv", with: "train_images: a"), "data.train_images",
+                ["not used with format csv"]
+            ),
             (b.replacingOccurrences(of: "alpha: 0.5", with: "alpha: 1.5"), "distill.alpha", ["must be in [0.0, 1.0]"]),
-            (b.replacingOccurrences(of: "temperature: 2", with: "temperature: 0.5"), "distill.temperature", ["must be in [1, 100]"]),
+            (
+                b.replacingOccurrences(of: "temperature: 2", with: "temperature: 0.5"), "distill.temperature",
+                ["must be in [1, 100]"]
+            ),
             (b.replacingOccurrences(of: "temperature: 2", with: "temperature: \"2\""), "distill.temperature", ["quoted string"]),
             (b + "\nquantize: {calibration: max}\n", "quantize.calibration", ["expected one of minmax, percentile, mse"]),
             (b.replacingOccurrences(of: "classes: 3", with: "classes: 3\n  split: {test: 1.2}"), "data.split.test", ["(0, 1)"]),
-            (b.replacingOccurrences(of: "{op: dense, units: 3, name: out}", with: "{op: dense, units: 3, name: out}\n    - {op: relu, name: out}"),
-             "student.layers[1].name", ["duplicate layer name 'out'"]),
-            (b.replacingOccurrences(of: "{op: dense, units: 8}", with: "{op: dens, units: 8}"), "teacher.layers[0].op", ["unknown op 'dens'", "did you mean 'dense'?"]),
-            (b.replacingOccurrences(of: "{op: dense, units: 8}", with: "{op: dense, unit: 8}"), "teacher.layers[0].unit", ["did you mean 'units'?"]),
-            (b.replacingOccurrences(of: "{op: dense, units: 8}", with: "dense"), "teacher.layers[0]", ["needs parameters", "units"]),
-            (b.replacingOccurrences(of: "    - relu\n", with: "    - {op: add, inputs: [dense0]}\n"), "teacher.layers[1].inputs", ["exactly two"]),
-            (b.replacingOccurrences(of: "    - relu\n", with: "    - {op: relu, inputs: [nope]}\n"), "teacher.layers[1].inputs", ["unknown input 'nope'"]),
-            (b.replacingOccurrences(of: "  layers:\n    - {op: dense, units: 8}", with: "  checkpoint: t.safetensors\n  layers:\n    - {op: dense, units: 8}"),
-             "teacher", ["exactly one of layers, checkpoint or logits"]),
+            (
+                b.replacingOccurrences(
+                    of: "{op: dense, units: 3, name: out}", with: "{op: dense, units: 3, name: out}\n    - {op: relu, name: out}"),
+                "student.layers[1].name", ["duplicate layer name 'out'"]
+            ),
+            (
+                b.replacingOccurrences(of: "{op: dense, units: 8}", with: "{op: dens, units: 8}"), "teacher.layers[0].op",
+                ["unknown op 'dens'", "did you mean 'dense'?"]
+            ),
+            (
+                b.replacingOccurrences(of: "{op: dense, units: 8}", with: "{op: dense, unit: 8}"), "teacher.layers[0].unit",
+                ["did you mean 'units'?"]
+            ),
+            (
+                b.replacingOccurrences(of: "{op: dense, units: 8}", with: "dense"), "teacher.layers[0]",
+                ["needs parameters", "units"]
+            ),
+            (
+                b.replacingOccurrences(of: "    - relu\n", with: "    - {op: add, inputs: [dense0]}\n"),
+                "teacher.layers[1].inputs", ["exactly two"]
+            ),
+            (
+                b.replacingOccurrences(of: "    - relu\n", with: "    - {op: relu, inputs: [nope]}\n"),
+                "teacher.layers[1].inputs", ["unknown input 'nope'"]
+            ),
+            (
+                b.replacingOccurrences(
+                    of: "  layers:\n    - {op: dense, units: 8}",
+                    with: "  checkpoint: t.safetensors\n  layers:\n    - {op: dense, units: 8}"),
+                "teacher", ["exactly one of layers, checkpoint or logits"]
+            ),
             (b + "\nexport: {name: 9lives}\n", "export.name", ["not a C identifier"]),
             (b + "\nbudget: {flash_bytes: -1}\n", "budget.flash_bytes", ["≥ 1"]),
             (b + "\nseed: 4\n", "seed", ["duplicate key"]),
@@ -107,13 +141,20 @@ final class ConfigTests: XCTestCase {
         let dir = try makeTempDir()
         let extras = """
 
-        quantize: {calibration: percentile, percentile: 99.9, calibration_samples: 50}
-        export: {compress: false, name: tiny, firmware: cortex-m4}
-        budget: {ram_bytes: 2048}
-        """
-        var text = Self.base.replacingOccurrences(of: "alpha: 0.5", with: "alpha: 0.5\n  transfer: {format: npy, x: t.npy}") + extras
-        text = text.replacingOccurrences(of: "classes: 3", with: "classes: 3\n  normalize: {mean: [1], std: [2.5]}\n  split: {test: 0.25, validation: 0, seed: 9}")
-        text = text.replacingOccurrences(of: "{epochs: 2, learning_rate: 0.01}", with: "{epochs: 4, learning_rate: 0.01, schedule: step, step_every: 2, step_gamma: 0.5, warmup_epochs: 1, optimizer: sgd}")
+            quantize: {calibration: percentile, percentile: 99.9, calibration_samples: 50}
+            export: {compress: false, name: tiny, firmware: cortex-m4}
+            budget: {ram_bytes: 2048}
+            """
+        var text =
+            Self.base.replacingOccurrences(of: "alpha: 0.5", with: "alpha: 0.5\n  transfer: {format: npy, x: t.npy}") + extras
+        text = text.replacingOccurrences(
+            of: "classes: 3",
+            with: "classes: 3\n  normalize: {mean: [1], std: [2.5]}\n  split: {test: 0.25, validation: 0, seed: 9}")
+        text = text.replacingOccurrences(
+            of: "{epochs: 2, learning_rate: 0.01}",
+            with:
+                "{epochs: 4, learning_rate: 0.01, schedule: step, step_every: 2, step_gamma: 0.5, warmup_epochs: 1, optimizer: sgd}"
+        )
         let c1 = try KDCConfig.load(path: try write(text, in: dir))
         let c2 = try KDCConfig.load(path: try write(c1.yaml(), in: dir))
         XCTAssertEqual(c1, c2, c1.yaml())
@@ -136,13 +177,16 @@ final class ConfigTests: XCTestCase {
         }
         let m = try KDCConfig.load(path: repoRoot + "/samples/mnist/config.yaml")
         XCTAssertEqual(m.data.dir, ((repoRoot + "/../shared/data/mnist") as NSString).standardizingPath)
-        XCTAssertEqual(m.teacher.model?.graph.nodes.compactMap { if case let .dense(u) = $0.op { return u } else { return nil } }, [1200, 1200, 10])
+        XCTAssertEqual(
+            m.teacher.model?.graph.nodes.compactMap { if case let .dense(u) = $0.op { return u } else { return nil } },
+            [1200, 1200, 10])
     }
 
     func testOverrides() throws {
         let dir = try makeTempDir()
         let path = try write(Self.base, in: dir)
-        let c = try KDCConfig.load(path: path, overrides: ConfigOverrides(data: "/tmp/elsewhere", out: "/tmp/out", seed: 42, epochs: 7))
+        let c = try KDCConfig.load(
+            path: path, overrides: ConfigOverrides(data: "/tmp/elsewhere", out: "/tmp/out", seed: 42, epochs: 7))
         XCTAssertEqual(c.seed, 42)
         XCTAssertEqual(c.data.dir, "/tmp/elsewhere")
         XCTAssertEqual(c.teacher.model?.train.epochs, 7)

@@ -44,18 +44,21 @@ final class CoreLayerTests: XCTestCase {
             var p = logits, m = logits
             p.data[i] += eps
             m.data[i] -= eps
-            let num = (softmaxCrossEntropy(p, labels: labels[...]).loss - softmaxCrossEntropy(m, labels: labels[...]).loss) / (2 * eps)
+            let num =
+                (softmaxCrossEntropy(p, labels: labels[...]).loss - softmaxCrossEntropy(m, labels: labels[...]).loss) / (2 * eps)
             XCTAssertEqual(g.data[i], num, accuracy: 2e-3)
         }
     }
 
     func testModelChainShapesAndCounts() throws {
         // input → dense a → relu → dense b; gradients reach the input and every parameter..
-        let spec = GraphSpec(inputShape: [4], nodes: [
-            NodeSpec(name: "a", op: .dense(units: 4), inputs: ["input"]),
-            NodeSpec(name: "r", op: .relu, inputs: ["a"]),
-            NodeSpec(name: "b", op: .dense(units: 3), inputs: ["r"]),
-        ])
+        let spec = GraphSpec(
+            inputShape: [4],
+            nodes: [
+                NodeSpec(name: "a", op: .dense(units: 4), inputs: ["input"]),
+                NodeSpec(name: "r", op: .relu, inputs: ["a"]),
+                NodeSpec(name: "b", op: .dense(units: 3), inputs: ["r"]),
+            ])
         let model = try Model(spec: spec, seed: 5)
         var rng = SeededRNG(seed: 6)
         let x = randomTensor([2, 4], &rng)
@@ -89,8 +92,9 @@ final class BLASTests: XCTestCase {
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     c.withUnsafeMutableBufferPointer { cp in
-                        BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!,
-                                   b: bp.baseAddress!, beta: 2, c: cp.baseAddress!)
+                        BLAS.sgemm(
+                            transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!,
+                            b: bp.baseAddress!, beta: 2, c: cp.baseAddress!)
                     }
                 }
             }

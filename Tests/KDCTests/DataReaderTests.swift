@@ -27,11 +27,13 @@ func idxBytes(_ dims: [Int], _ payload: [UInt8]) -> [UInt8] {
 func npyBytes(descr: String, fortran: Bool = false, shape: String, payload: [UInt8]) -> [UInt8] {
     var h = "{'descr': '\(descr)', 'fortran_order': \(fortran ? "True" : "False"), 'shape': \(shape), }"
     h += String(repeating: " ", count: (64 - (10 + h.utf8.count + 1) % 64) % 64) + "\n"
-    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.utf8.count & 0xFF), UInt8(h.utf8.count >> 8)] + Array(h.utf8) + payload
+    return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.utf8.count & 0xFF), UInt8(h.utf8.count >> 8)] + Array(h.utf8)
+        + payload
 }
 
 /// The repository root (this file is Tests/KDCTests/DataReaderTests.swift).
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .path
 
 /// Asserts `body` throws `KDCError.data` naming `file` with a message containing every one of `fragments`.
 func assertDataError(_ file: String, _ fragments: [String], _ label: String, line: UInt = #line, _ body: () throws -> Void) {
@@ -80,10 +82,18 @@ final class DataReaderTests: XCTestCase {
         let labels3 = try writeBytes(dir, "lab3.idx", idxBytes([3], [0, 1, 2]))
         let labelsBig = try writeBytes(dir, "labbig.idx", idxBytes([2], [0, 12]))
         let labels2d = try writeBytes(dir, "lab2d.idx", idxBytes([2, 1], [0, 1]))
-        assertDataError(labels3, ["3 labels but 2 images"], "count") { _ = try readIDXDataset(images: images, labels: labels3, classes: 10) }
-        assertDataError(labelsBig, ["label 12 at index 1", "0..<10"], "range") { _ = try readIDXDataset(images: images, labels: labelsBig, classes: 10) }
-        assertDataError(labels2d, ["expected [N]"], "dims") { _ = try readIDXDataset(images: images, labels: labels2d, classes: 10) }
-        assertDataError(images, ["data.shape is [3]"], "shape") { _ = try readIDXDataset(images: images, labels: nil, classes: 10, sampleShape: [3]) }
+        assertDataError(labels3, ["3 labels but 2 images"], "count") {
+            _ = try readIDXDataset(images: images, labels: labels3, classes: 10)
+        }
+        assertDataError(labelsBig, ["label 12 at index 1", "0..<10"], "range") {
+            _ = try readIDXDataset(images: images, labels: labelsBig, classes: 10)
+        }
+        assertDataError(labels2d, ["expected [N]"], "dims") {
+            _ = try readIDXDataset(images: images, labels: labels2d, classes: 10)
+        }
+        assertDataError(images, ["data.shape is [3]"], "shape") {
+            _ = try readIDXDataset(images: images, labels: nil, classes: 10, sampleShape: [3])
+        }
     }
 
     func testIDXRoundTripRawAndGzip() throws {
@@ -147,7 +157,10 @@ final class DataReaderTests: XCTestCase {
             ("dtype", npyBytes(descr: "<f8", shape: "(3,)", payload: f4), ["unsupported NPY dtype '<f8'"]),
             ("bigendian", npyBytes(descr: ">f4", shape: "(6,)", payload: f4), ["unsupported NPY dtype '>f4'"]),
             ("fortran", npyBytes(descr: "<f4", fortran: true, shape: "(2, 3)", payload: f4), ["Fortran-order"]),
-            ("truncated", npyBytes(descr: "<f4", shape: "(2, 4)", payload: f4), ["needs 32 data bytes", "holds 24", "truncated"]),
+            (
+                "truncated", npyBytes(descr: "<f4", shape: "(2, 4)", payload: f4),
+                ["needs 32 data bytes", "holds 24", "truncated"]
+            ),
             ("header-cut", Array(npyBytes(descr: "<f4", shape: "(6,)", payload: f4)[0..<30]), ["truncated NPY header"]),
             ("shape", npyBytes(descr: "<f4", shape: "(2, x)", payload: f4), ["malformed shape"]),
         ]
@@ -171,11 +184,14 @@ final class DataReaderTests: XCTestCase {
             XCTAssertEqual(a.values, values)
         }
         let i8: [Int64] = [-3, 5_000_000_000, 7]
-        let p8 = try writeBytes(dir, "i8.npy", npyBytes(descr: "<i8", shape: "(3,)", payload: i8.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }))
+        let p8 = try writeBytes(
+            dir, "i8.npy",
+            npyBytes(descr: "<i8", shape: "(3,)", payload: i8.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }))
         XCTAssertEqual(try readNPY(p8).integers, i8)
         let pu = try writeBytes(dir, "u1.npy", npyBytes(descr: "|u1", shape: "(2, 2)", payload: [0, 9, 255, 1]))
         XCTAssertEqual(try readNPY(pu).values, [0, 9, 255, 1])
-        let pi = try writeBytes(dir, "i4.npy", gzipBytes(npyBytes(descr: "<i4", shape: "(2,)", payload: [1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF])))
+        let pi = try writeBytes(
+            dir, "i4.npy", gzipBytes(npyBytes(descr: "<i4", shape: "(2,)", payload: [1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF])))
         XCTAssertEqual(try readNPY(pi).integers, [1, -1])
         // Logits: shape must be [N, K].
         let lp = dir + "/logits.npy"
@@ -191,8 +207,9 @@ final class DataReaderTests: XCTestCase {
         try writeBytes(dir, "ybad.npy", npyBytes(descr: "|u1", shape: "(4,)", payload: [0, 1, 5, 1]))
         try writeNPY(dir + "/t.npy", shape: [3, 2], values: [1, 1, 2, 2, 3, 3])
         try writeNPY(dir + "/t3.npy", shape: [3, 3], values: [Float](repeating: 1, count: 9))
-        var cfg = DataConfig(format: .npy, dir: dir, train: .npy(x: "x.npy", y: "y.npy"), test: .npy(x: "x.npy", y: "y.npy"),
-                             shape: [2], classes: 2, normalize: .explicit(Normalization(mean: [1], std: [2])))
+        var cfg = DataConfig(
+            format: .npy, dir: dir, train: .npy(x: "x.npy", y: "y.npy"), test: .npy(x: "x.npy", y: "y.npy"),
+            shape: [2], classes: 2, normalize: .explicit(Normalization(mean: [1], std: [2])))
         cfg.split.validation = 0
         let s = try loadData(cfg, baseDirectory: "/")
         XCTAssertEqual(s.train.labels, [0, 1, 0, 1])
@@ -209,8 +226,9 @@ final class DataReaderTests: XCTestCase {
     }
 
     func digitsConfig() -> DataConfig {
-        DataConfig(format: .csv, dir: repoRoot + "/samples/digits", train: .csv(file: "digits.csv.gz", labelColumn: -1, header: false),
-                   test: nil, shape: [8, 8, 1], classes: 10, normalize: .scale)
+        DataConfig(
+            format: .csv, dir: repoRoot + "/samples/digits", train: .csv(file: "digits.csv.gz", labelColumn: -1, header: false),
+            test: nil, shape: [8, 8, 1], classes: 10, normalize: .scale)
     }
 
     func testDigitsSampleLoads() throws {

@@ -7,8 +7,9 @@ final class DistillTests: XCTestCase {
         let z = randomTensor([4, 10], &rng, lo: -5, hi: 5)
         let unlabelled = [Int32](repeating: -1, count: 4)
         for t: Float in [1, 4, 20] {
-            let (loss, g) = distillationLoss(student: z, teacher: z, labels: unlabelled[...],
-                                             settings: DistillSettings(temperature: t, alpha: 0))
+            let (loss, g) = distillationLoss(
+                student: z, teacher: z, labels: unlabelled[...],
+                settings: DistillSettings(temperature: t, alpha: 0))
             XCTAssertEqual(loss, 0, accuracy: 1e-6, "T=\(t)")
             XCTAssertLessThan(g.data.map { abs($0) }.max()!, 1e-6, "T=\(t)")
         }
@@ -45,8 +46,10 @@ final class DistillTests: XCTestCase {
         let none = [Int32](repeating: -1, count: 64)
         var norms: [Float] = []
         for t: Float in [1, 4, 20] {
-            let g = distillationLoss(student: s, teacher: te, labels: none[...],
-                                     settings: DistillSettings(temperature: t, alpha: 0)).grad
+            let g = distillationLoss(
+                student: s, teacher: te, labels: none[...],
+                settings: DistillSettings(temperature: t, alpha: 0)
+            ).grad
             norms.append(g.data.reduce(0) { $0 + $1 * $1 }.squareRoot())
         }
         let ratio = norms.max()! / norms.min()!
@@ -57,7 +60,8 @@ final class DistillTests: XCTestCase {
         var rng = SeededRNG(seed: 14)
         let s = randomTensor([3, 4], &rng), te = randomTensor([3, 4], &rng)
         let labels: [Int32] = [1, 2, 0]
-        let d = distillationLoss(student: s, teacher: te, labels: labels[...], settings: DistillSettings(temperature: 3, alpha: 1))
+        let d = distillationLoss(
+            student: s, teacher: te, labels: labels[...], settings: DistillSettings(temperature: 3, alpha: 1))
         let ce = softmaxCrossEntropy(s, labels: labels[...])
         XCTAssertEqual(d.loss, ce.loss, accuracy: 1e-5)
         for i in 0..<s.count { XCTAssertEqual(d.grad.data[i], ce.grad.data[i], accuracy: 1e-6) }
@@ -67,7 +71,8 @@ final class DistillTests: XCTestCase {
         let z = Tensor(shape: [1, 3], data: [1000, -1000, 0])
         let te = Tensor(shape: [1, 3], data: [-1000, 1000, 5])
         let none: [Int32] = [-1]
-        let (loss, g) = distillationLoss(student: z, teacher: te, labels: none[...], settings: DistillSettings(temperature: 1, alpha: 0))
+        let (loss, g) = distillationLoss(
+            student: z, teacher: te, labels: none[...], settings: DistillSettings(temperature: 1, alpha: 0))
         XCTAssertTrue(loss.isFinite)
         XCTAssertTrue(g.data.allSatisfy { $0.isFinite })
         let p = softmax(z, temperature: 1)

@@ -15,8 +15,9 @@ final class ExportArtifactTests: XCTestCase {
         }
         // A second quantization from scratch also gives the same bytes.
         let (g2, _) = try ExportFixtures.cnn()
-        XCTAssertEqual(try ArtifactWriter.artifact(g2, plan: try MemoryPlanner.plan(g2), compress: true),
-                       try ArtifactWriter.artifact(g, plan: p, compress: true))
+        XCTAssertEqual(
+            try ArtifactWriter.artifact(g2, plan: try MemoryPlanner.plan(g2), compress: true),
+            try ArtifactWriter.artifact(g, plan: p, compress: true))
     }
 
     func testHeaderFieldsAndLayout() throws {
@@ -70,8 +71,12 @@ final class ExportArtifactTests: XCTestCase {
                     }
                     if q.kind == .depthwiseConv2d { XCTAssertEqual(o.depthMultiplier, q.depthMultiplier) }
                     if let a = q.add {
-                        XCTAssertEqual(o.addParams, [a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift,
-                                                     a.outputMultiplier, a.outputShift])
+                        XCTAssertEqual(
+                            o.addParams,
+                            [
+                                a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift,
+                                a.outputMultiplier, a.outputShift,
+                            ])
                     }
                 }
             }
@@ -116,21 +121,42 @@ final class ExportArtifactTests: XCTestCase {
         // Structural errors behind valid CRCs name their field.
         let t0 = 24, op0 = 24 + 32 * g.tensors.count
         assertRejects(patched(a) { $0[t0] = 5 }, "tensor 0.rank")
-        assertRejects(patched(a) { $0[t0 + 16] = 200; $0[t0 + 17] = 0; $0[t0 + 18] = 0; $0[t0 + 19] = 0 }, "tensor 0.zero_point")
+        assertRejects(
+            patched(a) {
+                $0[t0 + 16] = 200; $0[t0 + 17] = 0; $0[t0 + 18] = 0; $0[t0 + 19] = 0
+            }, "tensor 0.zero_point")
         assertRejects(patched(a) { $0[t0 + 23] = 0x7f }, "tensor 0.arena_offset")
-        assertRejects(patched(a) { $0[t0 + 12] = 0; $0[t0 + 13] = 0; $0[t0 + 14] = 0x80; $0[t0 + 15] = 0x7f }, "tensor 0.scale")
+        assertRejects(
+            patched(a) {
+                $0[t0 + 12] = 0; $0[t0 + 13] = 0; $0[t0 + 14] = 0x80; $0[t0 + 15] = 0x7f
+            }, "tensor 0.scale")
         assertRejects(patched(a) { $0[op0] = 42 }, "op 0.opcode")
-        assertRejects(patched(a) { $0[op0 + 4] = 0xfe; $0[op0 + 5] = 0xff }, "op 0 (CONV_2D).input0")
+        assertRejects(
+            patched(a) {
+                $0[op0 + 4] = 0xfe; $0[op0 + 5] = 0xff
+            }, "op 0 (CONV_2D).input0")
         assertRejects(patched(a) { $0[op0 + 20] = 3 }, "op 0 (CONV_2D).pad_top")  // pad_top 3 >= k_h 3
         assertRejects(patched(a) { $0[op0 + 44] = 1 }, "op 0 (CONV_2D).params")
-        assertRejects(patched(a) { $0[op0 + 1] = 100; $0[op0 + 2] = 0 }, "op 0 (CONV_2D).act_min")
+        assertRejects(
+            patched(a) {
+                $0[op0 + 1] = 100; $0[op0 + 2] = 0
+            }, "op 0 (CONV_2D).act_min")
         assertRejects(patched(a) { $0[op0 + 8] = UInt8(g.input) }, "op 0 (CONV_2D).output")
-        assertRejects(patched(a) { $0[20] = 0xff; $0[21] = 0xff; $0[22] = 0xff; $0[23] = 0x7f }, "body.const_offset")
+        assertRejects(
+            patched(a) {
+                $0[20] = 0xff; $0[21] = 0xff; $0[22] = 0xff; $0[23] = 0x7f
+            }, "body.const_offset")
         assertRejects(patched(a) { $0[16] += 2 }, "body.offsets")
-        assertRejects(patched(a) { $0[0] = 0; $0[1] = 0 }, "body.n_tensors")
+        assertRejects(
+            patched(a) {
+                $0[0] = 0; $0[1] = 0
+            }, "body.n_tensors")
         // The first conv's multiplier 0x3fffffff (< 2^30) is out of range.
         let mOff = Int(LEReader(Array(a[32...])).u32(16)) + Int(LEReader(Array(a[32...])).u32(op0 + 36))
-        assertRejects(patched(a) { $0[mOff] = 0xff; $0[mOff + 1] = 0xff; $0[mOff + 2] = 0xff; $0[mOff + 3] = 0x3f }, "op 0 (CONV_2D).multiplier")
+        assertRejects(
+            patched(a) {
+                $0[mOff] = 0xff; $0[mOff + 1] = 0xff; $0[mOff + 2] = 0xff; $0[mOff + 3] = 0x3f
+            }, "op 0 (CONV_2D).multiplier")
     }
 
     func testCArrayFiles() throws {
@@ -184,9 +210,11 @@ final class ExportArtifactTests: XCTestCase {
         XCTAssertEqual(r.arenaBytes, ds.arenaBytes)
         XCTAssertLessThanOrEqual(r.lowerBound, r.arenaBytes)
         // No temporary files left behind.
-        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["cnn.kdc", "cnn.stored.kdc", "cnn.h", "cnn.c"])
+        XCTAssertEqual(
+            Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["cnn.kdc", "cnn.stored.kdc", "cnn.h", "cnn.c"])
         // Exporting again gives identical files.
-        let again = try export(g, normalization: Normalization(mean: [0.1, 0.2], std: [1, 2]), to: dir, name: "cnn", compress: true)
+        let again = try export(
+            g, normalization: Normalization(mean: [0.1, 0.2], std: [1, 2]), to: dir, name: "cnn", compress: true)
         XCTAssertEqual(again.sha256, r.sha256)
     }
 }

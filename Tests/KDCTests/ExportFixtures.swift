@@ -8,11 +8,15 @@ enum ExportFixtures {
         var params: [String: Tensor] = [:]
         func rand(_ n: Int, _ s: Float) -> Tensor { Tensor(shape: [n], data: (0..<n).map { _ in rng.normal() * s }) }
         for (i, n) in spec.nodes.enumerated() {
-            let shapes = try FloatGraph(spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i))), params: params).shapes
+            let shapes = try FloatGraph(
+                spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i))), params: params
+            ).shapes
             let s = shapes[n.inputs[0]]!
             switch n.op {
-            case let .dense(u): params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
-            case let .conv2d(f, k, _, _): params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
+            case let .dense(u):
+                params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
+            case let .conv2d(f, k, _, _):
+                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
             case let .depthwiseConv2d(k, _, _, m):
                 params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
             default: break
@@ -31,7 +35,8 @@ enum ExportFixtures {
 
     /// dense 32 → relu → dense 16 → relu6 → dense 10 on [20] inputs.
     static func mlp(seed: UInt64 = 1) throws -> (QuantizedGraph, Dataset) {
-        let spec = GraphSpec.sequential(inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
+        let spec = GraphSpec.sequential(
+            inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
         let float = FloatGraph(model: try Model(spec: spec, seed: seed))
         let d = data(shape: [20], count: 300, classes: 10, seed: seed + 100)
         return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
@@ -40,21 +45,28 @@ enum ExportFixtures {
     /// Every op kind: conv (fused relu), depthwise ×2, a standalone relu6 (CLAMP, its input is
     /// also read by the residual ADD), conv 1×1, ADD, max pool, average pool (SAME), global
     /// average pool → dense, flatten (RESHAPE) → dense, and a final ADD of the two heads.
-    static let cnnSpec = GraphSpec(inputShape: [8, 8, 2], nodes: [
-        NodeSpec(name: "conv1", op: .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["input"]),
-        NodeSpec(name: "relu1", op: .relu, inputs: ["conv1"]),
-        NodeSpec(name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(2, 2), padding: .same, multiplier: 2), inputs: ["relu1"]),
-        NodeSpec(name: "relu2", op: .relu6, inputs: ["dw"]),
-        NodeSpec(name: "c3", op: .conv2d(filters: 8, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .valid), inputs: ["relu2"]),
-        NodeSpec(name: "res", op: .add, inputs: ["dw", "c3"]),
-        NodeSpec(name: "mp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["res"]),
-        NodeSpec(name: "ap", op: .avgPool2d(pool: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["mp"]),
-        NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["ap"]),
-        NodeSpec(name: "fc1", op: .dense(units: 5), inputs: ["gap"]),
-        NodeSpec(name: "flat", op: .flatten, inputs: ["ap"]),
-        NodeSpec(name: "fc2", op: .dense(units: 5), inputs: ["flat"]),
-        NodeSpec(name: "out", op: .add, inputs: ["fc1", "fc2"]),
-    ])
+    static let cnnSpec = GraphSpec(
+        inputShape: [8, 8, 2],
+        nodes: [
+            NodeSpec(
+                name: "conv1", op: .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same),
+                inputs: ["input"]),
+            NodeSpec(name: "relu1", op: .relu, inputs: ["conv1"]),
+            NodeSpec(
+                name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(2, 2), padding: .same, multiplier: 2),
+                inputs: ["relu1"]),
+            NodeSpec(name: "relu2", op: .relu6, inputs: ["dw"]),
+            NodeSpec(
+                name: "c3", op: .conv2d(filters: 8, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .valid), inputs: ["relu2"]),
+            NodeSpec(name: "res", op: .add, inputs: ["dw", "c3"]),
+            NodeSpec(name: "mp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["res"]),
+            NodeSpec(name: "ap", op: .avgPool2d(pool: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["mp"]),
+            NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["ap"]),
+            NodeSpec(name: "fc1", op: .dense(units: 5), inputs: ["gap"]),
+            NodeSpec(name: "flat", op: .flatten, inputs: ["ap"]),
+            NodeSpec(name: "fc2", op: .dense(units: 5), inputs: ["flat"]),
+            NodeSpec(name: "out", op: .add, inputs: ["fc1", "fc2"]),
+        ])
 
     static func cnn(seed: UInt64 = 2) throws -> (QuantizedGraph, Dataset) {
         var rng = SeededRNG(seed: seed)
@@ -74,7 +86,8 @@ enum ExportFixtures {
     }
 
     static func tempDir(_ tag: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-\(tag)-\(getpid())-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-\(tag)-\(getpid())-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }

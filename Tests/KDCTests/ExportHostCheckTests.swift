@@ -20,7 +20,9 @@ final class ExportHostCheckTests: XCTestCase {
             XCTAssertGreaterThan(c.latencyNsMedian, 0)
             let acc = try XCTUnwrap(c.accuracy)
             XCTAssertTrue((0...1).contains(acc))
-            print("host check \(name) \((path as NSString).lastPathComponent): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(c.arenaBytes) (lower bound \(r.lowerBound)) bytes \(r.bytes) raw \(r.rawBytes)")
+            print(
+                "host check \(name) \((path as NSString).lastPathComponent): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(c.arenaBytes) (lower bound \(r.lowerBound)) bytes \(r.bytes) raw \(r.rawBytes)"
+            )
         }
     }
 
@@ -44,7 +46,8 @@ final class ExportHostCheckTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: "m", compress: true)
         // The fixture's float model (same spec and seed as ExportFixtures.mlp).
-        let spec = GraphSpec.sequential(inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
+        let spec = GraphSpec.sequential(
+            inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
         let float = FloatGraph(model: try Model(spec: spec, seed: 1))
         let (_, outputs) = quantizationReportAndOutputs(float: float, quantized: g, test: d, layerSamples: 0)
         let k = d.sampleSize
@@ -52,7 +55,8 @@ final class ExportHostCheckTests: XCTestCase {
         for i in 0..<d.count {
             XCTAssertEqual(outputs[i], interp.run(g, input: g.quantizeInput(Array(d.x[(i * k)..<((i + 1) * k)]))), "sample \(i)")
         }
-        XCTAssertEqual(try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: outputs, repeats: 1).mismatches, 0)
+        XCTAssertEqual(
+            try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: outputs, repeats: 1).mismatches, 0)
         var wrong = outputs
         wrong[7][3] = wrong[7][3] == 0 ? 1 : 0
         let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: wrong, repeats: 1)
@@ -80,39 +84,43 @@ final class ExportHostCheckTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let rt = try HostCheck.findRuntimeDir()
         for compress in [false, true] {
-            let r = try export(g, normalization: Normalization(mean: [0.5, 0.25], std: [2, 4]), to: dir, name: "net", compress: compress)
+            let r = try export(
+                g, normalization: Normalization(mean: [0.5, 0.25], std: [2, 4]), to: dir, name: "net", compress: compress)
             // A firmware-like main: unpack if needed, kdc_init with the header's sizes, invoke.
             let main = """
-            #include "kdc.h"
-            #include "net.h"
-            #include <stdio.h>
-            static uint32_t unpacked[NET_UNPACK_BYTES / 4 + 1];
-            static uint8_t arena[NET_ARENA_BYTES];
-            int main(void) {
-                const uint8_t *a = net_artifact;
-                size_t len = NET_ARTIFACT_BYTES;
-                kdc_model m;
-                kdc_status st;
-                if (NET_UNPACK_BYTES) {
-                    st = kdc_unpack(a, len, (uint8_t *)unpacked, NET_UNPACK_BYTES, &len);
+                #include "kdc.h"
+                #include "net.h"
+                #include <stdio.h>
+                static uint32_t unpacked[NET_UNPACK_BYTES / 4 + 1];
+                static uint8_t arena[NET_ARENA_BYTES];
+                int main(void) {
+                    const uint8_t *a = net_artifact;
+                    size_t len = NET_ARTIFACT_BYTES;
+                    kdc_model m;
+                    kdc_status st;
+                    if (NET_UNPACK_BYTES) {
+                        st = kdc_unpack(a, len, (uint8_t *)unpacked, NET_UNPACK_BYTES, &len);
+                        if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
+                        a = (const uint8_t *)unpacked;
+                    }
+                    st = kdc_init(&m, a, len, arena, sizeof arena, 0);
                     if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
-                    a = (const uint8_t *)unpacked;
+                    if (kdc_input(&m).size != NET_INPUT_BYTES || kdc_output(&m).size != NET_OUTPUT_BYTES) return 2;
+                    if (kdc_input(&m).zero_point != NET_INPUT_ZERO_POINT || kdc_input(&m).scale != NET_INPUT_SCALE) return 3;
+                    if (NET_NORM_CHANNELS != 2 || net_norm_mean[1] != 0.25f || net_norm_std[0] != 2.0f) return 4;
+                    kdc_invoke(&m);
+                    printf("ok %u\\n", (unsigned)kdc_argmax(kdc_output(&m).data, kdc_output(&m).size));
+                    return 0;
                 }
-                st = kdc_init(&m, a, len, arena, sizeof arena, 0);
-                if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
-                if (kdc_input(&m).size != NET_INPUT_BYTES || kdc_output(&m).size != NET_OUTPUT_BYTES) return 2;
-                if (kdc_input(&m).zero_point != NET_INPUT_ZERO_POINT || kdc_input(&m).scale != NET_INPUT_SCALE) return 3;
-                if (NET_NORM_CHANNELS != 2 || net_norm_mean[1] != 0.25f || net_norm_std[0] != 2.0f) return 4;
-                kdc_invoke(&m);
-                printf("ok %u\\n", (unsigned)kdc_argmax(kdc_output(&m).data, kdc_output(&m).size));
-                return 0;
-            }
-            """
+                """
             try writeFileAtomically(Data(main.utf8), to: dir + "/main.c")
-            let srcs = try FileManager.default.contentsOfDirectory(atPath: rt + "/src").filter { $0.hasSuffix(".c") }.sorted().map { rt + "/src/" + $0 }
+            let srcs = try FileManager.default.contentsOfDirectory(atPath: rt + "/src").filter { $0.hasSuffix(".c") }.sorted().map
+            { rt + "/src/" + $0 }
             let exe = dir + "/fw"
-            let cc = try HostCheck.runProcess("/usr/bin/env", ["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", rt + "/include", "-I", dir]
-                                                  + srcs + [r.sourcePath, dir + "/main.c", "-o", exe], scratch: dir)
+            let cc = try HostCheck.runProcess(
+                "/usr/bin/env",
+                ["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", rt + "/include", "-I", dir]
+                    + srcs + [r.sourcePath, dir + "/main.c", "-o", exe], scratch: dir)
             XCTAssertEqual(cc.status, 0, "cc failed (is a C compiler installed?):\n\(cc.stdout)\(cc.stderr)")
             guard cc.status == 0 else { return }
             let run = try HostCheck.runProcess(exe, [], scratch: dir)
@@ -142,20 +150,27 @@ final class ExportHostLatencyTests: XCTestCase {
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
         let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, repeats: 5)
         XCTAssertEqual(c.mismatches, 0, "\(String(describing: c.firstMismatch))")
-        print("latency \(name): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(r.arenaBytes) lower_bound \(r.lowerBound) bytes \(r.bytes) raw \(r.rawBytes) weights \(r.weightsBytes)")
+        print(
+            "latency \(name): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(r.arenaBytes) lower_bound \(r.lowerBound) bytes \(r.bytes) raw \(r.rawBytes) weights \(r.weightsBytes)"
+        )
     }
 
     func testMNISTSizedMLP() throws {
-        try run(.sequential(inputShape: [784], [.dense(units: 128), .relu, .dense(units: 64), .relu, .dense(units: 10)]), classes: 10, name: "mlp784")
+        try run(
+            .sequential(inputShape: [784], [.dense(units: 128), .relu, .dense(units: 64), .relu, .dense(units: 10)]), classes: 10,
+            name: "mlp784")
     }
 
     func testMNISTSizedCNN() throws {
-        try run(.sequential(inputShape: [28, 28, 1], [
-            .conv2d(filters: 8, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
-            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
-            .conv2d(filters: 16, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
-            .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
-            .flatten, .dense(units: 10),
-        ]), classes: 10, name: "cnn28")
+        try run(
+            .sequential(
+                inputShape: [28, 28, 1],
+                [
+                    .conv2d(filters: 8, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+                    .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+                    .conv2d(filters: 16, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+                    .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid),
+                    .flatten, .dense(units: 10),
+                ]), classes: 10, name: "cnn28")
     }
 }

@@ -7,7 +7,8 @@ final class ExportInspectCLITests: XCTestCase {
     func kdcBinary() throws -> String {
         // Linux: the bundle URL is the build folder; macOS: the .xctest bundle inside it.
         let url = Bundle(for: Self.self).bundleURL
-        let exe = [url, url.deletingLastPathComponent()].map { $0.path + "/kdc" }
+        let exe =
+            [url, url.deletingLastPathComponent()].map { $0.path + "/kdc" }
             .first { FileManager.default.isExecutableFile(atPath: $0) } ?? url.path + "/kdc"
         guard FileManager.default.isExecutableFile(atPath: exe) else {
             throw KDCError.io(path: exe, message: "kdc binary not built; hint: run swift build --build-tests")
@@ -23,8 +24,10 @@ final class ExportInspectCLITests: XCTestCase {
         let exe = try kdcBinary()
         let ok = try HostCheck.runProcess(exe, ["inspect", r.artifactPath], scratch: dir)
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        for needle in ["zlib-compressed", "arena           \(r.arenaBytes) bytes", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESHAPE",
-                       "GLOBAL_AVERAGE_POOL", "1x8x8x2", "ops (\(g.ops.count)):", "tensors (\(g.tensors.count)):"] {
+        for needle in [
+            "zlib-compressed", "arena           \(r.arenaBytes) bytes", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESHAPE",
+            "GLOBAL_AVERAGE_POOL", "1x8x8x2", "ops (\(g.ops.count)):", "tensors (\(g.tensors.count)):",
+        ] {
             XCTAssertTrue(ok.stdout.contains(needle), "missing '\(needle)' in:\n\(ok.stdout)")
         }
         var bytes = [UInt8](FileManager.default.contents(atPath: r.storedArtifactPath!)!)

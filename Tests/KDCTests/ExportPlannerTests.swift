@@ -10,7 +10,8 @@ final class ExportPlannerTests: XCTestCase {
         for a in 0..<p.offsets.count {
             XCTAssertEqual(p.offsets[a] % 4, 0, "tensor \(a) misaligned", file: file, line: line)
             XCTAssertLessThanOrEqual(p.offsets[a] + p.sizes[a], p.arenaBytes, file: file, line: line)
-            for b in (a + 1)..<p.offsets.count where p.liveTogether(a, b) && !aliases.contains([a, b]) && !aliases.contains([b, a]) {
+            for b in (a + 1)..<p.offsets.count
+            where p.liveTogether(a, b) && !aliases.contains([a, b]) && !aliases.contains([b, a]) {
                 let disjoint = p.offsets[a] + p.sizes[a] <= p.offsets[b] || p.offsets[b] + p.sizes[b] <= p.offsets[a]
                 XCTAssertTrue(disjoint, "tensors \(a) and \(b) are live together and overlap", file: file, line: line)
             }
@@ -20,8 +21,9 @@ final class ExportPlannerTests: XCTestCase {
 
     func testChainLifetimesAndTightArena() throws {
         // t0 (100) → fc → t1 (50) → fc → t2 (20) → fc → t3 (10)
-        let g = ExportFixtures.skeleton(sizes: [100, 50, 20, 10],
-                                        ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 3)
+        let g = ExportFixtures.skeleton(
+            sizes: [100, 50, 20, 10],
+            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 3)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.firstUse, [0, 0, 1, 2])
         XCTAssertEqual(p.lastUse, [0, 1, 2, 2])
@@ -34,9 +36,10 @@ final class ExportPlannerTests: XCTestCase {
 
     func testResidualKeepsSkipTensorAlive() throws {
         // t0 (8) → a = t1 (16) → b = t2 (16); c = t3 = a + b (16); d = t4 (4)
-        let g = ExportFixtures.skeleton(sizes: [8, 16, 16, 16, 4],
-                                        ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.add, [1, 2], 3), (.fullyConnected, [3], 4)],
-                                        output: 4)
+        let g = ExportFixtures.skeleton(
+            sizes: [8, 16, 16, 16, 4],
+            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.add, [1, 2], 3), (.fullyConnected, [3], 4)],
+            output: 4)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.firstUse, [0, 0, 1, 2, 3])
         XCTAssertEqual(p.lastUse, [0, 2, 2, 3, 3])
@@ -47,8 +50,9 @@ final class ExportPlannerTests: XCTestCase {
 
     func testUnalignedSizesArePaddedAndOutputLivesToTheEnd() throws {
         // t0 (10) → t1 (7) → t2 (5) → t3 (3); t1 is the graph output, t3 a dead end.
-        let g = ExportFixtures.skeleton(sizes: [10, 7, 5, 3],
-                                        ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 1)
+        let g = ExportFixtures.skeleton(
+            sizes: [10, 7, 5, 3],
+            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 1)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.lastUse[1], 2)
         XCTAssertEqual(p.lastUse[3], 2)
@@ -60,9 +64,12 @@ final class ExportPlannerTests: XCTestCase {
 
     func testReshapeAliasesItsInput() throws {
         // t0 (12) → fc → t1 (24) → reshape → t2 (24) → fc → t3 (6); t1 is also read by an add later.
-        let g = ExportFixtures.skeleton(sizes: [12, 24, 24, 6, 24],
-                                        ops: [(.fullyConnected, [0], 1), (.reshape, [1], 2), (.fullyConnected, [2], 4),
-                                              (.add, [1, 4], 3)], output: 3)
+        let g = ExportFixtures.skeleton(
+            sizes: [12, 24, 24, 6, 24],
+            ops: [
+                (.fullyConnected, [0], 1), (.reshape, [1], 2), (.fullyConnected, [2], 4),
+                (.add, [1, 4], 3),
+            ], output: 3)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.offsets[1], p.offsets[2])
         XCTAssertEqual(p.lastUse[1], 3)
@@ -80,7 +87,9 @@ final class ExportPlannerTests: XCTestCase {
             // Every op's output is disjoint from its inputs (the runtime's KDC_ERR_ALIAS rule).
             for op in g.ops where op.kind != .reshape {
                 for i in op.inputs {
-                    XCTAssertTrue(p.offsets[op.output] + p.sizes[op.output] <= p.offsets[i] || p.offsets[i] + p.sizes[i] <= p.offsets[op.output], op.name)
+                    XCTAssertTrue(
+                        p.offsets[op.output] + p.sizes[op.output] <= p.offsets[i]
+                            || p.offsets[i] + p.sizes[i] <= p.offsets[op.output], op.name)
                 }
             }
             // Greedy is close to the bound on these small graphs.
@@ -89,14 +98,16 @@ final class ExportPlannerTests: XCTestCase {
     }
 
     func testRejectsMalformedOrder() {
-        let readBeforeWrite = ExportFixtures.skeleton(sizes: [4, 4, 4], ops: [(.fullyConnected, [2], 1), (.fullyConnected, [0], 2)], output: 2)
+        let readBeforeWrite = ExportFixtures.skeleton(
+            sizes: [4, 4, 4], ops: [(.fullyConnected, [2], 1), (.fullyConnected, [0], 2)], output: 2)
         XCTAssertThrowsError(try MemoryPlanner.plan(readBeforeWrite)) { e in
             guard case let KDCError.graph(layer, message) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(layer, "op0"); XCTAssertTrue(message.contains("before it is written"), message)
         }
         let orphan = ExportFixtures.skeleton(sizes: [4, 4, 4], ops: [(.fullyConnected, [0], 1)], output: 1)
         XCTAssertThrowsError(try MemoryPlanner.plan(orphan))
-        let twice = ExportFixtures.skeleton(sizes: [4, 4], ops: [(.fullyConnected, [0], 1), (.fullyConnected, [0], 1)], output: 1)
+        let twice = ExportFixtures.skeleton(
+            sizes: [4, 4], ops: [(.fullyConnected, [0], 1), (.fullyConnected, [0], 1)], output: 1)
         XCTAssertThrowsError(try MemoryPlanner.plan(twice))
     }
 }

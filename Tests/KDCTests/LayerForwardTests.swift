@@ -16,37 +16,56 @@ final class LayerForwardTests: XCTestCase {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ph = h + top + bottom, pw = w + left + right
         var p = Tensor(shape: [n, ph, pw, c])
-        for s in 0..<n { for y in 0..<h { for xx in 0..<w { for ch in 0..<c {
-            p.data[((s * ph + y + top) * pw + xx + left) * c + ch] = x.data[((s * h + y) * w + xx) * c + ch]
-        } } } }
+        for s in 0..<n {
+            for y in 0..<h {
+                for xx in 0..<w {
+                    for ch in 0..<c {
+                        p.data[((s * ph + y + top) * pw + xx + left) * c + ch] = x.data[((s * h + y) * w + xx) * c + ch]
+                    }
+                }
+            }
+        }
         return p
     }
 
     /// Direct convolution (depthwise when `multiplier` is set) on an explicitly padded input.
-    func naiveConv(_ x: Tensor, _ wt: Tensor, _ b: Tensor, kernel: Size2, stride: Size2, padding: Padding,
-                   filters: Int, multiplier: Int? = nil) -> Tensor {
+    func naiveConv(
+        _ x: Tensor, _ wt: Tensor, _ b: Tensor, kernel: Size2, stride: Size2, padding: Padding,
+        filters: Int, multiplier: Int? = nil
+    ) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ry = reference(h, kernel.h, stride.h, padding), rx = reference(w, kernel.w, stride.w, padding)
         let p = pad(x, top: ry.before, bottom: ry.after, left: rx.before, right: rx.after)
         let ph = p.shape[1], pw = p.shape[2]
         let co = multiplier.map { c * $0 } ?? filters
         var y = Tensor(shape: [n, ry.out, rx.out, co])
-        for s in 0..<n { for oy in 0..<ry.out { for ox in 0..<rx.out { for f in 0..<co {
-            var acc = Double(b.data[f])
-            for ky in 0..<kernel.h { for kx in 0..<kernel.w {
-                let iy = oy * stride.h + ky, ix = ox * stride.w + kx
-                if let m = multiplier {
-                    let ch = f / m
-                    acc += Double(p.data[((s * ph + iy) * pw + ix) * c + ch]) * Double(wt.data[(ky * kernel.w + kx) * co + f])
-                } else {
-                    for ch in 0..<c {
-                        acc += Double(p.data[((s * ph + iy) * pw + ix) * c + ch])
-                            * Double(wt.data[((ky * kernel.w + kx) * c + ch) * filters + f])
+        for s in 0..<n {
+            for oy in 0..<ry.out {
+                for ox in 0..<rx.out {
+                    for f in 0..<co {
+                        var acc = Double(b.data[f])
+                        for ky in 0..<kernel.h {
+                            for kx in 0..<kernel.w {
+                                let iy = oy * stride.h + ky, ix = ox * stride.w + kx
+                                if let m = multiplier {
+                                    let ch = f / m
+                                    acc +=
+                                        Double(p.data[((s * ph + iy) * pw + ix) * c + ch])
+                                        * Double(wt.data[(ky * kernel.w + kx) * co + f])
+                                } else {
+                                    for ch in 0..<c {
+                                        acc +=
+                                            Double(p.data[((s * ph + iy) * pw + ix) * c + ch])
+                                            * Double(wt.data[((ky * kernel.w + kx) * c + ch) * filters + f])
+                                    }
+                                }
+                            }
+                        }
+                        y.data[((s * ry.out + oy) * rx.out + ox) * co + f] = Float(acc)
                     }
                 }
-            } }
-            y.data[((s * ry.out + oy) * rx.out + ox) * co + f] = Float(acc)
-        } } } }
+            }
+        }
         return y
     }
 
@@ -55,21 +74,31 @@ final class LayerForwardTests: XCTestCase {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let ry = reference(h, pool.h, stride.h, padding), rx = reference(w, pool.w, stride.w, padding)
         var y = Tensor(shape: [n, ry.out, rx.out, c])
-        for s in 0..<n { for oy in 0..<ry.out { for ox in 0..<rx.out { for ch in 0..<c {
-            var best = -Float.infinity, sum: Float = 0, count = 0
-            for ky in 0..<pool.h { for kx in 0..<pool.w {
-                let iy = oy * stride.h - ry.before + ky, ix = ox * stride.w - rx.before + kx
-                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                let v = x.data[((s * h + iy) * w + ix) * c + ch]
-                best = max(best, v); sum += v; count += 1
-            } }
-            y.data[((s * ry.out + oy) * rx.out + ox) * c + ch] = isMax ? best : sum / Float(count)
-        } } } }
+        for s in 0..<n {
+            for oy in 0..<ry.out {
+                for ox in 0..<rx.out {
+                    for ch in 0..<c {
+                        var best = -Float.infinity, sum: Float = 0, count = 0
+                        for ky in 0..<pool.h {
+                            for kx in 0..<pool.w {
+                                let iy = oy * stride.h - ry.before + ky, ix = ox * stride.w - rx.before + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                let v = x.data[((s * h + iy) * w + ix) * c + ch]
+                                best = max(best, v); sum += v; count += 1
+                            }
+                        }
+                        y.data[((s * ry.out + oy) * rx.out + ox) * c + ch] = isMax ? best : sum / Float(count)
+                    }
+                }
+            }
+        }
         return y
     }
 
-    func assertClose(_ a: Tensor, _ b: Tensor, _ tol: Float = 1e-4, _ what: String,
-                     file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ a: Tensor, _ b: Tensor, _ tol: Float = 1e-4, _ what: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(a.shape, b.shape, what, file: file, line: line)
         guard a.shape == b.shape else { return }
         var worst: Float = 0
@@ -88,8 +117,9 @@ final class LayerForwardTests: XCTestCase {
             (6, 6, 4, 3, Size2(1, 1), Size2(2, 1), .same),
         ]
         for t in cases {
-            let layer = try Conv2DLayer(name: "conv", inputShape: [t.h, t.w, t.c], filters: t.f, kernel: t.k,
-                                        stride: t.s, padding: t.p, rng: &rng)
+            let layer = try Conv2DLayer(
+                name: "conv", inputShape: [t.h, t.w, t.c], filters: t.f, kernel: t.k,
+                stride: t.s, padding: t.p, rng: &rng)
             layer.bias.value = randomTensor([t.f], &rng)
             let x = randomTensor([3, t.h, t.w, t.c], &rng)
             var ctx = PassContext(training: false)
@@ -103,13 +133,17 @@ final class LayerForwardTests: XCTestCase {
     func testConv2DBigBatchUsesTheParallelPathAndMatches() throws {
         // Enough work to take the concurrent im2col path; the result must not depend on it.
         var rng = SeededRNG(seed: 12)
-        let layer = try Conv2DLayer(name: "conv", inputShape: [12, 12, 3], filters: 4, kernel: Size2(3, 3),
-                                    stride: Size2(1, 1), padding: .same, rng: &rng)
+        let layer = try Conv2DLayer(
+            name: "conv", inputShape: [12, 12, 3], filters: 4, kernel: Size2(3, 3),
+            stride: Size2(1, 1), padding: .same, rng: &rng)
         let x = randomTensor([24, 12, 12, 3], &rng)
         var ctx = PassContext(training: true)
         let y = layer.forward([x], context: &ctx)
-        assertClose(y, naiveConv(x, layer.weight.value, layer.bias.value, kernel: Size2(3, 3), stride: Size2(1, 1),
-                                 padding: .same, filters: 4), 1e-4, "conv batch 24")
+        assertClose(
+            y,
+            naiveConv(
+                x, layer.weight.value, layer.bias.value, kernel: Size2(3, 3), stride: Size2(1, 1),
+                padding: .same, filters: 4), 1e-4, "conv batch 24")
     }
 
     func testDepthwiseMatchesDirectConvolution() throws {
@@ -120,14 +154,16 @@ final class LayerForwardTests: XCTestCase {
             (8, 8, 3, 3, Size2(3, 3), Size2(2, 1), .valid),
         ]
         for t in cases {
-            let layer = try DepthwiseConv2DLayer(name: "dw", inputShape: [t.h, t.w, t.c], kernel: t.k, stride: t.s,
-                                                 padding: t.p, multiplier: t.m, rng: &rng)
+            let layer = try DepthwiseConv2DLayer(
+                name: "dw", inputShape: [t.h, t.w, t.c], kernel: t.k, stride: t.s,
+                padding: t.p, multiplier: t.m, rng: &rng)
             layer.bias.value = randomTensor([t.c * t.m], &rng)
             let x = randomTensor([2, t.h, t.w, t.c], &rng)
             var ctx = PassContext(training: false)
             let y = layer.forward([x], context: &ctx)
-            let want = naiveConv(x, layer.weight.value, layer.bias.value, kernel: t.k, stride: t.s, padding: t.p,
-                                 filters: 0, multiplier: t.m)
+            let want = naiveConv(
+                x, layer.weight.value, layer.bias.value, kernel: t.k, stride: t.s, padding: t.p,
+                filters: 0, multiplier: t.m)
             assertClose(y, want, 1e-4, "depthwise \(t)")
         }
     }
@@ -145,11 +181,15 @@ final class LayerForwardTests: XCTestCase {
             let x = randomTensor([2, t.h, t.w, 3], &rng)
             var ctx = PassContext(training: false)
             let mp = try MaxPool2DLayer(name: "mp", inputShape: [t.h, t.w, 3], pool: t.k, stride: t.s, padding: t.p)
-            assertClose(mp.forward([x], context: &ctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: true), 0, "max \(t)")
+            assertClose(
+                mp.forward([x], context: &ctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: true), 0, "max \(t)")
             var tctx = PassContext(training: true)
-            assertClose(mp.forward([x], context: &tctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: true), 0, "max training \(t)")
+            assertClose(
+                mp.forward([x], context: &tctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: true), 0,
+                "max training \(t)")
             let ap = try AvgPool2DLayer(name: "ap", inputShape: [t.h, t.w, 3], pool: t.k, stride: t.s, padding: t.p)
-            assertClose(ap.forward([x], context: &ctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: false), 1e-5, "avg \(t)")
+            assertClose(
+                ap.forward([x], context: &ctx), naivePool(x, pool: t.k, stride: t.s, padding: t.p, max: false), 1e-5, "avg \(t)")
         }
     }
 
@@ -168,11 +208,13 @@ final class LayerForwardTests: XCTestCase {
         var ctx = PassContext(training: false)
         let y = layer.forward([x], context: &ctx)
         XCTAssertEqual(y.shape, [2, 5])
-        for s in 0..<2 { for c in 0..<5 {
-            var sum: Float = 0
-            for p in 0..<12 { sum += x.data[(s * 12 + p) * 5 + c] }
-            XCTAssertEqual(y.data[s * 5 + c], sum / 12, accuracy: 1e-5)
-        } }
+        for s in 0..<2 {
+            for c in 0..<5 {
+                var sum: Float = 0
+                for p in 0..<12 { sum += x.data[(s * 12 + p) * 5 + c] }
+                XCTAssertEqual(y.data[s * 5 + c], sum / 12, accuracy: 1e-5)
+            }
+        }
     }
 
     func testBatchNormStatisticsAndRunningUpdate() throws {
@@ -189,7 +231,8 @@ final class LayerForwardTests: XCTestCase {
             let mean = xs.reduce(0, +) / Double(m)
             let v = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
             for r in 0..<m {
-                let want = Double(bn.gamma.value.data[c]) * (xs[r] - mean) / (v / Double(m) + 1e-3).squareRoot()
+                let want =
+                    Double(bn.gamma.value.data[c]) * (xs[r] - mean) / (v / Double(m) + 1e-3).squareRoot()
                     + Double(bn.beta.value.data[c])
                 XCTAssertEqual(Double(y.data[r * 3 + c]), want, accuracy: 1e-4)
             }
@@ -231,12 +274,16 @@ final class LayerForwardTests: XCTestCase {
             }
         }
         expect(.conv2d(filters: 4, kernel: Size2(5, 5), stride: Size2(1, 1), padding: .valid), input: [3, 4, 1], ["5x5", "3x4"])
-        expect(.conv2d(filters: 0, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), input: [8, 8, 1], ["filters", "0"])
-        expect(.conv2d(filters: 2, kernel: Size2(0, 3), stride: Size2(1, 1), padding: .same), input: [8, 8, 1], ["window", "0x3"])
-        expect(.conv2d(filters: 2, kernel: Size2(3, 3), stride: Size2(1, -1), padding: .same), input: [8, 8, 1], ["stride", "1x-1"])
+        expect(
+            .conv2d(filters: 0, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), input: [8, 8, 1], ["filters", "0"])
+        expect(
+            .conv2d(filters: 2, kernel: Size2(0, 3), stride: Size2(1, 1), padding: .same), input: [8, 8, 1], ["window", "0x3"])
+        expect(
+            .conv2d(filters: 2, kernel: Size2(3, 3), stride: Size2(1, -1), padding: .same), input: [8, 8, 1], ["stride", "1x-1"])
         expect(.conv2d(filters: 2, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), input: [64], ["[H, W, C]", "[64]"])
-        expect(.depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 0), input: [8, 8, 2],
-               ["multiplier", "0"])
+        expect(
+            .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 0), input: [8, 8, 2],
+            ["multiplier", "0"])
         expect(.maxPool2d(pool: Size2(3, 3), stride: Size2(2, 2), padding: .valid), input: [2, 2, 1], ["3x3", "2x2"])
         expect(.avgPool2d(pool: Size2(2, 2), stride: Size2(0, 0), padding: .same), input: [4, 4, 1], ["stride"])
         expect(.globalAvgPool, input: [16], ["[H, W, C]", "[16]"])
@@ -244,13 +291,18 @@ final class LayerForwardTests: XCTestCase {
         expect(.dropout(rate: -0.1), input: [16], ["[0, 1)", "-0.1"])
         expect(.batchNorm(epsilon: 0, momentum: 0.99), input: [4], ["epsilon"])
 
-        let add = GraphSpec(inputShape: [4, 4, 2], nodes: [
-            NodeSpec(name: "c", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["input"]),
-            NodeSpec(name: "sum", op: .add, inputs: ["c", "input"]),
-        ])
+        let add = GraphSpec(
+            inputShape: [4, 4, 2],
+            nodes: [
+                NodeSpec(
+                    name: "c", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same),
+                    inputs: ["input"]),
+                NodeSpec(name: "sum", op: .add, inputs: ["c", "input"]),
+            ])
         XCTAssertThrowsError(try Model(spec: add, seed: 1)) { error in
-            XCTAssertEqual(error as? KDCError,
-                           .graph(layer: "sum", message: "add needs two inputs of the same shape, got [4, 4, 3] and [4, 4, 2]"))
+            XCTAssertEqual(
+                error as? KDCError,
+                .graph(layer: "sum", message: "add needs two inputs of the same shape, got [4, 4, 3] and [4, 4, 2]"))
         }
     }
 }

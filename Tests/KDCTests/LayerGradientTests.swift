@@ -25,8 +25,9 @@ final class LayerGradientTests: XCTestCase {
             (5, 6, 1, 2, Size2(3, 2), Size2(2, 1), .same),
         ]
         for t in cases {
-            let layer = try Conv2DLayer(name: "conv", inputShape: [t.h, t.w, t.c], filters: t.f, kernel: t.k,
-                                        stride: t.s, padding: t.p, rng: &rng)
+            let layer = try Conv2DLayer(
+                name: "conv", inputShape: [t.h, t.w, t.c], filters: t.f, kernel: t.k,
+                stride: t.s, padding: t.p, rng: &rng)
             randomize(layer.bias, &rng)
             gradCheck(layer, inputs: [randomTensor([2, t.h, t.w, t.c], &rng)], maxChecks: 40)
         }
@@ -35,8 +36,9 @@ final class LayerGradientTests: XCTestCase {
     func testConv2DGradientInChunks() throws {
         // A batch larger than one column chunk exercises the recomputed-im2col backward path.
         var rng = SeededRNG(seed: 22)
-        let layer = try Conv2DLayer(name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
-                                    stride: Size2(1, 1), padding: .same, rng: &rng)
+        let layer = try Conv2DLayer(
+            name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
+            stride: Size2(1, 1), padding: .same, rng: &rng)
         randomize(layer.bias, &rng)
         let x = randomTensor([3, 4, 4, 2], &rng)
         var ctx = PassContext(training: true)
@@ -44,8 +46,9 @@ final class LayerGradientTests: XCTestCase {
         let g = randomTensor(whole.shape, &rng)
         let dx = layer.backward(g)[0]
         let dw = layer.weight.grad
-        let chunked = try Conv2DLayer(name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
-                                      stride: Size2(1, 1), padding: .same, rng: &rng, maxColumnValues: 16 * 18)
+        let chunked = try Conv2DLayer(
+            name: "conv", inputShape: [4, 4, 2], filters: 2, kernel: Size2(3, 3),
+            stride: Size2(1, 1), padding: .same, rng: &rng, maxColumnValues: 16 * 18)
         chunked.weight.value = layer.weight.value
         chunked.bias.value = layer.bias.value
         XCTAssertEqual(chunked.forward([x], context: &ctx), whole)
@@ -63,8 +66,9 @@ final class LayerGradientTests: XCTestCase {
             (2, 2, Size2(2, 3), Size2(1, 2), .valid),
         ]
         for t in cases {
-            let layer = try DepthwiseConv2DLayer(name: "dw", inputShape: [5, 5, t.c], kernel: t.k, stride: t.s,
-                                                 padding: t.p, multiplier: t.m, rng: &rng)
+            let layer = try DepthwiseConv2DLayer(
+                name: "dw", inputShape: [5, 5, t.c], kernel: t.k, stride: t.s,
+                padding: t.p, multiplier: t.m, rng: &rng)
             randomize(layer.bias, &rng)
             gradCheck(layer, inputs: [randomTensor([2, 5, 5, t.c], &rng)], maxChecks: 40)
         }
@@ -75,15 +79,17 @@ final class LayerGradientTests: XCTestCase {
         let cases: [(h: Int, w: Int, k: Size2, s: Size2, p: Padding)] = [
             (4, 4, Size2(2, 2), Size2(2, 2), .valid),
             (5, 5, Size2(2, 2), Size2(2, 2), .same),
-            (5, 6, Size2(3, 3), Size2(2, 2), .same),   // overlapping windows
+            (5, 6, Size2(3, 3), Size2(2, 2), .same),  // overlapping windows
             (6, 5, Size2(3, 2), Size2(1, 2), .valid),  // stride ≠ pool
         ]
         for t in cases {
             let x = distinctTensor([2, t.h, t.w, 2], &rng)
-            gradCheck(try MaxPool2DLayer(name: "max", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
-                      inputs: [x])
-            gradCheck(try AvgPool2DLayer(name: "avg", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
-                      inputs: [x])
+            gradCheck(
+                try MaxPool2DLayer(name: "max", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
+                inputs: [x])
+            gradCheck(
+                try AvgPool2DLayer(name: "avg", inputShape: [t.h, t.w, 2], pool: t.k, stride: t.s, padding: t.p),
+                inputs: [x])
         }
         gradCheck(try GlobalAvgPoolLayer(name: "gap", inputShape: [3, 4, 3]), inputs: [randomTensor([2, 3, 4, 3], &rng)])
     }
@@ -120,8 +126,10 @@ final class LayerGradientTests: XCTestCase {
 
     /// Checks dL/dx of a whole model at a few input entries and a few entries of each given
     /// parameter, with L = Σ r ⊙ model(x) in training mode (deterministic: no dropout here).
-    func modelGradCheck(_ model: Model, _ x: Tensor, params: [Parameter], checks: Int = 6, eps: Float = 1e-2,
-                        file: StaticString = #filePath, line: UInt = #line) {
+    func modelGradCheck(
+        _ model: Model, _ x: Tensor, params: [Parameter], checks: Int = 6, eps: Float = 1e-2,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = SeededRNG(seed: 31)
         func run(_ x: Tensor) -> Tensor {
             var ctx = PassContext(training: true)
@@ -138,8 +146,9 @@ final class LayerGradientTests: XCTestCase {
         guard let dx = model.backward(r) else { return XCTFail("no input gradient", file: file, line: line) }
         let grads = params.map { $0.grad }
         func compare(_ what: String, _ a: Float, _ n: Double) {
-            XCTAssertTrue(abs(Double(a) - n) <= 2e-3 + 2e-2 * max(abs(Double(a)), abs(n)),
-                          "\(what): analytic \(a) vs numeric \(n)", file: file, line: line)
+            XCTAssertTrue(
+                abs(Double(a) - n) <= 2e-3 + 2e-2 * max(abs(Double(a)), abs(n)),
+                "\(what): analytic \(a) vs numeric \(n)", file: file, line: line)
         }
         for i in pick(x.count, checks, &rng) {
             var p = x, m = x
@@ -163,15 +172,20 @@ final class LayerGradientTests: XCTestCase {
     func testResidualModelGradient() throws {
         // conv → bn → relu → conv → add(skip from the first conv) → gap → dense.
         let same = Padding.same
-        let spec = GraphSpec(inputShape: [5, 5, 2], nodes: [
-            NodeSpec(name: "c1", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same), inputs: ["input"]),
-            NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.99), inputs: ["c1"]),
-            NodeSpec(name: "r", op: .relu, inputs: ["bn"]),
-            NodeSpec(name: "c2", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same), inputs: ["r"]),
-            NodeSpec(name: "sum", op: .add, inputs: ["c2", "c1"]),
-            NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["sum"]),
-            NodeSpec(name: "out", op: .dense(units: 4), inputs: ["gap"]),
-        ])
+        let spec = GraphSpec(
+            inputShape: [5, 5, 2],
+            nodes: [
+                NodeSpec(
+                    name: "c1", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same),
+                    inputs: ["input"]),
+                NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.99), inputs: ["c1"]),
+                NodeSpec(name: "r", op: .relu, inputs: ["bn"]),
+                NodeSpec(
+                    name: "c2", op: .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: same), inputs: ["r"]),
+                NodeSpec(name: "sum", op: .add, inputs: ["c2", "c1"]),
+                NodeSpec(name: "gap", op: .globalAvgPool, inputs: ["sum"]),
+                NodeSpec(name: "out", op: .dense(units: 4), inputs: ["gap"]),
+            ])
         let model = try Model(spec: spec, seed: 3)
         XCTAssertEqual(model.outputShape, [4])
         XCTAssertEqual(model.macs, 25 * 3 * 18 + 25 * 3 + 25 * 3 * 27 + 3 * 4)
@@ -184,14 +198,16 @@ final class LayerGradientTests: XCTestCase {
     func testFanOutGradientsAreSummed() throws {
         // p is read by both q and r; dL/dp must be the sum of both paths.
         let k = Size2(3, 3), s = Size2(1, 1)
-        let spec = GraphSpec(inputShape: [4, 4, 1], nodes: [
-            NodeSpec(name: "p", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["input"]),
-            NodeSpec(name: "q", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["p"]),
-            NodeSpec(name: "r", op: .depthwiseConv2d(kernel: k, stride: s, padding: .valid, multiplier: 1), inputs: ["p"]),
-            NodeSpec(name: "qp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["q"]),
-            NodeSpec(name: "sum", op: .add, inputs: ["qp", "r"]),
-            NodeSpec(name: "flat", op: .flatten, inputs: ["sum"]),
-        ])
+        let spec = GraphSpec(
+            inputShape: [4, 4, 1],
+            nodes: [
+                NodeSpec(name: "p", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["input"]),
+                NodeSpec(name: "q", op: .conv2d(filters: 2, kernel: k, stride: s, padding: .same), inputs: ["p"]),
+                NodeSpec(name: "r", op: .depthwiseConv2d(kernel: k, stride: s, padding: .valid, multiplier: 1), inputs: ["p"]),
+                NodeSpec(name: "qp", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["q"]),
+                NodeSpec(name: "sum", op: .add, inputs: ["qp", "r"]),
+                NodeSpec(name: "flat", op: .flatten, inputs: ["sum"]),
+            ])
         let model = try Model(spec: spec, seed: 8)
         var rng = SeededRNG(seed: 9)
         let x = randomTensor([2, 4, 4, 1], &rng)
@@ -233,14 +249,21 @@ final class LayerParallelTests: XCTestCase {
         var rng = SeededRNG(seed: 42)
         // Big enough that every layer below (forward and backward) takes the concurrent path.
         let x = randomTensor([64, 16, 16, 16], &rng)
-        assertBatchEqualsPerSample(try DepthwiseConv2DLayer(name: "dw", inputShape: [16, 16, 16], kernel: Size2(3, 3),
-                                                            stride: Size2(1, 1), padding: .same, multiplier: 2, rng: &rng), x)
-        assertBatchEqualsPerSample(try MaxPool2DLayer(name: "max", inputShape: [16, 16, 16], pool: Size2(2, 2),
-                                                      stride: Size2(2, 2), padding: .valid), x)
-        assertBatchEqualsPerSample(try AvgPool2DLayer(name: "avg", inputShape: [16, 16, 16], pool: Size2(3, 3),
-                                                      stride: Size2(1, 1), padding: .same), x)
-        let conv = try Conv2DLayer(name: "conv", inputShape: [16, 16, 16], filters: 8, kernel: Size2(3, 3),
-                                   stride: Size2(1, 1), padding: .same, rng: &rng)
+        assertBatchEqualsPerSample(
+            try DepthwiseConv2DLayer(
+                name: "dw", inputShape: [16, 16, 16], kernel: Size2(3, 3),
+                stride: Size2(1, 1), padding: .same, multiplier: 2, rng: &rng), x)
+        assertBatchEqualsPerSample(
+            try MaxPool2DLayer(
+                name: "max", inputShape: [16, 16, 16], pool: Size2(2, 2),
+                stride: Size2(2, 2), padding: .valid), x)
+        assertBatchEqualsPerSample(
+            try AvgPool2DLayer(
+                name: "avg", inputShape: [16, 16, 16], pool: Size2(3, 3),
+                stride: Size2(1, 1), padding: .same), x)
+        let conv = try Conv2DLayer(
+            name: "conv", inputShape: [16, 16, 16], filters: 8, kernel: Size2(3, 3),
+            stride: Size2(1, 1), padding: .same, rng: &rng)
         assertBatchEqualsPerSample(conv, x)
     }
 
@@ -252,19 +275,24 @@ final class LayerParallelTests: XCTestCase {
         var xs: [Float] = [], labels: [Int32] = []
         for i in 0..<n {
             let label = Int32(i % 2)
-            for y in 0..<8 { for x in 0..<8 {
-                let bright = (label == 0 ? y : x) % 2 == 0
-                xs.append((bright ? 1 : 0) + 0.3 * (rng.uniform() - 0.5))
-            } }
+            for y in 0..<8 {
+                for x in 0..<8 {
+                    let bright = (label == 0 ? y : x) % 2 == 0
+                    xs.append((bright ? 1 : 0) + 0.3 * (rng.uniform() - 0.5))
+                }
+            }
             labels.append(label)
         }
         let data = Dataset(name: "toy", sampleShape: [8, 8, 1], x: xs, labels: labels, numClasses: 2)
-        let spec = GraphSpec.sequential(inputShape: [8, 8, 1], [
-            .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .batchNorm(epsilon: 1e-3, momentum: 0.9),
-            .relu, .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), .dropout(rate: 0.1),
-            .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 1), .relu,
-            .globalAvgPool, .dense(units: 2),
-        ])
+        let spec = GraphSpec.sequential(
+            inputShape: [8, 8, 1],
+            [
+                .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same),
+                .batchNorm(epsilon: 1e-3, momentum: 0.9),
+                .relu, .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), .dropout(rate: 0.1),
+                .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 1), .relu,
+                .globalAvgPool, .dense(units: 2),
+            ])
         var settings = TrainSettings()
         settings.epochs = 10
         settings.batchSize = 16

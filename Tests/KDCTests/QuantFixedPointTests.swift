@@ -92,14 +92,18 @@ final class QuantFixedPointTests: XCTestCase {
         let n = 300_000
         for i in 0..<n {
             let pick = rng.int(below: 10)
-            let M: Int32 = pick == 0 ? 0 : pick == 1 ? 1 << 30 : pick == 2 ? Int32.max : Int32(1 << 30) + Int32(rng.int(below: 1 << 30))
+            let M: Int32 =
+                pick == 0 ? 0 : pick == 1 ? 1 << 30 : pick == 2 ? Int32.max : Int32(1 << 30) + Int32(rng.int(below: 1 << 30))
             let e = Int32(rng.int(below: 62)) - 31
             let acc: Int32
             switch rng.int(below: 4) {
             case 0: acc = Int32(truncatingIfNeeded: rng.next())  // any value
             case 1: acc = Int32(rng.int(below: 2001)) - 1000  // small
             case 2: acc = [Int32.min, Int32.max, Int32.min + 1, -1, 0, 1][rng.int(below: 6)]
-            default: acc = Int32(truncatingIfNeeded: Int64(rng.int(below: 1 << 20)) << rng.int(below: 12)) * (rng.int(below: 2) == 0 ? 1 : -1)
+            default:
+                acc =
+                    Int32(truncatingIfNeeded: Int64(rng.int(below: 1 << 20)) << rng.int(below: 12))
+                    * (rng.int(below: 2) == 0 ? 1 : -1)
             }
             let got = FixedPoint.requant(acc, M, e), want = Self.oracle(acc, M, e)
             if got != want {

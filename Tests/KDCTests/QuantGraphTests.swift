@@ -13,9 +13,12 @@ final class QuantGraphTests: XCTestCase {
         for (i, n) in spec.nodes.enumerated() {
             let s = shapes[n.inputs[0]]!
             switch n.op {
-            case let .dense(u): params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
-            case let .conv2d(f, k, _, _): params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
-            case let .depthwiseConv2d(k, _, _, m): params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
+            case let .dense(u):
+                params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
+            case let .conv2d(f, k, _, _):
+                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
+            case let .depthwiseConv2d(k, _, _, m):
+                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
             case .batchNorm:
                 let c = s.last!
                 params["\(n.name).gamma"] = rand(c, 0.3, 1); params["\(n.name).beta"] = rand(c, 0.3)
@@ -23,24 +26,32 @@ final class QuantGraphTests: XCTestCase {
                 params["\(n.name).running_var"] = Tensor(shape: [c], data: (0..<c).map { _ in 0.2 + rng.uniform() * 2 })
             default: break
             }
-            shapes[n.name] = try FloatGraph(spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i + 1))), params: params).shapes[n.name]!
+            shapes[n.name] = try FloatGraph(
+                spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i + 1))), params: params
+            ).shapes[n.name]!
         }
         return params
     }
 
-    static let bnSpec = GraphSpec(inputShape: [6, 6, 2], nodes: [
-        NodeSpec(name: "conv", op: .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["input"]),
-        NodeSpec(name: "bn1", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["conv"]),
-        NodeSpec(name: "relu1", op: .relu, inputs: ["bn1"]),
-        NodeSpec(name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(2, 2), padding: .same, multiplier: 2), inputs: ["relu1"]),
-        NodeSpec(name: "bn2", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["dw"]),
-        NodeSpec(name: "relu2", op: .relu6, inputs: ["bn2"]),
-        NodeSpec(name: "flat", op: .flatten, inputs: ["relu2"]),
-        NodeSpec(name: "fc1", op: .dense(units: 8), inputs: ["flat"]),
-        NodeSpec(name: "drop", op: .dropout(rate: 0.5), inputs: ["fc1"]),
-        NodeSpec(name: "bn3", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["drop"]),
-        NodeSpec(name: "fc2", op: .dense(units: 3), inputs: ["bn3"]),
-    ])
+    static let bnSpec = GraphSpec(
+        inputShape: [6, 6, 2],
+        nodes: [
+            NodeSpec(
+                name: "conv", op: .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), inputs: ["input"]
+            ),
+            NodeSpec(name: "bn1", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["conv"]),
+            NodeSpec(name: "relu1", op: .relu, inputs: ["bn1"]),
+            NodeSpec(
+                name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(2, 2), padding: .same, multiplier: 2),
+                inputs: ["relu1"]),
+            NodeSpec(name: "bn2", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["dw"]),
+            NodeSpec(name: "relu2", op: .relu6, inputs: ["bn2"]),
+            NodeSpec(name: "flat", op: .flatten, inputs: ["relu2"]),
+            NodeSpec(name: "fc1", op: .dense(units: 8), inputs: ["flat"]),
+            NodeSpec(name: "drop", op: .dropout(rate: 0.5), inputs: ["fc1"]),
+            NodeSpec(name: "bn3", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["drop"]),
+            NodeSpec(name: "fc2", op: .dense(units: 3), inputs: ["bn3"]),
+        ])
 
     func testBatchNormFoldingKeepsOutputs() throws {
         var rng = SeededRNG(seed: 1)
@@ -69,28 +80,34 @@ final class QuantGraphTests: XCTestCase {
 
     func testBatchNormThatCannotBeFoldedIsAnError() throws {
         var rng = SeededRNG(seed: 2)
-        let afterPool = GraphSpec(inputShape: [4, 4, 2], nodes: [
-            NodeSpec(name: "p", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["input"]),
-            NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["p"]),
-        ])
+        let afterPool = GraphSpec(
+            inputShape: [4, 4, 2],
+            nodes: [
+                NodeSpec(name: "p", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["input"]),
+                NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["p"]),
+            ])
         let g = try FloatGraph(spec: afterPool, params: randomParams(afterPool, &rng))
         XCTAssertThrowsError(try g.foldingBatchNorm()) { XCTAssertTrue("\($0)".contains("layer 'bn'"), "\($0)") }
         // A conv whose output is read by the batch norm and by another layer.
-        let shared = GraphSpec(inputShape: [4], nodes: [
-            NodeSpec(name: "d", op: .dense(units: 4), inputs: ["input"]),
-            NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["d"]),
-            NodeSpec(name: "sum", op: .add, inputs: ["d", "bn"]),
-        ])
+        let shared = GraphSpec(
+            inputShape: [4],
+            nodes: [
+                NodeSpec(name: "d", op: .dense(units: 4), inputs: ["input"]),
+                NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["d"]),
+                NodeSpec(name: "sum", op: .add, inputs: ["d", "bn"]),
+            ])
         let g2 = try FloatGraph(spec: shared, params: randomParams(shared, &rng))
         XCTAssertThrowsError(try g2.foldingBatchNorm()) { XCTAssertTrue("\($0)".contains("other readers"), "\($0)") }
-        XCTAssertThrowsError(try quantize(g2, calibration: Dataset(name: "c", sampleShape: [4], x: [0, 1, 2, 3], labels: [0], numClasses: 1)))
+        XCTAssertThrowsError(
+            try quantize(g2, calibration: Dataset(name: "c", sampleShape: [4], x: [0, 1, 2, 3], labels: [0], numClasses: 1)))
     }
 
     func testQuantizedBatchNormModelTracksFloat() throws {
         var rng = SeededRNG(seed: 3)
         let g = try FloatGraph(spec: Self.bnSpec, params: randomParams(Self.bnSpec, &rng))
-        let data = Dataset(name: "r", sampleShape: [6, 6, 2], x: (0..<(100 * 72)).map { _ in rng.normal() },
-                           labels: [Int32](repeating: -1, count: 100), numClasses: 3)
+        let data = Dataset(
+            name: "r", sampleShape: [6, 6, 2], x: (0..<(100 * 72)).map { _ in rng.normal() },
+            labels: [Int32](repeating: -1, count: 100), numClasses: 3)
         let q = try quantize(g, calibration: data.subset(Array(0..<50)), method: .minmax)
         XCTAssertEqual(q.ops.map { $0.kind }, [.conv2d, .depthwiseConv2d, .reshape, .fullyConnected, .fullyConnected])
         XCTAssertEqual(q.ops[0].weightShape, [4, 3, 3, 2])
@@ -153,7 +170,8 @@ final class QuantGraphTests: XCTestCase {
     }
 
     func testEndToEndRandomDenseModel() throws {
-        let spec = GraphSpec.sequential(inputShape: [12], [.dense(units: 32), .relu, .dense(units: 24), .relu6, .dense(units: 6)])
+        let spec = GraphSpec.sequential(
+            inputShape: [12], [.dense(units: 32), .relu, .dense(units: 24), .relu6, .dense(units: 6)])
         let model = try Model(spec: spec, seed: 11)
         let float = FloatGraph(model: model)
         var rng = SeededRNG(seed: 12)

@@ -20,26 +20,36 @@ final class QuantLayerTests: XCTestCase {
         case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
             let (h, wd, cin) = (xi.shape[0], xi.shape[1], xi.shape[2])
             let (oh, ow, cout) = (yo.shape[0], yo.shape[1], yo.shape[2])
-            for oy in 0..<oh { for ox in 0..<ow { for oc in 0..<cout {
-                var acc = (op.kind == .conv2d || op.kind == .depthwiseConv2d) ? b(oc) : 0
-                var mx = -Double.infinity, n = 0.0
-                for ky in 0..<op.kernel.h { for kx in 0..<op.kernel.w {
-                    let iy = oy * op.stride.h - op.padTop + ky, ix = ox * op.stride.w - op.padLeft + kx
-                    guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                    switch op.kind {
-                    case .conv2d:
-                        for ci in 0..<cin {
-                            acc += x[(iy * wd + ix) * cin + ci] * w(((oc * op.kernel.h + ky) * op.kernel.w + kx) * cin + ci, oc)
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    for oc in 0..<cout {
+                        var acc = (op.kind == .conv2d || op.kind == .depthwiseConv2d) ? b(oc) : 0
+                        var mx = -Double.infinity, n = 0.0
+                        for ky in 0..<op.kernel.h {
+                            for kx in 0..<op.kernel.w {
+                                let iy = oy * op.stride.h - op.padTop + ky, ix = ox * op.stride.w - op.padLeft + kx
+                                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                                switch op.kind {
+                                case .conv2d:
+                                    for ci in 0..<cin {
+                                        acc +=
+                                            x[(iy * wd + ix) * cin + ci]
+                                            * w(((oc * op.kernel.h + ky) * op.kernel.w + kx) * cin + ci, oc)
+                                    }
+                                case .depthwiseConv2d:
+                                    acc +=
+                                        x[(iy * wd + ix) * cin + oc / op.depthMultiplier]
+                                        * w((ky * op.kernel.w + kx) * cout + oc, oc)
+                                default:
+                                    let v = x[(iy * wd + ix) * cin + oc]
+                                    mx = max(mx, v); acc += v; n += 1
+                                }
+                            }
                         }
-                    case .depthwiseConv2d:
-                        acc += x[(iy * wd + ix) * cin + oc / op.depthMultiplier] * w((ky * op.kernel.w + kx) * cout + oc, oc)
-                    default:
-                        let v = x[(iy * wd + ix) * cin + oc]
-                        mx = max(mx, v); acc += v; n += 1
+                        y[(oy * ow + ox) * cout + oc] = op.kind == .maxPool2d ? mx : op.kind == .averagePool2d ? acc / n : acc
                     }
-                } }
-                y[(oy * ow + ox) * cout + oc] = op.kind == .maxPool2d ? mx : op.kind == .averagePool2d ? acc / n : acc
-            } } }
+                }
+            }
         case .globalAveragePool:
             let c = xi.shape[2], n = xi.shape[0] * xi.shape[1]
             for ch in 0..<c { y[ch] = (0..<n).reduce(0.0) { $0 + x[$1 * c + ch] } / Double(n) }
@@ -53,8 +63,10 @@ final class QuantLayerTests: XCTestCase {
     /// Builds a float graph from `nodes` with random parameters, quantizes it on random data,
     /// and checks every op against `reference` on 12 fresh samples. Returns the graph.
     @discardableResult
-    func check(_ label: String, input: [Int], _ nodes: [NodeSpec], seed: UInt64, file: StaticString = #filePath,
-               line: UInt = #line) throws -> QuantizedGraph {
+    func check(
+        _ label: String, input: [Int], _ nodes: [NodeSpec], seed: UInt64, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws -> QuantizedGraph {
         var rng = SeededRNG(seed: seed, stream: label)
         let spec = GraphSpec(inputShape: input, nodes: nodes)
         // Parameter shapes from a first pass with placeholder sizes: ask the spec checker.
@@ -74,14 +86,16 @@ final class QuantLayerTests: XCTestCase {
                 params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.4); params["\(n.name).bias"] = rand(s[2] * m, 0.3)
             default: break
             }
-            let g = try FloatGraph(spec: GraphSpec(inputShape: input, nodes: Array(nodes.prefix { $0.name != n.name }) + [n]), params: params)
+            let g = try FloatGraph(
+                spec: GraphSpec(inputShape: input, nodes: Array(nodes.prefix { $0.name != n.name }) + [n]), params: params)
             shapes[n.name] = g.shapes[n.name]!
         }
         let float = try FloatGraph(spec: spec, params: params)
         let size = input.reduce(1, *)
         func data(_ n: Int) -> Dataset {
-            Dataset(name: label, sampleShape: input, x: (0..<(n * size)).map { _ in rng.normal() },
-                    labels: [Int32](repeating: -1, count: n), numClasses: 1)
+            Dataset(
+                name: label, sampleShape: input, x: (0..<(n * size)).map { _ in rng.normal() },
+                labels: [Int32](repeating: -1, count: n), numClasses: 1)
         }
         let q = try quantize(float, calibration: data(64), method: .minmax)
         let test = data(12)
@@ -98,8 +112,9 @@ final class QuantLayerTests: XCTestCase {
                     let err = abs(Double(got[j]) - want[j])
                     worst = max(worst, err / step)
                     if err > step {
-                        XCTFail("\(label) op \(op.name) (\(op.kind)) sample \(i) element \(j): int8 \(got[j]) vs reference \(want[j]), step \(step)",
-                                file: file, line: line)
+                        XCTFail(
+                            "\(label) op \(op.name) (\(op.kind)) sample \(i) element \(j): int8 \(got[j]) vs reference \(want[j]), step \(step)",
+                            file: file, line: line)
                         return q
                     }
                 }
@@ -146,7 +161,11 @@ final class QuantLayerTests: XCTestCase {
     func testDepthwiseMultiplierOneAndTwo() throws {
         for (i, (m, p, s)) in [(1, Padding.same, 1), (2, .same, 2), (2, .valid, 1), (1, .valid, 2)].enumerated() {
             for (j, act) in [nil, OpSpec.relu].enumerated() {
-                var nodes = [node("dw", .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(square: s), padding: p, multiplier: m), ["input"])]
+                var nodes = [
+                    node(
+                        "dw", .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(square: s), padding: p, multiplier: m),
+                        ["input"])
+                ]
                 if let act { nodes.append(node("act", act, ["dw"])) }
                 try check("dw\(i).\(j)", input: [6, 5, 3], nodes, seed: UInt64(20 + i))
             }
@@ -155,8 +174,14 @@ final class QuantLayerTests: XCTestCase {
 
     func testPoolsAndGlobalAverage() throws {
         for (i, (k, s, p)) in [(2, 2, Padding.same), (3, 2, .same), (2, 1, .valid), (3, 3, .valid)].enumerated() {
-            try check("max\(i)", input: [5, 6, 3], [node("p", .maxPool2d(pool: Size2(square: k), stride: Size2(square: s), padding: p), ["input"])], seed: UInt64(30 + i))
-            try check("avg\(i)", input: [5, 6, 3], [node("p", .avgPool2d(pool: Size2(square: k), stride: Size2(square: s), padding: p), ["input"])], seed: UInt64(40 + i))
+            try check(
+                "max\(i)", input: [5, 6, 3],
+                [node("p", .maxPool2d(pool: Size2(square: k), stride: Size2(square: s), padding: p), ["input"])],
+                seed: UInt64(30 + i))
+            try check(
+                "avg\(i)", input: [5, 6, 3],
+                [node("p", .avgPool2d(pool: Size2(square: k), stride: Size2(square: s), padding: p), ["input"])],
+                seed: UInt64(40 + i))
         }
         let q = try check("gap", input: [4, 3, 5], [node("g", .globalAvgPool, ["input"])], seed: 50)
         XCTAssertEqual(q.tensors[q.output].scale, q.tensors[q.input].scale, "pools keep the input's qparams")
@@ -165,8 +190,10 @@ final class QuantLayerTests: XCTestCase {
 
     func testAddWithAndWithoutReLU() throws {
         for (i, act) in [nil, OpSpec.relu].enumerated() {
-            var nodes = [node("c", .conv2d(filters: 3, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .same), ["input"]),
-                         node("sum", .add, ["input", "c"])]
+            var nodes = [
+                node("c", .conv2d(filters: 3, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .same), ["input"]),
+                node("sum", .add, ["input", "c"]),
+            ]
             if let act { nodes.append(node("act", act, ["sum"])) }
             let q = try check("add\(i)", input: [4, 4, 3], nodes, seed: UInt64(60 + i))
             XCTAssertEqual(q.ops.last?.kind, .add)
@@ -175,13 +202,15 @@ final class QuantLayerTests: XCTestCase {
     }
 
     func testStandaloneReLUAfterPoolBecomesClampAndFlattenBecomesReshape() throws {
-        let q = try check("clamp", input: [4, 4, 2], [
-            node("conv", .conv2d(filters: 2, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), ["input"]),
-            node("pool", .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), ["conv"]),
-            node("relu", .relu6, ["pool"]),
-            node("flat", .flatten, ["relu"]),
-            node("fc", .dense(units: 3), ["flat"]),
-        ], seed: 70)
+        let q = try check(
+            "clamp", input: [4, 4, 2],
+            [
+                node("conv", .conv2d(filters: 2, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), ["input"]),
+                node("pool", .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), ["conv"]),
+                node("relu", .relu6, ["pool"]),
+                node("flat", .flatten, ["relu"]),
+                node("fc", .dense(units: 3), ["flat"]),
+            ], seed: 70)
         XCTAssertEqual(q.ops.map { $0.kind }, [.conv2d, .maxPool2d, .clamp, .reshape, .fullyConnected])
         let clamp = q.ops[2], t = q.tensors[clamp.output]
         XCTAssertEqual(clamp.actMin, max(-128, t.zeroPoint))

@@ -17,9 +17,10 @@ final class QuantOpTests: XCTestCase {
 
     func testFullyConnected() {
         // x − zx = [2, −2]; acc0 = 10 + 2·1 − 2·2 = 8 → 4; acc1 = −5 − 6 − 8 = −19 → −9.5 → −10; + zy 3.
-        var op = Op(kind: .fullyConnected, name: "fc", inputs: [0], output: 1, weights: [1, 2, -3, 4],
-                    weightShape: [2, 2], bias: [10, -5], outputMultipliers: [Self.half.0, Self.half.0],
-                    outputShifts: [Self.half.1, Self.half.1])
+        var op = Op(
+            kind: .fullyConnected, name: "fc", inputs: [0], output: 1, weights: [1, 2, -3, 4],
+            weightShape: [2, 2], bias: [10, -5], outputMultipliers: [Self.half.0, Self.half.0],
+            outputShifts: [Self.half.1, Self.half.1])
         let ts = [t([2], 1), t([2], 3)]
         XCTAssertEqual(run(op, ts, [[3, -1]]), [7, -7])
         op.actMin = 3  // fused ReLU with zy = 3
@@ -29,9 +30,10 @@ final class QuantOpTests: XCTestCase {
     func testConv2DSamePaddingAndOHWILayout() {
         // 3×3 input 1...9, 2×2 kernel, stride 1, SAME: pad total 1 → top/left 0, taps past the
         // bottom/right edge contribute nothing. Channel 0 sums the window; channel 1 copies x.
-        let op = Op(kind: .conv2d, name: "c", inputs: [0], output: 1, kernel: Size2(2, 2),
-                    weights: [1, 1, 1, 1, 1, 0, 0, 0], weightShape: [2, 2, 2, 1], bias: [0, 0],
-                    outputMultipliers: [Self.one.0, Self.one.0], outputShifts: [Self.one.1, Self.one.1])
+        let op = Op(
+            kind: .conv2d, name: "c", inputs: [0], output: 1, kernel: Size2(2, 2),
+            weights: [1, 1, 1, 1, 1, 0, 0, 0], weightShape: [2, 2, 2, 1], bias: [0, 0],
+            outputMultipliers: [Self.one.0, Self.one.0], outputShifts: [Self.one.1, Self.one.1])
         let y = run(op, [t([3, 3, 1]), t([3, 3, 2])], [[1, 2, 3, 4, 5, 6, 7, 8, 9]])
         XCTAssertEqual(stride(from: 0, to: 18, by: 2).map { y[$0] }, [12, 16, 9, 24, 28, 15, 15, 17, 9])
         XCTAssertEqual(stride(from: 1, to: 18, by: 2).map { y[$0] }, [1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -41,9 +43,10 @@ final class QuantOpTests: XCTestCase {
         // 4×4 ones (zx = −1 so x − zx = 2), 3×3 kernel of ones, stride 2, SAME: out 2×2,
         // pad total = 1·2 + 3 − 4 = 1 → pad top/left 0; windows rows {0,1,2} and {2,3}.
         // Counts 9, 6, 6, 4 taps → acc = 2·taps − 3 (bias), m = 0.5, zy = −2.
-        let op = Op(kind: .conv2d, name: "c", inputs: [0], output: 1, kernel: Size2(3, 3), stride: Size2(2, 2),
-                    weights: [Int8](repeating: 1, count: 9), weightShape: [1, 3, 3, 1], bias: [-3],
-                    outputMultipliers: [Self.half.0], outputShifts: [Self.half.1])
+        let op = Op(
+            kind: .conv2d, name: "c", inputs: [0], output: 1, kernel: Size2(3, 3), stride: Size2(2, 2),
+            weights: [Int8](repeating: 1, count: 9), weightShape: [1, 3, 3, 1], bias: [-3],
+            outputMultipliers: [Self.half.0], outputShifts: [Self.half.1])
         let y = run(op, [t([4, 4, 1], -1), t([2, 2, 1], -2)], [[Int8](repeating: 1, count: 16)])
         // 15·0.5 = 7.5 → 8; 9·0.5 = 4.5 → 5; 5·0.5 = 2.5 → 3; then − 2.
         XCTAssertEqual(y, [6, 3, 3, 1])
@@ -54,9 +57,10 @@ final class QuantOpTests: XCTestCase {
 
     func testDepthwiseMultiplierTwo() {
         // [1, 1, 2] = [5, −3]; mult 2: oc 0,1 read ic 0 (w 1, 2); oc 2,3 read ic 1 (w 3, −1).
-        let op = Op(kind: .depthwiseConv2d, name: "dw", inputs: [0], output: 1, depthMultiplier: 2,
-                    weights: [1, 2, 3, -1], weightShape: [1, 1, 4], bias: [0, 0, 0, 1],
-                    outputMultipliers: [Int32](repeating: Self.one.0, count: 4), outputShifts: [Int32](repeating: Self.one.1, count: 4))
+        let op = Op(
+            kind: .depthwiseConv2d, name: "dw", inputs: [0], output: 1, depthMultiplier: 2,
+            weights: [1, 2, 3, -1], weightShape: [1, 1, 4], bias: [0, 0, 0, 1],
+            outputMultipliers: [Int32](repeating: Self.one.0, count: 4), outputShifts: [Int32](repeating: Self.one.1, count: 4))
         XCTAssertEqual(run(op, [t([1, 1, 2]), t([1, 1, 4])], [[5, -3]]), [5, 10, -9, 4])
     }
 
@@ -84,9 +88,11 @@ final class QuantOpTests: XCTestCase {
         // sa = 1, sb = 0.5, so = 1: twice_max = 2; ma = 0.5, mb = 0.25, mo = 2/2^20 = 2^−19.
         let a = try FixedPoint.encode(0.5), b = try FixedPoint.encode(0.25), o = try FixedPoint.encode(0x1p-19)
         XCTAssertTrue(a == (1 << 30, 0) && b == (1 << 30, -1) && o == (1 << 30, -18))
-        var op = Op(kind: .add, name: "a", inputs: [0, 1], output: 2,
-                    add: .init(leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
-                               input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e))
+        var op = Op(
+            kind: .add, name: "a", inputs: [0, 1], output: 2,
+            add: .init(
+                leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
+                input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e))
         let ts = [t([3], 0, 1), t([3], 0, 0.5), t([3], 0, 1)]
         // 3 + 2.5 = 5.5 → 6; −3 − 2.5 → −6; 100 + 50 → 127 (saturates at the clamp).
         XCTAssertEqual(run(op, ts, [[3, -3, 100], [5, -5, 100]]), [6, -6, 127])

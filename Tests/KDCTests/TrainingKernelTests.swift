@@ -73,7 +73,8 @@ final class TrainingKernelTests: XCTestCase {
                 XCTAssertEqual(y.data[i].bitPattern, (x.data[i] * m).bitPattern, "n \(n), element \(i)")
             }
             XCTAssertEqual(ctx.rng.next(), words.next(), "n \(n): the context's generator advanced by ⌈n/4⌉ words")
-            XCTAssertEqual(layer.backward(Tensor(shape: [1, n], value: 1))[0].data, masks, "n \(n): backward multiplies by the mask")
+            XCTAssertEqual(
+                layer.backward(Tensor(shape: [1, n], value: 1))[0].data, masks, "n \(n): backward multiplies by the mask")
             if n == 4099 { XCTAssertEqual(Double(masks.filter { $0 > 0 }.count) / Double(n), 0.7, accuracy: 0.03) }
         }
     }
@@ -82,11 +83,14 @@ final class TrainingKernelTests: XCTestCase {
     /// comes back; layers in front of the first trainable one are not run backward.
     func testSkippedInputGradientsKeepParameterGradients() throws {
         let specs = [
-            GraphSpec.sequential(inputShape: [4, 4, 1], [.flatten, .dense(units: 5), .relu, .dropout(rate: 0.2), .dense(units: 3)]),
-            GraphSpec.sequential(inputShape: [6, 6, 2], [
-                .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
-                .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), .flatten, .dense(units: 3),
-            ]),
+            GraphSpec.sequential(
+                inputShape: [4, 4, 1], [.flatten, .dense(units: 5), .relu, .dropout(rate: 0.2), .dense(units: 3)]),
+            GraphSpec.sequential(
+                inputShape: [6, 6, 2],
+                [
+                    .conv2d(filters: 3, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .relu,
+                    .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), .flatten, .dense(units: 3),
+                ]),
         ]
         for spec in specs {
             var rng = SeededRNG(seed: 3)
@@ -120,12 +124,16 @@ final class TrainingKernelTests: XCTestCase {
     func testPerLayerUpdatesEqualOneStepAfterBackward() throws {
         var rng = SeededRNG(seed: 21)
         let n = 48
-        let data = Dataset(name: "toy", sampleShape: [6, 6, 1], x: (0..<(n * 36)).map { _ in rng.uniform() },
-                           labels: (0..<n).map { Int32($0 % 3) }, numClasses: 3)
-        let spec = GraphSpec.sequential(inputShape: [6, 6, 1], [
-            .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), .batchNorm(epsilon: 1e-3, momentum: 0.9),
-            .relu, .flatten, .dense(units: 8), .relu, .dropout(rate: 0.25), .dense(units: 3),
-        ])
+        let data = Dataset(
+            name: "toy", sampleShape: [6, 6, 1], x: (0..<(n * 36)).map { _ in rng.uniform() },
+            labels: (0..<n).map { Int32($0 % 3) }, numClasses: 3)
+        let spec = GraphSpec.sequential(
+            inputShape: [6, 6, 1],
+            [
+                .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same),
+                .batchNorm(epsilon: 1e-3, momentum: 0.9),
+                .relu, .flatten, .dense(units: 8), .relu, .dropout(rate: 0.25), .dense(units: 3),
+            ])
         for kind in OptimizerKind.allCases {
             var s = TrainSettings()
             s.epochs = 2
@@ -150,8 +158,11 @@ final class TrainingKernelTests: XCTestCase {
                     let logits = plain.forward(data.batch(idx), context: &ctx)
                     let (_, g) = softmaxCrossEntropy(logits, labels: idx.map { data.labels[$0] }[...])
                     plain.backward(g)
-                    opt.step(plain.parameters, lr: s.schedule.rate(base: s.learningRate, epoch: epoch,
-                                                                  fraction: Double(step) / Double(steps), epochs: s.epochs))
+                    opt.step(
+                        plain.parameters,
+                        lr: s.schedule.rate(
+                            base: s.learningRate, epoch: epoch,
+                            fraction: Double(step) / Double(steps), epochs: s.epochs))
                 }
             }
             for (a, b) in zip(fused.parameters, plain.parameters) {

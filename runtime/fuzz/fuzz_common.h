@@ -15,17 +15,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #ifndef FUZZ_ARENA_CAP /* the replay build raises it to 32 MiB for the regression inputs */
-#define FUZZ_ARENA_CAP ((size_t)1 << 22)  /* largest arena the harness allocates (4 MiB) */
+#define FUZZ_ARENA_CAP ((size_t)1 << 22) /* largest arena the harness allocates (4 MiB) */
 #endif
 #define FUZZ_UNPACK_CAP ((size_t)1 << 22) /* largest kdc_unpack destination */
 #define FUZZ_WORK_CAP 20000000.0          /* largest invoke (MAC-ish steps) run per input */
 
-#define FUZZ_ASSERT(c)                                                                         \
-    do {                                                                                       \
-        if (!(c)) {                                                                            \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);         \
-            abort();                                                                           \
-        }                                                                                      \
+#define FUZZ_ASSERT(c)                                                                             \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);              \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static uint32_t fz_rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
@@ -49,7 +49,8 @@ static void fz_reseal(uint8_t *a, size_t size)
     uint32_t c;
     if (size < KDC_HEADER_BYTES) return;
     c = kdc_crc32(0, a, 28);
-    a[28] = (uint8_t)c, a[29] = (uint8_t)(c >> 8), a[30] = (uint8_t)(c >> 16), a[31] = (uint8_t)(c >> 24);
+    a[28] = (uint8_t)c, a[29] = (uint8_t)(c >> 8), a[30] = (uint8_t)(c >> 16),
+    a[31] = (uint8_t)(c >> 24);
 }
 
 /* Upper bound on the inner-loop steps of kdc_invoke for a model kdc_init
@@ -65,7 +66,8 @@ static double fz_work(const kdc_model *m)
         const uint8_t *r = m->body + m->ops_off + (size_t)i * 48;
         const uint8_t *a = m->body + m->tensors_off + (size_t)fz_rd16(r + 4) * 32;
         const uint8_t *o = m->body + m->tensors_off + (size_t)fz_rd16(r + 8) * 32;
-        double in_size = fz_rd32(a + 24), out = fz_rd32(o + 24), taps = (double)fz_rd16(r + 12) * fz_rd16(r + 14);
+        double in_size = fz_rd32(a + 24), out = fz_rd32(o + 24),
+               taps = (double)fz_rd16(r + 12) * fz_rd16(r + 14);
         switch (r[0]) {
         case KDC_OP_FULLY_CONNECTED: work += out * in_size; break;
         case KDC_OP_CONV_2D: work += out * taps * fz_rd16(a + 10); break;
@@ -103,8 +105,9 @@ static void fz_callback(void *user, size_t op_index, unsigned opcode, const int8
 #if defined(__GNUC__)
 __attribute__((unused))
 #endif
-static kdc_status fz_init_invoke(const uint8_t *art, size_t len, unsigned flags, int run_invoke,
-                                 const uint8_t *fill, size_t fill_len)
+static kdc_status
+fz_init_invoke(const uint8_t *art, size_t len, unsigned flags, int run_invoke, const uint8_t *fill,
+               size_t fill_len)
 {
     kdc_model m;
     kdc_info info;
@@ -139,7 +142,8 @@ static kdc_status fz_init_invoke(const uint8_t *art, size_t len, unsigned flags,
             size_t i;
             fz_hook h;
             h.arena = arena, h.len = alen, h.next_op = 0, h.n_ops = m.n_ops;
-            for (i = 0; i < in.size; i++) in.data[i] = (int8_t)(fill_len ? fill[i % fill_len] : 0x5a);
+            for (i = 0; i < in.size; i++)
+                in.data[i] = (int8_t)(fill_len ? fill[i % fill_len] : 0x5a);
             kdc_set_callback(&m, fz_callback, &h);
             FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK && h.next_op == m.n_ops);
             kdc_set_callback(&m, NULL, NULL);

@@ -26,8 +26,10 @@ static void unpack_case(const uint8_t *data, size_t size)
         if (!dst) abort();
         st = kdc_unpack(a, size, dst, dl, &w);
         FUZZ_ASSERT((unsigned)st < KDC_STATUS_COUNT);
-        if (size < info.total_bytes) FUZZ_ASSERT(st == KDC_ERR_TRUNCATED); /* checked first */
-        else if (dl < info.unpack_bytes) FUZZ_ASSERT(st == KDC_ERR_DST_TOO_SMALL);
+        if (size < info.total_bytes)
+            FUZZ_ASSERT(st == KDC_ERR_TRUNCATED); /* checked first */
+        else if (dl < info.unpack_bytes)
+            FUZZ_ASSERT(st == KDC_ERR_DST_TOO_SMALL);
         if (st == KDC_OK) {
             kdc_info u;
             FUZZ_ASSERT(w == info.unpack_bytes && (want == 0 || want == w));
@@ -66,8 +68,10 @@ static void zlib_case(const uint8_t *data, size_t size)
             size_t mid = lo + (hi - lo) / 2, got = mid;
             kdc_status st = kdc_zlib_uncompress(ref, &got, src, size);
             FUZZ_ASSERT(st == KDC_ERR_ADLER32 || st == KDC_ERR_DST_TOO_SMALL);
-            if (st == KDC_ERR_DST_TOO_SMALL) lo = mid + 1;
-            else hi = mid;
+            if (st == KDC_ERR_DST_TOO_SMALL)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         n = lo;
         a = adler32(ref, n);
@@ -85,8 +89,10 @@ static void zlib_case(const uint8_t *data, size_t size)
             kdc_status st;
             if (!dst) abort();
             st = kdc_zlib_uncompress(cap ? dst : NULL, &got, src, size);
-            if (cap >= n) FUZZ_ASSERT(st == KDC_OK && got == n && memcmp(dst, ref, n) == 0);
-            else FUZZ_ASSERT(st == KDC_ERR_DST_TOO_SMALL);
+            if (cap >= n)
+                FUZZ_ASSERT(st == KDC_OK && got == n && memcmp(dst, ref, n) == 0);
+            else
+                FUZZ_ASSERT(st == KDC_ERR_DST_TOO_SMALL);
             free(dst);
         }
     } else {
@@ -108,7 +114,9 @@ static void zlib_case(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size >= 4 && memcmp(data, "KDCM", 4) == 0) unpack_case(data, size);
-    else zlib_case(data, size);
+    if (size >= 4 && memcmp(data, "KDCM", 4) == 0)
+        unpack_case(data, size);
+    else
+        zlib_case(data, size);
     return 0;
 }

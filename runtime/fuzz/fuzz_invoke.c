@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st == KDC_ERR_BODY_CRC && size >= info.total_bytes) {
             /* let structural mutations of the compressed body through: fix the CRC */
             uint32_t c = kdc_crc32(0, dst + KDC_HEADER_BYTES, info.raw_body_bytes);
-            a[24] = (uint8_t)c, a[25] = (uint8_t)(c >> 8), a[26] = (uint8_t)(c >> 16), a[27] = (uint8_t)(c >> 24);
+            a[24] = (uint8_t)c, a[25] = (uint8_t)(c >> 8), a[26] = (uint8_t)(c >> 16),
+            a[27] = (uint8_t)(c >> 24);
             fz_reseal(a, size);
             st = kdc_unpack(a, size, dst, info.unpack_bytes, &w);
             FUZZ_ASSERT(st == KDC_OK);

@@ -16,6 +16,7 @@ a compressed body whose declared raw size lies, and hand-made zlib streams
 (bad Huffman tables, bad stored lengths, distance too far, missing EOB).
 The output is deterministic; it is bulk (a few MB) and not committed.
 """
+
 import os
 import re
 import struct
@@ -31,7 +32,9 @@ def c_arrays(path):
     text = open(path).read()
     out = {}
     for m in re.finditer(r"static const unsigned char (\w+)\[\] = \{([^}]*)\};", text):
-        out[m.group(1)] = bytes(int(v) & 255 for v in m.group(2).replace("\n", "").split(",") if v.strip())
+        out[m.group(1)] = bytes(
+            int(v) & 255 for v in m.group(2).replace("\n", "").split(",") if v.strip()
+        )
     return out
 
 
@@ -47,7 +50,7 @@ def reseal(a, body=False):
     if body:
         raw = struct.unpack_from("<I", a, 16)[0]
         if struct.unpack_from("<H", a, 6)[0] & 1 == 0 and len(a) >= 32 + raw:
-            struct.pack_into("<I", a, 24, crc(bytes(a[32:32 + raw])))
+            struct.pack_into("<I", a, 24, crc(bytes(a[32 : 32 + raw])))
     struct.pack_into("<I", a, 28, crc(bytes(a[:28])))
     return bytes(a)
 
@@ -65,7 +68,9 @@ class Stored:
     def __init__(self, a):
         self.a = a
         b = a[32:]
-        self.nt, self.no, self.inp, self.outp, self.to, self.oo, self.co, self.cb = struct.unpack_from("<HHHHIIII", b, 0)
+        self.nt, self.no, self.inp, self.outp, self.to, self.oo, self.co, self.cb = (
+            struct.unpack_from("<HHHHIIII", b, 0)
+        )
 
     def tensor(self, i):
         return 32 + self.to + 32 * i
@@ -95,7 +100,12 @@ def stored_mutants(name, a):
     out = []
     for c in boundaries(s):
         out.append(("trunc%d" % c, a[:c]))
-        out.append(("trunc%d_hdrfix" % c, reseal(put(a[:c], 12, "<I", max(c - 32, 0)) if c >= 32 else a[:c])))
+        out.append(
+            (
+                "trunc%d_hdrfix" % c,
+                reseal(put(a[:c], 12, "<I", max(c - 32, 0)) if c >= 32 else a[:c]),
+            )
+        )
     for bit in range(32 * 8):  # every header bit, header CRC not fixed and fixed
         m = bytearray(a)
         m[bit // 8] ^= 1 << (bit % 8)
@@ -105,9 +115,23 @@ def stored_mutants(name, a):
     for off, fmt in hdr_fields:
         vals = EDGE16 if fmt == "<H" else EDGE32 + [raw - 1, raw + 1, raw + 4]
         for v in vals:
-            out.append(("hdr%d_%x" % (off, v), reseal(put(a, off, fmt, v & (0xFFFF if fmt == "<H" else 0xFFFFFFFF)), True)))
-    for f, fmt in [(0, "<H"), (2, "<H"), (4, "<H"), (6, "<H"), (8, "<I"), (12, "<I"), (16, "<I"), (20, "<I")]:
-        for v in (EDGE16 if fmt == "<H" else EDGE32 + [raw, raw - 4, raw + 4, 20, 24, 26]):
+            out.append(
+                (
+                    "hdr%d_%x" % (off, v),
+                    reseal(put(a, off, fmt, v & (0xFFFF if fmt == "<H" else 0xFFFFFFFF)), True),
+                )
+            )
+    for f, fmt in [
+        (0, "<H"),
+        (2, "<H"),
+        (4, "<H"),
+        (6, "<H"),
+        (8, "<I"),
+        (12, "<I"),
+        (16, "<I"),
+        (20, "<I"),
+    ]:
+        for v in EDGE16 if fmt == "<H" else EDGE32 + [raw, raw - 4, raw + 4, 20, 24, 26]:
             out.append(("body%d_%x" % (f, v), reseal(put(a, 32 + f, fmt, v), True)))
     for bit in range(24 * 8):
         m = bytearray(a)
@@ -119,13 +143,34 @@ def stored_mutants(name, a):
     out.append(("arena_huge", reseal(put(a, 20, "<I", 0x7FFFFFFF), True)))
     for i in range(min(s.nt, 6)):
         t = s.tensor(i)
-        muts = [(0, "<B", 0), (0, "<B", 5), (1, "<B", 1), (2, "<H", 1), (4, "<H", 0), (4, "<H", 0xFFFF),
-                (6, "<H", 0xFFFF), (8, "<H", 0xFFFF), (10, "<H", 0xFFFF), (10, "<H", 2),
-                (12, "<I", 0), (12, "<I", 0x7F800000), (12, "<I", 0x7FC00000), (12, "<I", 0x80000001),
-                (16, "<i", 128), (16, "<i", -129), (20, "<I", arena), (20, "<I", 0xFFFFFFFF),
-                (20, "<I", arena - 1), (24, "<I", 0), (24, "<I", 0xFFFFFFFF), (28, "<I", 1)]
+        muts = [
+            (0, "<B", 0),
+            (0, "<B", 5),
+            (1, "<B", 1),
+            (2, "<H", 1),
+            (4, "<H", 0),
+            (4, "<H", 0xFFFF),
+            (6, "<H", 0xFFFF),
+            (8, "<H", 0xFFFF),
+            (10, "<H", 0xFFFF),
+            (10, "<H", 2),
+            (12, "<I", 0),
+            (12, "<I", 0x7F800000),
+            (12, "<I", 0x7FC00000),
+            (12, "<I", 0x80000001),
+            (16, "<i", 128),
+            (16, "<i", -129),
+            (20, "<I", arena),
+            (20, "<I", 0xFFFFFFFF),
+            (20, "<I", arena - 1),
+            (24, "<I", 0),
+            (24, "<I", 0xFFFFFFFF),
+            (28, "<I", 1),
+        ]
         for off, fmt, v in muts:
-            out.append(("t%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, t + off, fmt, v), True)))
+            out.append(
+                ("t%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, t + off, fmt, v), True))
+            )
         # huge shape with a consistent byte size (overflow / arena checks)
         m = bytearray(put(put(put(a, t, "<B", 4), t + 24, "<I", 0), t + 20, "<I", 0))
         struct.pack_into("<4H", m, t + 4, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
@@ -138,35 +183,64 @@ def stored_mutants(name, a):
             if j != i:
                 off_j = struct.unpack_from("<I", a, s.tensor(j) + 20)[0]
                 out.append(("t%d_overlap%d" % (i, j), reseal(put(a, t + 20, "<I", off_j), True)))
-                out.append(("t%d_overlap%d_p1" % (i, j), reseal(put(a, t + 20, "<I", off_j + 1), True)))
+                out.append(
+                    ("t%d_overlap%d_p1" % (i, j), reseal(put(a, t + 20, "<I", off_j + 1), True))
+                )
     for i in range(min(s.no, 8)):
         r = s.op(i)
         for v in [0, 10, 11, 255] + list(range(1, 10)):
             out.append(("op%d_code%d" % (i, v), reseal(put(a, r, "<B", v), True)))
-        muts = [(1, "<b", 127), (2, "<b", -128), (3, "<B", 1), (4, "<H", 0xFFFF), (4, "<H", s.nt),
-                (6, "<H", 0), (6, "<H", s.nt - 1), (8, "<H", s.inp), (8, "<H", 0xFFFF), (10, "<H", 1)]
+        muts = [
+            (1, "<b", 127),
+            (2, "<b", -128),
+            (3, "<B", 1),
+            (4, "<H", 0xFFFF),
+            (4, "<H", s.nt),
+            (6, "<H", 0),
+            (6, "<H", s.nt - 1),
+            (8, "<H", s.inp),
+            (8, "<H", 0xFFFF),
+            (10, "<H", 1),
+        ]
         for w in range(9):
             muts += [(12 + 4 * w, "<I", v) for v in (0, 1, 0xFFFF, 0x10000, 0x7FFFFFFF, 0xFFFFFFFF)]
         for off, fmt, v in muts:
-            out.append(("op%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, r + off, fmt, v), True)))
+            out.append(
+                ("op%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, r + off, fmt, v), True))
+            )
         for off in (12, 14, 16, 18, 20, 22, 24):  # window params: edges
             for v in (0, 1, 2, 255, 256, 0xFFFF):
                 out.append(("op%d_w%d_%x" % (i, off, v), reseal(put(a, r + off, "<H", v), True)))
         for off in (28, 32, 36, 40):  # constant offsets past the end / misaligned
             for v in (s.cb, s.cb - 1, s.cb + 4, 2, 0xFFFFFFF0):
-                out.append(("op%d_c%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, r + off, "<I", v & 0xFFFFFFFF), True)))
+                out.append(
+                    (
+                        "op%d_c%d_%x" % (i, off, v & 0xFFFFFFFF),
+                        reseal(put(a, r + off, "<I", v & 0xFFFFFFFF), True),
+                    )
+                )
         # out-of-range multiplier / shift in the first entries of the arrays
         if a[r] in (1, 2, 3):
             mo, so = struct.unpack_from("<II", a, r + 36)
             for v in (1, 0x3FFFFFFF, -1, -0x80000000):
-                out.append(("op%d_M%x" % (i, v & 0xFFFFFFFF), reseal(put(a, 32 + s.co + mo, "<i", v), True)))
+                out.append(
+                    (
+                        "op%d_M%x" % (i, v & 0xFFFFFFFF),
+                        reseal(put(a, 32 + s.co + mo, "<i", v), True),
+                    )
+                )
             for v in (-32, 31, 0x7FFFFFFF):
-                out.append(("op%d_e%x" % (i, v & 0xFFFFFFFF), reseal(put(a, 32 + s.co + so, "<i", v), True)))
+                out.append(
+                    (
+                        "op%d_e%x" % (i, v & 0xFFFFFFFF),
+                        reseal(put(a, 32 + s.co + so, "<i", v), True),
+                    )
+                )
     # ops swapped (graph order), output set to an intermediate
     if s.no >= 2:
         m = bytearray(a)
         r0, r1 = s.op(0), s.op(1)
-        m[r0:r0 + 48], m[r1:r1 + 48] = a[r1:r1 + 48], a[r0:r0 + 48]
+        m[r0 : r0 + 48], m[r1 : r1 + 48] = a[r1 : r1 + 48], a[r0 : r0 + 48]
         out.append(("ops_swapped", reseal(m, True)))
     # a body CRC that does not match (only the CRC check should fire)
     out.append(("bodycrc_bad", reseal(put(a, 24, "<I", struct.unpack_from("<I", a, 24)[0] ^ 1))))
@@ -177,7 +251,11 @@ def compressed_mutants(name, a):
     out = []
     stored = len(a) - 32
     raw = struct.unpack_from("<I", a, 16)[0]
-    for c in sorted({0, 8, 16, 31, 32, 33, 34, 35, 36, 40, 48, 64} | {32 + stored * k // 16 for k in range(16)} | {len(a) - k for k in range(1, 6)}):
+    for c in sorted(
+        {0, 8, 16, 31, 32, 33, 34, 35, 36, 40, 48, 64}
+        | {32 + stored * k // 16 for k in range(16)}
+        | {len(a) - k for k in range(1, 6)}
+    ):
         if c < len(a):
             out.append(("trunc%d" % c, a[:c]))
     for v in (raw - 1, raw + 1, raw * 2, 24, 0x7FFFFFDF, raw - 4096):  # a raw size that lies
@@ -199,10 +277,10 @@ def compressed_mutants(name, a):
     body = zlib.decompress(a[32:])
     art = a[:32] + body
     art = reseal(put(art, 6, "<H", 0), True)
-    for tag, m in stored_mutants("x", art)[:: 7]:
+    for tag, m in stored_mutants("x", art)[::7]:
         if len(m) >= 32 and struct.unpack_from("<H", m, 6)[0] == 0:
             raw2 = struct.unpack_from("<I", m, 16)[0]
-            nb = m[32:32 + raw2]
+            nb = m[32 : 32 + raw2]
             if len(nb) != raw2:
                 continue
             z = zlib.compress(nb, 9)
@@ -310,11 +388,11 @@ def zlib_streams():
     w = BitWriter()
     w.bits(1, 1)
     w.bits(1, 2)
-    w.huff(0x30 + ord("a"), 8)      # literal 'a'
-    w.huff(0b0000001, 7)           # length code 257 -> 3
-    w.huff(4, 5)                   # distance code 4 (5..6), 1 extra bit
+    w.huff(0x30 + ord("a"), 8)  # literal 'a'
+    w.huff(0b0000001, 7)  # length code 257 -> 3
+    w.huff(4, 5)  # distance code 4 (5..6), 1 extra bit
     w.bits(1, 1)
-    w.huff(0, 7)                   # end of block
+    w.huff(0, 7)  # end of block
     out.append(("z_fixed_dist_too_far", zwrap(w.done(), b"a")))
     # fixed block: length code 286 and distance code 30
     for tag, lcode, dcode in (("len286", 286, 0), ("dist30", 257, 30), ("dist31", 257, 31)):
@@ -335,7 +413,12 @@ def zlib_streams():
     out.append(("z_no_final", zwrap(b"\x00\x00\x00\xff\xff")))
     # zlib header edges
     good = zlib.compress(b"kdc " * 50, 9)
-    for tag, h in (("cm7", b"\x77\x9c"), ("win8", b"\x88\x98"), ("fcheck", b"\x78\x9d"), ("fdict", b"\x78\xbb")):
+    for tag, h in (
+        ("cm7", b"\x77\x9c"),
+        ("win8", b"\x88\x98"),
+        ("fcheck", b"\x78\x9d"),
+        ("fdict", b"\x78\xbb"),
+    ):
         out.append(("z_hdr_" + tag, h + good[2:]))
     out.append(("z_trailing_garbage", good[:-4] + b"\0" + good[-4:]))
     out.append(("z_short", good[:5]))
@@ -349,7 +432,9 @@ def build(tensors, ops, consts, arena):
     """A stored artifact as in docs/FORMAT.md section 6 (input tensor 0, output
     the last). tensors: (dims, scale, zp, arena_offset); ops: (opcode, act_min, act_max, in0, in1, out, params36)."""
     nt, no = len(tensors), len(ops)
-    body = struct.pack("<HHHHIIII", nt, no, 0, nt - 1, 24, 24 + 32 * nt, 24 + 32 * nt + 48 * no, len(consts))
+    body = struct.pack(
+        "<HHHHIIII", nt, no, 0, nt - 1, 24, 24 + 32 * nt, 24 + 32 * nt + 48 * no, len(consts)
+    )
     for t in tensors:
         dims, scale, zp, off = t[:4]
         size = 1
@@ -389,9 +474,11 @@ def consts_for(rng, wbytes, n, e=-8):
     while len(c) % 4:
         c.append(0)
     offs = [0]
-    for vals, fmt in (([rng.next() % 2001 - 1000 for _ in range(n)], "<i"),
-                      ([0x40000000 + rng.next() % 0x3FFFFFFF for _ in range(n)], "<i"),
-                      ([e] * n, "<i")):
+    for vals, fmt in (
+        ([rng.next() % 2001 - 1000 for _ in range(n)], "<i"),
+        ([0x40000000 + rng.next() % 0x3FFFFFFF for _ in range(n)], "<i"),
+        ([e] * n, "<i"),
+    ):
         offs.append(len(c))
         for v in vals:
             c += struct.pack(fmt, v)
@@ -409,49 +496,83 @@ def valid_models():
     rng = Rng(7)
     out = []
     conv = [  # (h, w, cin, k, stride, cout, same)
-        (5, 5, 1, 3, 1, 3, True), (6, 6, 20, 5, 1, 2, False), (8, 8, 40, 5, 1, 2, False),
-        (4, 4, 16, 3, 1, 4, True), (7, 9, 3, 3, 2, 5, True), (3, 3, 2, 1, 1, 20, False),
-        (9, 9, 1, 9, 1, 1, True), (2, 40, 30, 1, 3, 2, True)]
+        (5, 5, 1, 3, 1, 3, True),
+        (6, 6, 20, 5, 1, 2, False),
+        (8, 8, 40, 5, 1, 2, False),
+        (4, 4, 16, 3, 1, 4, True),
+        (7, 9, 3, 3, 2, 5, True),
+        (3, 3, 2, 1, 1, 20, False),
+        (9, 9, 1, 9, 1, 1, True),
+        (2, 40, 30, 1, 3, 2, True),
+    ]
     for h, w, cin, k, st, cout, same in conv:
         oh, ow = out_len(h, k, st, 0, same), out_len(w, k, st, 0, same)
         ph = max((oh - 1) * st + k - h, 0) // 2 if same else 0
         pw = max((ow - 1) * st + k - w, 0) // 2 if same else 0
         c, offs = consts_for(rng, cout * k * k * cin, cout)
         params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0) + offs
-        art = build([((1, h, w, cin), 0.5, 3, 0), ((1, oh, ow, cout), 0.25, -2, h * w * cin)],
-                    [(2, -128, 127, 0, 0xFFFF, 1, params)], c, h * w * cin + oh * ow * cout)
+        art = build(
+            [((1, h, w, cin), 0.5, 3, 0), ((1, oh, ow, cout), 0.25, -2, h * w * cin)],
+            [(2, -128, 127, 0, 0xFFFF, 1, params)],
+            c,
+            h * w * cin + oh * ow * cout,
+        )
         out.append(("valid_conv_%dx%dx%d_k%d_s%d_o%d" % (h, w, cin, k, st, cout), art))
     for h, w, cin, k, st, dm in ((5, 5, 3, 3, 1, 2), (6, 7, 4, 3, 2, 1), (4, 4, 2, 5, 1, 3)):
         oh, ow, cout = -(-h // st), -(-w // st), cin * dm
         ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
         c, offs = consts_for(rng, k * k * cout, cout)
         params = struct.pack("<8H", k, k, st, st, ph, pw, dm, 0) + offs
-        art = build([((1, h, w, cin), 0.5, 0, 0), ((1, oh, ow, cout), 0.5, 0, h * w * cin)],
-                    [(3, -100, 100, 0, 0xFFFF, 1, params)], c, h * w * cin + oh * ow * cout)
+        art = build(
+            [((1, h, w, cin), 0.5, 0, 0), ((1, oh, ow, cout), 0.5, 0, h * w * cin)],
+            [(3, -100, 100, 0, 0xFFFF, 1, params)],
+            c,
+            h * w * cin + oh * ow * cout,
+        )
         out.append(("valid_dw_%dx%dx%d_k%d_s%d_m%d" % (h, w, cin, k, st, dm), art))
     for opc in (4, 5):
         for h, w, cin, k, st in ((5, 5, 3, 3, 2), (4, 6, 20, 2, 2), (7, 7, 1, 7, 1)):
             oh, ow = -(-h // st), -(-w // st)
             ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
             params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0)
-            art = build([((1, h, w, cin), 0.5, 1, 0), ((1, oh, ow, cin), 0.5, 1, h * w * cin)],
-                        [(opc, -128, 127, 0, 0xFFFF, 1, params)], b"", h * w * cin + oh * ow * cin)
+            art = build(
+                [((1, h, w, cin), 0.5, 1, 0), ((1, oh, ow, cin), 0.5, 1, h * w * cin)],
+                [(opc, -128, 127, 0, 0xFFFF, 1, params)],
+                b"",
+                h * w * cin + oh * ow * cin,
+            )
             out.append(("valid_pool%d_%dx%dx%d_k%d_s%d" % (opc, h, w, cin, k, st), art))
-    art = build([((1, 6, 5, 7), 0.5, 1, 0), ((1, 1, 1, 7), 0.5, 1, 210)],
-                [(6, -128, 127, 0, 0xFFFF, 1, b"")], b"", 217)
+    art = build(
+        [((1, 6, 5, 7), 0.5, 1, 0), ((1, 1, 1, 7), 0.5, 1, 210)],
+        [(6, -128, 127, 0, 0xFFFF, 1, b"")],
+        b"",
+        217,
+    )
     out.append(("valid_gap", art))
     qa = struct.pack("<6i", 0x50000000, -1, 0x60000000, 0, 0x7FFFFFFF, 1)
-    art = build([((1, 4, 4, 3), 0.5, 1, 0), ((1, 4, 4, 3), 0.5, -1, 48), ((1, 4, 4, 3), 0.7, 2, 96)],
-                [(7, -128, 127, 0, 0, 1, b""), (7, -50, 50, 1, 0, 2, qa)], b"", 144)
+    art = build(
+        [((1, 4, 4, 3), 0.5, 1, 0), ((1, 4, 4, 3), 0.5, -1, 48), ((1, 4, 4, 3), 0.7, 2, 96)],
+        [(7, -128, 127, 0, 0, 1, b""), (7, -50, 50, 1, 0, 2, qa)],
+        b"",
+        144,
+    )
     # op 0 is an ADD with zero params (M 0): valid, then a real ADD
     out.append(("valid_add", art))
-    art = build([((1, 3, 4, 2), 0.5, 1, 0), ((1, 24), 0.5, 1, 0), ((1, 24), 0.5, 1, 24)],
-                [(8, -128, 127, 0, 0xFFFF, 1, b""), (9, -20, 20, 1, 0xFFFF, 2, b"")], b"", 48)
+    art = build(
+        [((1, 3, 4, 2), 0.5, 1, 0), ((1, 24), 0.5, 1, 0), ((1, 24), 0.5, 1, 24)],
+        [(8, -128, 127, 0, 0xFFFF, 1, b""), (9, -20, 20, 1, 0xFFFF, 2, b"")],
+        b"",
+        48,
+    )
     out.append(("valid_reshape_inplace_clamp", art))
     for k, n in ((4096, 3), (1, 1), (17, 33)):
         c, offs = consts_for(rng, k * n, n, e=-12)
-        art = build([((1, k), 0.5, 0, 0), ((1, n), 0.5, 0, k)],
-                    [(1, -128, 127, 0, 0xFFFF, 1, b"\0" * 16 + offs)], c, k + n)
+        art = build(
+            [((1, k), 0.5, 0, 0), ((1, n), 0.5, 0, k)],
+            [(1, -128, 127, 0, 0xFFFF, 1, b"\0" * 16 + offs)],
+            c,
+            k + n,
+        )
         out.append(("valid_fc_%dx%d" % (k, n), art))
     return out + [(n + "_zlib", compress(a)) for n, a in out]
 
@@ -462,8 +583,12 @@ def regress_inputs():
     hw = 1 << 24
     # GLOBAL_AVERAGE_POOL over 4096x4096 taps: all -128 sums to INT32_MIN and the
     # rounding division negated it (signed overflow, UB) before the fix.
-    gap = build([((1, 4096, 4096, 1), 1.0, 0, 0), ((1, 1, 1, 1), 1.0, 0, hw)],
-                [(6, -128, 127, 0, 0xFFFF, 1, b"")], b"", hw + 1)
+    gap = build(
+        [((1, 4096, 4096, 1), 1.0, 0, 0), ((1, 1, 1, 1), 1.0, 0, hw)],
+        [(6, -128, 127, 0, 0xFFFF, 1, b"")],
+        b"",
+        hw + 1,
+    )
     # CONV_2D with a 5x5x40 window (1000 taps > the 512-byte stack window):
     # kdc_conv2d_s8 formed win + 2 * 1008, far past the end of win[512]
     # (UB; clang -fsanitize=undefined: "index 1008 out of bounds").
@@ -491,7 +616,11 @@ def main():
         files.append((name, a))
         if len(a) < 32:
             continue
-        muts = compressed_mutants(name, a) if struct.unpack_from("<H", a, 6)[0] & 1 else stored_mutants(name, a)
+        muts = (
+            compressed_mutants(name, a)
+            if struct.unpack_from("<H", a, 6)[0] & 1
+            else stored_mutants(name, a)
+        )
         if name.startswith("valid_"):  # 46 small models: a sample of their corruptions
             muts = muts[::20]
         elif len(a) > 4096:  # big bases: a subset keeps the corpus ~30 MB

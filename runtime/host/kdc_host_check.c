@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 
     inputs = read_file(argv[2], &in_len);
     if (!inputs) return fail("inputs", "cannot read the file");
-    if (in_len % in_bytes != 0) return fail("inputs", "file size is not a multiple of the input size");
+    if (in_len % in_bytes != 0)
+        return fail("inputs", "file size is not a multiple of the input size");
     n = in_len / in_bytes;
     outputs = (int8_t *)malloc(n * out_bytes + 1);
     times = (long long *)malloc((n * (size_t)repeats + 1) * sizeof *times);

@@ -28,39 +28,39 @@ extern "C" {
 
 #define KDC_FORMAT_VERSION 1u
 #define KDC_HEADER_BYTES 32u
-#define KDC_FLAG_COMPRESSED 1u  /* header flags bit 0: body is a zlib stream */
-#define KDC_INIT_SKIP_CRC 1u    /* kdc_init flag: do not verify the body CRC */
+#define KDC_FLAG_COMPRESSED 1u /* header flags bit 0: body is a zlib stream */
+#define KDC_INIT_SKIP_CRC 1u   /* kdc_init flag: do not verify the body CRC */
 
 /* Status codes. kdc_status_str() gives a one-line text for each. */
 typedef enum {
     KDC_OK = 0,
-    KDC_ERR_NULL,            /* a required pointer argument is NULL */
-    KDC_ERR_ALIGN,           /* artifact buffer is not 4-byte aligned */
-    KDC_ERR_BIG_ENDIAN,      /* in-place execution needs a little-endian CPU */
-    KDC_ERR_TRUNCATED,       /* buffer shorter than header + stored body */
-    KDC_ERR_MAGIC,           /* bytes 0..3 are not "KDCM" */
-    KDC_ERR_VERSION,         /* format version is not KDC_FORMAT_VERSION */
-    KDC_ERR_HEADER_CRC,      /* header CRC-32 mismatch */
-    KDC_ERR_HEADER,          /* header field invalid (size, flags, reserved, lengths) */
-    KDC_ERR_COMPRESSED,      /* kdc_init on a compressed artifact: kdc_unpack first */
-    KDC_ERR_NOT_COMPRESSED,  /* kdc_unpack on an artifact that is already stored */
-    KDC_ERR_DST_TOO_SMALL,   /* destination buffer smaller than needed */
-    KDC_ERR_INFLATE,         /* malformed or truncated zlib/deflate stream */
-    KDC_ERR_ADLER32,         /* zlib Adler-32 trailer mismatch */
-    KDC_ERR_RAW_SIZE,        /* inflated size differs from the declared raw size */
-    KDC_ERR_BODY_CRC,        /* CRC-32 of the raw body mismatch */
-    KDC_ERR_BODY_LAYOUT,     /* body header: table offset/length past the end or misaligned */
-    KDC_ERR_TENSOR,          /* tensor record invalid (rank, dims, dtype, scale, zero point, size) */
-    KDC_ERR_SHAPE_OVERFLOW,  /* product of tensor dims overflows 32 bits */
-    KDC_ERR_TENSOR_ID,       /* tensor id out of range */
-    KDC_ERR_OPCODE,          /* unknown op code */
-    KDC_ERR_OP_PARAM,        /* op parameter out of range (kernel, stride, pad, clamp, reserved) */
-    KDC_ERR_SHAPE,           /* tensor shapes inconsistent with the op */
-    KDC_ERR_CONST_RANGE,     /* constant array past the constant section or misaligned */
-    KDC_ERR_QPARAM,          /* requant multiplier or shift out of range */
-    KDC_ERR_ARENA_RANGE,     /* tensor lies outside the declared arena */
-    KDC_ERR_ALIAS,           /* op output overlaps one of its inputs */
-    KDC_ERR_GRAPH,           /* tensor used before produced, written twice, or output unset */
+    KDC_ERR_NULL,           /* a required pointer argument is NULL */
+    KDC_ERR_ALIGN,          /* artifact buffer is not 4-byte aligned */
+    KDC_ERR_BIG_ENDIAN,     /* in-place execution needs a little-endian CPU */
+    KDC_ERR_TRUNCATED,      /* buffer shorter than header + stored body */
+    KDC_ERR_MAGIC,          /* bytes 0..3 are not "KDCM" */
+    KDC_ERR_VERSION,        /* format version is not KDC_FORMAT_VERSION */
+    KDC_ERR_HEADER_CRC,     /* header CRC-32 mismatch */
+    KDC_ERR_HEADER,         /* header field invalid (size, flags, reserved, lengths) */
+    KDC_ERR_COMPRESSED,     /* kdc_init on a compressed artifact: kdc_unpack first */
+    KDC_ERR_NOT_COMPRESSED, /* kdc_unpack on an artifact that is already stored */
+    KDC_ERR_DST_TOO_SMALL,  /* destination buffer smaller than needed */
+    KDC_ERR_INFLATE,        /* malformed or truncated zlib/deflate stream */
+    KDC_ERR_ADLER32,        /* zlib Adler-32 trailer mismatch */
+    KDC_ERR_RAW_SIZE,       /* inflated size differs from the declared raw size */
+    KDC_ERR_BODY_CRC,       /* CRC-32 of the raw body mismatch */
+    KDC_ERR_BODY_LAYOUT,    /* body header: table offset/length past the end or misaligned */
+    KDC_ERR_TENSOR,         /* tensor record invalid (rank, dims, dtype, scale, zero point, size) */
+    KDC_ERR_SHAPE_OVERFLOW, /* product of tensor dims overflows 32 bits */
+    KDC_ERR_TENSOR_ID,      /* tensor id out of range */
+    KDC_ERR_OPCODE,         /* unknown op code */
+    KDC_ERR_OP_PARAM,       /* op parameter out of range (kernel, stride, pad, clamp, reserved) */
+    KDC_ERR_SHAPE,          /* tensor shapes inconsistent with the op */
+    KDC_ERR_CONST_RANGE,    /* constant array past the constant section or misaligned */
+    KDC_ERR_QPARAM,         /* requant multiplier or shift out of range */
+    KDC_ERR_ARENA_RANGE,    /* tensor lies outside the declared arena */
+    KDC_ERR_ALIAS,          /* op output overlaps one of its inputs */
+    KDC_ERR_GRAPH,          /* tensor used before produced, written twice, or output unset */
     KDC_ERR_ARENA_TOO_SMALL, /* arena_len < needed; see kdc_model.arena_needed */
     KDC_STATUS_COUNT
 } kdc_status;
@@ -108,7 +108,7 @@ typedef struct {
     const uint8_t *body;   /* raw body inside the caller's artifact buffer */
     const uint8_t *consts; /* constant section inside body */
     uint8_t *arena;
-    size_t arena_needed;   /* arena bytes this model needs (set once the header is valid) */
+    size_t arena_needed; /* arena bytes this model needs (set once the header is valid) */
     uint32_t n_ops, n_tensors, ops_off, tensors_off, input_id, output_id;
     kdc_op_callback callback;
     void *callback_user;
@@ -209,8 +209,8 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e);
  * y: [n]. y[o] = clamp(requant(bias[o] + sum (x-zx)*w[o], mult[o],
  * shift[o]) + zy, act_min, act_max). k <= 65536. */
 void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy,
-               int32_t act_min, int32_t act_max, size_t k, size_t n);
+               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy, int32_t act_min,
+               int32_t act_max, size_t k, size_t n);
 
 /* 2-D convolution. x: [in_h][in_w][in_c]; w: [out_c][k_h][k_w][in_c];
  * bias/mult/shift: [out_c]; y: [out_h][out_w][out_c]. Out-of-bounds taps
@@ -236,8 +236,8 @@ void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int3
 
 /* Elementwise add, TFLite scheme with left shift 20 (ma/ea and mb/eb need
  * e <= 0). q[6] = {Ma, ea, Mb, eb, Mo, eo}; z[3] = {za, zb, zy}. */
-void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6],
-                const int32_t z[3], int32_t act_min, int32_t act_max, size_t n);
+void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6], const int32_t z[3],
+                int32_t act_min, int32_t act_max, size_t n);
 
 /* y = min(max(x, act_min), act_max). y may equal x. */
 void kdc_clamp_s8(int8_t *y, const int8_t *x, int32_t act_min, int32_t act_max, size_t n);

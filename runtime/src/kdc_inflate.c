@@ -7,7 +7,7 @@
 #include <string.h>
 
 typedef struct {
-    uint16_t count[16];  /* number of codes of each length */
+    uint16_t count[16];   /* number of codes of each length */
     uint16_t symbol[288]; /* symbols ordered by code */
 } kdc__tree;
 
@@ -100,12 +100,14 @@ static kdc_status kdc__block(kdc__inf *s, const kdc__tree *lt, const kdc__tree *
             /* RFC 1951 3.2.5 base/extra tables, computed: codes 257..264 are
              * 3..10, then 4 codes per extra bit; 285 is 258 */
             e = sym < 8 ? 0u : (unsigned)(sym - 4) >> 2;
-            len = sym == 28 ? 258 : sym < 8 ? 3u + (unsigned)sym
-                                            : ((4u + ((unsigned)sym & 3)) << e) + 3 + kdc__bits(s, e);
+            len = sym == 28 ? 258
+                  : sym < 8 ? 3u + (unsigned)sym
+                            : ((4u + ((unsigned)sym & 3)) << e) + 3 + kdc__bits(s, e);
             ds = kdc__decode(s, dt);
             if (ds < 0 || ds >= 30) return KDC_ERR_INFLATE; /* distance codes 30, 31 */
             e = ds < 4 ? 0u : (unsigned)(ds - 2) >> 1;
-            dist = (ds < 4 ? 1u + (unsigned)ds : ((2u + ((unsigned)ds & 1)) << e) + 1) + kdc__bits(s, e);
+            dist = (ds < 4 ? 1u + (unsigned)ds : ((2u + ((unsigned)ds & 1)) << e) + 1) +
+                   kdc__bits(s, e);
             if (s->overrun || dist > s->pos) return KDC_ERR_INFLATE; /* before start */
             if (len > s->cap - s->pos) return KDC_ERR_DST_TOO_SMALL;
             for (i = 0; i < len; i++, s->pos++) s->dst[s->pos] = s->dst[s->pos - dist];
@@ -142,8 +144,8 @@ static void kdc__fixed(kdc__tree *lt, kdc__tree *dt)
 
 static kdc_status kdc__dynamic(kdc__inf *s, kdc__tree *lt, kdc__tree *dt)
 {
-    static const uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5,
-                                      11, 4, 12, 3, 13, 2, 14, 1, 15};
+    static const uint8_t order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                      11, 4,  12, 3, 13, 2, 14, 1, 15};
     uint8_t len[288 + 32];
     unsigned hlit = kdc__bits(s, 5) + 257, hdist = kdc__bits(s, 5) + 1;
     unsigned hclen = kdc__bits(s, 4) + 4, i, n = 0;
@@ -194,10 +196,10 @@ kdc_status kdc_zlib_uncompress(uint8_t *dst, size_t *dst_len, const uint8_t *src
     unsigned final;
     uint32_t want;
     if (!dst_len || !src || (!dst && *dst_len)) return KDC_ERR_NULL;
-    if (src_len < 6) return KDC_ERR_INFLATE;                     /* header + trailer */
+    if (src_len < 6) return KDC_ERR_INFLATE;                             /* header + trailer */
     if ((src[0] & 15) != 8 || (src[0] >> 4) > 7) return KDC_ERR_INFLATE; /* CM 8, window <= 32K */
-    if (((unsigned)src[0] << 8 | src[1]) % 31) return KDC_ERR_INFLATE;  /* FCHECK */
-    if (src[1] & 0x20) return KDC_ERR_INFLATE;                  /* preset dictionary */
+    if (((unsigned)src[0] << 8 | src[1]) % 31) return KDC_ERR_INFLATE;   /* FCHECK */
+    if (src[1] & 0x20) return KDC_ERR_INFLATE;                           /* preset dictionary */
     s.src = src + 2;
     s.end = src + src_len - 4; /* leave the Adler-32 trailer out of the bit reader */
     s.tag = 0;

@@ -83,8 +83,8 @@ static int32_t kdc__acc(int32_t bias, int32_t dot)
 }
 
 void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy,
-               int32_t act_min, int32_t act_max, size_t k, size_t n)
+               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy, int32_t act_min,
+               int32_t act_max, size_t k, size_t n)
 {
     size_t o;
     for (o = 0; o < n; o++) {
@@ -180,7 +180,8 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
      * the next channel's weights there adds 0. */
     int gather = padded <= KDC_CONV_WINDOW, pairs = 2 * padded <= KDC_CONV_WINDOW;
     size_t nwin = pairs ? 2 : 1, tail = wtotal;
-    int8_t *wtail = win; /* set below only when it fits: win + nwin * padded may be past win's end */
+    int8_t *wtail =
+        win; /* set below only when it fits: win + nwin * padded may be past win's end */
     if (gather) memset(win, (int8_t)p->zx, nwin * padded);
     /* The last channels cannot read `padded` weights in place (that would pass
      * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
@@ -203,8 +204,10 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
                 const int8_t *wc = w + co * wk;
                 size_t n = padded;
                 if (co * wk + padded > wtotal) {
-                    if (tail < wtotal) wc = wtail + (co * wk - tail); /* co * wk > tail here */
-                    else n = wk;
+                    if (tail < wtotal)
+                        wc = wtail + (co * wk - tail); /* co * wk > tail here */
+                    else
+                        n = wk;
                 }
                 int32_t s[2] = {0, 0};
                 if (step == 2) {
@@ -266,7 +269,7 @@ static int8_t kdc__clamp8(int32_t v, int32_t lo, int32_t hi)
  * negation (and -sum + count / 2 near it) overflows int32. */
 static int32_t kdc__avg(int32_t sum, int32_t count)
 {
-    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum; /* <= 2^31 */
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum;         /* <= 2^31 */
     int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count); /* <= 128 */
     return sum >= 0 ? q : -q;
 }
@@ -340,7 +343,6 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
     }
 }
 
-
 void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int32_t act_min,
                            int32_t act_max)
 {
@@ -352,8 +354,8 @@ void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int3
     }
 }
 
-void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6],
-                const int32_t z[3], int32_t act_min, int32_t act_max, size_t n)
+void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6], const int32_t z[3],
+                int32_t act_min, int32_t act_max, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++) {

@@ -39,8 +39,8 @@ kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out)
 {
     uint32_t flags, stored, raw, arena;
     if (!buf || !out) return KDC_ERR_NULL;
-    if (len < HDR) return KDC_ERR_TRUNCATED;                          /* header must be there */
-    if (memcmp(buf, "KDCM", 4) != 0) return KDC_ERR_MAGIC;            /* magic */
+    if (len < HDR) return KDC_ERR_TRUNCATED;                         /* header must be there */
+    if (memcmp(buf, "KDCM", 4) != 0) return KDC_ERR_MAGIC;           /* magic */
     if (rd16(buf + 4) != KDC_FORMAT_VERSION) return KDC_ERR_VERSION; /* version */
     if (kdc_crc32(0, buf, 28) != rd32(buf + 28)) return KDC_ERR_HEADER_CRC;
     flags = rd16(buf + 6);
@@ -48,7 +48,7 @@ kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out)
     raw = rd32(buf + 16);
     arena = rd32(buf + 20);
     if (rd16(buf + 8) != HDR || rd16(buf + 10) != 0) return KDC_ERR_HEADER; /* size, reserved */
-    if (flags & ~KDC_FLAG_COMPRESSED) return KDC_ERR_HEADER;               /* unknown flags */
+    if (flags & ~KDC_FLAG_COMPRESSED) return KDC_ERR_HEADER;                /* unknown flags */
     if (!(flags & KDC_FLAG_COMPRESSED) && stored != raw) return KDC_ERR_HEADER;
     if ((flags & KDC_FLAG_COMPRESSED) && stored < 6) return KDC_ERR_HEADER; /* zlib minimum */
     if (raw < BODY_HDR || arena == 0) return KDC_ERR_HEADER;
@@ -78,7 +78,7 @@ kdc_status kdc_unpack(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
     st = kdc_zlib_uncompress(dst + HDR, &n, src + HDR, info.total_bytes - HDR);
     if (st == KDC_ERR_DST_TOO_SMALL) return KDC_ERR_RAW_SIZE; /* inflates to more than declared */
     if (st != KDC_OK) return st;
-    if (n != info.raw_body_bytes) return KDC_ERR_RAW_SIZE;    /* inflates to less */
+    if (n != info.raw_body_bytes) return KDC_ERR_RAW_SIZE; /* inflates to less */
     if (kdc_crc32(0, dst + HDR, n) != rd32(src + 24)) return KDC_ERR_BODY_CRC;
     memcpy(dst, src, HDR);
     dst[6] = (uint8_t)(info.flags & ~KDC_FLAG_COMPRESSED);
@@ -116,15 +116,17 @@ static kdc_status kdc__check_tensor(const kdc_model *m, uint32_t id, uint32_t ar
     uint64_t prod = 1;
     uint32_t i;
     kdc__tensor(m, id, &t);
-    if (t.rank < 1 || t.rank > 4) return KDC_ERR_TENSOR;                 /* rank 1..4 */
-    if (p[1] != 0 || rd16(p + 2) != 0 || rd32(p + 28) != 0) return KDC_ERR_TENSOR; /* int8, reserved */
+    if (t.rank < 1 || t.rank > 4) return KDC_ERR_TENSOR; /* rank 1..4 */
+    if (p[1] != 0 || rd16(p + 2) != 0 || rd32(p + 28) != 0)
+        return KDC_ERR_TENSOR; /* int8, reserved */
     for (i = 0; i < 4; i++) {
         if (i < t.rank ? t.d[i] == 0 : t.d[i] != 1) return KDC_ERR_TENSOR; /* dims >= 1, unused 1 */
         prod *= t.d[i];
         if (prod > 0xffffffffu) return KDC_ERR_SHAPE_OVERFLOW;
     }
-    if (prod != t.size) return KDC_ERR_TENSOR;                             /* size = product */
-    if (t.scale_bits == 0 || t.scale_bits >= 0x7f800000u) return KDC_ERR_TENSOR; /* 0 < scale < inf */
+    if (prod != t.size) return KDC_ERR_TENSOR; /* size = product */
+    if (t.scale_bits == 0 || t.scale_bits >= 0x7f800000u)
+        return KDC_ERR_TENSOR; /* 0 < scale < inf */
     if (t.zp < -128 || t.zp > 127) return KDC_ERR_TENSOR;
     if (t.off > arena || t.size > arena - t.off) return KDC_ERR_ARENA_RANGE;
     return KDC_OK;
@@ -223,8 +225,9 @@ static kdc_status kdc__check_op(const kdc_model *m, uint32_t i, uint32_t cb)
     if (mask < 0) return KDC_ERR_OPCODE; /* unknown op code */
     if (r[3] != 0 || rd16(r + 10) != 0) return KDC_ERR_OP_PARAM;
     for (w = 0; w < 9; w++)
-        if (!(mask >> w & 1) && rd32(r + 12 + 4 * w) != 0) return KDC_ERR_OP_PARAM; /* unused params 0 */
-    if (s8(r[1]) > s8(r[2])) return KDC_ERR_OP_PARAM;                          /* act_min <= act_max */
+        if (!(mask >> w & 1) && rd32(r + 12 + 4 * w) != 0)
+            return KDC_ERR_OP_PARAM;                  /* unused params 0 */
+    if (s8(r[1]) > s8(r[2])) return KDC_ERR_OP_PARAM; /* act_min <= act_max */
     if (in0 >= m->n_tensors || out >= m->n_tensors) return KDC_ERR_TENSOR_ID;
     if (op == KDC_OP_ADD ? in1 >= m->n_tensors : in1 != NO_TENSOR) return KDC_ERR_TENSOR_ID;
     /* graph order: inputs already produced, output produced once, never the graph input */
@@ -314,13 +317,13 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     kdc_status st;
     if (!m || !artifact) return KDC_ERR_NULL;
     memset(m, 0, sizeof *m);
-    if (*(const uint8_t *)&one != 1) return KDC_ERR_BIG_ENDIAN;           /* int32 read in place */
-    if ((uintptr_t)artifact % 4 != 0) return KDC_ERR_ALIGN;                /* int32 arrays in place */
+    if (*(const uint8_t *)&one != 1) return KDC_ERR_BIG_ENDIAN; /* int32 read in place */
+    if ((uintptr_t)artifact % 4 != 0) return KDC_ERR_ALIGN;     /* int32 arrays in place */
     st = kdc_query(artifact, len, &info);
     if (st != KDC_OK) return st;
     m->arena_needed = info.arena_bytes;
-    if (info.flags & KDC_FLAG_COMPRESSED) return KDC_ERR_COMPRESSED;       /* kdc_unpack first */
-    if (len < info.total_bytes) return KDC_ERR_TRUNCATED;                  /* body must be there */
+    if (info.flags & KDC_FLAG_COMPRESSED) return KDC_ERR_COMPRESSED; /* kdc_unpack first */
+    if (len < info.total_bytes) return KDC_ERR_TRUNCATED;            /* body must be there */
     raw = (uint32_t)info.raw_body_bytes;
     b = artifact + HDR;
     if (!(flags & KDC_INIT_SKIP_CRC) && kdc_crc32(0, b, raw) != rd32(artifact + 24))
@@ -395,10 +398,14 @@ kdc_status kdc_invoke(kdc_model *m)
         case KDC_OP_MAX_POOL_2D:
         case KDC_OP_AVERAGE_POOL_2D:
             kdc__spatial(r, &a, &o, &p);
-            if (r[0] == KDC_OP_CONV_2D) kdc_conv2d_s8(y, x, wt, bias, mult, shift, &p);
-            else if (r[0] == KDC_OP_DEPTHWISE_CONV_2D) kdc_dwconv2d_s8(y, x, wt, bias, mult, shift, &p);
-            else if (r[0] == KDC_OP_MAX_POOL_2D) kdc_maxpool_s8(y, x, &p);
-            else kdc_avgpool_s8(y, x, &p);
+            if (r[0] == KDC_OP_CONV_2D)
+                kdc_conv2d_s8(y, x, wt, bias, mult, shift, &p);
+            else if (r[0] == KDC_OP_DEPTHWISE_CONV_2D)
+                kdc_dwconv2d_s8(y, x, wt, bias, mult, shift, &p);
+            else if (r[0] == KDC_OP_MAX_POOL_2D)
+                kdc_maxpool_s8(y, x, &p);
+            else
+                kdc_avgpool_s8(y, x, &p);
             break;
         case KDC_OP_GLOBAL_AVERAGE_POOL:
             kdc_global_avgpool_s8(y, x, (size_t)a.d[1] * a.d[2], a.d[3], lo, hi);
@@ -417,9 +424,7 @@ kdc_status kdc_invoke(kdc_model *m)
         case KDC_OP_RESHAPE:
             if (y != x) memcpy(y, x, o.size);
             break;
-        default: /* KDC_OP_CLAMP */
-            kdc_clamp_s8(y, x, lo, hi, o.size);
-            break;
+        default: /* KDC_OP_CLAMP */ kdc_clamp_s8(y, x, lo, hi, o.size); break;
         }
         if (m->callback) m->callback(m->callback_user, i, r[0], y, o.size);
     }
@@ -508,8 +513,8 @@ int8_t kdc_quantize(float x, float scale, int32_t zero_point)
     if (v != v) v = 0.0f;         /* NaN */
     if (v > 1000.0f) v = 1000.0f; /* far outside int8 anyway; keeps the cast defined */
     if (v < -1000.0f) v = -1000.0f;
-    r = (int32_t)v;    /* toward zero */
-    f = v - (float)r;  /* exact for |v| < 2^23; no double, no libm */
+    r = (int32_t)v;                  /* toward zero */
+    f = v - (float)r;                /* exact for |v| < 2^23; no double, no libm */
     r += (f >= 0.5f) - (f <= -0.5f); /* round half away from zero */
     r += zero_point;
     return (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);

@@ -46,7 +46,8 @@ static void bench(const struct golden_model *g, long iters)
         if (t0 < best) best = t0;
     }
     printf("%-14s %8.2f us/inference (%s)\n", g->name, best * 1e6,
-           check_bytes(g->name, kdc_output(&m).data, g->out, g->out_size) ? "output ok" : "OUTPUT MISMATCH");
+           check_bytes(g->name, kdc_output(&m).data, g->out, g->out_size) ? "output ok"
+                                                                          : "OUTPUT MISMATCH");
 }
 
 int main(void)

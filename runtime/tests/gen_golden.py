@@ -11,6 +11,7 @@ an artifact writer that follows docs/FORMAT.md. Writes:
 
 Run:  python3 runtime/tests/gen_golden.py   (numpy, zlib; deterministic seed)
 """
+
 import os
 import struct
 import zlib
@@ -57,9 +58,9 @@ def pad_in(x, pt, pl, OH, OW, sh, sw, kh, kw, fill):
     PH = max((OH - 1) * sh + kh, pt + H)
     PW = max((OW - 1) * sw + kw, pl + W)
     xp = np.full((PH, PW, C), fill, dtype=np.int64)
-    xp[pt:pt + H, pl:pl + W, :] = x
+    xp[pt : pt + H, pl : pl + W, :] = x
     mask = np.zeros((PH, PW), dtype=np.int64)
-    mask[pt:pt + H, pl:pl + W] = 1
+    mask[pt : pt + H, pl : pl + W] = 1
     return xp, mask
 
 
@@ -69,8 +70,8 @@ def conv_ref(x, zx, W, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW):
     acc = np.zeros((OH, OW, Cout), dtype=np.int64)
     for oy in range(OH):
         for ox in range(OW):
-            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
-            acc[oy, ox] = b + np.einsum('hwc,ohwc->o', win, W.astype(np.int64))
+            win = xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :] - zx
+            acc[oy, ox] = b + np.einsum("hwc,ohwc->o", win, W.astype(np.int64))
     return out8(acc, Ms, es, zy, lo, hi)
 
 
@@ -81,8 +82,8 @@ def dw_ref(x, zx, W, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW, mult):
     acc = np.zeros((OH, OW, Cout), dtype=np.int64)
     for oy in range(OH):
         for ox in range(OW):
-            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
-            acc[oy, ox] = b + np.einsum('hwc,hwc->c', win, W.astype(np.int64))
+            win = xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :] - zx
+            acc[oy, ox] = b + np.einsum("hwc,hwc->c", win, W.astype(np.int64))
     return out8(acc, Ms, es, zy, lo, hi)
 
 
@@ -97,9 +98,9 @@ def pool_ref(x, kind, kh, kw, sh, sw, pt, pl, OH, OW, lo, hi):
     y = np.zeros((OH, OW, C), dtype=np.int64)
     for oy in range(OH):
         for ox in range(OW):
-            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :]
-            mk = mask[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw]
-            if kind == 'max':
+            win = xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :]
+            mk = mask[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw]
+            if kind == "max":
                 y[oy, ox] = win.reshape(-1, C).max(axis=0)
             else:
                 cnt = int(mk.sum())
@@ -132,6 +133,7 @@ def valid(n, k, s):
 
 # ---------------------------------------------------------------- random params
 
+
 def i8(*shape):
     return rng.integers(-128, 128, size=shape).astype(np.int8)
 
@@ -152,25 +154,43 @@ def bias_for(n, sd):
 
 # ---------------------------------------------------------------- C emitters
 
+
 def carr(ctype, name, a):
     a = np.asarray(a).reshape(-1)
-    body = ','.join(str(int(v)) for v in a)
+    body = ",".join(str(int(v)) for v in a)
     if len(a) == 0:
-        body = '0'
-    return f'static const {ctype} {name}[] = {{{body}}};\n'
+        body = "0"
+    return f"static const {ctype} {name}[] = {{{body}}};\n"
 
 
 def cbytes(name, b):
     lines = []
     for i in range(0, len(b), 24):
-        lines.append(','.join(str(v) for v in b[i:i + 24]))
-    return f'static const unsigned char {name}[] = {{\n' + ',\n'.join(lines or ['0']) + '};\n'
+        lines.append(",".join(str(v) for v in b[i : i + 24]))
+    return f"static const unsigned char {name}[] = {{\n" + ",\n".join(lines or ["0"]) + "};\n"
 
 
 def mparams(p):
-    keys = ['in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'out_c', 'k_h', 'k_w', 'stride_h',
-            'stride_w', 'pad_top', 'pad_left', 'depth_mult', 'zx', 'zy', 'act_min', 'act_max']
-    return '{' + ','.join(str(int(p.get(k, 0))) for k in keys) + '}'
+    keys = [
+        "in_h",
+        "in_w",
+        "in_c",
+        "out_h",
+        "out_w",
+        "out_c",
+        "k_h",
+        "k_w",
+        "stride_h",
+        "stride_w",
+        "pad_top",
+        "pad_left",
+        "depth_mult",
+        "zx",
+        "zy",
+        "act_min",
+        "act_max",
+    ]
+    return "{" + ",".join(str(int(p.get(k, 0))) for k in keys) + "}"
 
 
 kernel_src = []
@@ -179,8 +199,8 @@ kernel_names = []
 
 def emit_case(name, decls, call, y):
     y = np.asarray(y).reshape(-1)
-    src = ''.join(decls) + carr('int8_t', f'{name}_y', y)
-    src += f'static int {name}(void)\n{{\n    static int8_t y[{len(y)}];\n'
+    src = "".join(decls) + carr("int8_t", f"{name}_y", y)
+    src += f"static int {name}(void)\n{{\n    static int8_t y[{len(y)}];\n"
     src += f'    {call}\n    return check_bytes("{name}", y, {name}_y, {len(y)});\n}}\n\n'
     kernel_src.append(src)
     kernel_names.append(name)
@@ -193,16 +213,22 @@ def case_fc(name, K, N, lo=-128, hi=127):
     b = bias_for(N, np.std(raw))
     Ms, es = requant_params(raw, N)
     y = fc_ref(x, zx, W, b, Ms, es, zy, lo, hi)
-    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', W),
-         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
-         carr('int32_t', f'{name}_e', es)]
-    call = (f'kdc_fc_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, {zx}, {zy}, '
-            f'{lo}, {hi}, {K}, {N});')
+    d = [
+        carr("int8_t", f"{name}_x", x),
+        carr("int8_t", f"{name}_w", W),
+        carr("int32_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_m", Ms),
+        carr("int32_t", f"{name}_e", es),
+    ]
+    call = (
+        f"kdc_fc_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, {zx}, {zy}, "
+        f"{lo}, {hi}, {K}, {N});"
+    )
     emit_case(name, d, call, y)
 
 
 def geom(H, W, kh, kw, sh, sw, pad):
-    f = same if pad == 'same' else valid
+    f = same if pad == "same" else valid
     OH, pt = f(H, kh, sh)
     OW, pl = f(W, kw, sw)
     return OH, OW, pt, pl
@@ -216,13 +242,35 @@ def case_conv(name, H, W, Cin, Cout, kh, kw, sh, sw, pad, lo=-128, hi=127):
     b = bias_for(Cout, np.std(raw))
     Ms, es = requant_params(raw, Cout)
     y = conv_ref(x, zx, Wt, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW)
-    p = dict(in_h=H, in_w=W, in_c=Cin, out_h=OH, out_w=OW, out_c=Cout, k_h=kh, k_w=kw,
-             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, zx=zx, zy=zy, act_min=lo, act_max=hi)
-    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', Wt),
-         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
-         carr('int32_t', f'{name}_e', es)]
-    call = (f'static const kdc_conv_params p = {mparams(p)};\n'
-            f'    kdc_conv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);')
+    p = dict(
+        in_h=H,
+        in_w=W,
+        in_c=Cin,
+        out_h=OH,
+        out_w=OW,
+        out_c=Cout,
+        k_h=kh,
+        k_w=kw,
+        stride_h=sh,
+        stride_w=sw,
+        pad_top=pt,
+        pad_left=pl,
+        zx=zx,
+        zy=zy,
+        act_min=lo,
+        act_max=hi,
+    )
+    d = [
+        carr("int8_t", f"{name}_x", x),
+        carr("int8_t", f"{name}_w", Wt),
+        carr("int32_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_m", Ms),
+        carr("int32_t", f"{name}_e", es),
+    ]
+    call = (
+        f"static const kdc_conv_params p = {mparams(p)};\n"
+        f"    kdc_conv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);"
+    )
     emit_case(name, d, call, y)
 
 
@@ -232,8 +280,8 @@ def conv_acc(x, zx, Wt, sh, sw, pt, pl, OH, OW):
     acc = np.zeros((OH, OW, Cout), dtype=np.int64)
     for oy in range(OH):
         for ox in range(OW):
-            win = xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx
-            acc[oy, ox] = np.einsum('hwc,ohwc->o', win, Wt.astype(np.int64))
+            win = xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :] - zx
+            acc[oy, ox] = np.einsum("hwc,ohwc->o", win, Wt.astype(np.int64))
     return acc
 
 
@@ -244,19 +292,52 @@ def case_dw(name, H, W, Cin, mult, kh, kw, sh, sw, pad, lo=-128, hi=127):
     zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
     xr = np.repeat(x, mult, axis=2)
     xp, _ = pad_in(xr, pt, pl, OH, OW, sh, sw, kh, kw, zx)
-    acc = np.array([[np.einsum('hwc,hwc->c', xp[oy * sh:oy * sh + kh, ox * sw:ox * sw + kw, :] - zx,
-                               Wt.astype(np.int64)) for ox in range(OW)] for oy in range(OH)])
+    acc = np.array(
+        [
+            [
+                np.einsum(
+                    "hwc,hwc->c",
+                    xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :] - zx,
+                    Wt.astype(np.int64),
+                )
+                for ox in range(OW)
+            ]
+            for oy in range(OH)
+        ]
+    )
     b = bias_for(Cout, np.std(acc))
     Ms, es = requant_params(acc, Cout)
     y = dw_ref(x, zx, Wt, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW, mult)
-    p = dict(in_h=H, in_w=W, in_c=Cin, out_h=OH, out_w=OW, out_c=Cout, k_h=kh, k_w=kw,
-             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, depth_mult=mult, zx=zx, zy=zy,
-             act_min=lo, act_max=hi)
-    d = [carr('int8_t', f'{name}_x', x), carr('int8_t', f'{name}_w', Wt),
-         carr('int32_t', f'{name}_b', b), carr('int32_t', f'{name}_m', Ms),
-         carr('int32_t', f'{name}_e', es)]
-    call = (f'static const kdc_conv_params p = {mparams(p)};\n'
-            f'    kdc_dwconv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);')
+    p = dict(
+        in_h=H,
+        in_w=W,
+        in_c=Cin,
+        out_h=OH,
+        out_w=OW,
+        out_c=Cout,
+        k_h=kh,
+        k_w=kw,
+        stride_h=sh,
+        stride_w=sw,
+        pad_top=pt,
+        pad_left=pl,
+        depth_mult=mult,
+        zx=zx,
+        zy=zy,
+        act_min=lo,
+        act_max=hi,
+    )
+    d = [
+        carr("int8_t", f"{name}_x", x),
+        carr("int8_t", f"{name}_w", Wt),
+        carr("int32_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_m", Ms),
+        carr("int32_t", f"{name}_e", es),
+    ]
+    call = (
+        f"static const kdc_conv_params p = {mparams(p)};\n"
+        f"    kdc_dwconv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);"
+    )
     emit_case(name, d, call, y)
 
 
@@ -264,18 +345,32 @@ def case_pool(name, kind, H, W, C, kh, kw, sh, sw, pad, lo=-128, hi=127):
     OH, OW, pt, pl = geom(H, W, kh, kw, sh, sw, pad)
     x = i8(H, W, C)
     y = pool_ref(x, kind, kh, kw, sh, sw, pt, pl, OH, OW, lo, hi)
-    p = dict(in_h=H, in_w=W, in_c=C, out_h=OH, out_w=OW, out_c=C, k_h=kh, k_w=kw,
-             stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, act_min=lo, act_max=hi)
-    fn = 'kdc_maxpool_s8' if kind == 'max' else 'kdc_avgpool_s8'
-    call = f'static const kdc_conv_params p = {mparams(p)};\n    {fn}(y, {name}_x, &p);'
-    emit_case(name, [carr('int8_t', f'{name}_x', x)], call, y)
+    p = dict(
+        in_h=H,
+        in_w=W,
+        in_c=C,
+        out_h=OH,
+        out_w=OW,
+        out_c=C,
+        k_h=kh,
+        k_w=kw,
+        stride_h=sh,
+        stride_w=sw,
+        pad_top=pt,
+        pad_left=pl,
+        act_min=lo,
+        act_max=hi,
+    )
+    fn = "kdc_maxpool_s8" if kind == "max" else "kdc_avgpool_s8"
+    call = f"static const kdc_conv_params p = {mparams(p)};\n    {fn}(y, {name}_x, &p);"
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], call, y)
 
 
 def case_gap(name, H, W, C, lo=-128, hi=127):
     x = i8(H, W, C)
     y = gap_ref(x, lo, hi)
-    call = f'kdc_global_avgpool_s8(y, {name}_x, {H * W}, {C}, {lo}, {hi});'
-    emit_case(name, [carr('int8_t', f'{name}_x', x)], call, y)
+    call = f"kdc_global_avgpool_s8(y, {name}_x, {H * W}, {C}, {lo}, {hi});"
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], call, y)
 
 
 def add_params(sa, sb, so):
@@ -292,27 +387,50 @@ def case_add(name, n, lo=-128, hi=127):
     q = add_params(0.05, 0.08, 0.1)
     z = [int(rng.integers(-30, 30)) for _ in range(3)]
     y = add_ref(a, b, q, z, lo, hi)
-    d = [carr('int8_t', f'{name}_a', a), carr('int8_t', f'{name}_b', b),
-         carr('int32_t', f'{name}_q', q), carr('int32_t', f'{name}_z', z)]
-    call = f'kdc_add_s8(y, {name}_a, {name}_b, {name}_q, {name}_z, {lo}, {hi}, {n});'
+    d = [
+        carr("int8_t", f"{name}_a", a),
+        carr("int8_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_q", q),
+        carr("int32_t", f"{name}_z", z),
+    ]
+    call = f"kdc_add_s8(y, {name}_a, {name}_b, {name}_q, {name}_z, {lo}, {hi}, {n});"
     emit_case(name, d, call, y)
 
 
 def case_clamp(name, n, lo, hi):
     x = i8(n)
     y = np.clip(x, lo, hi).astype(np.int8)
-    emit_case(name, [carr('int8_t', f'{name}_x', x)],
-              f'kdc_clamp_s8(y, {name}_x, {lo}, {hi}, {n});', y)
+    emit_case(
+        name, [carr("int8_t", f"{name}_x", x)], f"kdc_clamp_s8(y, {name}_x, {lo}, {hi}, {n});", y
+    )
 
 
 def requant_table():
-    rows = [(0, 2**30, 0), (1, 2**30, 0), (-1, 2**30, 0), (3, 2**30, 0), (-3, 2**30, 0),
-            (5, 2**31 - 1, -31), (-5, 2**31 - 1, -31), (2**31 - 1, 2**31 - 1, 30),
-            (-2**31, 2**31 - 1, 30), (-2**31, 2**30, -31), (2**31 - 1, 2**30, 0),
-            (12345, 0, 7), (-2**31, 2**31 - 1, 0), (1000, 1518500250, -10), (-1000, 1518500250, -10)]
+    rows = [
+        (0, 2**30, 0),
+        (1, 2**30, 0),
+        (-1, 2**30, 0),
+        (3, 2**30, 0),
+        (-3, 2**30, 0),
+        (5, 2**31 - 1, -31),
+        (-5, 2**31 - 1, -31),
+        (2**31 - 1, 2**31 - 1, 30),
+        (-(2**31), 2**31 - 1, 30),
+        (-(2**31), 2**30, -31),
+        (2**31 - 1, 2**30, 0),
+        (12345, 0, 7),
+        (-(2**31), 2**31 - 1, 0),
+        (1000, 1518500250, -10),
+        (-1000, 1518500250, -10),
+    ]
     for _ in range(200):
-        rows.append((int(rng.integers(-2**31, 2**31)), int(rng.integers(2**30, 2**31)),
-                     int(rng.integers(-31, 31))))
+        rows.append(
+            (
+                int(rng.integers(-(2**31), 2**31)),
+                int(rng.integers(2**30, 2**31)),
+                int(rng.integers(-31, 31)),
+            )
+        )
     acc = np.array([r[0] for r in rows], dtype=np.int64)
     M = np.array([r[1] for r in rows], dtype=np.int64)
     e = np.array([r[2] for r in rows], dtype=np.int64)
@@ -322,9 +440,9 @@ def requant_table():
         p, r = a * m, 31 - s
         w = (abs(p) + (1 << (r - 1))) >> r
         w = w if p >= 0 else -w
-        assert max(min(w, 2**31 - 1), -2**31) == v
-    src = 'static const int64_t requant_rows[][4] = {\n'
-    src += ',\n'.join(f'{{{a},{m},{s},{int(v)}}}' for (a, m, s), v in zip(rows, q)) + '};\n'
+        assert max(min(w, 2**31 - 1), -(2**31)) == v
+    src = "static const int64_t requant_rows[][4] = {\n"
+    src += ",\n".join(f"{{{a},{m},{s},{int(v)}}}" for (a, m, s), v in zip(rows, q)) + "};\n"
     return src
 
 
@@ -336,7 +454,7 @@ OPC = dict(FC=1, CONV=2, DW=3, MAXPOOL=4, AVGPOOL=5, GAP=6, ADD=7, RESHAPE=8, CL
 class Model:
     def __init__(self):
         self.tensors = []  # dict(shape, scale, zp)
-        self.ops = []      # dict(op, ins, out, lo, hi, params(bytes 12..47), alias)
+        self.ops = []  # dict(op, ins, out, lo, hi, params(bytes 12..47), alias)
         self.consts = bytearray()
 
     def tensor(self, shape, scale, zp):
@@ -347,10 +465,10 @@ class Model:
         while len(self.consts) % 4:
             self.consts.append(0)
         off = len(self.consts)
-        self.consts += np.asarray(arr).astype(dtype).astype('<' + np.dtype(dtype).str[1:]).tobytes()
+        self.consts += np.asarray(arr).astype(dtype).astype("<" + np.dtype(dtype).str[1:]).tobytes()
         return off
 
-    def op(self, op, ins, out, lo=-128, hi=127, params=b''):
+    def op(self, op, ins, out, lo=-128, hi=127, params=b""):
         params = params + bytes(36 - len(params))
         self.ops.append(dict(op=op, ins=ins, out=out, lo=lo, hi=hi, params=params))
 
@@ -361,25 +479,29 @@ class Model:
         death = [0] * n
         root = list(range(n))
         for i, o in enumerate(self.ops):
-            birth[o['out']] = i
-            for t in o['ins']:
+            birth[o["out"]] = i
+            for t in o["ins"]:
                 death[t] = max(death[t], i)
-            if o['op'] == OPC['RESHAPE']:
-                root[o['out']] = root[o['ins'][0]]
+            if o["op"] == OPC["RESHAPE"]:
+                root[o["out"]] = root[o["ins"][0]]
         death[self.output] = len(self.ops)
         for t in range(n):  # aliases keep their root alive
             r = root[t]
             death[r] = max(death[r], death[t])
-        size = [int(np.prod(t['shape'])) for t in self.tensors]
+        size = [int(np.prod(t["shape"])) for t in self.tensors]
         off = [None] * n
         for t in sorted(range(n), key=lambda t: birth[t]):
             if root[t] != t:
                 continue
             cands = [0] + [off[u] + size[u] for u in range(n) if off[u] is not None]
             for c in sorted(cands):
-                ok = all(not (c < off[u] + size[u] and off[u] < c + size[t])
-                         for u in range(n) if off[u] is not None and root[u] == u
-                         and not (death[u] < birth[t] or death[t] < birth[u]))
+                ok = all(
+                    not (c < off[u] + size[u] and off[u] < c + size[t])
+                    for u in range(n)
+                    if off[u] is not None
+                    and root[u] == u
+                    and not (death[u] < birth[t] or death[t] < birth[u])
+                )
                 if ok:
                     off[t] = c
                     break
@@ -395,31 +517,55 @@ class Model:
         t_off = 24
         o_off = t_off + 32 * nt
         c_off = o_off + 48 * no
-        body = bytearray(struct.pack('<HHHHIIII', nt, no, input_id, output_id, t_off, o_off,
-                                     c_off, len(self.consts)))
+        body = bytearray(
+            struct.pack(
+                "<HHHHIIII", nt, no, input_id, output_id, t_off, o_off, c_off, len(self.consts)
+            )
+        )
         for i, t in enumerate(self.tensors):
-            dims = t['shape'] + [1] * (4 - len(t['shape']))
-            size = int(np.prod(t['shape']))
-            body += struct.pack('<BBH4HfiIII', len(t['shape']), 0, 0, *dims, t['scale'], t['zp'],
-                                self.offsets[i], size, 0)
+            dims = t["shape"] + [1] * (4 - len(t["shape"]))
+            size = int(np.prod(t["shape"]))
+            body += struct.pack(
+                "<BBH4HfiIII",
+                len(t["shape"]),
+                0,
+                0,
+                *dims,
+                t["scale"],
+                t["zp"],
+                self.offsets[i],
+                size,
+                0,
+            )
         for o in self.ops:
-            ins = o['ins'] + [0xFFFF] * (2 - len(o['ins']))
-            body += struct.pack('<BbbBHHHH', o['op'], o['lo'], o['hi'], 0, ins[0], ins[1], o['out'], 0)
-            body += o['params']
+            ins = o["ins"] + [0xFFFF] * (2 - len(o["ins"]))
+            body += struct.pack(
+                "<BbbBHHHH", o["op"], o["lo"], o["hi"], 0, ins[0], ins[1], o["out"], 0
+            )
+            body += o["params"]
         assert len(body) == c_off
         body += self.consts
         raw = bytes(body)
         stored = zlib.compress(raw, 9) if compress else raw
-        hdr = b'KDCM' + struct.pack('<HHHHIIII', 1, 1 if compress else 0, 32, 0, len(stored),
-                                    len(raw), self.arena, zlib.crc32(raw))
-        hdr += struct.pack('<I', zlib.crc32(hdr))
+        hdr = b"KDCM" + struct.pack(
+            "<HHHHIIII",
+            1,
+            1 if compress else 0,
+            32,
+            0,
+            len(stored),
+            len(raw),
+            self.arena,
+            zlib.crc32(raw),
+        )
+        hdr += struct.pack("<I", zlib.crc32(hdr))
         return hdr + stored
 
 
 def spatial_params(kh, kw, sh, sw, pt, pl, mult=0, consts=None):
-    p = struct.pack('<8H', kh, kw, sh, sw, pt, pl, mult, 0)
+    p = struct.pack("<8H", kh, kw, sh, sw, pt, pl, mult, 0)
     if consts is not None:
-        p += struct.pack('<4I', *consts)
+        p += struct.pack("<4I", *consts)
     return p
 
 
@@ -443,8 +589,22 @@ def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
     b2 = bias_for(N, np.std(raw2))
     M2, e2 = requant_params(raw2, N, 40)
     ys = [fc_ref(h, -128, W2, b2, M2, e2, 3, -128, 127) for h in hs]
-    m.op(OPC['FC'], [t_in], t_h, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W1, b1, M1, e1)))
-    m.op(OPC['FC'], [t_h], t_out, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W2, b2, M2, e2)))
+    m.op(
+        OPC["FC"],
+        [t_in],
+        t_h,
+        -128,
+        127,
+        bytes(16) + struct.pack("<4I", *weights(m, W1, b1, M1, e1)),
+    )
+    m.op(
+        OPC["FC"],
+        [t_h],
+        t_out,
+        -128,
+        127,
+        bytes(16) + struct.pack("<4I", *weights(m, W2, b2, M2, e2)),
+    )
     return m, t_in, t_out, xs, ys
 
 
@@ -464,22 +624,47 @@ def build_cnn(n_inputs=3):
     z1 = -100
     a1 = [conv_ref(x, z_in, W1, b1, M1, e1, z1, z1, 127, 1, 1, 1, 1, H, W) for x in xs]
     t1 = m.tensor([1, H, W, 4], 0.03, z1)
-    m.op(OPC['CONV'], [t0], t1, z1, 127, spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)))
+    m.op(
+        OPC["CONV"],
+        [t0],
+        t1,
+        z1,
+        127,
+        spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)),
+    )
     # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
     OH, pt = same(H, 3, 2)
     W2 = i8(3, 3, 8)
     acc = []
     for a in a1:
         xp, _ = pad_in(np.repeat(a, 2, axis=2), pt, pt, OH, OH, 2, 2, 3, 3, z1)
-        acc.append([[np.einsum('hwc,hwc->c', xp[oy * 2:oy * 2 + 3, ox * 2:ox * 2 + 3] - z1,
-                               W2.astype(np.int64)) for ox in range(OH)] for oy in range(OH)])
+        acc.append(
+            [
+                [
+                    np.einsum(
+                        "hwc,hwc->c",
+                        xp[oy * 2 : oy * 2 + 3, ox * 2 : ox * 2 + 3] - z1,
+                        W2.astype(np.int64),
+                    )
+                    for ox in range(OH)
+                ]
+                for oy in range(OH)
+            ]
+        )
     acc = np.array(acc)
     b2 = bias_for(8, np.std(acc))
     M2, e2 = requant_params(acc, 8)
     z2 = 7
     a2 = [dw_ref(a, z1, W2, b2, M2, e2, z2, -128, 127, 2, 2, pt, pt, OH, OH, 2) for a in a1]
     t2 = m.tensor([1, OH, OH, 8], 0.04, z2)
-    m.op(OPC['DW'], [t1], t2, -128, 127, spatial_params(3, 3, 2, 2, pt, pt, 2, weights(m, W2, b2, M2, e2)))
+    m.op(
+        OPC["DW"],
+        [t1],
+        t2,
+        -128,
+        127,
+        spatial_params(3, 3, 2, 2, pt, pt, 2, weights(m, W2, b2, M2, e2)),
+    )
     # conv 1x1 8 -> 8
     W3 = i8(8, 1, 1, 8)
     acc = np.array([conv_acc(a, z2, W3, 1, 1, 0, 0, OH, OH) for a in a2])
@@ -488,33 +673,40 @@ def build_cnn(n_inputs=3):
     z3 = -3
     a3 = [conv_ref(a, z2, W3, b3, M3, e3, z3, -128, 127, 1, 1, 0, 0, OH, OH) for a in a2]
     t3 = m.tensor([1, OH, OH, 8], 0.05, z3)
-    m.op(OPC['CONV'], [t2], t3, -128, 127, spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)))
+    m.op(
+        OPC["CONV"],
+        [t2],
+        t3,
+        -128,
+        127,
+        spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)),
+    )
     # add t2 + t3
     q = add_params(0.04, 0.05, 0.06)
     z4 = 2
     a4 = [add_ref(a, b, q, [z2, z3, z4], -128, 127) for a, b in zip(a2, a3)]
     t4 = m.tensor([1, OH, OH, 8], 0.06, z4)
-    m.op(OPC['ADD'], [t2, t3], t4, -128, 127, struct.pack('<6i', *q))
+    m.op(OPC["ADD"], [t2, t3], t4, -128, 127, struct.pack("<6i", *q))
     # clamp (relu6-like)
     a5 = [np.clip(a, z4, 90).astype(np.int8) for a in a4]
     t5 = m.tensor([1, OH, OH, 8], 0.06, z4)
-    m.op(OPC['CLAMP'], [t4], t5, z4, 90)
+    m.op(OPC["CLAMP"], [t4], t5, z4, 90)
     # maxpool 2x2/2 valid -> 3x3
     P, _ = valid(OH, 2, 2)
-    a6 = [pool_ref(a, 'max', 2, 2, 2, 2, 0, 0, P, P, -128, 127) for a in a5]
+    a6 = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, P, P, -128, 127) for a in a5]
     t6 = m.tensor([1, P, P, 8], 0.06, z4)
-    m.op(OPC['MAXPOOL'], [t5], t6, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
+    m.op(OPC["MAXPOOL"], [t5], t6, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
     # avgpool 3x3/1 same (border windows have fewer taps), clamp at 60
-    a7 = [pool_ref(a, 'avg', 3, 3, 1, 1, 1, 1, P, P, -128, 60) for a in a6]
+    a7 = [pool_ref(a, "avg", 3, 3, 1, 1, 1, 1, P, P, -128, 60) for a in a6]
     t7 = m.tensor([1, P, P, 8], 0.06, z4)
-    m.op(OPC['AVGPOOL'], [t6], t7, -128, 60, spatial_params(3, 3, 1, 1, 1, 1))
+    m.op(OPC["AVGPOOL"], [t6], t7, -128, 60, spatial_params(3, 3, 1, 1, 1, 1))
     # global average pool -> [1,1,1,8]
     a8 = [gap_ref(a, -128, 127) for a in a7]
     t8 = m.tensor([1, 1, 1, 8], 0.06, z4)
-    m.op(OPC['GAP'], [t7], t8)
+    m.op(OPC["GAP"], [t7], t8)
     # reshape -> [1,8] (aliases)
     t9 = m.tensor([1, 8], 0.06, z4)
-    m.op(OPC['RESHAPE'], [t8], t9)
+    m.op(OPC["RESHAPE"], [t8], t9)
     # fc 8 -> 5
     W5 = i8(5, 8)
     acc = np.array([(a.astype(np.int64) - z4) @ W5.astype(np.int64).T for a in a8])
@@ -522,7 +714,9 @@ def build_cnn(n_inputs=3):
     M5, e5 = requant_params(acc, 5)
     ys = [fc_ref(a, z4, W5, b5, M5, e5, 1, -128, 127) for a in a8]
     t10 = m.tensor([1, 5], 0.1, 1)
-    m.op(OPC['FC'], [t9], t10, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, W5, b5, M5, e5)))
+    m.op(
+        OPC["FC"], [t9], t10, -128, 127, bytes(16) + struct.pack("<4I", *weights(m, W5, b5, M5, e5))
+    )
     return m, t0, t10, xs, ys
 
 
@@ -543,15 +737,22 @@ def build_cnn28(n_inputs=2):
         zc = -128
         acts = [conv_ref(a, z, Wt, b, Ms, es, zc, zc, 127, 1, 1, 1, 1, H, H) for a in acts]
         tc = m.tensor([1, H, H, Cout], 0.05, zc)
-        m.op(OPC['CONV'], [t], tc, zc, 127, spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)))
+        m.op(
+            OPC["CONV"],
+            [t],
+            tc,
+            zc,
+            127,
+            spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)),
+        )
         H //= 2
-        acts = [pool_ref(a, 'max', 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
+        acts = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
         t = m.tensor([1, H, H, Cout], 0.05, zc)
-        m.op(OPC['MAXPOOL'], [tc], t, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
+        m.op(OPC["MAXPOOL"], [tc], t, -128, 127, spatial_params(2, 2, 2, 2, 0, 0))
         z, C = zc, Cout
     K = H * H * C
     tf = m.tensor([1, K], 0.05, z)
-    m.op(OPC['RESHAPE'], [t], tf)
+    m.op(OPC["RESHAPE"], [t], tf)
     Wd = i8(10, K)
     flat = [a.reshape(-1) for a in acts]
     acc = np.array([(f.astype(np.int64) - z) @ Wd.astype(np.int64).T for f in flat])
@@ -559,43 +760,50 @@ def build_cnn28(n_inputs=2):
     Ms, es = requant_params(acc, 10)
     ys = [fc_ref(f, z, Wd, b, Ms, es, 0, -128, 127) for f in flat]
     to = m.tensor([1, 10], 0.1, 0)
-    m.op(OPC['FC'], [tf], to, -128, 127, bytes(16) + struct.pack('<4I', *weights(m, Wd, b, Ms, es)))
+    m.op(OPC["FC"], [tf], to, -128, 127, bytes(16) + struct.pack("<4I", *weights(m, Wd, b, Ms, es)))
     return m, t_in, to, xs, ys
 
 
 def emit_models():
     src = []
     table = []
-    for name, builder in (('mlp', build_mlp), ('cnn', build_cnn), ('cnn28', build_cnn28)):
+    for name, builder in (("mlp", build_mlp), ("cnn", build_cnn), ("cnn28", build_cnn28)):
         m, ti, to, xs, ys = builder()
-        for comp in ((0, 1) if name != 'cnn28' else (0,)):
+        for comp in (0, 1) if name != "cnn28" else (0,):
             art = m.build(ti, to, comp)
-            nm = f'{name}_{"zlib" if comp else "stored"}'
+            nm = f"{name}_{'zlib' if comp else 'stored'}"
             src.append(cbytes(nm, art))
             table.append((nm, len(art), m.arena, comp, name))
-        src.append(carr('int8_t', f'{name}_in', np.concatenate([x.reshape(-1) for x in xs])))
-        src.append(carr('int8_t', f'{name}_out', np.concatenate([y.reshape(-1) for y in ys])))
-        src.append(f'#define {name.upper()}_IN_SIZE {xs[0].size}\n#define {name.upper()}_OUT_SIZE '
-                   f'{ys[0].size}\n#define {name.upper()}_N {len(xs)}\n#define {name.upper()}_ARENA {m.arena}\n')
-    src.append('static const struct golden_model { const char *name; const unsigned char *bytes; '
-               'size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, '
-               'out_size, n; } golden_models[] = {\n')
+        src.append(carr("int8_t", f"{name}_in", np.concatenate([x.reshape(-1) for x in xs])))
+        src.append(carr("int8_t", f"{name}_out", np.concatenate([y.reshape(-1) for y in ys])))
+        src.append(
+            f"#define {name.upper()}_IN_SIZE {xs[0].size}\n#define {name.upper()}_OUT_SIZE "
+            f"{ys[0].size}\n#define {name.upper()}_N {len(xs)}\n#define {name.upper()}_ARENA {m.arena}\n"
+        )
+    src.append(
+        "static const struct golden_model { const char *name; const unsigned char *bytes; "
+        "size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, "
+        "out_size, n; } golden_models[] = {\n"
+    )
     for nm, ln, ar, comp, base in table:
         B = base.upper()
-        src.append(f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
-                   f'{B}_OUT_SIZE, {B}_N}},\n')
-    src.append('};\n')
-    return ''.join(src)
+        src.append(
+            f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
+            f"{B}_OUT_SIZE, {B}_N}},\n"
+        )
+    src.append("};\n")
+    return "".join(src)
 
 
 # ---------------------------------------------------------------- inflate streams
+
 
 def lcg_text(n, seed):
     out = bytearray()
     x = seed
     for _ in range(n):
         x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-        out.append(b'abcdefgh'[(x >> 16) & 7])
+        out.append(b"abcdefgh"[(x >> 16) & 7])
     return bytes(out)
 
 
@@ -619,67 +827,72 @@ def emit_inflate():
         c = zlib.compressobj(level, zlib.DEFLATED, 15, 9, strategy)
         return c.compress(data) + c.flush()
 
-    add('empty_fixed', 0, 0, 0, zlib.compress(b''), 1)
-    add('text_fixed', 1, 5000, 7, comp(lcg_text(5000, 7), 9, zlib.Z_FIXED), 1)
-    add('text_dynamic', 1, 5000, 9, comp(lcg_text(5000, 9)), 2)
-    add('text_stored_multi', 1, 70000, 3, zlib.compress(lcg_text(70000, 3), 0), 0)
-    add('zeros_dynamic', 0, 100000, 0, comp(bytes(100000)), 2)
-    add('zeros_fixed', 0, 3000, 0, comp(bytes(3000), 9, zlib.Z_FIXED), 1)
+    add("empty_fixed", 0, 0, 0, zlib.compress(b""), 1)
+    add("text_fixed", 1, 5000, 7, comp(lcg_text(5000, 7), 9, zlib.Z_FIXED), 1)
+    add("text_dynamic", 1, 5000, 9, comp(lcg_text(5000, 9)), 2)
+    add("text_stored_multi", 1, 70000, 3, zlib.compress(lcg_text(70000, 3), 0), 0)
+    add("zeros_dynamic", 0, 100000, 0, comp(bytes(100000)), 2)
+    add("zeros_fixed", 0, 3000, 0, comp(bytes(3000), 9, zlib.Z_FIXED), 1)
     # several blocks of different kinds: stored, sync flush, dynamic
     d = lcg_text(20000, 11)
-    z = b'\x78\x9c' + b'\x00' + struct.pack('<HH', 1000, 0xFFFF ^ 1000) + d[:1000]  # stored
+    z = b"\x78\x9c" + b"\x00" + struct.pack("<HH", 1000, 0xFFFF ^ 1000) + d[:1000]  # stored
     c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_FIXED)
     z += c.compress(d[1000:6000]) + c.flush(zlib.Z_SYNC_FLUSH)  # fixed + empty stored
     c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
     z += c.compress(d[6000:]) + c.flush()  # dynamic, final
-    z += struct.pack('>I', zlib.adler32(d))
-    add('mixed_blocks', 1, 20000, 11, z, 0)
+    z += struct.pack(">I", zlib.adler32(d))
+    add("mixed_blocks", 1, 20000, 11, z, 0)
     src = []
     for name, kind, n, seed, z in streams:
-        src.append(cbytes(f'z_{name}', z))
-    src.append('static const struct zstream { const char *name; const unsigned char *z; size_t zlen; '
-               'int kind; size_t n; uint32_t seed; } zstreams[] = {\n')
+        src.append(cbytes(f"z_{name}", z))
+    src.append(
+        "static const struct zstream { const char *name; const unsigned char *z; size_t zlen; "
+        "int kind; size_t n; uint32_t seed; } zstreams[] = {\n"
+    )
     for name, kind, n, seed, z in streams:
         src.append(f'    {{"{name}", z_{name}, {len(z)}, {kind}, {n}, {seed}u}},\n')
-    src.append('};\n')
-    return ''.join(src)
+    src.append("};\n")
+    return "".join(src)
 
 
 def write(name, text):
-    with open(os.path.join(OUT, name), 'w') as f:
-        f.write(f'/* generated by runtime/tests/gen_golden.py - do not edit */\n{text}')
+    with open(os.path.join(OUT, name), "w") as f:
+        f.write(f"/* generated by runtime/tests/gen_golden.py - do not edit */\n{text}")
 
 
 def main():
-    case_fc('fc_basic', 37, 11)
-    case_fc('fc_relu6', 64, 16, -128 + 0, 40)
-    case_fc('fc_k1', 1, 3)
-    case_conv('conv_same_3x3', 7, 6, 3, 5, 3, 3, 1, 1, 'same')
-    case_conv('conv_valid_s2', 9, 8, 2, 4, 2, 3, 2, 2, 'valid')
-    case_conv('conv_same_s2_5x5', 7, 7, 3, 6, 5, 5, 2, 2, 'same', -20, 100)
-    case_conv('conv_cin1', 8, 8, 1, 8, 3, 3, 1, 1, 'same')
-    case_conv('conv_1x1_cin1_cout20', 5, 5, 1, 20, 1, 1, 1, 1, 'valid')  # weight-tail buffer
-    case_conv('conv_cin40_single', 5, 5, 40, 3, 3, 3, 1, 1, 'same')     # one window at a time
-    case_conv('conv_cin64_rows', 4, 5, 64, 2, 3, 3, 1, 1, 'same')       # window > 512: rows
-    case_dw('dw_same_m2', 6, 7, 3, 2, 3, 3, 1, 1, 'same')
-    case_dw('dw_s2_m1', 9, 9, 4, 1, 3, 3, 2, 2, 'same', 0, 127)
-    case_dw('dw_valid_2x2', 5, 6, 2, 3, 2, 2, 1, 2, 'valid')
-    case_pool('maxpool_2x2', 'max', 8, 8, 3, 2, 2, 2, 2, 'valid')
-    case_pool('maxpool_same_3x3', 'max', 7, 5, 2, 3, 3, 2, 2, 'same', -50, 50)
-    case_pool('avgpool_same_3x3', 'avg', 7, 6, 3, 3, 3, 1, 1, 'same')
-    case_pool('avgpool_s2_same', 'avg', 5, 5, 4, 2, 2, 2, 2, 'same', -10, 127)
-    case_gap('gap_4x5x6', 4, 5, 6)
-    case_gap('gap_clamped', 3, 3, 5, -20, 20)
-    case_add('add_basic', 100)
-    case_add('add_relu', 50, 0, 127)
-    case_clamp('clamp_relu6', 64, -10, 60)
-    src = requant_table() + ''.join(kernel_src)
-    src += 'static int (*const kernel_cases[])(void) = {\n' + ',\n'.join(
-        f'    {n}' for n in kernel_names) + '};\n'
-    write('golden_kernels.h', src)
-    write('golden_models.h', emit_models())
-    write('golden_inflate.h', emit_inflate())
+    case_fc("fc_basic", 37, 11)
+    case_fc("fc_relu6", 64, 16, -128 + 0, 40)
+    case_fc("fc_k1", 1, 3)
+    case_conv("conv_same_3x3", 7, 6, 3, 5, 3, 3, 1, 1, "same")
+    case_conv("conv_valid_s2", 9, 8, 2, 4, 2, 3, 2, 2, "valid")
+    case_conv("conv_same_s2_5x5", 7, 7, 3, 6, 5, 5, 2, 2, "same", -20, 100)
+    case_conv("conv_cin1", 8, 8, 1, 8, 3, 3, 1, 1, "same")
+    case_conv("conv_1x1_cin1_cout20", 5, 5, 1, 20, 1, 1, 1, 1, "valid")  # weight-tail buffer
+    case_conv("conv_cin40_single", 5, 5, 40, 3, 3, 3, 1, 1, "same")  # one window at a time
+    case_conv("conv_cin64_rows", 4, 5, 64, 2, 3, 3, 1, 1, "same")  # window > 512: rows
+    case_dw("dw_same_m2", 6, 7, 3, 2, 3, 3, 1, 1, "same")
+    case_dw("dw_s2_m1", 9, 9, 4, 1, 3, 3, 2, 2, "same", 0, 127)
+    case_dw("dw_valid_2x2", 5, 6, 2, 3, 2, 2, 1, 2, "valid")
+    case_pool("maxpool_2x2", "max", 8, 8, 3, 2, 2, 2, 2, "valid")
+    case_pool("maxpool_same_3x3", "max", 7, 5, 2, 3, 3, 2, 2, "same", -50, 50)
+    case_pool("avgpool_same_3x3", "avg", 7, 6, 3, 3, 3, 1, 1, "same")
+    case_pool("avgpool_s2_same", "avg", 5, 5, 4, 2, 2, 2, 2, "same", -10, 127)
+    case_gap("gap_4x5x6", 4, 5, 6)
+    case_gap("gap_clamped", 3, 3, 5, -20, 20)
+    case_add("add_basic", 100)
+    case_add("add_relu", 50, 0, 127)
+    case_clamp("clamp_relu6", 64, -10, 60)
+    src = requant_table() + "".join(kernel_src)
+    src += (
+        "static int (*const kernel_cases[])(void) = {\n"
+        + ",\n".join(f"    {n}" for n in kernel_names)
+        + "};\n"
+    )
+    write("golden_kernels.h", src)
+    write("golden_models.h", emit_models())
+    write("golden_inflate.h", emit_inflate())
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -75,7 +75,8 @@ static kdc_status load(const struct golden_model *g, kdc_model *m, size_t arena_
     if (g->compressed) {
         size_t written = 0;
         if (info.unpack_bytes > sizeof ubuf) return KDC_ERR_DST_TOO_SMALL;
-        st = kdc_unpack((const uint8_t *)abuf, g->len, (uint8_t *)ubuf, info.unpack_bytes, &written);
+        st =
+            kdc_unpack((const uint8_t *)abuf, g->len, (uint8_t *)ubuf, info.unpack_bytes, &written);
         if (st != KDC_OK) return st;
         if (written != info.unpack_bytes) return KDC_ERR_RAW_SIZE;
         return kdc_init(m, (const uint8_t *)ubuf, written, arena, arena_len, 0);
@@ -136,7 +137,8 @@ static void test_kdc_exported(void)
     kdc_info info;
     size_t written = 0, a, k;
     kdc_status st = kdc_query(kdc_exported_compressed, sizeof kdc_exported_compressed, &info);
-    ok(st == KDC_OK && (info.flags & KDC_FLAG_COMPRESSED) && info.unpack_bytes == sizeof kdc_exported_stored,
+    ok(st == KDC_OK && (info.flags & KDC_FLAG_COMPRESSED) &&
+           info.unpack_bytes == sizeof kdc_exported_stored,
        "kdc-exported compressed", "query: compressed, unpack size = stored size");
     st = kdc_unpack(kdc_exported_compressed, sizeof kdc_exported_compressed, (uint8_t *)unpacked,
                     sizeof unpacked, &written);
@@ -147,7 +149,8 @@ static void test_kdc_exported(void)
     arts[1] = (const uint8_t *)unpacked;
     for (a = 0; a < 2; a++) {
         kdc_model m;
-        st = kdc_init(&m, arts[a], sizeof kdc_exported_stored, exported_arena, sizeof exported_arena, 0);
+        st = kdc_init(&m, arts[a], sizeof kdc_exported_stored, exported_arena,
+                      sizeof exported_arena, 0);
         ok(st == KDC_OK, names[a], kdc_status_str(st));
         if (st != KDC_OK) continue;
         for (k = 0; k < KDC_EXPORTED_SAMPLES; k++) {
@@ -155,7 +158,8 @@ static void test_kdc_exported(void)
                    KDC_EXPORTED_INPUT_BYTES);
             ok(kdc_invoke(&m) == KDC_OK, names[a], "invoke");
             ok(check_bytes(names[a], kdc_output(&m).data,
-                           kdc_exported_outputs + k * KDC_EXPORTED_OUTPUT_BYTES, KDC_EXPORTED_OUTPUT_BYTES),
+                           kdc_exported_outputs + k * KDC_EXPORTED_OUTPUT_BYTES,
+                           KDC_EXPORTED_OUTPUT_BYTES),
                names[a], "output bytes equal kdc's int8 reference");
         }
     }
@@ -167,7 +171,7 @@ static void original(uint8_t *out, int kind, size_t n, uint32_t seed)
     uint32_t x = seed;
     for (i = 0; i < n; i++) {
         x = (x * 1103515245u + 12345u) & 0x7fffffffu;
-        out[i] = kind == 1 ? (uint8_t)"abcdefgh"[(x >> 16) & 7] : 0;
+        out[i] = kind == 1 ? (uint8_t) "abcdefgh"[(x >> 16) & 7] : 0;
     }
 }
 
@@ -203,6 +207,7 @@ static void test_inflate(void)
             size_t len;
             kdc_status want;
         } bad[] = {
+            /* clang-format off */
             {"CM != 8", {0x79, 0x9c, 3, 0, 0, 0, 0, 1}, 8, KDC_ERR_INFLATE},
             {"FCHECK wrong", {0x78, 0x9d, 3, 0, 0, 0, 0, 1}, 8, KDC_ERR_INFLATE},
             {"preset dictionary", {0x78, 0xbb, 3, 0, 0, 0, 0, 1}, 8, KDC_ERR_INFLATE},
@@ -215,6 +220,7 @@ static void test_inflate(void)
             {"empty fixed block ok", {0x78, 0x9c, 3, 0, 0, 0, 0, 1}, 8, KDC_OK},
             {"distance before start (fixed: len 3 dist 1 at pos 0)", {0x78, 0x9c, 0x03, 0x02, 0, 0, 0, 0,
              0, 0, 0, 0}, 12, KDC_ERR_INFLATE},
+            /* clang-format on */
         };
         for (i = 0; i < COUNT(bad); i++) {
             size_t n = sizeof zgot;
@@ -252,7 +258,8 @@ static uint32_t rd32le(const uint8_t *p)
 }
 static void wr32le(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+    p[3] = (uint8_t)(v >> 24);
 }
 
 static size_t locate(const uint8_t *a, const patch *p)
@@ -283,6 +290,7 @@ static void apply(uint8_t *a, size_t len, const patch *p)
 }
 
 /* field offsets used below (docs/FORMAT.md) */
+/* clang-format off */
 #define H_VER 4
 #define H_FLAGS 6
 #define H_HSIZE 8
@@ -398,6 +406,7 @@ static const bad_row bad_rows[] = {
     {"reshape with a clamp", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 8, 2, 1, SET, 100), NOP, NOP}, KDC_ERR_OP_PARAM},
     {"reshape aliases its input partially", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 9, 20, 4, ADD, 1), NOP, NOP}, KDC_ERR_ALIAS},
 };
+/* clang-format on */
 
 static kdc_status run_row(const bad_row *r, kdc_model *m)
 {
@@ -410,8 +419,10 @@ static kdc_status run_row(const bad_row *r, kdc_model *m)
     if (r->len_delta == -1000000) a[len - 1] ^= 1; /* last byte (Adler-32) */
     if (r->fix == FIX_ALL) wr32le(a + 24, kdc_crc32(0, a + 32, rd32le(a + 16)));
     if (r->fix != FIX_NONE) wr32le(a + 28, kdc_crc32(0, a, 28));
-    if (r->len_delta == -100000) len = 31;
-    else if (r->len_delta < 0 && r->len_delta > -1000) len -= (size_t)-r->len_delta;
+    if (r->len_delta == -100000)
+        len = 31;
+    else if (r->len_delta < 0 && r->len_delta > -1000)
+        len -= (size_t)-r->len_delta;
     if (r->misalign) {
         memmove(a + 1, a, len);
         a++;
@@ -469,7 +480,8 @@ static void test_mutations(void)
                 size_t w;
                 rejected_trunc += kdc_unpack(a, len, (uint8_t *)ubuf, sizeof ubuf, &w) != KDC_OK;
             } else {
-                rejected_trunc += kdc_init(&m, a, len, arena, sizeof arena, KDC_INIT_SKIP_CRC) != KDC_OK;
+                rejected_trunc +=
+                    kdc_init(&m, a, len, arena, sizeof arena, KDC_INIT_SKIP_CRC) != KDC_OK;
             }
         }
         for (it = 0; it < 3000; it++) {
@@ -511,14 +523,35 @@ static void test_mutations(void)
  * is the body CRC, the skipped run must agree). On KDC_OK the model is
  * invoked with every input byte -128 and output byte 0 compared with out0.
  * The sanitized build of this file runs them under ASan and UBSan. */
-static const char *const status_names[KDC_STATUS_COUNT] = {
-    "KDC_OK", "KDC_ERR_NULL", "KDC_ERR_ALIGN", "KDC_ERR_BIG_ENDIAN", "KDC_ERR_TRUNCATED",
-    "KDC_ERR_MAGIC", "KDC_ERR_VERSION", "KDC_ERR_HEADER_CRC", "KDC_ERR_HEADER",
-    "KDC_ERR_COMPRESSED", "KDC_ERR_NOT_COMPRESSED", "KDC_ERR_DST_TOO_SMALL", "KDC_ERR_INFLATE",
-    "KDC_ERR_ADLER32", "KDC_ERR_RAW_SIZE", "KDC_ERR_BODY_CRC", "KDC_ERR_BODY_LAYOUT",
-    "KDC_ERR_TENSOR", "KDC_ERR_SHAPE_OVERFLOW", "KDC_ERR_TENSOR_ID", "KDC_ERR_OPCODE",
-    "KDC_ERR_OP_PARAM", "KDC_ERR_SHAPE", "KDC_ERR_CONST_RANGE", "KDC_ERR_QPARAM",
-    "KDC_ERR_ARENA_RANGE", "KDC_ERR_ALIAS", "KDC_ERR_GRAPH", "KDC_ERR_ARENA_TOO_SMALL"};
+static const char *const status_names[KDC_STATUS_COUNT] = {"KDC_OK",
+                                                           "KDC_ERR_NULL",
+                                                           "KDC_ERR_ALIGN",
+                                                           "KDC_ERR_BIG_ENDIAN",
+                                                           "KDC_ERR_TRUNCATED",
+                                                           "KDC_ERR_MAGIC",
+                                                           "KDC_ERR_VERSION",
+                                                           "KDC_ERR_HEADER_CRC",
+                                                           "KDC_ERR_HEADER",
+                                                           "KDC_ERR_COMPRESSED",
+                                                           "KDC_ERR_NOT_COMPRESSED",
+                                                           "KDC_ERR_DST_TOO_SMALL",
+                                                           "KDC_ERR_INFLATE",
+                                                           "KDC_ERR_ADLER32",
+                                                           "KDC_ERR_RAW_SIZE",
+                                                           "KDC_ERR_BODY_CRC",
+                                                           "KDC_ERR_BODY_LAYOUT",
+                                                           "KDC_ERR_TENSOR",
+                                                           "KDC_ERR_SHAPE_OVERFLOW",
+                                                           "KDC_ERR_TENSOR_ID",
+                                                           "KDC_ERR_OPCODE",
+                                                           "KDC_ERR_OP_PARAM",
+                                                           "KDC_ERR_SHAPE",
+                                                           "KDC_ERR_CONST_RANGE",
+                                                           "KDC_ERR_QPARAM",
+                                                           "KDC_ERR_ARENA_RANGE",
+                                                           "KDC_ERR_ALIAS",
+                                                           "KDC_ERR_GRAPH",
+                                                           "KDC_ERR_ARENA_TOO_SMALL"};
 
 #define REGRESS_DIR "tests/regress/"
 #define REGRESS_ARENA_CAP ((size_t)1 << 26)
@@ -530,7 +563,8 @@ static uint8_t *read_file(const char *path, size_t *n)
     long len;
     if (!f) return NULL;
     if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-        !(buf = (uint8_t *)malloc(len ? (size_t)len : 1)) || fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        !(buf = (uint8_t *)malloc(len ? (size_t)len : 1)) ||
+        fread(buf, 1, (size_t)len, f) != (size_t)len) {
         fclose(f);
         return NULL;
     }
@@ -622,15 +656,18 @@ static void test_helpers(void)
     int i, distinct = 1;
     ok(kdc_argmax(v, 5) == 2, "argmax first on ties", NULL);
     ok(kdc_argmax(v, 0) == 0 && kdc_argmax(v, 1) == 0, "argmax n 0/1", NULL);
-    ok(kdc_quantize(0.25f, 0.5f, 0) == 1 && kdc_quantize(-0.25f, 0.5f, 0) == -1, "quantize half away", NULL);
+    ok(kdc_quantize(0.25f, 0.5f, 0) == 1 && kdc_quantize(-0.25f, 0.5f, 0) == -1,
+       "quantize half away", NULL);
     ok(kdc_quantize(0.2499f, 0.5f, 3) == 3 && kdc_quantize(1e30f, 0.1f, 0) == 127 &&
-           kdc_quantize(-1e30f, 0.1f, 0) == -128, "quantize saturates", NULL);
+           kdc_quantize(-1e30f, 0.1f, 0) == -128,
+       "quantize saturates", NULL);
     ok(kdc_quantize(0.49999997f, 1.0f, 0) == 0, "quantize no double rounding", NULL);
     ok(kdc_dequantize(10, 0.5f, 4) == 3.0f, "dequantize", NULL);
     for (i = 0; i < KDC_STATUS_COUNT; i++) {
         int j;
         for (j = 0; j < i; j++)
-            if (strcmp(kdc_status_str((kdc_status)i), kdc_status_str((kdc_status)j)) == 0) distinct = 0;
+            if (strcmp(kdc_status_str((kdc_status)i), kdc_status_str((kdc_status)j)) == 0)
+                distinct = 0;
     }
     ok(distinct && strcmp(kdc_status_str(KDC_STATUS_COUNT), "unknown status") == 0,
        "a distinct string for every status", NULL);

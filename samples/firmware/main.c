@@ -148,7 +148,8 @@ int main(void)
     print_kv("unpack_bytes", UNPACK_RAM);
     print_kv("input_bytes", (uint32_t)in_bytes);
     print_kv("output_bytes", (uint32_t)out_bytes);
-    if (fw_input_bytes != in_bytes) return fail("inputs", "fw_input_bytes differs from the model's input size");
+    if (fw_input_bytes != in_bytes)
+        return fail("inputs", "fw_input_bytes differs from the model's input size");
 
     n = fw_input_count;
     if (FW_LIMIT > 0 && n > FW_LIMIT) n = FW_LIMIT;
@@ -174,7 +175,8 @@ int main(void)
     print_kv("stack_bytes", stack_bytes);
     print_kv("stack_size", fw_stack_size());
     print_kv("ram_bytes", (uint32_t)sizeof arena + UNPACK_RAM + static_bytes + stack_bytes);
-    if (stack_bytes >= fw_stack_size()) return fail("stack", "the stack region overflowed; hint: raise STACK_SIZE");
+    if (stack_bytes >= fw_stack_size())
+        return fail("stack", "the stack region overflowed; hint: raise STACK_SIZE");
     sh_write0("done\n");
     return 0;
 }

@@ -31,7 +31,7 @@ void sh_write0(const char *s) { (void)semihost(0x04, s); }
 void sh_exit(int code)
 {
     uint32_t block[2] = {0x20026u, (uint32_t)code}; /* ADP_Stopped_ApplicationExit, status */
-    for (;;) (void)semihost(0x20, block);            /* SYS_EXIT_EXTENDED */
+    for (;;) (void)semihost(0x20, block);           /* SYS_EXIT_EXTENDED */
 }
 
 /* Lowest stack address written since reset: the first word from the bottom that lost the paint. */
@@ -42,7 +42,10 @@ uint32_t fw_stack_peak(void)
     return (uint32_t)((uintptr_t)__stack_end__ - (uintptr_t)p);
 }
 
-uint32_t fw_stack_size(void) { return (uint32_t)((uintptr_t)__stack_end__ - (uintptr_t)__stack_start__); }
+uint32_t fw_stack_size(void)
+{
+    return (uint32_t)((uintptr_t)__stack_end__ - (uintptr_t)__stack_start__);
+}
 
 void Reset_Handler(void)
 {
@@ -78,7 +81,10 @@ __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void
     Fault_Handler,   /* MemManage */
     Fault_Handler,   /* BusFault */
     Fault_Handler,   /* UsageFault */
-    0, 0, 0, 0,
+    0,
+    0,
+    0,
+    0,
     Default_Handler, /* SVCall */
     Default_Handler, /* DebugMonitor */
     0,

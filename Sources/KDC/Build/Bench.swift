@@ -27,7 +27,7 @@ public enum TrainingBench {
                 continue
             }
             shapes.append(GemmShape(m: m, n: n, k: k, transA: false, transB: false))  // forward
-            shapes.append(GemmShape(m: k, n: n, k: m, transA: true, transB: false))   // dW = xᵀ·g
+            shapes.append(GemmShape(m: k, n: n, k: m, transA: true, transB: false))  // dW = xᵀ·g
             // dx = g·Wᵀ, skipped for the first layer (no gradient needed for the input).
             if !first { shapes.append(GemmShape(m: m, n: k, k: n, transA: false, transB: true)) }
             first = false
@@ -38,7 +38,10 @@ public enum TrainingBench {
     /// FLOP rate (FLOP/s) of sgemm alone over `shapes`, best of a few timed rounds.
     public static func sgemmRate(_ shapes: [GemmShape], seconds: Double = 1.5) -> Double {
         let buffers = shapes.map { s -> ([Float], [Float], [Float]) in
-            ([Float](repeating: 0.01, count: s.m * s.k), [Float](repeating: 0.02, count: s.k * s.n), [Float](repeating: 0, count: s.m * s.n))
+            (
+                [Float](repeating: 0.01, count: s.m * s.k), [Float](repeating: 0.02, count: s.k * s.n),
+                [Float](repeating: 0, count: s.m * s.n)
+            )
         }
         var bufs = buffers
         let flops = shapes.reduce(0) { $0 + $1.flops }
@@ -47,8 +50,9 @@ public enum TrainingBench {
                 bufs[j].0.withUnsafeBufferPointer { a in
                     bufs[j].1.withUnsafeBufferPointer { b in
                         bufs[j].2.withUnsafeMutableBufferPointer { c in
-                            BLAS.sgemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
-                                       a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!)
+                            BLAS.sgemm(
+                                transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k,
+                                a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!)
                         }
                     }
                 }
@@ -68,19 +72,29 @@ public enum TrainingBench {
 
     /// Samples per second of full training steps (forward, loss, backward, optimizer) on `data`,
     /// measured over whole passes after one warm-up pass of `steps` batches.
-    public static func trainingRate(_ spec: GraphSpec, settings: TrainSettings, data: Dataset, steps: Int,
-                                    loss: BatchLoss? = nil) throws -> Double {
+    public static func trainingRate(
+        _ spec: GraphSpec, settings: TrainSettings, data: Dataset, steps: Int,
+        loss: BatchLoss? = nil
+    ) throws -> Double {
         let n = min(data.count, steps * settings.batchSize)
         let subset = data.subset(Array(0..<n))
         var s = settings
         s.epochs = 1
         let model = try Model(spec: spec, seed: 1)
         let trainer = Trainer(model: model, settings: s, seed: 1)
-        if let loss { try trainer.fit(train: subset, validation: nil, loss: loss) } else { try trainer.fit(train: subset, validation: nil) }
+        if let loss {
+            try trainer.fit(train: subset, validation: nil, loss: loss)
+        } else {
+            try trainer.fit(train: subset, validation: nil)
+        }
         var best = 0.0
         for _ in 0..<2 {
             let t0 = Date()
-            if let loss { try trainer.fit(train: subset, validation: nil, loss: loss) } else { try trainer.fit(train: subset, validation: nil) }
+            if let loss {
+                try trainer.fit(train: subset, validation: nil, loss: loss)
+            } else {
+                try trainer.fit(train: subset, validation: nil)
+            }
             best = max(best, Double(n) / Date().timeIntervalSince(t0))
         }
         return best

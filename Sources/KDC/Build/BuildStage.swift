@@ -21,24 +21,29 @@ extension Pipeline {
         try preflightBudget()
         let d = try runDistillation(baseline: config.distill.baseline)
         let q = try quantize(d.student.model, data: d.data)
-        observer?.stage("export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
-        let prepared = try prepareExport(q.graph, normalization: d.data.normalization, name: config.export.name,
-                                         compress: config.export.compress)
+        observer?.stage(
+            "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
+        let prepared = try prepareExport(
+            q.graph, normalization: d.data.normalization, name: config.export.name,
+            compress: config.export.compress)
         // The budget is checked before anything is written, so an earlier good artifact survives.
         let budgetProblems = budgetCheck(prepared)
         if !budgetProblems.isEmpty {
-            throw KDCError.budget(message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
-                + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
+            throw KDCError.budget(
+                message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
+                    + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
         }
         let e = try prepared.write(to: outDir)
         observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
         // Both checks compare with the int8 reference outputs the quantization report computed.
-        let check = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: d.data.test,
-                                      expected: q.testOutputs)
+        let check = try HostCheck.run(
+            artifactPath: e.artifactPath, graph: q.graph, data: d.data.test,
+            expected: q.testOutputs)
         var stored: HostCheckResult?
         if let path = e.storedArtifactPath {
-            stored = try HostCheck.run(artifactPath: path, graph: q.graph, data: d.data.test,
-                                       expected: q.testOutputs, repeats: 1)
+            stored = try HostCheck.run(
+                artifactPath: path, graph: q.graph, data: d.data.test,
+                expected: q.testOutputs, repeats: 1)
         }
         var firmware: [FirmwareResult] = []
         if let target = config.export.firmware {
@@ -46,9 +51,13 @@ extension Pipeline {
             let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(d.data.test.x[(i * k)..<((i + 1) * k)])) }
             let macs = FirmwareCheck.macs(q.graph)
             for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
-                observer?.stage("firmware", detail: "\(target), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU")
-                firmware.append(try FirmwareCheck.run(export: e, graph: q.graph, inputs: inputs, mode: mode,
-                                                      countInstructions: true, macs: macs))
+                observer?.stage(
+                    "firmware",
+                    detail: "\(target), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU")
+                firmware.append(
+                    try FirmwareCheck.run(
+                        export: e, graph: q.graph, inputs: inputs, mode: mode,
+                        countInstructions: true, macs: macs))
             }
         }
         var report = d.report
@@ -58,7 +67,8 @@ extension Pipeline {
             "samples": .int(check.samples), "mismatches": .int(check.mismatches + (stored?.mismatches ?? 0)),
             "accuracy": check.accuracy.map { .number($0) } ?? .null,
             "latency_ns_median": .int(check.latencyNsMedian),
-            "modes_checked": .array([.string(e.compressed ? "compressed" : "stored")] + (stored == nil ? [] : [.string("stored")])),
+            "modes_checked": .array(
+                [.string(e.compressed ? "compressed" : "stored")] + (stored == nil ? [] : [.string("stored")])),
         ])
         report.sections["artifact"] = .object([
             "path": .string(e.artifactPath), "bytes": .int(e.bytes), "raw_bytes": .int(e.rawBytes),
@@ -97,13 +107,16 @@ extension Pipeline {
         try writeFileAtomically(try report.json(), to: outDir + "/report.json")
         var summary = d.summary + q.report.summary
         summary += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
-        summary += "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound)), weights \(e.weightsBytes) bytes"
+        summary +=
+            "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound)), weights \(e.weightsBytes) bytes"
             + (e.compressed ? ", unpack buffer \(e.rawBytes) bytes" : "") + "\n"
-        summary += "host check (C runtime vs Swift int8): \(check.samples) samples, \(check.mismatches) mismatches"
+        summary +=
+            "host check (C runtime vs Swift int8): \(check.samples) samples, \(check.mismatches) mismatches"
             + (stored.map { "; stored artifact: \($0.mismatches) mismatches" } ?? "")
             + ", runtime accuracy \(fmtPct(check.accuracy)), median latency \(check.latencyNsMedian) ns\n"
         for f in firmware {
-            summary += "firmware (\(f.target), \(f.mode.rawValue)): \(f.samples) inputs, \(f.mismatches) mismatches vs the Swift int8 reference"
+            summary +=
+                "firmware (\(f.target), \(f.mode.rawValue)): \(f.samples) inputs, \(f.mismatches) mismatches vs the Swift int8 reference"
                 + " (so vs the host runtime); runtime .text \(f.runtimeTextBytes) B, image .text \(f.imageTextBytes) B;"
                 + " RAM \(f.ramBytes) B = arena \(f.ram.arenaBytes) + unpack \(f.ram.unpackBytes) + static \(f.ram.staticBytes)"
                 + " + stack \(f.ram.stackBytes) (predicted \(f.ramPredictedBytes) = \(f.ramPredicted.arenaBytes) + \(f.ramPredicted.unpackBytes)"
@@ -115,21 +128,28 @@ extension Pipeline {
         let mismatches = check.mismatches + (stored?.mismatches ?? 0)
         if mismatches > 0 {
             let m = check.firstMismatch ?? stored?.firstMismatch
-            throw KDCError.training(message: "host check failed: the C runtime differs from the Swift int8 reference in \(mismatches) output bytes"
-                + (m.map { " (first: sample \($0.sample), byte \($0.byte): expected \($0.expected), got \($0.got))" } ?? "")
-                + "; the report is in \(outDir)/report.json")
+            throw KDCError.training(
+                message: "host check failed: the C runtime differs from the Swift int8 reference in \(mismatches) output bytes"
+                    + (m.map { " (first: sample \($0.sample), byte \($0.byte): expected \($0.expected), got \($0.got))" } ?? "")
+                    + "; the report is in \(outDir)/report.json")
         }
         if let bad = firmware.first(where: { !$0.match }) {
-            throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json")
+            throw KDCError.training(
+                message:
+                    "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json"
+            )
         }
         if let bad = firmware.first(where: { !$0.ramMatchesPrediction }) {
             let p = bad.ramPredicted, m = bad.ram
-            throw KDCError.training(message: "firmware check failed: the \(bad.mode.rawValue) image on \(bad.target) used \(m.totalBytes) B of RAM"
-                + " (arena \(m.arenaBytes), unpack \(m.unpackBytes), static \(m.staticBytes), stack \(m.stackBytes)), kdc predicted \(p.totalBytes)"
-                + " (\(p.arenaBytes), \(p.unpackBytes), \(p.staticBytes), \(p.stackBytes)); the report is in \(outDir)/report.json")
+            throw KDCError.training(
+                message: "firmware check failed: the \(bad.mode.rawValue) image on \(bad.target) used \(m.totalBytes) B of RAM"
+                    + " (arena \(m.arenaBytes), unpack \(m.unpackBytes), static \(m.staticBytes), stack \(m.stackBytes)), kdc predicted \(p.totalBytes)"
+                    + " (\(p.arenaBytes), \(p.unpackBytes), \(p.staticBytes), \(p.stackBytes)); the report is in \(outDir)/report.json"
+            )
         }
-        return BuildResult(distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
-                           report: report, summary: summary)
+        return BuildResult(
+            distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
+            report: report, summary: summary)
     }
 
     /// Checks the budget before any training: the arena, the unpack buffer and the stored
@@ -141,16 +161,18 @@ extension Pipeline {
         let model = try Model(spec: sc.graph, seed: config.seed)
         var rng = SeededRNG(seed: 0, stream: "preflight")
         let n = 8, k = sc.graph.inputShape.reduce(1, *)
-        let calib = Dataset(name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
-                            labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
+        let calib = Dataset(
+            name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
+            labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
         let graph = try KDC.quantize(FloatGraph(model: model), calibration: calib)
         var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
         e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
         var problems = budgetCheck(e)
         if config.export.compress { problems.removeAll { $0.hasPrefix("flash") } }
         if !problems.isEmpty {
-            throw KDCError.budget(message: "the student cannot fit the device budget (checked before training): "
-                + problems.joined(separator: "; ") + "; hint: shrink the student or raise budget in \(config.file)")
+            throw KDCError.budget(
+                message: "the student cannot fit the device budget (checked before training): "
+                    + problems.joined(separator: "; ") + "; hint: shrink the student or raise budget in \(config.file)")
         }
     }
 
@@ -166,9 +188,11 @@ extension Pipeline {
             out.append("flash: the artifact needs \(e.bytes) bytes, the budget is \(f)")
         }
         if let r = b.ramBytes, e.ramBytes > r {
-            out.append("RAM: arena \(e.plan.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
-                + " = \(e.ramBytes) bytes, the budget is \(r)"
-                + (e.compressed ? " (a stored artifact executes from flash without the unpack buffer: export.compress: false)" : ""))
+            out.append(
+                "RAM: arena \(e.plan.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
+                    + " = \(e.ramBytes) bytes, the budget is \(r)"
+                    + (e.compressed
+                        ? " (a stored artifact executes from flash without the unpack buffer: export.compress: false)" : ""))
         }
         return out
     }

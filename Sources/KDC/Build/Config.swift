@@ -16,7 +16,11 @@ public enum DataSourceConfig: Sendable, Equatable {
     case npy(x: String, y: String?)
 
     public var format: DataFormat {
-        switch self { case .csv: return .csv; case .idx: return .idx; case .npy: return .npy }
+        switch self {
+        case .csv: return .csv;
+        case .idx: return .idx;
+        case .npy: return .npy
+        }
     }
 }
 
@@ -58,8 +62,10 @@ public struct DataConfig: Sendable, Equatable {
     public var split: SplitConfig
     public var normalize: NormalizeConfig
 
-    public init(format: DataFormat, dir: String, train: DataSourceConfig, test: DataSourceConfig?, shape: [Int],
-                classes: Int, split: SplitConfig = .init(), normalize: NormalizeConfig = .standard) {
+    public init(
+        format: DataFormat, dir: String, train: DataSourceConfig, test: DataSourceConfig?, shape: [Int],
+        classes: Int, split: SplitConfig = .init(), normalize: NormalizeConfig = .standard
+    ) {
         self.format = format; self.dir = dir; self.train = train; self.test = test; self.shape = shape
         self.classes = classes; self.split = split; self.normalize = normalize
     }
@@ -173,7 +179,8 @@ public struct KDCConfig: Sendable, Equatable {
             cfg.teacher.model?.train.epochs = e
             cfg.student?.train.epochs = e
             for m in [cfg.teacher.model, cfg.student].compactMap({ $0 }) where m.train.warmupEpochs >= e {
-                throw KDCError.config(file: path, key: "--epochs", message: "\(e) epochs leave no room after warmup_epochs \(m.train.warmupEpochs)")
+                throw KDCError.config(
+                    file: path, key: "--epochs", message: "\(e) epochs leave no room after warmup_epochs \(m.train.warmupEpochs)")
             }
         }
         return cfg

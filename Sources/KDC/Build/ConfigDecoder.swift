@@ -20,7 +20,8 @@ struct ConfigDecoder {
             throw fail("", "YAML syntax error: \(error)")
         }
         guard let root else { throw fail("", "the config is empty; it needs at least 'data' and 'teacher'") }
-        let top = try mapping(root, "", allowed: ["seed", "data", "teacher", "student", "distill", "quantize", "export", "budget"])
+        let top = try mapping(
+            root, "", allowed: ["seed", "data", "teacher", "student", "distill", "quantize", "export", "budget"])
         let seed = try top["seed"].map { try uint64($0, "seed") } ?? 0
         let data = try decodeData(try required(top, "data", ""), "data")
         let teacher = try decodeTeacher(try required(top, "teacher", ""), "teacher", shape: data.shape)
@@ -29,8 +30,9 @@ struct ConfigDecoder {
         let quantize = try top["quantize"].map { try decodeQuantize($0, "quantize") } ?? QuantizeConfig()
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
-        return KDCConfig(seed: seed, data: data, teacher: teacher, student: student, distill: distill,
-                         quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
+        return KDCConfig(
+            seed: seed, data: data, teacher: teacher, student: student, distill: distill,
+            quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
     }
 
     // MARK: Sections
@@ -43,13 +45,19 @@ struct ConfigDecoder {
 
     func decodeData(_ node: Node, _ path: String) throws -> DataConfig {
         let common = ["format", "dir", "shape", "classes", "split", "normalize"]
-        let all = common + ["file", "label_column", "header", "train_images", "train_labels", "test_images",
-                            "test_labels", "train_x", "train_y", "test_x", "test_y"]
+        let all =
+            common + [
+                "file", "label_column", "header", "train_images", "train_labels", "test_images",
+                "test_labels", "train_x", "train_y", "test_x", "test_y",
+            ]
         let m = try mapping(node, path, allowed: all)
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
         let allowed = common + ConfigDecoder.sourceKeys[format]!
         if let bad = m.keys.first(where: { !allowed.contains($0) }) {
-            throw fail(path + "." + bad, "not used with format \(format.rawValue); the keys for \(format.rawValue) are: \(ConfigDecoder.sourceKeys[format]!.joined(separator: ", "))")
+            throw fail(
+                path + "." + bad,
+                "not used with format \(format.rawValue); the keys for \(format.rawValue) are: \(ConfigDecoder.sourceKeys[format]!.joined(separator: ", "))"
+            )
         }
         let dirText = try m["dir"].map { try string($0, path + ".dir") } ?? "."
         let dir = resolvePath(dirText, against: base)
@@ -58,21 +66,26 @@ struct ConfigDecoder {
         case .csv:
             let lc = try labelColumn(m["label_column"], path + ".label_column") ?? -1
             guard lc != Int.min else { throw fail(path + ".label_column", "the training data needs a label column") }
-            train = .csv(file: try string(try required(m, "file", path), path + ".file"), labelColumn: lc,
-                         header: try m["header"].map { try bool($0, path + ".header") } ?? false)
+            train = .csv(
+                file: try string(try required(m, "file", path), path + ".file"), labelColumn: lc,
+                header: try m["header"].map { try bool($0, path + ".header") } ?? false)
             test = nil
         case .idx:
-            train = .idx(images: try string(try required(m, "train_images", path), path + ".train_images"),
-                         labels: try string(try required(m, "train_labels", path), path + ".train_labels"))
+            train = .idx(
+                images: try string(try required(m, "train_images", path), path + ".train_images"),
+                labels: try string(try required(m, "train_labels", path), path + ".train_labels"))
             let ti = try m["test_images"].map { try string($0, path + ".test_images") }
             let tl = try m["test_labels"].map { try string($0, path + ".test_labels") }
             guard (ti == nil) == (tl == nil) else {
-                throw fail(path + (ti == nil ? ".test_images" : ".test_labels"), "test_images and test_labels go together; give both or neither")
+                throw fail(
+                    path + (ti == nil ? ".test_images" : ".test_labels"),
+                    "test_images and test_labels go together; give both or neither")
             }
             test = ti.map { .idx(images: $0, labels: tl) }
         case .npy:
-            train = .npy(x: try string(try required(m, "train_x", path), path + ".train_x"),
-                         y: try string(try required(m, "train_y", path), path + ".train_y"))
+            train = .npy(
+                x: try string(try required(m, "train_x", path), path + ".train_x"),
+                y: try string(try required(m, "train_y", path), path + ".train_y"))
             let tx = try m["test_x"].map { try string($0, path + ".test_x") }
             let ty = try m["test_y"].map { try string($0, path + ".test_y") }
             guard (tx == nil) == (ty == nil) else {
@@ -92,7 +105,9 @@ struct ConfigDecoder {
             let sm = try mapping(s, path + ".split", allowed: ["test", "validation", "seed"])
             if let t = sm["test"] {
                 split.test = try double(t, path + ".split.test")
-                guard split.test > 0 && split.test < 1 else { throw fail(path + ".split.test", "must be in (0, 1), got \(split.test)") }
+                guard split.test > 0 && split.test < 1 else {
+                    throw fail(path + ".split.test", "must be in (0, 1), got \(split.test)")
+                }
             }
             if let v = sm["validation"] {
                 split.validation = try double(v, path + ".split.validation")
@@ -102,9 +117,11 @@ struct ConfigDecoder {
             }
             if let sd = sm["seed"] { split.seed = try uint64(sd, path + ".split.seed") }
         }
-        let normalize = try m["normalize"].map { try decodeNormalize($0, path + ".normalize", channels: shape.last!) } ?? .standard
-        return DataConfig(format: format, dir: dir, train: train, test: test, shape: shape, classes: classes,
-                          split: split, normalize: normalize)
+        let normalize =
+            try m["normalize"].map { try decodeNormalize($0, path + ".normalize", channels: shape.last!) } ?? .standard
+        return DataConfig(
+            format: format, dir: dir, train: train, test: test, shape: shape, classes: classes,
+            split: split, normalize: normalize)
     }
 
     func decodeNormalize(_ node: Node, _ path: String, channels: Int) throws -> NormalizeConfig {
@@ -113,7 +130,9 @@ struct ConfigDecoder {
             let mean = try floatList(try required(m, "mean", path), path + ".mean")
             let std = try floatList(try required(m, "std", path), path + ".std")
             guard mean.count == std.count, mean.count == 1 || mean.count == channels else {
-                throw fail(path, "mean and std need the same length, 1 or the channel count \(channels); got \(mean.count) and \(std.count)")
+                throw fail(
+                    path,
+                    "mean and std need the same length, 1 or the channel count \(channels); got \(mean.count) and \(std.count)")
             }
             guard std.allSatisfy({ $0 > 0 }) else { throw fail(path + ".std", "every std must be > 0") }
             return .explicit(Normalization(mean: mean, std: std))
@@ -124,30 +143,41 @@ struct ConfigDecoder {
         case "scale": return .scale
         case "none": return .none
         default:
-            throw fail(path, "expected standard, scale, none or {mean: [...], std: [...]}, got '\(s)'" + hint(s, ["standard", "scale", "none"]))
+            throw fail(
+                path,
+                "expected standard, scale, none or {mean: [...], std: [...]}, got '\(s)'"
+                    + hint(s, ["standard", "scale", "none"]))
         }
     }
 
     /// A data source inside `distill.transfer`.
     func decodeSource(_ node: Node, _ path: String) throws -> DataSourceConfig {
-        let keys: [DataFormat: [String]] = [.csv: ["file", "label_column", "header"], .idx: ["images", "labels"], .npy: ["x", "y"]]
+        let keys: [DataFormat: [String]] = [
+            .csv: ["file", "label_column", "header"], .idx: ["images", "labels"], .npy: ["x", "y"],
+        ]
         let m = try mapping(node, path, allowed: ["format", "file", "label_column", "header", "images", "labels", "x", "y"])
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
         if let bad = m.keys.first(where: { $0 != "format" && !keys[format]!.contains($0) }) {
-            throw fail(path + "." + bad, "not used with format \(format.rawValue); the keys for \(format.rawValue) are: \(keys[format]!.joined(separator: ", "))")
+            throw fail(
+                path + "." + bad,
+                "not used with format \(format.rawValue); the keys for \(format.rawValue) are: \(keys[format]!.joined(separator: ", "))"
+            )
         }
         switch format {
         case .csv:
             let lc = try labelColumn(m["label_column"], path + ".label_column")
-            return .csv(file: try string(try required(m, "file", path), path + ".file"),
-                        labelColumn: lc == Int.min ? nil : (lc ?? -1),
-                        header: try m["header"].map { try bool($0, path + ".header") } ?? false)
+            return .csv(
+                file: try string(try required(m, "file", path), path + ".file"),
+                labelColumn: lc == Int.min ? nil : (lc ?? -1),
+                header: try m["header"].map { try bool($0, path + ".header") } ?? false)
         case .idx:
-            return .idx(images: try string(try required(m, "images", path), path + ".images"),
-                        labels: try m["labels"].map { try string($0, path + ".labels") })
+            return .idx(
+                images: try string(try required(m, "images", path), path + ".images"),
+                labels: try m["labels"].map { try string($0, path + ".labels") })
         case .npy:
-            return .npy(x: try string(try required(m, "x", path), path + ".x"),
-                        y: try m["y"].map { try string($0, path + ".y") })
+            return .npy(
+                x: try string(try required(m, "x", path), path + ".x"),
+                y: try m["y"].map { try string($0, path + ".y") })
         }
     }
 
@@ -155,25 +185,35 @@ struct ConfigDecoder {
         let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits"])
         let given = ["layers", "checkpoint", "logits"].filter { m[$0] != nil }
         guard given.count == 1 else {
-            throw fail(path, given.isEmpty ? "needs one of layers (train a teacher here), checkpoint or logits"
-                                           : "give exactly one of layers, checkpoint or logits; found \(given.joined(separator: " and "))")
+            throw fail(
+                path,
+                given.isEmpty
+                    ? "needs one of layers (train a teacher here), checkpoint or logits"
+                    : "give exactly one of layers, checkpoint or logits; found \(given.joined(separator: " and "))")
         }
         if m["layers"] != nil { return TeacherConfig(model: try decodeModel(node, path, shape: shape)) }
         if m["train"] != nil { throw fail(path + ".train", "only used with layers (a teacher trained here)") }
-        if let c = m["checkpoint"] { return TeacherConfig(checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base)) }
+        if let c = m["checkpoint"] {
+            return TeacherConfig(checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base))
+        }
         return TeacherConfig(logits: resolvePath(try string(m["logits"]!, path + ".logits"), against: base))
     }
 
     func decodeModel(_ node: Node, _ path: String, shape: [Int]) throws -> ModelConfig {
-        let m = try mapping(node, path, allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits"] : ["layers", "train"])
+        let m = try mapping(
+            node, path, allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits"] : ["layers", "train"])
         let graph = try decodeLayers(try required(m, "layers", path), path + ".layers", shape: shape)
         let train = try m["train"].map { try decodeTrain($0, path + ".train") } ?? TrainSettings()
         return ModelConfig(graph: graph, train: train)
     }
 
     func decodeTrain(_ node: Node, _ path: String) throws -> TrainSettings {
-        let m = try mapping(node, path, allowed: ["epochs", "batch_size", "optimizer", "learning_rate", "momentum", "weight_decay",
-                                                  "schedule", "min_lr_fraction", "step_every", "step_gamma", "warmup_epochs", "augment_shift"])
+        let m = try mapping(
+            node, path,
+            allowed: [
+                "epochs", "batch_size", "optimizer", "learning_rate", "momentum", "weight_decay",
+                "schedule", "min_lr_fraction", "step_every", "step_gamma", "warmup_epochs", "augment_shift",
+            ])
         var t = TrainSettings()
         func k(_ key: String) -> String { path + "." + key }
         if let v = m["epochs"] { t.epochs = try int(v, k("epochs"), min: 1) }
@@ -197,11 +237,16 @@ struct ConfigDecoder {
         case "cosine": t.schedule = .cosine(floor: floor)
         case "step": t.schedule = .step(every: every, gamma: gamma)
         case "constant": t.schedule = .constant
-        default: throw fail(k("schedule"), "expected cosine, step or constant, got '\(schedule)'" + hint(schedule, ["cosine", "step", "constant"]))
+        default:
+            throw fail(
+                k("schedule"),
+                "expected cosine, step or constant, got '\(schedule)'" + hint(schedule, ["cosine", "step", "constant"]))
         }
         if let v = m["warmup_epochs"] {
             t.warmupEpochs = try int(v, k("warmup_epochs"), min: 0)
-            guard t.warmupEpochs < t.epochs else { throw fail(k("warmup_epochs"), "must be less than epochs (\(t.epochs)), got \(t.warmupEpochs)") }
+            guard t.warmupEpochs < t.epochs else {
+                throw fail(k("warmup_epochs"), "must be less than epochs (\(t.epochs)), got \(t.warmupEpochs)")
+            }
         }
         if let v = m["augment_shift"] { t.augmentShift = try int(v, k("augment_shift"), min: 0) }
         return t
@@ -212,7 +257,9 @@ struct ConfigDecoder {
         var d = DistillConfig()
         if let v = m["temperature"] {
             d.temperature = try float(v, path + ".temperature")
-            guard d.temperature >= 1 && d.temperature <= 100 else { throw fail(path + ".temperature", "must be in [1, 100], got \(d.temperature)") }
+            guard d.temperature >= 1 && d.temperature <= 100 else {
+                throw fail(path + ".temperature", "must be in [1, 100], got \(d.temperature)")
+            }
         }
         if let v = m["alpha"] { d.alpha = try float(v, path + ".alpha", in: 0...1) }
         if let v = m["mixup"] { d.mixup = try float(v, path + ".mixup", in: 0...1) }
@@ -220,7 +267,8 @@ struct ConfigDecoder {
         if let v = m["compare_seeds"], !isNull(v) {
             let seeds = try intList(v, path + ".compare_seeds")
             guard !seeds.isEmpty, seeds.allSatisfy({ $0 >= 0 }), Set(seeds).count == seeds.count else {
-                throw fail(path + ".compare_seeds", "expected a list of distinct non-negative seeds such as [0, 1, 2], got \(seeds)")
+                throw fail(
+                    path + ".compare_seeds", "expected a list of distinct non-negative seeds such as [0, 1, 2], got \(seeds)")
             }
             d.compareSeeds = seeds.map { UInt64($0) }
         }
@@ -235,7 +283,9 @@ struct ConfigDecoder {
         if let v = m["calibration"] { q.method = try enumValue(v, path + ".calibration", CalibrationMethod.self) }
         if let v = m["percentile"] {
             q.percentile = try double(v, path + ".percentile")
-            guard q.percentile > 0 && q.percentile <= 100 else { throw fail(path + ".percentile", "must be in (0, 100], got \(q.percentile)") }
+            guard q.percentile > 0 && q.percentile <= 100 else {
+                throw fail(path + ".percentile", "must be in (0, 100], got \(q.percentile)")
+            }
         }
         return q
     }
@@ -246,9 +296,12 @@ struct ConfigDecoder {
         if let v = m["compress"] { e.compress = try bool(v, path + ".compress") }
         if let v = m["name"] {
             e.name = try string(v, path + ".name")
-            let ok = e.name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } ?? false
+            let ok =
+                e.name.first.map { $0 == "_" || ($0.isASCII && $0.isLetter) } ?? false
                 && e.name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-            guard ok else { throw fail(path + ".name", "'\(e.name)' is not a C identifier (letters, digits, _; not starting with a digit)") }
+            guard ok else {
+                throw fail(path + ".name", "'\(e.name)' is not a C identifier (letters, digits, _; not starting with a digit)")
+            }
         }
         if let v = m["firmware"] {
             let f = isNull(v) ? "none" : try string(v, path + ".firmware")
@@ -263,13 +316,16 @@ struct ConfigDecoder {
 
     func decodeBudget(_ node: Node, _ path: String) throws -> BudgetConfig {
         let m = try mapping(node, path, allowed: ["flash_bytes", "ram_bytes"])
-        return BudgetConfig(flashBytes: try m["flash_bytes"].map { try int($0, path + ".flash_bytes", min: 1) },
-                            ramBytes: try m["ram_bytes"].map { try int($0, path + ".ram_bytes", min: 1) })
+        return BudgetConfig(
+            flashBytes: try m["flash_bytes"].map { try int($0, path + ".flash_bytes", min: 1) },
+            ramBytes: try m["ram_bytes"].map { try int($0, path + ".ram_bytes", min: 1) })
     }
 
     // MARK: Layers
 
-    static let bareOps: [String: OpSpec] = ["relu": .relu, "relu6": .relu6, "flatten": .flatten, "global_avg_pool": .globalAvgPool]
+    static let bareOps: [String: OpSpec] = [
+        "relu": .relu, "relu6": .relu6, "flatten": .flatten, "global_avg_pool": .globalAvgPool,
+    ]
     static let opKeys: [String: [String]] = [
         "dense": ["units"], "conv2d": ["filters", "kernel", "stride", "padding"],
         "depthwise_conv2d": ["kernel", "stride", "padding", "multiplier"],
@@ -294,8 +350,10 @@ struct ConfigDecoder {
                 opName = try string(item, p)
             }
             guard let keys = ConfigDecoder.opKeys[opName] else {
-                throw fail(m.isEmpty ? p : p + ".op", "unknown op '\(opName)'" + hint(opName, Array(ConfigDecoder.opKeys.keys))
-                           + "; ops: " + ConfigDecoder.opKeys.keys.sorted().joined(separator: ", "))
+                throw fail(
+                    m.isEmpty ? p : p + ".op",
+                    "unknown op '\(opName)'" + hint(opName, Array(ConfigDecoder.opKeys.keys))
+                        + "; ops: " + ConfigDecoder.opKeys.keys.sorted().joined(separator: ", "))
             }
             let allowed = ["op", "name", "inputs"] + keys
             try checkKeys(m, p, allowed: allowed, what: "op \(opName)")
@@ -303,16 +361,26 @@ struct ConfigDecoder {
             let name = try m["name"].map { try string($0, p + ".name") } ?? "\(opName)\(i)"
             guard !name.isEmpty else { throw fail(p + ".name", "must not be empty") }
             guard name != "input" else { throw fail(p + ".name", "'input' is reserved for the graph input") }
-            guard !names.contains(name) else { throw fail(p + ".name", "duplicate layer name '\(name)'; layer names must be unique") }
+            guard !names.contains(name) else {
+                throw fail(p + ".name", "duplicate layer name '\(name)'; layer names must be unique")
+            }
             var inputs = [nodes.last?.name ?? "input"]
             if let inNode = m["inputs"] {
-                if case .sequence = inNode { inputs = try stringList(inNode, p + ".inputs") } else { inputs = [try string(inNode, p + ".inputs")] }
+                if case .sequence = inNode {
+                    inputs = try stringList(inNode, p + ".inputs")
+                } else {
+                    inputs = [try string(inNode, p + ".inputs")]
+                }
                 for name in inputs where !names.contains(name) {
-                    throw fail(p + ".inputs", "unknown input '\(name)'; inputs must name an earlier layer or 'input'" + hint(name, Array(names)))
+                    throw fail(
+                        p + ".inputs",
+                        "unknown input '\(name)'; inputs must name an earlier layer or 'input'" + hint(name, Array(names)))
                 }
             }
             if opName == "add" {
-                guard m["inputs"] != nil, inputs.count == 2 else { throw fail(p + ".inputs", "add needs exactly two inputs: inputs: [a, b]") }
+                guard m["inputs"] != nil, inputs.count == 2 else {
+                    throw fail(p + ".inputs", "add needs exactly two inputs: inputs: [a, b]")
+                }
             } else if inputs.count != 1 {
                 throw fail(p + ".inputs", "\(opName) takes exactly one input, got \(inputs.count)")
             }
@@ -325,8 +393,10 @@ struct ConfigDecoder {
     func decodeOp(_ op: String, _ m: [String: Node], _ p: String, bare: Bool) throws -> OpSpec {
         if bare {
             guard let o = ConfigDecoder.bareOps[op] else {
-                let req = ["dense": "units: N", "conv2d": "filters: N, kernel: K", "depthwise_conv2d": "kernel: K",
-                           "dropout": "rate: R", "add": "inputs: [a, b]"][op]
+                let req = [
+                    "dense": "units: N", "conv2d": "filters: N, kernel: K", "depthwise_conv2d": "kernel: K",
+                    "dropout": "rate: R", "add": "inputs: [a, b]",
+                ][op]
                 throw fail(p, "'\(op)' needs parameters; write {op: \(op)" + (req.map { ", " + $0 } ?? "") + "}")
             }
             return o
@@ -339,32 +409,40 @@ struct ConfigDecoder {
             }
             if case .sequence = n {
                 let v = try intList(n, k(key))
-                guard v.count == 2, v.allSatisfy({ $0 >= 1 }) else { throw fail(k(key), "expected an integer ≥ 1 or [h, w], got \(v)") }
+                guard v.count == 2, v.allSatisfy({ $0 >= 1 }) else {
+                    throw fail(k(key), "expected an integer ≥ 1 or [h, w], got \(v)")
+                }
                 return Size2(v[0], v[1])
             }
             return Size2(square: try int(n, k(key), min: 1))
         }
-        func padding(_ d: Padding) throws -> Padding { try m["padding"].map { try enumValue($0, k("padding"), Padding.self) } ?? d }
+        func padding(_ d: Padding) throws -> Padding {
+            try m["padding"].map { try enumValue($0, k("padding"), Padding.self) } ?? d
+        }
         switch op {
         case "dense": return .dense(units: try int(try required(m, "units", p), k("units"), min: 1))
         case "conv2d":
-            return .conv2d(filters: try int(try required(m, "filters", p), k("filters"), min: 1), kernel: try size("kernel", default: nil),
-                           stride: try size("stride", default: Size2(square: 1)), padding: try padding(.same))
+            return .conv2d(
+                filters: try int(try required(m, "filters", p), k("filters"), min: 1), kernel: try size("kernel", default: nil),
+                stride: try size("stride", default: Size2(square: 1)), padding: try padding(.same))
         case "depthwise_conv2d":
-            return .depthwiseConv2d(kernel: try size("kernel", default: nil), stride: try size("stride", default: Size2(square: 1)),
-                                    padding: try padding(.same), multiplier: try m["multiplier"].map { try int($0, k("multiplier"), min: 1) } ?? 1)
+            return .depthwiseConv2d(
+                kernel: try size("kernel", default: nil), stride: try size("stride", default: Size2(square: 1)),
+                padding: try padding(.same), multiplier: try m["multiplier"].map { try int($0, k("multiplier"), min: 1) } ?? 1)
         case "max_pool2d", "avg_pool2d":
             let pool = try size("pool", default: Size2(square: 2))
             let stride = try size("stride", default: pool)
             let pad = try padding(.valid)
-            return op == "max_pool2d" ? .maxPool2d(pool: pool, stride: stride, padding: pad) : .avgPool2d(pool: pool, stride: stride, padding: pad)
+            return op == "max_pool2d"
+                ? .maxPool2d(pool: pool, stride: stride, padding: pad) : .avgPool2d(pool: pool, stride: stride, padding: pad)
         case "batch_norm":
             var eps: Float = 0.001
             if let v = m["epsilon"] {
                 eps = try float(v, k("epsilon"))
                 guard eps > 0 else { throw fail(k("epsilon"), "must be > 0, got \(eps)") }
             }
-            return .batchNorm(epsilon: eps, momentum: try m["momentum"].map { try float($0, k("momentum"), in: 0...0.9999) } ?? 0.99)
+            return .batchNorm(
+                epsilon: eps, momentum: try m["momentum"].map { try float($0, k("momentum"), in: 0...0.9999) } ?? 0.99)
         case "dropout":
             let r = try float(try required(m, "rate", p), k("rate"))
             guard r >= 0 && r < 1 else { throw fail(k("rate"), "must be in [0, 1), got \(r)") }
@@ -410,8 +488,10 @@ struct ConfigDecoder {
 
     func checkKeys(_ m: [String: Node], _ path: String, allowed: [String], what: String?) throws {
         for key in m.keys.sorted() where !allowed.contains(key) {
-            throw fail(join(path, key), "unknown key '\(key)'" + (what.map { " for \($0)" } ?? "") + hint(key, allowed)
-                       + "; allowed keys: " + allowed.joined(separator: ", "))
+            throw fail(
+                join(path, key),
+                "unknown key '\(key)'" + (what.map { " for \($0)" } ?? "") + hint(key, allowed)
+                    + "; allowed keys: " + allowed.joined(separator: ", "))
         }
     }
 
@@ -424,7 +504,9 @@ struct ConfigDecoder {
 
     func scalarText(_ node: Node, _ path: String, _ expected: String) throws -> String {
         guard case let .scalar(s) = node, !isNull(node) else { throw fail(path, "expected \(expected), got \(describe(node))") }
-        guard s.style == .plain || s.style == .any else { throw fail(path, "expected \(expected), got the quoted string '\(s.string)'") }
+        guard s.style == .plain || s.style == .any else {
+            throw fail(path, "expected \(expected), got the quoted string '\(s.string)'")
+        }
         return s.string
     }
 
@@ -467,10 +549,13 @@ struct ConfigDecoder {
         }
     }
 
-    func enumValue<E: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _ type: E.Type) throws -> E where E.RawValue == String {
+    func enumValue<E: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, _ type: E.Type) throws -> E
+    where E.RawValue == String {
         let t = try string(node, path)
         let all = E.allCases.map(\.rawValue)
-        guard let v = E(rawValue: t) else { throw fail(path, "expected one of \(all.joined(separator: ", ")), got '\(t)'" + hint(t, all)) }
+        guard let v = E(rawValue: t) else {
+            throw fail(path, "expected one of \(all.joined(separator: ", ")), got '\(t)'" + hint(t, all))
+        }
         return v
     }
 
@@ -504,7 +589,8 @@ struct ConfigDecoder {
 func hint(_ word: String, _ candidates: [String]) -> String {
     let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
     guard let best = scored.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }),
-          best.1 <= max(2, best.0.count / 3) else { return "" }
+        best.1 <= max(2, best.0.count / 3)
+    else { return "" }
     return " (did you mean '\(best.0)'?)"
 }
 

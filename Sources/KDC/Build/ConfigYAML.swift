@@ -38,8 +38,11 @@ extension KDCConfig {
         if let c = teacher.checkpoint { o += "  checkpoint: \(q(c))\n" }
         if let l = teacher.logits { o += "  logits: \(q(l))\n" }
         if let s = student { o += "student:\n" + model(s) }
-        o += "distill:\n  temperature: \(distill.temperature)\n  alpha: \(distill.alpha)\n  mixup: \(distill.mixup)\n  baseline: \(distill.baseline)\n"
-        if !distill.compareSeeds.isEmpty { o += "  compare_seeds: [\(distill.compareSeeds.map(String.init).joined(separator: ", "))]\n" }
+        o +=
+            "distill:\n  temperature: \(distill.temperature)\n  alpha: \(distill.alpha)\n  mixup: \(distill.mixup)\n  baseline: \(distill.baseline)\n"
+        if !distill.compareSeeds.isEmpty {
+            o += "  compare_seeds: [\(distill.compareSeeds.map(String.init).joined(separator: ", "))]\n"
+        }
         if let t = distill.transfer { o += "  transfer: \(source(t))\n" }
         o += "quantize:\n  calibration_samples: \(quantize.calibrationSamples)\n"
         o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"
@@ -77,9 +80,14 @@ extension KDCConfig {
             switch n.op {
             case let .dense(units): f.append("units: \(units)")
             case let .conv2d(filters, kernel, stride, padding):
-                f += ["filters: \(filters)", "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)"]
+                f += [
+                    "filters: \(filters)", "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)",
+                ]
             case let .depthwiseConv2d(kernel, stride, padding, multiplier):
-                f += ["kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)", "multiplier: \(multiplier)"]
+                f += [
+                    "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)",
+                    "multiplier: \(multiplier)",
+                ]
             case let .maxPool2d(pool, stride, padding), let .avgPool2d(pool, stride, padding):
                 f += ["pool: \(size(pool))", "stride: \(size(stride))", "padding: \(padding.rawValue)"]
             case let .batchNorm(epsilon, momentum): f += ["epsilon: \(epsilon)", "momentum: \(momentum)"]
@@ -89,8 +97,10 @@ extension KDCConfig {
             o += "    - {\(f.joined(separator: ", "))}\n"
         }
         let t = m.train
-        var f = ["epochs: \(t.epochs)", "batch_size: \(t.batchSize)", "optimizer: \(t.optimizer.rawValue)",
-                 "learning_rate: \(t.learningRate)", "momentum: \(t.momentum)", "weight_decay: \(t.weightDecay)"]
+        var f = [
+            "epochs: \(t.epochs)", "batch_size: \(t.batchSize)", "optimizer: \(t.optimizer.rawValue)",
+            "learning_rate: \(t.learningRate)", "momentum: \(t.momentum)", "weight_decay: \(t.weightDecay)",
+        ]
         switch t.schedule {
         case .constant: f.append("schedule: constant")
         case let .cosine(floor): f += ["schedule: cosine", "min_lr_fraction: \(floor)"]

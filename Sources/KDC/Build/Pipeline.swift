@@ -56,7 +56,11 @@ public final class Pipeline {
         }
         let outputs = model.outputShape.reduce(1, *)
         guard outputs == data.train.numClasses else {
-            throw KDCError.config(file: config.file, key: key, message: "the last layer gives \(outputs) outputs \(model.outputShape) but the data has \(data.train.numClasses) classes; hint: end with {op: dense, units: \(data.train.numClasses)}")
+            throw KDCError.config(
+                file: config.file, key: key,
+                message:
+                    "the last layer gives \(outputs) outputs \(model.outputShape) but the data has \(data.train.numClasses) classes; hint: end with {op: dense, units: \(data.train.numClasses)}"
+            )
         }
         return model
     }
@@ -64,24 +68,32 @@ public final class Pipeline {
     /// Trains a model from its config on the training split; evaluates on validation and test.
     public func train(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> TrainedModel {
         let model = try makeModel(mc, role: role, data: data, seed: seed)
-        observer?.stage(role, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
+        observer?.stage(
+            role, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
         let trainer = Trainer(model: model, settings: mc.train, seed: seed)
         trainer.observer = observer
-        let history = try trainer.fit(train: data.train, validation: data.validation.count > 0 ? data.validation : nil,
-                                      augmentFill: augmentFill(data))
+        let history = try trainer.fit(
+            train: data.train, validation: data.validation.count > 0 ? data.validation : nil,
+            augmentFill: augmentFill(data))
         return finish(model, role: role, history: history, data: data)
     }
 
     /// Trains `mc` by distillation from `teacher` on the transfer set (the training split by default).
-    public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws -> TrainedModel {
+    public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws
+        -> TrainedModel
+    {
         let model = try makeModel(mc, role: "student", data: data, seed: seed)
-        observer?.stage("student", detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
-            + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)")
+        observer?.stage(
+            "student",
+            detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
+                + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)"
+        )
         let history = try KDC.distill(
             student: model, teacher: teacher, transfer: transfer,
             validation: data.validation.count > 0 ? data.validation : nil, train: mc.train,
-            distill: DistillSettings(temperature: config.distill.temperature, alpha: config.distill.alpha,
-                                     mixup: config.distill.mixup),
+            distill: DistillSettings(
+                temperature: config.distill.temperature, alpha: config.distill.alpha,
+                mixup: config.distill.mixup),
             seed: seed, augmentFill: augmentFill(data), observer: observer)
         return finish(model, role: "student", history: history, data: data)
     }
@@ -105,13 +117,23 @@ public final class Pipeline {
             observer?.stage("teacher", detail: "loading \(path)")
             let (model, norm) = try Checkpoint.load(path)
             guard norm == data.normalization else {
-                throw KDCError.format(file: path, message: "the checkpoint's input normalization \(norm) differs from the data's \(data.normalization); hint: use the same data.normalize setting as when it was trained")
+                throw KDCError.format(
+                    file: path,
+                    message:
+                        "the checkpoint's input normalization \(norm) differs from the data's \(data.normalization); hint: use the same data.normalize setting as when it was trained"
+                )
             }
             guard model.spec.inputShape == data.train.sampleShape else {
-                throw KDCError.format(file: path, message: "the checkpoint takes inputs \(model.spec.inputShape), the data has \(data.train.sampleShape)")
+                throw KDCError.format(
+                    file: path,
+                    message: "the checkpoint takes inputs \(model.spec.inputShape), the data has \(data.train.sampleShape)")
             }
             guard model.outputShape.reduce(1, *) == data.train.numClasses else {
-                throw KDCError.format(file: path, message: "the checkpoint gives \(model.outputShape.reduce(1, *)) outputs, the data has \(data.train.numClasses) classes")
+                throw KDCError.format(
+                    file: path,
+                    message:
+                        "the checkpoint gives \(model.outputShape.reduce(1, *)) outputs, the data has \(data.train.numClasses) classes"
+                )
             }
             let t = finish(model, role: "teacher", history: [], data: data)
             return (.model(model), t)
@@ -158,9 +180,11 @@ public struct DistillationResult {
         }
         if let c = comparison {
             let (b, d) = (SeedStudy.stats(c.baseline), SeedStudy.stats(c.distilled))
-            s += "over seeds \(c.seeds.map(String.init).joined(separator: ",")): "
-                + String(format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)\n",
-                         b.mean * 100, b.sd * 100, d.mean * 100, d.sd * 100, (d.mean - b.mean) * 100)
+            s +=
+                "over seeds \(c.seeds.map(String.init).joined(separator: ",")): "
+                + String(
+                    format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)\n",
+                    b.mean * 100, b.sd * 100, d.mean * 100, d.sd * 100, (d.mean - b.mean) * 100)
         }
         return s
     }
@@ -171,7 +195,9 @@ public func modelSummaryTable(_ rows: [(String, ModelReport)]) -> String {
     var s = "model       params      MACs   test acc   val acc  s/epoch  samples/s\n"
     for (name, r) in rows {
         s += name.padding(toLength: 9, withPad: " ", startingAt: 0)
-        s += rpad("\(r.params)", 9) + rpad("\(r.macs)", 10) + rpad(fmtPct(r.floatAccuracy), 11) + rpad(fmtPct(r.validationAccuracy), 10)
+        s +=
+            rpad("\(r.params)", 9) + rpad("\(r.macs)", 10) + rpad(fmtPct(r.floatAccuracy), 11)
+            + rpad(fmtPct(r.validationAccuracy), 10)
         s += rpad(r.secondsPerEpoch.map { String(format: "%.2f", $0) } ?? "—", 9)
         s += rpad(r.samplesPerSecond.map { String(format: "%.0f", $0) } ?? "—", 11) + "\n"
     }
@@ -194,7 +220,8 @@ extension Pipeline {
         let data = try loadData()
         var transfer = data.train
         if let src = config.distill.transfer {
-            transfer = try loadTransfer(src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
+            transfer = try loadTransfer(
+                src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
         }
         var report = BuildReport(config: config.file, seed: config.seed)
         report.dataset = data.report
@@ -208,8 +235,9 @@ extension Pipeline {
         var student = try distill(sc, teacher: source, transfer: transfer, data: data, seed: config.seed)
         student.report.checkpoint = try saveCheckpoint(student.model, name: "student", normalization: data.normalization)
         report.student = student.report
-        report.distill = DistillReport(temperature: config.distill.temperature, alpha: config.distill.alpha,
-                                       transfer: transfer.name, transferSamples: transfer.count)
+        report.distill = DistillReport(
+            temperature: config.distill.temperature, alpha: config.distill.alpha,
+            transfer: transfer.name, transferSamples: transfer.count)
         var base: TrainedModel?
         var study: SeedStudy?
         if baseline {
@@ -225,21 +253,24 @@ extension Pipeline {
                         continue
                     }
                     observer?.stage("seed \(s)", detail: "distilled and baseline students for the comparison")
-                    st.distilled.append(try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
+                    st.distilled.append(
+                        try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
                     st.baseline.append(try train(sc, role: "baseline", data: data, seed: s).report.floatAccuracy ?? 0)
                 }
                 study = st
                 report.comparison = st
             }
         }
-        return DistillationResult(teacher: teacher, student: student, baseline: base, comparison: study, data: data, report: report)
+        return DistillationResult(
+            teacher: teacher, student: student, baseline: base, comparison: study, data: data, report: report)
     }
 }
 
 extension DataSplits {
     /// Sizes and shape for the report.
     public var report: DatasetReport {
-        DatasetReport(name: train.name, train: train.count, validation: validation.count, test: test.count,
-                      sampleShape: train.sampleShape, classes: train.numClasses)
+        DatasetReport(
+            name: train.name, train: train.count, validation: validation.count, test: test.count,
+            sampleShape: train.sampleShape, classes: train.numClasses)
     }
 }

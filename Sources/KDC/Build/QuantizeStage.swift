@@ -23,8 +23,9 @@ extension Pipeline {
         let float = FloatGraph(model: model)
         let calib = calibrationSet(data)
         observer?.stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
-        let graph = try KDC.quantize(float, calibration: calib, method: config.quantize.method,
-                                     percentile: config.quantize.percentile)
+        let graph = try KDC.quantize(
+            float, calibration: calib, method: config.quantize.method,
+            percentile: config.quantize.percentile)
         let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
         return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
     }
@@ -33,7 +34,8 @@ extension Pipeline {
 extension QuantizationReport {
     /// A readable table: accuracies, agreement and per-layer SQNR.
     public var summary: String {
-        var s = "int8 vs float on \(samples) test samples: float \(fmtPct(floatAccuracy)), int8 \(fmtPct(int8Accuracy)), "
+        var s =
+            "int8 vs float on \(samples) test samples: float \(fmtPct(floatAccuracy)), int8 \(fmtPct(int8Accuracy)), "
             + "top-1 agreement \(fmtPct(top1Agreement))\n"
         s += "per-layer SQNR (dB, \(layerSamples) samples):"
         for l in layers { s += "  \(l.name) \(String(format: "%.1f", l.sqnrDB))" }

@@ -30,8 +30,10 @@ public enum RuntimeBench {
     }
 
     /// Measures `artifactPath` with `samples` seeded random inputs, each run `repeats` times.
-    public static func measure(artifactPath: String, samples: Int = 100, repeats: Int = 20,
-                               callgrind: Bool = true) throws -> RuntimeBenchResult {
+    public static func measure(
+        artifactPath: String, samples: Int = 100, repeats: Int = 20,
+        callgrind: Bool = true
+    ) throws -> RuntimeBenchResult {
         let desc = try ArtifactReader.read(path: artifactPath)
         let inBytes = desc.tensors[desc.inputId].dims.reduce(1, *)
         let rt = try HostCheck.findRuntimeDir()
@@ -45,19 +47,26 @@ public enum RuntimeBench {
         try writeFileAtomically(Data(inputs.prefix(inBytes)), to: tmp + "/one.bin")
         func harness(_ args: [String], valgrind: Bool = false) throws -> [String: Int] {
             let full = [artifactPath] + args
-            let r = valgrind
-                ? try HostCheck.runProcess("/usr/bin/env", ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + tmp + "/cg.out", exe] + full, scratch: tmp)
+            let r =
+                valgrind
+                ? try HostCheck.runProcess(
+                    "/usr/bin/env", ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + tmp + "/cg.out", exe] + full,
+                    scratch: tmp)
                 : try HostCheck.runProcess(exe, full, scratch: tmp)
             guard r.status == 0, !r.signaled else {
-                throw KDCError.io(path: artifactPath, message: "the benchmark harness failed (exit \(r.status)): \(r.stderr)"
-                    + (valgrind ? "; hint: apt-get install valgrind" : ""))
+                throw KDCError.io(
+                    path: artifactPath,
+                    message: "the benchmark harness failed (exit \(r.status)): \(r.stderr)"
+                        + (valgrind ? "; hint: apt-get install valgrind" : ""))
             }
             var kv: [String: Int] = [:]
             for line in (r.stdout + "\n" + r.stderr).split(separator: "\n") {
                 let p = line.split(separator: " ")
                 if p.count == 2, let v = Int(p[1]) { kv[String(p[0])] = v }
                 // callgrind's summary line: "==PID== Collected : N"
-                if line.contains("Collected :"), let v = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+                if line.contains("Collected :"),
+                    let v = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+                {
                     kv["collected"] = v
                 }
             }
@@ -70,8 +79,9 @@ public enum RuntimeBench {
             let eleven = try harness([tmp + "/one.bin", tmp + "/o11.bin", "11"], valgrind: true)["collected"]
             if let a = one, let b = eleven { perInference = (b - a) / 10 }
         }
-        return RuntimeBenchResult(artifact: artifactPath, macs: macs(desc), arenaBytes: desc.arenaBytes,
-                                  latencyNsMedian: timed["latency_ns_median"] ?? 0, latencyNsMin: timed["latency_ns_min"] ?? 0,
-                                  instructionsPerInference: perInference)
+        return RuntimeBenchResult(
+            artifact: artifactPath, macs: macs(desc), arenaBytes: desc.arenaBytes,
+            latencyNsMedian: timed["latency_ns_median"] ?? 0, latencyNsMin: timed["latency_ns_min"] ?? 0,
+            instructionsPerInference: perInference)
     }
 }

@@ -20,8 +20,10 @@ public struct SeedStudy: Codable, Sendable {
             return String(format: "%.2f%% ± %.2f", s.mean * 100, s.sd * 100)
         }
         var t = "| teacher | baseline (hard labels) | distilled | seeds |\n| --- | --- | --- | --- |\n"
-        t += "| \(fmtPct(teacherAccuracy)) | \(cell(baseline)) | \(cell(distilled)) | \(seeds.map(String.init).joined(separator: ", ")) |\n"
-        t += "per seed (baseline → distilled): "
+        t +=
+            "| \(fmtPct(teacherAccuracy)) | \(cell(baseline)) | \(cell(distilled)) | \(seeds.map(String.init).joined(separator: ", ")) |\n"
+        t +=
+            "per seed (baseline → distilled): "
             + zip(baseline, distilled).map { String(format: "%.2f → %.2f", $0 * 100, $1 * 100) }.joined(separator: ", ") + "\n"
         return t
     }
@@ -37,7 +39,8 @@ extension Pipeline {
         let data = try loadData()
         var transfer = data.train
         if let src = config.distill.transfer {
-            transfer = try loadTransfer(src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
+            transfer = try loadTransfer(
+                src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
         }
         let (source, teacher) = try self.teacher(data: data, transfer: transfer)
         var study = SeedStudy(seeds: seeds, teacherAccuracy: teacher?.report.floatAccuracy, baseline: [], distilled: [])

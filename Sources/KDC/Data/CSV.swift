@@ -10,8 +10,10 @@ import Foundation
 /// Empty lines are skipped; `\r\n` line ends are accepted. Errors name the file, the 1-based
 /// line and column: ragged rows, non-numeric fields, NaN/Inf features, labels that are not
 /// integers or fall outside `0..<classes`.
-public func readCSVDataset(_ path: String, labelColumn: Int? = -1, header: Bool = false, classes: Int,
-                           sampleShape: [Int]? = nil, name: String = "csv") throws -> Dataset {
+public func readCSVDataset(
+    _ path: String, labelColumn: Int? = -1, header: Bool = false, classes: Int,
+    sampleShape: [Int]? = nil, name: String = "csv"
+) throws -> Dataset {
     let bytes = try readDataFile(path)
     func fail(_ line: Int, _ col: Int?, _ m: String) -> KDCError {
         .data(file: path, message: "line \(line)" + (col.map { ", column \($0)" } ?? "") + ": " + m)

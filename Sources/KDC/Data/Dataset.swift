@@ -56,7 +56,8 @@ public struct Dataset: Sendable {
     /// The subset at `indices`, in that order.
     public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
         let t = batch(indices[...])
-        return Dataset(name: name ?? self.name, sampleShape: sampleShape, x: t.data,
-                       labels: indices.map { labels[$0] }, numClasses: numClasses)
+        return Dataset(
+            name: name ?? self.name, sampleShape: sampleShape, x: t.data,
+            labels: indices.map { labels[$0] }, numClasses: numClasses)
     }
 }

@@ -54,7 +54,11 @@ func gunzip(_ input: [UInt8], file: String) throws -> [UInt8] {
                 continue
             case Z_BUF_ERROR:
                 // No progress possible: the input ended before the stream did.
-                throw KDCError.data(file: file, message: "truncated gzip stream (ended after \(out.count) inflated bytes); the file may be incompletely downloaded")
+                throw KDCError.data(
+                    file: file,
+                    message:
+                        "truncated gzip stream (ended after \(out.count) inflated bytes); the file may be incompletely downloaded"
+                )
             default:
                 let msg = stream.msg.map { String(cString: $0) } ?? "code \(status)"
                 throw KDCError.data(file: file, message: "corrupt gzip stream: \(msg)")
@@ -74,8 +78,10 @@ func resolvePath(_ path: String, against base: String) -> String {
 /// Compresses `input` as a single gzip member (zlib `deflateInit2` with windowBits 15 + 16).
 func gzipBytes(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
     var stream = z_stream()
-    precondition(deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-                               ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+    precondition(
+        deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
     defer { deflateEnd(&stream) }
     var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
     var input = input

@@ -25,7 +25,9 @@ public func readIDX(_ path: String) throws -> IDXArray {
     let nd = Int(b[3])
     guard (1...4).contains(nd) else { throw fail("IDX file has \(nd) dimensions; expected 1 to 4") }
     let headerSize = 4 + 4 * nd
-    guard b.count >= headerSize else { throw fail("truncated IDX header: \(b.count) bytes, need \(headerSize) for \(nd) dimensions") }
+    guard b.count >= headerSize else {
+        throw fail("truncated IDX header: \(b.count) bytes, need \(headerSize) for \(nd) dimensions")
+    }
     var dims: [Int] = []
     var product = 1
     for d in 0..<nd {
@@ -38,7 +40,9 @@ public func readIDX(_ path: String) throws -> IDXArray {
     }
     let payload = b.count - headerSize
     guard payload == product else {
-        throw fail("IDX dimensions \(dims) need \(product) data bytes but the file holds \(payload)" + (payload < product ? " (truncated?)" : ""))
+        throw fail(
+            "IDX dimensions \(dims) need \(product) data bytes but the file holds \(payload)"
+                + (payload < product ? " (truncated?)" : ""))
     }
     return IDXArray(dims: dims, bytes: Array(b[headerSize...]))
 }
@@ -48,8 +52,10 @@ public func readIDX(_ path: String) throws -> IDXArray {
 /// Images `[N, H, W]` become `[H, W, 1]` samples (`[N, F]` becomes `[F]`) with float values
 /// 0...255, not normalized; `sampleShape`, when given, reshapes them (same element count).
 /// Without a label file every label is −1. Labels must be < `classes`.
-public func readIDXDataset(images: String, labels: String?, classes: Int, sampleShape: [Int]? = nil,
-                           name: String = "idx") throws -> Dataset {
+public func readIDXDataset(
+    images: String, labels: String?, classes: Int, sampleShape: [Int]? = nil,
+    name: String = "idx"
+) throws -> Dataset {
     let img = try readIDX(images)
     guard img.dims.count >= 2 else {
         throw KDCError.data(file: images, message: "IDX image file has dimensions \(img.dims); expected [N, H, W] or [N, F]")
@@ -59,7 +65,11 @@ public func readIDXDataset(images: String, labels: String?, classes: Int, sample
     if shape.count == 2 { shape.append(1) }
     if let want = sampleShape {
         guard want.reduce(1, *) == shape.reduce(1, *) else {
-            throw KDCError.data(file: images, message: "samples have shape \(Array(img.dims.dropFirst())) (\(shape.reduce(1, *)) values) but data.shape is \(want) (\(want.reduce(1, *)) values)")
+            throw KDCError.data(
+                file: images,
+                message:
+                    "samples have shape \(Array(img.dims.dropFirst())) (\(shape.reduce(1, *)) values) but data.shape is \(want) (\(want.reduce(1, *)) values)"
+            )
         }
         shape = want
     }
@@ -74,7 +84,8 @@ public func readIDXDataset(images: String, labels: String?, classes: Int, sample
         }
         for (i, v) in lab.bytes.enumerated() {
             guard Int(v) < classes else {
-                throw KDCError.data(file: labels, message: "label \(v) at index \(i) is out of range 0..<\(classes) (data.classes)")
+                throw KDCError.data(
+                    file: labels, message: "label \(v) at index \(i) is out of range 0..<\(classes) (data.classes)")
             }
             y[i] = Int32(v)
         }

@@ -56,8 +56,10 @@ public func loadData(_ config: DataConfig, baseDirectory: String) throws -> Data
 /// Loads a separate transfer set for distillation with `like`'s sample shape and classes
 /// (files under `like.dir`), normalized with `normalization` (the training split's). Labels
 /// are −1 where the source has none.
-public func loadTransfer(_ source: DataSourceConfig, like: DataConfig, normalization: Normalization,
-                         baseDirectory: String) throws -> Dataset {
+public func loadTransfer(
+    _ source: DataSourceConfig, like: DataConfig, normalization: Normalization,
+    baseDirectory: String
+) throws -> Dataset {
     let dir = resolvePath(like.dir, against: baseDirectory)
     var d = try readSource(source, dir: dir, shape: like.shape, classes: like.classes, name: "transfer")
     normalization.apply(to: &d.x, channels: like.shape.last!)
@@ -119,34 +121,43 @@ func sourceFiles(_ s: DataSourceConfig, dir: String) -> [String] {
 func readSource(_ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, name: String) throws -> Dataset {
     switch s {
     case let .csv(file, labelColumn, header):
-        return try readCSVDataset(resolvePath(file, against: dir), labelColumn: labelColumn, header: header,
-                                  classes: classes, sampleShape: shape, name: name)
+        return try readCSVDataset(
+            resolvePath(file, against: dir), labelColumn: labelColumn, header: header,
+            classes: classes, sampleShape: shape, name: name)
     case let .idx(images, labels):
-        return try readIDXDataset(images: resolvePath(images, against: dir), labels: labels.map { resolvePath($0, against: dir) },
-                                  classes: classes, sampleShape: shape, name: name)
+        return try readIDXDataset(
+            images: resolvePath(images, against: dir), labels: labels.map { resolvePath($0, against: dir) },
+            classes: classes, sampleShape: shape, name: name)
     case let .npy(xPath, yPath):
         let xp = resolvePath(xPath, against: dir)
         let x = try readNPY(xp)
-        guard x.shape.count >= 1 else { throw KDCError.data(file: xp, message: "features must have shape [N, ...], got a scalar") }
+        guard x.shape.count >= 1 else {
+            throw KDCError.data(file: xp, message: "features must have shape [N, ...], got a scalar")
+        }
         let n = x.shape[0]
         let per = Array(x.shape.dropFirst())
         guard per.reduce(1, *) == shape.reduce(1, *) else {
             throw KDCError.data(file: xp, message: "samples have shape \(per) but data.shape is \(shape)")
         }
-        guard x.values.allSatisfy({ $0.isFinite }) else { throw KDCError.data(file: xp, message: "features contain NaN or infinity") }
+        guard x.values.allSatisfy({ $0.isFinite }) else {
+            throw KDCError.data(file: xp, message: "features contain NaN or infinity")
+        }
         var labels = [Int32](repeating: -1, count: n)
         if let yPath {
             let yp = resolvePath(yPath, against: dir)
             let y = try readNPY(yp)
             guard let ints = y.integers else {
-                throw KDCError.data(file: yp, message: "labels must be an integer dtype (|u1, <i4, <i8), found \(y.type.rawValue)")
+                throw KDCError.data(
+                    file: yp, message: "labels must be an integer dtype (|u1, <i4, <i8), found \(y.type.rawValue)")
             }
             guard y.shape == [n] || y.shape == [n, 1] else {
-                throw KDCError.data(file: yp, message: "labels have shape \(y.shape); expected [\(n)] to match \(n) samples in \(xp)")
+                throw KDCError.data(
+                    file: yp, message: "labels have shape \(y.shape); expected [\(n)] to match \(n) samples in \(xp)")
             }
             for (i, v) in ints.enumerated() {
                 guard v >= 0 && v < Int64(classes) else {
-                    throw KDCError.data(file: yp, message: "label \(v) at index \(i) is out of range 0..<\(classes) (data.classes)")
+                    throw KDCError.data(
+                        file: yp, message: "label \(v) at index \(i) is out of range 0..<\(classes) (data.classes)")
                 }
                 labels[i] = Int32(v)
             }

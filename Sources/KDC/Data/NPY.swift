@@ -3,7 +3,13 @@ import Foundation
 /// Element types kdc reads from NPY files.
 public enum NPYType: String, Sendable, CaseIterable {
     case float32 = "<f4", uint8 = "|u1", int32 = "<i4", int64 = "<i8"
-    var size: Int { switch self { case .uint8: return 1; case .float32, .int32: return 4; case .int64: return 8 } }
+    var size: Int {
+        switch self {
+        case .uint8: return 1;
+        case .float32, .int32: return 4;
+        case .int64: return 8
+        }
+    }
 }
 
 /// An NPY array read into memory. Values of every dtype are held as `Float`
@@ -42,13 +48,19 @@ public func readNPY(_ path: String) throws -> NPYArray {
 
     guard let descr = npyValue(header, key: "descr") else { throw fail("NPY header has no 'descr': \(header)") }
     let d = quoted(descr)
-    let aliases: [String: NPYType] = ["<f4": .float32, "|u1": .uint8, "<u1": .uint8, "u1": .uint8,
-                                      "<i4": .int32, "<i8": .int64]
+    let aliases: [String: NPYType] = [
+        "<f4": .float32, "|u1": .uint8, "<u1": .uint8, "u1": .uint8,
+        "<i4": .int32, "<i8": .int64,
+    ]
     guard let type = aliases[d] else {
-        throw fail("unsupported NPY dtype '\(d)'; supported: <f4 (float32), |u1 (uint8), <i4 (int32), <i8 (int64). Convert with x.astype(np.float32)")
+        throw fail(
+            "unsupported NPY dtype '\(d)'; supported: <f4 (float32), |u1 (uint8), <i4 (int32), <i8 (int64). Convert with x.astype(np.float32)"
+        )
     }
     guard let fo = npyValue(header, key: "fortran_order") else { throw fail("NPY header has no 'fortran_order'") }
-    if fo.hasPrefix("True") { throw fail("Fortran-order arrays are not supported; save with np.save(path, np.ascontiguousarray(x))") }
+    if fo.hasPrefix("True") {
+        throw fail("Fortran-order arrays are not supported; save with np.save(path, np.ascontiguousarray(x))")
+    }
     guard fo.hasPrefix("False") else { throw fail("NPY header has a malformed 'fortran_order': \(fo)") }
     guard let sh = npyValue(header, key: "shape"), sh.hasPrefix("(") else { throw fail("NPY header has no 'shape' tuple") }
     let inner = sh.dropFirst().prefix { $0 != ")" }
@@ -56,14 +68,18 @@ public func readNPY(_ path: String) throws -> NPYArray {
     for part in inner.split(separator: ",") {
         let t = part.trimmingCharacters(in: .whitespaces)
         if t.isEmpty { continue }
-        guard let v = Int(t.hasSuffix("L") ? String(t.dropLast()) : t), v >= 0 else { throw fail("NPY header has a malformed shape \(sh)") }
+        guard let v = Int(t.hasSuffix("L") ? String(t.dropLast()) : t), v >= 0 else {
+            throw fail("NPY header has a malformed shape \(sh)")
+        }
         shape.append(v)
     }
     let count = shape.reduce(1, *)
     let start = headerStart + headerLen
     let need = count * type.size
     guard b.count - start == need else {
-        throw fail("NPY shape \(shape) of \(d) needs \(need) data bytes but the file holds \(b.count - start)" + (b.count - start < need ? " (truncated?)" : ""))
+        throw fail(
+            "NPY shape \(shape) of \(d) needs \(need) data bytes but the file holds \(b.count - start)"
+                + (b.count - start < need ? " (truncated?)" : ""))
     }
     var values = [Float](repeating: 0, count: count)
     var ints: [Int64]? = nil
@@ -74,14 +90,21 @@ public func readNPY(_ path: String) throws -> NPYArray {
             for i in 0..<count { values[i] = Float(raw[i]) }
             ints = values.map { Int64($0) }
         case .float32:
-            for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            for i in 0..<count {
+                values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
         case .int32:
             var a = [Int64](repeating: 0, count: count)
-            for i in 0..<count { a[i] = Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))); values[i] = Float(a[i]) }
+            for i in 0..<count {
+                a[i] = Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)));
+                values[i] = Float(a[i])
+            }
             ints = a
         case .int64:
             var a = [Int64](repeating: 0, count: count)
-            for i in 0..<count { a[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)); values[i] = Float(a[i]) }
+            for i in 0..<count {
+                a[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)); values[i] = Float(a[i])
+            }
             ints = a
         }
     }
@@ -129,9 +152,15 @@ public func writeNPY(_ path: String, shape: [Int], values: [Float]) throws {
 /// Reads teacher logits: a float32 NPY `[count, classes]`.
 public func readLogits(_ path: String, count: Int, classes: Int) throws -> [Float] {
     let a = try readNPY(path)
-    guard a.type == .float32 else { throw KDCError.data(file: path, message: "logits must be float32 (<f4), found \(a.type.rawValue)") }
+    guard a.type == .float32 else {
+        throw KDCError.data(file: path, message: "logits must be float32 (<f4), found \(a.type.rawValue)")
+    }
     guard a.shape == [count, classes] else {
-        throw KDCError.data(file: path, message: "logits have shape \(a.shape); expected [\(count), \(classes)] (one row per transfer sample, one column per class)")
+        throw KDCError.data(
+            file: path,
+            message:
+                "logits have shape \(a.shape); expected [\(count), \(classes)] (one row per transfer sample, one column per class)"
+        )
     }
     guard a.values.allSatisfy({ $0.isFinite }) else { throw KDCError.data(file: path, message: "logits contain NaN or infinity") }
     return a.values

@@ -81,11 +81,19 @@ public enum ArtifactReader {
         let flags = r.u16(6), stored = Int(r.u32(12)), raw = Int(r.u32(16)), arena = Int(r.u32(20))
         guard r.u16(8) == ArtifactFormat.headerBytes else { throw fail("header.header_size", "\(r.u16(8)), must be 32") }
         guard r.u16(10) == 0 else { throw fail("header.reserved", "must be 0") }
-        guard flags & ~Int(ArtifactFormat.flagCompressed) == 0 else { throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)))") }
+        guard flags & ~Int(ArtifactFormat.flagCompressed) == 0 else {
+            throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)))")
+        }
         let compressed = flags & Int(ArtifactFormat.flagCompressed) != 0
-        if !compressed && stored != raw { throw fail("header.stored_body_bytes", "\(stored) differs from raw_body_bytes \(raw) in a stored artifact") }
-        if compressed && stored < 6 { throw fail("header.stored_body_bytes", "\(stored) is shorter than the smallest zlib stream") }
-        guard raw >= ArtifactFormat.bodyHeaderBytes else { throw fail("header.raw_body_bytes", "\(raw) is smaller than the 24-byte body header") }
+        if !compressed && stored != raw {
+            throw fail("header.stored_body_bytes", "\(stored) differs from raw_body_bytes \(raw) in a stored artifact")
+        }
+        if compressed && stored < 6 {
+            throw fail("header.stored_body_bytes", "\(stored) is shorter than the smallest zlib stream")
+        }
+        guard raw >= ArtifactFormat.bodyHeaderBytes else {
+            throw fail("header.raw_body_bytes", "\(raw) is smaller than the 24-byte body header")
+        }
         guard arena > 0 else { throw fail("header.arena_bytes", "must be > 0") }
         let limit = 0x7fff_ffff - ArtifactFormat.headerBytes
         guard stored <= limit, raw <= limit else { throw fail("header.stored_body_bytes", "artifact larger than 2 GiB") }
@@ -101,10 +109,18 @@ public enum ArtifactReader {
         let b = LEReader(body)
         let nt = b.u16(0), no = b.u16(2), inputId = b.u16(4), outputId = b.u16(6)
         let tOff = Int(b.u32(8)), oOff = Int(b.u32(12)), cOff = Int(b.u32(16)), cBytes = Int(b.u32(20))
-        guard tOff % 4 == 0, oOff % 4 == 0, cOff % 4 == 0 else { throw fail("body.offsets", "tensors/ops/const offsets must be multiples of 4") }
-        guard tOff >= 24, tOff + 32 * nt <= raw else { throw fail("body.tensors_offset", "tensor table [\(tOff), +\(32 * nt)) outside the \(raw)-byte body") }
-        guard oOff >= 24, oOff + 48 * no <= raw else { throw fail("body.ops_offset", "op table [\(oOff), +\(48 * no)) outside the \(raw)-byte body") }
-        guard cOff + cBytes <= raw else { throw fail("body.const_offset", "constant section [\(cOff), +\(cBytes)) outside the \(raw)-byte body") }
+        guard tOff % 4 == 0, oOff % 4 == 0, cOff % 4 == 0 else {
+            throw fail("body.offsets", "tensors/ops/const offsets must be multiples of 4")
+        }
+        guard tOff >= 24, tOff + 32 * nt <= raw else {
+            throw fail("body.tensors_offset", "tensor table [\(tOff), +\(32 * nt)) outside the \(raw)-byte body")
+        }
+        guard oOff >= 24, oOff + 48 * no <= raw else {
+            throw fail("body.ops_offset", "op table [\(oOff), +\(48 * no)) outside the \(raw)-byte body")
+        }
+        guard cOff + cBytes <= raw else {
+            throw fail("body.const_offset", "constant section [\(cOff), +\(cBytes)) outside the \(raw)-byte body")
+        }
         guard nt >= 1 else { throw fail("body.n_tensors", "must be >= 1") }
         guard no >= 1 else { throw fail("body.n_ops", "must be >= 1") }
         guard inputId < nt else { throw fail("body.input_id", "\(inputId) out of range (\(nt) tensors)") }
@@ -129,12 +145,17 @@ public enum ArtifactReader {
             let size = Int(b.u32(p + 24))
             guard UInt64(size) == prod else { throw fail("\(f).byte_size", "\(size), dims give \(prod)") }
             let bits = b.u32(p + 12)
-            guard bits != 0, bits < 0x7f80_0000 else { throw fail("\(f).scale", "\(Float(bitPattern: bits)) is not finite and > 0") }
+            guard bits != 0, bits < 0x7f80_0000 else {
+                throw fail("\(f).scale", "\(Float(bitPattern: bits)) is not finite and > 0")
+            }
             let zp = b.i32(p + 16)
             guard zp >= -128, zp <= 127 else { throw fail("\(f).zero_point", "\(zp) outside -128...127") }
             let off = Int(b.u32(p + 20))
-            guard off <= arena, size <= arena - off else { throw fail("\(f).arena_offset", "[\(off), +\(size)) outside the \(arena)-byte arena") }
-            tensors.append(.init(dims: Array(d[0..<rank]), scale: Float(bitPattern: bits), zeroPoint: zp, arenaOffset: off, byteSize: size))
+            guard off <= arena, size <= arena - off else {
+                throw fail("\(f).arena_offset", "[\(off), +\(size)) outside the \(arena)-byte arena")
+            }
+            tensors.append(
+                .init(dims: Array(d[0..<rank]), scale: Float(bitPattern: bits), zeroPoint: zp, arenaOffset: off, byteSize: size))
         }
 
         // Ops.
@@ -174,15 +195,20 @@ public enum ArtifactReader {
             }
             if kind == .add && overlap(o, tensors[in1]) { throw fail("\(f).output", "arena range overlaps input tensor \(in1)") }
             let sameQ = a.scale.bitPattern == o.scale.bitPattern && a.zeroPoint == o.zeroPoint
-            var op = ArtifactDescription.Op(kind: kind, actMin: lo, actMax: hi, inputs: inputs, output: out,
-                                            kernel: Size2(0, 0), stride: Size2(0, 0), padTop: 0, padLeft: 0, depthMultiplier: 0,
-                                            weights: [], bias: [], multipliers: [], shifts: [], addParams: [])
+            var op = ArtifactDescription.Op(
+                kind: kind, actMin: lo, actMax: hi, inputs: inputs, output: out,
+                kernel: Size2(0, 0), stride: Size2(0, 0), padTop: 0, padLeft: 0, depthMultiplier: 0,
+                weights: [], bias: [], multipliers: [], shifts: [], addParams: [])
             func loadConsts(weightBytes: UInt64, n: Int) throws {
                 let wo = Int(b.u32(p + 28)), bo = Int(b.u32(p + 32)), mo = Int(b.u32(p + 36)), so = Int(b.u32(p + 40))
-                for (name, off, count, elem) in [("weights_offset", wo, weightBytes, 1), ("bias_offset", bo, UInt64(n), 4),
-                                                 ("multiplier_offset", mo, UInt64(n), 4), ("shift_offset", so, UInt64(n), 4)] {
+                for (name, off, count, elem) in [
+                    ("weights_offset", wo, weightBytes, 1), ("bias_offset", bo, UInt64(n), 4),
+                    ("multiplier_offset", mo, UInt64(n), 4), ("shift_offset", so, UInt64(n), 4),
+                ] {
                     guard off % elem == 0, off <= cBytes, count * UInt64(elem) <= UInt64(cBytes - off) else {
-                        throw fail("\(f).\(name)", "array [\(off), +\(count * UInt64(elem))) outside the \(cBytes)-byte constant section or misaligned")
+                        throw fail(
+                            "\(f).\(name)",
+                            "array [\(off), +\(count * UInt64(elem))) outside the \(cBytes)-byte constant section or misaligned")
                     }
                 }
                 op.weights = consts[wo..<(wo + Int(weightBytes))].map { Int8(bitPattern: $0) }
@@ -190,7 +216,8 @@ public enum ArtifactReader {
                 op.multipliers = (0..<n).map { c.i32(mo + 4 * $0) }
                 op.shifts = (0..<n).map { c.i32(so + 4 * $0) }
                 for ch in 0..<n where !qok(op.multipliers[ch], op.shifts[ch]) {
-                    throw fail("\(f).multiplier", "channel \(ch): (M, e) = (\(op.multipliers[ch]), \(op.shifts[ch])) out of range")
+                    throw fail(
+                        "\(f).multiplier", "channel \(ch): (M, e) = (\(op.multipliers[ch]), \(op.shifts[ch])) out of range")
                 }
             }
             switch kind {
@@ -233,7 +260,9 @@ public enum ArtifactReader {
                 guard sameQ else { throw fail("\(f).output", "scale/zero point differ from the input's") }
             case .add:
                 let bb = tensors[in1]
-                guard a.dims == o.dims, bb.dims == o.dims else { throw fail("\(f).output", "shapes \(a.dims) + \(bb.dims) → \(o.dims) differ") }
+                guard a.dims == o.dims, bb.dims == o.dims else {
+                    throw fail("\(f).output", "shapes \(a.dims) + \(bb.dims) → \(o.dims) differ")
+                }
                 op.addParams = (0..<6).map { b.i32(p + 12 + 4 * $0) }
                 let q = op.addParams
                 guard qok(q[0], q[1]), qok(q[2], q[3]), qok(q[4], q[5]), q[1] <= 0, q[3] <= 0 else {
@@ -241,16 +270,19 @@ public enum ArtifactReader {
                 }
             case .reshape, .clamp:
                 if kind == .reshape && (lo != -128 || hi != 127) { throw fail("\(f).act_min", "RESHAPE must not clamp") }
-                guard a.byteSize == o.byteSize, sameQ else { throw fail("\(f).output", "size or scale/zero point differ from the input's") }
+                guard a.byteSize == o.byteSize, sameQ else {
+                    throw fail("\(f).output", "size or scale/zero point differ from the input's")
+                }
                 if kind == .clamp && a.dims != o.dims { throw fail("\(f).output", "shape \(o.dims) != input \(a.dims)") }
             }
             written.insert(out)
             ops.append(op)
         }
         guard written.contains(outputId) else { throw fail("body.output_id", "no op writes the graph output \(outputId)") }
-        return ArtifactDescription(version: version, compressed: compressed, totalBytes: 32 + stored, storedBodyBytes: stored,
-                                   rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC, inputId: inputId, outputId: outputId,
-                                   tensors: tensors, ops: ops, constBytes: cBytes, rawBody: body)
+        return ArtifactDescription(
+            version: version, compressed: compressed, totalBytes: 32 + stored, storedBodyBytes: stored,
+            rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC, inputId: inputId, outputId: outputId,
+            tensors: tensors, ops: ops, constBytes: cBytes, rawBody: body)
     }
 
     /// Parameter words (bytes 12 + 4i) each op uses; the rest must be zero (kdc_model.c).

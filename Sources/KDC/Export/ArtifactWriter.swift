@@ -76,7 +76,8 @@ public enum ArtifactWriter {
     public static func body(_ g: QuantizedGraph, plan: MemoryPlan) throws -> [UInt8] {
         let nt = g.tensors.count, no = g.ops.count
         guard nt >= 1, nt < Int(ArtifactFormat.noTensor), no >= 1, no <= 0xFFFF else {
-            throw KDCError.budget(message: "artifact: \(nt) tensors and \(no) ops; the format needs 1..65534 tensors and 1..65535 ops")
+            throw KDCError.budget(
+                message: "artifact: \(nt) tensors and \(no) ops; the format needs 1..65534 tensors and 1..65535 ops")
         }
         guard plan.offsets.count == nt else {
             throw KDCError.graph(layer: "graph", message: "memory plan has \(plan.offsets.count) tensors, graph has \(nt)")
@@ -110,7 +111,10 @@ public enum ArtifactWriter {
         for (i, t) in g.tensors.enumerated() {
             let dims = ArtifactFormat.deviceShape(t.shape, gapOutput: gapOutputs.contains(i))
             guard dims.count <= 4, dims.allSatisfy({ $0 >= 1 && $0 <= 0xFFFF }) else {
-                throw KDCError.budget(message: "tensor '\(t.name)': shape \(t.shape) does not fit the artifact (rank ≤ 3 per sample, each dim 1...65535)")
+                throw KDCError.budget(
+                    message:
+                        "tensor '\(t.name)': shape \(t.shape) does not fit the artifact (rank ≤ 3 per sample, each dim 1...65535)"
+                )
             }
             w.u8(UInt8(dims.count)); w.u8(0); w.u16(0)
             for d in 0..<4 { w.u16(d < dims.count ? dims[d] : 1) }
@@ -212,15 +216,18 @@ public enum ArtifactWriter {
         switch rc {
         case Z_OK: break
         case Z_BUF_ERROR where destLen == uLong(rawBytes + 1):
-            throw KDCError.format(file: file, message: "raw_body_bytes: body inflates to more than the declared \(rawBytes) bytes")
+            throw KDCError.format(
+                file: file, message: "raw_body_bytes: body inflates to more than the declared \(rawBytes) bytes")
         default:
             throw KDCError.format(file: file, message: "body: malformed or truncated zlib stream (zlib code \(rc))")
         }
         guard Int(srcLen) == bytes.count else {
-            throw KDCError.format(file: file, message: "stored_body_bytes: the zlib stream ends after \(srcLen) of \(bytes.count) stored bytes")
+            throw KDCError.format(
+                file: file, message: "stored_body_bytes: the zlib stream ends after \(srcLen) of \(bytes.count) stored bytes")
         }
         guard Int(destLen) == rawBytes else {
-            throw KDCError.format(file: file, message: "raw_body_bytes: body inflates to \(destLen) bytes, header says \(rawBytes)")
+            throw KDCError.format(
+                file: file, message: "raw_body_bytes: body inflates to \(destLen) bytes, header says \(rawBytes)")
         }
         return Array(out[0..<rawBytes])
     }

@@ -47,10 +47,14 @@ public struct PreparedExport: Sendable {
 ///   - name: base file name and C identifier prefix (letters, digits, `_`).
 /// - Throws: `KDCError.graph` / `.budget` for a graph the format cannot express,
 ///   `KDCError.config` for a bad name.
-public func prepareExport(_ graph: QuantizedGraph, normalization: Normalization, name: String,
-                          compress: Bool) throws -> PreparedExport {
+public func prepareExport(
+    _ graph: QuantizedGraph, normalization: Normalization, name: String,
+    compress: Bool
+) throws -> PreparedExport {
     guard CArrayEmitter.isCIdentifier(name) else {
-        throw KDCError.config(file: "<export>", key: "name", message: "'\(name)' is not a C identifier; hint: use letters, digits and _ (not starting with a digit)")
+        throw KDCError.config(
+            file: "<export>", key: "name",
+            message: "'\(name)' is not a C identifier; hint: use letters, digits and _ (not starting with a digit)")
     }
     let plan = try MemoryPlanner.plan(graph)
     let raw = try ArtifactWriter.body(graph, plan: plan)
@@ -58,15 +62,17 @@ public func prepareExport(_ graph: QuantizedGraph, normalization: Normalization,
     let main = compress ? try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: true) : stored
     // Self-check: the reader applies kdc_init's rules.
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
-    let info = CArrayInfo(arenaBytes: plan.arenaBytes, unpackBytes: compress ? stored.count : 0,
-                          inputBytes: graph.tensors[graph.input].count, outputBytes: graph.tensors[graph.output].count,
-                          inputScale: graph.inputScale, inputZeroPoint: graph.inputZeroPoint,
-                          outputScale: graph.outputScale, outputZeroPoint: graph.outputZeroPoint,
-                          normalization: normalization)
+    let info = CArrayInfo(
+        arenaBytes: plan.arenaBytes, unpackBytes: compress ? stored.count : 0,
+        inputBytes: graph.tensors[graph.input].count, outputBytes: graph.tensors[graph.output].count,
+        inputScale: graph.inputScale, inputZeroPoint: graph.inputZeroPoint,
+        outputScale: graph.outputScale, outputZeroPoint: graph.outputZeroPoint,
+        normalization: normalization)
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
-    return PreparedExport(name: name, plan: plan, main: main, stored: stored, compressed: compress, header: h,
-                          source: c, weightsBytes: desc.constBytes, sha256: digest)
+    return PreparedExport(
+        name: name, plan: plan, main: main, stored: stored, compressed: compress, header: h,
+        source: c, weightsBytes: desc.constBytes, sha256: digest)
 }
 
 extension PreparedExport {
@@ -89,10 +95,11 @@ extension PreparedExport {
         let headerPath = "\(base)/\(name).h", sourcePath = "\(base)/\(name).c"
         try writeFileAtomically(Data(header.utf8), to: headerPath)
         try writeFileAtomically(Data(source.utf8), to: sourcePath)
-        return ExportResult(artifactPath: artifactPath, storedArtifactPath: storedPath, headerPath: headerPath,
-                            sourcePath: sourcePath, compressed: compressed, bytes: main.count, rawBytes: stored.count,
-                            sha256: sha256, arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
-                            weightsBytes: weightsBytes, plan: plan)
+        return ExportResult(
+            artifactPath: artifactPath, storedArtifactPath: storedPath, headerPath: headerPath,
+            sourcePath: sourcePath, compressed: compressed, bytes: main.count, rawBytes: stored.count,
+            sha256: sha256, arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+            weightsBytes: weightsBytes, plan: plan)
     }
 }
 
@@ -101,7 +108,9 @@ extension PreparedExport {
 /// array, with arena/unpack/input/output sizes, input/output quantization and the input
 /// `normalization` mean/std, which the artifact itself does not carry). Every file is
 /// written via a temporary file and a rename. The artifact is re-read and validated first.
-public func export(_ graph: QuantizedGraph, normalization: Normalization, to outDir: String, name: String,
-                   compress: Bool) throws -> ExportResult {
+public func export(
+    _ graph: QuantizedGraph, normalization: Normalization, to outDir: String, name: String,
+    compress: Bool
+) throws -> ExportResult {
     try prepareExport(graph, normalization: normalization, name: name, compress: compress).write(to: outDir)
 }

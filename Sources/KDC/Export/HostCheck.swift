@@ -37,7 +37,10 @@ public enum HostCheck {
         if let env = ProcessInfo.processInfo.environment["KDC_RUNTIME_DIR"], !env.isEmpty {
             if hasHeader(env) { return env }
             if hasHeader(env + "/runtime") { return env + "/runtime" }
-            throw KDCError.io(path: env, message: "KDC_RUNTIME_DIR has no include/kdc.h (nor runtime/include/kdc.h); hint: point it at the kdc runtime/ folder")
+            throw KDCError.io(
+                path: env,
+                message:
+                    "KDC_RUNTIME_DIR has no include/kdc.h (nor runtime/include/kdc.h); hint: point it at the kdc runtime/ folder")
         }
         var starts: [URL] = []
         if let exe = Bundle.main.executableURL { starts.append(exe.resolvingSymlinksInPath().deletingLastPathComponent()) }
@@ -52,7 +55,11 @@ public enum HostCheck {
                 dir = up
             }
         }
-        throw KDCError.io(path: fm.currentDirectoryPath, message: "cannot find the kdc C runtime (runtime/include/kdc.h) above the executable or the current directory; hint: set KDC_RUNTIME_DIR to the runtime/ folder")
+        throw KDCError.io(
+            path: fm.currentDirectoryPath,
+            message:
+                "cannot find the kdc C runtime (runtime/include/kdc.h) above the executable or the current directory; hint: set KDC_RUNTIME_DIR to the runtime/ folder"
+        )
     }
 
     /// Compiles runtime/src/*.c + runtime/host/kdc_host_check.c into `outDir/kdc_host_check`
@@ -72,7 +79,8 @@ public enum HostCheck {
         try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let exe = outDir + "/kdc_host_check"
         let cc = ProcessInfo.processInfo.environment["CC"].flatMap { $0.isEmpty ? nil : $0 } ?? "cc"
-        let args = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I" + runtimeDir + "/include"] + sources + [harness, "-o", exe]
+        let args =
+            ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I" + runtimeDir + "/include"] + sources + [harness, "-o", exe]
         let r: ProcessOutput
         do {
             r = try runProcess("/usr/bin/env", [cc] + args, scratch: outDir)
@@ -80,8 +88,10 @@ public enum HostCheck {
             throw KDCError.io(path: cc, message: "cannot run the C compiler: \(error); hint: install a C compiler (cc) or set CC")
         }
         guard r.status == 0, !r.signaled else {
-            let hint = r.status == 127 ? "; hint: no C compiler '\(cc)' on PATH: install one (e.g. apt-get install gcc) or set CC" : ""
-            throw KDCError.io(path: harness, message: "compiling the runtime failed (\(cc) exit \(r.status))\(hint):\n\(r.stdout)\(r.stderr)")
+            let hint =
+                r.status == 127 ? "; hint: no C compiler '\(cc)' on PATH: install one (e.g. apt-get install gcc) or set CC" : ""
+            throw KDCError.io(
+                path: harness, message: "compiling the runtime failed (\(cc) exit \(r.status))\(hint):\n\(r.stdout)\(r.stderr)")
         }
         return exe
     }
@@ -89,8 +99,10 @@ public enum HostCheck {
     /// Runs the artifact at `artifactPath` on `inputs` (each the input tensor's int8 values)
     /// with the C runtime and compares with `Int8Interpreter` on `graph`. `labels` (same
     /// count, −1 = unlabelled) give the accuracy. `repeats`: timed invokes per sample.
-    public static func run(artifactPath: String, graph: QuantizedGraph, inputs: [[Int8]], labels: [Int32]? = nil,
-                           expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
+    public static func run(
+        artifactPath: String, graph: QuantizedGraph, inputs: [[Int8]], labels: [Int32]? = nil,
+        expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5
+    ) throws -> HostCheckResult {
         let inBytes = graph.tensors[graph.input].count, outBytes = graph.tensors[graph.output].count
         guard inputs.allSatisfy({ $0.count == inBytes }) else {
             throw KDCError.data(file: "<host check>", message: "every input must have \(inBytes) values")
@@ -99,7 +111,8 @@ public enum HostCheck {
             throw KDCError.data(file: "<host check>", message: "expected outputs must be one of \(outBytes) values per input")
         }
         let rt = try runtimeDir ?? findRuntimeDir()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-host-check-\(getpid())-\(UUID().uuidString)").path
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-host-check-\(getpid())-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let exe = try buildHarness(runtimeDir: rt, outDir: tmp)
@@ -107,17 +120,23 @@ public enum HostCheck {
         try writeFileAtomically(Data(inputs.flatMap { $0 }.map { UInt8(bitPattern: $0) }), to: inPath)
         let r = try runProcess(exe, [artifactPath, inPath, outPath, String(max(repeats, 1))], scratch: tmp)
         if r.signaled {
-            throw KDCError.io(path: artifactPath, message: "the host check harness crashed (signal \(r.status)):\n\(r.stdout)\(r.stderr)")
+            throw KDCError.io(
+                path: artifactPath, message: "the host check harness crashed (signal \(r.status)):\n\(r.stdout)\(r.stderr)")
         }
         guard r.status == 0 else {
-            throw KDCError.io(path: artifactPath, message: "the C runtime rejected the artifact or failed (exit \(r.status)): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw KDCError.io(
+                path: artifactPath,
+                message:
+                    "the C runtime rejected the artifact or failed (exit \(r.status)): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         var kv: [String: Int] = [:]
         for line in r.stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2, let v = Int(parts[1]) { kv[String(parts[0])] = v }
         }
-        guard let samples = kv["samples"], samples == inputs.count, kv["output_bytes"] == outBytes, kv["input_bytes"] == inBytes else {
+        guard let samples = kv["samples"], samples == inputs.count, kv["output_bytes"] == outBytes, kv["input_bytes"] == inBytes
+        else {
             throw KDCError.io(path: exe, message: "unexpected harness output (samples/sizes differ from the graph):\n\(r.stdout)")
         }
         guard let outData = FileManager.default.contents(atPath: outPath), outData.count == samples * outBytes else {
@@ -139,19 +158,23 @@ public enum HostCheck {
                 if argmax(row) == Int(labels[s]) { correct += 1 }
             }
         }
-        return HostCheckResult(samples: samples, mismatches: mismatches, firstMismatch: first,
-                               accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
-                               latencyNsMedian: kv["latency_ns_median"] ?? 0, arenaBytes: kv["arena_bytes"] ?? 0)
+        return HostCheckResult(
+            samples: samples, mismatches: mismatches, firstMismatch: first,
+            accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil,
+            latencyNsMedian: kv["latency_ns_median"] ?? 0, arenaBytes: kv["arena_bytes"] ?? 0)
     }
 
     /// Quantizes `data` (already normalized floats) with the graph's input parameters and runs
     /// at most `limit` samples (all when nil) with labels.
-    public static func run(artifactPath: String, graph: QuantizedGraph, data: Dataset, limit: Int? = nil,
-                           expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5) throws -> HostCheckResult {
+    public static func run(
+        artifactPath: String, graph: QuantizedGraph, data: Dataset, limit: Int? = nil,
+        expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5
+    ) throws -> HostCheckResult {
         let n = min(data.count, limit ?? data.count), k = data.sampleSize
         let inputs = (0..<n).map { i in graph.quantizeInput(Array(data.x[(i * k)..<((i + 1) * k)])) }
-        return try run(artifactPath: artifactPath, graph: graph, inputs: inputs, labels: Array(data.labels[0..<n]),
-                       expected: expected.map { Array($0.prefix(n)) }, runtimeDir: runtimeDir, repeats: repeats)
+        return try run(
+            artifactPath: artifactPath, graph: graph, inputs: inputs, labels: Array(data.labels[0..<n]),
+            expected: expected.map { Array($0.prefix(n)) }, runtimeDir: runtimeDir, repeats: repeats)
     }
 
     /// First index of the largest value (as kdc_argmax).
@@ -183,8 +206,9 @@ public enum HostCheck {
         p.waitUntilExit()
         try? out.close(); try? err.close()
         let read = { (f: String) in String(decoding: FileManager.default.contents(atPath: f) ?? Data(), as: UTF8.self) }
-        return ProcessOutput(status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal,
-                             stdout: read(outPath), stderr: read(errPath))
+        return ProcessOutput(
+            status: p.terminationStatus, signaled: p.terminationReason == .uncaughtSignal,
+            stdout: read(outPath), stderr: read(errPath))
     }
 }
 

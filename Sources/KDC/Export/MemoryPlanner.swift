@@ -53,7 +53,8 @@ public enum MemoryPlanner {
         for (i, op) in graph.ops.enumerated() {
             for t in op.inputs {
                 guard t >= 0, t < n, first[t] >= 0, t != op.output else {
-                    throw KDCError.graph(layer: op.name, message: "reads tensor \(t) before it is written; hint: ops must be in execution order")
+                    throw KDCError.graph(
+                        layer: op.name, message: "reads tensor \(t) before it is written; hint: ops must be in execution order")
                 }
                 last[t] = max(last[t], i)
             }
@@ -65,7 +66,8 @@ public enum MemoryPlanner {
             if op.kind == .reshape { root[op.output] = root[op.inputs[0]] }
         }
         if let t = first.firstIndex(of: -1) {
-            throw KDCError.graph(layer: graph.tensors[t].name, message: "tensor \(t) is neither the graph input nor written by any op")
+            throw KDCError.graph(
+                layer: graph.tensors[t].name, message: "tensor \(t) is neither the graph input nor written by any op")
         }
         last[graph.output] = max(steps - 1, 0)
         // An alias keeps its root's buffer alive; the group shares one lifetime.
@@ -107,8 +109,9 @@ public enum MemoryPlanner {
             let live = roots.filter { first[$0] <= s && s <= last[$0] }.reduce(0) { $0 + sizes[$1] }
             bound = max(bound, live)
         }
-        return MemoryPlan(offsets: offsets, sizes: sizes, firstUse: first, lastUse: last,
-                          arenaBytes: arena, lowerBound: bound)
+        return MemoryPlan(
+            offsets: offsets, sizes: sizes, firstUse: first, lastUse: last,
+            arenaBytes: arena, lowerBound: bound)
     }
 
     static func align(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }

@@ -78,7 +78,9 @@ public struct StackAnalysis {
         for (path, text) in callGraphs {
             for f in try Self.parseCallGraph(text, file: path) {
                 if let old = functions[f.title] {
-                    throw KDCError.format(file: path, message: "function '\(f.name)' is also defined in \(old.source); cannot tell which one is called")
+                    throw KDCError.format(
+                        file: path,
+                        message: "function '\(f.name)' is also defined in \(old.source); cannot tell which one is called")
                 }
                 functions[f.title] = f
             }
@@ -104,8 +106,10 @@ public struct StackAnalysis {
             if let f = functions[title] ?? library[title] { return f }
             guard let insns = image[title] else {
                 let who = caller.map { "\($0.name) calls '\(title)', which" } ?? "'\(title)'"
-                throw KDCError.format(file: caller?.source ?? imagePath,
-                                      message: "\(who) is defined in no call-graph file and is not in the image \(imagePath); its stack cannot be sized")
+                throw KDCError.format(
+                    file: caller?.source ?? imagePath,
+                    message:
+                        "\(who) is defined in no call-graph file and is not in the image \(imagePath); its stack cannot be sized")
             }
             let f = try Self.libraryFunction(title, insns, image: imagePath)
             library[title] = f
@@ -116,10 +120,15 @@ public struct StackAnalysis {
             if let p = memo[f.title] { return p }
             if let i = active.firstIndex(of: f.title) {
                 let cycle = (active[i...] + [f.title]).map { functions[$0]?.name ?? $0 }
-                throw KDCError.format(file: f.source, message: "recursion \(cycle.joined(separator: " → ")): the stack depth has no static bound")
+                throw KDCError.format(
+                    file: f.source, message: "recursion \(cycle.joined(separator: " → ")): the stack depth has no static bound")
             }
             if f.indirect && indirectCalls[f.name] == nil {
-                throw KDCError.format(file: f.source, message: "\(f.name) calls through a function pointer; the callee's stack cannot be sized from the call graph (hint: the analysis must be told why that call does not happen)")
+                throw KDCError.format(
+                    file: f.source,
+                    message:
+                        "\(f.name) calls through a function pointer; the callee's stack cannot be sized from the call graph (hint: the analysis must be told why that call does not happen)"
+                )
             }
             active.append(f.title)
             defer { active.removeLast() }
@@ -156,14 +165,22 @@ public struct StackAnalysis {
                 guard let title = attrs["title"], let label = attrs["label"] else {
                     throw fail(n, "node without title or label: \(line)")
                 }
-                if line.range(of: #"shape\s*:\s*ellipse"#, options: .regularExpression) != nil { continue } // declared, not defined here
+                // Declared here, not defined.
+                if line.range(of: #"shape\s*:\s*ellipse"#, options: .regularExpression) != nil { continue }
                 let parts = label.components(separatedBy: "\\n")
                 guard let last = parts.last, parts.count >= 3,
-                      let m = last.wholeMatch(of: #/([0-9]+) bytes \(([a-z,]+)\)/#), let bytes = Int(m.1) else {
-                    throw fail(n, "function '\(title)' has no frame size (expected \"N bytes (static)\"; hint: compile with -fcallgraph-info=su)")
+                    let m = last.wholeMatch(of: #/([0-9]+) bytes \(([a-z,]+)\)/#), let bytes = Int(m.1)
+                else {
+                    throw fail(
+                        n,
+                        "function '\(title)' has no frame size (expected \"N bytes (static)\"; hint: compile with -fcallgraph-info=su)"
+                    )
                 }
                 guard m.2 == "static" else {
-                    throw fail(n, "function '\(parts[0])' has a \(m.2) stack frame (\(bytes) bytes plus what it allocates at run time: a variable-length array or alloca); its stack cannot be bounded statically")
+                    throw fail(
+                        n,
+                        "function '\(parts[0])' has a \(m.2) stack frame (\(bytes) bytes plus what it allocates at run time: a variable-length array or alloca); its stack cannot be bounded statically"
+                    )
                 }
                 if defined[title] != nil { throw fail(n, "function '\(title)' defined twice") }
                 defined[title] = Function(title: title, name: parts[0], frame: bytes, callees: [], indirect: false, source: file)
@@ -230,13 +247,17 @@ public struct StackAnalysis {
                 continue
             }
             guard let f = current else { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard fields.count >= 3, fields[0].hasSuffix(":"), !fields[2].isEmpty, !fields[2].hasPrefix(".") else { continue }
             var ops = fields.count > 3 ? fields[3...].joined(separator: " ") : ""
             if let at = ops.firstIndex(of: "@") { ops = String(ops[..<at]) }
             if let semi = ops.firstIndex(of: ";") { ops = String(ops[..<semi]) }
-            out[f]!.append(Instruction(address: String(fields[0].dropLast()), mnemonic: fields[2],
-                                       operands: ops.trimmingCharacters(in: .whitespaces)))
+            out[f]!.append(
+                Instruction(
+                    address: String(fields[0].dropLast()), mnemonic: fields[2],
+                    operands: ops.trimmingCharacters(in: .whitespaces)))
         }
         return out
     }
@@ -244,10 +265,16 @@ public struct StackAnalysis {
     /// Frame and callees of a function from its machine code (Thumb-2 as objdump prints it).
     static func libraryFunction(_ name: String, _ insns: [Instruction], image: String) throws -> Function {
         func fail(_ i: Instruction, _ why: String) -> KDCError {
-            .format(file: image, message: "library function \(name) at \(i.address): '\(i.mnemonic) \(i.operands)' \(why); its stack cannot be sized (it is not in any call-graph file)")
+            .format(
+                file: image,
+                message:
+                    "library function \(name) at \(i.address): '\(i.mnemonic) \(i.operands)' \(why); its stack cannot be sized (it is not in any call-graph file)"
+            )
         }
         guard !insns.isEmpty else {
-            throw KDCError.format(file: image, message: "library function \(name) has no instructions in the disassembly; its stack cannot be sized")
+            throw KDCError.format(
+                file: image, message: "library function \(name) has no instructions in the disassembly; its stack cannot be sized"
+            )
         }
         var frame = 0, callees: [String] = []
         let cond = "(eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al)?"
@@ -274,10 +301,13 @@ public struct StackAnalysis {
             } else if base == "vpush" {
                 let n = try registerCount(ops, fail: { fail(i, $0) })
                 frame += (ops.contains("{d") ? 8 : 4) * n
-            } else if base == "pop" || base == "vpop" || ((base == "ldmia" || base == "ldm" || base == "ldmfd") && first == "sp!") {
-                continue // releases (the frame counts the deepest point)
+            } else if base == "pop" || base == "vpop" || ((base == "ldmia" || base == "ldm" || base == "ldmfd") && first == "sp!")
+            {
+                continue  // releases (the frame counts the deepest point)
             } else if ops.contains("[sp, #-") && ops.hasSuffix("]!") && base.hasPrefix("str") {
-                guard let m = ops.firstMatch(of: #/\[sp, #-([0-9]+)\]!/#), let n = Int(m.1) else { throw fail(i, "cannot read the offset") }
+                guard let m = ops.firstMatch(of: #/\[sp, #-([0-9]+)\]!/#), let n = Int(m.1) else {
+                    throw fail(i, "cannot read the offset")
+                }
                 frame += n
             } else if ops.contains("[sp") && ops.contains("!") {
                 throw fail(i, "moves sp by a writeback")

@@ -7,8 +7,9 @@ public final class AddLayer: Layer {
     /// Throws `KDCError.graph` naming the layer and both shapes when they differ.
     public init(name: String, inputShapes: [[Int]]) throws {
         try checkShape(inputShapes.count == 2, name, "add takes 2 inputs, got \(inputShapes.count)")
-        try checkShape(inputShapes[0] == inputShapes[1], name,
-                       "add needs two inputs of the same shape, got \(inputShapes[0]) and \(inputShapes[1])")
+        try checkShape(
+            inputShapes[0] == inputShapes[1], name,
+            "add needs two inputs of the same shape, got \(inputShapes[0]) and \(inputShapes[1])")
         self.name = name
         outputShape = inputShapes[0]
     }

@@ -28,8 +28,9 @@ public final class BatchNormLayer: Layer {
     private var usedBatchStatistics = false
 
     public init(name: String, inputShape: [Int], epsilon: Float, momentum: Float) throws {
-        try checkShape(!inputShape.isEmpty && inputShape.allSatisfy { $0 > 0 }, name,
-                       "batch_norm expects a positive input shape [..., C], got \(inputShape)")
+        try checkShape(
+            !inputShape.isEmpty && inputShape.allSatisfy { $0 > 0 }, name,
+            "batch_norm expects a positive input shape [..., C], got \(inputShape)")
         try checkShape(epsilon > 0 && epsilon.isFinite, name, "batch_norm epsilon must be positive, got \(epsilon)")
         try checkShape(momentum >= 0 && momentum < 1, name, "batch_norm momentum must be in [0, 1), got \(momentum)")
         self.name = name

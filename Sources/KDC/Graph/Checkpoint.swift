@@ -10,7 +10,8 @@ import Foundation
 /// the same bytes.
 public enum Checkpoint {
     /// Serializes `model` and `normalization` to safetensors bytes.
-    public static func encode(_ model: Model, normalization: Normalization, metadata extra: [String: String] = [:]) throws -> Data {
+    public static func encode(_ model: Model, normalization: Normalization, metadata extra: [String: String] = [:]) throws -> Data
+    {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         var meta = extra
@@ -39,7 +40,9 @@ public enum Checkpoint {
     }
 
     /// Writes a checkpoint to `path` atomically (a temporary file renamed into place).
-    public static func save(_ model: Model, normalization: Normalization, to path: String, metadata: [String: String] = [:]) throws {
+    public static func save(_ model: Model, normalization: Normalization, to path: String, metadata: [String: String] = [:])
+        throws
+    {
         try writeFileAtomically(try encode(model, normalization: normalization, metadata: metadata), to: path)
     }
 
@@ -52,7 +55,9 @@ public enum Checkpoint {
     }
 
     public static func decode(_ data: Data, file: String) throws -> (model: Model, normalization: Normalization) {
-        func bad(_ m: String) -> KDCError { .format(file: file, message: m + "; hint: pass a .safetensors file written by `kdc train`") }
+        func bad(_ m: String) -> KDCError {
+            .format(file: file, message: m + "; hint: pass a .safetensors file written by `kdc train`")
+        }
         guard data.count >= 8 else { throw bad("too short for a safetensors header (\(data.count) bytes)") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(data.count - 8), n < 100_000_000 else { throw bad("header length \(n) runs past the end of the file") }
@@ -61,7 +66,8 @@ public enum Checkpoint {
             throw bad("the header is not a JSON object")
         }
         guard let meta = header["__metadata__"] as? [String: String], let graphJSON = meta["kdc.graph"],
-              let normJSON = meta["kdc.normalization"] else {
+            let normJSON = meta["kdc.normalization"]
+        else {
             throw bad("no kdc metadata (kdc.graph, kdc.normalization)")
         }
         let dec = JSONDecoder()
@@ -81,7 +87,8 @@ public enum Checkpoint {
                 throw bad("tensor '\(p.name)' has shape \(entry["shape"] ?? "?"), the graph needs \(p.value.shape)")
             }
             guard let offs = entry["data_offsets"] as? [Int], offs.count == 2, offs[0] >= 0, offs[1] <= body,
-                  offs[1] - offs[0] == p.value.count * 4 else {
+                offs[1] - offs[0] == p.value.count * 4
+            else {
                 throw bad("tensor '\(p.name)' has data offsets outside the file or of the wrong size")
             }
             data.withUnsafeBytes { raw in

@@ -23,11 +23,14 @@ public final class Conv2DLayer: Layer {
     /// True when `scratch` still holds the columns of the whole cached batch.
     private var columnsCached = false
 
-    public init(name: String, inputShape: [Int], filters: Int, kernel: Size2, stride: Size2, padding: Padding,
-                rng: inout SeededRNG, maxColumnValues: Int = 1 << 25) throws {
+    public init(
+        name: String, inputShape: [Int], filters: Int, kernel: Size2, stride: Size2, padding: Padding,
+        rng: inout SeededRNG, maxColumnValues: Int = 1 << 25
+    ) throws {
         try checkShape(filters > 0, name, "conv2d filters must be positive, got \(filters)")
-        geometry = try WindowGeometry(layer: name, op: "conv2d", inputShape: inputShape, kernel: kernel,
-                                      stride: stride, padding: padding)
+        geometry = try WindowGeometry(
+            layer: name, op: "conv2d", inputShape: inputShape, kernel: kernel,
+            stride: stride, padding: padding)
         self.name = name
         self.filters = filters
         self.maxColumnValues = maxColumnValues
@@ -62,8 +65,9 @@ public final class Conv2DLayer: Layer {
                     while n0 < n {
                         let n1 = min(n, n0 + per)
                         fillColumns(xp.baseAddress!, n0, n1, cols)
-                        BLAS.sgemm(m: (n1 - n0) * pix, n: f, k: k, a: cols, b: wp.baseAddress!, beta: 1,
-                                   c: yp.baseAddress! + n0 * pix * f)
+                        BLAS.sgemm(
+                            m: (n1 - n0) * pix, n: f, k: k, a: cols, b: wp.baseAddress!, beta: 1,
+                            c: yp.baseAddress! + n0 * pix * f)
                         n0 = n1
                     }
                 }
@@ -102,15 +106,17 @@ public final class Conv2DLayer: Layer {
                                 if !(columnsCached && n0 == 0 && n1 == n) { fillColumns(xp.baseAddress!, n0, n1, cols) }
                                 let gChunk = gp.baseAddress! + n0 * pix * f
                                 // dW[k, f] += colsᵀ · g
-                                BLAS.sgemm(transA: true, m: k, n: f, k: rows, a: cols, b: gChunk, beta: 1,
-                                           c: dw.baseAddress!)
+                                BLAS.sgemm(
+                                    transA: true, m: k, n: f, k: rows, a: cols, b: gChunk, beta: 1,
+                                    c: dw.baseAddress!)
                                 if inputGradients {
                                     // dcols[rows, k] = g · Wᵀ (overwrites the columns, no longer needed)
                                     BLAS.sgemm(transB: true, m: rows, n: k, k: f, a: gChunk, b: wp.baseAddress!, c: cols)
                                     let dxBase = dxp.baseAddress!
                                     forEachChunk(n1 - n0, work: rows * k) { _, r in
-                                        col2im(g, cols: cols + r.lowerBound * pix * k, n0: n0 + r.lowerBound,
-                                               n1: n0 + r.upperBound, dx: dxBase)
+                                        col2im(
+                                            g, cols: cols + r.lowerBound * pix * k, n0: n0 + r.lowerBound,
+                                            n1: n0 + r.upperBound, dx: dxBase)
                                     }
                                 }
                                 n0 = n1

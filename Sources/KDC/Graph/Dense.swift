@@ -38,8 +38,9 @@ public final class DenseLayer: Layer {
             }
             x.data.withUnsafeBufferPointer { xp in
                 weight.value.data.withUnsafeBufferPointer { wp in
-                    BLAS.sgemm(m: n, n: outCount, k: inCount, a: xp.baseAddress!, b: wp.baseAddress!,
-                               beta: 1, c: yp.baseAddress!)
+                    BLAS.sgemm(
+                        m: n, n: outCount, k: inCount, a: xp.baseAddress!, b: wp.baseAddress!,
+                        beta: 1, c: yp.baseAddress!)
                 }
             }
         }
@@ -55,8 +56,9 @@ public final class DenseLayer: Layer {
             input.data.withUnsafeBufferPointer { xp in
                 weight.grad.data.withUnsafeMutableBufferPointer { dw in
                     // dW[in, out] += xᵀ · g
-                    BLAS.sgemm(transA: true, m: inCount, n: outCount, k: n, a: xp.baseAddress!,
-                               b: gp.baseAddress!, beta: 1, c: dw.baseAddress!)
+                    BLAS.sgemm(
+                        transA: true, m: inCount, n: outCount, k: n, a: xp.baseAddress!,
+                        b: gp.baseAddress!, beta: 1, c: dw.baseAddress!)
                 }
             }
             bias.grad.data.withUnsafeMutableBufferPointer { db in
@@ -68,8 +70,9 @@ public final class DenseLayer: Layer {
                 weight.value.data.withUnsafeBufferPointer { wp in
                     dx.data.withUnsafeMutableBufferPointer { dxp in
                         // dx[N, in] = g · Wᵀ
-                        BLAS.sgemm(transB: true, m: n, n: inCount, k: outCount, a: gp.baseAddress!,
-                                   b: wp.baseAddress!, c: dxp.baseAddress!)
+                        BLAS.sgemm(
+                            transB: true, m: n, n: inCount, k: outCount, a: gp.baseAddress!,
+                            b: wp.baseAddress!, c: dxp.baseAddress!)
                     }
                 }
             }

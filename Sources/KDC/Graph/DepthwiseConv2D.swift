@@ -13,11 +13,14 @@ public final class DepthwiseConv2DLayer: Layer {
     let multiplier: Int
     private var input = Tensor(shape: [0])
 
-    public init(name: String, inputShape: [Int], kernel: Size2, stride: Size2, padding: Padding, multiplier: Int,
-                rng: inout SeededRNG) throws {
+    public init(
+        name: String, inputShape: [Int], kernel: Size2, stride: Size2, padding: Padding, multiplier: Int,
+        rng: inout SeededRNG
+    ) throws {
         try checkShape(multiplier >= 1, name, "depthwise_conv2d multiplier must be at least 1, got \(multiplier)")
-        geometry = try WindowGeometry(layer: name, op: "depthwise_conv2d", inputShape: inputShape, kernel: kernel,
-                                      stride: stride, padding: padding)
+        geometry = try WindowGeometry(
+            layer: name, op: "depthwise_conv2d", inputShape: inputShape, kernel: kernel,
+            stride: stride, padding: padding)
         self.name = name
         self.multiplier = multiplier
         let co = geometry.c * multiplier
@@ -95,7 +98,8 @@ public final class DepthwiseConv2DLayer: Layer {
                                     for oy in 0..<g.oh {
                                         let ty = WindowGeometry.taps(oy, stride: g.sh, pad: g.padTop, kernel: g.kh, size: g.h)
                                         for ox in 0..<g.ow {
-                                            let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
+                                            let tx = WindowGeometry.taps(
+                                                ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
                                             for j in 0..<co { db[j] += o[j] }
                                             for ky in ty.k0..<max(ty.k0, ty.k1) {
                                                 for kx in tx.k0..<max(tx.k0, tx.k1) {

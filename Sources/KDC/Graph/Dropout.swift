@@ -41,8 +41,9 @@ public final class DropoutLayer: Layer {
                 bits.withUnsafeBufferPointer { b in
                     x.data.withUnsafeBufferPointer { xp in
                         if n > 0 {
-                            kdc_dropout_forward(yp.baseAddress!, m.baseAddress!, xp.baseAddress!, b.baseAddress!, n,
-                                                threshold, keep)
+                            kdc_dropout_forward(
+                                yp.baseAddress!, m.baseAddress!, xp.baseAddress!, b.baseAddress!, n,
+                                threshold, keep)
                         }
                     }
                 }

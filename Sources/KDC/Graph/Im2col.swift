@@ -11,16 +11,18 @@ struct WindowGeometry {
 
     /// Validates the sizes and throws `KDCError.graph` naming `layer` when the window does not fit.
     init(layer: String, op: String, inputShape: [Int], kernel: Size2, stride: Size2, padding: Padding) throws {
-        try checkShape(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, layer,
-                       "\(op) expects a positive input shape [H, W, C], got \(inputShape)")
+        try checkShape(
+            inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, layer,
+            "\(op) expects a positive input shape [H, W, C], got \(inputShape)")
         try checkShape(kernel.h > 0 && kernel.w > 0, layer, "\(op) window must be positive, got \(kernel)")
         try checkShape(stride.h > 0 && stride.w > 0, layer, "\(op) stride must be positive, got \(stride)")
         h = inputShape[0]; w = inputShape[1]; c = inputShape[2]
         kh = kernel.h; kw = kernel.w; sh = stride.h; sw = stride.w
         if padding == .valid {
-            try checkShape(kh <= h && kw <= w, layer,
-                           "\(op) window \(kh)x\(kw) is larger than the input \(h)x\(w) with valid padding; "
-                           + "expected a window of at most \(h)x\(w) (hint: use padding same)")
+            try checkShape(
+                kh <= h && kw <= w, layer,
+                "\(op) window \(kh)x\(kw) is larger than the input \(h)x\(w) with valid padding; "
+                    + "expected a window of at most \(h)x\(w) (hint: use padding same)")
         }
         let y = padding.output(h, kernel: kh, stride: sh), x = padding.output(w, kernel: kw, stride: sw)
         oh = y.out; padTop = y.padBefore; ow = x.out; padLeft = x.padBefore

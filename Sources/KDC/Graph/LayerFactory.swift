@@ -15,11 +15,13 @@ func makeLayer(_ node: NodeSpec, inputShapes: [[Int]], rng: inout SeededRNG) thr
     case .flatten:
         return FlattenLayer(name: name, inputShape: shape)
     case let .conv2d(filters, kernel, stride, padding):
-        return try Conv2DLayer(name: name, inputShape: shape, filters: filters, kernel: kernel, stride: stride,
-                               padding: padding, rng: &rng)
+        return try Conv2DLayer(
+            name: name, inputShape: shape, filters: filters, kernel: kernel, stride: stride,
+            padding: padding, rng: &rng)
     case let .depthwiseConv2d(kernel, stride, padding, multiplier):
-        return try DepthwiseConv2DLayer(name: name, inputShape: shape, kernel: kernel, stride: stride,
-                                        padding: padding, multiplier: multiplier, rng: &rng)
+        return try DepthwiseConv2DLayer(
+            name: name, inputShape: shape, kernel: kernel, stride: stride,
+            padding: padding, multiplier: multiplier, rng: &rng)
     case let .maxPool2d(pool, stride, padding):
         return try MaxPool2DLayer(name: name, inputShape: shape, pool: pool, stride: stride, padding: padding)
     case let .avgPool2d(pool, stride, padding):

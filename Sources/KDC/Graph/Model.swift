@@ -18,8 +18,9 @@ public final class Model {
         var shapes: [[Int]] = []
         var layers: [Layer] = []
         var inputIndices: [[Int]] = []
-        try checkShape(!spec.inputShape.isEmpty && spec.inputShape.allSatisfy { $0 > 0 }, "input",
-                       "input shape must be positive, got \(spec.inputShape)")
+        try checkShape(
+            !spec.inputShape.isEmpty && spec.inputShape.allSatisfy { $0 > 0 }, "input",
+            "input shape must be positive, got \(spec.inputShape)")
         try checkShape(!spec.nodes.isEmpty, "input", "the model has no layers")
         for node in spec.nodes {
             try checkShape(index[node.name] == nil, node.name, "duplicate layer name '\(node.name)'")
@@ -32,8 +33,10 @@ public final class Model {
             }
             let inShapes = ins.map { $0 < 0 ? spec.inputShape : shapes[$0] }
             let layer = try makeLayer(node, inputShapes: inShapes, rng: &rng)
-            try checkShape(layer.outputShape.allSatisfy { $0 > 0 }, node.name,
-                           "output shape \(layer.outputShape) is empty (input \(inShapes.map { "\($0)" }.joined(separator: ", ")) is too small)")
+            try checkShape(
+                layer.outputShape.allSatisfy { $0 > 0 }, node.name,
+                "output shape \(layer.outputShape) is empty (input \(inShapes.map { "\($0)" }.joined(separator: ", ")) is too small)"
+            )
             index[node.name] = layers.count
             layers.append(layer)
             shapes.append(layer.outputShape)
@@ -86,8 +89,10 @@ public final class Model {
     /// has returned, when its parameter gradients are complete and nothing later in the pass
     /// reads its parameters (the trainer updates them there, while they are still in cache).
     @discardableResult
-    public func backward(_ gradOutput: Tensor, inputGradient: Bool = true,
-                         afterNode: ((Int) -> Void)? = nil) -> Tensor? {
+    public func backward(
+        _ gradOutput: Tensor, inputGradient: Bool = true,
+        afterNode: ((Int) -> Void)? = nil
+    ) -> Tensor? {
         var grads = [Tensor?](repeating: nil, count: layers.count)
         grads[layers.count - 1] = gradOutput
         var inputGrad: Tensor?

@@ -13,8 +13,9 @@ public final class MaxPool2DLayer: Layer {
     private var inputShape: [Int] = []
 
     public init(name: String, inputShape: [Int], pool: Size2, stride: Size2, padding: Padding) throws {
-        geometry = try WindowGeometry(layer: name, op: "max_pool2d", inputShape: inputShape, kernel: pool,
-                                      stride: stride, padding: padding)
+        geometry = try WindowGeometry(
+            layer: name, op: "max_pool2d", inputShape: inputShape, kernel: pool,
+            stride: stride, padding: padding)
         self.name = name
         outputShape = [geometry.oh, geometry.ow, geometry.c]
     }
@@ -116,8 +117,9 @@ public final class AvgPool2DLayer: Layer {
     private var inputShape: [Int] = []
 
     public init(name: String, inputShape: [Int], pool: Size2, stride: Size2, padding: Padding) throws {
-        geometry = try WindowGeometry(layer: name, op: "avg_pool2d", inputShape: inputShape, kernel: pool,
-                                      stride: stride, padding: padding)
+        geometry = try WindowGeometry(
+            layer: name, op: "avg_pool2d", inputShape: inputShape, kernel: pool,
+            stride: stride, padding: padding)
         self.name = name
         outputShape = [geometry.oh, geometry.ow, geometry.c]
     }
@@ -195,8 +197,9 @@ public final class GlobalAvgPoolLayer: Layer {
     private let inputShape: [Int]
 
     public init(name: String, inputShape: [Int]) throws {
-        try checkShape(inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, name,
-                       "global_avg_pool expects a positive input shape [H, W, C], got \(inputShape)")
+        try checkShape(
+            inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, name,
+            "global_avg_pool expects a positive input shape [H, W, C], got \(inputShape)")
         self.name = name
         self.inputShape = inputShape
         outputShape = [inputShape[2]]

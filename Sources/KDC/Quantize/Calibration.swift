@@ -10,11 +10,16 @@ enum Calibration {
     /// (min, max) of every tensor ("input" and each op output), each range containing 0.
     /// One pass for minmax; the other methods take a second pass filling a histogram over
     /// the observed [min, max].
-    static func ranges(_ g: LoweredGraph, data: Dataset, method: CalibrationMethod,
-                       percentile: Double) throws -> [String: (min: Float, max: Float)] {
-        guard data.count > 0 else { throw KDCError.data(file: data.name, message: "the calibration set is empty; hint: give at least one sample") }
+    static func ranges(
+        _ g: LoweredGraph, data: Dataset, method: CalibrationMethod,
+        percentile: Double
+    ) throws -> [String: (min: Float, max: Float)] {
+        guard data.count > 0 else {
+            throw KDCError.data(file: data.name, message: "the calibration set is empty; hint: give at least one sample")
+        }
         guard data.sampleSize == g.inputShape.reduce(1, *) else {
-            throw KDCError.data(file: data.name, message: "calibration samples have shape \(data.sampleShape), the model expects \(g.inputShape)")
+            throw KDCError.data(
+                file: data.name, message: "calibration samples have shape \(data.sampleShape), the model expects \(g.inputShape)")
         }
         let names = ["input"] + g.ops.map { $0.name }
         var lo = [String: Float](), hi = [String: Float]()
@@ -61,7 +66,9 @@ enum Calibration {
         var c = 0.0
         for i in 0..<h.count { c += h[i]; if c > tail { lo = a + Double(i) * width; break } }
         c = 0
-        for i in stride(from: h.count - 1, through: 0, by: -1) { c += h[i]; if c > tail { hi = a + Double(i + 1) * width; break } }
+        for i in stride(from: h.count - 1, through: 0, by: -1) {
+            c += h[i]; if c > tail { hi = a + Double(i + 1) * width; break }
+        }
         return (lo, hi)
     }
 

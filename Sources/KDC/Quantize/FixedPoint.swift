@@ -30,7 +30,8 @@ public enum FixedPoint {
     /// - Throws: `KDCError.budget` when e > 30 (m ≥ 2^30), naming `what`.
     public static func encode(_ m: Double, what: String = "multiplier") throws -> (M: Int32, e: Int32) {
         guard m.isFinite, m >= 0 else {
-            throw KDCError.budget(message: "\(what): real multiplier \(m) is not a finite non-negative number; hint: check the calibration ranges")
+            throw KDCError.budget(
+                message: "\(what): real multiplier \(m) is not a finite non-negative number; hint: check the calibration ranges")
         }
         if m == 0 { return (0, 0) }
         let (f, exp0) = frexp(m)
@@ -39,7 +40,10 @@ public enum FixedPoint {
         if M == Int64(1) << 31 { M = Int64(1) << 30; e += 1 }
         if e < -31 { return (0, 0) }
         if e > 30 {
-            throw KDCError.budget(message: "\(what): real multiplier \(m) is too large (≥ 2^30) for the int8 requantization; hint: an activation range is degenerate")
+            throw KDCError.budget(
+                message:
+                    "\(what): real multiplier \(m) is too large (≥ 2^30) for the int8 requantization; hint: an activation range is degenerate"
+            )
         }
         return (Int32(M), Int32(e))
     }

@@ -116,7 +116,9 @@ public struct FloatGraph: Sendable {
                 let c = g.count
                 y = a.indices.map { i in
                     let ch = i % c
-                    return Float(Double(g[ch]) * (Double(a[i]) - Double(m[ch])) / (Double(vr[ch]) + Double(eps)).squareRoot() + Double(b[ch]))
+                    return Float(
+                        Double(g[ch]) * (Double(a[i]) - Double(m[ch])) / (Double(vr[ch]) + Double(eps)).squareRoot()
+                            + Double(b[ch]))
                 }
             case .dropout, .flatten: y = a
             case .add:
@@ -160,7 +162,11 @@ public struct FloatGraph: Sendable {
                 }
                 let kind = prod.op.kind
                 guard ["conv2d", "depthwise_conv2d", "dense"].contains(kind), (readers[src] ?? 0) == 1 else {
-                    throw KDCError.graph(layer: node.name, message: "cannot fold batch_norm into '\(src)' (\(kind)\((readers[src] ?? 0) > 1 ? ", which has other readers" : "")); \(hint)")
+                    throw KDCError.graph(
+                        layer: node.name,
+                        message:
+                            "cannot fold batch_norm into '\(src)' (\(kind)\((readers[src] ?? 0) > 1 ? ", which has other readers" : "")); \(hint)"
+                    )
                 }
                 let p = { (role: String) in self.params["\(node.name).\(role)"]!.data }
                 let (g, b, m, vr) = (p("gamma"), p("beta"), p("running_mean"), p("running_var"))

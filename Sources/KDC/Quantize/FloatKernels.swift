@@ -21,8 +21,10 @@ enum FloatKernels {
     }
 
     /// Convolution, `w` HWIO `[kh, kw, cin, cout]`; taps outside the input are zero.
-    static func conv2d(_ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], cout: Int,
-                       kernel: Size2, stride: Size2, padding: Padding) -> [Float] {
+    static func conv2d(
+        _ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], cout: Int,
+        kernel: Size2, stride: Size2, padding: Padding
+    ) -> [Float] {
         let (h, wd, cin) = (s[0], s[1], s[2])
         let (oh, pt) = padding.output(h, kernel: kernel.h, stride: stride.h)
         let (ow, pl) = padding.output(wd, kernel: kernel.w, stride: stride.w)
@@ -38,7 +40,8 @@ enum FloatKernels {
                             let ix = ox * stride.w - pl + kx
                             if ix < 0 || ix >= wd { continue }
                             for ci in 0..<cin {
-                                acc += Double(x[(iy * wd + ix) * cin + ci])
+                                acc +=
+                                    Double(x[(iy * wd + ix) * cin + ci])
                                     * Double(w[((ky * kernel.w + kx) * cin + ci) * cout + co])
                             }
                         }
@@ -51,8 +54,10 @@ enum FloatKernels {
     }
 
     /// Depthwise convolution, `w` `[kh, kw, cin·mult]`; output channel c·mult+m reads channel c.
-    static func depthwise(_ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], multiplier mult: Int,
-                          kernel: Size2, stride: Size2, padding: Padding) -> [Float] {
+    static func depthwise(
+        _ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], multiplier mult: Int,
+        kernel: Size2, stride: Size2, padding: Padding
+    ) -> [Float] {
         let (h, wd, cin) = (s[0], s[1], s[2])
         let cout = cin * mult
         let (oh, pt) = padding.output(h, kernel: kernel.h, stride: stride.h)

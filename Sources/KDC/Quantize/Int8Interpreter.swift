@@ -12,8 +12,9 @@ public struct Int8Interpreter: Sendable {
     /// Runs `graph` and returns every tensor's int8 values, indexed by tensor id (tensors no op
     /// writes, other than the input, are empty).
     public func runAll(_ graph: QuantizedGraph, input: [Int8]) -> [[Int8]] {
-        precondition(input.count == graph.tensors[graph.input].count,
-                     "Int8Interpreter: input has \(input.count) values, expected \(graph.tensors[graph.input].count)")
+        precondition(
+            input.count == graph.tensors[graph.input].count,
+            "Int8Interpreter: input has \(input.count) values, expected \(graph.tensors[graph.input].count)")
         var values = [[Int8]](repeating: [], count: graph.tensors.count)
         values[graph.input] = input
         for op in graph.ops {

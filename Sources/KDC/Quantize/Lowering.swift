@@ -73,7 +73,8 @@ struct LoweredGraph {
                 let src = ins[0]
                 // Fuse when the producer can clamp, has no fused clamp yet and nobody else reads it.
                 if let j = index[src], [.fullyConnected, .conv2d, .depthwiseConv2d, .add].contains(ops[j].kind),
-                   ops[j].activation == .none, readers[node.inputs[0]] == 1 {
+                    ops[j].activation == .none, readers[node.inputs[0]] == 1
+                {
                     ops[j].activation = act
                     rename[node.name] = src
                     continue
@@ -106,11 +107,13 @@ struct LoweredGraph {
         switch op.kind {
         case .fullyConnected: y = FloatKernels.dense(a, op.weight, op.bias, outCount: op.outputShape[0])
         case .conv2d:
-            y = FloatKernels.conv2d(a, s, op.weight, op.bias, cout: op.outputShape[2], kernel: op.kernel,
-                                    stride: op.stride, padding: op.padding)
+            y = FloatKernels.conv2d(
+                a, s, op.weight, op.bias, cout: op.outputShape[2], kernel: op.kernel,
+                stride: op.stride, padding: op.padding)
         case .depthwiseConv2d:
-            y = FloatKernels.depthwise(a, s, op.weight, op.bias, multiplier: op.multiplier, kernel: op.kernel,
-                                       stride: op.stride, padding: op.padding)
+            y = FloatKernels.depthwise(
+                a, s, op.weight, op.bias, multiplier: op.multiplier, kernel: op.kernel,
+                stride: op.stride, padding: op.padding)
         case .maxPool2d: y = FloatKernels.pool(a, s, isMax: true, pool: op.kernel, stride: op.stride, padding: op.padding)
         case .averagePool2d: y = FloatKernels.pool(a, s, isMax: false, pool: op.kernel, stride: op.stride, padding: op.padding)
         case .globalAveragePool: y = FloatKernels.globalAvgPool(a, s)

@@ -41,8 +41,10 @@ public struct QuantizedGraph: Equatable, Sendable {
         public var calibratedMin: Float
         public var calibratedMax: Float
 
-        public init(name: String, shape: [Int], scale: Float, zeroPoint: Int32,
-                    calibratedMin: Float, calibratedMax: Float) {
+        public init(
+            name: String, shape: [Int], scale: Float, zeroPoint: Int32,
+            calibratedMin: Float, calibratedMax: Float
+        ) {
             self.name = name; self.shape = shape; self.scale = scale; self.zeroPoint = zeroPoint
             self.calibratedMin = calibratedMin; self.calibratedMax = calibratedMax
         }
@@ -62,8 +64,10 @@ public struct QuantizedGraph: Equatable, Sendable {
         /// Output: 2·max(sa, sb) / (2^leftShift · so).
         public var outputMultiplier: Int32, outputShift: Int32
 
-        public init(leftShift: Int32, input1Multiplier: Int32, input1Shift: Int32,
-                    input2Multiplier: Int32, input2Shift: Int32, outputMultiplier: Int32, outputShift: Int32) {
+        public init(
+            leftShift: Int32, input1Multiplier: Int32, input1Shift: Int32,
+            input2Multiplier: Int32, input2Shift: Int32, outputMultiplier: Int32, outputShift: Int32
+        ) {
             self.leftShift = leftShift
             self.input1Multiplier = input1Multiplier; self.input1Shift = input1Shift
             self.input2Multiplier = input2Multiplier; self.input2Shift = input2Shift
@@ -110,11 +114,13 @@ public struct QuantizedGraph: Equatable, Sendable {
         /// ADD only.
         public var add: AddParams?
 
-        public init(kind: OpKind, name: String, inputs: [Int], output: Int,
-                    kernel: Size2 = Size2(1, 1), stride: Size2 = Size2(1, 1), padTop: Int = 0, padLeft: Int = 0,
-                    depthMultiplier: Int = 1, actMin: Int32 = -128, actMax: Int32 = 127,
-                    weights: [Int8] = [], weightShape: [Int] = [], weightScales: [Float] = [], bias: [Int32] = [],
-                    outputMultipliers: [Int32] = [], outputShifts: [Int32] = [], add: AddParams? = nil) {
+        public init(
+            kind: OpKind, name: String, inputs: [Int], output: Int,
+            kernel: Size2 = Size2(1, 1), stride: Size2 = Size2(1, 1), padTop: Int = 0, padLeft: Int = 0,
+            depthMultiplier: Int = 1, actMin: Int32 = -128, actMax: Int32 = 127,
+            weights: [Int8] = [], weightShape: [Int] = [], weightScales: [Float] = [], bias: [Int32] = [],
+            outputMultipliers: [Int32] = [], outputShifts: [Int32] = [], add: AddParams? = nil
+        ) {
             self.kind = kind; self.name = name; self.inputs = inputs; self.output = output
             self.kernel = kernel; self.stride = stride; self.padTop = padTop; self.padLeft = padLeft
             self.depthMultiplier = depthMultiplier; self.actMin = actMin; self.actMax = actMax

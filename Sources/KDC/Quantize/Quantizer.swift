@@ -8,8 +8,10 @@ import Foundation
 /// - Throws: `KDCError.graph` for a graph the rewrites cannot handle (e.g. a batch norm not
 ///   after conv/depthwise/dense), `KDCError.data` for an empty or mismatched calibration set,
 ///   `KDCError.budget` for a multiplier too large to encode.
-public func quantize(_ float: FloatGraph, calibration: Dataset, method: CalibrationMethod = .minmax,
-                     percentile: Double = 99.99) throws -> QuantizedGraph {
+public func quantize(
+    _ float: FloatGraph, calibration: Dataset, method: CalibrationMethod = .minmax,
+    percentile: Double = 99.99
+) throws -> QuantizedGraph {
     let g = try LoweredGraph(float)
     let ranges = try Calibration.ranges(g, data: calibration, method: method, percentile: percentile)
     return try Quantizer.convert(g, ranges: ranges)
@@ -23,8 +25,10 @@ enum Quantizer {
         func addTensor(_ name: String, _ shape: [Int], _ r: (min: Float, max: Float)) {
             let (s, z) = Quant.activationParams(min: r.min, max: r.max)
             id[name] = tensors.count
-            tensors.append(.init(name: name, shape: shape, scale: s, zeroPoint: z,
-                                 calibratedMin: min(r.min, 0), calibratedMax: max(r.max, 0)))
+            tensors.append(
+                .init(
+                    name: name, shape: shape, scale: s, zeroPoint: z,
+                    calibratedMin: min(r.min, 0), calibratedMax: max(r.max, 0)))
         }
         addTensor("input", g.inputShape, ranges["input"]!)
         var ops: [QuantizedGraph.Op] = []
@@ -35,8 +39,10 @@ enum Quantizer {
             case .maxPool2d, .averagePool2d, .globalAveragePool, .reshape, .clamp:
                 // These keep the input's quantization.
                 id[lop.name] = tensors.count
-                tensors.append(.init(name: lop.name, shape: lop.outputShape, scale: tin.scale, zeroPoint: tin.zeroPoint,
-                                     calibratedMin: tin.calibratedMin, calibratedMax: tin.calibratedMax))
+                tensors.append(
+                    .init(
+                        name: lop.name, shape: lop.outputShape, scale: tin.scale, zeroPoint: tin.zeroPoint,
+                        calibratedMin: tin.calibratedMin, calibratedMax: tin.calibratedMax))
             default:
                 addTensor(lop.name, lop.outputShape, ranges[lop.name]!)
             }
@@ -60,8 +66,9 @@ enum Quantizer {
                 let a = try FixedPoint.encode(sa / twiceMax, what: "layer '\(lop.name)' input 1")
                 let b = try FixedPoint.encode(sb / twiceMax, what: "layer '\(lop.name)' input 2")
                 let o = try FixedPoint.encode(twiceMax / (Double(1 << 20) * so), what: "layer '\(lop.name)' output")
-                op.add = .init(leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
-                               input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e)
+                op.add = .init(
+                    leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
+                    input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e)
             default: break
             }
             ops.append(op)
@@ -119,8 +126,9 @@ enum Quantizer {
         }
         op.outputMultipliers = []; op.outputShifts = []
         for c in 0..<cout {
-            let m = try FixedPoint.encode(Double(inScale) * Double(scales[c]) / Double(outScale),
-                                          what: "layer '\(lop.name)' channel \(c)")
+            let m = try FixedPoint.encode(
+                Double(inScale) * Double(scales[c]) / Double(outScale),
+                what: "layer '\(lop.name)' channel \(c)")
             op.outputMultipliers.append(m.M); op.outputShifts.append(m.e)
         }
     }

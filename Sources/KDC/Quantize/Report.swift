@@ -30,17 +30,24 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
 /// Compares `quantized` with `float` on `test` (normalized float inputs): accuracies, top-1
 /// agreement and per-layer SQNR (on the first `layerSamples` samples). `maxSamples` limits the
 /// samples compared (nil: all).
-public func quantizationReport(float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
-                               maxSamples: Int? = nil, layerSamples: Int = 64) -> QuantizationReport {
-    quantizationReportAndOutputs(float: float, quantized: quantized, test: test, maxSamples: maxSamples,
-                                 layerSamples: layerSamples).report
+public func quantizationReport(
+    float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+    maxSamples: Int? = nil, layerSamples: Int = 64
+) -> QuantizationReport {
+    quantizationReportAndOutputs(
+        float: float, quantized: quantized, test: test, maxSamples: maxSamples,
+        layerSamples: layerSamples
+    ).report
 }
 
 /// `quantizationReport`, plus the int8 output tensor of every compared sample (the Swift
 /// reference's answers), so later checks need not run the interpreter again.
-public func quantizationReportAndOutputs(float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
-                                         maxSamples: Int? = nil, layerSamples: Int = 64)
-    -> (report: QuantizationReport, outputs: [[Int8]]) {
+public func quantizationReportAndOutputs(
+    float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+    maxSamples: Int? = nil, layerSamples: Int = 64
+)
+    -> (report: QuantizationReport, outputs: [[Int8]])
+{
     let n = min(test.count, maxSamples ?? test.count)
     var outputs: [[Int8]] = []
     outputs.reserveCapacity(n)
@@ -78,11 +85,14 @@ public func quantizationReportAndOutputs(float: FloatGraph, quantized: Quantized
             }
         }
     }
-    let layers = nLayer == 0 ? [] : quantized.ops.enumerated().map { k, op in
-        QuantizationReport.LayerError(
-            name: quantized.tensors[op.output].name, kind: op.kind.rawValue,
-            sqnrDB: noise[k] == 0 ? 150 : max(-150, min(150, 10 * log10(signal[k] / noise[k]))))
-    }
+    let layers =
+        nLayer == 0
+        ? []
+        : quantized.ops.enumerated().map { k, op in
+            QuantizationReport.LayerError(
+                name: quantized.tensors[op.output].name, kind: op.kind.rawValue,
+                sqnrDB: noise[k] == 0 ? 150 : max(-150, min(150, 10 * log10(signal[k] / noise[k]))))
+        }
     let report = QuantizationReport(
         samples: n,
         floatAccuracy: labelled > 0 ? Double(floatRight) / Double(labelled) : nil,

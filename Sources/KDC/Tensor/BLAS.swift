@@ -17,7 +17,9 @@ public enum BLAS {
     ) {
         guard m > 0, n > 0 else { return }
         if k == 0 {
-            if beta == 0 { c.update(repeating: 0, count: m * n) } else if beta != 1 {
+            if beta == 0 {
+                c.update(repeating: 0, count: m * n)
+            } else if beta != 1 {
                 for i in 0..<(m * n) { c[i] *= beta }
             }
             return

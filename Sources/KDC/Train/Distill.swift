@@ -33,8 +33,10 @@ public struct DistillSettings: Equatable, Codable, Sendable {
 /// Each softmax subtracts its row maximum before exponentiating, so every exponent is ≤ 0 and
 /// every normalizer ≥ 1: stable for any T ≥ 1 and any finite logits. Three exponentials per
 /// logit (student and teacher at T, student at 1 when α > 0) and one logarithm per softmax row.
-public func distillationLoss(student: Tensor, teacher: Tensor, labels: ArraySlice<Int32>,
-                             settings: DistillSettings) -> (loss: Float, grad: Tensor) {
+public func distillationLoss(
+    student: Tensor, teacher: Tensor, labels: ArraySlice<Int32>,
+    settings: DistillSettings
+) -> (loss: Float, grad: Tensor) {
     precondition(student.shape == teacher.shape, "student \(student.shape) vs teacher \(teacher.shape)")
     let k = student.shape.last!
     let n = student.count / k
@@ -102,9 +104,11 @@ public enum TeacherSource {
 /// the inputs do not change. With augmentation the student sees shifted images, so the teacher
 /// runs (inference only, no backward) on the same shifted batch.
 @discardableResult
-public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, validation: Dataset?,
-                    train settings: TrainSettings, distill: DistillSettings, seed: UInt64,
-                    augmentFill: [Float] = [0], observer: TrainingObserver? = nil) throws -> [EpochStats] {
+public func distill(
+    student: Model, teacher: TeacherSource, transfer: Dataset, validation: Dataset?,
+    train settings: TrainSettings, distill: DistillSettings, seed: UInt64,
+    augmentFill: [Float] = [0], observer: TrainingObserver? = nil
+) throws -> [EpochStats] {
     let k = student.outputShape.reduce(1, *)
     let trainer = Trainer(model: student, settings: settings, seed: seed)
     trainer.observer = observer
@@ -113,45 +117,59 @@ public func distill(student: Model, teacher: TeacherSource, transfer: Dataset, v
     switch teacher {
     case let .logits(t):
         guard distill.mixup <= 0 else {
-            throw KDCError.training(message: "distill.mixup needs a teacher model to label the blended inputs; teacher logits from a file only cover the transfer samples as they are")
+            throw KDCError.training(
+                message:
+                    "distill.mixup needs a teacher model to label the blended inputs; teacher logits from a file only cover the transfer samples as they are"
+            )
         }
         guard t.shape == [transfer.count, k] else {
-            throw KDCError.format(file: "teacher logits", message:
-                "shape \(t.shape) does not match the transfer set: expected [\(transfer.count), \(k)]")
+            throw KDCError.format(
+                file: "teacher logits",
+                message:
+                    "shape \(t.shape) does not match the transfer set: expected [\(transfer.count), \(k)]")
         }
         cached = t
     case let .model(m):
         guard m.outputShape.reduce(1, *) == k else {
-            throw KDCError.graph(layer: m.spec.nodes.last!.name, message:
-                "the teacher has \(m.outputShape.reduce(1, *)) outputs but the student has \(k)")
+            throw KDCError.graph(
+                layer: m.spec.nodes.last!.name,
+                message:
+                    "the teacher has \(m.outputShape.reduce(1, *)) outputs but the student has \(k)")
         }
         if !augment { cached = predictLogits(m, on: transfer) }
     }
     if distill.alpha > 0 && !transfer.labels.contains(where: { $0 >= 0 }) {
-        throw KDCError.training(message: "alpha = \(distill.alpha) needs labels, but the transfer set '\(transfer.name)' has none; hint: set distill.alpha to 0")
+        throw KDCError.training(
+            message:
+                "alpha = \(distill.alpha) needs labels, but the transfer set '\(transfer.name)' has none; hint: set distill.alpha to 0"
+        )
     }
     // Mixup: rows blended with another row of the batch lose their hard label.
     var mixRNG = SeededRNG(seed: seed, stream: "mixup")
     var mixed = Set<Int>()
-    let prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? = distill.mixup <= 0 ? nil : { x, idx in
-        mixed.removeAll(keepingCapacity: true)
-        let n = idx.count, size = x.itemCount
-        guard n > 1 else { return }
-        let original = x
-        for r in 0..<n where mixRNG.uniform() < distill.mixup {
-            var j = mixRNG.int(below: n - 1)
-            if j >= r { j += 1 }
-            let lam = mixRNG.uniform()
-            x.data.withUnsafeMutableBufferPointer { d in
-                original.data.withUnsafeBufferPointer { o in
-                    for k in 0..<size { d[r * size + k] = lam * o[r * size + k] + (1 - lam) * o[j * size + k] }
+    let prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? =
+        distill.mixup <= 0
+        ? nil
+        : { x, idx in
+            mixed.removeAll(keepingCapacity: true)
+            let n = idx.count, size = x.itemCount
+            guard n > 1 else { return }
+            let original = x
+            for r in 0..<n where mixRNG.uniform() < distill.mixup {
+                var j = mixRNG.int(below: n - 1)
+                if j >= r { j += 1 }
+                let lam = mixRNG.uniform()
+                x.data.withUnsafeMutableBufferPointer { d in
+                    original.data.withUnsafeBufferPointer { o in
+                        for k in 0..<size { d[r * size + k] = lam * o[r * size + k] + (1 - lam) * o[j * size + k] }
+                    }
                 }
+                mixed.insert(r)
             }
-            mixed.insert(r)
         }
-    }
     // Precomputed logits belong to the unshifted inputs; they are reused as they are.
-    return try trainer.fit(train: transfer, validation: validation, augmentFill: augmentFill, prepare: prepare) { logits, x, idx in
+    return try trainer.fit(train: transfer, validation: validation, augmentFill: augmentFill, prepare: prepare) {
+        logits, x, idx in
         var t: Tensor
         if let c = cached {
             t = Tensor(shape: [idx.count, k])

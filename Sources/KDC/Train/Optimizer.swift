@@ -74,8 +74,9 @@ public final class Optimizer {
                                         w[i] -= lr * m1[i]
                                     }
                                 case .adam, .adamw:
-                                    adamUpdate(w: w, g: g, m: m1, v: m2!, range: r, l2: l2, b1: b1, b2: b2,
-                                               decoupled: decoupled, stepSize: stepSize, invC2: invC2, eps: eps)
+                                    adamUpdate(
+                                        w: w, g: g, m: m1, v: m2!, range: r, l2: l2, b1: b1, b2: b2,
+                                        decoupled: decoupled, stepSize: stepSize, invC2: invC2, eps: eps)
                                 }
                             }
                         }
@@ -91,9 +92,11 @@ public final class Optimizer {
 /// One Adam/AdamW update of `range` (`kdc_adam_update` in C, which vectorizes the square root and
 /// division; the same IEEE operations in the same order whatever the instruction set or split).
 @inline(__always)
-private func adamUpdate(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-                        v: UnsafeMutablePointer<Float>, range: Range<Int>, l2: Float, b1: Float, b2: Float,
-                        decoupled: Float, stepSize: Float, invC2: Float, eps: Float) {
+private func adamUpdate(
+    w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+    v: UnsafeMutablePointer<Float>, range: Range<Int>, l2: Float, b1: Float, b2: Float,
+    decoupled: Float, stepSize: Float, invC2: Float, eps: Float
+) {
     let i = range.lowerBound
     kdc_adam_update(w + i, g + i, m + i, v + i, range.count, l2, b1, b2, decoupled, stepSize, invC2, eps)
 }

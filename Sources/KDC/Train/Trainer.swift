@@ -64,8 +64,10 @@ public final class Trainer {
     /// `train.labels` where samples are labelled. `prepare`, when given, may change each input
     /// batch after augmentation and before the forward pass (distillation mixes inputs there).
     @discardableResult
-    public func fit(train: Dataset, validation: Dataset?, augmentFill: [Float] = [0],
-                    prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? = nil, loss: BatchLoss) throws -> [EpochStats] {
+    public func fit(
+        train: Dataset, validation: Dataset?, augmentFill: [Float] = [0],
+        prepare: ((inout Tensor, ArraySlice<Int>) -> Void)? = nil, loss: BatchLoss
+    ) throws -> [EpochStats] {
         let s = settings
         let n = train.count
         guard n > 0 else { throw KDCError.training(message: "the training set is empty") }
@@ -92,11 +94,13 @@ public final class Trainer {
                 let logits = model.forward(x, context: &ctx)
                 let (l, g) = loss(logits, x, idx)
                 guard l.isFinite else {
-                    throw KDCError.training(message: "epoch \(epoch + 1), step \(step + 1): the loss is \(l); "
-                        + "hint: lower learning_rate (now \(s.learningRate)) or check the inputs for NaN/Inf")
+                    throw KDCError.training(
+                        message: "epoch \(epoch + 1), step \(step + 1): the loss is \(l); "
+                            + "hint: lower learning_rate (now \(s.learningRate)) or check the inputs for NaN/Inf")
                 }
-                lr = s.schedule.rate(base: s.learningRate, epoch: epoch, fraction: Double(step) / Double(steps),
-                                     epochs: s.epochs, warmup: s.warmupEpochs)
+                lr = s.schedule.rate(
+                    base: s.learningRate, epoch: epoch, fraction: Double(step) / Double(steps),
+                    epochs: s.epochs, warmup: s.warmupEpochs)
                 // Each layer's parameters are updated as soon as its backward pass is done, while
                 // its weights and gradients are still in cache (nothing later reads them); layers
                 // the pass did not reach are updated after it, so every parameter steps once.
@@ -115,15 +119,17 @@ public final class Trainer {
                     labelled += 1
                     if pred[r] == Int(train.labels[i]) { correct += 1 }
                 }
-                observer?.step(step + 1, of: steps, loss: lossSum / Double(seen),
-                               accuracy: labelled > 0 ? Double(correct) / Double(labelled) : 0)
+                observer?.step(
+                    step + 1, of: steps, loss: lossSum / Double(seen),
+                    accuracy: labelled > 0 ? Double(correct) / Double(labelled) : 0)
             }
             let seconds = Date().timeIntervalSince(start)
             let valAcc = validation.flatMap { $0.count > 0 ? evaluate(model, on: $0).accuracy : nil }
-            let stats = EpochStats(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
-                                   trainAccuracy: labelled > 0 ? Double(correct) / Double(labelled) : 0,
-                                   validationAccuracy: valAcc, seconds: seconds,
-                                   samplesPerSecond: Double(n) / max(seconds, 1e-9), learningRate: lr)
+            let stats = EpochStats(
+                epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
+                trainAccuracy: labelled > 0 ? Double(correct) / Double(labelled) : 0,
+                validationAccuracy: valAcc, seconds: seconds,
+                samplesPerSecond: Double(n) / max(seconds, 1e-9), learningRate: lr)
             history.append(stats)
             observer?.endEpoch(stats, of: s.epochs)
         }
