@@ -17,37 +17,44 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    static func describe(_ d: ArtifactDescription, path: String) -> String {
+    static func describe(_ d: Artifact, path: String) -> String {
+        let g = d.graph
+        func place(_ t: TensorID) -> Artifact.TensorPlacement { d.placements[t.index] }
+        func quant(_ t: TensorID) -> QuantParams { g[t].quant ?? QuantParams(scale: 1, zeroPoint: 0) }
         var s = "\(path): kdc artifact, format version \(d.version), \(d.compressed ? "zlib-compressed" : "stored") body\n"
         s += "  bytes           \(d.totalBytes)"
         s += d.compressed ? " (raw \(32 + d.rawBodyBytes); unpack buffer \(32 + d.rawBodyBytes))\n" : "\n"
         s += "  body crc32      0x\(String(format: "%08x", d.bodyCRC32))\n"
         s += "  arena           \(d.arenaBytes) bytes\n"
         s += "  constants       \(d.constBytes) bytes (weights, biases, multipliers, shifts)\n"
-        s += "  input           tensor \(d.inputId) \(d.input.dims) scale \(d.input.scale) zero_point \(d.input.zeroPoint)\n"
-        s += "  output          tensor \(d.outputId) \(d.output.dims) scale \(d.output.scale) zero_point \(d.output.zeroPoint)\n"
-        s += "\ntensors (\(d.tensors.count)):\n"
-        s += "  id  shape              bytes  arena offset  scale          zero_point\n"
-        for (i, t) in d.tensors.enumerated() {
-            s += "  " + pad(i, 3) + " " + pad(t.dims.map(String.init).joined(separator: "x"), 18, left: true)
+        for (label, t) in [("input ", g.input), ("output", g.output)] {
             s +=
-                " " + pad(t.byteSize, 6) + "  " + pad(t.arenaOffset, 12) + "  "
-                + pad(String(format: "%.6g", t.scale), 13, left: true)
-            s += "  " + pad(Int(t.zeroPoint), 10) + "\n"
+                "  \(label)          tensor \(t.index) \(place(t).dims) scale \(quant(t).scale) zero_point \(quant(t).zeroPoint)\n"
         }
-        s += "\nops (\(d.ops.count)):\n"
-        for (i, o) in d.ops.enumerated() {
-            var line = "  " + pad(i, 3) + " " + pad(o.kind.rawValue, 20, left: true)
-            line += " " + o.inputs.map { "t\($0)" }.joined(separator: ", ") + " -> t\(o.output)"
-            switch o.kind {
-            case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
-                line += "  kernel \(o.kernel) stride \(o.stride) pad (\(o.padTop), \(o.padLeft))"
-                if o.kind == .depthwiseConv2d { line += " mult \(o.depthMultiplier)" }
-            default: break
+        s += "\ntensors (\(g.tensors.count)):\n"
+        s += "  id  shape              bytes  arena offset  scale          zero_point\n"
+        for (i, t) in d.placements.enumerated() {
+            let q = quant(TensorID(i))
+            var line = "  " + pad(i, 3) + " " + pad(t.dims.map(String.init).joined(separator: "x"), 18, left: true)
+            line += " " + pad(t.byteSize, 6) + "  " + pad(t.arenaOffset, 12) + "  "
+            line += pad(String(format: "%.6g", q.scale), 13, left: true)
+            s += line + "  " + pad(Int(q.zeroPoint), 10) + "\n"
+        }
+        s += "\nops (\(g.nodes.count)):\n"
+        for (i, n) in g.nodes.enumerated() {
+            var line = "  " + pad(i, 3) + " " + pad(DeviceOp(n.op)?.name ?? n.op.kind, 20, left: true)
+            line += " " + n.inputs.map(\.description).joined(separator: ", ") + " -> \(n.output)"
+            if let w = g.window(of: n) {
+                line += "  kernel \(Size2(w.kh, w.kw)) stride \(Size2(w.sh, w.sw)) pad (\(w.padTop), \(w.padLeft))"
+                if case let .depthwiseConv2d(_, _, _, m) = n.op { line += " mult \(m)" }
             }
-            if !o.bias.isEmpty { line += "  weights \(o.weights.count) B, \(o.bias.count) channels" }
-            if !o.addParams.isEmpty { line += "  requant \(o.addParams)" }
-            if o.actMin != -128 || o.actMax != 127 { line += "  clamp [\(o.actMin), \(o.actMax)]" }
+            let p = n.int8 ?? Int8Params()
+            if let w = p.weights { line += "  weights \(w.values.count) B, \(w.bias.count) channels" }
+            if let a = p.add {
+                let q = [a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift]
+                line += "  requant \(q)"
+            }
+            if p.actMin != -128 || p.actMax != 127 { line += "  clamp [\(p.actMin), \(p.actMax)]" }
             s += line + "\n"
         }
         return s

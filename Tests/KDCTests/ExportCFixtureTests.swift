@@ -38,8 +38,8 @@ final class ExportCFixtureTests: XCTestCase {
             #define KDC_FIXTURE_ALIGN
             #endif
             #define KDC_EXPORTED_SAMPLES \(n)
-            #define KDC_EXPORTED_INPUT_BYTES \(graph.tensors[graph.input].count)
-            #define KDC_EXPORTED_OUTPUT_BYTES \(graph.tensors[graph.output].count)
+            #define KDC_EXPORTED_INPUT_BYTES \(graph[graph.input].count)
+            #define KDC_EXPORTED_OUTPUT_BYTES \(graph[graph.output].count)
             #define KDC_EXPORTED_ARENA_BYTES \(compressed.plan.arenaBytes)
 
             """

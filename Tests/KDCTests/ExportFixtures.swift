@@ -4,25 +4,23 @@ import Foundation
 /// Small quantized models for the export tests, built through the real pipeline
 /// (FloatGraph with seeded random parameters → `quantize` on seeded random data).
 enum ExportFixtures {
-    static func randomParams(_ spec: GraphSpec, _ rng: inout SeededRNG) throws -> [String: Tensor] {
-        var params: [String: Tensor] = [:]
+    /// `graph` with seeded random float parameters on its dense, conv and depthwise nodes.
+    static func randomParams(_ graph: Graph, _ rng: inout SeededRNG) -> Graph {
+        var g = graph
         func rand(_ n: Int, _ s: Float) -> Tensor { Tensor(shape: [n], data: (0..<n).map { _ in rng.normal() * s }) }
-        for (i, n) in spec.nodes.enumerated() {
-            let shapes = try FloatGraph(
-                spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i))), params: params
-            ).shapes
-            let s = shapes[n.inputs[0]]!
+        for (i, n) in g.nodes.enumerated() {
+            let s = g[n.inputs[0]].shape
             switch n.op {
             case let .dense(u):
-                params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
+                g.nodes[i].params = .affine(weight: rand(s.reduce(1, *) * u, 0.3), bias: rand(u, 0.2))
             case let .conv2d(f, k, _, _):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
+                g.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * f, 0.3), bias: rand(f, 0.2))
             case let .depthwiseConv2d(k, _, _, m):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
+                g.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * m, 0.3), bias: rand(s[2] * m, 0.2))
             default: break
             }
         }
-        return params
+        return g
     }
 
     static func data(shape: [Int], count: Int, classes: Int, seed: UInt64) -> Dataset {
@@ -34,10 +32,10 @@ enum ExportFixtures {
     }
 
     /// dense 32 → relu → dense 16 → relu6 → dense 10 on [20] inputs.
-    static func mlp(seed: UInt64 = 1) throws -> (QuantizedGraph, Dataset) {
+    static func mlp(seed: UInt64 = 1) throws -> (Graph, Dataset) {
         let spec = GraphSpec.sequential(
             inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
-        let float = FloatGraph(model: try Model(spec: spec, seed: seed))
+        let float = try Model(spec: spec, seed: seed).floatGraph
         let d = data(shape: [20], count: 300, classes: 10, seed: seed + 100)
         return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
     }
@@ -68,21 +66,23 @@ enum ExportFixtures {
             NodeSpec(name: "out", op: .add, inputs: ["fc1", "fc2"]),
         ])
 
-    static func cnn(seed: UInt64 = 2) throws -> (QuantizedGraph, Dataset) {
+    static func cnn(seed: UInt64 = 2) throws -> (Graph, Dataset) {
         var rng = SeededRNG(seed: seed)
-        let float = try FloatGraph(spec: cnnSpec, params: randomParams(cnnSpec, &rng))
+        let float = randomParams(try Graph(spec: cnnSpec), &rng)
         let d = data(shape: [8, 8, 2], count: 250, classes: 5, seed: seed + 100)
         return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
     }
 
-    /// A structural graph for planner tests: tensors of the given flat sizes, ops given as
-    /// (kind, inputs, output). No weights (the planner does not read them).
-    static func skeleton(sizes: [Int], ops: [(QuantizedGraph.OpKind, [Int], Int)], output: Int) -> QuantizedGraph {
+    /// A structural int8 graph for planner tests: tensors of the given flat sizes, ops given as
+    /// (op, inputs, output) tensor indices. No weights (the planner does not read them).
+    static func skeleton(sizes: [Int], ops: [(Op, [Int], Int)], output: Int) -> Graph {
         let tensors = sizes.enumerated().map { i, n in
-            QuantizedGraph.TensorInfo(name: "t\(i)", shape: [n], scale: 0.1, zeroPoint: 0, calibratedMin: -1, calibratedMax: 1)
+            GraphTensor(name: "t\(i)", shape: [n], type: .int8, quant: QuantParams(scale: 0.1, zeroPoint: 0))
         }
-        let qops = ops.enumerated().map { i, o in QuantizedGraph.Op(kind: o.0, name: "op\(i)", inputs: o.1, output: o.2) }
-        return QuantizedGraph(tensors: tensors, ops: qops, input: 0, output: output)
+        let nodes = ops.enumerated().map { i, o in
+            GraphNode(name: "op\(i)", op: o.0, inputs: o.1.map(TensorID.init), output: TensorID(o.2), int8: Int8Params())
+        }
+        return Graph(tensors: tensors, nodes: nodes, input: TensorID(0), output: TensorID(output))
     }
 
     static func tempDir(_ tag: String) throws -> String {

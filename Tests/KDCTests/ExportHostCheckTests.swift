@@ -6,7 +6,7 @@ import XCTest
 /// separate process and compare every output byte with `Int8Interpreter`. These tests need a
 /// C compiler (`cc`, or `$CC`); without one they fail with the compiler hint, never skip.
 final class ExportHostCheckTests: XCTestCase {
-    func checkModel(_ g: QuantizedGraph, _ data: Dataset, name: String) throws {
+    func checkModel(_ g: Graph, _ data: Dataset, name: String) throws {
         let dir = try ExportFixtures.tempDir("hostcheck")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
@@ -33,7 +33,7 @@ final class ExportHostCheckTests: XCTestCase {
 
     func testCNNWithEveryOpMatchesInterpreterBitForBit() throws {
         let (g, d) = try ExportFixtures.cnn()
-        XCTAssertEqual(Set(g.ops.map(\.kind)), Set(QuantizedGraph.OpKind.allCases))
+        XCTAssertEqual(Set(g.nodes.compactMap { DeviceOp($0.op) }), Set(DeviceOp.allCases))
         try checkModel(g, d, name: "cnn")
     }
 
@@ -48,7 +48,7 @@ final class ExportHostCheckTests: XCTestCase {
         // The fixture's float model (same spec and seed as ExportFixtures.mlp).
         let spec = GraphSpec.sequential(
             inputShape: [20], [.dense(units: 32), .relu, .dense(units: 16), .relu6, .dense(units: 10)])
-        let float = FloatGraph(model: try Model(spec: spec, seed: 1))
+        let float = try Model(spec: spec, seed: 1).floatGraph
         let (_, outputs) = quantizationReportAndOutputs(float: float, quantized: g, test: d, layerSamples: 0)
         let k = d.sampleSize
         let interp = Int8Interpreter()
@@ -142,7 +142,7 @@ final class ExportHostCheckTests: XCTestCase {
 /// latency line the report quotes (printed; `swift test --filter ExportHostLatencyTests`).
 final class ExportHostLatencyTests: XCTestCase {
     func run(_ spec: GraphSpec, classes: Int, name: String) throws {
-        let float = FloatGraph(model: try Model(spec: spec, seed: 5))
+        let float = try Model(spec: spec, seed: 5).floatGraph
         let d = ExportFixtures.data(shape: spec.inputShape, count: 100, classes: classes, seed: 6)
         let g = try quantize(float, calibration: d.subset(Array(0..<50)))
         let dir = try ExportFixtures.tempDir("latency")

@@ -26,7 +26,7 @@ final class ExportInspectCLITests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stderr)
         for needle in [
             "zlib-compressed", "arena           \(r.arenaBytes) bytes", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESHAPE",
-            "GLOBAL_AVERAGE_POOL", "1x8x8x2", "ops (\(g.ops.count)):", "tensors (\(g.tensors.count)):",
+            "GLOBAL_AVERAGE_POOL", "1x8x8x2", "ops (\(g.nodes.count)):", "tensors (\(g.tensors.count)):",
         ] {
             XCTAssertTrue(ok.stdout.contains(needle), "missing '\(needle)' in:\n\(ok.stdout)")
         }

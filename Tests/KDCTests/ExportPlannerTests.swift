@@ -5,8 +5,8 @@ import XCTest
 final class ExportPlannerTests: XCTestCase {
     /// Every pair of tensors live at a common step occupies disjoint bytes (RESHAPE aliases of
     /// the same buffer excepted), offsets are aligned and inside the arena.
-    func assertValid(_ g: QuantizedGraph, _ p: MemoryPlan, file: StaticString = #filePath, line: UInt = #line) {
-        let aliases = Set(g.ops.filter { $0.kind == .reshape }.map { [$0.inputs[0], $0.output] })
+    func assertValid(_ g: Graph, _ p: MemoryPlan, file: StaticString = #filePath, line: UInt = #line) {
+        let aliases = Set(g.nodes.filter { $0.op == .reshape }.map { [$0.inputs[0].index, $0.output.index] })
         for a in 0..<p.offsets.count {
             XCTAssertEqual(p.offsets[a] % 4, 0, "tensor \(a) misaligned", file: file, line: line)
             XCTAssertLessThanOrEqual(p.offsets[a] + p.sizes[a], p.arenaBytes, file: file, line: line)
@@ -23,7 +23,7 @@ final class ExportPlannerTests: XCTestCase {
         // t0 (100) → fc → t1 (50) → fc → t2 (20) → fc → t3 (10)
         let g = ExportFixtures.skeleton(
             sizes: [100, 50, 20, 10],
-            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 3)
+            ops: [(.dense(units: 1), [0], 1), (.dense(units: 1), [1], 2), (.dense(units: 1), [2], 3)], output: 3)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.firstUse, [0, 0, 1, 2])
         XCTAssertEqual(p.lastUse, [0, 1, 2, 2])
@@ -38,7 +38,7 @@ final class ExportPlannerTests: XCTestCase {
         // t0 (8) → a = t1 (16) → b = t2 (16); c = t3 = a + b (16); d = t4 (4)
         let g = ExportFixtures.skeleton(
             sizes: [8, 16, 16, 16, 4],
-            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.add, [1, 2], 3), (.fullyConnected, [3], 4)],
+            ops: [(.dense(units: 1), [0], 1), (.dense(units: 1), [1], 2), (.add, [1, 2], 3), (.dense(units: 1), [3], 4)],
             output: 4)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.firstUse, [0, 0, 1, 2, 3])
@@ -52,7 +52,7 @@ final class ExportPlannerTests: XCTestCase {
         // t0 (10) → t1 (7) → t2 (5) → t3 (3); t1 is the graph output, t3 a dead end.
         let g = ExportFixtures.skeleton(
             sizes: [10, 7, 5, 3],
-            ops: [(.fullyConnected, [0], 1), (.fullyConnected, [1], 2), (.fullyConnected, [2], 3)], output: 1)
+            ops: [(.dense(units: 1), [0], 1), (.dense(units: 1), [1], 2), (.dense(units: 1), [2], 3)], output: 1)
         let p = try MemoryPlanner.plan(g)
         XCTAssertEqual(p.lastUse[1], 2)
         XCTAssertEqual(p.lastUse[3], 2)
@@ -67,7 +67,7 @@ final class ExportPlannerTests: XCTestCase {
         let g = ExportFixtures.skeleton(
             sizes: [12, 24, 24, 6, 24],
             ops: [
-                (.fullyConnected, [0], 1), (.reshape, [1], 2), (.fullyConnected, [2], 4),
+                (.dense(units: 1), [0], 1), (.reshape, [1], 2), (.dense(units: 1), [2], 4),
                 (.add, [1, 4], 3),
             ], output: 3)
         let p = try MemoryPlanner.plan(g)
@@ -85,11 +85,10 @@ final class ExportPlannerTests: XCTestCase {
             assertValid(g, p)
             XCTAssertEqual(try MemoryPlanner.plan(g), p)
             // Every op's output is disjoint from its inputs (the runtime's KDC_ERR_ALIAS rule).
-            for op in g.ops where op.kind != .reshape {
-                for i in op.inputs {
-                    XCTAssertTrue(
-                        p.offsets[op.output] + p.sizes[op.output] <= p.offsets[i]
-                            || p.offsets[i] + p.sizes[i] <= p.offsets[op.output], op.name)
+            for op in g.nodes where op.op != .reshape {
+                let o = op.output.index
+                for i in op.inputs.map(\.index) {
+                    XCTAssertTrue(p.offsets[o] + p.sizes[o] <= p.offsets[i] || p.offsets[i] + p.sizes[i] <= p.offsets[o], op.name)
                 }
             }
             // Greedy is close to the bound on these small graphs.
@@ -99,15 +98,15 @@ final class ExportPlannerTests: XCTestCase {
 
     func testRejectsMalformedOrder() {
         let readBeforeWrite = ExportFixtures.skeleton(
-            sizes: [4, 4, 4], ops: [(.fullyConnected, [2], 1), (.fullyConnected, [0], 2)], output: 2)
+            sizes: [4, 4, 4], ops: [(.dense(units: 1), [2], 1), (.dense(units: 1), [0], 2)], output: 2)
         XCTAssertThrowsError(try MemoryPlanner.plan(readBeforeWrite)) { e in
             guard case let KDCError.graph(layer, message) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(layer, "op0"); XCTAssertTrue(message.contains("before it is written"), message)
         }
-        let orphan = ExportFixtures.skeleton(sizes: [4, 4, 4], ops: [(.fullyConnected, [0], 1)], output: 1)
+        let orphan = ExportFixtures.skeleton(sizes: [4, 4, 4], ops: [(.dense(units: 1), [0], 1)], output: 1)
         XCTAssertThrowsError(try MemoryPlanner.plan(orphan))
         let twice = ExportFixtures.skeleton(
-            sizes: [4, 4], ops: [(.fullyConnected, [0], 1), (.fullyConnected, [0], 1)], output: 1)
+            sizes: [4, 4], ops: [(.dense(units: 1), [0], 1), (.dense(units: 1), [0], 1)], output: 1)
         XCTAssertThrowsError(try MemoryPlanner.plan(twice))
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 /// with `Int8Interpreter`. Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
 /// qemu-system-arm: without them these tests fail with the install hint, never skip.
 final class FirmwareTests: XCTestCase {
-    func checkFirmware(_ g: QuantizedGraph, _ data: Dataset, name: String, samples: Int = 20) throws {
+    func checkFirmware(_ g: Graph, _ data: Dataset, name: String, samples: Int = 20) throws {
         let dir = try ExportFixtures.tempDir("firmware")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
@@ -289,7 +289,7 @@ final class FirmwareTests: XCTestCase {
     }
 
     func testKernelFunctionsCoverEveryOpKind() {
-        XCTAssertEqual(Set(FirmwareCheck.kernelFunctions.keys), Set(QuantizedGraph.OpKind.allCases))
+        XCTAssertEqual(Set(FirmwareCheck.kernelFunctions.keys), Set(DeviceOp.allCases))
     }
 
     func testCompressedModeNeedsACompressedExport() throws {

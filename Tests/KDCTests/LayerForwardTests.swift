@@ -263,7 +263,7 @@ final class LayerForwardTests: XCTestCase {
     }
 
     func testShapeErrorsNameTheLayer() {
-        func expect(_ op: OpSpec, input: [Int], _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) {
+        func expect(_ op: Op, input: [Int], _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) {
             let spec = GraphSpec(inputShape: input, nodes: [NodeSpec(name: "bad_layer", op: op, inputs: ["input"])])
             XCTAssertThrowsError(try Model(spec: spec, seed: 1), file: file, line: line) { error in
                 guard case let .graph(layer, message)? = error as? KDCError else {

@@ -4,33 +4,30 @@ import XCTest
 
 /// Graph rewrites (batch-norm folding, fusion), calibration and an end-to-end quantization.
 final class QuantGraphTests: XCTestCase {
-    func randomParams(_ spec: GraphSpec, _ rng: inout SeededRNG) throws -> [String: Tensor] {
-        var params: [String: Tensor] = [:]
-        var shapes: [String: [Int]] = ["input": spec.inputShape]
+    /// The graph of `spec` with seeded random float parameters (dense, conv, depthwise, batch norm).
+    func randomParams(_ spec: GraphSpec, _ rng: inout SeededRNG) throws -> Graph {
+        var g = try Graph(spec: spec)
         func rand(_ n: Int, _ s: Float, _ offset: Float = 0) -> Tensor {
             Tensor(shape: [n], data: (0..<n).map { _ in rng.normal() * s + offset })
         }
-        for (i, n) in spec.nodes.enumerated() {
-            let s = shapes[n.inputs[0]]!
+        for (i, n) in g.nodes.enumerated() {
+            let s = g[n.inputs[0]].shape
             switch n.op {
             case let .dense(u):
-                params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.3); params["\(n.name).bias"] = rand(u, 0.2)
+                g.nodes[i].params = .affine(weight: rand(s.reduce(1, *) * u, 0.3), bias: rand(u, 0.2))
             case let .conv2d(f, k, _, _):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.2)
+                g.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * f, 0.3), bias: rand(f, 0.2))
             case let .depthwiseConv2d(k, _, _, m):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.3); params["\(n.name).bias"] = rand(s[2] * m, 0.2)
+                g.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * m, 0.3), bias: rand(s[2] * m, 0.2))
             case .batchNorm:
                 let c = s.last!
-                params["\(n.name).gamma"] = rand(c, 0.3, 1); params["\(n.name).beta"] = rand(c, 0.3)
-                params["\(n.name).running_mean"] = rand(c, 0.5)
-                params["\(n.name).running_var"] = Tensor(shape: [c], data: (0..<c).map { _ in 0.2 + rng.uniform() * 2 })
+                let (gamma, beta, mean) = (rand(c, 0.3, 1), rand(c, 0.3), rand(c, 0.5))
+                let variance = Tensor(shape: [c], data: (0..<c).map { _ in 0.2 + rng.uniform() * 2 })
+                g.nodes[i].params = .batchNorm(gamma: gamma, beta: beta, mean: mean, variance: variance)
             default: break
             }
-            shapes[n.name] = try FloatGraph(
-                spec: GraphSpec(inputShape: spec.inputShape, nodes: Array(spec.nodes.prefix(i + 1))), params: params
-            ).shapes[n.name]!
         }
-        return params
+        return g
     }
 
     static let bnSpec = GraphSpec(
@@ -55,26 +52,29 @@ final class QuantGraphTests: XCTestCase {
 
     func testBatchNormFoldingKeepsOutputs() throws {
         var rng = SeededRNG(seed: 1)
-        let g = try FloatGraph(spec: Self.bnSpec, params: randomParams(Self.bnSpec, &rng))
+        let g = try randomParams(Self.bnSpec, &rng)
         let folded = try g.foldingBatchNorm()
         XCTAssertEqual(folded.spec.nodes.map { $0.name }, ["conv", "relu1", "dw", "relu2", "flat", "fc1", "fc2"])
         XCTAssertEqual(folded.spec.nodes[5].name, "fc1")
         XCTAssertEqual(folded.spec.nodes[6].inputs, ["fc1"])
-        let lowered = try LoweredGraph(g)
-        XCTAssertEqual(lowered.ops.map { $0.kind }, [.conv2d, .depthwiseConv2d, .reshape, .fullyConnected, .fullyConnected])
-        XCTAssertEqual(lowered.ops.map { $0.activation }, [.relu, .relu6, .none, .none, .none])
+        let lowered = try g.lowered()
+        XCTAssertEqual(
+            lowered.nodes.map { DeviceOp($0.op) }, [.conv2d, .depthwiseConv2d, .reshape, .fullyConnected, .fullyConnected])
+        XCTAssertEqual(lowered.nodes.map { $0.activation }, [.relu, .relu6, .none, .none, .none])
+        XCTAssertEqual(lowered.tensors.map(\.name), ["input", "conv", "dw", "flat", "fc1", "fc2"])
+        func id(_ g: Graph, _ name: String) -> Int { g.tensors.firstIndex { $0.name == name }! }
         for _ in 0..<10 {
             let x = (0..<72).map { _ in rng.normal() }
-            let all = g.run(x)
-            let want = all["fc2"]!
-            let got = folded.predict(x), low = lowered.run(x)
+            let all = g.runFloat(x)
+            let want = all[g.output.index]
+            let got = folded.predictFloat(x), low = lowered.runFloat(x)
             for j in 0..<want.count {
                 XCTAssertEqual(got[j], want[j], accuracy: 1e-4)
-                XCTAssertEqual(low["fc2"]![j], want[j], accuracy: 1e-4)
+                XCTAssertEqual(low[lowered.output.index][j], want[j], accuracy: 1e-4)
             }
             // Intermediate tensors too: the folded conv carries bn1 + relu1.
-            for (a, b) in zip(low["conv"]!, all["relu1"]!) { XCTAssertEqual(a, b, accuracy: 1e-4) }
-            for (a, b) in zip(low["dw"]!, all["relu2"]!) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+            for (a, b) in zip(low[id(lowered, "conv")], all[id(g, "relu1")]) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+            for (a, b) in zip(low[id(lowered, "dw")], all[id(g, "relu2")]) { XCTAssertEqual(a, b, accuracy: 1e-4) }
         }
     }
 
@@ -86,7 +86,7 @@ final class QuantGraphTests: XCTestCase {
                 NodeSpec(name: "p", op: .maxPool2d(pool: Size2(2, 2), stride: Size2(2, 2), padding: .valid), inputs: ["input"]),
                 NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["p"]),
             ])
-        let g = try FloatGraph(spec: afterPool, params: randomParams(afterPool, &rng))
+        let g = try randomParams(afterPool, &rng)
         XCTAssertThrowsError(try g.foldingBatchNorm()) { XCTAssertTrue("\($0)".contains("layer 'bn'"), "\($0)") }
         // A conv whose output is read by the batch norm and by another layer.
         let shared = GraphSpec(
@@ -96,7 +96,7 @@ final class QuantGraphTests: XCTestCase {
                 NodeSpec(name: "bn", op: .batchNorm(epsilon: 1e-3, momentum: 0.9), inputs: ["d"]),
                 NodeSpec(name: "sum", op: .add, inputs: ["d", "bn"]),
             ])
-        let g2 = try FloatGraph(spec: shared, params: randomParams(shared, &rng))
+        let g2 = try randomParams(shared, &rng)
         XCTAssertThrowsError(try g2.foldingBatchNorm()) { XCTAssertTrue("\($0)".contains("other readers"), "\($0)") }
         XCTAssertThrowsError(
             try quantize(g2, calibration: Dataset(name: "c", sampleShape: [4], x: [0, 1, 2, 3], labels: [0], numClasses: 1)))
@@ -104,16 +104,16 @@ final class QuantGraphTests: XCTestCase {
 
     func testQuantizedBatchNormModelTracksFloat() throws {
         var rng = SeededRNG(seed: 3)
-        let g = try FloatGraph(spec: Self.bnSpec, params: randomParams(Self.bnSpec, &rng))
+        let g = try randomParams(Self.bnSpec, &rng)
         let data = Dataset(
             name: "r", sampleShape: [6, 6, 2], x: (0..<(100 * 72)).map { _ in rng.normal() },
             labels: [Int32](repeating: -1, count: 100), numClasses: 3)
         let q = try quantize(g, calibration: data.subset(Array(0..<50)), method: .minmax)
-        XCTAssertEqual(q.ops.map { $0.kind }, [.conv2d, .depthwiseConv2d, .reshape, .fullyConnected, .fullyConnected])
-        XCTAssertEqual(q.ops[0].weightShape, [4, 3, 3, 2])
-        XCTAssertEqual(q.ops[1].weightShape, [3, 3, 8])
-        XCTAssertEqual(q.ops[3].weightShape, [8, 72])
-        XCTAssertEqual(q.ops[1].padTop, 0); XCTAssertEqual(q.ops[0].padTop, 1)
+        XCTAssertEqual(q.nodes.map { DeviceOp($0.op) }, [.conv2d, .depthwiseConv2d, .reshape, .fullyConnected, .fullyConnected])
+        XCTAssertEqual(q.nodes[0].int8?.weights?.shape, [4, 3, 3, 2])
+        XCTAssertEqual(q.nodes[1].int8?.weights?.shape, [3, 3, 8])
+        XCTAssertEqual(q.nodes[3].int8?.weights?.shape, [8, 72])
+        XCTAssertEqual(q.window(of: q.nodes[1])?.padTop, 0); XCTAssertEqual(q.window(of: q.nodes[0])?.padTop, 1)
         let report = quantizationReport(float: g, quantized: q, test: data.subset(Array(50..<100)))
         XCTAssertNil(report.floatAccuracy)
         XCTAssertEqual(report.samples, 50)
@@ -123,22 +123,24 @@ final class QuantGraphTests: XCTestCase {
     func testCalibrationMethodsClipOutliers() throws {
         var rng = SeededRNG(seed: 4)
         let spec = GraphSpec.sequential(inputShape: [16], [.dense(units: 4)])
-        let g = try FloatGraph(spec: spec, params: randomParams(spec, &rng))
+        let g = try randomParams(spec, &rng)
         var x = (0..<(200 * 16)).map { _ in rng.normal() }
         x[17] = 60  // one outlier
         let data = Dataset(name: "c", sampleShape: [16], x: x, labels: [Int32](repeating: 0, count: 200), numClasses: 4)
         let mm = try quantize(g, calibration: data, method: .minmax)
         let pc = try quantize(g, calibration: data, method: .percentile, percentile: 99.9)
         let mse = try quantize(g, calibration: data, method: .mse)
-        XCTAssertEqual(mm.tensors[0].calibratedMax, 60)
-        XCTAssertLessThan(pc.tensors[0].calibratedMax, 10)
-        XCTAssertGreaterThan(pc.tensors[0].calibratedMax, 2)
+        func range(_ q: Graph, _ t: Int) -> ClosedRange<Float> { q.tensors[t].quant!.calibratedRange! }
+        XCTAssertEqual(range(mm, 0).upperBound, 60)
+        XCTAssertLessThan(range(pc, 0).upperBound, 10)
+        XCTAssertGreaterThan(range(pc, 0).upperBound, 2)
         // One outlier among 3,200 values costs more clipped than the rounding it saves: mse keeps it.
-        XCTAssertLessThanOrEqual(mse.tensors[0].calibratedMax, 60)
+        XCTAssertLessThanOrEqual(range(mse, 0).upperBound, 60)
         for q in [mm, pc, mse] {
-            for t in q.tensors {
-                XCTAssertLessThanOrEqual(t.calibratedMin, 0); XCTAssertGreaterThanOrEqual(t.calibratedMax, 0)
-                XCTAssertTrue((-128...127).contains(t.zeroPoint)); XCTAssertGreaterThan(t.scale, 0)
+            for (i, t) in q.tensors.enumerated() {
+                let r = range(q, i), p = t.quant!
+                XCTAssertLessThanOrEqual(r.lowerBound, 0); XCTAssertGreaterThanOrEqual(r.upperBound, 0)
+                XCTAssertTrue((-128...127).contains(p.zeroPoint)); XCTAssertGreaterThan(p.scale, 0)
             }
         }
         XCTAssertThrowsError(try quantize(g, calibration: data, method: .percentile, percentile: 20))
@@ -173,14 +175,14 @@ final class QuantGraphTests: XCTestCase {
         let spec = GraphSpec.sequential(
             inputShape: [12], [.dense(units: 32), .relu, .dense(units: 24), .relu6, .dense(units: 6)])
         let model = try Model(spec: spec, seed: 11)
-        let float = FloatGraph(model: model)
+        let float = model.floatGraph
         var rng = SeededRNG(seed: 12)
         let n = 600
         let x = (0..<(n * 12)).map { _ in rng.normal() }
-        // FloatGraph agrees with the model's own forward pass.
+        // The float reference agrees with the model's own forward pass.
         let logits = model.predict(Tensor(shape: [n, 12], data: x))
         for i in 0..<20 {
-            let f = float.predict(Array(x[(i * 12)..<((i + 1) * 12)]))
+            let f = float.predictFloat(Array(x[(i * 12)..<((i + 1) * 12)]))
             for j in 0..<6 { XCTAssertEqual(f[j], logits.data[i * 6 + j], accuracy: 1e-4) }
         }
         // Labels: the float argmax for the first half, random for the rest.
@@ -188,9 +190,9 @@ final class QuantGraphTests: XCTestCase {
         for i in (n / 2)..<n { labels[i] = Int32(rng.int(below: 6)) }
         let data = Dataset(name: "rand", sampleShape: [12], x: x, labels: labels, numClasses: 6)
         let q = try quantize(float, calibration: data.subset(Array(0..<200)), method: .minmax)
-        XCTAssertEqual(q.ops.map { $0.kind }, [.fullyConnected, .fullyConnected, .fullyConnected])
-        XCTAssertEqual(q.tensors[q.input].shape, [12]); XCTAssertEqual(q.tensors[q.output].shape, [6])
-        XCTAssertEqual(q.inputScale, q.tensors[0].scale)
+        XCTAssertEqual(q.nodes.map { DeviceOp($0.op) }, [.fullyConnected, .fullyConnected, .fullyConnected])
+        XCTAssertEqual(q[q.input].shape, [12]); XCTAssertEqual(q[q.output].shape, [6])
+        XCTAssertEqual(q.inputQuant, q.tensors[0].quant)
         let test = data.subset(Array(200..<n))
         let r = quantizationReport(float: float, quantized: q, test: test)
         XCTAssertEqual(r.samples, 400)

@@ -6,57 +6,63 @@ import XCTest
 /// stay within one output step of the same layer computed in Double on the dequantized int8
 /// input, weights and bias.
 final class QuantLayerTests: XCTestCase {
-    /// The op in Double on dequantized values, clamped to the op's int8 output range in real units.
-    static func reference(_ op: QuantizedGraph.Op, _ ins: [[Double]], _ ts: [QuantizedGraph.TensorInfo]) -> [Double] {
-        let xi = ts[op.inputs[0]], yo = ts[op.output]
+    /// The node in Double on dequantized values, clamped to the node's int8 output range in real units.
+    static func reference(_ node: GraphNode, _ ins: [[Double]], _ g: Graph) -> [Double] {
+        let xi = g[node.inputs[0]], yo = g[node.output]
+        let (sx, so, zo) = (Double(xi.quant!.scale), Double(yo.quant!.scale), yo.quant!.zeroPoint)
+        let p = node.int8!
         let x = ins[0]
-        func w(_ i: Int, _ c: Int) -> Double { Double(op.weights[i]) * Double(op.weightScales[c]) }
-        func b(_ c: Int) -> Double { Double(op.bias[c]) * Double(xi.scale) * Double(op.weightScales[c]) }
+        func w(_ i: Int, _ c: Int) -> Double { Double(p.weights!.values[i]) * Double(p.weights!.scales[c]) }
+        func b(_ c: Int) -> Double { Double(p.weights!.bias[c]) * sx * Double(p.weights!.scales[c]) }
         var y = [Double](repeating: 0, count: yo.count)
-        switch op.kind {
-        case .fullyConnected:
+        switch node.op {
+        case .dense:
             let k = x.count
             for o in 0..<y.count { y[o] = b(o) + (0..<k).reduce(0.0) { $0 + x[$1] * w(o * k + $1, o) } }
-        case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
+        case .conv2d, .depthwiseConv2d, .maxPool2d, .avgPool2d:
+            let geo = g.window(of: node)!
             let (h, wd, cin) = (xi.shape[0], xi.shape[1], xi.shape[2])
             let (oh, ow, cout) = (yo.shape[0], yo.shape[1], yo.shape[2])
+            var mult = 1
+            if case let .depthwiseConv2d(_, _, _, m) = node.op { mult = m }
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     for oc in 0..<cout {
-                        var acc = (op.kind == .conv2d || op.kind == .depthwiseConv2d) ? b(oc) : 0
+                        var acc = node.op.hasWeights ? b(oc) : 0
                         var mx = -Double.infinity, n = 0.0
-                        for ky in 0..<op.kernel.h {
-                            for kx in 0..<op.kernel.w {
-                                let iy = oy * op.stride.h - op.padTop + ky, ix = ox * op.stride.w - op.padLeft + kx
+                        for ky in 0..<geo.kh {
+                            for kx in 0..<geo.kw {
+                                let iy = oy * geo.sh - geo.padTop + ky, ix = ox * geo.sw - geo.padLeft + kx
                                 guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
-                                switch op.kind {
+                                switch node.op {
                                 case .conv2d:
                                     for ci in 0..<cin {
-                                        acc +=
-                                            x[(iy * wd + ix) * cin + ci]
-                                            * w(((oc * op.kernel.h + ky) * op.kernel.w + kx) * cin + ci, oc)
+                                        acc += x[(iy * wd + ix) * cin + ci] * w(((oc * geo.kh + ky) * geo.kw + kx) * cin + ci, oc)
                                     }
                                 case .depthwiseConv2d:
-                                    acc +=
-                                        x[(iy * wd + ix) * cin + oc / op.depthMultiplier]
-                                        * w((ky * op.kernel.w + kx) * cout + oc, oc)
+                                    acc += x[(iy * wd + ix) * cin + oc / mult] * w((ky * geo.kw + kx) * cout + oc, oc)
                                 default:
                                     let v = x[(iy * wd + ix) * cin + oc]
                                     mx = max(mx, v); acc += v; n += 1
                                 }
                             }
                         }
-                        y[(oy * ow + ox) * cout + oc] = op.kind == .maxPool2d ? mx : op.kind == .averagePool2d ? acc / n : acc
+                        let isMax: Bool
+                        if case .maxPool2d = node.op { isMax = true } else { isMax = false }
+                        var isAvg = false
+                        if case .avgPool2d = node.op { isAvg = true }
+                        y[(oy * ow + ox) * cout + oc] = isMax ? mx : isAvg ? acc / n : acc
                     }
                 }
             }
-        case .globalAveragePool:
+        case .globalAvgPool:
             let c = xi.shape[2], n = xi.shape[0] * xi.shape[1]
             for ch in 0..<c { y[ch] = (0..<n).reduce(0.0) { $0 + x[$1 * c + ch] } / Double(n) }
         case .add: y = zip(x, ins[1]).map { $0 + $1 }
         case .reshape, .clamp: y = x
+        default: XCTFail("\(node.op.kind) in an int8 graph")
         }
-        let lo = Double(yo.scale) * Double(op.actMin - yo.zeroPoint), hi = Double(yo.scale) * Double(op.actMax - yo.zeroPoint)
+        let lo = so * Double(p.actMin - zo), hi = so * Double(p.actMax - zo)
         return y.map { min(max($0, lo), hi) }
     }
 
@@ -66,31 +72,24 @@ final class QuantLayerTests: XCTestCase {
     func check(
         _ label: String, input: [Int], _ nodes: [NodeSpec], seed: UInt64, file: StaticString = #filePath,
         line: UInt = #line
-    ) throws -> QuantizedGraph {
+    ) throws -> Graph {
         var rng = SeededRNG(seed: seed, stream: label)
-        let spec = GraphSpec(inputShape: input, nodes: nodes)
-        // Parameter shapes from a first pass with placeholder sizes: ask the spec checker.
-        var params: [String: Tensor] = [:]
-        var shapes: [String: [Int]] = ["input": input]
-        for n in nodes {
-            let s = shapes[n.inputs[0]]!
+        var float = try Graph(spec: GraphSpec(inputShape: input, nodes: nodes))
+        for (i, n) in float.nodes.enumerated() {
+            let s = float[n.inputs[0]].shape
             func rand(_ count: Int, _ scale: Float) -> Tensor {
                 Tensor(shape: [count], data: (0..<count).map { _ in rng.normal() * scale })
             }
             switch n.op {
             case let .dense(u):
-                params["\(n.name).weight"] = rand(s.reduce(1, *) * u, 0.4); params["\(n.name).bias"] = rand(u, 0.3)
+                float.nodes[i].params = .affine(weight: rand(s.reduce(1, *) * u, 0.4), bias: rand(u, 0.3))
             case let .conv2d(f, k, _, _):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * f, 0.3); params["\(n.name).bias"] = rand(f, 0.3)
+                float.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * f, 0.3), bias: rand(f, 0.3))
             case let .depthwiseConv2d(k, _, _, m):
-                params["\(n.name).weight"] = rand(k.h * k.w * s[2] * m, 0.4); params["\(n.name).bias"] = rand(s[2] * m, 0.3)
+                float.nodes[i].params = .affine(weight: rand(k.h * k.w * s[2] * m, 0.4), bias: rand(s[2] * m, 0.3))
             default: break
             }
-            let g = try FloatGraph(
-                spec: GraphSpec(inputShape: input, nodes: Array(nodes.prefix { $0.name != n.name }) + [n]), params: params)
-            shapes[n.name] = g.shapes[n.name]!
         }
-        let float = try FloatGraph(spec: spec, params: params)
         let size = input.reduce(1, *)
         func data(_ n: Int) -> Dataset {
             Dataset(
@@ -103,43 +102,43 @@ final class QuantLayerTests: XCTestCase {
         for i in 0..<test.count {
             let x = Array(test.x[(i * size)..<((i + 1) * size)])
             let all = Int8Interpreter().runAll(q, input: q.quantizeInput(x))
-            for op in q.ops {
-                let ins = op.inputs.map { id in q.dequantize(all[id], tensor: id).map(Double.init) }
-                let want = Self.reference(op, ins, q.tensors)
-                let got = q.dequantize(all[op.output], tensor: op.output)
-                let step = Double(q.tensors[op.output].scale)
+            for op in q.nodes {
+                let ins = op.inputs.map { id in q.dequantize(all[id.index], tensor: id).map(Double.init) }
+                let want = Self.reference(op, ins, q)
+                let got = q.dequantize(all[op.output.index], tensor: op.output)
+                let step = Double(q[op.output].quant!.scale)
                 for j in 0..<want.count {
                     let err = abs(Double(got[j]) - want[j])
                     worst = max(worst, err / step)
                     if err > step {
                         XCTFail(
-                            "\(label) op \(op.name) (\(op.kind)) sample \(i) element \(j): int8 \(got[j]) vs reference \(want[j]), step \(step)",
+                            "\(label) op \(op.name) (\(op.op.kind)) sample \(i) element \(j): int8 \(got[j]) vs reference \(want[j]), step \(step)",
                             file: file, line: line)
                         return q
                     }
                 }
             }
         }
-        XCTAssertGreaterThan(q.ops.count, 0)
+        XCTAssertGreaterThan(q.nodes.count, 0)
         XCTAssertLessThanOrEqual(worst, 1)
         // Against the float model too (catches weight layout mistakes the reference cannot see).
         let report = quantizationReport(float: float, quantized: q, test: test)
-        XCTAssertEqual(report.layers.count, q.ops.count)
+        XCTAssertEqual(report.layers.count, q.nodes.count)
         for l in report.layers where l.sqnrDB < 25 {
             XCTFail("\(label): layer \(l.name) SQNR \(l.sqnrDB) dB against the float graph", file: file, line: line)
         }
         return q
     }
 
-    func node(_ name: String, _ op: OpSpec, _ inputs: [String]) -> NodeSpec { NodeSpec(name: name, op: op, inputs: inputs) }
+    func node(_ name: String, _ op: Op, _ inputs: [String]) -> NodeSpec { NodeSpec(name: name, op: op, inputs: inputs) }
 
     func testFullyConnected() throws {
-        for (i, act) in [nil, OpSpec.relu, OpSpec.relu6].enumerated() {
+        for (i, act) in [nil, Op.relu, Op.relu6].enumerated() {
             var nodes = [node("fc", .dense(units: 5), ["input"])]
             if let act { nodes.append(node("act", act, ["fc"])) }
             let q = try check("fc\(i)", input: [7], nodes, seed: UInt64(i))
-            XCTAssertEqual(q.ops.count, 1, "activation fused")
-            if act != nil { XCTAssertEqual(q.ops[0].actMin, q.tensors[q.output].zeroPoint) }
+            XCTAssertEqual(q.nodes.count, 1, "activation fused")
+            if act != nil { XCTAssertEqual(q.nodes[0].int8?.actMin, q[q.output].quant!.zeroPoint) }
         }
     }
 
@@ -150,7 +149,7 @@ final class QuantLayerTests: XCTestCase {
             (Size2(1, 1), Size2(2, 2), .same, [5, 5, 2]),
         ]
         for (i, (k, s, p, shape)) in cases.enumerated() {
-            for (j, act) in [nil, OpSpec.relu, OpSpec.relu6].enumerated() {
+            for (j, act) in [nil, Op.relu, Op.relu6].enumerated() {
                 var nodes = [node("conv", .conv2d(filters: 3, kernel: k, stride: s, padding: p), ["input"])]
                 if let act { nodes.append(node("act", act, ["conv"])) }
                 try check("conv\(i).\(j)", input: shape, nodes, seed: UInt64(10 + i))
@@ -160,7 +159,7 @@ final class QuantLayerTests: XCTestCase {
 
     func testDepthwiseMultiplierOneAndTwo() throws {
         for (i, (m, p, s)) in [(1, Padding.same, 1), (2, .same, 2), (2, .valid, 1), (1, .valid, 2)].enumerated() {
-            for (j, act) in [nil, OpSpec.relu].enumerated() {
+            for (j, act) in [nil, Op.relu].enumerated() {
                 var nodes = [
                     node(
                         "dw", .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(square: s), padding: p, multiplier: m),
@@ -184,20 +183,20 @@ final class QuantLayerTests: XCTestCase {
                 seed: UInt64(40 + i))
         }
         let q = try check("gap", input: [4, 3, 5], [node("g", .globalAvgPool, ["input"])], seed: 50)
-        XCTAssertEqual(q.tensors[q.output].scale, q.tensors[q.input].scale, "pools keep the input's qparams")
-        XCTAssertEqual(q.tensors[q.output].zeroPoint, q.tensors[q.input].zeroPoint)
+        XCTAssertEqual(q[q.output].quant!.scale, q[q.input].quant!.scale, "pools keep the input's qparams")
+        XCTAssertEqual(q[q.output].quant!.zeroPoint, q[q.input].quant!.zeroPoint)
     }
 
     func testAddWithAndWithoutReLU() throws {
-        for (i, act) in [nil, OpSpec.relu].enumerated() {
+        for (i, act) in [nil, Op.relu].enumerated() {
             var nodes = [
                 node("c", .conv2d(filters: 3, kernel: Size2(1, 1), stride: Size2(1, 1), padding: .same), ["input"]),
                 node("sum", .add, ["input", "c"]),
             ]
             if let act { nodes.append(node("act", act, ["sum"])) }
             let q = try check("add\(i)", input: [4, 4, 3], nodes, seed: UInt64(60 + i))
-            XCTAssertEqual(q.ops.last?.kind, .add)
-            XCTAssertEqual(q.ops.last?.add?.leftShift, 20)
+            XCTAssertEqual(q.nodes.last?.op, .add)
+            XCTAssertEqual(q.nodes.last?.int8?.add?.leftShift, 20)
         }
     }
 
@@ -211,9 +210,9 @@ final class QuantLayerTests: XCTestCase {
                 node("flat", .flatten, ["relu"]),
                 node("fc", .dense(units: 3), ["flat"]),
             ], seed: 70)
-        XCTAssertEqual(q.ops.map { $0.kind }, [.conv2d, .maxPool2d, .clamp, .reshape, .fullyConnected])
-        let clamp = q.ops[2], t = q.tensors[clamp.output]
-        XCTAssertEqual(clamp.actMin, max(-128, t.zeroPoint))
-        XCTAssertEqual(clamp.actMax, Int32(min(127, Double(t.zeroPoint) + (6 / Double(t.scale)).rounded())))
+        XCTAssertEqual(q.nodes.map { DeviceOp($0.op) }, [.conv2d, .maxPool2d, .clamp, .reshape, .fullyConnected])
+        let clamp = q.nodes[2], t = q[clamp.output].quant!
+        XCTAssertEqual(clamp.int8?.actMin, max(-128, t.zeroPoint))
+        XCTAssertEqual(clamp.int8?.actMax, Int32(min(127, Double(t.zeroPoint) + (6 / Double(t.scale)).rounded())))
     }
 }

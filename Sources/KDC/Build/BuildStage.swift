@@ -164,7 +164,7 @@ extension Pipeline {
         let calib = Dataset(
             name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
             labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
-        let graph = try KDC.quantize(FloatGraph(model: model), calibration: calib)
+        let graph = try KDC.quantize(model.floatGraph, calibration: calib)
         var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
         e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
         var problems = budgetCheck(e)

@@ -323,7 +323,7 @@ struct ConfigDecoder {
 
     // MARK: Layers
 
-    static let bareOps: [String: OpSpec] = [
+    static let bareOps: [String: Op] = [
         "relu": .relu, "relu6": .relu6, "flatten": .flatten, "global_avg_pool": .globalAvgPool,
     ]
     static let opKeys: [String: [String]] = [
@@ -390,7 +390,7 @@ struct ConfigDecoder {
         return GraphSpec(inputShape: shape, nodes: nodes)
     }
 
-    func decodeOp(_ op: String, _ m: [String: Node], _ p: String, bare: Bool) throws -> OpSpec {
+    func decodeOp(_ op: String, _ m: [String: Node], _ p: String, bare: Bool) throws -> Op {
         if bare {
             guard let o = ConfigDecoder.bareOps[op] else {
                 let req = [
@@ -417,7 +417,13 @@ struct ConfigDecoder {
             return Size2(square: try int(n, k(key), min: 1))
         }
         func padding(_ d: Padding) throws -> Padding {
-            try m["padding"].map { try enumValue($0, k("padding"), Padding.self) } ?? d
+            guard let n = m["padding"] else { return d }
+            let t = try string(n, k("padding"))
+            guard let v = Padding.named[t] else {
+                let all = Padding.named.keys.sorted()
+                throw fail(k("padding"), "expected one of \(all.joined(separator: ", ")), got '\(t)'" + hint(t, all))
+            }
+            return v
         }
         switch op {
         case "dense": return .dense(units: try int(try required(m, "units", p), k("units"), min: 1))

@@ -81,18 +81,19 @@ extension KDCConfig {
             case let .dense(units): f.append("units: \(units)")
             case let .conv2d(filters, kernel, stride, padding):
                 f += [
-                    "filters: \(filters)", "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)",
+                    "filters: \(filters)", "kernel: \(size(kernel))", "stride: \(size(stride))",
+                    "padding: \(padding.description)",
                 ]
             case let .depthwiseConv2d(kernel, stride, padding, multiplier):
                 f += [
-                    "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.rawValue)",
+                    "kernel: \(size(kernel))", "stride: \(size(stride))", "padding: \(padding.description)",
                     "multiplier: \(multiplier)",
                 ]
             case let .maxPool2d(pool, stride, padding), let .avgPool2d(pool, stride, padding):
-                f += ["pool: \(size(pool))", "stride: \(size(stride))", "padding: \(padding.rawValue)"]
+                f += ["pool: \(size(pool))", "stride: \(size(stride))", "padding: \(padding.description)"]
             case let .batchNorm(epsilon, momentum): f += ["epsilon: \(epsilon)", "momentum: \(momentum)"]
             case let .dropout(rate): f.append("rate: \(rate)")
-            case .globalAvgPool, .relu, .relu6, .flatten, .add: break
+            case .globalAvgPool, .relu, .relu6, .flatten, .add, .reshape, .clamp: break
             }
             o += "    - {\(f.joined(separator: ", "))}\n"
         }

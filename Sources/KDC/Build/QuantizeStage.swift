@@ -2,7 +2,7 @@ import Foundation
 
 /// The int8 student and how it compares with the float one.
 public struct QuantizedStudent {
-    public var graph: QuantizedGraph
+    public var graph: Graph
     public var report: QuantizationReport
     /// The Swift int8 reference's output for every test sample, in order.
     public var testOutputs: [[Int8]]
@@ -20,7 +20,7 @@ extension Pipeline {
     /// Folds batch norm, fuses activations, calibrates and converts the student to int8, then
     /// compares int8 with float on the test split (accuracy, top-1 agreement, per-layer SQNR).
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
-        let float = FloatGraph(model: model)
+        let float = model.floatGraph
         let calib = calibrationSet(data)
         observer?.stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
         let graph = try KDC.quantize(

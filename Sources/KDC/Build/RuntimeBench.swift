@@ -15,27 +15,13 @@ public struct RuntimeBenchResult: Codable, Sendable {
 }
 
 public enum RuntimeBench {
-    /// Multiply-accumulates per inference of the ops in an artifact.
-    public static func macs(_ d: ArtifactDescription) -> Int {
-        d.ops.reduce(0) { sum, op in
-            let x = d.tensors[op.inputs[0]].dims, y = d.tensors[op.output].dims
-            let outCount = y.reduce(1, *)
-            switch op.kind {
-            case .fullyConnected: return sum + outCount * x.reduce(1, *)
-            case .conv2d: return sum + outCount * op.kernel.h * op.kernel.w * (x.last ?? 1)
-            case .depthwiseConv2d: return sum + outCount * op.kernel.h * op.kernel.w
-            default: return sum
-            }
-        }
-    }
-
     /// Measures `artifactPath` with `samples` seeded random inputs, each run `repeats` times.
     public static func measure(
         artifactPath: String, samples: Int = 100, repeats: Int = 20,
         callgrind: Bool = true
     ) throws -> RuntimeBenchResult {
         let desc = try ArtifactReader.read(path: artifactPath)
-        let inBytes = desc.tensors[desc.inputId].dims.reduce(1, *)
+        let inBytes = desc.graph[desc.graph.input].count
         let rt = try HostCheck.findRuntimeDir()
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kdc-bench-\(getpid())-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
@@ -80,7 +66,7 @@ public enum RuntimeBench {
             if let a = one, let b = eleven { perInference = (b - a) / 10 }
         }
         return RuntimeBenchResult(
-            artifact: artifactPath, macs: macs(desc), arenaBytes: desc.arenaBytes,
+            artifact: artifactPath, macs: desc.graph.macs, arenaBytes: desc.arenaBytes,
             latencyNsMedian: timed["latency_ns_median"] ?? 0, latencyNsMin: timed["latency_ns_min"] ?? 0,
             instructionsPerInference: perInference)
     }

@@ -1,32 +1,13 @@
 import Foundation
 
-/// A validated artifact in readable form (docs/FORMAT.md v1).
-public struct ArtifactDescription: Equatable, Sendable {
-    public struct Tensor: Equatable, Sendable {
+/// A validated artifact read back (docs/FORMAT.md v1): its header and the int8 graph it holds.
+public struct Artifact: Equatable, Sendable {
+    /// Where each tensor lives and how the artifact shapes it.
+    public struct TensorPlacement: Equatable, Sendable {
         /// Device shape, batch first: `[1, N]` or `[1, H, W, C]` (rank 1...4).
         public var dims: [Int]
-        public var scale: Float
-        public var zeroPoint: Int32
         public var arenaOffset: Int
         public var byteSize: Int
-    }
-
-    public struct Op: Equatable, Sendable {
-        public var kind: QuantizedGraph.OpKind
-        public var actMin: Int32, actMax: Int32
-        /// One input, two for ADD.
-        public var inputs: [Int]
-        public var output: Int
-        /// Window ops only (k_h, k_w, stride_h, stride_w, pad_top, pad_left); zeros otherwise.
-        public var kernel: Size2, stride: Size2
-        public var padTop: Int, padLeft: Int
-        /// DEPTHWISE_CONV_2D only; 0 otherwise.
-        public var depthMultiplier: Int
-        /// FC / conv / depthwise: the constant arrays (copied out of the constant section).
-        public var weights: [Int8]
-        public var bias: [Int32], multipliers: [Int32], shifts: [Int32]
-        /// ADD only: M_a, e_a, M_b, e_b, M_out, e_out.
-        public var addParams: [Int32]
     }
 
     public var version: Int
@@ -37,16 +18,16 @@ public struct ArtifactDescription: Equatable, Sendable {
     public var rawBodyBytes: Int
     public var arenaBytes: Int
     public var bodyCRC32: UInt32
-    public var inputId: Int, outputId: Int
-    public var tensors: [Tensor]
-    public var ops: [Op]
+    /// The model: int8 tensors named `t<id>`, nodes named `op<index>`; windowed ops carry
+    /// `Padding.explicit` and the shapes of the tensor table; no float parameters and no
+    /// weight scales (the artifact does not store them).
+    public var graph: Graph
+    /// Per tensor id.
+    public var placements: [TensorPlacement]
     /// Bytes of the constant section (weights, biases, multipliers, shifts, padding).
     public var constBytes: Int
     /// The raw body (inflated if the artifact was compressed).
     public var rawBody: [UInt8]
-
-    public var input: Tensor { tensors[inputId] }
-    public var output: Tensor { tensors[outputId] }
 }
 
 /// Parses and validates an artifact the way `kdc_init` does (after `kdc_unpack` for a
@@ -55,8 +36,13 @@ public struct ArtifactDescription: Equatable, Sendable {
 /// `KDCError.format(file:message:)` whose message starts with the field that is wrong
 /// (`header.magic`, `tensor 3.zero_point`, `op 1 (CONV_2D).pad_top`, ...).
 public enum ArtifactReader {
+    typealias H = ArtifactFormat.Header
+    typealias B = ArtifactFormat.Body
+    typealias T = ArtifactFormat.TensorRecord
+    typealias R = ArtifactFormat.OpRecord
+
     /// Reads and validates the artifact at `path`.
-    public static func read(path: String) throws -> ArtifactDescription {
+    public static func read(path: String) throws -> Artifact {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KDCError.io(path: path, message: "cannot read the artifact (missing or unreadable)")
         }
@@ -64,23 +50,30 @@ public enum ArtifactReader {
     }
 
     /// Validates `bytes` (a whole artifact); `file` names it in errors.
-    public static func parse(_ bytes: [UInt8], file: String = "<artifact>") throws -> ArtifactDescription {
+    public static func parse(_ bytes: [UInt8], file: String = "<artifact>") throws -> Artifact {
         func fail(_ field: String, _ msg: String) -> KDCError { .format(file: file, message: "\(field): \(msg)") }
         let r = LEReader(bytes)
         // Header (kdc_query).
-        guard bytes.count >= ArtifactFormat.headerBytes else {
-            throw fail("header", "truncated: \(bytes.count) bytes, the header alone is 32")
+        guard bytes.count >= H.bytes else {
+            throw fail("header", "truncated: \(bytes.count) bytes, the header alone is \(H.bytes)")
         }
-        guard Array(bytes[0..<4]) == ArtifactFormat.magic else { throw fail("header.magic", "not \"KDCM\": not a kdc artifact") }
-        let version = r.u16(4)
+        guard Array(bytes[H.magic..<(H.magic + 4)]) == ArtifactFormat.magic else {
+            throw fail("header.magic", "not \"KDCM\": not a kdc artifact")
+        }
+        let version = r.u16(H.version)
         guard version == Int(ArtifactFormat.version) else {
             throw fail("header.version", "\(version), this reader supports version \(ArtifactFormat.version)")
         }
-        let hcrc = r.u32(28)
-        guard kdcCRC32(Array(bytes[0..<28])) == hcrc else { throw fail("header.header_crc32", "mismatch: header corrupted") }
-        let flags = r.u16(6), stored = Int(r.u32(12)), raw = Int(r.u32(16)), arena = Int(r.u32(20))
-        guard r.u16(8) == ArtifactFormat.headerBytes else { throw fail("header.header_size", "\(r.u16(8)), must be 32") }
-        guard r.u16(10) == 0 else { throw fail("header.reserved", "must be 0") }
+        let hcrc = r.u32(H.headerCRC32)
+        guard kdcCRC32(Array(bytes[0..<H.headerCRC32])) == hcrc else {
+            throw fail("header.header_crc32", "mismatch: header corrupted")
+        }
+        let flags = r.u16(H.flags), stored = Int(r.u32(H.storedBodyBytes)), raw = Int(r.u32(H.rawBodyBytes))
+        let arena = Int(r.u32(H.arenaBytes))
+        guard r.u16(H.headerSize) == H.bytes else {
+            throw fail("header.header_size", "\(r.u16(H.headerSize)), must be \(H.bytes)")
+        }
+        guard r.u16(H.reserved) == 0 else { throw fail("header.reserved", "must be 0") }
         guard flags & ~Int(ArtifactFormat.flagCompressed) == 0 else {
             throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)))")
         }
@@ -91,32 +84,34 @@ public enum ArtifactReader {
         if compressed && stored < 6 {
             throw fail("header.stored_body_bytes", "\(stored) is shorter than the smallest zlib stream")
         }
-        guard raw >= ArtifactFormat.bodyHeaderBytes else {
-            throw fail("header.raw_body_bytes", "\(raw) is smaller than the 24-byte body header")
+        guard raw >= B.bytes else {
+            throw fail("header.raw_body_bytes", "\(raw) is smaller than the \(B.bytes)-byte body header")
         }
         guard arena > 0 else { throw fail("header.arena_bytes", "must be > 0") }
-        let limit = 0x7fff_ffff - ArtifactFormat.headerBytes
+        let limit = 0x7fff_ffff - H.bytes
         guard stored <= limit, raw <= limit else { throw fail("header.stored_body_bytes", "artifact larger than 2 GiB") }
-        guard bytes.count >= ArtifactFormat.headerBytes + stored else {
-            throw fail("header.stored_body_bytes", "truncated: file has \(bytes.count - 32) body bytes, header says \(stored)")
+        guard bytes.count >= H.bytes + stored else {
+            throw fail(
+                "header.stored_body_bytes", "truncated: file has \(bytes.count - H.bytes) body bytes, header says \(stored)")
         }
-        let storedBody = Array(bytes[32..<(32 + stored)])
+        let storedBody = Array(bytes[H.bytes..<(H.bytes + stored)])
         let body = compressed ? try ArtifactWriter.inflate(storedBody, rawBytes: raw, file: file) : storedBody
-        let bodyCRC = r.u32(24)
+        let bodyCRC = r.u32(H.bodyCRC32)
         guard kdcCRC32(body) == bodyCRC else { throw fail("header.body_crc32", "mismatch: body corrupted") }
 
         // Body header.
         let b = LEReader(body)
-        let nt = b.u16(0), no = b.u16(2), inputId = b.u16(4), outputId = b.u16(6)
-        let tOff = Int(b.u32(8)), oOff = Int(b.u32(12)), cOff = Int(b.u32(16)), cBytes = Int(b.u32(20))
+        let nt = b.u16(B.nTensors), no = b.u16(B.nOps), inputId = b.u16(B.inputID), outputId = b.u16(B.outputID)
+        let tOff = Int(b.u32(B.tensorsOffset)), oOff = Int(b.u32(B.opsOffset))
+        let cOff = Int(b.u32(B.constOffset)), cBytes = Int(b.u32(B.constBytes))
         guard tOff % 4 == 0, oOff % 4 == 0, cOff % 4 == 0 else {
             throw fail("body.offsets", "tensors/ops/const offsets must be multiples of 4")
         }
-        guard tOff >= 24, tOff + 32 * nt <= raw else {
-            throw fail("body.tensors_offset", "tensor table [\(tOff), +\(32 * nt)) outside the \(raw)-byte body")
+        guard tOff >= B.bytes, tOff + T.bytes * nt <= raw else {
+            throw fail("body.tensors_offset", "tensor table [\(tOff), +\(T.bytes * nt)) outside the \(raw)-byte body")
         }
-        guard oOff >= 24, oOff + 48 * no <= raw else {
-            throw fail("body.ops_offset", "op table [\(oOff), +\(48 * no)) outside the \(raw)-byte body")
+        guard oOff >= B.bytes, oOff + R.bytes * no <= raw else {
+            throw fail("body.ops_offset", "op table [\(oOff), +\(R.bytes * no)) outside the \(raw)-byte body")
         }
         guard cOff + cBytes <= raw else {
             throw fail("body.const_offset", "constant section [\(cOff), +\(cBytes)) outside the \(raw)-byte body")
@@ -127,54 +122,55 @@ public enum ArtifactReader {
         guard outputId < nt else { throw fail("body.output_id", "\(outputId) out of range (\(nt) tensors)") }
 
         // Tensors.
-        var tensors: [ArtifactDescription.Tensor] = []
+        struct Rec { var dims: [Int]; var scaleBits: UInt32; var zp: Int32; var off: Int; var size: Int }
+        var recs: [Rec] = []
         for i in 0..<nt {
-            let p = tOff + 32 * i
+            let p = tOff + T.bytes * i
             let f = "tensor \(i)"
-            let rank = Int(body[p])
+            let rank = Int(body[p + T.rank])
             guard rank >= 1, rank <= 4 else { throw fail("\(f).rank", "\(rank), must be 1...4") }
-            guard body[p + 1] == 0 else { throw fail("\(f).dtype", "\(body[p + 1]), must be 0 (int8)") }
-            guard b.u16(p + 2) == 0, b.u32(p + 28) == 0 else { throw fail("\(f).reserved", "must be 0") }
-            let d = (0..<4).map { b.u16(p + 4 + 2 * $0) }
+            guard body[p + T.dtype] == 0 else { throw fail("\(f).dtype", "\(body[p + T.dtype]), must be 0 (int8)") }
+            guard b.u16(p + T.reserved0) == 0, b.u32(p + T.reserved1) == 0 else { throw fail("\(f).reserved", "must be 0") }
+            let d = (0..<4).map { b.u16(p + T.dims + 2 * $0) }
             var prod: UInt64 = 1
             for k in 0..<4 {
                 if k < rank ? d[k] == 0 : d[k] != 1 { throw fail("\(f).dims", "\(d) invalid for rank \(rank)") }
                 prod *= UInt64(d[k])
                 if prod > 0xffff_ffff { throw fail("\(f).dims", "product overflows 32 bits") }
             }
-            let size = Int(b.u32(p + 24))
+            let size = Int(b.u32(p + T.byteSize))
             guard UInt64(size) == prod else { throw fail("\(f).byte_size", "\(size), dims give \(prod)") }
-            let bits = b.u32(p + 12)
+            let bits = b.u32(p + T.scale)
             guard bits != 0, bits < 0x7f80_0000 else {
                 throw fail("\(f).scale", "\(Float(bitPattern: bits)) is not finite and > 0")
             }
-            let zp = b.i32(p + 16)
+            let zp = b.i32(p + T.zeroPoint)
             guard zp >= -128, zp <= 127 else { throw fail("\(f).zero_point", "\(zp) outside -128...127") }
-            let off = Int(b.u32(p + 20))
+            let off = Int(b.u32(p + T.arenaOffset))
             guard off <= arena, size <= arena - off else {
                 throw fail("\(f).arena_offset", "[\(off), +\(size)) outside the \(arena)-byte arena")
             }
-            tensors.append(
-                .init(dims: Array(d[0..<rank]), scale: Float(bitPattern: bits), zeroPoint: zp, arenaOffset: off, byteSize: size))
+            recs.append(Rec(dims: Array(d[0..<rank]), scaleBits: bits, zp: zp, off: off, size: size))
         }
 
         // Ops.
-        var ops: [ArtifactDescription.Op] = []
-        var written = Set<Int>()
         let consts = Array(body[cOff..<(cOff + cBytes)])
         let c = LEReader(consts)
+        var nodes: [GraphNode] = []
+        var written = Set<Int>()
+        var gapOutputs = Set<Int>()
         for i in 0..<no {
-            let p = oOff + 48 * i
-            guard let kind = ArtifactFormat.kind(body[p]) else { throw fail("op \(i).opcode", "unknown op code \(body[p])") }
-            let f = "op \(i) (\(kind.rawValue))"
-            guard body[p + 3] == 0, b.u16(p + 10) == 0 else { throw fail("\(f).reserved", "must be 0") }
-            let mask = paramMask(kind)
-            for wd in 0..<9 where mask >> wd & 1 == 0 && b.u32(p + 12 + 4 * wd) != 0 {
-                throw fail("\(f).params", "unused parameter word \(wd) (bytes \(12 + 4 * wd)...) must be 0")
+            let p = oOff + R.bytes * i
+            let code = body[p + R.opcode]
+            guard let kind = DeviceOp(rawValue: code) else { throw fail("op \(i).opcode", "unknown op code \(code)") }
+            let f = "op \(i) (\(kind.name))"
+            guard body[p + R.reserved0] == 0, b.u16(p + R.reserved1) == 0 else { throw fail("\(f).reserved", "must be 0") }
+            for word in 0..<R.paramWords where kind.paramMask >> word & 1 == 0 && b.u32(p + R.params + 4 * word) != 0 {
+                throw fail("\(f).params", "unused parameter word \(word) (byte \(R.params + 4 * word)) must be 0")
             }
-            let lo = Int32(Int8(bitPattern: body[p + 1])), hi = Int32(Int8(bitPattern: body[p + 2]))
+            let lo = Int32(Int8(bitPattern: body[p + R.actMin])), hi = Int32(Int8(bitPattern: body[p + R.actMax]))
             guard lo <= hi else { throw fail("\(f).act_min", "\(lo) > act_max \(hi)") }
-            let in0 = b.u16(p + 4), in1 = b.u16(p + 6), out = b.u16(p + 8)
+            let in0 = b.u16(p + R.input0), in1 = b.u16(p + R.input1), out = b.u16(p + R.output)
             guard in0 < nt else { throw fail("\(f).input0", "tensor id \(in0) out of range") }
             guard out < nt else { throw fail("\(f).output", "tensor id \(out) out of range") }
             if kind == .add ? in1 >= nt : in1 != Int(ArtifactFormat.noTensor) {
@@ -186,21 +182,17 @@ public enum ArtifactReader {
             for t in inputs where t != inputId && !written.contains(t) {
                 throw fail("\(f).input", "tensor \(t) is read before any op writes it")
             }
-            let a = tensors[in0], o = tensors[out]
-            func overlap(_ x: ArtifactDescription.Tensor, _ y: ArtifactDescription.Tensor) -> Bool {
-                x.arenaOffset < y.arenaOffset + y.byteSize && y.arenaOffset < x.arenaOffset + x.byteSize
-            }
-            if overlap(o, a) && !(kind == .reshape && o.arenaOffset == a.arenaOffset) {
+            let a = recs[in0], o = recs[out]
+            func overlap(_ x: Rec, _ y: Rec) -> Bool { x.off < y.off + y.size && y.off < x.off + x.size }
+            if overlap(o, a) && !(kind == .reshape && o.off == a.off) {
                 throw fail("\(f).output", "arena range overlaps input tensor \(in0)")
             }
-            if kind == .add && overlap(o, tensors[in1]) { throw fail("\(f).output", "arena range overlaps input tensor \(in1)") }
-            let sameQ = a.scale.bitPattern == o.scale.bitPattern && a.zeroPoint == o.zeroPoint
-            var op = ArtifactDescription.Op(
-                kind: kind, actMin: lo, actMax: hi, inputs: inputs, output: out,
-                kernel: Size2(0, 0), stride: Size2(0, 0), padTop: 0, padLeft: 0, depthMultiplier: 0,
-                weights: [], bias: [], multipliers: [], shifts: [], addParams: [])
-            func loadConsts(weightBytes: UInt64, n: Int) throws {
-                let wo = Int(b.u32(p + 28)), bo = Int(b.u32(p + 32)), mo = Int(b.u32(p + 36)), so = Int(b.u32(p + 40))
+            if kind == .add && overlap(o, recs[in1]) { throw fail("\(f).output", "arena range overlaps input tensor \(in1)") }
+            let sameQ = a.scaleBits == o.scaleBits && a.zp == o.zp
+            var params = Int8Params(actMin: lo, actMax: hi)
+            func loadConsts(weightBytes: UInt64, n: Int, shape: [Int]) throws {
+                let wo = Int(b.u32(p + R.weightsOffset)), bo = Int(b.u32(p + R.biasOffset))
+                let mo = Int(b.u32(p + R.multiplierOffset)), so = Int(b.u32(p + R.shiftOffset))
                 for (name, off, count, elem) in [
                     ("weights_offset", wo, weightBytes, 1), ("bias_offset", bo, UInt64(n), 4),
                     ("multiplier_offset", mo, UInt64(n), 4), ("shift_offset", so, UInt64(n), 4),
@@ -211,24 +203,26 @@ public enum ArtifactReader {
                             "array [\(off), +\(count * UInt64(elem))) outside the \(cBytes)-byte constant section or misaligned")
                     }
                 }
-                op.weights = consts[wo..<(wo + Int(weightBytes))].map { Int8(bitPattern: $0) }
-                op.bias = (0..<n).map { c.i32(bo + 4 * $0) }
-                op.multipliers = (0..<n).map { c.i32(mo + 4 * $0) }
-                op.shifts = (0..<n).map { c.i32(so + 4 * $0) }
-                for ch in 0..<n where !qok(op.multipliers[ch], op.shifts[ch]) {
-                    throw fail(
-                        "\(f).multiplier", "channel \(ch): (M, e) = (\(op.multipliers[ch]), \(op.shifts[ch])) out of range")
+                let w = Int8Weights(
+                    values: consts[wo..<(wo + Int(weightBytes))].map { Int8(bitPattern: $0) }, shape: shape, scales: [],
+                    bias: (0..<n).map { c.i32(bo + 4 * $0) }, multipliers: (0..<n).map { c.i32(mo + 4 * $0) },
+                    shifts: (0..<n).map { c.i32(so + 4 * $0) })
+                for ch in 0..<n where !qok(w.multipliers[ch], w.shifts[ch]) {
+                    throw fail("\(f).multiplier", "channel \(ch): (M, e) = (\(w.multipliers[ch]), \(w.shifts[ch])) out of range")
                 }
+                params.weights = w
             }
+            let op: Op
             switch kind {
             case .fullyConnected:
-                guard a.byteSize <= ArtifactFormat.maxReduce else { throw fail("\(f).input0", "K = \(a.byteSize) > 65536") }
-                try loadConsts(weightBytes: UInt64(a.byteSize) * UInt64(o.byteSize), n: o.byteSize)
+                guard a.size <= ArtifactFormat.maxReduce else { throw fail("\(f).input0", "K = \(a.size) > 65536") }
+                try loadConsts(weightBytes: UInt64(a.size) * UInt64(o.size), n: o.size, shape: [o.size, a.size])
+                op = .dense(units: o.size)
             case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
                 guard a.dims.count == 4, a.dims[0] == 1 else { throw fail("\(f).input0", "shape \(a.dims) is not [1, H, W, C]") }
                 guard o.dims.count == 4, o.dims[0] == 1 else { throw fail("\(f).output", "shape \(o.dims) is not [1, H, W, C]") }
-                let kh = b.u16(p + 12), kw = b.u16(p + 14), sh = b.u16(p + 16), sw = b.u16(p + 18)
-                let pt = b.u16(p + 20), pl = b.u16(p + 22), mult = b.u16(p + 24)
+                let kh = b.u16(p + R.kernelH), kw = b.u16(p + R.kernelW), sh = b.u16(p + R.strideH), sw = b.u16(p + R.strideW)
+                let pt = b.u16(p + R.padTop), pl = b.u16(p + R.padLeft), mult = b.u16(p + R.depthMultiplier)
                 guard kh >= 1, kw >= 1 else { throw fail("\(f).kernel", "\(kh)x\(kw) must be >= 1") }
                 guard sh >= 1, sw >= 1 else { throw fail("\(f).stride", "\(sh)x\(sw) must be >= 1") }
                 guard pt < kh else { throw fail("\(f).pad_top", "\(pt) >= k_h \(kh)") }
@@ -237,64 +231,70 @@ public enum ArtifactReader {
                 guard (o.dims[1] - 1) * sh < a.dims[1] + pt, (o.dims[2] - 1) * sw < a.dims[2] + pl else {
                     throw fail("\(f).output", "shape \(o.dims): the last window starts outside the input \(a.dims)")
                 }
-                op.kernel = Size2(kh, kw); op.stride = Size2(sh, sw); op.padTop = pt; op.padLeft = pl
+                let (k, s, pad) = (Size2(kh, kw), Size2(sh, sw), Padding.explicit(top: pt, left: pl))
                 let (cin, cout) = (a.dims[3], o.dims[3])
                 switch kind {
                 case .conv2d:
                     guard kh * kw * cin <= ArtifactFormat.maxReduce else { throw fail("\(f).kernel", "k_h·k_w·C_in > 65536") }
-                    try loadConsts(weightBytes: UInt64(kh * kw * cin * cout), n: cout)
+                    try loadConsts(weightBytes: UInt64(kh * kw * cin * cout), n: cout, shape: [cout, kh, kw, cin])
+                    op = .conv2d(filters: cout, kernel: k, stride: s, padding: pad)
                 case .depthwiseConv2d:
-                    guard b.u16(p + 26) == 0 else { throw fail("\(f).reserved", "byte 26 must be 0") }
+                    guard b.u16(p + R.windowReserved) == 0 else { throw fail("\(f).reserved", "byte 26 must be 0") }
                     guard mult >= 1 else { throw fail("\(f).depth_mult", "must be >= 1") }
                     guard cout == cin * mult else { throw fail("\(f).depth_mult", "C_out \(cout) != C_in \(cin) × \(mult)") }
-                    op.depthMultiplier = mult
-                    try loadConsts(weightBytes: UInt64(kh * kw * cout), n: cout)
+                    try loadConsts(weightBytes: UInt64(kh * kw * cout), n: cout, shape: [kh, kw, cout])
+                    op = .depthwiseConv2d(kernel: k, stride: s, padding: pad, multiplier: mult)
                 default:
                     guard cout == cin else { throw fail("\(f).output", "pool changes channels \(cin) → \(cout)") }
                     guard sameQ else { throw fail("\(f).output", "pool output scale/zero point differ from the input's") }
+                    op =
+                        kind == .maxPool2d
+                        ? .maxPool2d(pool: k, stride: s, padding: pad) : .avgPool2d(pool: k, stride: s, padding: pad)
                 }
             case .globalAveragePool:
                 guard a.dims.count == 4, a.dims[0] == 1 else { throw fail("\(f).input0", "shape \(a.dims) is not [1, H, W, C]") }
-                guard o.byteSize == a.dims[3] else { throw fail("\(f).output", "\(o.byteSize) bytes, C = \(a.dims[3])") }
+                guard o.size == a.dims[3] else { throw fail("\(f).output", "\(o.size) bytes, C = \(a.dims[3])") }
                 guard a.dims[1] * a.dims[2] <= 1 << 24 else { throw fail("\(f).input0", "H·W > 2^24") }
                 guard sameQ else { throw fail("\(f).output", "scale/zero point differ from the input's") }
+                gapOutputs.insert(out)
+                op = .globalAvgPool
             case .add:
-                let bb = tensors[in1]
+                let bb = recs[in1]
                 guard a.dims == o.dims, bb.dims == o.dims else {
                     throw fail("\(f).output", "shapes \(a.dims) + \(bb.dims) → \(o.dims) differ")
                 }
-                op.addParams = (0..<6).map { b.i32(p + 12 + 4 * $0) }
-                let q = op.addParams
+                let q = (0..<6).map { b.i32(p + R.addParams + 4 * $0) }
                 guard qok(q[0], q[1]), qok(q[2], q[3]), qok(q[4], q[5]), q[1] <= 0, q[3] <= 0 else {
                     throw fail("\(f).add_params", "(M, e) pairs \(q) out of range (input shifts must be <= 0)")
                 }
+                params.add = AddParams(
+                    leftShift: 20, input1Multiplier: q[0], input1Shift: q[1], input2Multiplier: q[2], input2Shift: q[3],
+                    outputMultiplier: q[4], outputShift: q[5])
+                op = .add
             case .reshape, .clamp:
                 if kind == .reshape && (lo != -128 || hi != 127) { throw fail("\(f).act_min", "RESHAPE must not clamp") }
-                guard a.byteSize == o.byteSize, sameQ else {
+                guard a.size == o.size, sameQ else {
                     throw fail("\(f).output", "size or scale/zero point differ from the input's")
                 }
                 if kind == .clamp && a.dims != o.dims { throw fail("\(f).output", "shape \(o.dims) != input \(a.dims)") }
+                op = kind == .reshape ? .reshape : .clamp
             }
             written.insert(out)
-            ops.append(op)
+            nodes.append(
+                GraphNode(name: "op\(i)", op: op, inputs: inputs.map(TensorID.init), output: TensorID(out), int8: params))
         }
         guard written.contains(outputId) else { throw fail("body.output_id", "no op writes the graph output \(outputId)") }
-        return ArtifactDescription(
-            version: version, compressed: compressed, totalBytes: 32 + stored, storedBodyBytes: stored,
-            rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC, inputId: inputId, outputId: outputId,
-            tensors: tensors, ops: ops, constBytes: cBytes, rawBody: body)
-    }
-
-    /// Parameter words (bytes 12 + 4i) each op uses; the rest must be zero (kdc_model.c).
-    static func paramMask(_ k: QuantizedGraph.OpKind) -> Int {
-        switch k {
-        case .fullyConnected: return 0x0f0
-        case .conv2d: return 0x0f7
-        case .depthwiseConv2d: return 0x0ff
-        case .maxPool2d, .averagePool2d: return 0x007
-        case .add: return 0x03f
-        case .globalAveragePool, .reshape, .clamp: return 0
+        let tensors = recs.enumerated().map { i, t in
+            GraphTensor(
+                name: "t\(i)", shape: ArtifactFormat.sampleShape(t.dims, gapOutput: gapOutputs.contains(i)), type: .int8,
+                quant: QuantParams(scale: Float(bitPattern: t.scaleBits), zeroPoint: t.zp))
         }
+        return Artifact(
+            version: version, compressed: compressed, totalBytes: H.bytes + stored, storedBodyBytes: stored,
+            rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC,
+            graph: Graph(tensors: tensors, nodes: nodes, input: TensorID(inputId), output: TensorID(outputId)),
+            placements: recs.map { Artifact.TensorPlacement(dims: $0.dims, arenaOffset: $0.off, byteSize: $0.size) },
+            constBytes: cBytes, rawBody: body)
     }
 
     static func qok(_ m: Int32, _ e: Int32) -> Bool { (m == 0 || m >= 0x4000_0000) && e >= -31 && e <= 30 }

@@ -1,50 +1,6 @@
 import CZlib
 import Foundation
 
-/// Layout constants of the device artifact, format version 1 (docs/FORMAT.md).
-public enum ArtifactFormat {
-    public static let magic: [UInt8] = Array("KDCM".utf8)
-    public static let version: UInt16 = 1
-    public static let headerBytes = 32
-    public static let bodyHeaderBytes = 24
-    public static let tensorRecordBytes = 32
-    public static let opRecordBytes = 48
-    /// Header flags bit 0: the body is a zlib stream.
-    public static let flagCompressed: UInt16 = 1
-    /// input1 of every op that is not ADD.
-    public static let noTensor: UInt16 = 0xFFFF
-    /// Largest reduction (K of FC, k_h·k_w·C_in of conv, k_h·k_w of windows) the runtime accepts.
-    public static let maxReduce = 65536
-
-    /// The op code the runtime uses for each op kind.
-    public static func opcode(_ kind: QuantizedGraph.OpKind) -> UInt8 {
-        switch kind {
-        case .fullyConnected: return 1
-        case .conv2d: return 2
-        case .depthwiseConv2d: return 3
-        case .maxPool2d: return 4
-        case .averagePool2d: return 5
-        case .globalAveragePool: return 6
-        case .add: return 7
-        case .reshape: return 8
-        case .clamp: return 9
-        }
-    }
-
-    /// The op kind of a runtime op code, nil if unknown.
-    public static func kind(_ opcode: UInt8) -> QuantizedGraph.OpKind? {
-        QuantizedGraph.OpKind.allCases.first { self.opcode($0) == opcode }
-    }
-
-    /// The artifact shape (rank ≤ 4, batch 1 first) of a per-sample QuantizedGraph shape:
-    /// `[C]` → `[1, C]`, `[H, W, C]` → `[1, H, W, C]`; a GLOBAL_AVERAGE_POOL output is
-    /// written `[1, 1, 1, C]` (docs/FORMAT.md 3.3).
-    static func deviceShape(_ shape: [Int], gapOutput: Bool) -> [Int] {
-        if gapOutput && shape.count == 1 { return [1, 1, 1, shape[0]] }
-        return [1] + shape
-    }
-}
-
 /// Little-endian byte building.
 struct ByteWriter {
     var bytes: [UInt8] = []
@@ -66,15 +22,20 @@ public func kdcCRC32(_ bytes: [UInt8]) -> UInt32 {
     }
 }
 
-/// Turns a `QuantizedGraph` and its `MemoryPlan` into artifact bytes (docs/FORMAT.md, v1).
-/// The QuantizedGraph's weight layouts (FC `[N][K]`, conv OHWI, depthwise `[KH][KW][C]`) are
-/// the runtime's, so weights are copied as they are. Same graph and plan → same bytes.
+/// Turns an int8 `Graph` and its `MemoryPlan` into artifact bytes (docs/FORMAT.md, v1). The
+/// graph's int8 weight layouts (dense `[N][K]`, conv OHWI, depthwise `[KH][KW][C]`) are the
+/// runtime's, so weights are copied as they are. Same graph and plan → same bytes.
 public enum ArtifactWriter {
+    typealias H = ArtifactFormat.Header
+    typealias B = ArtifactFormat.Body
+    typealias T = ArtifactFormat.TensorRecord
+    typealias R = ArtifactFormat.OpRecord
+
     /// The raw (uncompressed) body: body header, tensor table, op table, constants.
     /// - Throws: `KDCError.budget` when a dimension, count or offset does not fit its field,
-    ///   `KDCError.graph` for an op the format cannot express (naming the op).
-    public static func body(_ g: QuantizedGraph, plan: MemoryPlan) throws -> [UInt8] {
-        let nt = g.tensors.count, no = g.ops.count
+    ///   `KDCError.graph` for a node the format cannot express (naming it).
+    public static func body(_ g: Graph, plan: MemoryPlan) throws -> [UInt8] {
+        let nt = g.tensors.count, no = g.nodes.count
         guard nt >= 1, nt < Int(ArtifactFormat.noTensor), no >= 1, no <= 0xFFFF else {
             throw KDCError.budget(
                 message: "artifact: \(nt) tensors and \(no) ops; the format needs 1..65534 tensors and 1..65535 ops")
@@ -82,31 +43,41 @@ public enum ArtifactWriter {
         guard plan.offsets.count == nt else {
             throw KDCError.graph(layer: "graph", message: "memory plan has \(plan.offsets.count) tensors, graph has \(nt)")
         }
-        let gapOutputs = Set(g.ops.filter { $0.kind == .globalAveragePool }.map(\.output))
-        let tOff = ArtifactFormat.bodyHeaderBytes
-        let oOff = tOff + ArtifactFormat.tensorRecordBytes * nt
-        let cOff = oOff + ArtifactFormat.opRecordBytes * no
+        // Canonical numbering (docs/FORMAT.md 3.1): the input is tensor 0, node i writes tensor i + 1.
+        guard g.input.index == 0, nt == no + 1, g.nodes.enumerated().allSatisfy({ $0.element.output.index == $0.offset + 1 })
+        else {
+            throw KDCError.graph(
+                layer: "graph", message: "tensors are not in canonical order (input 0, node i writes tensor i + 1)")
+        }
+        var gapOutputs = Set<Int>()
+        for n in g.nodes where n.op == .globalAvgPool { gapOutputs.insert(n.output.index) }
+        let tOff = B.bytes
+        let oOff = tOff + T.bytes * nt
+        let cOff = oOff + R.bytes * no
 
         // Constants first (the op records need their offsets).
         var consts = ByteWriter()
-        var constOffsets: [[Int]] = []  // per op: weights, bias, multipliers, shifts
-        for op in g.ops {
-            guard [.fullyConnected, .conv2d, .depthwiseConv2d].contains(op.kind) else { constOffsets.append([]); continue }
-            let n = op.bias.count
-            guard op.outputMultipliers.count == n, op.outputShifts.count == n else {
-                throw KDCError.graph(layer: op.name, message: "bias, multiplier and shift arrays differ in length")
+        var constOffsets: [[Int]] = []  // per node: weights, bias, multipliers, shifts
+        for n in g.nodes {
+            guard n.op.hasWeights else { constOffsets.append([]); continue }
+            guard let w = n.int8?.weights else {
+                throw KDCError.graph(layer: n.name, message: "\(n.op.kind) has no int8 weights (quantize the graph first)")
+            }
+            let c = w.bias.count
+            guard w.multipliers.count == c, w.shifts.count == c else {
+                throw KDCError.graph(layer: n.name, message: "bias, multiplier and shift arrays differ in length")
             }
             var offs: [Int] = []
             consts.pad(to: 4); offs.append(consts.bytes.count)
-            consts.bytes += op.weights.map { UInt8(bitPattern: $0) }
-            consts.pad(to: 4); offs.append(consts.bytes.count); op.bias.forEach { consts.i32($0) }
-            offs.append(consts.bytes.count); op.outputMultipliers.forEach { consts.i32($0) }
-            offs.append(consts.bytes.count); op.outputShifts.forEach { consts.i32($0) }
+            consts.bytes += w.values.map { UInt8(bitPattern: $0) }
+            consts.pad(to: 4); offs.append(consts.bytes.count); w.bias.forEach { consts.i32($0) }
+            offs.append(consts.bytes.count); w.multipliers.forEach { consts.i32($0) }
+            offs.append(consts.bytes.count); w.shifts.forEach { consts.i32($0) }
             constOffsets.append(offs)
         }
 
         var w = ByteWriter()
-        w.u16(nt); w.u16(no); w.u16(g.input); w.u16(g.output)
+        w.u16(nt); w.u16(no); w.u16(g.input.index); w.u16(g.output.index)
         w.u32(tOff); w.u32(oOff); w.u32(cOff); w.u32(consts.bytes.count)
         for (i, t) in g.tensors.enumerated() {
             let dims = ArtifactFormat.deviceShape(t.shape, gapOutput: gapOutputs.contains(i))
@@ -116,57 +87,68 @@ public enum ArtifactWriter {
                         "tensor '\(t.name)': shape \(t.shape) does not fit the artifact (rank ≤ 3 per sample, each dim 1...65535)"
                 )
             }
+            guard let q = t.quant, t.type == .int8 else {
+                throw KDCError.graph(layer: t.name, message: "tensor is not int8 (quantize the graph first)")
+            }
             w.u8(UInt8(dims.count)); w.u8(0); w.u16(0)
             for d in 0..<4 { w.u16(d < dims.count ? dims[d] : 1) }
-            w.u32(t.scale.bitPattern)
-            w.i32(t.zeroPoint)
+            w.u32(q.scale.bitPattern)
+            w.i32(q.zeroPoint)
             w.u32(plan.offsets[i]); w.u32(t.count); w.u32(0)
         }
-        for (i, op) in g.ops.enumerated() {
-            try opRecord(op, consts: constOffsets[i], into: &w)
+        for (i, n) in g.nodes.enumerated() {
+            try opRecord(g, n, consts: constOffsets[i], into: &w)
         }
         precondition(w.bytes.count == cOff)
         w.bytes += consts.bytes
         return w.bytes
     }
 
-    static func opRecord(_ op: QuantizedGraph.Op, consts: [Int], into w: inout ByteWriter) throws {
-        let twoInputs = op.kind == .add
-        guard op.inputs.count == (twoInputs ? 2 : 1) else {
-            throw KDCError.graph(layer: op.name, message: "\(op.kind.rawValue) with \(op.inputs.count) inputs")
+    static func opRecord(_ g: Graph, _ n: GraphNode, consts: [Int], into w: inout ByteWriter) throws {
+        guard let code = DeviceOp(n.op) else {
+            throw KDCError.graph(layer: n.name, message: "\(n.op.kind) has no device op (lower the graph first)")
         }
-        guard op.actMin >= -128, op.actMax <= 127, op.actMin <= op.actMax else {
-            throw KDCError.graph(layer: op.name, message: "clamp [\(op.actMin), \(op.actMax)] is not an int8 range")
+        guard n.inputs.count == code.arity else {
+            throw KDCError.graph(layer: n.name, message: "\(code.name) with \(n.inputs.count) inputs")
+        }
+        let p = n.int8 ?? Int8Params()
+        guard p.actMin >= -128, p.actMax <= 127, p.actMin <= p.actMax else {
+            throw KDCError.graph(layer: n.name, message: "clamp [\(p.actMin), \(p.actMax)] is not an int8 range")
         }
         let start = w.bytes.count
-        w.u8(ArtifactFormat.opcode(op.kind)); w.i8(op.actMin); w.i8(op.actMax); w.u8(0)
-        w.u16(op.inputs[0]); w.u16(twoInputs ? op.inputs[1] : Int(ArtifactFormat.noTensor)); w.u16(op.output); w.u16(0)
-        switch op.kind {
-        case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
-            let fields = [op.kernel.h, op.kernel.w, op.stride.h, op.stride.w, op.padTop, op.padLeft]
-            guard fields.allSatisfy({ $0 >= 0 && $0 <= 0xFFFF }), op.depthMultiplier >= 0, op.depthMultiplier <= 0xFFFF else {
-                throw KDCError.budget(message: "layer '\(op.name)': window parameters \(fields) do not fit 16 bits")
+        w.u8(code.rawValue); w.i8(p.actMin); w.i8(p.actMax); w.u8(0)
+        w.u16(n.inputs[0].index); w.u16(code.arity == 2 ? n.inputs[1].index : Int(ArtifactFormat.noTensor))
+        w.u16(n.output.index); w.u16(0)
+        if code.hasWindow {
+            guard let geo = g.window(of: n) else {
+                throw KDCError.graph(layer: n.name, message: "\(code.name) needs [H, W, C] input and output shapes")
+            }
+            var mult = 0
+            if case let .depthwiseConv2d(_, _, _, m) = n.op { mult = m }
+            let fields = [geo.kh, geo.kw, geo.sh, geo.sw, geo.padTop, geo.padLeft]
+            guard fields.allSatisfy({ $0 >= 0 && $0 <= 0xFFFF }), mult >= 0, mult <= 0xFFFF else {
+                throw KDCError.budget(message: "layer '\(n.name)': window parameters \(fields) do not fit 16 bits")
             }
             fields.forEach { w.u16($0) }
-            w.u16(op.kind == .depthwiseConv2d ? op.depthMultiplier : 0); w.u16(0)
-        case .add:
-            guard let p = op.add else { throw KDCError.graph(layer: op.name, message: "ADD without requantization parameters") }
-            guard p.leftShift == 20 else {
-                throw KDCError.graph(layer: op.name, message: "ADD left shift \(p.leftShift); the runtime implements 20 only")
+            w.u16(mult); w.u16(0)
+        }
+        if code == .add {
+            guard let a = p.add else { throw KDCError.graph(layer: n.name, message: "ADD without requantization parameters") }
+            guard a.leftShift == 20 else {
+                throw KDCError.graph(layer: n.name, message: "ADD left shift \(a.leftShift); the runtime implements 20 only")
             }
-            [p.input1Multiplier, p.input1Shift, p.input2Multiplier, p.input2Shift, p.outputMultiplier, p.outputShift]
+            [a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift]
                 .forEach { w.i32($0) }
-        default: break
         }
         if !consts.isEmpty {
-            w.zeros(start + 28 - w.bytes.count)  // FC: window words are zero
+            w.zeros(start + R.weightsOffset - w.bytes.count)  // FC: window words are zero
             consts.forEach { w.u32($0) }
         }
-        w.zeros(start + ArtifactFormat.opRecordBytes - w.bytes.count)
+        w.zeros(start + R.bytes - w.bytes.count)
     }
 
     /// The complete artifact: 32-byte header + body, stored or zlib-deflated (level 9).
-    public static func artifact(_ g: QuantizedGraph, plan: MemoryPlan, compress: Bool) throws -> [UInt8] {
+    public static func artifact(_ g: Graph, plan: MemoryPlan, compress: Bool) throws -> [UInt8] {
         let raw = try body(g, plan: plan)
         return try artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: compress)
     }
@@ -181,7 +163,7 @@ public enum ArtifactWriter {
         h.bytes = ArtifactFormat.magic
         h.u16(ArtifactFormat.version)
         h.u16(compress ? ArtifactFormat.flagCompressed : 0)
-        h.u16(ArtifactFormat.headerBytes); h.u16(0)
+        h.u16(H.bytes); h.u16(0)
         h.u32(stored.count); h.u32(raw.count); h.u32(max(arenaBytes, 1))
         h.u32(kdcCRC32(raw))
         h.u32(kdcCRC32(h.bytes))

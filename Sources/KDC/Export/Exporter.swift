@@ -48,7 +48,7 @@ public struct PreparedExport: Sendable {
 /// - Throws: `KDCError.graph` / `.budget` for a graph the format cannot express,
 ///   `KDCError.config` for a bad name.
 public func prepareExport(
-    _ graph: QuantizedGraph, normalization: Normalization, name: String,
+    _ graph: Graph, normalization: Normalization, name: String,
     compress: Bool
 ) throws -> PreparedExport {
     guard CArrayEmitter.isCIdentifier(name) else {
@@ -64,9 +64,9 @@ public func prepareExport(
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
     let info = CArrayInfo(
         arenaBytes: plan.arenaBytes, unpackBytes: compress ? stored.count : 0,
-        inputBytes: graph.tensors[graph.input].count, outputBytes: graph.tensors[graph.output].count,
-        inputScale: graph.inputScale, inputZeroPoint: graph.inputZeroPoint,
-        outputScale: graph.outputScale, outputZeroPoint: graph.outputZeroPoint,
+        inputBytes: graph[graph.input].count, outputBytes: graph[graph.output].count,
+        inputScale: graph.inputQuant.scale, inputZeroPoint: graph.inputQuant.zeroPoint,
+        outputScale: graph.outputQuant.scale, outputZeroPoint: graph.outputQuant.zeroPoint,
         normalization: normalization)
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
@@ -109,7 +109,7 @@ extension PreparedExport {
 /// `normalization` mean/std, which the artifact itself does not carry). Every file is
 /// written via a temporary file and a rename. The artifact is re-read and validated first.
 public func export(
-    _ graph: QuantizedGraph, normalization: Normalization, to outDir: String, name: String,
+    _ graph: Graph, normalization: Normalization, to outDir: String, name: String,
     compress: Bool
 ) throws -> ExportResult {
     try prepareExport(graph, normalization: normalization, name: name, compress: compress).write(to: outDir)

@@ -123,17 +123,7 @@ public enum FirmwareCheck {
 
     /// Multiply-accumulates of one inference: fully connected K·N, convolution
     /// out_h·out_w·out_c·k_h·k_w·in_c, depthwise out_h·out_w·out_c·k_h·k_w; other ops 0.
-    public static func macs(_ graph: QuantizedGraph) -> Int {
-        graph.ops.reduce(0) { sum, op in
-            let x = graph.tensors[op.inputs[0]], y = graph.tensors[op.output]
-            switch op.kind {
-            case .fullyConnected: return sum + x.count * y.count
-            case .conv2d: return sum + y.count * op.kernel.h * op.kernel.w * (x.shape.last ?? 1)
-            case .depthwiseConv2d: return sum + y.count * op.kernel.h * op.kernel.w
-            default: return sum
-            }
-        }
-    }
+    public static func macs(_ graph: Graph) -> Int { graph.macs }
 
     /// The C source of the firmware's test inputs (`inputs.h`): `inputs` back to back.
     public static func inputsSource(_ inputs: [[Int8]], inputBytes: Int) -> String {
@@ -164,10 +154,10 @@ public enum FirmwareCheck {
     ///   with the tool output when building or running fails; `KDCError.config` for `.compressed`
     ///   on an uncompressed export; `KDCError.data` for inputs of the wrong size.
     public static func run(
-        export: ExportResult, graph: QuantizedGraph, inputs: [[Int8]], mode: FirmwareMode,
+        export: ExportResult, graph: Graph, inputs: [[Int8]], mode: FirmwareMode,
         countInstructions: Bool, macs: Int, measureStackLowWater: Bool = false
     ) throws -> FirmwareResult {
-        let inBytes = graph.tensors[graph.input].count, outBytes = graph.tensors[graph.output].count
+        let inBytes = graph[graph.input].count, outBytes = graph[graph.output].count
         guard !inputs.isEmpty, inputs.allSatisfy({ $0.count == inBytes }) else {
             throw KDCError.data(file: "<firmware check>", message: "need at least one input, each of \(inBytes) values")
         }
@@ -283,7 +273,7 @@ public enum FirmwareCheck {
 
     /// The C function `kdc_invoke` calls for each op kind (RESHAPE: `memcpy`, only when the
     /// output does not alias the input, which kdc's memory plan never does).
-    public static let kernelFunctions: [QuantizedGraph.OpKind: String] = [
+    public static let kernelFunctions: [DeviceOp: String] = [
         .fullyConnected: "kdc_fc_s8", .conv2d: "kdc_conv2d_s8", .depthwiseConv2d: "kdc_dwconv2d_s8",
         .maxPool2d: "kdc_maxpool_s8", .averagePool2d: "kdc_avgpool_s8", .globalAveragePool: "kdc_global_avgpool_s8",
         .add: "kdc_add_s8", .reshape: "memcpy", .clamp: "kdc_clamp_s8",
@@ -304,7 +294,7 @@ public enum FirmwareCheck {
     /// - Throws: `KDCError.format` when the stack cannot be sized (see `StackAnalysis`),
     ///   `KDCError.io` when a tool fails or the image lacks the arena.
     public static func predict(
-        buildDir: String, graph: QuantizedGraph, arenaBytes: Int, unpackBytes: Int,
+        buildDir: String, graph: Graph, arenaBytes: Int, unpackBytes: Int,
         scratch: String
     ) throws -> FirmwarePrediction {
         let elf = buildDir + "/firmware.elf"
@@ -363,7 +353,7 @@ public enum FirmwareCheck {
         if !analysis.imageFunctions.contains("kdc_set_callback") {
             indirect["kdc_invoke"] = "the op callback: kdc_set_callback is not linked, kdc_init zeroes the model, so none is set"
         }
-        let used = Set(graph.ops.compactMap { kernelFunctions[$0.kind] })
+        let used = Set(graph.nodes.compactMap { DeviceOp($0.op).flatMap { kernelFunctions[$0] } })
         let dropped = Set(
             Set(kernelFunctions.values).subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
         let stack = try analysis.deepest(from: "Reset_Handler", dropping: dropped, indirectCalls: indirect)

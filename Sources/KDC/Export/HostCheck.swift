@@ -100,10 +100,10 @@ public enum HostCheck {
     /// with the C runtime and compares with `Int8Interpreter` on `graph`. `labels` (same
     /// count, −1 = unlabelled) give the accuracy. `repeats`: timed invokes per sample.
     public static func run(
-        artifactPath: String, graph: QuantizedGraph, inputs: [[Int8]], labels: [Int32]? = nil,
+        artifactPath: String, graph: Graph, inputs: [[Int8]], labels: [Int32]? = nil,
         expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5
     ) throws -> HostCheckResult {
-        let inBytes = graph.tensors[graph.input].count, outBytes = graph.tensors[graph.output].count
+        let inBytes = graph[graph.input].count, outBytes = graph[graph.output].count
         guard inputs.allSatisfy({ $0.count == inBytes }) else {
             throw KDCError.data(file: "<host check>", message: "every input must have \(inBytes) values")
         }
@@ -167,7 +167,7 @@ public enum HostCheck {
     /// Quantizes `data` (already normalized floats) with the graph's input parameters and runs
     /// at most `limit` samples (all when nil) with labels.
     public static func run(
-        artifactPath: String, graph: QuantizedGraph, data: Dataset, limit: Int? = nil,
+        artifactPath: String, graph: Graph, data: Dataset, limit: Int? = nil,
         expected: [[Int8]]? = nil, runtimeDir: String? = nil, repeats: Int = 5
     ) throws -> HostCheckResult {
         let n = min(data.count, limit ?? data.count), k = data.sampleSize

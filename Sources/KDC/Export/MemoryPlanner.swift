@@ -37,39 +37,39 @@ public enum MemoryPlanner {
     /// Plans `graph`.
     /// - Throws: `KDCError.graph` when a tensor is neither the input nor written by an op, is
     ///   read before it is written, or is written twice.
-    public static func plan(_ graph: QuantizedGraph) throws -> MemoryPlan {
+    public static func plan(_ graph: Graph) throws -> MemoryPlan {
         let n = graph.tensors.count
-        let steps = graph.ops.count
+        let steps = graph.nodes.count
         let sizes = graph.tensors.map(\.count)
         var first = [Int](repeating: -1, count: n)
         var last = [Int](repeating: -1, count: n)
         // root[t]: the tensor whose buffer t uses (itself, or a RESHAPE chain's source).
         var root = Array(0..<n)
-        guard graph.input >= 0, graph.input < n, graph.output >= 0, graph.output < n else {
+        guard graph.input.index < n, graph.output.index < n else {
             throw KDCError.graph(layer: "graph", message: "input or output tensor id out of range")
         }
-        first[graph.input] = 0
-        last[graph.input] = 0
-        for (i, op) in graph.ops.enumerated() {
-            for t in op.inputs {
-                guard t >= 0, t < n, first[t] >= 0, t != op.output else {
+        first[graph.input.index] = 0
+        last[graph.input.index] = 0
+        for (i, op) in graph.nodes.enumerated() {
+            for t in op.inputs.map(\.index) {
+                guard t >= 0, t < n, first[t] >= 0, t != op.output.index else {
                     throw KDCError.graph(
                         layer: op.name, message: "reads tensor \(t) before it is written; hint: ops must be in execution order")
                 }
                 last[t] = max(last[t], i)
             }
-            guard op.output >= 0, op.output < n, first[op.output] < 0 else {
+            guard op.output.index < n, first[op.output.index] < 0 else {
                 throw KDCError.graph(layer: op.name, message: "writes tensor \(op.output), which is the input or already written")
             }
-            first[op.output] = i
-            last[op.output] = i
-            if op.kind == .reshape { root[op.output] = root[op.inputs[0]] }
+            first[op.output.index] = i
+            last[op.output.index] = i
+            if op.op == .reshape { root[op.output.index] = root[op.inputs[0].index] }
         }
         if let t = first.firstIndex(of: -1) {
             throw KDCError.graph(
                 layer: graph.tensors[t].name, message: "tensor \(t) is neither the graph input nor written by any op")
         }
-        last[graph.output] = max(steps - 1, 0)
+        last[graph.output.index] = max(steps - 1, 0)
         // An alias keeps its root's buffer alive; the group shares one lifetime.
         for t in 0..<n where root[t] != t {
             last[root[t]] = max(last[root[t]], last[t])

@@ -27,6 +27,17 @@ public final class BatchNormLayer: Layer {
     private var invStd: [Float] = []
     private var usedBatchStatistics = false
 
+    public var floatParams: FloatParams? {
+        .batchNorm(gamma: gamma.value, beta: beta.value, mean: runningMean.value, variance: runningVar.value)
+    }
+
+    public func load(_ p: FloatParams) throws {
+        guard case let .batchNorm(g, b, m, v) = p else {
+            throw KDCError.graph(layer: name, message: "expected batch-norm parameters")
+        }
+        for (t, q) in [(g, gamma), (b, beta), (m, runningMean), (v, runningVar)] { try assign(t, to: q, layer: name) }
+    }
+
     public init(name: String, inputShape: [Int], epsilon: Float, momentum: Float) throws {
         try checkShape(
             !inputShape.isEmpty && inputShape.allSatisfy { $0 > 0 }, name,

@@ -9,7 +9,7 @@
 /// `[kh·kw·Cin, filters]` matrix, which yields the NHWC output directly. Backward:
 /// dW += colsᵀ·g, db += Σ g, dcols = g·Wᵀ, then col2im. Very large batches are processed in
 /// chunks so the column buffer stays bounded (`maxColumnValues`).
-public final class Conv2DLayer: Layer {
+public final class Conv2DLayer: AffineLayer {
     public let name: String
     public let outputShape: [Int]
     public let weight: Parameter

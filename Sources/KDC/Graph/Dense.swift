@@ -3,7 +3,7 @@ import Foundation
 /// Fully connected layer: y[N, out] = x[N, in] · W[in, out] + b[out].
 /// Any input shape is read as a flat vector of `in` values.
 /// Init: He-uniform weights (limit √(6/in)), zero bias.
-public final class DenseLayer: Layer {
+public final class DenseLayer: AffineLayer {
     public let name: String
     public let outputShape: [Int]
     public let weight: Parameter

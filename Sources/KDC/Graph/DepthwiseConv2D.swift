@@ -4,7 +4,7 @@
 ///
 /// Shapes: input `[H, W, C]`, output `[OH, OW, C·M]`, weight `[kh, kw, C·M]`, bias `[C·M]`.
 /// Init: He-uniform weights (limit √(6/(kh·kw))), zero bias. Direct loops, parallel over the batch.
-public final class DepthwiseConv2DLayer: Layer {
+public final class DepthwiseConv2DLayer: AffineLayer {
     public let name: String
     public let outputShape: [Int]
     public let weight: Parameter

@@ -1,46 +1,5 @@
 import Foundation
 
-/// The geometry of a 2-D window (convolution or pooling) over an NHWC image `[H, W, C]`:
-/// output size and the padding before the first row and column (TF semantics, see `Padding`).
-struct WindowGeometry {
-    let h: Int, w: Int, c: Int
-    let kh: Int, kw: Int
-    let sh: Int, sw: Int
-    let oh: Int, ow: Int
-    let padTop: Int, padLeft: Int
-
-    /// Validates the sizes and throws `KDCError.graph` naming `layer` when the window does not fit.
-    init(layer: String, op: String, inputShape: [Int], kernel: Size2, stride: Size2, padding: Padding) throws {
-        try checkShape(
-            inputShape.count == 3 && inputShape.allSatisfy { $0 > 0 }, layer,
-            "\(op) expects a positive input shape [H, W, C], got \(inputShape)")
-        try checkShape(kernel.h > 0 && kernel.w > 0, layer, "\(op) window must be positive, got \(kernel)")
-        try checkShape(stride.h > 0 && stride.w > 0, layer, "\(op) stride must be positive, got \(stride)")
-        h = inputShape[0]; w = inputShape[1]; c = inputShape[2]
-        kh = kernel.h; kw = kernel.w; sh = stride.h; sw = stride.w
-        if padding == .valid {
-            try checkShape(
-                kh <= h && kw <= w, layer,
-                "\(op) window \(kh)x\(kw) is larger than the input \(h)x\(w) with valid padding; "
-                    + "expected a window of at most \(h)x\(w) (hint: use padding same)")
-        }
-        let y = padding.output(h, kernel: kh, stride: sh), x = padding.output(w, kernel: kw, stride: sw)
-        oh = y.out; padTop = y.padBefore; ow = x.out; padLeft = x.padBefore
-    }
-
-    /// Values in one im2col row: `kh·kw·c`, ordered (ky, kx, c) like an HWIO weight.
-    var patch: Int { kh * kw * c }
-    var inputCount: Int { h * w * c }
-    var outputPixels: Int { oh * ow }
-
-    /// The in-bounds tap range `[k0, k1)` along one axis for output position `o`.
-    @inline(__always)
-    static func taps(_ o: Int, stride s: Int, pad: Int, kernel k: Int, size n: Int) -> (start: Int, k0: Int, k1: Int) {
-        let start = o * s - pad
-        return (start, max(0, -start), min(k, n - start))
-    }
-}
-
 /// Batched im2col: for samples `n0..<n1` of `x` (`[N, H, W, C]`) writes rows
 /// `(n − n0)·OH·OW + oy·OW + ox` of `cols` (`[rows, kh·kw·C]`), zero for padded taps.
 /// A window row `ky` reads `kw·C` contiguous input values, so it is copied in one piece.

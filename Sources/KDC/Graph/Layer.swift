@@ -57,12 +57,45 @@ public protocol Layer: AnyObject {
     /// accumulated either way. `Model` asks for this where nothing upstream learns (the first
     /// dense or conv layer of a network), which saves a matrix product per step.
     func backward(_ gradOutput: Tensor, inputGradients: Bool) -> [Tensor]
+    /// The layer's parameters as the graph IR carries them (a copy); nil for parameterless layers.
+    var floatParams: FloatParams? { get }
+    /// Replaces the parameters with `p` (same kind and shapes).
+    /// - Throws: `KDCError.graph` naming the layer when the kind or a shape differs.
+    func load(_ p: FloatParams) throws
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var macs: Int { 0 }
     public func backward(_ gradOutput: Tensor, inputGradients: Bool) -> [Tensor] { backward(gradOutput) }
+    public var floatParams: FloatParams? { nil }
+    public func load(_ p: FloatParams) throws {
+        throw KDCError.graph(layer: name, message: "the layer has no parameters to load")
+    }
+}
+
+/// Copies `t` into `p.value` after checking the element count (the IR's tensors may be flat).
+func assign(_ t: Tensor, to p: Parameter, layer: String) throws {
+    try checkShape(
+        t.count == p.value.count, layer, "parameter '\(p.name)' has \(t.count) values, expected \(p.value.count)")
+    p.value = Tensor(shape: p.value.shape, data: t.data)
+}
+
+/// Layers with a weight and a bias (dense, conv2d, depthwise).
+protocol AffineLayer: Layer {
+    var weight: Parameter { get }
+    var bias: Parameter { get }
+}
+
+extension AffineLayer {
+    public var floatParams: FloatParams? { .affine(weight: weight.value, bias: bias.value) }
+    public func load(_ p: FloatParams) throws {
+        guard case let .affine(w, b) = p else {
+            throw KDCError.graph(layer: name, message: "expected weight and bias parameters")
+        }
+        try assign(w, to: weight, layer: name)
+        try assign(b, to: bias, layer: name)
+    }
 }
 
 @inline(__always) func checkShape(_ ok: Bool, _ layer: String, _ message: @autoclosure () -> String) throws {

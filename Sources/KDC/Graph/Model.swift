@@ -1,7 +1,8 @@
-/// A float model: the graph spec plus one layer per node, with forward and backward passes
-/// over the whole graph (fan-out gradients are summed).
+/// A float model for training: the graph IR plus one layer per node, with forward and backward
+/// passes over the whole graph (fan-out gradients are summed).
 public final class Model {
-    public let spec: GraphSpec
+    /// The graph (shapes inferred when it was built; no parameters: they live in `layers`).
+    public let graph: Graph
     public let layers: [Layer]
     /// For each node, the indices of its input nodes (−1 is the graph input).
     public let inputIndices: [[Int]]
@@ -10,38 +11,23 @@ public final class Model {
     /// Whether node `i` or a node before it has trainable parameters (its output gradient matters).
     let learnsUpstream: [Bool]
 
-    /// Builds and initializes a model; weights come from `seed` (stream "init").
-    public init(spec: GraphSpec, seed: UInt64) throws {
-        self.spec = spec
+    /// Builds and initializes a model of `graph` (a float graph in canonical numbering, as
+    /// `Graph(spec:)` builds); weights come from `seed` (stream "init"), drawn node by node.
+    /// Parameters the graph's nodes carry (`GraphNode.params`) replace the random ones.
+    /// - Throws: `KDCError.graph` naming the node for an op training does not support.
+    public init(graph: Graph, seed: UInt64) throws {
         var rng = SeededRNG(seed: seed, stream: "init")
-        var index: [String: Int] = ["input": -1]
-        var shapes: [[Int]] = []
+        let producers = graph.producers
         var layers: [Layer] = []
         var inputIndices: [[Int]] = []
-        try checkShape(
-            !spec.inputShape.isEmpty && spec.inputShape.allSatisfy { $0 > 0 }, "input",
-            "input shape must be positive, got \(spec.inputShape)")
-        try checkShape(!spec.nodes.isEmpty, "input", "the model has no layers")
-        for node in spec.nodes {
-            try checkShape(index[node.name] == nil, node.name, "duplicate layer name '\(node.name)'")
-            var ins: [Int] = []
-            for i in node.inputs {
-                guard let j = index[i] else {
-                    throw KDCError.graph(layer: node.name, message: "input '\(i)' is not an earlier layer (or 'input')")
-                }
-                ins.append(j)
-            }
-            let inShapes = ins.map { $0 < 0 ? spec.inputShape : shapes[$0] }
-            let layer = try makeLayer(node, inputShapes: inShapes, rng: &rng)
-            try checkShape(
-                layer.outputShape.allSatisfy { $0 > 0 }, node.name,
-                "output shape \(layer.outputShape) is empty (input \(inShapes.map { "\($0)" }.joined(separator: ", ")) is too small)"
-            )
-            index[node.name] = layers.count
+        for node in graph.nodes {
+            let shapes = node.inputs.map { graph[$0].shape }
+            let layer = try makeLayer(node, inputShapes: shapes, outputShape: graph[node.output].shape, rng: &rng)
+            if let p = node.params { try layer.load(p) }
             layers.append(layer)
-            shapes.append(layer.outputShape)
-            inputIndices.append(ins)
+            inputIndices.append(node.inputs.map { producers[$0.index] ?? -1 })
         }
+        self.graph = graph
         self.layers = layers
         self.inputIndices = inputIndices
         hasTrainable = layers.map { $0.parameters.contains { $0.trainable } }
@@ -50,14 +36,29 @@ public final class Model {
         learnsUpstream = learns
     }
 
+    /// Builds the graph of `spec` (shape inference) and a model of it.
+    public convenience init(spec: GraphSpec, seed: UInt64) throws {
+        try self.init(graph: try Graph(spec: spec), seed: seed)
+    }
+
+    /// The architecture by name (what a checkpoint stores).
+    public var spec: GraphSpec { graph.spec }
     /// Per-sample shape of the logits.
-    public var outputShape: [Int] { layers.last!.outputShape }
+    public var outputShape: [Int] { graph.outputShape }
     /// Every parameter and tracked statistic, in node order.
     public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
     /// Number of trainable scalars.
     public var parameterCount: Int { parameters.filter { $0.trainable }.reduce(0) { $0 + $1.value.count } }
     /// Multiply-accumulates per inference.
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
+
+    /// The graph with the current parameters on its nodes (a copy: later training does not
+    /// change it). The input of lowering and quantization, and of the float reference.
+    public var floatGraph: Graph {
+        var g = graph
+        for i in g.nodes.indices { g.nodes[i].params = layers[i].floatParams }
+        return g
+    }
 
     /// Runs the graph on a batch `[N] + inputShape` and returns the logits `[N] + outputShape`.
     public func forward(_ x: Tensor, context: inout PassContext) -> Tensor {

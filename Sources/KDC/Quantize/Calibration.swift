@@ -7,54 +7,50 @@ enum Calibration {
     /// Shrink factors tried by the mse method: 1.00, 0.99, ..., 0.20.
     static let mseGrid: [Double] = (0...80).map { 1.0 - Double($0) * 0.01 }
 
-    /// (min, max) of every tensor ("input" and each op output), each range containing 0.
-    /// One pass for minmax; the other methods take a second pass filling a histogram over
-    /// the observed [min, max].
+    /// (min, max) of every tensor of the lowered float graph `g` (indexed by tensor id), each
+    /// range containing 0. One pass for minmax; the other methods take a second pass filling a
+    /// histogram over the observed [min, max].
     static func ranges(
-        _ g: LoweredGraph, data: Dataset, method: CalibrationMethod,
+        _ g: Graph, data: Dataset, method: CalibrationMethod,
         percentile: Double
-    ) throws -> [String: (min: Float, max: Float)] {
+    ) throws -> [(min: Float, max: Float)] {
         guard data.count > 0 else {
             throw KDCError.data(file: data.name, message: "the calibration set is empty; hint: give at least one sample")
         }
-        guard data.sampleSize == g.inputShape.reduce(1, *) else {
+        guard data.sampleSize == g[g.input].count else {
             throw KDCError.data(
                 file: data.name, message: "calibration samples have shape \(data.sampleShape), the model expects \(g.inputShape)")
         }
-        let names = ["input"] + g.ops.map { $0.name }
-        var lo = [String: Float](), hi = [String: Float]()
-        for n in names { lo[n] = 0; hi[n] = 0 }  // ranges always contain 0
+        let names = g.tensors.indices
+        var lo = [Float](repeating: 0, count: g.tensors.count), hi = lo  // ranges always contain 0
         let sample = { (i: Int) in Array(data.x[(i * data.sampleSize)..<((i + 1) * data.sampleSize)]) }
         for i in 0..<data.count {
-            for (n, v) in g.run(sample(i)) {
-                for x in v where x.isFinite { if x < lo[n]! { lo[n] = x }; if x > hi[n]! { hi[n] = x } }
+            for (n, v) in g.runFloat(sample(i)).enumerated() {
+                for x in v where x.isFinite { if x < lo[n] { lo[n] = x }; if x > hi[n] { hi[n] = x } }
             }
         }
-        if method == .minmax { return Dictionary(uniqueKeysWithValues: names.map { ($0, (lo[$0]!, hi[$0]!)) }) }
+        if method == .minmax { return names.map { (lo[$0], hi[$0]) } }
         guard percentile > 50, percentile <= 100 else {
             throw KDCError.budget(message: "calibration percentile \(percentile) must be in (50, 100]; hint: 99.99 is typical")
         }
-        var hist = [String: [Double]]()
-        for n in names { hist[n] = [Double](repeating: 0, count: bins) }
+        var hist = [[Double]](repeating: [Double](repeating: 0, count: bins), count: g.tensors.count)
         for i in 0..<data.count {
-            for (n, v) in g.run(sample(i)) {
-                let a = Double(lo[n]!), w = Double(hi[n]!) - a
+            for (n, v) in g.runFloat(sample(i)).enumerated() {
+                let a = Double(lo[n]), w = Double(hi[n]) - a
                 guard w > 0 else { continue }
                 for x in v where x.isFinite {
                     let b = Int((Double(x) - a) / w * Double(bins))
-                    hist[n]![min(max(b, 0), bins - 1)] += 1
+                    hist[n][min(max(b, 0), bins - 1)] += 1
                 }
             }
         }
-        var out = [String: (min: Float, max: Float)]()
-        for n in names {
-            let a = Double(lo[n]!), b = Double(hi[n]!)
-            guard b > a else { out[n] = (lo[n]!, hi[n]!); continue }
-            let h = hist[n]!
+        return names.map { n in
+            let a = Double(lo[n]), b = Double(hi[n])
+            guard b > a else { return (lo[n], hi[n]) }
+            let h = hist[n]
             let r = method == .percentile ? percentileRange(h, a, b, percentile) : mseRange(h, a, b)
-            out[n] = (Float(min(r.0, 0)), Float(max(r.1, 0)))
+            return (Float(min(r.0, 0)), Float(max(r.1, 0)))
         }
-        return out
     }
 
     /// The (100 − p)-th and p-th percentiles from a histogram over [a, b] (bin edges, outward).

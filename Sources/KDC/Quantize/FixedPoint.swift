@@ -53,9 +53,12 @@ public enum FixedPoint {
         Double(M) * pow(2.0, Double(e - 31))
     }
 
-    /// x / n for integers, rounding half away from zero (n > 0), as average pooling does.
+    /// x / n for integers, rounding half away from zero (n > 0), as average pooling does. The
+    /// magnitude is taken unsigned, as in the C runtime: a sum of INT32_MIN (a global average
+    /// pool over 2^24 taps of −128) has no Int32 negation.
     @inlinable
     public static func roundedDivide(_ sum: Int32, _ n: Int32) -> Int32 {
-        sum >= 0 ? (sum + n / 2) / n : -((-sum + n / 2) / n)
+        let q = Int64((UInt64(sum.magnitude) + UInt64(n) / 2) / UInt64(n))
+        return Int32(clamping: sum >= 0 ? q : -q)
     }
 }

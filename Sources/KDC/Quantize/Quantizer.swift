@@ -1,84 +1,63 @@
 import Foundation
 
-/// Quantizes a float graph to int8 (docs/QUANTIZATION.md): folds batch norm, removes dropout,
-/// fuses ReLU/ReLU6 into the preceding conv/depthwise/dense/add, calibrates activation ranges
-/// on `calibration` (normalized float inputs) with `method` (`percentile`, e.g. 99.99, is used
-/// by `.percentile` only), and converts weights to symmetric per-channel int8, biases to int32
-/// and rescaling factors to fixed-point (M, e) pairs.
+/// Quantizes a float graph (with `FloatParams` on its nodes, e.g. `Model.floatGraph`) to int8
+/// (docs/QUANTIZATION.md): lowers it (`Graph.lowered()`: batch norm folded, dropout removed,
+/// ReLU/ReLU6 fused), calibrates activation ranges on `calibration` (normalized float inputs)
+/// with `method` (`percentile`, e.g. 99.99, is used by `.percentile` only), and converts weights
+/// to symmetric per-channel int8, biases to int32 and rescaling factors to fixed-point (M, e)
+/// pairs. The result is the lowered graph with int8 tensors (`QuantParams`) and `Int8Params`
+/// on every node, tensor ids unchanged from the lowered graph.
 /// - Throws: `KDCError.graph` for a graph the rewrites cannot handle (e.g. a batch norm not
 ///   after conv/depthwise/dense), `KDCError.data` for an empty or mismatched calibration set,
 ///   `KDCError.budget` for a multiplier too large to encode.
 public func quantize(
-    _ float: FloatGraph, calibration: Dataset, method: CalibrationMethod = .minmax,
+    _ float: Graph, calibration: Dataset, method: CalibrationMethod = .minmax,
     percentile: Double = 99.99
-) throws -> QuantizedGraph {
-    let g = try LoweredGraph(float)
+) throws -> Graph {
+    let g = try float.lowered()
     let ranges = try Calibration.ranges(g, data: calibration, method: method, percentile: percentile)
     return try Quantizer.convert(g, ranges: ranges)
 }
 
 enum Quantizer {
-    /// Builds the int8 graph from the rewritten float graph and the calibrated ranges.
-    static func convert(_ g: LoweredGraph, ranges: [String: (min: Float, max: Float)]) throws -> QuantizedGraph {
-        var tensors: [QuantizedGraph.TensorInfo] = []
-        var id: [String: Int] = [:]
-        func addTensor(_ name: String, _ shape: [Int], _ r: (min: Float, max: Float)) {
+    /// The int8 graph of the lowered float graph `g` and the calibrated range of each tensor.
+    static func convert(_ g: Graph, ranges: [(min: Float, max: Float)]) throws -> Graph {
+        var q = g
+        func params(_ r: (min: Float, max: Float)) -> QuantParams {
             let (s, z) = Quant.activationParams(min: r.min, max: r.max)
-            id[name] = tensors.count
-            tensors.append(
-                .init(
-                    name: name, shape: shape, scale: s, zeroPoint: z,
-                    calibratedMin: min(r.min, 0), calibratedMax: max(r.max, 0)))
+            return QuantParams(scale: s, zeroPoint: z, calibratedRange: min(r.min, 0)...max(r.max, 0))
         }
-        addTensor("input", g.inputShape, ranges["input"]!)
-        var ops: [QuantizedGraph.Op] = []
-        for lop in g.ops {
-            let inIds = lop.inputs.map { id[$0]! }
-            let tin = tensors[inIds[0]]
-            switch lop.kind {
-            case .maxPool2d, .averagePool2d, .globalAveragePool, .reshape, .clamp:
-                // These keep the input's quantization.
-                id[lop.name] = tensors.count
-                tensors.append(
-                    .init(
-                        name: lop.name, shape: lop.outputShape, scale: tin.scale, zeroPoint: tin.zeroPoint,
-                        calibratedMin: tin.calibratedMin, calibratedMax: tin.calibratedMax))
-            default:
-                addTensor(lop.name, lop.outputShape, ranges[lop.name]!)
-            }
-            let outId = id[lop.name]!
-            let tout = tensors[outId]
-            var op = QuantizedGraph.Op(kind: lop.kind, name: lop.name, inputs: inIds, output: outId)
-            (op.actMin, op.actMax) = activationBounds(lop.activation, scale: tout.scale, zeroPoint: tout.zeroPoint)
-            switch lop.kind {
-            case .conv2d, .depthwiseConv2d, .maxPool2d, .averagePool2d:
-                op.kernel = lop.kernel; op.stride = lop.stride; op.depthMultiplier = lop.multiplier
-                op.padTop = lop.padding.output(lop.inputShape[0], kernel: lop.kernel.h, stride: lop.stride.h).padBefore
-                op.padLeft = lop.padding.output(lop.inputShape[1], kernel: lop.kernel.w, stride: lop.stride.w).padBefore
-            default: break
-            }
-            switch lop.kind {
-            case .fullyConnected, .conv2d, .depthwiseConv2d:
-                try quantizeWeights(lop, &op, inScale: tin.scale, outScale: tout.scale)
-            case .add:
-                let sa = Double(tin.scale), sb = Double(tensors[inIds[1]].scale), so = Double(tout.scale)
+        q[q.input].type = .int8
+        q[q.input].quant = params(ranges[q.input.index])
+        for (i, node) in g.nodes.enumerated() {
+            let tin = q[node.inputs[0]].quant!
+            // Pools, reshape and clamp keep the input's quantization.
+            let tout = node.op.keepsQuantization ? tin : params(ranges[node.output.index])
+            q[node.output].type = .int8
+            q[node.output].quant = tout
+            var p = Int8Params()
+            (p.actMin, p.actMax) = activationBounds(node.activation, scale: tout.scale, zeroPoint: tout.zeroPoint)
+            if node.op.hasWeights {
+                p.weights = try quantizeWeights(g, node, inScale: tin.scale, outScale: tout.scale)
+            } else if node.op == .add {
+                let sa = Double(tin.scale), sb = Double(q[node.inputs[1]].quant!.scale), so = Double(tout.scale)
                 let twiceMax = 2 * max(sa, sb)
-                let a = try FixedPoint.encode(sa / twiceMax, what: "layer '\(lop.name)' input 1")
-                let b = try FixedPoint.encode(sb / twiceMax, what: "layer '\(lop.name)' input 2")
-                let o = try FixedPoint.encode(twiceMax / (Double(1 << 20) * so), what: "layer '\(lop.name)' output")
-                op.add = .init(
+                let a = try FixedPoint.encode(sa / twiceMax, what: "layer '\(node.name)' input 1")
+                let b = try FixedPoint.encode(sb / twiceMax, what: "layer '\(node.name)' input 2")
+                let o = try FixedPoint.encode(twiceMax / (Double(1 << 20) * so), what: "layer '\(node.name)' output")
+                p.add = AddParams(
                     leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
                     input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e)
-            default: break
             }
-            ops.append(op)
+            q.nodes[i].params = nil
+            q.nodes[i].int8 = p
         }
-        return QuantizedGraph(tensors: tensors, ops: ops, input: 0, output: id[g.output]!)
+        return q
     }
 
     /// Fused clamp bounds in int8 units: ReLU → [max(−128, z + round(0/s)), 127];
     /// ReLU6 → also max = min(127, z + round(6/s)); none → [−128, 127].
-    static func activationBounds(_ a: FusedActivation, scale: Float, zeroPoint z: Int32) -> (Int32, Int32) {
+    static func activationBounds(_ a: Activation, scale: Float, zeroPoint z: Int32) -> (Int32, Int32) {
         switch a {
         case .none: return (-128, 127)
         case .relu: return (max(-128, z), 127)
@@ -89,18 +68,26 @@ enum Quantizer {
     }
 
     /// Symmetric per-output-channel int8 weights, int32 biases and (M, e) per channel.
-    static func quantizeWeights(_ lop: LoweredOp, _ op: inout QuantizedGraph.Op, inScale: Float, outScale: Float) throws {
-        let w = lop.weight
-        let cout = lop.bias.count
+    static func quantizeWeights(_ g: Graph, _ node: GraphNode, inScale: Float, outScale: Float) throws -> Int8Weights {
+        guard case let .affine(weight, biasT) = node.params else {
+            throw KDCError.graph(layer: node.name, message: "\(node.op.kind) has no float weights to quantize")
+        }
+        let w = weight.data, fb = biasT.data
+        let cout = fb.count
         // Every float layout has the output channel last, so element j of channel c (j running
         // over the other axes in order) sits at j·cout + c: dense [in, out], conv HWIO, depthwise
         // [kh, kw, cin·mult].
         let perChannel = w.count / cout
         let floatIndex = { (c: Int, j: Int) in j * cout + c }
-        switch lop.kind {
-        case .fullyConnected: op.weightShape = [cout, perChannel]  // [out][in]
-        case .conv2d: op.weightShape = [cout, lop.kernel.h, lop.kernel.w, lop.inputShape[2]]  // OHWI
-        default: op.weightShape = [lop.kernel.h, lop.kernel.w, cout]  // depthwise, unchanged
+        let shape: [Int]
+        var depthwise = false
+        switch node.op {
+        case .dense: shape = [cout, perChannel]  // [out][in]
+        case let .conv2d(_, k, _, _): shape = [cout, k.h, k.w, g[node.inputs[0]].shape[2]]  // OHWI
+        case let .depthwiseConv2d(k, _, _, _):
+            shape = [k.h, k.w, cout]  // unchanged
+            depthwise = true
+        default: throw KDCError.graph(layer: node.name, message: "\(node.op.kind) has no weights")
         }
         var scales = [Float](repeating: 0, count: cout)
         for c in 0..<cout {
@@ -115,21 +102,20 @@ enum Quantizer {
                 let f = floatIndex(c, j)
                 let v = Int8(min(max((Double(w[f]) / Double(scales[c])).rounded(), -127), 127))
                 // OHWI / [out][in]: channel-major; depthwise: same position as the float layout.
-                q[lop.kind == .depthwiseConv2d ? f : c * perChannel + j] = v
+                q[depthwise ? f : c * perChannel + j] = v
             }
         }
-        op.weights = q
-        op.weightScales = scales
-        op.bias = (0..<cout).map { c in
-            let b = (Double(lop.bias[c]) / (Double(inScale) * Double(scales[c]))).rounded()
+        let bias = (0..<cout).map { c in
+            let b = (Double(fb[c]) / (Double(inScale) * Double(scales[c]))).rounded()
             return Int32(min(max(b, Double(Int32.min)), Double(Int32.max)))
         }
-        op.outputMultipliers = []; op.outputShifts = []
+        var mult: [Int32] = [], shift: [Int32] = []
         for c in 0..<cout {
             let m = try FixedPoint.encode(
                 Double(inScale) * Double(scales[c]) / Double(outScale),
-                what: "layer '\(lop.name)' channel \(c)")
-            op.outputMultipliers.append(m.M); op.outputShifts.append(m.e)
+                what: "layer '\(node.name)' channel \(c)")
+            mult.append(m.M); shift.append(m.e)
         }
+        return Int8Weights(values: q, shape: shape, scales: scales, bias: bias, multipliers: mult, shifts: shift)
     }
 }

@@ -27,11 +27,11 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
     public var layers: [LayerError]
 }
 
-/// Compares `quantized` with `float` on `test` (normalized float inputs): accuracies, top-1
-/// agreement and per-layer SQNR (on the first `layerSamples` samples). `maxSamples` limits the
-/// samples compared (nil: all).
+/// Compares the int8 graph `quantized` with the float graph `float` it came from on `test`
+/// (normalized float inputs): accuracies, top-1 agreement and per-layer SQNR (on the first
+/// `layerSamples` samples). `maxSamples` limits the samples compared (nil: all).
 public func quantizationReport(
-    float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+    float: Graph, quantized: Graph, test: Dataset,
     maxSamples: Int? = nil, layerSamples: Int = 64
 ) -> QuantizationReport {
     quantizationReportAndOutputs(
@@ -41,9 +41,11 @@ public func quantizationReport(
 }
 
 /// `quantizationReport`, plus the int8 output tensor of every compared sample (the Swift
-/// reference's answers), so later checks need not run the interpreter again.
+/// reference's answers), so later checks need not run the interpreter again. The per-layer
+/// figures compare each int8 tensor with the same tensor id of the lowered float graph (the
+/// int8 graph is the lowered graph, quantized).
 public func quantizationReportAndOutputs(
-    float: FloatGraph, quantized: QuantizedGraph, test: Dataset,
+    float: Graph, quantized: Graph, test: Dataset,
     maxSamples: Int? = nil, layerSamples: Int = 64
 )
     -> (report: QuantizationReport, outputs: [[Int8]])
@@ -51,20 +53,20 @@ public func quantizationReportAndOutputs(
     let n = min(test.count, maxSamples ?? test.count)
     var outputs: [[Int8]] = []
     outputs.reserveCapacity(n)
-    let lowered = try? LoweredGraph(float)
+    let lowered = (try? float.lowered()).flatMap { $0.tensors.count == quantized.tensors.count ? $0 : nil }
     let interp = Int8Interpreter()
     var floatRight = 0, intRight = 0, labelled = 0, agree = 0
-    let opTensors = quantized.ops.map { $0.output }
+    let opTensors = quantized.nodes.map { $0.output }
     var signal = [Double](repeating: 0, count: opTensors.count)
     var noise = [Double](repeating: 0, count: opTensors.count)
     let nLayer = lowered == nil ? 0 : min(n, layerSamples)
     func argmax(_ v: [Float]) -> Int { v.indices.reduce(0) { v[$1] > v[$0] ? $1 : $0 } }
     for i in 0..<n {
         let x = Array(test.x[(i * test.sampleSize)..<((i + 1) * test.sampleSize)])
-        let fOut = float.predict(x)
+        let fOut = float.predictFloat(x)
         let all = interp.runAll(quantized, input: quantized.quantizeInput(x))
-        outputs.append(all[quantized.output])
-        let qOut = quantized.dequantize(all[quantized.output])
+        outputs.append(all[quantized.output.index])
+        let qOut = quantized.dequantize(all[quantized.output.index])
         let (fa, qa) = (argmax(fOut), argmax(qOut))
         if fa == qa { agree += 1 }
         let label = Int(test.labels[i])
@@ -74,10 +76,10 @@ public func quantizationReportAndOutputs(
             if qa == label { intRight += 1 }
         }
         if i < nLayer, let lowered {
-            let fv = lowered.run(x)
+            let fv = lowered.runFloat(x)
             for (k, t) in opTensors.enumerated() {
-                guard let f = fv[quantized.tensors[t].name] else { continue }
-                let d = quantized.dequantize(all[t], tensor: t)
+                let f = fv[t.index]
+                let d = quantized.dequantize(all[t.index], tensor: t)
                 for j in 0..<min(f.count, d.count) {
                     signal[k] += Double(f[j]) * Double(f[j])
                     noise[k] += (Double(f[j]) - Double(d[j])) * (Double(f[j]) - Double(d[j]))
@@ -88,9 +90,9 @@ public func quantizationReportAndOutputs(
     let layers =
         nLayer == 0
         ? []
-        : quantized.ops.enumerated().map { k, op in
+        : quantized.nodes.enumerated().map { k, node in
             QuantizationReport.LayerError(
-                name: quantized.tensors[op.output].name, kind: op.kind.rawValue,
+                name: quantized[node.output].name, kind: DeviceOp(node.op)?.name ?? node.op.kind,
                 sqnrDB: noise[k] == 0 ? 150 : max(-150, min(150, 10 * log10(signal[k] / noise[k]))))
         }
     let report = QuantizationReport(

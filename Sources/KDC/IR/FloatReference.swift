@@ -1,5 +1,72 @@
-/// Plain float inference kernels (one sample, NHWC, Double accumulation). Readable loops used
-/// for calibration, batch-norm folding checks and per-layer error reports; not for training.
+extension Graph {
+    /// Float inference on one sample (`inputShape` values, already normalized): every tensor's
+    /// values, indexed by tensor id (tensors no node writes, other than the input, are empty).
+    /// The float reference of kdc: plain loops with Double accumulation, one sample at a time
+    /// (calibration, batch-norm folding checks, per-layer error reports; training uses `Model`).
+    /// Batch norm uses its running statistics, dropout is the identity, and every node's fused
+    /// activation clamps its output.
+    public func runFloat(_ x: [Float]) -> [[Float]] {
+        precondition(x.count == self[input].count, "Graph.runFloat: wrong input size \(x.count)")
+        var v = [[Float]](repeating: [], count: tensors.count)
+        v[input.index] = x
+        for node in nodes {
+            v[node.output.index] = evaluateFloat(node, node.inputs.map { v[$0.index] })
+        }
+        return v
+    }
+
+    /// Logits of one sample.
+    public func predictFloat(_ x: [Float]) -> [Float] { runFloat(x)[output.index] }
+
+    /// One node in float, its activation clamp included.
+    func evaluateFloat(_ node: GraphNode, _ ins: [[Float]]) -> [Float] {
+        let a = ins[0], s = self[node.inputs[0]].shape
+        func affine() -> (w: [Float], b: [Float]) {
+            guard case let .affine(w, b) = node.params else { preconditionFailure("\(node.name): no weights") }
+            return (w.data, b.data)
+        }
+        var y: [Float]
+        switch node.op {
+        case let .dense(units):
+            let p = affine()
+            y = FloatKernels.dense(a, p.w, p.b, outCount: units)
+        case let .conv2d(f, k, st, _):
+            let p = affine(), g = window(of: node)!
+            y = FloatKernels.conv2d(a, s, p.w, p.b, cout: f, kernel: k, stride: st, pad: (g.padTop, g.padLeft), out: (g.oh, g.ow))
+        case let .depthwiseConv2d(k, st, _, m):
+            let p = affine(), g = window(of: node)!
+            y = FloatKernels.depthwise(
+                a, s, p.w, p.b, multiplier: m, kernel: k, stride: st, pad: (g.padTop, g.padLeft), out: (g.oh, g.ow))
+        case let .maxPool2d(k, st, _), let .avgPool2d(k, st, _):
+            let g = window(of: node)!
+            let isMax: Bool
+            if case .maxPool2d = node.op { isMax = true } else { isMax = false }
+            y = FloatKernels.pool(a, s, isMax: isMax, pool: k, stride: st, pad: (g.padTop, g.padLeft), out: (g.oh, g.ow))
+        case .globalAvgPool: y = FloatKernels.globalAvgPool(a, s)
+        case .relu: y = FloatKernels.clamp(a, 0, .infinity)
+        case .relu6: y = FloatKernels.clamp(a, 0, 6)
+        case let .batchNorm(eps, _):
+            guard case let .batchNorm(gm, bt, mn, vr) = node.params else { preconditionFailure("\(node.name): no statistics") }
+            let (g, b, m, v) = (gm.data, bt.data, mn.data, vr.data)
+            let c = g.count
+            y = a.indices.map { i in
+                let ch = i % c
+                return Float(
+                    Double(g[ch]) * (Double(a[i]) - Double(m[ch])) / (Double(v[ch]) + Double(eps)).squareRoot()
+                        + Double(b[ch]))
+            }
+        case .dropout, .flatten, .reshape, .clamp: y = a
+        case .add: y = zip(a, ins[1]).map { $0 + $1 }
+        }
+        if node.activation != .none {
+            let (lo, hi) = node.activation.bounds
+            y = FloatKernels.clamp(y, lo, hi)
+        }
+        return y
+    }
+}
+
+/// Plain float inference kernels (one sample, NHWC, Double accumulation).
 enum FloatKernels {
     /// y[o] = b[o] + Σ_i x[i]·w[i, o]; `w` is `[in, out]`.
     static func dense(_ x: [Float], _ w: [Float], _ b: [Float], outCount: Int) -> [Float] {
@@ -13,21 +80,13 @@ enum FloatKernels {
         return y
     }
 
-    /// Output shape of a windowed op on `[H, W, C]` with `channels` output channels.
-    static func windowShape(_ inShape: [Int], kernel: Size2, stride: Size2, padding: Padding, channels: Int) -> [Int] {
-        let (oh, _) = padding.output(inShape[0], kernel: kernel.h, stride: stride.h)
-        let (ow, _) = padding.output(inShape[1], kernel: kernel.w, stride: stride.w)
-        return [oh, ow, channels]
-    }
-
     /// Convolution, `w` HWIO `[kh, kw, cin, cout]`; taps outside the input are zero.
     static func conv2d(
         _ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], cout: Int,
-        kernel: Size2, stride: Size2, padding: Padding
+        kernel: Size2, stride: Size2, pad: (top: Int, left: Int), out: (h: Int, w: Int)
     ) -> [Float] {
         let (h, wd, cin) = (s[0], s[1], s[2])
-        let (oh, pt) = padding.output(h, kernel: kernel.h, stride: stride.h)
-        let (ow, pl) = padding.output(wd, kernel: kernel.w, stride: stride.w)
+        let (oh, pt, ow, pl) = (out.h, pad.top, out.w, pad.left)
         var y = [Float](repeating: 0, count: oh * ow * cout)
         for oy in 0..<oh {
             for ox in 0..<ow {
@@ -56,12 +115,11 @@ enum FloatKernels {
     /// Depthwise convolution, `w` `[kh, kw, cin·mult]`; output channel c·mult+m reads channel c.
     static func depthwise(
         _ x: [Float], _ s: [Int], _ w: [Float], _ b: [Float], multiplier mult: Int,
-        kernel: Size2, stride: Size2, padding: Padding
+        kernel: Size2, stride: Size2, pad: (top: Int, left: Int), out: (h: Int, w: Int)
     ) -> [Float] {
         let (h, wd, cin) = (s[0], s[1], s[2])
         let cout = cin * mult
-        let (oh, pt) = padding.output(h, kernel: kernel.h, stride: stride.h)
-        let (ow, pl) = padding.output(wd, kernel: kernel.w, stride: stride.w)
+        let (oh, pt, ow, pl) = (out.h, pad.top, out.w, pad.left)
         var y = [Float](repeating: 0, count: oh * ow * cout)
         for oy in 0..<oh {
             for ox in 0..<ow {
@@ -85,10 +143,11 @@ enum FloatKernels {
     }
 
     /// Max or average pooling over in-bounds taps (the average divides by their count).
-    static func pool(_ x: [Float], _ s: [Int], isMax: Bool, pool: Size2, stride: Size2, padding: Padding) -> [Float] {
+    static func pool(
+        _ x: [Float], _ s: [Int], isMax: Bool, pool: Size2, stride: Size2, pad: (top: Int, left: Int), out: (h: Int, w: Int)
+    ) -> [Float] {
         let (h, wd, c) = (s[0], s[1], s[2])
-        let (oh, pt) = padding.output(h, kernel: pool.h, stride: stride.h)
-        let (ow, pl) = padding.output(wd, kernel: pool.w, stride: stride.w)
+        let (oh, pt, ow, pl) = (out.h, pad.top, out.w, pad.left)
         var y = [Float](repeating: 0, count: oh * ow * c)
         for oy in 0..<oh {
             for ox in 0..<ow {
