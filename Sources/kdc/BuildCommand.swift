@@ -10,18 +10,12 @@ struct BuildCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "Also run the model on an emulated device: cortex-m4 (QEMU mps2-an386) or none (default: export.firmware).")
-    var firmware: String?
-
-    func validate() throws {
-        if let f = firmware, !["cortex-m4", "none"].contains(f) {
-            throw ValidationError("--firmware must be cortex-m4 or none, got '\(f)'")
-        }
-    }
+    var firmware: FirmwareArgument?
 
     func run() throws {
         try runReportingErrors {
             var cfg = try options.load()
-            if let f = firmware { cfg.export.firmware = f == "none" ? nil : f }
+            if let f = firmware { cfg.export.firmware = f.target }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()

@@ -15,17 +15,7 @@ struct DistillCommand: ParsableCommand {
     var baseline: Bool?
 
     @Option(help: "Compare distilled and baseline students over these seeds (comma-separated, e.g. 0,1,2); one teacher.")
-    var seeds: String?
-
-    func validate() throws {
-        if let s = seeds, parsedSeeds == nil || parsedSeeds!.isEmpty {
-            throw ValidationError("--seeds takes comma-separated integers, got '\(s)'")
-        }
-    }
-
-    var parsedSeeds: [UInt64]? {
-        seeds.map { $0.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) } }
-    }
+    var seeds: SeedList?
 
     func run() throws {
         try runReportingErrors {
@@ -33,7 +23,7 @@ struct DistillCommand: ParsableCommand {
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
-            if let seeds = parsedSeeds {
+            if let seeds = seeds?.seeds {
                 let study = try pipeline.seedStudy(seeds: seeds)
                 let enc = JSONEncoder()
                 enc.keyEncodingStrategy = .convertToSnakeCase

@@ -46,12 +46,14 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning kdc's errors into a message on stderr and exit code 1.
+/// Runs `body`, turning kdc's errors into a message on stderr and an exit code: 2 when a check
+/// of the built model failed (`KDCError.check`), 1 for every other error.
 func runReportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as KDCError {
         FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+        if case .check = e { throw ExitCode(2) }
         throw ExitCode(1)
     }
 }

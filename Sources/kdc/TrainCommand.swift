@@ -10,13 +10,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "Which model of the config to train: teacher or student (hard labels only).")
-    var model: String = "teacher"
-
-    func validate() throws {
-        guard ["teacher", "student"].contains(model) else {
-            throw ValidationError("--model must be teacher or student, got '\(model)'")
-        }
-    }
+    var model: TrainableModel = .teacher
 
     func run() throws {
         try runReportingErrors {
@@ -24,19 +18,19 @@ struct TrainCommand: ParsableCommand {
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
-            guard let mc = model == "teacher" ? cfg.teacher.model : cfg.student else {
+            guard let mc = model == .teacher ? cfg.teacher.model : cfg.student else {
                 throw KDCError.config(
-                    file: cfg.file, key: model == "teacher" ? "teacher.layers" : "student",
-                    message: "the config defines no \(model) to train")
+                    file: cfg.file, key: model == .teacher ? "teacher.layers" : "student",
+                    message: "the config defines no \(model.rawValue) to train")
             }
             let data = try pipeline.loadData()
-            var t = try pipeline.train(mc, role: model, data: data, seed: cfg.seed)
-            t.report.checkpoint = try pipeline.saveCheckpoint(t.model, name: model, normalization: data.normalization)
+            var t = try pipeline.train(mc, role: model.role, data: data, seed: cfg.seed)
+            t.report.checkpoint = try pipeline.saveCheckpoint(t.model, name: model.rawValue, normalization: data.normalization)
             var report = BuildReport(config: cfg.file, seed: cfg.seed)
             report.dataset = data.report
-            if model == "teacher" { report.teacher = t.report } else { report.student = t.report }
+            if model == .teacher { report.teacher = t.report } else { report.student = t.report }
             try writeFileAtomically(try report.json(), to: pipeline.outDir + "/train-report.json")
-            print(modelSummaryTable([(model, t.report)]))
+            print(modelSummaryTable([(model.rawValue, t.report)]))
             print("checkpoint: \(t.report.checkpoint!)")
         }
     }

@@ -125,7 +125,7 @@ final class FirmwareTests: XCTestCase {
             """
         let cfg = try KDCConfig.parse(text, file: "test.yaml", baseDirectory: NSTemporaryDirectory())
         let b = try Pipeline(config: cfg, outDir: dir).build()
-        XCTAssertEqual(b.firmware.map(\.mode), [.stored, .compressed])
+        XCTAssertEqual(b.checks.firmware.map(\.mode), [.stored, .compressed])
         XCTAssertTrue(b.summary.contains(", equal);"), b.summary)
         let json = try XCTUnwrap(
             JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/report.json"))) as? [String: Any])
@@ -135,7 +135,7 @@ final class FirmwareTests: XCTestCase {
         let modes = try XCTUnwrap(fw["modes"] as? [[String: Any]])
         XCTAssertEqual(modes.count, 2)
         var totals: [Int] = []
-        for (m, f) in zip(modes, b.firmware) {
+        for (m, f) in zip(modes, b.checks.firmware) {
             let ram = try XCTUnwrap(m["ram"] as? [String: Int]), pred = try XCTUnwrap(m["ram_predicted"] as? [String: Int])
             XCTAssertEqual(Set(ram.keys), ["arena_bytes", "unpack_bytes", "static_bytes", "stack_bytes", "total_bytes"])
             XCTAssertEqual(ram, pred)
@@ -151,8 +151,8 @@ final class FirmwareTests: XCTestCase {
         }
         XCTAssertEqual(fw["ram_bytes"] as? Int, totals.max())
         XCTAssertEqual(fw["ram_predicted_bytes"] as? Int, totals.max())
-        XCTAssertEqual(fw["stack_bound_bytes"] as? Int, b.firmware.map(\.stackBoundBytes).max())
-        XCTAssertEqual(fw["runtime_stack_bound_bytes"] as? Int, b.firmware[0].runtimeStackBoundBytes)
+        XCTAssertEqual(fw["stack_bound_bytes"] as? Int, b.checks.firmware.map(\.stackBoundBytes).max())
+        XCTAssertEqual(fw["runtime_stack_bound_bytes"] as? Int, b.checks.firmware[0].runtimeStackBoundBytes)
         XCTAssertNotNil(fw["runtime_text_bytes"] as? Int)
     }
 

@@ -38,8 +38,8 @@ final class PipelineTests: XCTestCase {
         let a = try tempDir(), b = try tempDir()
         let ra = try Pipeline(config: cfg, outDir: a).build()
         let rb = try Pipeline(config: cfg, outDir: b).build()
-        XCTAssertEqual(ra.check.mismatches, 0)
-        XCTAssertEqual(ra.storedCheck?.mismatches, 0)
+        XCTAssertEqual(ra.checks.host.mismatches, 0)
+        XCTAssertEqual(ra.checks.stored?.mismatches, 0)
         XCTAssertEqual(ra.export.sha256, rb.export.sha256)
         XCTAssertEqual(
             FileManager.default.contents(atPath: ra.export.artifactPath),

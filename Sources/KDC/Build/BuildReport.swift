@@ -16,7 +16,8 @@ public struct ModelReport: Codable, Sendable {
     }
 }
 
-/// `report.json`: everything a build measured. Keys are snake_case (see docs/REPORT.md).
+/// `report.json`: everything a build measured. Keys are snake_case (docs/CLI.md lists them).
+/// Each stage fills its own typed section; nothing is assembled by hand.
 public struct BuildReport: Codable, Sendable {
     public var kdcVersion = kdcVersionString
     public var config: String
@@ -28,21 +29,105 @@ public struct BuildReport: Codable, Sendable {
     public var distill: DistillReport?
     public var quantization: QuantizationReport?
     public var comparison: SeedStudy?
-    public var sections: [String: JSONValue] = [:]
+    /// The exported files (export stage).
+    public var artifact: ArtifactSection?
+    /// The memory plan (export stage).
+    public var memory: MemorySection?
+    /// The C runtime against the Swift int8 reference on the host (check stage).
+    public var runtime: RuntimeSection?
+    /// The model on an emulated device (firmware stage, with `--firmware`).
+    public var firmware: FirmwareSection?
+    /// The device budget and what the model needs (export stage, when the config sets one).
+    public var budget: BudgetSection?
     public init(config: String, seed: UInt64) { self.config = config; self.seed = seed }
 
-    enum CodingKeys: String, CodingKey {
-        case kdcVersion, config, seed, dataset, teacher, student, baseline, distill, quantization, comparison
-    }
-
-    /// JSON with sorted keys, snake_case, pretty-printed; later stages' sections merged at the top level.
+    /// JSON with sorted keys, snake_case, pretty-printed.
     public func json() throws -> Data {
         let enc = JSONEncoder()
         enc.keyEncodingStrategy = .convertToSnakeCase
         enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var base = try JSONDecoder().decode([String: JSONValue].self, from: enc.encode(self))
-        for (k, v) in sections { base[k] = v }
-        return try enc.encode(base)
+        return try enc.encode(self)
+    }
+}
+
+/// `report.json` → `artifact`.
+public struct ArtifactSection: Codable, Sendable, Equatable {
+    public var path: String
+    public var bytes: Int
+    public var rawBytes: Int
+    public var sha256: String
+    public var compressed: Bool
+    @NullEncodable public var storedPath: String?
+    public var cHeader: String
+    public var cSource: String
+}
+
+/// `report.json` → `memory`.
+public struct MemorySection: Codable, Sendable, Equatable {
+    public var arenaBytes: Int
+    public var arenaLowerBoundBytes: Int
+    public var weightsBytes: Int
+    public var unpackBytes: Int
+}
+
+/// `report.json` → `runtime`: the host check.
+public struct RuntimeSection: Codable, Sendable, Equatable {
+    public var samples: Int
+    /// Output bytes that differ from the Swift int8 reference, over every mode checked.
+    public var mismatches: Int
+    @NullEncodable public var accuracy: Double?
+    public var latencyNsMedian: Int
+    /// "compressed" and/or "stored".
+    public var modesChecked: [String]
+}
+
+/// `report.json` → `firmware`: the worst of the modes run, and each mode in full.
+public struct FirmwareSection: Codable, Sendable, Equatable {
+    public var target: String
+    public var match: Bool
+    public var samples: Int
+    public var runtimeTextBytes: Int
+    public var imageTextBytes: Int
+    public var ramBytes: Int
+    public var ramPredictedBytes: Int
+    public var ramMatchesPrediction: Bool
+    public var stackBoundBytes: Int
+    public var runtimeStackBoundBytes: Int
+    @NullEncodable public var instructionsPerInference: Int?
+    @NullEncodable public var instructionsPerMac: Double?
+    public var modes: [FirmwareResult]
+}
+
+/// `report.json` → `budget`.
+public struct BudgetSection: Codable, Sendable, Equatable {
+    @NullEncodable public var flashBytes: Int?
+    @NullEncodable public var ramBytes: Int?
+    public var flashNeededBytes: Int
+    public var ramNeededBytes: Int
+}
+
+/// An optional that a report writes as `null` when absent (so every key of a section is always
+/// there), and reads back from `null` or a missing key.
+@propertyWrapper
+public struct NullEncodable<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var wrappedValue: Value?
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        wrappedValue = c.decodeNil() ? nil : try c.decode(Value.self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let v = wrappedValue { try c.encode(v) } else { try c.encodeNil() }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A missing key reads as nil.
+    public func decode<V>(_ type: NullEncodable<V>.Type, forKey key: Key) throws -> NullEncodable<V> {
+        try decodeIfPresent(type, forKey: key) ?? NullEncodable(wrappedValue: nil)
     }
 }
 
@@ -60,43 +145,6 @@ public struct DistillReport: Codable, Sendable {
     public var alpha: Float
     public var transfer: String
     public var transferSamples: Int
-}
-
-/// A JSON value, for report sections assembled by later stages.
-public enum JSONValue: Codable, Sendable, Equatable {
-    case number(Double), int(Int), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? c.decode(Int.self) {
-            self = .int(i)
-        } else if let d = try? c.decode(Double.self) {
-            self = .number(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case let .number(d): try c.encode(d)
-        case let .int(i): try c.encode(i)
-        case let .string(s): try c.encode(s)
-        case let .bool(b): try c.encode(b)
-        case let .array(a): try c.encode(a)
-        case let .object(o): try c.encode(o)
-        case .null: try c.encodeNil()
-        }
-    }
 }
 
 public let kdcVersionString = "0.1.0"

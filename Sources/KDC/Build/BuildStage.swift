@@ -5,151 +5,146 @@ public struct BuildResult {
     public var distillation: DistillationResult
     public var quantized: QuantizedStudent
     public var export: ExportResult
-    public var check: HostCheckResult
-    public var storedCheck: HostCheckResult?
-    public var firmware: [FirmwareResult]
+    public var checks: CheckResults
     public var report: BuildReport
-    public var summary: String
+    /// The readable summary (teacher/student table, quantization, artifact, checks).
+    public var summary: String { BuildSummary.text(self) }
 }
 
-extension Pipeline {
-    /// The whole pipeline: teacher → distilled student (→ baseline) → int8 → artifact → host check.
-    /// Writes checkpoints, the artifact, the C files and `report.json` into the output folder, and
-    /// fails (after writing the report) when the C runtime's output differs from the Swift int8
-    /// reference in any byte, or when the model does not fit the device budget.
-    public func build() throws -> BuildResult {
-        try preflightBudget()
-        let d = try runDistillation(baseline: config.distill.baseline)
-        let q = try quantize(d.student.model, data: d.data)
-        observer?.stage(
-            "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
-        let prepared = try prepareExport(
-            q.graph, normalization: d.data.normalization, name: config.export.name,
-            compress: config.export.compress)
-        // The budget is checked before anything is written, so an earlier good artifact survives.
-        let budgetProblems = budgetCheck(prepared)
-        if !budgetProblems.isEmpty {
-            throw KDCError.budget(
-                message: "the student does not fit the device budget: " + budgetProblems.joined(separator: "; ")
-                    + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
-        }
-        let e = try prepared.write(to: outDir)
-        observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
-        // Both checks compare with the int8 reference outputs the quantization report computed.
-        let check = try HostCheck.run(
-            artifactPath: e.artifactPath, graph: q.graph, data: d.data.test,
-            expected: q.testOutputs)
-        var stored: HostCheckResult?
-        if let path = e.storedArtifactPath {
-            stored = try HostCheck.run(
-                artifactPath: path, graph: q.graph, data: d.data.test,
-                expected: q.testOutputs, repeats: 1)
-        }
-        var firmware: [FirmwareResult] = []
-        if let target = config.export.firmware {
-            let n = min(firmwareSamples, d.data.test.count), k = d.data.test.sampleSize
-            let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(d.data.test.x[(i * k)..<((i + 1) * k)])) }
-            let macs = FirmwareCheck.macs(q.graph)
-            for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
-                observer?.stage(
-                    "firmware",
-                    detail: "\(target), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU")
-                firmware.append(
-                    try FirmwareCheck.run(
-                        export: e, graph: q.graph, inputs: inputs, mode: mode,
-                        countInstructions: true, macs: macs))
-            }
-        }
-        var report = d.report
-        report.student?.int8Accuracy = q.report.int8Accuracy
-        report.quantization = q.report
-        report.sections["runtime"] = .object([
-            "samples": .int(check.samples), "mismatches": .int(check.mismatches + (stored?.mismatches ?? 0)),
-            "accuracy": check.accuracy.map { .number($0) } ?? .null,
-            "latency_ns_median": .int(check.latencyNsMedian),
-            "modes_checked": .array(
-                [.string(e.compressed ? "compressed" : "stored")] + (stored == nil ? [] : [.string("stored")])),
-        ])
-        report.sections["artifact"] = .object([
-            "path": .string(e.artifactPath), "bytes": .int(e.bytes), "raw_bytes": .int(e.rawBytes),
-            "sha256": .string(e.sha256), "compressed": .bool(e.compressed),
-            "stored_path": e.storedArtifactPath.map { .string($0) } ?? .null,
-            "c_header": .string(e.headerPath), "c_source": .string(e.sourcePath),
-        ])
-        report.sections["memory"] = .object([
-            "arena_bytes": .int(e.arenaBytes), "arena_lower_bound_bytes": .int(e.lowerBound),
-            "weights_bytes": .int(e.weightsBytes), "unpack_bytes": .int(e.compressed ? e.rawBytes : 0),
-        ])
-        if let first = firmware.first {
-            let enc = JSONEncoder()
-            enc.keyEncodingStrategy = .convertToSnakeCase
-            let modes = try firmware.map { try JSONDecoder().decode(JSONValue.self, from: enc.encode($0)) }
-            let worst = firmware.max { $0.ramBytes < $1.ramBytes }!
-            report.sections["firmware"] = .object([
-                "target": .string(first.target), "match": .bool(firmware.allSatisfy { $0.match }),
-                "samples": .int(first.samples),
-                "runtime_text_bytes": .int(first.runtimeTextBytes), "image_text_bytes": .int(worst.imageTextBytes),
-                "ram_bytes": .int(worst.ramBytes), "ram_predicted_bytes": .int(worst.ramPredictedBytes),
-                "ram_matches_prediction": .bool(firmware.allSatisfy { $0.ramMatchesPrediction }),
-                "stack_bound_bytes": .int(firmware.map(\.stackBoundBytes).max()!),
-                "runtime_stack_bound_bytes": .int(firmware.map(\.runtimeStackBoundBytes).max()!),
-                "instructions_per_inference": first.instructionsPerInference.map { .int($0) } ?? .null,
-                "instructions_per_mac": first.instructionsPerMAC.map { .number($0) } ?? .null,
-                "modes": .array(modes),
-            ])
-        }
-        if let b = config.budget {
-            report.sections["budget"] = .object([
-                "flash_bytes": b.flashBytes.map { .int($0) } ?? .null, "ram_bytes": b.ramBytes.map { .int($0) } ?? .null,
-                "flash_needed_bytes": .int(prepared.bytes), "ram_needed_bytes": .int(prepared.ramBytes),
-            ])
-        }
-        try writeFileAtomically(try report.json(), to: outDir + "/report.json")
-        var summary = d.summary + q.report.summary
-        summary += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
-        summary +=
-            "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound)), weights \(e.weightsBytes) bytes"
-            + (e.compressed ? ", unpack buffer \(e.rawBytes) bytes" : "") + "\n"
-        summary +=
-            "host check (C runtime vs Swift int8): \(check.samples) samples, \(check.mismatches) mismatches"
-            + (stored.map { "; stored artifact: \($0.mismatches) mismatches" } ?? "")
-            + ", runtime accuracy \(fmtPct(check.accuracy)), median latency \(check.latencyNsMedian) ns\n"
-        for f in firmware {
-            summary +=
-                "firmware (\(f.target), \(f.mode.rawValue)): \(f.samples) inputs, \(f.mismatches) mismatches vs the Swift int8 reference"
-                + " (so vs the host runtime); runtime .text \(f.runtimeTextBytes) B, image .text \(f.imageTextBytes) B;"
-                + " RAM \(f.ramBytes) B = arena \(f.ram.arenaBytes) + unpack \(f.ram.unpackBytes) + static \(f.ram.staticBytes)"
-                + " + stack \(f.ram.stackBytes) (predicted \(f.ramPredictedBytes) = \(f.ramPredicted.arenaBytes) + \(f.ramPredicted.unpackBytes)"
-                + " + \(f.ramPredicted.staticBytes) + \(f.ramPredicted.stackBytes)\(f.ramMatchesPrediction ? ", equal" : ", DIFFERENT"));"
-                + " stack bound \(f.stackBoundBytes) B (any model), runtime alone \(f.runtimeStackBoundBytes) B"
-                + (f.instructionsPerInference.map { "; \($0) instructions/inference" } ?? "")
-                + (f.instructionsPerMAC.map { String(format: " (%.1f per MAC)", $0) } ?? "") + "\n"
-        }
-        let mismatches = check.mismatches + (stored?.mismatches ?? 0)
-        if mismatches > 0 {
-            let m = check.firstMismatch ?? stored?.firstMismatch
-            throw KDCError.training(
-                message: "host check failed: the C runtime differs from the Swift int8 reference in \(mismatches) output bytes"
+/// The checks of a build: the C runtime on the host (the main artifact, and the stored twin of a
+/// compressed one), and the firmware on an emulated device in each mode.
+public struct CheckResults {
+    public var host: HostCheckResult
+    public var stored: HostCheckResult?
+    public var firmware: [FirmwareResult]
+
+    /// Output bytes the C runtime got wrong on the host, over both artifacts.
+    public var hostMismatches: Int { host.mismatches + (stored?.mismatches ?? 0) }
+
+    /// What failed, worst first: a check error naming the check, the figures and where the
+    /// report is; nil when every check passed.
+    func failure(reportPath: String) -> KDCError? {
+        if hostMismatches > 0 {
+            let m = host.firstMismatch ?? stored?.firstMismatch
+            return .check(
+                message:
+                    "host check failed: the C runtime differs from the Swift int8 reference in \(hostMismatches) output bytes"
                     + (m.map { " (first: sample \($0.sample), byte \($0.byte): expected \($0.expected), got \($0.got))" } ?? "")
-                    + "; the report is in \(outDir)/report.json")
+                    + "; the report is in \(reportPath)")
         }
         if let bad = firmware.first(where: { !$0.match }) {
-            throw KDCError.training(
-                message:
-                    "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in \(bad.mismatches) output bytes; the report is in \(outDir)/report.json"
-            )
+            return .check(
+                message: "firmware check failed: the \(bad.mode.rawValue) artifact on \(bad.target) differs from the host in "
+                    + "\(bad.mismatches) output bytes; the report is in \(reportPath)")
         }
         if let bad = firmware.first(where: { !$0.ramMatchesPrediction }) {
             let p = bad.ramPredicted, m = bad.ram
-            throw KDCError.training(
+            return .check(
                 message: "firmware check failed: the \(bad.mode.rawValue) image on \(bad.target) used \(m.totalBytes) B of RAM"
                     + " (arena \(m.arenaBytes), unpack \(m.unpackBytes), static \(m.staticBytes), stack \(m.stackBytes)), kdc predicted \(p.totalBytes)"
-                    + " (\(p.arenaBytes), \(p.unpackBytes), \(p.staticBytes), \(p.stackBytes)); the report is in \(outDir)/report.json"
-            )
+                    + " (\(p.arenaBytes), \(p.unpackBytes), \(p.staticBytes), \(p.stackBytes)); the report is in \(reportPath)")
         }
-        return BuildResult(
-            distillation: d, quantized: q, export: e, check: check, storedCheck: stored, firmware: firmware,
-            report: report, summary: summary)
+        return nil
+    }
+}
+
+extension Pipeline {
+    /// The whole pipeline, one stage after another: budget preflight → teacher and distilled
+    /// student (→ baseline) → int8 → artifact (budget checked before anything is written) →
+    /// host check → firmware (with `export.firmware`) → `report.json`. Throws `KDCError.check`
+    /// (after writing the report) when the C runtime's output differs from the Swift int8
+    /// reference in any byte, or the device's RAM differs from the prediction.
+    public func build() throws -> BuildResult {
+        try preflightBudget()
+        let distilled = try runDistillation(baseline: config.distill.baseline)
+        let quantized = try quantize(distilled.student.model, data: distilled.data)
+        let exported = try exportStudent(quantized.graph, normalization: distilled.data.normalization)
+        let checks = try check(exported.result, quantized, test: distilled.data.test)
+        let report = buildReport(distilled, quantized, exported, checks)
+        let reportPath = outDir + "/report.json"
+        try writeFileAtomically(try report.json(), to: reportPath)
+        if let failure = checks.failure(reportPath: reportPath) { throw failure }
+        return BuildResult(distillation: distilled, quantized: quantized, export: exported.result, checks: checks, report: report)
+    }
+
+    /// The export stage: artifact bytes and C files in memory, checked against the budget, then
+    /// written (so a model over budget leaves an earlier good artifact in place).
+    func exportStudent(_ graph: Graph, normalization: Normalization) throws -> (result: ExportResult, prepared: PreparedExport) {
+        observer?.stage(
+            "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
+        let prepared = try prepareExport(
+            graph, normalization: normalization, name: config.export.name, compress: config.export.compress)
+        let problems = budgetCheck(prepared)
+        if !problems.isEmpty {
+            throw KDCError.budget(
+                message: "the student does not fit the device budget: " + problems.joined(separator: "; ")
+                    + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
+        }
+        return (try prepared.write(to: outDir), prepared)
+    }
+
+    /// The check stage: the C runtime on the host against the Swift int8 reference outputs the
+    /// quantization report computed (every test sample, both artifacts), then the firmware.
+    func check(_ e: ExportResult, _ q: QuantizedStudent, test: Dataset) throws -> CheckResults {
+        observer?.stage("check", detail: "compiling runtime/ with cc, running \(test.count) test samples")
+        let host = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: test, expected: q.testOutputs)
+        let stored = try e.storedArtifactPath.map {
+            try HostCheck.run(artifactPath: $0, graph: q.graph, data: test, expected: q.testOutputs, repeats: 1)
+        }
+        var firmware: [FirmwareResult] = []
+        if let target = config.export.firmware {
+            let n = min(firmwareSamples, test.count), k = test.sampleSize
+            let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(test.x[(i * k)..<((i + 1) * k)])) }
+            for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
+                observer?.stage(
+                    "firmware",
+                    detail:
+                        "\(target.rawValue), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU"
+                )
+                firmware.append(
+                    try FirmwareCheck.run(
+                        export: e, graph: q.graph, inputs: inputs, mode: mode, countInstructions: true, macs: q.graph.macs))
+            }
+        }
+        return CheckResults(host: host, stored: stored, firmware: firmware)
+    }
+
+    /// `report.json`: each stage's typed section.
+    func buildReport(
+        _ d: DistillationResult, _ q: QuantizedStudent, _ exported: (result: ExportResult, prepared: PreparedExport),
+        _ c: CheckResults
+    ) -> BuildReport {
+        let e = exported.result
+        var report = d.report
+        report.student?.int8Accuracy = q.report.int8Accuracy
+        report.quantization = q.report
+        report.artifact = ArtifactSection(
+            path: e.artifactPath, bytes: e.bytes, rawBytes: e.rawBytes, sha256: e.sha256, compressed: e.compressed,
+            storedPath: e.storedArtifactPath, cHeader: e.headerPath, cSource: e.sourcePath)
+        report.memory = MemorySection(
+            arenaBytes: e.arenaBytes, arenaLowerBoundBytes: e.lowerBound, weightsBytes: e.weightsBytes,
+            unpackBytes: e.compressed ? e.rawBytes : 0)
+        report.runtime = RuntimeSection(
+            samples: c.host.samples, mismatches: c.hostMismatches, accuracy: c.host.accuracy,
+            latencyNsMedian: c.host.latencyNsMedian,
+            modesChecked: [e.compressed ? "compressed" : "stored"] + (c.stored == nil ? [] : ["stored"]))
+        if let first = c.firmware.first, let worst = c.firmware.max(by: { $0.ramBytes < $1.ramBytes }) {
+            report.firmware = FirmwareSection(
+                target: first.target, match: c.firmware.allSatisfy { $0.match }, samples: first.samples,
+                runtimeTextBytes: first.runtimeTextBytes, imageTextBytes: worst.imageTextBytes, ramBytes: worst.ramBytes,
+                ramPredictedBytes: worst.ramPredictedBytes,
+                ramMatchesPrediction: c.firmware.allSatisfy { $0.ramMatchesPrediction },
+                stackBoundBytes: c.firmware.map(\.stackBoundBytes).max() ?? 0,
+                runtimeStackBoundBytes: c.firmware.map(\.runtimeStackBoundBytes).max() ?? 0,
+                instructionsPerInference: first.instructionsPerInference, instructionsPerMac: first.instructionsPerMAC,
+                modes: c.firmware)
+        }
+        if let b = config.budget {
+            report.budget = BudgetSection(
+                flashBytes: b.flashBytes, ramBytes: b.ramBytes, flashNeededBytes: exported.prepared.bytes,
+                ramNeededBytes: exported.prepared.ramBytes)
+        }
+        return report
     }
 
     /// Checks the budget before any training: the arena, the unpack buffer and the stored

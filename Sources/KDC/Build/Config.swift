@@ -120,9 +120,23 @@ public struct ExportConfig: Sendable, Equatable {
     public var compress: Bool = true
     /// Base name of the artifact and the C files (a C identifier).
     public var name: String = "model"
-    /// Firmware target (`cortex-m4`), `nil` for none.
-    public var firmware: String? = nil
+    /// The emulated device the model also runs on (`--firmware`), nil for none.
+    public var firmware: FirmwareTarget? = nil
     public init() {}
+}
+
+/// An emulated device kdc can build firmware for and run the model on.
+public enum FirmwareTarget: String, CaseIterable, Sendable, Equatable, Codable {
+    /// Cortex-M4 on QEMU's mps2-an386 board.
+    case cortexM4 = "cortex-m4"
+}
+
+/// The models of a config, and the third one kdc trains: the student on hard labels alone.
+public enum ModelRole: String, CaseIterable, Sendable, Codable {
+    case teacher, student, baseline
+
+    /// The config section that defines the model (a baseline is the student's architecture).
+    public var configKey: String { self == .baseline ? "student" : rawValue }
 }
 
 /// Optional device limits.

@@ -307,8 +307,13 @@ struct ConfigDecoder {
             let f = isNull(v) ? "none" : try string(v, path + ".firmware")
             switch f {
             case "none": e.firmware = nil
-            case "cortex-m4": e.firmware = f
-            default: throw fail(path + ".firmware", "expected none or cortex-m4, got '\(f)'" + hint(f, ["none", "cortex-m4"]))
+            default:
+                let names = ["none"] + FirmwareTarget.allCases.map(\.rawValue)
+                guard let t = FirmwareTarget(rawValue: f) else {
+                    throw fail(
+                        path + ".firmware", "expected one of \(names.joined(separator: ", ")), got '\(f)'" + hint(f, names))
+                }
+                e.firmware = t
             }
         }
         return e

@@ -46,7 +46,8 @@ extension KDCConfig {
         if let t = distill.transfer { o += "  transfer: \(source(t))\n" }
         o += "quantize:\n  calibration_samples: \(quantize.calibrationSamples)\n"
         o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"
-        o += "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware ?? "none")\n"
+        o +=
+            "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware?.rawValue ?? "none")\n"
         if let b = budget {
             let items = [b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" }].compactMap { $0 }
             o += "budget: {\(items.joined(separator: ", "))}\n"

@@ -15,6 +15,9 @@ public enum KDCError: Error, CustomStringConvertible, Equatable {
     case format(file: String, message: String)
     /// The model does not fit the device budget or another limit.
     case budget(message: String)
+    /// A check of the built model failed: the C runtime (host or device) differs from the Swift
+    /// int8 reference, or the device used other RAM than predicted. The CLI exits with 2.
+    case check(message: String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum KDCError: Error, CustomStringConvertible, Equatable {
         case let .training(message): return message
         case let .format(file, message): return "\(file): \(message)"
         case let .budget(message): return message
+        case let .check(message): return message
         }
     }
 }

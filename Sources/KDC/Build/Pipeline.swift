@@ -48,8 +48,8 @@ public final class Pipeline {
     }
 
     /// Builds the model of `mc`, checking its input and output against the data.
-    func makeModel(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> Model {
-        let key = (role == "baseline" ? "student" : role) + ".layers"
+    func makeModel(_ mc: ModelConfig, role: ModelRole, data: DataSplits, seed: UInt64) throws -> Model {
+        let key = role.configKey + ".layers"
         let model: Model
         do { model = try Model(spec: mc.graph, seed: seed) } catch let KDCError.graph(layer, message) {
             throw KDCError.config(file: config.file, key: key, message: "layer '\(layer)': \(message)")
@@ -66,10 +66,10 @@ public final class Pipeline {
     }
 
     /// Trains a model from its config on the training split; evaluates on validation and test.
-    public func train(_ mc: ModelConfig, role: String, data: DataSplits, seed: UInt64) throws -> TrainedModel {
+    public func train(_ mc: ModelConfig, role: ModelRole, data: DataSplits, seed: UInt64) throws -> TrainedModel {
         let model = try makeModel(mc, role: role, data: data, seed: seed)
         observer?.stage(
-            role, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
+            role.rawValue, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
         let trainer = Trainer(model: model, settings: mc.train, seed: seed)
         trainer.observer = observer
         let history = try trainer.fit(
@@ -82,7 +82,7 @@ public final class Pipeline {
     public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws
         -> TrainedModel
     {
-        let model = try makeModel(mc, role: "student", data: data, seed: seed)
+        let model = try makeModel(mc, role: .student, data: data, seed: seed)
         observer?.stage(
             "student",
             detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
@@ -95,10 +95,10 @@ public final class Pipeline {
                 temperature: config.distill.temperature, alpha: config.distill.alpha,
                 mixup: config.distill.mixup),
             seed: seed, augmentFill: augmentFill(data), observer: observer)
-        return finish(model, role: "student", history: history, data: data)
+        return finish(model, role: .student, history: history, data: data)
     }
 
-    private func finish(_ model: Model, role: String, history: [EpochStats], data: DataSplits) -> TrainedModel {
+    private func finish(_ model: Model, role: ModelRole, history: [EpochStats], data: DataSplits) -> TrainedModel {
         var r = ModelReport(params: model.parameterCount, macs: model.macs, epochs: history.count)
         let test = data.test.count > 0 ? evaluate(model, on: data.test) : nil
         r.floatAccuracy = test?.accuracy
@@ -135,7 +135,7 @@ public final class Pipeline {
                         "the checkpoint gives \(model.outputShape.reduce(1, *)) outputs, the data has \(data.train.numClasses) classes"
                 )
             }
-            let t = finish(model, role: "teacher", history: [], data: data)
+            let t = finish(model, role: .teacher, history: [], data: data)
             return (.model(model), t)
         }
         if let path = tc.logits {
@@ -147,7 +147,7 @@ public final class Pipeline {
         guard let mc = tc.model else {
             throw KDCError.config(file: config.file, key: "teacher", message: "needs one of layers, checkpoint or logits")
         }
-        let t = try train(mc, role: "teacher", data: data, seed: config.seed)
+        let t = try train(mc, role: .teacher, data: data, seed: config.seed)
         return (.model(t.model), t)
     }
 
@@ -241,7 +241,7 @@ extension Pipeline {
         var base: TrainedModel?
         var study: SeedStudy?
         if baseline {
-            base = try train(sc, role: "baseline", data: data, seed: config.seed)
+            base = try train(sc, role: .baseline, data: data, seed: config.seed)
             report.baseline = base?.report
             let seeds = config.distill.compareSeeds
             if !seeds.isEmpty {
@@ -255,7 +255,7 @@ extension Pipeline {
                     observer?.stage("seed \(s)", detail: "distilled and baseline students for the comparison")
                     st.distilled.append(
                         try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
-                    st.baseline.append(try train(sc, role: "baseline", data: data, seed: s).report.floatAccuracy ?? 0)
+                    st.baseline.append(try train(sc, role: .baseline, data: data, seed: s).report.floatAccuracy ?? 0)
                 }
                 study = st
                 report.comparison = st

@@ -47,7 +47,7 @@ extension Pipeline {
         for seed in seeds {
             observer?.stage("seed \(seed)", detail: "distilled and baseline students")
             let d = try distill(sc, teacher: source, transfer: transfer, data: data, seed: seed)
-            let b = try train(sc, role: "baseline", data: data, seed: seed)
+            let b = try train(sc, role: .baseline, data: data, seed: seed)
             study.distilled.append(d.report.floatAccuracy ?? 0)
             study.baseline.append(b.report.floatAccuracy ?? 0)
         }
