@@ -32,15 +32,15 @@ let package = Package(
         .target(
             name: "KDC",
             dependencies: [
-                "CZlib", "COpenBLAS", "CKDCKernels", .product(name: "Yams", package: "Yams"),
+                "KDCTarget", "CZlib", "COpenBLAS", "CKDCKernels", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "kdc",
-            dependencies: ["KDC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KDC", "KDCTarget", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KDCTests", dependencies: ["KDC"]),
+        .testTarget(name: "KDCTests", dependencies: ["KDC", "KDCTarget"]),
         .testTarget(name: "KDCTargetTests", dependencies: ["KDCTarget"]),
     ],
     swiftLanguageModes: [.v5]

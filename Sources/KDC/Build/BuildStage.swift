@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 
 /// Everything `kdc build` produced.
 public struct BuildResult {
@@ -36,28 +37,31 @@ extension Pipeline {
         let e = try prepared.write(to: outDir)
         observer?.stage("check", detail: "compiling runtime/ with cc, running \(d.data.test.count) test samples")
         // Both checks compare with the int8 reference outputs the quantization report computed.
-        let check = try HostCheck.run(
-            artifactPath: e.artifactPath, graph: q.graph, data: d.data.test,
-            expected: q.testOutputs)
+        let inputs = q.graph.quantizedInputs(d.data.test), labels = d.data.test.labels
+        let check = try withKDCErrors {
+            try HostCheck.run(artifactPath: e.artifactPath, inputs: inputs, expected: q.testOutputs, labels: labels)
+        }
         var stored: HostCheckResult?
         if let path = e.storedArtifactPath {
-            stored = try HostCheck.run(
-                artifactPath: path, graph: q.graph, data: d.data.test,
-                expected: q.testOutputs, repeats: 1)
+            stored = try withKDCErrors {
+                try HostCheck.run(artifactPath: path, inputs: inputs, expected: q.testOutputs, labels: labels, repeats: 1)
+            }
         }
         var firmware: [FirmwareResult] = []
         if let target = config.export.firmware {
-            let n = min(firmwareSamples, d.data.test.count), k = d.data.test.sampleSize
-            let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(d.data.test.x[(i * k)..<((i + 1) * k)])) }
-            let macs = FirmwareCheck.macs(q.graph)
+            let n = min(firmwareSamples, inputs.count)
+            let board = try withKDCErrors { try Board.named(target) }
             for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
                 observer?.stage(
                     "firmware",
                     detail: "\(target), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU")
                 firmware.append(
-                    try FirmwareCheck.run(
-                        export: e, graph: q.graph, inputs: inputs, mode: mode,
-                        countInstructions: true, macs: macs))
+                    try withKDCErrors {
+                        try FirmwareCheck.run(
+                            board: board, model: e.exportedModel, mode: mode, inputs: Array(inputs.prefix(n)),
+                            expected: Array(q.testOutputs.prefix(n)), opCodes: q.graph.opCodes, macs: q.graph.macs,
+                            countInstructions: true)
+                    })
             }
         }
         var report = d.report
