@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KDC
+import KDCTarget
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,12 +10,16 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Also run the model on an emulated device: cortex-m4 (QEMU mps2-an386) or none (default: export.firmware).")
+    @Option(
+        help: ArgumentHelp(
+            "Also run the model on an emulated device: \(Board.all.map(\.description).joined(separator: ", ")) or none (default: export.firmware)."
+        ))
     var firmware: String?
 
     func validate() throws {
-        if let f = firmware, !["cortex-m4", "none"].contains(f) {
-            throw ValidationError("--firmware must be cortex-m4 or none, got '\(f)'")
+        let names = Board.all.map(\.name)
+        if let f = firmware, !(names + ["none"]).contains(f) {
+            throw ValidationError("--firmware must be \(names.joined(separator: ", ")) or none, got '\(f)'")
         }
     }
 

@@ -85,6 +85,24 @@ final class FirmwareTests: XCTestCase {
         try checkFirmware(g, d, name: "cnn")
     }
 
+    /// `export.firmware` takes the target layer's board names.
+    func testConfigTakesTheBoardsOfTheTargetLayer() throws {
+        func parse(_ f: String) throws -> KDCConfig {
+            try KDCConfig.parse(
+                """
+                data: {format: csv, dir: ., file: d.csv, shape: [8, 8, 1], classes: 10}
+                teacher: {layers: [flatten, {op: dense, units: 10}]}
+                student: {layers: [flatten, {op: dense, units: 10}]}
+                export: {name: tiny, firmware: \(f)}
+                """, file: "t.yaml", baseDirectory: NSTemporaryDirectory())
+        }
+        for b in Board.all { XCTAssertEqual(try parse(b.name).export.firmware, b.name) }
+        XCTAssertNil(try parse("none").export.firmware)
+        XCTAssertThrowsError(try parse("cortex-m9")) { e in
+            XCTAssertTrue("\(e)".contains("export.firmware: expected none or cortex-m4, got 'cortex-m9'"), "\(e)")
+        }
+    }
+
     func testMACsCountWeightedOps() throws {
         let (g, _) = try ExportFixtures.mlp()
         XCTAssertEqual(g.macs, 20 * 32 + 32 * 16 + 16 * 10)

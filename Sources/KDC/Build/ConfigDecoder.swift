@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 import Yams
 
 /// Walks the YAML node tree of a config strictly: unknown keys (with a "did you mean" hint),
@@ -305,10 +306,14 @@ struct ConfigDecoder {
         }
         if let v = m["firmware"] {
             let f = isNull(v) ? "none" : try string(v, path + ".firmware")
+            // The boards of the target layer (Board.all), by name.
+            let names = ["none"] + Board.all.map(\.name)
             switch f {
             case "none": e.firmware = nil
-            case "cortex-m4": e.firmware = f
-            default: throw fail(path + ".firmware", "expected none or cortex-m4, got '\(f)'" + hint(f, ["none", "cortex-m4"]))
+            case _ where names.contains(f): e.firmware = f
+            default:
+                let list = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+                throw fail(path + ".firmware", "expected \(list), got '\(f)'" + hint(f, names))
             }
         }
         return e
