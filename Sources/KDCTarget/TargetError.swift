@@ -42,7 +42,7 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
         case let .format(_, message), let .io(_, message), let .invalidInput(_, message):
             return message
         case let .programFailed(_, what, status):
-            return "\(what) failed: \(status)"
+            return "\(what): \(status)"
         }
     }
 

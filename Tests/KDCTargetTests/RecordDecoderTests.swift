@@ -89,7 +89,7 @@ final class RecordDecoderTests: XCTestCase {
         XCTAssertThrowsError(try RecordDecoder.decodeFinished(failed, source: "fw", program: "fw.elf", termination: .exited(1))) {
             e in
             XCTAssertEqual(e as? TargetError, .programFailed(program: "fw.elf", what: "kdc_init", status: "body CRC mismatch"))
-            XCTAssertEqual("\(e)", "fw.elf: kdc_init failed: body CRC mismatch")
+            XCTAssertEqual("\(e)", "fw.elf: kdc_init: body CRC mismatch")
         }
         XCTAssertThrowsError(
             try RecordDecoder.decodeFinished(
