@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "KDC", targets: ["KDC"]),
+        .library(name: "KDCTarget", targets: ["KDCTarget"]),
         .executable(name: "kdc", targets: ["kdc"]),
     ],
     dependencies: [
@@ -25,18 +26,22 @@ let package = Package(
             path: "Sources/CKDCKernels",
             cSettings: [.unsafeFlags(["-O2", "-fno-math-errno", "-ffp-contract=off"])]
         ),
+        // The target layer: builds and runs C programs on the host and on boards under QEMU, reads
+        // their records, ELF files and call graphs. Knows nothing of models beyond their files.
+        .target(name: "KDCTarget"),
         .target(
             name: "KDC",
             dependencies: [
-                "CZlib", "COpenBLAS", "CKDCKernels", .product(name: "Yams", package: "Yams"),
+                "KDCTarget", "CZlib", "COpenBLAS", "CKDCKernels", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
             name: "kdc",
-            dependencies: ["KDC", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["KDC", "KDCTarget", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KDCTests", dependencies: ["KDC"]),
+        .testTarget(name: "KDCTests", dependencies: ["KDC", "KDCTarget"]),
+        .testTarget(name: "KDCTargetTests", dependencies: ["KDCTarget"]),
     ],
     swiftLanguageModes: [.v5]
 )

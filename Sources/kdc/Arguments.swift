@@ -1,25 +1,26 @@
 import ArgumentParser
 import KDC
+import KDCTarget
 
-/// `--firmware`: a firmware target, or `none`.
+/// `--firmware`: a board of the target layer (`Board.all`, by name), or `none`.
 enum FirmwareArgument: ExpressibleByArgument, Equatable {
     case none
-    case target(FirmwareTarget)
+    case board(Board)
 
     init?(argument: String) {
         if argument == "none" {
             self = .none
-        } else if let t = FirmwareTarget(rawValue: argument) {
-            self = .target(t)
+        } else if let b = Board.all.first(where: { $0.name == argument }) {
+            self = .board(b)
         } else {
             return nil
         }
     }
 
-    static var allValueStrings: [String] { ["none"] + FirmwareTarget.allCases.map(\.rawValue) }
+    static var allValueStrings: [String] { Board.all.map(\.name) + ["none"] }
 
-    var target: FirmwareTarget? {
-        if case let .target(t) = self { return t }
+    var board: Board? {
+        if case let .board(b) = self { return b }
         return nil
     }
 }

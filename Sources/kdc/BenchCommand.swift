@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KDC
+import KDCTarget
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,14 +34,29 @@ struct RuntimeBenchCommand: ParsableCommand {
         try runReportingErrors {
             print("artifact                                  MACs   arena B   median ns   min ns   instructions   instr/MAC")
             for a in artifacts {
-                let r = try RuntimeBench.measure(artifactPath: a, samples: samples, repeats: repeats, callgrind: !noCallgrind)
+                let desc = try ArtifactReader.read(path: a)
+                let r = try withKDCErrors {
+                    try HostBench.measure(
+                        artifactPath: a, inputs: Self.inputs(desc, samples: samples), repeats: repeats, callgrind: !noCallgrind)
+                }
                 let name = URL(fileURLWithPath: a).lastPathComponent
+                let macs = desc.graph.macs
                 print(
                     name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                        + String(format: "%10d %9d %11d %8d", r.macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
+                        + String(format: "%10d %9d %11d %8d", macs, r.arenaBytes, r.latencyNsMedian, r.latencyNsMin)
                         + rpad(r.instructionsPerInference.map { "\($0)" } ?? "—", 15)
-                        + rpad(r.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 12))
+                        + rpad(
+                            r.instructionsPerInference.map { String(format: "%.2f", Double($0) / Double(max(macs, 1))) } ?? "—",
+                            12))
             }
+        }
+    }
+
+    /// `samples` seeded random inputs for `desc`'s input tensor (the same on every run).
+    static func inputs(_ desc: Artifact, samples: Int) -> [[Int8]] {
+        let inBytes = desc.graph[desc.graph.input].count
+        var rng = SeededRNG(seed: 1, stream: "bench-inputs")
+        return (0..<max(samples, 1)).map { _ in (0..<inBytes).map { _ in Int8(bitPattern: UInt8(truncatingIfNeeded: rng.next())) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KDC
+import KDCTarget
 
 struct BuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,13 +10,16 @@ struct BuildCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(help: "Also run the model on an emulated device: cortex-m4 (QEMU mps2-an386) or none (default: export.firmware).")
+    @Option(
+        help: ArgumentHelp(
+            "Also run the model on an emulated device: \(Board.all.map(\.description).joined(separator: ", ")) or none (default: export.firmware)."
+        ))
     var firmware: FirmwareArgument?
 
     func run() throws {
         try runReportingErrors {
             var cfg = try options.load()
-            if let f = firmware { cfg.export.firmware = f.target }
+            if let f = firmware { cfg.export.firmware = f.board }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KDC
+import KDCTarget
 
 /// Options shared by every command that reads a config.
 struct ConfigOptions: ParsableArguments {
@@ -54,6 +55,9 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     } catch let e as KDCError {
         FileHandle.standardError.write(Data("error: \(e)\n".utf8))
         if case .check = e { throw ExitCode(2) }
+        throw ExitCode(1)
+    } catch let e as TargetError {
+        FileHandle.standardError.write(Data("error: \(KDCError(e))\n".utf8))
         throw ExitCode(1)
     }
 }

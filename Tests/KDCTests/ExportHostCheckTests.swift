@@ -1,6 +1,22 @@
 import Foundation
+import KDCTarget
 import XCTest
+
 @testable import KDC
+
+/// The host check of `g` on `data` (at most `limit` samples) through the target layer, compared
+/// with `expected`, else with `Int8Interpreter`'s outputs.
+func hostCheck(
+    _ path: String, _ g: Graph, _ data: Dataset, limit: Int? = nil, expected: [[Int8]]? = nil, repeats: Int = 5
+) throws -> HostCheckResult {
+    let inputs = g.quantizedInputs(data, limit: limit)
+    let interp = Int8Interpreter()
+    let want = expected ?? inputs.map { interp.run(g, input: $0) }
+    return try withKDCErrors {
+        try HostCheck.run(
+            artifactPath: path, inputs: inputs, expected: want, labels: Array(data.labels.prefix(inputs.count)), repeats: repeats)
+    }
+}
 
 /// End to end: export, compile the real C runtime with the system compiler, run it in a
 /// separate process and compare every output byte with `Int8Interpreter`. These tests need a
@@ -11,7 +27,7 @@ final class ExportHostCheckTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
         for path in [r.artifactPath, try XCTUnwrap(r.storedArtifactPath)] {
-            let c = try HostCheck.run(artifactPath: path, graph: g, data: data, repeats: 3)
+            let c = try hostCheck(path, g, data, repeats: 3)
             XCTAssertEqual(c.samples, data.count)
             XCTAssertGreaterThanOrEqual(c.samples, 100)
             XCTAssertEqual(c.mismatches, 0, "\(path): first mismatch \(String(describing: c.firstMismatch))")
@@ -56,10 +72,10 @@ final class ExportHostCheckTests: XCTestCase {
             XCTAssertEqual(outputs[i], interp.run(g, input: g.quantizeInput(Array(d.x[(i * k)..<((i + 1) * k)]))), "sample \(i)")
         }
         XCTAssertEqual(
-            try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: outputs, repeats: 1).mismatches, 0)
+            try hostCheck(r.artifactPath, g, d, expected: outputs, repeats: 1).mismatches, 0)
         var wrong = outputs
         wrong[7][3] = wrong[7][3] == 0 ? 1 : 0
-        let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, expected: wrong, repeats: 1)
+        let c = try hostCheck(r.artifactPath, g, d, expected: wrong, repeats: 1)
         XCTAssertEqual(c.mismatches, 1)
         XCTAssertEqual(c.firstMismatch?.sample, 7)
         XCTAssertEqual(c.firstMismatch?.byte, 3)
@@ -73,8 +89,8 @@ final class ExportHostCheckTests: XCTestCase {
         var bytes = [UInt8](FileManager.default.contents(atPath: r.artifactPath)!)
         bytes[bytes.count - 1] ^= 0x40
         try writeFileAtomically(Data(bytes), to: r.artifactPath)
-        XCTAssertThrowsError(try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, limit: 3)) { e in
-            XCTAssertTrue("\(e)".contains("body CRC mismatch"), "\(e)")
+        XCTAssertThrowsError(try hostCheck(r.artifactPath, g, d, limit: 3)) { e in
+            XCTAssertEqual(e as? KDCError, .io(path: r.artifactPath, message: "kdc_init: body CRC mismatch"))
         }
     }
 
@@ -82,7 +98,7 @@ final class ExportHostCheckTests: XCTestCase {
         let (g, _) = try ExportFixtures.cnn()
         let dir = try ExportFixtures.tempDir("cfiles")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let rt = try HostCheck.findRuntimeDir()
+        let rt = try SourceTree.runtimeDirectory()
         for compress in [false, true] {
             let r = try export(
                 g, normalization: Normalization(mean: [0.5, 0.25], std: [2, 4]), to: dir, name: "net", compress: compress)
@@ -117,14 +133,15 @@ final class ExportHostCheckTests: XCTestCase {
             let srcs = try FileManager.default.contentsOfDirectory(atPath: rt + "/src").filter { $0.hasSuffix(".c") }.sorted().map
             { rt + "/src/" + $0 }
             let exe = dir + "/fw"
-            let cc = try HostCheck.runProcess(
-                "/usr/bin/env",
-                ["cc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", rt + "/include", "-I", dir]
-                    + srcs + [r.sourcePath, dir + "/main.c", "-o", exe], scratch: dir)
-            XCTAssertEqual(cc.status, 0, "cc failed (is a C compiler installed?):\n\(cc.stdout)\(cc.stderr)")
-            guard cc.status == 0 else { return }
-            let run = try HostCheck.runProcess(exe, [], scratch: dir)
-            XCTAssertEqual(run.status, 0, run.stdout)
+            let cc = try ProcessRunner.run(
+                Command(
+                    "cc",
+                    ["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-I", rt + "/include", "-I", dir]
+                        + srcs + [r.sourcePath, dir + "/main.c", "-o", exe]))
+            XCTAssertTrue(cc.succeeded, "cc failed (is a C compiler installed?):\n\(cc.stdout)\(cc.stderr)")
+            guard cc.succeeded else { return }
+            let run = try ProcessRunner.run(Command(exe, []))
+            XCTAssertTrue(run.succeeded, run.stdout)
             XCTAssertTrue(run.stdout.hasPrefix("ok "), run.stdout)
         }
     }
@@ -132,7 +149,7 @@ final class ExportHostCheckTests: XCTestCase {
     func testMissingRuntimeIsAClearError() {
         setenv("KDC_RUNTIME_DIR", "/nonexistent-kdc-runtime", 1)
         defer { unsetenv("KDC_RUNTIME_DIR") }
-        XCTAssertThrowsError(try HostCheck.findRuntimeDir()) { e in
+        XCTAssertThrowsError(try SourceTree.runtimeDirectory()) { e in
             XCTAssertTrue("\(e)".contains("KDC_RUNTIME_DIR"), "\(e)")
         }
     }
@@ -148,7 +165,7 @@ final class ExportHostLatencyTests: XCTestCase {
         let dir = try ExportFixtures.tempDir("latency")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
-        let c = try HostCheck.run(artifactPath: r.artifactPath, graph: g, data: d, repeats: 5)
+        let c = try hostCheck(r.artifactPath, g, d, repeats: 5)
         XCTAssertEqual(c.mismatches, 0, "\(String(describing: c.firstMismatch))")
         print(
             "latency \(name): samples \(c.samples) mismatches \(c.mismatches) latency_ns_median \(c.latencyNsMedian) arena \(r.arenaBytes) lower_bound \(r.lowerBound) bytes \(r.bytes) raw \(r.rawBytes) weights \(r.weightsBytes)"

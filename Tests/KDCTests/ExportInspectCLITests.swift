@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 import XCTest
 @testable import KDC
 
@@ -22,8 +23,8 @@ final class ExportInspectCLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: "cnn", compress: true)
         let exe = try kdcBinary()
-        let ok = try HostCheck.runProcess(exe, ["inspect", r.artifactPath], scratch: dir)
-        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let ok = try ProcessRunner.run(Command(exe, ["inspect", r.artifactPath]))
+        XCTAssertEqual(ok.termination, .exited(0), ok.stderr)
         for needle in [
             "zlib-compressed", "arena           \(r.arenaBytes) bytes", "CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "RESHAPE",
             "GLOBAL_AVERAGE_POOL", "1x8x8x2", "ops (\(g.nodes.count)):", "tensors (\(g.tensors.count)):",
@@ -33,11 +34,11 @@ final class ExportInspectCLITests: XCTestCase {
         var bytes = [UInt8](FileManager.default.contents(atPath: r.storedArtifactPath!)!)
         bytes[100] ^= 1
         try writeFileAtomically(Data(bytes), to: dir + "/bad.kdc")
-        let bad = try HostCheck.runProcess(exe, ["inspect", dir + "/bad.kdc"], scratch: dir)
-        XCTAssertEqual(bad.status, 1)
+        let bad = try ProcessRunner.run(Command(exe, ["inspect", dir + "/bad.kdc"]))
+        XCTAssertEqual(bad.termination, .exited(1))
         XCTAssertTrue(bad.stderr.contains("header.body_crc32"), bad.stderr)
-        let missing = try HostCheck.runProcess(exe, ["inspect", dir + "/nope.kdc"], scratch: dir)
-        XCTAssertEqual(missing.status, 1)
+        let missing = try ProcessRunner.run(Command(exe, ["inspect", dir + "/nope.kdc"]))
+        XCTAssertEqual(missing.termination, .exited(1))
         XCTAssertTrue(missing.stderr.contains("nope.kdc"), missing.stderr)
     }
 }

@@ -1,26 +1,29 @@
 import Foundation
 import XCTest
+
 @testable import KDC
+@testable import KDCTarget
 
 /// End to end on the device target: export a small quantized model, build `samples/firmware`
 /// with arm-none-eabi-gcc, run it on QEMU mps2-an386 (Cortex-M4) and compare every output byte
-/// with `Int8Interpreter`. Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
+/// with `Int8Interpreter`, through the target layer (`FirmwareCheck`). Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
 /// qemu-system-arm: without them these tests fail with the install hint, never skip.
 final class FirmwareTests: XCTestCase {
     func checkFirmware(_ g: Graph, _ data: Dataset, name: String, samples: Int = 20) throws {
         let dir = try ExportFixtures.tempDir("firmware")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
-        let k = data.sampleSize
-        let inputs = (0..<samples).map { i in g.quantizeInput(Array(data.x[(i * k)..<((i + 1) * k)])) }
-        let macs = FirmwareCheck.macs(g)
+        let inputs = g.quantizedInputs(data, limit: samples)
+        let interp = Int8Interpreter()
+        let expected = inputs.map { interp.run(g, input: $0) }
+        let macs = g.macs
         XCTAssertGreaterThan(macs, 0)
         for mode in FirmwareMode.allCases {
             let f: FirmwareResult
             do {
                 f = try FirmwareCheck.run(
-                    export: r, graph: g, inputs: inputs, mode: mode, countInstructions: true, macs: macs,
-                    measureStackLowWater: true)
+                    model: r.exportedModel, mode: mode, inputs: inputs, expected: expected, opCodes: g.opCodes, macs: macs,
+                    countInstructions: true, measureStackLowWater: true)
             } catch {
                 XCTFail("firmware check (\(mode)) failed: \(error)")
                 return
@@ -82,28 +85,27 @@ final class FirmwareTests: XCTestCase {
         try checkFirmware(g, d, name: "cnn")
     }
 
+    /// `export.firmware` takes the target layer's board names.
+    func testConfigTakesTheBoardsOfTheTargetLayer() throws {
+        func parse(_ f: String) throws -> KDCConfig {
+            try KDCConfig.parse(
+                """
+                data: {format: csv, dir: ., file: d.csv, shape: [8, 8, 1], classes: 10}
+                teacher: {layers: [flatten, {op: dense, units: 10}]}
+                student: {layers: [flatten, {op: dense, units: 10}]}
+                export: {name: tiny, firmware: \(f)}
+                """, file: "t.yaml", baseDirectory: NSTemporaryDirectory())
+        }
+        for b in Board.all { XCTAssertEqual(try parse(b.name).export.firmware, b) }
+        XCTAssertNil(try parse("none").export.firmware)
+        XCTAssertThrowsError(try parse("cortex-m9")) { e in
+            XCTAssertTrue("\(e)".contains("export.firmware: expected none or cortex-m4, got 'cortex-m9'"), "\(e)")
+        }
+    }
+
     func testMACsCountWeightedOps() throws {
         let (g, _) = try ExportFixtures.mlp()
-        XCTAssertEqual(FirmwareCheck.macs(g), 20 * 32 + 32 * 16 + 16 * 10)
-    }
-
-    func testInputsSourceListsEveryValue() {
-        let s = FirmwareCheck.inputsSource([[1, -2, 3], [-128, 127, 0]], inputBytes: 3)
-        XCTAssertTrue(s.contains("fw_input_count = 2u;"))
-        XCTAssertTrue(s.contains("fw_input_bytes = 3u;"))
-        XCTAssertTrue(s.contains("1, -2, 3,"))
-        XCTAssertTrue(s.contains("-128, 127, 0,"))
-    }
-
-    func testMissingToolchainThrowsTheInstallHint() {
-        XCTAssertThrowsError(
-            try FirmwareCheck.requireTools(["make", "arm-none-eabi-gcc", "qemu-system-arm"], path: "/nonexistent")
-        ) { e in
-            XCTAssertTrue("\(e)".contains("make not found"), "\(e)")
-        }
-        XCTAssertThrowsError(try FirmwareCheck.requireTools(["qemu-system-arm"], path: "/nonexistent")) { e in
-            XCTAssertTrue("\(e)".contains("apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"), "\(e)")
-        }
+        XCTAssertEqual(g.macs, 20 * 32 + 32 * 16 + 16 * 10)
     }
 
     /// `kdc build` with `firmware: cortex-m4` on the bundled digits (tiny models): report.json
@@ -156,140 +158,51 @@ final class FirmwareTests: XCTestCase {
         XCTAssertNotNil(fw["runtime_text_bytes"] as? Int)
     }
 
-    // MARK: - stack analysis (gcc call graphs + the image's machine code), no toolchain needed
-
-    /// A `.ci` file as arm-none-eabi-gcc 12 writes it for `-fcallgraph-info=su`.
-    static let mainCI = """
-        graph: { title: "main.c"
-        node: { title: "main.c:helper" label: "helper\\nmain.c:3:13\\n40 bytes (static)" }
-        node: { title: "main" label: "main\\nmain.c:9:5\\n224 bytes (static)" }
-        edge: { sourcename: "main" targetname: "main.c:helper" label: "main.c:10:5" }
-        node: { title: "run" label: "run\\nlib.h:2:5" shape : ellipse }
-        edge: { sourcename: "main" targetname: "run" label: "main.c:11:5" }
-        node: { title: "memcpy" label: "__builtin_memcpy\\n<built-in>" shape : ellipse }
-        edge: { sourcename: "main" targetname: "memcpy" }
-        }
-        """
-    static let libCI = """
-        graph: { title: "lib.c"
-        node: { title: "run" label: "run\\nlib.c:5:5\\n288 bytes (static)" }
-        node: { title: "kernel_a" label: "kernel_a\\nlib.c:1:6\\n48 bytes (static)" }
-        node: { title: "kernel_b" label: "kernel_b\\nlib.c:2:6\\n760 bytes (static)" }
-        edge: { sourcename: "run" targetname: "kernel_a" label: "lib.c:6:1" }
-        edge: { sourcename: "run" targetname: "kernel_b" label: "lib.c:7:1" }
-        edge: { sourcename: "kernel_b" targetname: "memset" }
-        node: { title: "__indirect_call" label: "Indirect Call Placeholder" shape : ellipse }
-        edge: { sourcename: "run" targetname: "__indirect_call" label: "lib.c:8:1" }
-        }
-        """
-    /// objdump -d of the library functions (newlib's memset pushes 3 registers, memcpy nothing).
-    static let disassembly = """
-        fw.elf:     file format elf32-littlearm
-
-        Disassembly of section .text:
-
-        0000220c <memset>:
-            220c:\t0783      \tlsls\tr3, r0, #30
-            220e:\tb530      \tpush\t{r4, r5, lr}
-            2210:\td047      \tbeq.n\t22a2 <memset+0x96>
-            2296:\tbd30      \tpop\t{r4, r5, pc}
-            22b0:\t6f727265 \t.word\t0x6f727265
-
-        000020d8 <memcpy>:
-            20d8:\t4684      \tmov\tip, r0
-            20e2:\td16d      \tbne.n\t21c0 <memcpy+0xe8>
-            21dc:\t4770      \tbx\tlr
-        """
-
-    func analysis(_ ci: [(String, String)] = [("main.ci", mainCI), ("lib.ci", libCI)], disassembly: String = disassembly) throws
-        -> StackAnalysis
-    {
-        try StackAnalysis(callGraphs: ci.map { (path: $0.0, text: $0.1) }, disassembly: disassembly, imagePath: "fw.elf")
-    }
-
-    func testStackAnalysisSumsTheDeepestChain() throws {
-        let a = try analysis()
-        XCTAssertEqual(a.functions["main.c:helper"]?.frame, 40)
-        XCTAssertEqual(a.functions["run"]?.callees, ["kernel_a", "kernel_b"])
-        XCTAssertEqual(a.functions["run"]?.indirect, true)
-        let why = ["run": "no callback is set"]
-        // main 224 → run 288 → kernel_b 760 → memset 12 (push of 3 registers, from the image)
-        let all = try a.deepest(from: "main", indirectCalls: why)
-        XCTAssertEqual(all.bytes, 224 + 288 + 760 + 12)
-        XCTAssertEqual(all.path.map(\.function), ["main", "run", "kernel_b", "memset"])
-        XCTAssertEqual(all.description, "main 224 → run 288 → kernel_b 760 → memset 12 = 1284 B")
-        // a model without kernel_b: run → kernel_a
-        let model = try a.deepest(from: "main", dropping: [.init(caller: "run", callee: "kernel_b")], indirectCalls: why)
-        XCTAssertEqual(model.bytes, 224 + 288 + 48)
-        XCTAssertEqual(model.path.map(\.function), ["main", "run", "kernel_a"])
-        XCTAssertEqual(try a.deepest(from: "memcpy").bytes, 0)
-    }
-
-    func testStackAnalysisRejectsWhatItCannotSize() throws {
-        func fails(_ body: () throws -> StackPath, _ expected: [String], file: StaticString = #filePath, line: UInt = #line) {
-            XCTAssertThrowsError(try body(), file: file, line: line) { e in
-                for s in expected { XCTAssertTrue("\(e)".contains(s), "\(e) lacks '\(s)'", file: file, line: line) }
+    /// The Makefile (for people building by hand) and the target layer build the same image:
+    /// both take the board's flags from `Board` (the Makefile through the generated
+    /// `boards/<board>/board.mk` and `memory.ld`). Only make's exit status is used.
+    func testMakeBuildsTheSameImageAsTheTargetLayer() throws {
+        let (g, d) = try ExportFixtures.mlp()
+        let dir = try ExportFixtures.tempDir("firmware-make")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try export(g, normalization: .identity, to: dir, name: "mlp", compress: true)
+        let inputs = g.quantizedInputs(d, limit: 3)
+        let rt = try SourceTree.runtimeDirectory()
+        let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
+        try SourceTree.write(Data(FirmwareImage.inputsSource(inputs).utf8), to: dir + "/inputs.c")
+        for mode in FirmwareMode.allCases {
+            let target = QEMUTarget(board: .cortexM4, firmwareDirectory: fw, scratch: dir)
+            let image = FirmwareImage(
+                target: target, model: r.exportedModel, mode: mode, runtimeDirectory: rt, buildDirectory: dir + "/swift-\(mode)")
+            let swiftELF = try image.build(inputs: inputs)
+            try ProcessRunner.check(
+                Command(
+                    "make",
+                    [
+                        "-s", "-C", fw, "all", "MODEL_DIR=" + dir, "NAME=mlp", "MODE=" + mode.rawValue,
+                        "INPUTS=" + dir + "/inputs.c",
+                        "BUILD=" + dir + "/make-\(mode)", "RUNTIME=" + rt,
+                    ]), action: "make all")
+            let makeELF = dir + "/make-\(mode)/firmware.elf"
+            let (a, b) = (try ELFFile(path: swiftELF), try ELFFile(path: makeELF))
+            XCTAssertEqual(a.sections.filter(\.isAllocated), b.sections.filter(\.isAllocated), "\(mode)")
+            XCTAssertEqual(a.symbol("arena"), b.symbol("arena"))
+            var bins: [Data] = []
+            for elf in [swiftELF, makeELF] {
+                try ProcessRunner.check(Command("arm-none-eabi-objcopy", ["-O", "binary", elf, elf + ".bin"]), action: "objcopy")
+                bins.append(try XCTUnwrap(FileManager.default.contents(atPath: elf + ".bin")))
             }
+            XCTAssertGreaterThan(bins[0].count, 10000)
+            XCTAssertEqual(bins[0], bins[1], "\(mode): the images' bytes differ")
         }
-        let why = ["run": "no callback is set"]
-        // an indirect call nobody explained
-        fails({ try self.analysis().deepest(from: "main") }, ["lib.ci", "run calls through a function pointer"])
-        // a callee that is neither in a call graph nor in the image
-        fails(
-            { try self.analysis([("main.ci", Self.mainCI)]).deepest(from: "main") },
-            ["main.ci", "main calls 'run'", "is not in the image fw.elf"])
-        // a dynamic frame (VLA / alloca), named with its file
-        let vla = Self.libCI.replacingOccurrences(of: "760 bytes (static)", with: "16 bytes (dynamic)")
-        XCTAssertThrowsError(try analysis([("main.ci", Self.mainCI), ("lib.ci", vla)])) { e in
-            XCTAssertTrue("\(e)".contains("lib.ci: line 4: function 'kernel_b' has a dynamic stack frame"), "\(e)")
-        }
-        let bounded = Self.libCI.replacingOccurrences(of: "760 bytes (static)", with: "16 bytes (dynamic,bounded)")
-        XCTAssertThrowsError(try analysis([("main.ci", Self.mainCI), ("lib.ci", bounded)])) { e in
-            XCTAssertTrue("\(e)".contains("dynamic,bounded stack frame"), "\(e)")
-        }
-        // no frame size at all (compiled without =su)
-        let bare = Self.libCI.replacingOccurrences(of: "\\n760 bytes (static)", with: "")
-        XCTAssertThrowsError(try analysis([("main.ci", Self.mainCI), ("lib.ci", bare)])) { e in
-            XCTAssertTrue("\(e)".contains("lib.ci: line 4: function 'kernel_b' has no frame size"), "\(e)")
-        }
-        // recursion
-        let rec = Self.libCI.replacingOccurrences(
-            of: "edge: { sourcename: \"kernel_b\" targetname: \"memset\" }",
-            with: "edge: { sourcename: \"kernel_b\" targetname: \"run\" }")
-        fails(
-            { try self.analysis([("main.ci", Self.mainCI), ("lib.ci", rec)]).deepest(from: "main", indirectCalls: why) },
-            ["recursion run → kernel_b → run"])
-        // a function defined twice
-        XCTAssertThrowsError(try analysis([("main.ci", Self.mainCI), ("lib.ci", Self.libCI), ("lib2.ci", Self.libCI)])) { e in
-            XCTAssertTrue("\(e)".contains("lib2.ci: function 'run' is also defined in lib.ci"), "\(e)")
-        }
-        // garbage
-        XCTAssertThrowsError(try analysis([("main.ci", "graph: { title: \"x\"\nnode { oops\n}")])) { e in
-            XCTAssertTrue("\(e)".contains("main.ci: line 2"), "\(e)")
-        }
-        // library functions whose machine code cannot be sized
-        for (insn, why2) in [
-            ("blx\tr3", "calls through a register"), ("mov\tsp, r2", "sets sp"),
-            ("bx\tr2", "jumps through a register"), ("sub\tsp, r3", "sets sp"),
-            ("b.w\t1000 <memcpy+0x10>", "branches into the middle of another function"),
-        ] {
-            let d = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: insn)
-            fails(
-                { try self.analysis(disassembly: d).deepest(from: "main", indirectCalls: why) },
-                ["fw.elf: library function memset", why2, "its stack cannot be sized"])
-        }
-        // a library function calling another one is followed (memset → memcpy), and sub sp counts
-        let chained = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: "bl\t20d8 <memcpy>")
-            .replacingOccurrences(of: "mov\tip, r0", with: "sub\tsp, #8")
-        XCTAssertEqual(
-            try analysis(disassembly: chained).deepest(from: "main", indirectCalls: why).path.map(\.function),
-            ["main", "run", "kernel_b", "memset", "memcpy"])
-        XCTAssertEqual(
-            try analysis(disassembly: chained).deepest(from: "main", indirectCalls: why).bytes, 224 + 288 + 760 + 12 + 8)
     }
 
-    func testKernelFunctionsCoverEveryOpKind() {
-        XCTAssertEqual(Set(FirmwareCheck.kernelFunctions.keys), Set(DeviceOp.allCases))
+    /// Every op kind the exporter writes has a kernel in the target layer's table.
+    func testEveryOpKindHasAKernel() throws {
+        let codes = Set(DeviceOp.allCases.map { Int($0.rawValue) })
+        XCTAssertEqual(try KernelTable.functions(opCodes: codes), KernelTable.allFunctions)
+        let (g, _) = try ExportFixtures.cnn()
+        XCTAssertEqual(g.opCodes, codes)
     }
 
     func testCompressedModeNeedsACompressedExport() throws {
@@ -298,11 +211,17 @@ final class FirmwareTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: "mlp", compress: false)
         XCTAssertThrowsError(
-            try FirmwareCheck.run(
-                export: r, graph: g, inputs: [[Int8](repeating: 0, count: 20)],
-                mode: .compressed, countInstructions: false, macs: 0)
+            try withKDCErrors {
+                try FirmwareCheck.run(
+                    model: r.exportedModel, mode: .compressed, inputs: [[Int8](repeating: 0, count: 20)],
+                    expected: [[Int8](repeating: 0, count: 10)], opCodes: g.opCodes, macs: 0, countInstructions: false)
+            }
         ) { e in
-            XCTAssertTrue("\(e)".contains("compressed export"), "\(e)")
+            XCTAssertEqual(
+                e as? KDCError,
+                .data(
+                    file: "firmware check", message: "compressed mode needs a compressed export; hint: export with compress: true"
+                ))
         }
     }
 }

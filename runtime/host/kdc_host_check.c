@@ -8,10 +8,15 @@
  * OUTPUTS.bin: written with N samples of output_bytes int8 values. Each sample is invoked
  * REPEATS times (default 5); the latency of one invoke is the median over all timed runs.
  *
- * Prints machine-readable lines on stdout:
- *     artifact_bytes B / compressed 0|1 / arena_bytes A / input_bytes I / output_bytes O /
- *     samples N / latency_ns_median X / latency_ns_min Y
- * On any error: "error <what>: <status string>" on stderr and exit status 1 (2 for usage).
+ * Prints its results on stdout as JSON Lines records (schema: samples/firmware/README.md,
+ * "Records"; decoded by the Swift target layer's RecordDecoder):
+ *     {"record":"model","artifact_bytes":B,"compressed":false,"arena_bytes":A,"unpack_bytes":U,
+ *      "input_bytes":I,"output_bytes":O}
+ *     {"record":"run","samples":N,"repeats":R}
+ *     {"record":"timing","latency_ns_median":X,"latency_ns_min":Y}
+ *     {"record":"done"}
+ * On any error: {"record":"error","what":"<step>","status":"<status string>"} and exit status 1
+ * (2 for usage, with a usage line on stderr).
  */
 #define _POSIX_C_SOURCE 199309L /* clock_gettime under -std=c99 */
 #include "kdc.h"
@@ -21,9 +26,29 @@
 #include <string.h>
 #include <time.h>
 
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
 static int fail(const char *what, const char *detail)
 {
-    fprintf(stderr, "error %s: %s\n", what, detail);
+    printf("{\"record\":\"error\",\"what\":");
+    print_json_string(what);
+    printf(",\"status\":");
+    print_json_string(detail);
+    printf("}\n");
     return 1;
 }
 
@@ -131,14 +156,15 @@ int main(int argc, char **argv)
     }
     if (fclose(f) != 0) return fail("outputs", "write failed");
 
-    printf("artifact_bytes %lu\n", (unsigned long)info.total_bytes);
-    printf("compressed %d\n", (info.flags & KDC_FLAG_COMPRESSED) ? 1 : 0);
-    printf("arena_bytes %lu\n", (unsigned long)info.arena_bytes);
-    printf("input_bytes %lu\n", (unsigned long)in_bytes);
-    printf("output_bytes %lu\n", (unsigned long)out_bytes);
-    printf("samples %lu\n", (unsigned long)n);
-    printf("latency_ns_median %lld\n", runs ? times[runs / 2] : 0LL);
-    printf("latency_ns_min %lld\n", runs ? times[0] : 0LL);
+    printf("{\"record\":\"model\",\"artifact_bytes\":%lu,\"compressed\":%s,\"arena_bytes\":%lu,"
+           "\"unpack_bytes\":%lu,\"input_bytes\":%lu,\"output_bytes\":%lu}\n",
+           (unsigned long)info.total_bytes, (info.flags & KDC_FLAG_COMPRESSED) ? "true" : "false",
+           (unsigned long)info.arena_bytes, (unsigned long)info.unpack_bytes,
+           (unsigned long)in_bytes, (unsigned long)out_bytes);
+    printf("{\"record\":\"run\",\"samples\":%lu,\"repeats\":%d}\n", (unsigned long)n, repeats);
+    printf("{\"record\":\"timing\",\"latency_ns_median\":%lld,\"latency_ns_min\":%lld}\n",
+           runs ? times[runs / 2] : 0LL, runs ? times[0] : 0LL);
+    printf("{\"record\":\"done\"}\n");
     free(times);
     free(outputs);
     free(inputs);

@@ -1,6 +1,6 @@
 /* main.c - runs a kdc model on the built-in test inputs and reports outputs and memory.
  *
- * Build-time macros (set by the Makefile):
+ * Build-time macros (set by the Makefile, or by kdc's target layer the same way):
  *   FW_MODEL_H        the exported header, e.g. "digits.h" (sizes: <UP>_ARENA_BYTES, ...)
  *   FW_NAME_UP        the model name in upper case (DIGITS), for those macros
  *   FW_ARTIFACT       the artifact array's symbol; FW_ARTIFACT_LEN its length in bytes
@@ -10,11 +10,10 @@
  *   FW_REPEATS        kdc_invoke calls per input (instruction counting uses 1 and 11)
  *   FW_LIMIT          run only the first FW_LIMIT inputs (0: all)
  *
- * Output over semihosting, one "key value..." line each: mode, artifact_bytes, arena_bytes,
- * unpack_bytes, input_bytes, output_bytes, then per input "out <sample> <argmax> <hex bytes>",
- * then samples, data_bytes, bss_bytes, static_bytes (.data + .bss without arena and unpack
- * buffer), stack_bytes (peak), stack_size, ram_bytes (arena + unpack + static + stack), and
- * "done". Errors: "error <what>: <text>" and a non-zero exit status. */
+ * Output over semihosting: JSON Lines records (README.md, "Records"): "model", one "output" per
+ * input, "run", "memory" (RAM by part: arena, unpack buffer, static data = .data + .bss without
+ * them, peak stack), then "done"; on failure an "error" record and a non-zero exit status.
+ * Formatted by hand (no printf): a 256-byte line buffer, numbers in decimal, outputs in hex. */
 #include <stdint.h>
 #include <string.h>
 
@@ -78,31 +77,54 @@ static char *put_u32(char *p, uint32_t v)
     return p;
 }
 
-static void print_kv(const char *key, uint32_t v)
+/* A JSON string (short ASCII text: quotes and backslashes escaped). */
+static char *put_json_str(char *p, const char *s)
 {
-    char *p = put_u32(put_str(put_str(line, key), " "), v);
+    *p++ = '"';
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') *p++ = '\\';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    return p;
+}
+
+/* {"record":"<kind>" into the line buffer. */
+static char *begin_record(const char *kind)
+{
+    return put_str(put_str(put_str(line, "{\"record\":\""), kind), "\"");
+}
+
+/* ,"<key>":<v> */
+static char *put_field(char *p, const char *key, uint32_t v)
+{
+    return put_u32(put_str(put_str(put_str(p, ",\""), key), "\":"), v);
+}
+
+static void end_record(char *p)
+{
+    *p++ = '}';
     *p++ = '\n';
     *p = 0;
     sh_write0(line);
 }
 
-static int fail(const char *what, const char *detail)
+static int fail(const char *what, const char *status)
 {
-    char *p = put_str(put_str(put_str(put_str(line, "error "), what), ": "), detail);
-    *p++ = '\n';
-    *p = 0;
-    sh_write0(line);
+    char *p = put_json_str(put_str(begin_record("error"), ",\"what\":"), what);
+    end_record(put_json_str(put_str(p, ",\"status\":"), status));
     return 1;
 }
 
-/* "out <sample> <argmax> <hex bytes>" (long outputs are written in pieces). */
+/* {"record":"output","sample":S,"argmax":A,"bytes":"<hex>"} (long outputs are written in pieces).
+ */
 static void print_output(uint32_t sample, const int8_t *y, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    char *p = put_u32(put_str(line, "out "), sample);
+    char *p = put_field(put_field(begin_record("output"), "sample", sample), "argmax",
+                        (uint32_t)kdc_argmax(y, n));
     size_t i;
-    *p++ = ' ';
-    p = put_u32(p, (uint32_t)kdc_argmax(y, n));
+    p = put_str(p, ",\"bytes\":\"");
     for (i = 0; i < n; i++) {
         uint8_t b = (uint8_t)y[i];
         if (p > line + sizeof line - 8) {
@@ -110,13 +132,10 @@ static void print_output(uint32_t sample, const int8_t *y, size_t n)
             sh_write0(line);
             p = line;
         }
-        *p++ = ' ';
         *p++ = hex[b >> 4];
         *p++ = hex[b & 15u];
     }
-    *p++ = '\n';
-    *p = 0;
-    sh_write0(line);
+    end_record(put_str(p, "\""));
 }
 
 int main(void)
@@ -126,28 +145,28 @@ int main(void)
     uint32_t i, n, r, data_bytes, bss_bytes, static_bytes, stack_bytes;
     kdc_info info;
     kdc_status st;
+    char *p;
 
     st = kdc_query(art, art_len, &info);
     if (st != KDC_OK) return fail("kdc_query", kdc_status_str(st));
 #if FW_COMPRESSED
-    sh_write0("mode compressed\n");
     if (!(info.flags & KDC_FLAG_COMPRESSED)) return fail("mode", "the artifact is not compressed");
     st = kdc_unpack(art, art_len, unpack_buf, sizeof unpack_buf, &art_len);
     if (st != KDC_OK) return fail("kdc_unpack", kdc_status_str(st));
     art = unpack_buf;
 #else
-    sh_write0("mode stored\n");
     if (info.flags & KDC_FLAG_COMPRESSED) return fail("mode", "the artifact is compressed");
 #endif
     st = kdc_init(&model, art, art_len, arena, sizeof arena, 0);
     if (st != KDC_OK) return fail("kdc_init", kdc_status_str(st));
     in_bytes = kdc_input(&model).size;
     out_bytes = kdc_output(&model).size;
-    print_kv("artifact_bytes", (uint32_t)info.total_bytes);
-    print_kv("arena_bytes", (uint32_t)sizeof arena);
-    print_kv("unpack_bytes", UNPACK_RAM);
-    print_kv("input_bytes", (uint32_t)in_bytes);
-    print_kv("output_bytes", (uint32_t)out_bytes);
+    p = put_field(begin_record("model"), "artifact_bytes", (uint32_t)info.total_bytes);
+    p = put_str(p, (info.flags & KDC_FLAG_COMPRESSED) ? ",\"compressed\":true"
+                                                      : ",\"compressed\":false");
+    p = put_field(put_field(p, "arena_bytes", (uint32_t)sizeof arena), "unpack_bytes", UNPACK_RAM);
+    end_record(put_field(put_field(p, "input_bytes", (uint32_t)in_bytes), "output_bytes",
+                         (uint32_t)out_bytes));
     if (fw_input_bytes != in_bytes)
         return fail("inputs", "fw_input_bytes differs from the model's input size");
 
@@ -167,16 +186,16 @@ int main(void)
     bss_bytes = (uint32_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__);
     static_bytes = data_bytes + bss_bytes - (uint32_t)sizeof arena - UNPACK_RAM;
     stack_bytes = fw_stack_peak();
-    print_kv("samples", n);
-    print_kv("repeats", FW_REPEATS);
-    print_kv("data_bytes", data_bytes);
-    print_kv("bss_bytes", bss_bytes);
-    print_kv("static_bytes", static_bytes);
-    print_kv("stack_bytes", stack_bytes);
-    print_kv("stack_size", fw_stack_size());
-    print_kv("ram_bytes", (uint32_t)sizeof arena + UNPACK_RAM + static_bytes + stack_bytes);
+    end_record(put_field(put_field(begin_record("run"), "samples", n), "repeats", FW_REPEATS));
+    p = put_field(put_field(begin_record("memory"), "arena_bytes", (uint32_t)sizeof arena),
+                  "unpack_bytes", UNPACK_RAM);
+    p = put_field(put_field(put_field(p, "data_bytes", data_bytes), "bss_bytes", bss_bytes),
+                  "static_bytes", static_bytes);
+    p = put_field(put_field(p, "stack_bytes", stack_bytes), "stack_size", fw_stack_size());
+    end_record(put_field(p, "ram_bytes",
+                         (uint32_t)sizeof arena + UNPACK_RAM + static_bytes + stack_bytes));
     if (stack_bytes >= fw_stack_size())
         return fail("stack", "the stack region overflowed; hint: raise STACK_SIZE");
-    sh_write0("done\n");
+    end_record(begin_record("done"));
     return 0;
 }

@@ -62,13 +62,14 @@ void Reset_Handler(void)
 
 static void Fault_Handler(void)
 {
-    sh_write0("error fault: HardFault/MemManage/BusFault/UsageFault\n");
+    sh_write0("{\"record\":\"error\",\"what\":\"fault\",\"status\":\"HardFault, MemManage, "
+              "BusFault or UsageFault\"}\n");
     sh_exit(3);
 }
 
 static void Default_Handler(void)
 {
-    sh_write0("error fault: unexpected exception\n");
+    sh_write0("{\"record\":\"error\",\"what\":\"fault\",\"status\":\"unexpected exception\"}\n");
     sh_exit(3);
 }
 

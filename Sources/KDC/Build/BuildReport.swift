@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 
 /// Figures for one float model (teacher, student or baseline). Accuracies are fractions.
 public struct ModelReport: Codable, Sendable {

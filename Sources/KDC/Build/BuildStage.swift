@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 
 /// Everything `kdc build` produced.
 public struct BuildResult {
@@ -87,23 +88,30 @@ extension Pipeline {
     /// quantization report computed (every test sample, both artifacts), then the firmware.
     func check(_ e: ExportResult, _ q: QuantizedStudent, test: Dataset) throws -> CheckResults {
         observer?.stage("check", detail: "compiling runtime/ with cc, running \(test.count) test samples")
-        let host = try HostCheck.run(artifactPath: e.artifactPath, graph: q.graph, data: test, expected: q.testOutputs)
-        let stored = try e.storedArtifactPath.map {
-            try HostCheck.run(artifactPath: $0, graph: q.graph, data: test, expected: q.testOutputs, repeats: 1)
+        let inputs = q.graph.quantizedInputs(test), labels = test.labels
+        let host = try withKDCErrors {
+            try HostCheck.run(artifactPath: e.artifactPath, inputs: inputs, expected: q.testOutputs, labels: labels)
+        }
+        let stored = try e.storedArtifactPath.map { path in
+            try withKDCErrors {
+                try HostCheck.run(artifactPath: path, inputs: inputs, expected: q.testOutputs, labels: labels, repeats: 1)
+            }
         }
         var firmware: [FirmwareResult] = []
-        if let target = config.export.firmware {
-            let n = min(firmwareSamples, test.count), k = test.sampleSize
-            let inputs = (0..<n).map { i in q.graph.quantizeInput(Array(test.x[(i * k)..<((i + 1) * k)])) }
+        if let board = config.export.firmware {
+            let n = min(firmwareSamples, inputs.count)
             for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
                 observer?.stage(
                     "firmware",
-                    detail:
-                        "\(target.rawValue), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU"
+                    detail: "\(board.name), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU"
                 )
                 firmware.append(
-                    try FirmwareCheck.run(
-                        export: e, graph: q.graph, inputs: inputs, mode: mode, countInstructions: true, macs: q.graph.macs))
+                    try withKDCErrors {
+                        try FirmwareCheck.run(
+                            board: board, model: e.exportedModel, mode: mode, inputs: Array(inputs.prefix(n)),
+                            expected: Array(q.testOutputs.prefix(n)), opCodes: q.graph.opCodes, macs: q.graph.macs,
+                            countInstructions: true)
+                    })
             }
         }
         return CheckResults(host: host, stored: stored, firmware: firmware)

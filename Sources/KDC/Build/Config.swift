@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 
 /// The data file formats kdc reads.
 public enum DataFormat: String, Sendable, Equatable, CaseIterable {
@@ -120,15 +121,10 @@ public struct ExportConfig: Sendable, Equatable {
     public var compress: Bool = true
     /// Base name of the artifact and the C files (a C identifier).
     public var name: String = "model"
-    /// The emulated device the model also runs on (`--firmware`), nil for none.
-    public var firmware: FirmwareTarget? = nil
+    /// The emulated device the model also runs on (`--firmware`, a board of the target layer),
+    /// nil for none.
+    public var firmware: Board? = nil
     public init() {}
-}
-
-/// An emulated device kdc can build firmware for and run the model on.
-public enum FirmwareTarget: String, CaseIterable, Sendable, Equatable, Codable {
-    /// Cortex-M4 on QEMU's mps2-an386 board.
-    case cortexM4 = "cortex-m4"
 }
 
 /// The models of a config, and the third one kdc trains: the student on hard labels alone.

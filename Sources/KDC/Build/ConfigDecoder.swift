@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 import Yams
 
 /// Walks the YAML node tree of a config strictly: unknown keys (with a "did you mean" hint),
@@ -305,15 +306,16 @@ struct ConfigDecoder {
         }
         if let v = m["firmware"] {
             let f = isNull(v) ? "none" : try string(v, path + ".firmware")
+            // The boards of the target layer (Board.all), by name.
+            let names = ["none"] + Board.all.map(\.name)
             switch f {
             case "none": e.firmware = nil
             default:
-                let names = ["none"] + FirmwareTarget.allCases.map(\.rawValue)
-                guard let t = FirmwareTarget(rawValue: f) else {
-                    throw fail(
-                        path + ".firmware", "expected one of \(names.joined(separator: ", ")), got '\(f)'" + hint(f, names))
+                guard let board = Board.all.first(where: { $0.name == f }) else {
+                    let list = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
+                    throw fail(path + ".firmware", "expected \(list), got '\(f)'" + hint(f, names))
                 }
-                e.firmware = t
+                e.firmware = board
             }
         }
         return e

@@ -16,6 +16,11 @@ public struct StackPath: Codable, Equatable, Sendable, CustomStringConvertible {
     public var bytes: Int
     public var path: [StackFrame]
 
+    public init(bytes: Int, path: [StackFrame]) {
+        self.bytes = bytes
+        self.path = path
+    }
+
     /// "Reset_Handler 8 → main 224 → kdc_invoke 288 = 520 B"
     public var description: String {
         path.map { "\($0.function) \($0.bytes)" }.joined(separator: " → ") + " = \(bytes) B"
@@ -68,17 +73,29 @@ public struct StackAnalysis {
     /// Function symbols of the image and their instructions (empty without an image).
     let image: [String: [Instruction]]
     let imagePath: String
+    let instructionSet: InstructionSet
     static let indirectTitle = "__indirect_call"
 
+    /// How library functions' machine code (`objdump -d`) is read: the frame from the stack
+    /// pointer moves, the callees from the branches. A new architecture adds a case and its reader
+    /// (`libraryFunction`).
+    public enum InstructionSet: String, Sendable, Equatable {
+        /// Arm Thumb-2 (Cortex-M).
+        case thumb
+    }
+
     /// `callGraphs`: (path, text) of each `.ci` file; `disassembly`: `objdump -d` of the linked
-    /// image at `imagePath` (for library functions).
-    /// - Throws: `KDCError.format` naming the `.ci` file for malformed text, a dynamic or
+    /// image at `imagePath` (for library functions), in `instructionSet`.
+    /// - Throws: `TargetError.format` naming the `.ci` file for malformed text, a dynamic or
     ///   missing frame size, or a function defined twice.
-    public init(callGraphs: [(path: String, text: String)], disassembly: String, imagePath: String) throws {
+    public init(
+        callGraphs: [(path: String, text: String)], disassembly: String, imagePath: String,
+        instructionSet: InstructionSet = .thumb
+    ) throws {
         for (path, text) in callGraphs {
             for f in try Self.parseCallGraph(text, file: path) {
                 if let old = functions[f.title] {
-                    throw KDCError.format(
+                    throw TargetError.format(
                         file: path,
                         message: "function '\(f.name)' is also defined in \(old.source); cannot tell which one is called")
                 }
@@ -87,6 +104,7 @@ public struct StackAnalysis {
         }
         image = Self.parseDisassembly(disassembly)
         self.imagePath = imagePath
+        self.instructionSet = instructionSet
     }
 
     /// The names of the functions in the image.
@@ -95,7 +113,7 @@ public struct StackAnalysis {
     /// The deepest call chain from `root` (a title: the name of a global function), leaving out
     /// the calls in `dropping`. `indirectCalls`: functions whose call through a pointer is known
     /// not to happen (or to be accounted for elsewhere), with the reason; any other is an error.
-    /// - Throws: `KDCError.format` for an unknown root or callee, an unlisted indirect call, a
+    /// - Throws: `TargetError.format` for an unknown root or callee, an unlisted indirect call, a
     ///   library function that cannot be sized, or recursion.
     public func deepest(from root: String, dropping: Set<Call> = [], indirectCalls: [String: String] = [:]) throws -> StackPath {
         var memo: [String: StackPath] = [:]
@@ -106,12 +124,15 @@ public struct StackAnalysis {
             if let f = functions[title] ?? library[title] { return f }
             guard let insns = image[title] else {
                 let who = caller.map { "\($0.name) calls '\(title)', which" } ?? "'\(title)'"
-                throw KDCError.format(
+                throw TargetError.format(
                     file: caller?.source ?? imagePath,
                     message:
                         "\(who) is defined in no call-graph file and is not in the image \(imagePath); its stack cannot be sized")
             }
-            let f = try Self.libraryFunction(title, insns, image: imagePath)
+            let f: Function
+            switch instructionSet {
+            case .thumb: f = try Self.libraryFunction(title, insns, image: imagePath)
+            }
             library[title] = f
             return f
         }
@@ -120,11 +141,11 @@ public struct StackAnalysis {
             if let p = memo[f.title] { return p }
             if let i = active.firstIndex(of: f.title) {
                 let cycle = (active[i...] + [f.title]).map { functions[$0]?.name ?? $0 }
-                throw KDCError.format(
+                throw TargetError.format(
                     file: f.source, message: "recursion \(cycle.joined(separator: " → ")): the stack depth has no static bound")
             }
             if f.indirect && indirectCalls[f.name] == nil {
-                throw KDCError.format(
+                throw TargetError.format(
                     file: f.source,
                     message:
                         "\(f.name) calls through a function pointer; the callee's stack cannot be sized from the call graph (hint: the analysis must be told why that call does not happen)"
@@ -154,7 +175,7 @@ public struct StackAnalysis {
     static func parseCallGraph(_ text: String, file: String) throws -> [Function] {
         var defined: [String: Function] = [:], order: [String] = []
         var edges: [(Int, String, String)] = []
-        func fail(_ line: Int, _ message: String) -> KDCError {
+        func fail(_ line: Int, _ message: String) -> TargetError {
             .format(file: file, message: "line \(line): \(message)")
         }
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -199,11 +220,11 @@ public struct StackAnalysis {
             if t == indirectTitle { f.indirect = true } else if !f.callees.contains(t) { f.callees.append(t) }
             defined[s] = f
         }
-        return order.map { defined[$0]! }
+        return order.compactMap { defined[$0] }
     }
 
     /// `key: "value"` pairs of one VCG line (values with `\"` escapes).
-    static func attributes(_ line: String, fail: (String) -> KDCError) throws -> [String: String] {
+    static func attributes(_ line: String, fail: (String) -> TargetError) throws -> [String: String] {
         var out: [String: String] = [:]
         let c = Array(line)
         var i = 0
@@ -242,8 +263,9 @@ public struct StackAnalysis {
         for raw in text.split(separator: "\n") {
             let line = String(raw)
             if let m = line.wholeMatch(of: #/[0-9a-f]+ <(.+)>:/#) {
-                current = String(m.1)
-                out[current!] = []
+                let name = String(m.1)
+                current = name
+                out[name] = []
                 continue
             }
             guard let f = current else { continue }
@@ -254,7 +276,7 @@ public struct StackAnalysis {
             var ops = fields.count > 3 ? fields[3...].joined(separator: " ") : ""
             if let at = ops.firstIndex(of: "@") { ops = String(ops[..<at]) }
             if let semi = ops.firstIndex(of: ";") { ops = String(ops[..<semi]) }
-            out[f]!.append(
+            out[f, default: []].append(
                 Instruction(
                     address: String(fields[0].dropLast()), mnemonic: fields[2],
                     operands: ops.trimmingCharacters(in: .whitespaces)))
@@ -264,7 +286,7 @@ public struct StackAnalysis {
 
     /// Frame and callees of a function from its machine code (Thumb-2 as objdump prints it).
     static func libraryFunction(_ name: String, _ insns: [Instruction], image: String) throws -> Function {
-        func fail(_ i: Instruction, _ why: String) -> KDCError {
+        func fail(_ i: Instruction, _ why: String) -> TargetError {
             .format(
                 file: image,
                 message:
@@ -272,7 +294,7 @@ public struct StackAnalysis {
             )
         }
         guard !insns.isEmpty else {
-            throw KDCError.format(
+            throw TargetError.format(
                 file: image, message: "library function \(name) has no instructions in the disassembly; its stack cannot be sized"
             )
         }
@@ -330,7 +352,7 @@ public struct StackAnalysis {
     }
 
     /// Registers in `{r4, r5, lr}` or `{d8-d15}`.
-    static func registerCount(_ ops: String, fail: (String) -> KDCError) throws -> Int {
+    static func registerCount(_ ops: String, fail: (String) -> TargetError) throws -> Int {
         guard let open = ops.firstIndex(of: "{"), let close = ops.firstIndex(of: "}"), open < close else {
             throw fail("has no register list")
         }

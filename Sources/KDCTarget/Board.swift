@@ -1,0 +1,149 @@
+import Foundation
+
+/// A board kdc runs firmware on under QEMU, as data: the CPU flags, the cross toolchain, the
+/// QEMU machine, the memory map the linker script places code and data in, and the startup file.
+/// Adding a target is adding one of these (plus, for a new architecture, its startup file and
+/// the library-function reader of `StackAnalysis`).
+///
+/// These values are the one source of the boards' compiler, linker and QEMU flags:
+/// `samples/firmware/boards/<name>/` holds them for `make` (`makeFragment()`, `memoryScript()`),
+/// generated from here and checked equal by a test.
+public struct Board: Sendable, Equatable {
+    /// A region of the memory map (`MEMORY` in the linker script).
+    public struct MemoryRegion: Sendable, Equatable {
+        /// `FLASH` (code and constants) or `RAM` (data, bss, stack): the names `link.ld` uses.
+        public var name: String
+        /// Linker attributes: "rx", "rwx".
+        public var attributes: String
+        public var origin: UInt64
+        public var length: UInt64
+    }
+
+    /// A GNU cross toolchain: `<prefix>gcc`, `<prefix>objdump`, …
+    public struct Toolchain: Sendable, Equatable {
+        public var prefix: String
+        /// Linker flags choosing the C library (newlib-nano, picolibc, …).
+        public var libraryFlags: [String]
+        /// Debian packages of the toolchain and its C library.
+        public var packages: [String]
+        public var cc: String { prefix + "gcc" }
+        public var objdump: String { prefix + "objdump" }
+    }
+
+    /// "cortex-m4": the `--firmware` value.
+    public var name: String
+    /// `-mcpu=cortex-m4 -mthumb`: compiling and linking.
+    public var cpuFlags: [String]
+    public var toolchain: Toolchain
+    /// The QEMU system emulator, its machine and its other arguments (no semihosting, no kernel).
+    public var qemu: String
+    public var machine: String
+    public var qemuArguments: [String]
+    /// Debian package of `qemu`.
+    public var qemuPackage: String
+    /// The text before the stack pointer's hex value in QEMU's `-d cpu` register dump.
+    public var stackPointerKey: String
+    public var memory: [MemoryRegion]
+    /// Files of the firmware folder: startup code (vector table, reset handler, semihosting) and
+    /// the linker script (which INCLUDEs `memory.ld`).
+    public var startupFile: String
+    public var linkerScript: String
+    /// The function the stack analysis starts from (the reset vector).
+    public var resetFunction: String
+    /// Stack region bytes (`STACK_SIZE`).
+    public var stackSize: Int
+    /// How `objdump -d` of library functions is read by the stack analysis.
+    public var instructionSet: StackAnalysis.InstructionSet
+
+    /// "cortex-m4 (qemu mps2-an386)".
+    public var description: String { "\(name) (qemu \(machine))" }
+
+    /// Every Debian package the board needs.
+    public var packages: [String] { toolchain.packages + [qemuPackage] }
+
+    /// Flags of every firmware object: -Os, one section per function and object (so
+    /// `--gc-sections` drops what is not called), and gcc's call graphs with frame sizes
+    /// (`-fcallgraph-info=su` writes `<object>.ci`; the code is byte for byte the same without it).
+    public var compileFlags: [String] {
+        cpuFlags + [
+            "-Os", "-g", "-ffunction-sections", "-fdata-sections", "-std=c99", "-Wall", "-Wextra", "-Werror",
+            "-fcallgraph-info=su",
+        ]
+    }
+
+    /// Flags of the link, before the linker script, the stack size and the outputs.
+    public var linkFlags: [String] { cpuFlags + toolchain.libraryFlags + ["-nostartfiles", "-Wl,--gc-sections"] }
+
+    /// QEMU mps2-an386: a Cortex-M4 (soft float here) with 4 MB of SSRAM at 0 (code) and 4 MB at
+    /// 0x20000000 (data) (ARM AN386, QEMU hw/arm/mps2.c).
+    public static let cortexM4 = Board(
+        name: "cortex-m4", cpuFlags: ["-mcpu=cortex-m4", "-mthumb"],
+        toolchain: Toolchain(
+            prefix: "arm-none-eabi-", libraryFlags: ["--specs=nano.specs"],
+            packages: ["gcc-arm-none-eabi", "libnewlib-arm-none-eabi"]),
+        qemu: "qemu-system-arm", machine: "mps2-an386",
+        qemuArguments: ["-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none"],
+        qemuPackage: "qemu-system-arm", stackPointerKey: "R13=",
+        memory: [
+            MemoryRegion(name: "FLASH", attributes: "rx", origin: 0x0000_0000, length: 4 << 20),
+            MemoryRegion(name: "RAM", attributes: "rwx", origin: 0x2000_0000, length: 4 << 20),
+        ],
+        startupFile: "startup.c", linkerScript: "link.ld", resetFunction: "Reset_Handler", stackSize: 0x4000,
+        instructionSet: .thumb)
+
+    /// Every board, by `--firmware` name.
+    public static let all: [Board] = [.cortexM4]
+
+    /// The board named `name`.
+    /// - Throws: `TargetError.invalidInput` listing the boards for an unknown name.
+    public static func named(_ name: String) throws -> Board {
+        guard let b = all.first(where: { $0.name == name }) else {
+            throw TargetError.invalidInput(
+                what: "firmware target", message: "no board '\(name)'; expected one of \(all.map(\.name).joined(separator: ", "))"
+            )
+        }
+        return b
+    }
+
+    // MARK: - files for make
+
+    /// `memory.ld`: the `MEMORY` block of the memory map (and the default stack size) that
+    /// `linkerScript` INCLUDEs.
+    public func memoryScript() -> String {
+        var s =
+            "/* memory.ld - \(description) memory map; generated by kdc from its board \"\(name)\" (Board.all, Sources/KDCTarget/Board.swift). */\n"
+        s += "MEMORY\n{\n"
+        for r in memory {
+            s += "    \(r.name.padding(toLength: 5, withPad: " ", startingAt: 0)) (\(r.attributes))"
+            s += String(repeating: " ", count: max(1, 5 - r.attributes.count))
+            s += ": ORIGIN = 0x\(String(format: "%08llx", r.origin)), LENGTH = \(Self.size(r.length))\n"
+        }
+        s += "}\n\nSTACK_SIZE = DEFINED(STACK_SIZE) ? STACK_SIZE : 0x\(String(stackSize, radix: 16));\n"
+        return s
+    }
+
+    /// `board.mk`: the make variables `samples/firmware/Makefile` builds and runs with.
+    public func makeFragment() -> String {
+        func q(_ a: [String]) -> String { a.joined(separator: " ") }
+        return """
+            # board.mk - \(description); generated by kdc from its board "\(name)" (Board.all, Sources/KDCTarget/Board.swift); do not edit.
+            # Regenerate: KDC_UPDATE_BOARD_FILES=1 swift test --filter BoardFilesTests
+            CROSS := \(toolchain.prefix)
+            CFLAGS := \(q(compileFlags))
+            LDFLAGS := \(q(linkFlags))
+            STARTUP := \(startupFile)
+            LINKER_SCRIPT := \(linkerScript)
+            STACK_SIZE ?= 0x\(String(stackSize, radix: 16))
+            QEMU := \(qemu)
+            QEMU_ARGS := \(q(qemuArguments))
+            SP_KEY := \(stackPointerKey)
+
+            """
+    }
+
+    static func size(_ n: UInt64) -> String {
+        if n % (1 << 20) == 0 { return "\(n >> 20)M" }
+        if n % (1 << 10) == 0 { return "\(n >> 10)K" }
+        return "\(n)"
+    }
+}

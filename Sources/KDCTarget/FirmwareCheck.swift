@@ -1,0 +1,197 @@
+import Foundation
+
+/// Runs an exported model in the firmware sample on a board under QEMU: builds the image with
+/// the model and test inputs, predicts its RAM from the linked image, runs it, compares every
+/// output byte with the expected outputs and the measured RAM with the prediction, reads the
+/// sizes from the ELF files, and (when asked) counts instructions and reads the true stack
+/// low-water mark.
+public enum FirmwareCheck {
+    /// Runs `model` in `mode` on `board` with `inputs` (each the input tensor's int8 values; keep
+    /// it small, e.g. 20: QEMU is slow) and compares the outputs with `expected` (one per input,
+    /// e.g. the Swift int8 reference's). `opCodes`: the runtime op codes of the model's ops (the
+    /// stack prediction keeps only their kernels). `macs`: multiply-accumulates per inference,
+    /// for instructions per MAC. `countInstructions` runs two more images under the insncount
+    /// plugin; `measureStackLowWater` runs the image once more with QEMU dumping the registers
+    /// before every instruction (about 2 s per million instructions here).
+    /// - Throws: `TargetError.toolNotFound` with the packages to install when the cross toolchain
+    ///   or QEMU is missing; `TargetError.toolFailed` with the tool's output when building or
+    ///   running fails; `TargetError.programFailed` when the firmware reports an error;
+    ///   `TargetError.invalidInput` for `.compressed` with an uncompressed export, no inputs,
+    ///   inputs or expected outputs of unequal sizes, or an unknown op code;
+    ///   `TargetError.format` when the stack cannot be sized (see `StackAnalysis`) or the
+    ///   firmware's records disagree with the inputs.
+    public static func run(
+        board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, inputs: [[Int8]], expected: [[Int8]],
+        opCodes: Set<Int>, macs: Int, countInstructions: Bool, measureStackLowWater: Bool = false,
+        runtimeDirectory: String? = nil
+    ) throws -> FirmwareResult {
+        let what = "firmware check"
+        guard let inBytes = inputs.first?.count, inBytes > 0, inputs.allSatisfy({ $0.count == inBytes }) else {
+            throw TargetError.invalidInput(what: what, message: "need at least one input, all of the same non-zero size")
+        }
+        guard expected.count == inputs.count, let outBytes = expected.first?.count, expected.allSatisfy({ $0.count == outBytes })
+        else {
+            throw TargetError.invalidInput(
+                what: what,
+                message: "need one expected output per input (\(inputs.count)), all of the same size; got \(expected.count)")
+        }
+        if mode == .compressed && !model.compressed {
+            throw TargetError.invalidInput(
+                what: what, message: "compressed mode needs a compressed export; hint: export with compress: true")
+        }
+        _ = try KernelTable.functions(opCodes: opCodes)
+        let rt = try runtimeDirectory ?? SourceTree.runtimeDirectory()
+        let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
+        let tmp = try SourceTree.scratchDirectory("firmware")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let target = QEMUTarget(board: board, firmwareDirectory: fw, scratch: tmp)
+        try target.requireTools(countingInstructions: countInstructions)
+        let image = FirmwareImage(target: target, model: model, mode: mode, runtimeDirectory: rt, buildDirectory: tmp + "/build")
+
+        // Predict the RAM from the linked image before running it.
+        let elfPath = try image.build(inputs: inputs)
+        let elf = try ELFFile(path: elfPath)
+        let (graphs, runtimeGraphs) = try image.callGraphs()
+        let prediction = try predict(
+            image: elf, callGraphs: graphs, runtimeCallGraphs: runtimeGraphs, disassembly: try target.disassemble(elfPath),
+            board: board, opCodes: opCodes, arenaBytes: model.arenaBytes,
+            unpackBytes: mode == .compressed ? model.rawBytes : 0)
+
+        let program = "\(image.artifactSource) (\(mode.rawValue)) on \(board.description)"
+        let records = try naming(program: program) { try target.run(elfPath) }
+        let (m, run, memory) = (
+            try records.require(records.model, "model"), try records.require(records.run, "run"),
+            try records.require(records.memory, "memory")
+        )
+        guard run.samples == inputs.count, m.inputBytes == inBytes, m.outputBytes == outBytes else {
+            throw TargetError.format(
+                file: records.source,
+                message:
+                    "the firmware ran \(run.samples) samples of \(m.inputBytes) → \(m.outputBytes) bytes; expected \(inputs.count) of \(inBytes) → \(outBytes)"
+            )
+        }
+        let ram = FirmwareRAM(
+            arenaBytes: memory.arenaBytes, unpackBytes: memory.unpackBytes, staticBytes: memory.staticBytes,
+            stackBytes: memory.stackBytes)
+        guard ram.totalBytes == memory.ramBytes else {
+            throw TargetError.format(
+                file: records.source,
+                message: "the firmware's ram_bytes \(memory.ramBytes) is not the sum of its parts \(ram.totalBytes)")
+        }
+        let mismatches = try compare(records.outputs, expected, source: records.source)
+
+        // Sizes from the ELF files: the runtime's objects, the linked image.
+        var rtSize = ELFFile.BerkeleySizes(text: 0, data: 0, bss: 0)
+        for o in image.runtimeObjects { rtSize = rtSize + (try ELFFile(path: o)).berkeleySizes }
+        let imageText = elf.sections.filter { $0.isAllocated && ($0.isExecutable || !$0.isWritable) }.reduce(0) {
+            $0 + Int(clamping: $1.size)
+        }
+
+        var lowWater: Int? = nil
+        if measureStackLowWater {
+            guard let end = elf.symbol("__stack_end__") else {
+                throw TargetError.format(
+                    file: elfPath, message: "no '__stack_end__' symbol (the linker script's top of the stack)")
+            }
+            let low = try target.lowestStackPointer(elfPath)
+            lowWater = Int(end.value) - Int(low.stackPointer)
+        }
+        var perInference: Int? = nil, perMAC: Double? = nil
+        if countInstructions {
+            // The first input run 1 and 11 times: start-up, loading and printing cancel out.
+            let once = try target.countInstructions(try image.link(repeats: 1, limit: 1)).count
+            let eleven = try target.countInstructions(try image.link(repeats: 11, limit: 1)).count
+            perInference = (eleven - once) / 10
+            if macs > 0 { perMAC = Double((eleven - once) / 10) / Double(macs) }
+        }
+        return FirmwareResult(
+            target: board.description, mode: mode, samples: inputs.count, match: mismatches == 0, mismatches: mismatches,
+            runtimeTextBytes: rtSize.text, runtimeDataBytes: rtSize.data, runtimeBssBytes: rtSize.bss,
+            imageTextBytes: imageText, imageDataBytes: Int(clamping: elf.section(".data")?.size ?? 0),
+            imageBssBytes: Int(clamping: elf.section(".bss")?.size ?? 0),
+            ram: ram, ramPredicted: prediction.ram, stackPath: prediction.stack.path,
+            stackBoundBytes: prediction.stackBound.bytes, runtimeStackBoundBytes: prediction.runtimeStackBound.bytes,
+            stackLowWaterBytes: lowWater, instructionsPerInference: perInference, instructionsPerMAC: perMAC)
+    }
+
+    /// Output bytes that differ from `expected`, over all samples.
+    /// - Throws: `TargetError.format` unless there is exactly one output record per sample,
+    ///   numbered 0, 1, …, each of the expected size.
+    static func compare(_ outputs: [OutputRecord], _ expected: [[Int8]], source: String) throws -> Int {
+        guard outputs.count == expected.count else {
+            throw TargetError.format(file: source, message: "\(outputs.count) output records for \(expected.count) inputs")
+        }
+        var mismatches = 0
+        for (s, (got, want)) in zip(outputs, expected).enumerated() {
+            guard got.sample == s, got.bytes.count == want.count else {
+                throw TargetError.format(
+                    file: source,
+                    message:
+                        "output record \(s) is sample \(got.sample) with \(got.bytes.count) bytes; expected sample \(s) with \(want.count)"
+                )
+            }
+            mismatches += zip(want, got.bytes).filter { $0 != $1 }.count
+        }
+        return mismatches
+    }
+
+    /// Runtime functions left out of `FirmwarePrediction.runtimeStackBound`: float helpers for
+    /// the application, which call libgcc's soft-float routines (not in the firmware image,
+    /// so not sizable here) and are not used to load or run a model.
+    public static let floatHelpers: Set<String> = ["kdc_quantize", "kdc_quantize_array", "kdc_dequantize"]
+
+    /// Predicts the RAM of a firmware image for a model with the ops `opCodes`, before it runs:
+    /// arena and unpack buffer as given (kdc's export), static data = `.data` + `.bss` of the
+    /// image minus its `arena` and `unpack_buf` symbols, stack = the deepest call chain from the
+    /// board's reset function (see `StackAnalysis`) over `callGraphs` (gcc's `.ci` files; those in
+    /// `runtimeCallGraphs` are the runtime's) and `disassembly` (`objdump -d` of the image), with
+    /// `kdc_invoke` calling only the kernels of `opCodes` (`KernelTable`). The op callback
+    /// `kdc_invoke` calls through a pointer is accounted as never called only when
+    /// `kdc_set_callback` is not linked (`main.c` sets no callback).
+    /// - Throws: `TargetError.format` when the stack cannot be sized or the image lacks the arena;
+    ///   `TargetError.invalidInput` for an unknown op code.
+    public static func predict(
+        image: ELFFile, callGraphs: [(path: String, text: String)], runtimeCallGraphs: Set<String>, disassembly: String,
+        board: Board, opCodes: Set<Int>, arenaBytes: Int, unpackBytes: Int
+    ) throws -> FirmwarePrediction {
+        guard let bss = image.section(".bss") else {
+            throw TargetError.format(file: image.path, message: "no .bss section (sections: \(image.sections.map(\.name)))")
+        }
+        guard let arena = image.symbol("arena") else {
+            throw TargetError.format(file: image.path, message: "no 'arena' symbol (samples/firmware/main.c's static arena)")
+        }
+        let unpack = image.symbol("unpack_buf")
+        if unpackBytes > 0 && unpack == nil {
+            throw TargetError.format(file: image.path, message: "no 'unpack_buf' symbol, but the artifact is unpacked")
+        }
+        let staticBytes =
+            Int(clamping: (image.section(".data")?.size ?? 0) + bss.size) - Int(clamping: arena.size)
+            - Int(clamping: unpack?.size ?? 0)
+
+        let analysis = try StackAnalysis(
+            callGraphs: callGraphs, disassembly: disassembly, imagePath: image.path, instructionSet: board.instructionSet)
+        var indirect: [String: String] = [:]
+        if !analysis.imageFunctions.contains("kdc_set_callback") {
+            indirect["kdc_invoke"] = "the op callback: kdc_set_callback is not linked, kdc_init zeroes the model, so none is set"
+        }
+        let used = try KernelTable.functions(opCodes: opCodes)
+        let dropped = Set(KernelTable.allFunctions.subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
+        let stack = try analysis.deepest(from: board.resetFunction, dropping: dropped, indirectCalls: indirect)
+        let bound = try analysis.deepest(from: board.resetFunction, indirectCalls: indirect)
+        // The runtime alone: every global function of runtime/src (linked or not), the callback
+        // being the application's.
+        let roots = analysis.functions.values.filter {
+            runtimeCallGraphs.contains($0.source) && $0.title == $0.name && !floatHelpers.contains($0.name)
+        }
+        .map(\.name).sorted()
+        var runtime = StackPath(bytes: 0, path: [])
+        for r in roots {
+            let p = try analysis.deepest(
+                from: r, indirectCalls: ["kdc_invoke": "the op callback runs on the application's stack budget"])
+            if p.bytes > runtime.bytes { runtime = p }
+        }
+        return FirmwarePrediction(
+            ram: FirmwareRAM(arenaBytes: arenaBytes, unpackBytes: unpackBytes, staticBytes: staticBytes, stackBytes: stack.bytes),
+            stack: stack, stackBound: bound, runtimeStackBound: runtime)
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import XCTest
+
+@testable import KDCTarget
+
+/// The boards' data is the one source of their flags: the files `samples/firmware/Makefile` reads
+/// are generated from it and must stay equal. To regenerate them after changing a board:
+/// `KDC_UPDATE_BOARD_FILES=1 swift test --filter BoardFilesTests`.
+final class BoardFilesTests: XCTestCase {
+    static let firmware = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("samples/firmware").path
+
+    func testCommittedBoardFilesAreGenerated() throws {
+        let update = ProcessInfo.processInfo.environment["KDC_UPDATE_BOARD_FILES"] == "1"
+        for b in Board.all {
+            let dir = Self.firmware + "/boards/" + b.name
+            for (file, text) in [("board.mk", b.makeFragment()), ("memory.ld", b.memoryScript())] {
+                let path = dir + "/" + file
+                if update {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    try SourceTree.write(Data(text.utf8), to: path)
+                }
+                let committed = try XCTUnwrap(
+                    FileManager.default.contents(atPath: path),
+                    "\(path) is missing; run KDC_UPDATE_BOARD_FILES=1 swift test --filter BoardFilesTests")
+                XCTAssertEqual(
+                    String(decoding: committed, as: UTF8.self), text,
+                    "\(path) differs from Board.\(b.name); run KDC_UPDATE_BOARD_FILES=1 swift test --filter BoardFilesTests")
+            }
+        }
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: Self.firmware + "/boards").sorted()
+        XCTAssertEqual(dirs, Board.all.map(\.name).sorted(), "a board folder without a Board value (or the reverse)")
+    }
+
+    func testCortexM4() throws {
+        let b = try Board.named("cortex-m4")
+        XCTAssertEqual(b.description, "cortex-m4 (qemu mps2-an386)")
+        XCTAssertEqual(b.toolchain.cc, "arm-none-eabi-gcc")
+        XCTAssertTrue(b.compileFlags.starts(with: ["-mcpu=cortex-m4", "-mthumb", "-Os"]))
+        XCTAssertTrue(b.compileFlags.contains("-fcallgraph-info=su"))
+        XCTAssertTrue(b.memoryScript().contains("FLASH (rx)   : ORIGIN = 0x00000000, LENGTH = 4M"), b.memoryScript())
+        XCTAssertTrue(b.memoryScript().contains("RAM   (rwx)  : ORIGIN = 0x20000000, LENGTH = 4M"), b.memoryScript())
+        XCTAssertThrowsError(try Board.named("cortex-m9")) { e in
+            XCTAssertEqual("\(e)", "firmware target: no board 'cortex-m9'; expected one of cortex-m4")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+
+@testable import KDCTarget
+
+/// The checks reject inputs out of their contract before building anything (no toolchain needed).
+final class CheckInputTests: XCTestCase {
+    let model = ExportedModel(directory: "/nonexistent", name: "m", compressed: false, arenaBytes: 96, rawBytes: 3200)
+
+    func testFirmwareCheckRejectsBadInputs() {
+        let x: [[Int8]] = [[1, 2], [3, 4]], y: [[Int8]] = [[0, 0, 0], [0, 0, 0]]
+        let cases: [(FirmwareMode, [[Int8]], [[Int8]], Set<Int>, String)] = [
+            (.stored, [], [], [1], "need at least one input, all of the same non-zero size"),
+            (.stored, [[1, 2], [3]], y, [1], "need at least one input, all of the same non-zero size"),
+            (.stored, x, [[0, 0, 0]], [1], "need one expected output per input (2), all of the same size; got 1"),
+            (.stored, x, [[0, 0, 0], [0]], [1], "need one expected output per input (2)"),
+            (.compressed, x, y, [1], "compressed mode needs a compressed export; hint: export with compress: true"),
+            (.stored, x, y, [1, 42], "op code 42 is not one kdc_invoke runs"),
+        ]
+        for (mode, inputs, expected, ops, want) in cases {
+            XCTAssertThrowsError(
+                try FirmwareCheck.run(
+                    model: model, mode: mode, inputs: inputs, expected: expected, opCodes: ops, macs: 1, countInstructions: false)
+            ) { e in
+                XCTAssertTrue("\(e)".contains(want), "\(e) lacks '\(want)'")
+            }
+        }
+    }
+
+    func testHostCheckAndBenchRejectBadInputs() {
+        let cases: [([[Int8]], [[Int8]]?, [Int32]?, String)] = [
+            ([], nil, nil, "host check: need at least one input"),
+            ([[1], [2, 3]], nil, nil, "host check: need at least one input, all of the same non-zero size"),
+            ([[1], [2]], [[0]], nil, "host check: expected outputs must be one per input (2), all of the same size; got 1"),
+            ([[1], [2]], nil, [0], "host check: labels must be one per input (2); got 1"),
+        ]
+        for (inputs, expected, labels, want) in cases {
+            XCTAssertThrowsError(
+                try HostCheck.run(artifactPath: "/nonexistent.kdc", inputs: inputs, expected: expected, labels: labels)
+            ) {
+                e in
+                XCTAssertTrue("\(e)".hasPrefix(want), "\(e) lacks '\(want)'")
+            }
+        }
+        XCTAssertThrowsError(try HostBench.measure(artifactPath: "/nonexistent.kdc", inputs: [])) { e in
+            XCTAssertTrue("\(e)".hasPrefix("host benchmark: need at least one input"), "\(e)")
+        }
+    }
+}
