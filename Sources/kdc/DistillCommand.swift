@@ -32,8 +32,13 @@ struct DistillCommand: ParsableCommand {
                 print(study.table, terminator: "")
                 return
             }
-            let result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
-            try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/distill-report.json")
+            let reportName = "distill-report.json"
+            let result = try pipeline.staged(report: reportName) {
+                var result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
+                result.report.outputs = (pipeline.transaction?.stagedFiles() ?? []) + [reportName]
+                try writeFileAtomically(try result.report.json(), to: pipeline.writeDir + "/" + reportName)
+                return result
+            }
             print(result.summary)
         }
     }

@@ -24,12 +24,18 @@ struct TrainCommand: ParsableCommand {
                     message: "the config defines no \(model.rawValue) to train")
             }
             let data = try pipeline.loadData()
-            var t = try pipeline.train(mc, role: model.role, data: data, seed: cfg.seed)
-            t.report.checkpoint = try pipeline.saveCheckpoint(t.model, name: model.rawValue, normalization: data.normalization)
-            var report = BuildReport(config: cfg.file, seed: cfg.seed)
-            report.dataset = data.report
-            if model == .teacher { report.teacher = t.report } else { report.student = t.report }
-            try writeFileAtomically(try report.json(), to: pipeline.outDir + "/train-report.json")
+            let reportName = "train-report.json"
+            let t = try pipeline.staged(report: reportName) {
+                var t = try pipeline.train(mc, role: model.role, data: data, seed: cfg.seed)
+                t.report.checkpoint = try pipeline.saveCheckpoint(
+                    t.model, name: model.rawValue, normalization: data.normalization)
+                var report = BuildReport(config: cfg.file, seed: cfg.seed)
+                report.dataset = data.report
+                if model == .teacher { report.teacher = t.report } else { report.student = t.report }
+                report.outputs = [model.rawValue + ".safetensors", reportName]
+                try writeFileAtomically(try report.json(), to: pipeline.writeDir + "/" + reportName)
+                return t
+            }
             print(modelSummaryTable([(model.rawValue, t.report)]))
             print("checkpoint: \(t.report.checkpoint!)")
         }

@@ -12,4 +12,6 @@ struct KDCCommand: ParsableCommand {
         ])
 }
 
+// Ctrl-C during a build leaves the output folder's previous set (OutputTransaction).
+InterruptGuard.install()
 KDCCommand.main()

@@ -40,7 +40,24 @@ public struct BuildReport: Codable, Sendable {
     public var firmware: FirmwareSection?
     /// The device budget and what the model needs (export stage, when the config sets one).
     public var budget: BudgetSection?
+    /// The files of this output set (names in the output folder, this report last): the set a
+    /// later run replaces as a whole.
+    public var outputs: [String]?
     public init(config: String, seed: UInt64) { self.config = config; self.seed = seed }
+
+    /// Rewrites the checkpoint paths that start with folder `from` to start with `to` (a set
+    /// moved to `failed/`).
+    mutating func relocate(from: String, to: String) {
+        guard from != to else { return }
+        func move(_ p: String?) -> String? {
+            guard let p, p.hasPrefix(from + "/") else { return p }
+            return to + p.dropFirst(from.count)
+        }
+        let (t, s, b) = (teacher?.checkpoint, student?.checkpoint, baseline?.checkpoint)
+        teacher?.checkpoint = move(t)
+        student?.checkpoint = move(s)
+        baseline?.checkpoint = move(b)
+    }
 
     /// JSON with sorted keys, snake_case, pretty-printed.
     public func json() throws -> Data {

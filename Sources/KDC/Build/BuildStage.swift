@@ -52,26 +52,43 @@ public struct CheckResults {
 extension Pipeline {
     /// The whole pipeline, one stage after another: budget preflight → teacher and distilled
     /// student (→ baseline) → int8 → artifact (budget checked before anything is written) →
-    /// host check → firmware (with `export.firmware`) → `report.json`. Throws `KDCError.check`
-    /// (after writing the report) when the C runtime's output differs from the Swift int8
-    /// reference in any byte, or the device's RAM differs from the prediction.
+    /// host check → firmware (with `export.firmware`) → `report.json`.
+    ///
+    /// The outputs (checkpoints, artifacts, C files, the report) are one set
+    /// (`OutputTransaction`): written into a staging folder and moved into the output folder
+    /// together, the report last, only after every check passed. When a check fails the set
+    /// goes to `OUT/failed/` instead, the output folder keeps its previous set, and this throws
+    /// `KDCError.check` (the C runtime's output differs from the Swift int8 reference in some
+    /// byte, or the device's RAM differs from the prediction).
     public func build() throws -> BuildResult {
+        let txn = try open()
+        defer { close(txn) }
         try preflightBudget()
         let distilled = try runDistillation(baseline: config.distill.baseline)
         let quantized = try quantize(distilled.student.model, data: distilled.data)
         let exported = try exportStudent(quantized.graph, normalization: distilled.data.normalization)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
-        let report = buildReport(distilled, quantized, exported, checks)
-        let reportPath = outDir + "/report.json"
-        try writeFileAtomically(try report.json(), to: reportPath)
-        if let failure = checks.failure(reportPath: reportPath) { throw failure }
-        return BuildResult(distillation: distilled, quantized: quantized, export: exported.result, checks: checks, report: report)
+        let reportName = "report.json"
+        let failed = checks.failure(reportPath: txn.failedPath(reportName))
+        // The report names the files where they will be: in the output folder, or in failed/.
+        let place = failed == nil ? txn.finalPath : txn.failedPath
+        let export = exported.result.moved(from: txn.stagingDir, to: place)
+        var report = buildReport(distilled, quantized, (export, exported.prepared), checks)
+        report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
+        report.outputs = txn.stagedFiles() + [reportName]
+        try writeFileAtomically(try report.json(), to: txn.stagedPath(reportName))
+        if let failed {
+            try txn.moveToFailed()
+            throw failed
+        }
+        try txn.commit(report: reportName)
+        return BuildResult(distillation: distilled, quantized: quantized, export: export, checks: checks, report: report)
     }
 
     /// The export stage: artifact bytes and C files in memory, checked against the budget, then
     /// written (so a model over budget leaves an earlier good artifact in place).
     func exportStudent(_ graph: Graph, normalization: Normalization) throws -> (result: ExportResult, prepared: PreparedExport) {
-        observer?.stage(
+        stage(
             "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
         let prepared = try prepareExport(
             graph, normalization: normalization, name: config.export.name, compress: config.export.compress)
@@ -81,13 +98,13 @@ extension Pipeline {
                 message: "the student does not fit the device budget: " + problems.joined(separator: "; ")
                     + "; nothing was exported; hint: shrink the student or raise budget in \(config.file)")
         }
-        return (try prepared.write(to: outDir), prepared)
+        return (try prepared.write(to: writeDir), prepared)
     }
 
     /// The check stage: the C runtime on the host against the Swift int8 reference outputs the
     /// quantization report computed (every test sample, both artifacts), then the firmware.
     func check(_ e: ExportResult, _ q: QuantizedStudent, test: Dataset) throws -> CheckResults {
-        observer?.stage("check", detail: "compiling runtime/ with cc, running \(test.count) test samples")
+        stage("check", detail: "compiling runtime/ with cc, running \(test.count) test samples")
         let inputs = q.graph.quantizedInputs(test), labels = test.labels
         let host = try withKDCErrors {
             try HostCheck.run(artifactPath: e.artifactPath, inputs: inputs, expected: q.testOutputs, labels: labels)
@@ -101,7 +118,7 @@ extension Pipeline {
         if let board = config.export.firmware {
             let n = min(firmwareSamples, inputs.count)
             for mode in e.compressed ? [FirmwareMode.stored, .compressed] : [.stored] {
-                observer?.stage(
+                stage(
                     "firmware",
                     detail: "\(board.name), \(mode.rawValue) artifact: building the image and running \(n) test inputs under QEMU"
                 )

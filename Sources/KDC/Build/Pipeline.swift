@@ -19,6 +19,8 @@ public final class Pipeline {
     public let config: KDCConfig
     public let outDir: String
     public weak var observer: PipelineObserver?
+    /// The output set being written (`staged`, `build`): files go to its staging folder.
+    public private(set) var transaction: OutputTransaction?
 
     public init(config: KDCConfig, outDir: String, observer: PipelineObserver? = nil) {
         self.config = config
@@ -36,9 +38,43 @@ public final class Pipeline {
         unlink(probe)
     }
 
+    /// Where output files are written now: the open transaction's staging folder, else the
+    /// output folder itself.
+    public var writeDir: String { transaction?.stagingDir ?? outDir }
+
+    /// Runs `body` with every output file staged (`OutputTransaction`): on success the set is
+    /// committed with `report` (a file `body` wrote into `writeDir`) moved last; on an error
+    /// nothing of it reaches the output folder.
+    public func staged<T>(report: String, _ body: () throws -> T) throws -> T {
+        let txn = try open()
+        defer { close(txn) }
+        let result = try body()
+        try txn.commit(report: report)
+        return result
+    }
+
+    /// Opens a transaction for this pipeline's outputs.
+    func open() throws -> OutputTransaction {
+        let txn = try OutputTransaction(outDir: outDir)
+        transaction = txn
+        return txn
+    }
+
+    /// Ends `txn`: aborted unless it was committed or moved to `failed/`.
+    func close(_ txn: OutputTransaction) {
+        txn.abort()
+        transaction = nil
+    }
+
+    /// Announces a stage to the observer (and to the interruption test's fault hook).
+    func stage(_ name: String, detail: String) {
+        FaultInjection.point("stage.\(name)")
+        observer?.stage(name, detail: detail)
+    }
+
     /// Loads and splits the data, normalizing with statistics of the training split.
     public func loadData() throws -> DataSplits {
-        observer?.stage("data", detail: "\(config.data.format) data from \(config.data.dir)")
+        stage("data", detail: "\(config.data.format) data from \(config.data.dir)")
         return try KDC.loadData(config.data, baseDirectory: config.baseDirectory)
     }
 
@@ -68,7 +104,7 @@ public final class Pipeline {
     /// Trains a model from its config on the training split; evaluates on validation and test.
     public func train(_ mc: ModelConfig, role: ModelRole, data: DataSplits, seed: UInt64) throws -> TrainedModel {
         let model = try makeModel(mc, role: role, data: data, seed: seed)
-        observer?.stage(
+        stage(
             role.rawValue, detail: "training: \(model.parameterCount) parameters, \(model.macs) MACs, \(mc.train.epochs) epochs")
         let trainer = Trainer(model: model, settings: mc.train, seed: seed)
         trainer.observer = observer
@@ -83,7 +119,7 @@ public final class Pipeline {
         -> TrainedModel
     {
         let model = try makeModel(mc, role: .student, data: data, seed: seed)
-        observer?.stage(
+        stage(
             "student",
             detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
                 + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)"
@@ -114,7 +150,7 @@ public final class Pipeline {
     public func teacher(data: DataSplits, transfer: Dataset) throws -> (source: TeacherSource, trained: TrainedModel?) {
         let tc = config.teacher
         if let path = tc.checkpoint {
-            observer?.stage("teacher", detail: "loading \(path)")
+            stage("teacher", detail: "loading \(path)")
             let (model, norm) = try Checkpoint.load(path)
             guard norm == data.normalization else {
                 throw KDCError.format(
@@ -139,7 +175,7 @@ public final class Pipeline {
             return (.model(model), t)
         }
         if let path = tc.logits {
-            observer?.stage("teacher", detail: "logits from \(path)")
+            stage("teacher", detail: "logits from \(path)")
             let values = try readLogits(path, count: transfer.count, classes: data.train.numClasses)
             let logits = Tensor(shape: [transfer.count, data.train.numClasses], data: values)
             return (.logits(logits), nil)
@@ -151,11 +187,12 @@ public final class Pipeline {
         return (.model(t.model), t)
     }
 
-    /// Saves a float checkpoint into the output folder; returns its path.
+    /// Saves a float checkpoint into the output set (the staging folder while a transaction is
+    /// open); returns the path it has in the output folder.
     public func saveCheckpoint(_ model: Model, name: String, normalization: Normalization) throws -> String {
-        let path = outDir + "/" + name + ".safetensors"
-        try Checkpoint.save(model, normalization: normalization, to: path)
-        return path
+        let file = name + ".safetensors"
+        try Checkpoint.save(model, normalization: normalization, to: writeDir + "/" + file)
+        return outDir + "/" + file
     }
 }
 
@@ -252,7 +289,7 @@ extension Pipeline {
                         st.baseline.append(base?.report.floatAccuracy ?? 0)
                         continue
                     }
-                    observer?.stage("seed \(s)", detail: "distilled and baseline students for the comparison")
+                    stage("seed \(s)", detail: "distilled and baseline students for the comparison")
                     st.distilled.append(
                         try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
                     st.baseline.append(try train(sc, role: .baseline, data: data, seed: s).report.floatAccuracy ?? 0)

@@ -22,7 +22,7 @@ extension Pipeline {
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
         let float = model.floatGraph
         let calib = calibrationSet(data)
-        observer?.stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
+        stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
         let graph = try KDC.quantize(
             float, calibration: calib, method: config.quantize.method,
             percentile: config.quantize.percentile)

@@ -45,7 +45,7 @@ extension Pipeline {
         let (source, teacher) = try self.teacher(data: data, transfer: transfer)
         var study = SeedStudy(seeds: seeds, teacherAccuracy: teacher?.report.floatAccuracy, baseline: [], distilled: [])
         for seed in seeds {
-            observer?.stage("seed \(seed)", detail: "distilled and baseline students")
+            stage("seed \(seed)", detail: "distilled and baseline students")
             let d = try distill(sc, teacher: source, transfer: transfer, data: data, seed: seed)
             let b = try train(sc, role: .baseline, data: data, seed: seed)
             study.distilled.append(d.report.floatAccuracy ?? 0)

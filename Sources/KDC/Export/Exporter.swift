@@ -27,6 +27,22 @@ public struct ExportResult: Equatable, Sendable {
     public var plan: MemoryPlan
 }
 
+extension ExportResult {
+    /// The same export with the files under folder `from` named as `place` names them (a
+    /// staged set moved into the output folder).
+    public func moved(from: String, to place: (String) -> String) -> ExportResult {
+        func move(_ p: String) -> String {
+            p.hasPrefix(from + "/") ? place(String(p.dropFirst(from.count + 1))) : p
+        }
+        var r = self
+        r.artifactPath = move(artifactPath)
+        r.storedArtifactPath = storedArtifactPath.map(move)
+        r.headerPath = move(headerPath)
+        r.sourcePath = move(sourcePath)
+        return r
+    }
+}
+
 /// An export computed in memory, not yet written: its sizes can be checked (against a device
 /// budget, say) before anything on disk changes.
 public struct PreparedExport: Sendable {
