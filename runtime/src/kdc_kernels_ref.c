@@ -56,10 +56,14 @@ static int8_t clamp8(int32_t v, int32_t lo, int32_t hi)
 #endif
 
 #if REF_AVGPOOL || REF_GAP
-/* round_half_away(sum / count), count >= 1. */
-static int32_t avg(int64_t sum, int64_t count)
+/* round_half_away(sum / count), count >= 1, on the magnitude: a global average over 2^24 taps
+ * of -128 sums to INT32_MIN, whose negation does not fit an int32 (and 32-bit division keeps
+ * libgcc's 64-bit division out of the device image). */
+static int32_t avg(int32_t sum, int32_t count)
 {
-    return (int32_t)(sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count));
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum; /* <= 2^31 */
+    int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count);
+    return sum >= 0 ? q : -q;
 }
 
 #endif
@@ -200,7 +204,7 @@ void kdc_ref_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, vo
     for (oy = 0; oy < p->out_h; oy++)
         for (ox = 0; ox < p->out_w; ox++)
             for (ch = 0; ch < p->out_c; ch++) {
-                int64_t sum = 0, count = 0; /* over the in-bounds taps only */
+                int32_t sum = 0, count = 0; /* over the in-bounds taps only (<= 65536) */
                 for (ky = 0; ky < p->k_h; ky++) {
                     if (!tap(oy, p->stride_h, p->pad_top, ky, p->in_h, &iy)) continue;
                     for (kx = 0; kx < p->k_w; kx++) {
@@ -227,9 +231,9 @@ void kdc_ref_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params 
     size_t ch, i;
     (void)scratch;
     for (ch = 0; ch < p->c; ch++) {
-        int64_t sum = 0;
+        int32_t sum = 0; /* |sum| <= 2^24 * 128 = 2^31: INT32_MIN at most */
         for (i = 0; i < p->hw; i++) sum += x[i * p->c + ch];
-        y[ch] = clamp8(avg(sum, (int64_t)p->hw), p->act_min, p->act_max);
+        y[ch] = clamp8(avg(sum, (int32_t)p->hw), p->act_min, p->act_max);
     }
 }
 
