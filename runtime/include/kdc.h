@@ -244,8 +244,8 @@ kdc_status kdc_input_from_float(kdc_model *m, const float *x, size_t n, const fl
  * (n differs from the output size) or KDC_OK. */
 kdc_status kdc_output_to_float(const kdc_model *m, float *y, size_t n);
 
-/* p[i] = exp(x[i] - max x) / sum_j exp(x[j] - max x) for i < n (n >= 1; p may
- * equal x). No libm: exp is a range reduction to [-ln2/2, ln2/2] and a degree-7
+/* p[i] = exp(x[i] - max x) / sum_j exp(x[j] - max x) for i < n (nothing for
+ * n == 0; p may equal x). No libm: exp is a range reduction to [-ln2/2, ln2/2] and a degree-7
  * polynomial; measured max relative error against glibc's expf-based softmax
  * in float is given in runtime/README.md. Inputs must be finite. */
 void kdc_softmax(float *p, const float *x, size_t n);

@@ -95,7 +95,9 @@ float kdc__expf(float x)
 void kdc_softmax(float *p, const float *x, size_t n)
 {
     size_t i;
-    float max = x[0], sum = 0.0f;
+    float max, sum = 0.0f;
+    if (n == 0) return;
+    max = x[0];
     for (i = 1; i < n; i++)
         if (x[i] > max) max = x[i];
     for (i = 0; i < n; i++) {

@@ -657,6 +657,9 @@ static void test_softmax(void)
        "kdc_softmax within 6e-7 of a double softmax, 2e-7 of an expf one", NULL);
     kdc_softmax(p, cases[0], 1);
     ok(p[0] == 1.0f, "softmax of one value is 1", NULL);
+    p[0] = 7.0f;
+    kdc_softmax(p, NULL, 0);
+    ok(p[0] == 7.0f, "softmax of nothing writes nothing", NULL);
     kdc_softmax(p, cases[0], 4);
     ok(p[0] == 0.25f && p[3] == 0.25f, "softmax of equal values", NULL);
 }
