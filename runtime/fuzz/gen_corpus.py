@@ -478,7 +478,7 @@ def zlib_streams():
 
 
 def build(tensors, ops, consts, arena):
-    """A stored artifact as in docs/FORMAT.md section 6 (input tensor 0, output
+    """A stored artifact as in docs/FORMAT.md section 7 (input tensor 0, output
     the last). tensors: (dims, scale, zp, arena_offset); ops: (opcode, act_min, act_max, in0, in1, out, params36)."""
     nt, no = len(tensors), len(ops)
     t_off = F.BODY_HEADER_BYTES
