@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kdc.h"
+#include "kdc_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,29 +49,34 @@ static void fz_reseal(uint8_t *a, size_t size)
 {
     uint32_t c;
     if (size < KDC_HEADER_BYTES) return;
-    c = kdc_crc32(0, a, 28);
-    a[28] = (uint8_t)c, a[29] = (uint8_t)(c >> 8), a[30] = (uint8_t)(c >> 16),
-    a[31] = (uint8_t)(c >> 24);
+    c = kdc_crc32(0, a, KDC__HDR_HEADER_CRC);
+    a += KDC__HDR_HEADER_CRC;
+    a[0] = (uint8_t)c, a[1] = (uint8_t)(c >> 8), a[2] = (uint8_t)(c >> 16),
+    a[3] = (uint8_t)(c >> 24);
 }
 
 /* Upper bound on the inner-loop steps of kdc_invoke for a model kdc_init
- * accepted (sum over ops of output bytes x reduction length). Invoke always
- * terminates (every loop is bounded by validated shapes), but a tiny artifact
- * may legitimately describe hours of work (a 4 MiB output with a 256x256
- * window); the harness skips those instead of reporting them as timeouts. */
+ * accepted (sum over ops of output bytes x reduction length; m->macs covers
+ * FC and conv, but pools loop over windows too). Invoke always terminates
+ * (every loop is bounded by validated shapes), but a tiny artifact may
+ * legitimately describe hours of work (a 4 MiB output with a 256x256 window);
+ * the harness skips those instead of reporting them as timeouts. */
 static double fz_work(const kdc_model *m)
 {
     double work = 0;
     uint32_t i;
     for (i = 0; i < m->n_ops; i++) {
-        const uint8_t *r = m->body + m->ops_off + (size_t)i * 48;
-        const uint8_t *a = m->body + m->tensors_off + (size_t)fz_rd16(r + 4) * 32;
-        const uint8_t *o = m->body + m->tensors_off + (size_t)fz_rd16(r + 8) * 32;
-        double in_size = fz_rd32(a + 24), out = fz_rd32(o + 24),
-               taps = (double)fz_rd16(r + 12) * fz_rd16(r + 14);
-        switch (r[0]) {
+        const uint8_t *r = m->body + m->ops_off + (size_t)i * KDC__OP_RECORD_BYTES;
+        const uint8_t *a = m->body + m->tensors_off +
+                           (size_t)fz_rd16(r + KDC__OP_INPUT0) * KDC__TENSOR_RECORD_BYTES;
+        const uint8_t *o = m->body + m->tensors_off +
+                           (size_t)fz_rd16(r + KDC__OP_OUTPUT) * KDC__TENSOR_RECORD_BYTES;
+        double in_size = fz_rd32(a + KDC__TENSOR_BYTE_SIZE),
+               out = fz_rd32(o + KDC__TENSOR_BYTE_SIZE),
+               taps = (double)fz_rd16(r + KDC__OP_K_H) * fz_rd16(r + KDC__OP_K_W);
+        switch (r[KDC__OP_CODE]) {
         case KDC_OP_FULLY_CONNECTED: work += out * in_size; break;
-        case KDC_OP_CONV_2D: work += out * taps * fz_rd16(a + 10); break;
+        case KDC_OP_CONV_2D: work += out * taps * fz_rd16(a + KDC__TENSOR_DIMS + 6); break;
         case KDC_OP_DEPTHWISE_CONV_2D:
         case KDC_OP_MAX_POOL_2D:
         case KDC_OP_AVERAGE_POOL_2D: work += out * taps; break;
@@ -117,13 +123,22 @@ fz_init_invoke(const uint8_t *art, size_t len, unsigned flags, int run_invoke, c
     st = kdc_init(&m, art, len, NULL, 0, flags); /* no arena: at best ARENA_TOO_SMALL */
     FUZZ_ASSERT(st != KDC_OK);
     FUZZ_ASSERT((unsigned)st < KDC_STATUS_COUNT);
+    /* a failed model is safe to use: empty tensors, invoke refused */
+    FUZZ_ASSERT(kdc_input(&m).data == NULL && kdc_output(&m).size == 0);
+    FUZZ_ASSERT(kdc_invoke(&m) == KDC_ERR_NULL);
     if (q != KDC_OK) {
         FUZZ_ASSERT(st == q); /* kdc_init checks the header first, same answer */
         return st;
     }
-    FUZZ_ASSERT(m.arena_needed == info.arena_bytes);
-    if (st != KDC_ERR_ARENA_TOO_SMALL) return st;
-    alen = info.arena_bytes;
+    if (st != KDC_ERR_ARENA_TOO_SMALL) {
+        FUZZ_ASSERT(m.arena_needed == 0);
+        return st;
+    }
+    /* validated: kdc_query's op walk (whole stored body) gives kdc_init's figures */
+    FUZZ_ASSERT(info.ops_known && info.n_ops == m.n_ops && info.macs == m.macs &&
+                info.scratch_bytes == m.scratch_bytes && info.arena_needed == m.arena_needed);
+    FUZZ_ASSERT(m.arena_needed == KDC_ARENA_TOTAL(info.arena_bytes, m.scratch_bytes));
+    alen = m.arena_needed;
     if (alen > FUZZ_ARENA_CAP) return st;
     arena = (uint8_t *)calloc(alen, 1);
     if (!arena) abort();

@@ -21,8 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st == KDC_ERR_BODY_CRC && size >= info.total_bytes) {
             /* let structural mutations of the compressed body through: fix the CRC */
             uint32_t c = kdc_crc32(0, dst + KDC_HEADER_BYTES, info.raw_body_bytes);
-            a[24] = (uint8_t)c, a[25] = (uint8_t)(c >> 8), a[26] = (uint8_t)(c >> 16),
-            a[27] = (uint8_t)(c >> 24);
+            uint8_t *crc = a + KDC__HDR_BODY_CRC;
+            crc[0] = (uint8_t)c, crc[1] = (uint8_t)(c >> 8), crc[2] = (uint8_t)(c >> 16),
+            crc[3] = (uint8_t)(c >> 24);
             fz_reseal(a, size);
             st = kdc_unpack(a, size, dst, info.unpack_bytes, &w);
             FUZZ_ASSERT(st == KDC_OK);

@@ -25,6 +25,10 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import kdc_format as F  # the named offsets, shared with tests/gen_golden.py
+
+HDR = F.HDR_BYTES
 
 
 def c_arrays(path):
@@ -38,21 +42,8 @@ def c_arrays(path):
     return out
 
 
-def crc(b):
-    return zlib.crc32(b) & 0xFFFFFFFF
-
-
-def reseal(a, body=False):
-    """Fix the body CRC (stored artifacts, if asked) and the header CRC."""
-    a = bytearray(a)
-    if len(a) < 32:
-        return bytes(a)
-    if body:
-        raw = struct.unpack_from("<I", a, 16)[0]
-        if struct.unpack_from("<H", a, 6)[0] & 1 == 0 and len(a) >= 32 + raw:
-            struct.pack_into("<I", a, 24, crc(bytes(a[32 : 32 + raw])))
-    struct.pack_into("<I", a, 28, crc(bytes(a[:28])))
-    return bytes(a)
+crc = F.crc
+reseal = F.reseal  # (a, body=False): the body CRC (stored artifacts, if asked), the header CRC
 
 
 def put(a, off, fmt, v):
@@ -67,25 +58,29 @@ class Stored:
 
     def __init__(self, a):
         self.a = a
-        b = a[32:]
-        self.nt, self.no, self.inp, self.outp, self.to, self.oo, self.co, self.cb = (
-            struct.unpack_from("<HHHHIIII", b, 0)
-        )
+
+        def u(off, fmt):
+            return struct.unpack_from(fmt, a, HDR + off)[0]
+
+        self.nt, self.no = u(F.BODY_N_TENSORS, "<H"), u(F.BODY_N_OPS, "<H")
+        self.inp, self.outp = u(F.BODY_INPUT_ID, "<H"), u(F.BODY_OUTPUT_ID, "<H")
+        self.to, self.oo = u(F.BODY_TENSORS_OFFSET, "<I"), u(F.BODY_OPS_OFFSET, "<I")
+        self.co, self.cb = u(F.BODY_CONST_OFFSET, "<I"), u(F.BODY_CONST_BYTES, "<I")
 
     def tensor(self, i):
-        return 32 + self.to + 32 * i
+        return HDR + self.to + F.TENSOR_RECORD_BYTES * i
 
     def op(self, i):
-        return 32 + self.oo + 48 * i
+        return HDR + self.oo + F.OP_RECORD_BYTES * i
 
 
 def boundaries(s):
-    cuts = set(range(0, 33, 2)) | {33, 40, 44, 48, 52, 55, 56}
+    cuts = set(range(0, HDR + 1, 2)) | {HDR + k for k in (1, 8, 12, 16, 20, 23, 24)}
     for i in range(s.nt + 1):
         cuts |= {s.tensor(i) - 1, s.tensor(i), s.tensor(i) + 1}
     for i in range(s.no + 1):
         cuts |= {s.op(i) - 1, s.op(i), s.op(i) + 1}
-    cuts |= {32 + s.co, 32 + s.co + s.cb - 1, 32 + s.co + s.cb // 2, len(s.a) - 1}
+    cuts |= {HDR + s.co, HDR + s.co + s.cb - 1, HDR + s.co + s.cb // 2, len(s.a) - 1}
     return sorted(c for c in cuts if 0 <= c < len(s.a))
 
 
@@ -96,22 +91,32 @@ EDGE32 = [0, 1, 3, 4, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFC, 0xFFFFFFFF]
 def stored_mutants(name, a):
     """(tag, bytes) corruptions of a stored artifact, CRCs re-sealed."""
     s = Stored(a)
-    raw = len(a) - 32
+    raw = len(a) - HDR
     out = []
     for c in boundaries(s):
         out.append(("trunc%d" % c, a[:c]))
         out.append(
             (
                 "trunc%d_hdrfix" % c,
-                reseal(put(a[:c], 12, "<I", max(c - 32, 0)) if c >= 32 else a[:c]),
+                reseal(
+                    put(a[:c], F.HDR_STORED_BYTES, "<I", max(c - HDR, 0)) if c >= HDR else a[:c]
+                ),
             )
         )
-    for bit in range(32 * 8):  # every header bit, header CRC not fixed and fixed
+    for bit in range(HDR * 8):  # every header bit, header CRC not fixed and fixed
         m = bytearray(a)
         m[bit // 8] ^= 1 << (bit % 8)
         out.append(("hbit%d" % bit, bytes(m)))
         out.append(("hbit%d_fix" % bit, reseal(m, body=True)))
-    hdr_fields = [(4, "<H"), (6, "<H"), (8, "<H"), (10, "<H"), (12, "<I"), (16, "<I"), (20, "<I")]
+    hdr_fields = [
+        (F.HDR_VERSION, "<H"),
+        (F.HDR_FLAGS, "<H"),
+        (F.HDR_HEADER_SIZE, "<H"),
+        (F.HDR_RESERVED, "<H"),
+        (F.HDR_STORED_BYTES, "<I"),
+        (F.HDR_RAW_BYTES, "<I"),
+        (F.HDR_ARENA_BYTES, "<I"),
+    ]
     for off, fmt in hdr_fields:
         vals = EDGE16 if fmt == "<H" else EDGE32 + [raw - 1, raw + 1, raw + 4]
         for v in vals:
@@ -122,96 +127,123 @@ def stored_mutants(name, a):
                 )
             )
     for f, fmt in [
-        (0, "<H"),
-        (2, "<H"),
-        (4, "<H"),
-        (6, "<H"),
-        (8, "<I"),
-        (12, "<I"),
-        (16, "<I"),
-        (20, "<I"),
+        (F.BODY_N_TENSORS, "<H"),
+        (F.BODY_N_OPS, "<H"),
+        (F.BODY_INPUT_ID, "<H"),
+        (F.BODY_OUTPUT_ID, "<H"),
+        (F.BODY_TENSORS_OFFSET, "<I"),
+        (F.BODY_OPS_OFFSET, "<I"),
+        (F.BODY_CONST_OFFSET, "<I"),
+        (F.BODY_CONST_BYTES, "<I"),
     ]:
         for v in EDGE16 if fmt == "<H" else EDGE32 + [raw, raw - 4, raw + 4, 20, 24, 26]:
-            out.append(("body%d_%x" % (f, v), reseal(put(a, 32 + f, fmt, v), True)))
-    for bit in range(24 * 8):
+            out.append(("body%d_%x" % (f, v), reseal(put(a, HDR + f, fmt, v), True)))
+    for bit in range(F.BODY_HEADER_BYTES * 8):
         m = bytearray(a)
-        m[32 + bit // 8] ^= 1 << (bit % 8)
+        m[HDR + bit // 8] ^= 1 << (bit % 8)
         out.append(("bbit%d" % bit, reseal(m, True)))
-    arena = struct.unpack_from("<I", a, 20)[0]
-    out.append(("arena_minus1", reseal(put(a, 20, "<I", arena - 1), True)))
-    out.append(("arena_half", reseal(put(a, 20, "<I", max(arena // 2, 1)), True)))
-    out.append(("arena_huge", reseal(put(a, 20, "<I", 0x7FFFFFFF), True)))
+    # canonical graph: n_tensors == n_ops + 1, input 0, output written by an op
+    for tag, f, v in (
+        ("ntensors_plus1", F.BODY_N_TENSORS, s.nt + 1),
+        ("nops_minus1", F.BODY_N_OPS, s.no - 1),
+        ("input_last", F.BODY_INPUT_ID, s.nt - 1),
+        ("output_0", F.BODY_OUTPUT_ID, 0),
+    ):
+        out.append(("graph_" + tag, reseal(put(a, HDR + f, "<H", v & 0xFFFF), True)))
+    arena = struct.unpack_from("<I", a, F.HDR_ARENA_BYTES)[0]
+    out.append(("arena_minus1", reseal(put(a, F.HDR_ARENA_BYTES, "<I", arena - 1), True)))
+    out.append(("arena_half", reseal(put(a, F.HDR_ARENA_BYTES, "<I", max(arena // 2, 1)), True)))
+    out.append(("arena_huge", reseal(put(a, F.HDR_ARENA_BYTES, "<I", 0x7FFFFFFF), True)))
     for i in range(min(s.nt, 6)):
         t = s.tensor(i)
+        dim = [F.TENSOR_DIMS + 2 * k for k in range(4)]
         muts = [
-            (0, "<B", 0),
-            (0, "<B", 5),
-            (1, "<B", 1),
-            (2, "<H", 1),
-            (4, "<H", 0),
-            (4, "<H", 0xFFFF),
-            (6, "<H", 0xFFFF),
-            (8, "<H", 0xFFFF),
-            (10, "<H", 0xFFFF),
-            (10, "<H", 2),
-            (12, "<I", 0),
-            (12, "<I", 0x7F800000),
-            (12, "<I", 0x7FC00000),
-            (12, "<I", 0x80000001),
-            (16, "<i", 128),
-            (16, "<i", -129),
-            (20, "<I", arena),
-            (20, "<I", 0xFFFFFFFF),
-            (20, "<I", arena - 1),
-            (24, "<I", 0),
-            (24, "<I", 0xFFFFFFFF),
-            (28, "<I", 1),
+            (F.TENSOR_RANK, "<B", 0),
+            (F.TENSOR_RANK, "<B", 5),
+            (F.TENSOR_DTYPE, "<B", 1),
+            (F.TENSOR_RESERVED, "<H", 1),
+            (dim[0], "<H", 0),
+            (dim[0], "<H", 0xFFFF),
+            (dim[1], "<H", 0xFFFF),
+            (dim[2], "<H", 0xFFFF),
+            (dim[3], "<H", 0xFFFF),
+            (dim[3], "<H", 2),
+            (F.TENSOR_SCALE, "<I", 0),
+            (F.TENSOR_SCALE, "<I", 0x7F800000),
+            (F.TENSOR_SCALE, "<I", 0x7FC00000),
+            (F.TENSOR_SCALE, "<I", 0x80000001),
+            (F.TENSOR_ZERO_POINT, "<i", 128),
+            (F.TENSOR_ZERO_POINT, "<i", -129),
+            (F.TENSOR_ARENA_OFFSET, "<I", arena),
+            (F.TENSOR_ARENA_OFFSET, "<I", 0xFFFFFFFF),
+            (F.TENSOR_ARENA_OFFSET, "<I", arena - 1),
+            (F.TENSOR_BYTE_SIZE, "<I", 0),
+            (F.TENSOR_BYTE_SIZE, "<I", 0xFFFFFFFF),
+            (F.TENSOR_RESERVED2, "<I", 1),
         ]
         for off, fmt, v in muts:
             out.append(
                 ("t%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, t + off, fmt, v), True))
             )
         # huge shape with a consistent byte size (overflow / arena checks)
-        m = bytearray(put(put(put(a, t, "<B", 4), t + 24, "<I", 0), t + 20, "<I", 0))
-        struct.pack_into("<4H", m, t + 4, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
+        m = bytearray(a)
+        struct.pack_into("<B", m, t + F.TENSOR_RANK, 4)
+        struct.pack_into("<I", m, t + F.TENSOR_BYTE_SIZE, 0)
+        struct.pack_into("<I", m, t + F.TENSOR_ARENA_OFFSET, 0)
+        struct.pack_into("<4H", m, t + F.TENSOR_DIMS, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
         out.append(("t%d_hugeshape" % i, reseal(m, True)))
-        struct.pack_into("<4H", m, t + 4, 1, 0xFFFF, 0xFFFF, 1)
-        struct.pack_into("<I", m, t + 24, 0xFFFF * 0xFFFF)
+        struct.pack_into("<4H", m, t + F.TENSOR_DIMS, 1, 0xFFFF, 0xFFFF, 1)
+        struct.pack_into("<I", m, t + F.TENSOR_BYTE_SIZE, 0xFFFF * 0xFFFF)
         out.append(("t%d_bigshape" % i, reseal(m, True)))
         # overlap with every other tensor
+        at = t + F.TENSOR_ARENA_OFFSET
         for j in range(min(s.nt, 6)):
             if j != i:
-                off_j = struct.unpack_from("<I", a, s.tensor(j) + 20)[0]
-                out.append(("t%d_overlap%d" % (i, j), reseal(put(a, t + 20, "<I", off_j), True)))
-                out.append(
-                    ("t%d_overlap%d_p1" % (i, j), reseal(put(a, t + 20, "<I", off_j + 1), True))
-                )
+                off_j = struct.unpack_from("<I", a, s.tensor(j) + F.TENSOR_ARENA_OFFSET)[0]
+                out.append(("t%d_overlap%d" % (i, j), reseal(put(a, at, "<I", off_j), True)))
+                out.append(("t%d_overlap%d_p1" % (i, j), reseal(put(a, at, "<I", off_j + 1), True)))
+    const_fields = (F.OP_WEIGHTS_OFFSET, F.OP_BIAS_OFFSET, F.OP_MULT_OFFSET, F.OP_SHIFT_OFFSET)
+    prev_const = None  # (record, field) of the previous constant array, in op order
     for i in range(min(s.no, 8)):
         r = s.op(i)
         for v in [0, 10, 11, 255] + list(range(1, 10)):
-            out.append(("op%d_code%d" % (i, v), reseal(put(a, r, "<B", v), True)))
+            out.append(("op%d_code%d" % (i, v), reseal(put(a, r + F.OP_CODE, "<B", v), True)))
         muts = [
-            (1, "<b", 127),
-            (2, "<b", -128),
-            (3, "<B", 1),
-            (4, "<H", 0xFFFF),
-            (4, "<H", s.nt),
-            (6, "<H", 0),
-            (6, "<H", s.nt - 1),
-            (8, "<H", s.inp),
-            (8, "<H", 0xFFFF),
-            (10, "<H", 1),
+            (F.OP_ACT_MIN, "<b", 127),
+            (F.OP_ACT_MAX, "<b", -128),
+            (F.OP_RESERVED, "<B", 1),
+            (F.OP_INPUT0, "<H", 0xFFFF),
+            (F.OP_INPUT0, "<H", s.nt),
+            (F.OP_INPUT0, "<H", i + 1),  # reads its own output
+            (F.OP_INPUT1, "<H", 0),
+            (F.OP_INPUT1, "<H", s.nt - 1),
+            (F.OP_OUTPUT, "<H", s.inp),
+            (F.OP_OUTPUT, "<H", 0xFFFF),
+            (F.OP_OUTPUT, "<H", i + 2),  # not tensor i + 1
+            (F.OP_RESERVED2, "<H", 1),
         ]
-        for w in range(9):
-            muts += [(12 + 4 * w, "<I", v) for v in (0, 1, 0xFFFF, 0x10000, 0x7FFFFFFF, 0xFFFFFFFF)]
+        for w in range(F.OP_PARAM_WORDS):
+            muts += [
+                (F.OP_PARAMS + 4 * w, "<I", v)
+                for v in (0, 1, 0xFFFF, 0x10000, 0x7FFFFFFF, 0xFFFFFFFF)
+            ]
         for off, fmt, v in muts:
             out.append(
                 ("op%d_%d_%x" % (i, off, v & 0xFFFFFFFF), reseal(put(a, r + off, fmt, v), True))
             )
-        for off in (12, 14, 16, 18, 20, 22, 24):  # window params: edges
+        window = (
+            F.OP_K_H,
+            F.OP_K_W,
+            F.OP_STRIDE_H,
+            F.OP_STRIDE_W,
+            F.OP_PAD_TOP,
+            F.OP_PAD_LEFT,
+            F.OP_DEPTH_MULT,
+        )
+        for off in window:  # window params: edges
             for v in (0, 1, 2, 255, 256, 0xFFFF):
                 out.append(("op%d_w%d_%x" % (i, off, v), reseal(put(a, r + off, "<H", v), True)))
-        for off in (28, 32, 36, 40):  # constant offsets past the end / misaligned
+        for off in const_fields:  # constant offsets past the end / misaligned
             for v in (s.cb, s.cb - 1, s.cb + 4, 2, 0xFFFFFFF0):
                 out.append(
                     (
@@ -220,75 +252,92 @@ def stored_mutants(name, a):
                     )
                 )
         # out-of-range multiplier / shift in the first entries of the arrays
-        if a[r] in (1, 2, 3):
-            mo, so = struct.unpack_from("<II", a, r + 36)
+        if a[r + F.OP_CODE] in (1, 2, 3):
+            mo = struct.unpack_from("<I", a, r + F.OP_MULT_OFFSET)[0]
+            so = struct.unpack_from("<I", a, r + F.OP_SHIFT_OFFSET)[0]
             for v in (1, 0x3FFFFFFF, -1, -0x80000000):
                 out.append(
                     (
                         "op%d_M%x" % (i, v & 0xFFFFFFFF),
-                        reseal(put(a, 32 + s.co + mo, "<i", v), True),
+                        reseal(put(a, HDR + s.co + mo, "<i", v), True),
                     )
                 )
             for v in (-32, 31, 0x7FFFFFFF):
                 out.append(
                     (
                         "op%d_e%x" % (i, v & 0xFFFFFFFF),
-                        reseal(put(a, 32 + s.co + so, "<i", v), True),
+                        reseal(put(a, HDR + s.co + so, "<i", v), True),
                     )
                 )
+            # constant arrays out of order: each array moved onto the previous one (in op
+            # order), or 4 bytes before its own start
+            for off in const_fields:
+                cur = struct.unpack_from("<I", a, r + off)[0]
+                if prev_const is not None:
+                    pv = struct.unpack_from("<I", a, prev_const)[0]
+                    out.append(
+                        ("op%d_c%d_onprev" % (i, off), reseal(put(a, r + off, "<I", pv), True))
+                    )
+                if cur >= 4:
+                    out.append(
+                        ("op%d_c%d_minus4" % (i, off), reseal(put(a, r + off, "<I", cur - 4), True))
+                    )
+                prev_const = r + off
     # ops swapped (graph order), output set to an intermediate
     if s.no >= 2:
         m = bytearray(a)
-        r0, r1 = s.op(0), s.op(1)
-        m[r0 : r0 + 48], m[r1 : r1 + 48] = a[r1 : r1 + 48], a[r0 : r0 + 48]
+        r0, r1, n = s.op(0), s.op(1), F.OP_RECORD_BYTES
+        m[r0 : r0 + n], m[r1 : r1 + n] = a[r1 : r1 + n], a[r0 : r0 + n]
         out.append(("ops_swapped", reseal(m, True)))
     # a body CRC that does not match (only the CRC check should fire)
-    out.append(("bodycrc_bad", reseal(put(a, 24, "<I", struct.unpack_from("<I", a, 24)[0] ^ 1))))
+    bad = struct.unpack_from("<I", a, F.HDR_BODY_CRC)[0] ^ 1
+    out.append(("bodycrc_bad", reseal(put(a, F.HDR_BODY_CRC, "<I", bad))))
     return [("%s_%s" % (name, t), m) for t, m in out]
 
 
 def compressed_mutants(name, a):
     out = []
-    stored = len(a) - 32
-    raw = struct.unpack_from("<I", a, 16)[0]
+    stored = len(a) - HDR
+    raw = struct.unpack_from("<I", a, F.HDR_RAW_BYTES)[0]
     for c in sorted(
-        {0, 8, 16, 31, 32, 33, 34, 35, 36, 40, 48, 64}
-        | {32 + stored * k // 16 for k in range(16)}
+        {0, 8, 16, HDR - 1, HDR, HDR + 1, HDR + 2, HDR + 3, HDR + 4, HDR + 8, HDR + 16, HDR + 32}
+        | {HDR + stored * k // 16 for k in range(16)}
         | {len(a) - k for k in range(1, 6)}
     ):
         if c < len(a):
             out.append(("trunc%d" % c, a[:c]))
     for v in (raw - 1, raw + 1, raw * 2, 24, 0x7FFFFFDF, raw - 4096):  # a raw size that lies
         if v >= 0:
-            out.append(("rawlie_%x" % v, reseal(put(a, 16, "<I", v))))
+            out.append(("rawlie_%x" % v, reseal(put(a, F.HDR_RAW_BYTES, "<I", v))))
     for v in (0, 5, 6, stored - 1, stored + 1, 0x7FFFFFDF):
-        out.append(("storedlen_%x" % v, reseal(put(a, 12, "<I", v))))
-    out.append(("flags_stored", reseal(put(a, 6, "<H", 0))))
-    out.append(("bodycrc_bad", reseal(put(a, 24, "<I", struct.unpack_from("<I", a, 24)[0] ^ 1))))
+        out.append(("storedlen_%x" % v, reseal(put(a, F.HDR_STORED_BYTES, "<I", v))))
+    out.append(("flags_stored", reseal(put(a, F.HDR_FLAGS, "<H", 0))))
+    bad = struct.unpack_from("<I", a, F.HDR_BODY_CRC)[0] ^ 1
+    out.append(("bodycrc_bad", reseal(put(a, F.HDR_BODY_CRC, "<I", bad))))
     for k in range(0, min(stored, 64)):  # flip bits in the zlib header and first block header
         m = bytearray(a)
-        m[32 + k] ^= 1 << (k % 8)
+        m[HDR + k] ^= 1 << (k % 8)
         out.append(("zbit%d" % k, reseal(m)))
     for k in range(1, 9):  # the Adler-32 trailer
         m = bytearray(a)
         m[len(a) - 1 - (k % 4)] ^= 1 << k % 8
         out.append(("adler%d" % k, reseal(m)))
     # body recompressed after a structural corruption: reaches kdc_init behind unpack
-    body = zlib.decompress(a[32:])
-    art = a[:32] + body
-    art = reseal(put(art, 6, "<H", 0), True)
+    body = zlib.decompress(a[HDR:])
+    art = a[:HDR] + body
+    art = reseal(put(art, F.HDR_FLAGS, "<H", 0), True)
     for tag, m in stored_mutants("x", art)[::7]:
-        if len(m) >= 32 and struct.unpack_from("<H", m, 6)[0] == 0:
-            raw2 = struct.unpack_from("<I", m, 16)[0]
-            nb = m[32 : 32 + raw2]
+        if len(m) >= HDR and struct.unpack_from("<H", m, F.HDR_FLAGS)[0] == 0:
+            raw2 = struct.unpack_from("<I", m, F.HDR_RAW_BYTES)[0]
+            nb = m[HDR : HDR + raw2]
             if len(nb) != raw2:
                 continue
             z = zlib.compress(nb, 9)
-            h = bytearray(m[:32])
-            struct.pack_into("<HII", h, 6, 1, 0, 0)
-            struct.pack_into("<I", h, 12, len(z))
-            struct.pack_into("<I", h, 16, raw2)
-            struct.pack_into("<I", h, 24, crc(nb))
+            h = bytearray(m[:HDR])  # the mutant's header, compressed
+            struct.pack_into("<H", h, F.HDR_FLAGS, F.FLAG_COMPRESSED)
+            struct.pack_into("<I", h, F.HDR_STORED_BYTES, len(z))
+            struct.pack_into("<I", h, F.HDR_RAW_BYTES, raw2)
+            struct.pack_into("<I", h, F.HDR_BODY_CRC, crc(nb))
             out.append(("re_" + tag, reseal(bytes(h) + z)))
     return [("%s_%s" % (name, t), m) for t, m in out]
 
@@ -429,33 +478,29 @@ def zlib_streams():
 
 
 def build(tensors, ops, consts, arena):
-    """A stored artifact as in docs/FORMAT.md section 6 (input tensor 0, output
+    """A stored artifact as in docs/FORMAT.md section 7 (input tensor 0, output
     the last). tensors: (dims, scale, zp, arena_offset); ops: (opcode, act_min, act_max, in0, in1, out, params36)."""
     nt, no = len(tensors), len(ops)
-    body = struct.pack(
-        "<HHHHIIII", nt, no, 0, nt - 1, 24, 24 + 32 * nt, 24 + 32 * nt + 48 * no, len(consts)
-    )
+    t_off = F.BODY_HEADER_BYTES
+    o_off = t_off + F.TENSOR_RECORD_BYTES * nt
+    c_off = o_off + F.OP_RECORD_BYTES * no
+    body = F.pack_body_header(nt, no, 0, nt - 1, t_off, o_off, c_off, len(consts))
     for t in tensors:
         dims, scale, zp, off = t[:4]
-        size = 1
-        for d in dims:
-            size *= d
-        d4 = list(dims) + [1] * (4 - len(dims))
-        body += struct.pack("<BBH4HfiIII", len(dims), 0, 0, *d4, scale, zp, off, size, 0)
+        body += F.pack_tensor(dims, scale, zp, off)
     for opc, lo, hi, i0, i1, o, params in ops:
-        body += struct.pack("<BbbBHHHH", opc, lo, hi, 0, i0, i1, o, 0) + params.ljust(36, b"\0")
+        body += F.pack_op(opc, lo, hi, i0, i1, o, params)
     body += consts
-    hdr = b"KDCM" + struct.pack("<HHHHIIII", 1, 0, 32, 0, len(body), len(body), arena, crc(body))
-    return hdr + struct.pack("<I", crc(hdr)) + body
+    return F.pack_header(0, len(body), len(body), arena, crc(body)) + body
 
 
 def compress(art):
     """The compressed form of a stored artifact."""
-    body = art[32:]
+    body = art[HDR:]
     z = zlib.compress(body, 9)
-    h = bytearray(art[:32])
-    struct.pack_into("<H", h, 6, 1)
-    struct.pack_into("<I", h, 12, len(z))
+    h = bytearray(art[:HDR])
+    struct.pack_into("<H", h, F.HDR_FLAGS, F.FLAG_COMPRESSED)
+    struct.pack_into("<I", h, F.HDR_STORED_BYTES, len(z))
     return reseal(bytes(h) + z)
 
 
@@ -482,7 +527,7 @@ def consts_for(rng, wbytes, n, e=-8):
         offs.append(len(c))
         for v in vals:
             c += struct.pack(fmt, v)
-    return bytes(c), struct.pack("<IIII", *offs)
+    return bytes(c), offs
 
 
 def out_len(n, k, s, pad, same):
@@ -510,7 +555,7 @@ def valid_models():
         ph = max((oh - 1) * st + k - h, 0) // 2 if same else 0
         pw = max((ow - 1) * st + k - w, 0) // 2 if same else 0
         c, offs = consts_for(rng, cout * k * k * cin, cout)
-        params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0) + offs
+        params = F.window_params(k, k, st, st, ph, pw, 0, offs)
         art = build(
             [((1, h, w, cin), 0.5, 3, 0), ((1, oh, ow, cout), 0.25, -2, h * w * cin)],
             [(2, -128, 127, 0, 0xFFFF, 1, params)],
@@ -522,7 +567,7 @@ def valid_models():
         oh, ow, cout = -(-h // st), -(-w // st), cin * dm
         ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
         c, offs = consts_for(rng, k * k * cout, cout)
-        params = struct.pack("<8H", k, k, st, st, ph, pw, dm, 0) + offs
+        params = F.window_params(k, k, st, st, ph, pw, dm, offs)
         art = build(
             [((1, h, w, cin), 0.5, 0, 0), ((1, oh, ow, cout), 0.5, 0, h * w * cin)],
             [(3, -100, 100, 0, 0xFFFF, 1, params)],
@@ -534,7 +579,7 @@ def valid_models():
         for h, w, cin, k, st in ((5, 5, 3, 3, 2), (4, 6, 20, 2, 2), (7, 7, 1, 7, 1)):
             oh, ow = -(-h // st), -(-w // st)
             ph, pw = max((oh - 1) * st + k - h, 0) // 2, max((ow - 1) * st + k - w, 0) // 2
-            params = struct.pack("<8H", k, k, st, st, ph, pw, 0, 0)
+            params = F.window_params(k, k, st, st, ph, pw)
             art = build(
                 [((1, h, w, cin), 0.5, 1, 0), ((1, oh, ow, cin), 0.5, 1, h * w * cin)],
                 [(opc, -128, 127, 0, 0xFFFF, 1, params)],
@@ -549,7 +594,7 @@ def valid_models():
         217,
     )
     out.append(("valid_gap", art))
-    qa = struct.pack("<6i", 0x50000000, -1, 0x60000000, 0, 0x7FFFFFFF, 1)
+    qa = F.add_params((0x50000000, -1, 0x60000000, 0, 0x7FFFFFFF, 1))
     art = build(
         [((1, 4, 4, 3), 0.5, 1, 0), ((1, 4, 4, 3), 0.5, -1, 48), ((1, 4, 4, 3), 0.7, 2, 96)],
         [(7, -128, 127, 0, 0, 1, b""), (7, -50, 50, 1, 0, 2, qa)],
@@ -569,7 +614,7 @@ def valid_models():
         c, offs = consts_for(rng, k * n, n, e=-12)
         art = build(
             [((1, k), 0.5, 0, 0), ((1, n), 0.5, 0, k)],
-            [(1, -128, 127, 0, 0xFFFF, 1, b"\0" * 16 + offs)],
+            [(1, -128, 127, 0, 0xFFFF, 1, F.const_params(offs))],
             c,
             k + n,
         )
@@ -614,11 +659,11 @@ def main():
     files = []
     for name, a in sorted(bases.items()):
         files.append((name, a))
-        if len(a) < 32:
+        if len(a) < HDR:
             continue
         muts = (
             compressed_mutants(name, a)
-            if struct.unpack_from("<H", a, 6)[0] & 1
+            if struct.unpack_from("<H", a, F.HDR_FLAGS)[0] & F.FLAG_COMPRESSED
             else stored_mutants(name, a)
         )
         if name.startswith("valid_"):  # 46 small models: a sample of their corruptions

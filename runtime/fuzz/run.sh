@@ -9,9 +9,9 @@
 # Environment: FUZZ_CC (a clang with libFuzzer; probed if unset), CC, CLANG, SRC.
 set -u
 TARGETS="load inflate invoke"
-SRC=${SRC:-"src/kdc_model.c src/kdc_inflate.c src/kdc_kernels.c src/kdc_crc32.c"}
+SRC=${SRC:-"$(echo src/*.c)"}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-FLAGS="-std=c99 -Wall -Wextra -Werror -g -O1 -Iinclude"
+FLAGS="-std=c99 -Wall -Wextra -Werror -g -O1 -Iinclude -Isrc"
 mkdir -p fuzz/bin
 
 probe() { # first compiler that links a libFuzzer program

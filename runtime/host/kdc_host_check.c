@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     int8_t *outputs;
     long long *times;
     int repeats = 5, r;
-    kdc_info info;
+    kdc_info info, stored;
     kdc_model m;
     kdc_status st;
     FILE *f;
@@ -118,9 +118,11 @@ int main(int argc, char **argv)
         if (written != info.unpack_bytes) return fail("kdc_unpack", "unexpected unpacked size");
         art_len = written;
     }
-    arena = (uint8_t *)malloc(info.arena_bytes);
+    st = kdc_query(model_buf, art_len, &stored); /* the stored body: arena with kernel scratch */
+    if (st != KDC_OK) return fail("kdc_query", kdc_status_str(st));
+    arena = (uint8_t *)malloc(stored.arena_needed);
     if (!arena) return fail("arena", "out of memory");
-    st = kdc_init(&m, model_buf, art_len, arena, info.arena_bytes, 0);
+    st = kdc_init(&m, model_buf, art_len, arena, stored.arena_needed, 0);
     if (st != KDC_OK) return fail("kdc_init", kdc_status_str(st));
     in_bytes = kdc_input(&m).size;
     out_bytes = kdc_output(&m).size;

@@ -1,15 +1,16 @@
 /*
- * kdc.h - the kdc device runtime: loader, inflate and int8 kernels (C99).
+ * kdc.h - the kdc device runtime: loader, validation, execution and helpers (C99).
  *
  * One header, no malloc, no globals holding state, no libm. The artifact
  * format is specified in docs/FORMAT.md; the int8 arithmetic in
- * docs/QUANTIZATION.md. Typical use:
+ * docs/QUANTIZATION.md. The int8 kernels are internal (src/kdc_kernels.h).
+ * Typical use:
  *
  *     kdc_info info;
  *     kdc_model m;
- *     kdc_query(buf, len, &info);                 // arena bytes, unpack bytes
- *     kdc_init(&m, buf, len, arena, info.arena_bytes, 0);
- *     kdc_quantize_array(kdc_input(&m).data, pixels, n, ...);
+ *     kdc_query(buf, len, &info);                 // sizes, MACs, scratch
+ *     kdc_init(&m, buf, len, arena, info.arena_needed, 0);
+ *     kdc_input_from_float(&m, features, n, mean, std, channels);
  *     kdc_invoke(&m);
  *     class = kdc_argmax(kdc_output(&m).data, kdc_output(&m).size);
  *
@@ -34,7 +35,7 @@ extern "C" {
 /* Status codes. kdc_status_str() gives a one-line text for each. */
 typedef enum {
     KDC_OK = 0,
-    KDC_ERR_NULL,           /* a required pointer argument is NULL */
+    KDC_ERR_NULL,           /* a required pointer argument is NULL, or the model is not loaded */
     KDC_ERR_ALIGN,          /* artifact buffer is not 4-byte aligned */
     KDC_ERR_BIG_ENDIAN,     /* in-place execution needs a little-endian CPU */
     KDC_ERR_TRUNCATED,      /* buffer shorter than header + stored body */
@@ -55,17 +56,18 @@ typedef enum {
     KDC_ERR_TENSOR_ID,      /* tensor id out of range */
     KDC_ERR_OPCODE,         /* unknown op code */
     KDC_ERR_OP_PARAM,       /* op parameter out of range (kernel, stride, pad, clamp, reserved) */
-    KDC_ERR_SHAPE,          /* tensor shapes inconsistent with the op */
-    KDC_ERR_CONST_RANGE,    /* constant array past the constant section or misaligned */
-    KDC_ERR_QPARAM,         /* requant multiplier or shift out of range */
-    KDC_ERR_ARENA_RANGE,    /* tensor lies outside the declared arena */
-    KDC_ERR_ALIAS,          /* op output overlaps one of its inputs */
-    KDC_ERR_GRAPH,          /* tensor used before produced, written twice, or output unset */
+    KDC_ERR_SHAPE,          /* tensor shapes inconsistent with the op (or the helper's length) */
+    KDC_ERR_CONST_RANGE, /* constant array past the constant section, misaligned or out of order */
+    KDC_ERR_QPARAM,      /* requant multiplier or shift out of range */
+    KDC_ERR_ARENA_RANGE, /* tensor lies outside the declared arena */
+    KDC_ERR_ALIAS,       /* op output overlaps one of its inputs */
+    KDC_ERR_GRAPH,       /* graph not in canonical order (docs/FORMAT.md 3.3) */
     KDC_ERR_ARENA_TOO_SMALL, /* arena_len < needed; see kdc_model.arena_needed */
     KDC_STATUS_COUNT
 } kdc_status;
 
-/* Op codes (docs/FORMAT.md, "Op records"). */
+/* Op codes (docs/FORMAT.md, "Op records"; the op table in src/kdc_ops.h is checked
+ * against these at compile time). */
 enum {
     KDC_OP_FULLY_CONNECTED = 1,
     KDC_OP_CONV_2D = 2,
@@ -78,20 +80,53 @@ enum {
     KDC_OP_CLAMP = 9
 };
 
-/* What the 32-byte header says (filled by kdc_query). */
+/* Arena bytes kdc_init needs: the activations (header arena_bytes) and, if the
+ * kernels need scratch, the scratch at the next multiple of 4 after them. A
+ * constant expression when both arguments are, so it can size a static array. */
+#define KDC_ARENA_TOTAL(arena_bytes, scratch_bytes)                                                \
+    ((scratch_bytes) > 0 ? (((arena_bytes) + 3u) & ~(size_t)3u) + (scratch_bytes) : (arena_bytes))
+
+/* C99 has no _Alignas: a union with a wider member aligns the bytes. Declares
+ * `name` with member `bytes` (n bytes, n >= 1), e.g.
+ *     static KDC_ALIGNED4(arena, MODEL_ARENA_TOTAL);   ... arena.bytes, sizeof arena.bytes
+ * KDC_ALIGNED4 gives 4-byte alignment (what kdc_init needs for the artifact);
+ * KDC_ALIGNED8 gives the alignment of uint64_t and double, which is 8 on Arm
+ * EABI and x86-64 (but 4 inside structs on 32-bit x86). */
+#define KDC_ALIGNED4(name, n)                                                                      \
+    union {                                                                                        \
+        uint8_t bytes[(n)];                                                                        \
+        uint32_t align4_;                                                                          \
+    } name
+#define KDC_ALIGNED8(name, n)                                                                      \
+    union {                                                                                        \
+        uint8_t bytes[(n)];                                                                        \
+        uint64_t align8_;                                                                          \
+        double alignd_;                                                                            \
+    } name
+
+/* What an artifact says about itself (filled by kdc_query). */
 typedef struct {
     uint32_t version;      /* format version (1) */
     uint32_t flags;        /* KDC_FLAG_COMPRESSED or 0 */
     size_t total_bytes;    /* header + stored body: bytes the artifact occupies */
     size_t raw_body_bytes; /* body size once uncompressed */
-    size_t arena_bytes;    /* exact activation arena kdc_init needs */
+    size_t arena_bytes;    /* activation bytes of the memory plan (header field) */
     size_t unpack_bytes;   /* header + raw body if compressed (dst size for kdc_unpack), else 0 */
+    /* Known (ops_known == 1) only when the buffer holds a whole stored body whose
+     * op and tensor tables lie inside it; else all 0. For a compressed artifact,
+     * kdc_query the buffer kdc_unpack wrote. Not a validation: kdc_init may still
+     * reject the artifact. */
+    unsigned ops_known;
+    size_t n_ops;         /* ops in the graph */
+    uint64_t macs;        /* multiply-accumulates per inference (docs/FORMAT.md 3.5) */
+    size_t scratch_bytes; /* kernel scratch of the compiled kernels: max over ops */
+    size_t arena_needed;  /* KDC_ARENA_TOTAL(arena_bytes, scratch_bytes): arena for kdc_init */
 } kdc_info;
 
 /* An activation tensor of a loaded model (int8, NHWC, batch 1). */
 typedef struct {
-    int8_t *data;       /* points into the arena */
-    size_t size;        /* bytes == product of dims */
+    int8_t *data;       /* points into the arena; NULL if the model is not loaded */
+    size_t size;        /* bytes == product of dims; 0 if the model is not loaded */
     size_t rank;        /* 1..4 */
     size_t dims[4];     /* dims[0..rank-1]; unused dims are 1 */
     float scale;        /* real = scale * (q - zero_point) */
@@ -103,35 +138,28 @@ typedef void (*kdc_op_callback)(void *user, size_t op_index, unsigned opcode, co
                                 size_t out_bytes);
 
 /* A loaded model. Caller-allocated, fixed size; filled by kdc_init. Treat the
- * fields as read-only, except arena_needed which is informative. */
+ * fields as read-only. */
 typedef struct {
     const uint8_t *body;   /* raw body inside the caller's artifact buffer */
     const uint8_t *consts; /* constant section inside body */
-    uint8_t *arena;
-    size_t arena_needed; /* arena bytes this model needs (set once the header is valid) */
+    uint8_t *arena;        /* NULL unless kdc_init returned KDC_OK */
+    uint8_t *scratch;      /* kernel scratch inside the arena, NULL if none is needed */
+    size_t arena_needed;   /* on KDC_OK and KDC_ERR_ARENA_TOO_SMALL: arena bytes needed, else 0 */
+    size_t scratch_bytes;  /* kernel scratch (included in arena_needed) */
+    uint64_t macs;         /* multiply-accumulates per inference */
     uint32_t n_ops, n_tensors, ops_off, tensors_off, input_id, output_id;
     kdc_op_callback callback;
     void *callback_user;
 } kdc_model;
 
-/* Parameters shared by the spatial kernels (conv, depthwise, pools).
- * Shapes are NHWC with batch 1: input [in_h][in_w][in_c], output
- * [out_h][out_w][out_c]. Every window must hold at least one in-bounds tap
- * (kdc_init guarantees pad_top < k_h, (out_h-1)*stride_h - pad_top < in_h,
- * and the same for w). zx/zy: input/output zero points in [-128,127];
- * act_min <= act_max in [-128,127]. depth_mult is only used by depthwise
- * (out_c == in_c * depth_mult). */
-typedef struct {
-    size_t in_h, in_w, in_c, out_h, out_w, out_c;
-    size_t k_h, k_w, stride_h, stride_w, pad_top, pad_left, depth_mult;
-    int32_t zx, zy, act_min, act_max;
-} kdc_conv_params;
-
 /* ---- artifact -------------------------------------------------------- */
 
-/* Reads the header only (at most KDC_HEADER_BYTES of buf; len may be just
- * the header) and checks magic, version, header CRC and header fields.
- * Fills *out. Returns KDC_OK or the first failing check. */
+/* Checks magic, version, header CRC and header fields (reading at most
+ * KDC_HEADER_BYTES of buf when len is just the header) and fills *out. When
+ * buf holds the whole stored (uncompressed) body, also walks the op table,
+ * bounds-checked, in O(n_ops), and fills n_ops, macs, scratch_bytes and
+ * arena_needed (ops_known = 1). Returns KDC_OK or the first failing header
+ * check; the op walk never changes the status. */
 kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out);
 
 /* Inflates a compressed artifact src (reads at most src_len bytes) into a
@@ -141,30 +169,35 @@ kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out);
  * the zlib header, the Adler-32 trailer, the raw size and the body CRC-32.
  * src and dst must not overlap. On success *written (if not NULL) is the
  * stored artifact's size. dst need not be aligned, but kdc_init needs it
- * 4-byte aligned. */
+ * 4-byte aligned (KDC_ALIGNED4). */
 kdc_status kdc_unpack(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                       size_t *written);
 
 /* Validates a stored artifact completely (header, body CRC unless
  * KDC_INIT_SKIP_CRC is in flags, body layout, every tensor, op record,
- * constant range, quantization parameter, the graph order and the arena
- * plan) and binds it to arena. Reads at most len bytes of artifact, which
- * must be 4-byte aligned and stays in use (execute in place). arena needs
- * kdc_info.arena_bytes bytes (any alignment); if arena_len is smaller the
- * result is KDC_ERR_ARENA_TOO_SMALL and m->arena_needed says how many bytes
- * are needed. With the CRC skipped, structural validation alone still
- * guarantees kdc_invoke never reads or writes out of bounds. */
+ * constant range, quantization parameter, the canonical graph order and the
+ * arena plan) in time linear in its size, and binds it to arena. Reads at
+ * most len bytes of artifact, which must be 4-byte aligned and stays in use
+ * (execute in place). arena (any alignment) needs
+ * KDC_ARENA_TOTAL(arena_bytes, scratch_bytes) bytes = kdc_info.arena_needed:
+ * the activations, then the kernels' scratch at the next multiple of 4. If
+ * arena_len is smaller the result is KDC_ERR_ARENA_TOO_SMALL and
+ * m->arena_needed says how many bytes are needed. With the CRC skipped,
+ * structural validation alone still guarantees kdc_invoke never reads or
+ * writes out of bounds. On failure the model stays unloaded: kdc_input and
+ * kdc_output give empty tensors, kdc_invoke returns KDC_ERR_NULL. */
 kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *arena,
                     size_t arena_len, unsigned flags);
 
 /* Runs the graph once on the input tensor already in the arena (the input
  * bytes may be overwritten: the arena plan reuses dead tensors, so write the
- * input again before each call). No checks:
- * m must have been returned KDC_OK by kdc_init. Returns KDC_OK (KDC_ERR_NULL
- * if m or its arena is NULL). */
+ * input again before each call). No checks beyond the model being loaded:
+ * returns KDC_OK, or KDC_ERR_NULL if m is NULL or kdc_init did not return
+ * KDC_OK for it. */
 kdc_status kdc_invoke(kdc_model *m);
 
-/* Input / output tensor of an initialized model. */
+/* Input / output tensor of a loaded model; an empty tensor (data NULL, size
+ * 0, rank 0) if m is NULL or not loaded. */
 kdc_tensor kdc_input(const kdc_model *m);
 kdc_tensor kdc_output(const kdc_model *m);
 
@@ -190,6 +223,33 @@ int8_t kdc_quantize(float x, float scale, int32_t zero_point);
 /* y[i] = kdc_quantize(x[i], scale, zero_point) for i < n. */
 void kdc_quantize_array(int8_t *y, const float *x, size_t n, float scale, int32_t zero_point);
 
+/* The input normalization stored with a model, then quantization: for i < n,
+ * with c = i % channels (the last NHWC axis; channels == 1: one mean/std for
+ * every value), y[i] = kdc_quantize((x[i] - mean[c]) * (1 / std[c]), scale,
+ * zero_point), in float, 1 / std[c] rounded to float first (as kdc's Swift
+ * normalization computes it). std[c] must be non-zero; channels >= 1. */
+void kdc_normalize_quantize(int8_t *y, const float *x, size_t n, const float *mean,
+                            const float *std, size_t channels, float scale, int32_t zero_point);
+
+/* kdc_normalize_quantize of n raw features into the input tensor of a loaded
+ * model, with its scale and zero point: the exported NAME_norm_mean,
+ * NAME_norm_std and NAME_NORM_CHANNELS are the last three arguments. Returns
+ * KDC_ERR_NULL (a NULL pointer or the model not loaded), KDC_ERR_SHAPE (n
+ * differs from the input size, channels is 0 or does not divide n), or KDC_OK. */
+kdc_status kdc_input_from_float(kdc_model *m, const float *x, size_t n, const float *mean,
+                                const float *std, size_t channels);
+
+/* y[i] = dequantized output i of a loaded model (the logits), for i < n.
+ * Returns KDC_ERR_NULL (a NULL pointer or the model not loaded), KDC_ERR_SHAPE
+ * (n differs from the output size) or KDC_OK. */
+kdc_status kdc_output_to_float(const kdc_model *m, float *y, size_t n);
+
+/* p[i] = exp(x[i] - max x) / sum_j exp(x[j] - max x) for i < n (nothing for
+ * n == 0; p may equal x). No libm: exp is a range reduction to [-ln2/2, ln2/2] and a degree-7
+ * polynomial; measured max relative error against glibc's expf-based softmax
+ * in float is given in runtime/README.md. Inputs must be finite. */
+void kdc_softmax(float *p, const float *x, size_t n);
+
 /* CRC-32 (IEEE, reflected, as zlib's crc32): start with crc = 0. Reads n bytes. */
 uint32_t kdc_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
@@ -198,49 +258,6 @@ uint32_t kdc_crc32(uint32_t crc, const uint8_t *p, size_t n);
  * most *dst_len bytes; on KDC_OK *dst_len is the decompressed size. A stream
  * that would write more than *dst_len returns KDC_ERR_DST_TOO_SMALL. */
 kdc_status kdc_zlib_uncompress(uint8_t *dst, size_t *dst_len, const uint8_t *src, size_t src_len);
-
-/* ---- int8 kernels (reference; bit-exact with docs/QUANTIZATION.md) ---- */
-
-/* Fixed-point requantization: M is 0 or in [2^30, 2^31-1], e in [-31, 30].
- * Returns sat_int32(round_half_away(acc * M / 2^(31-e))). */
-int32_t kdc_requant(int32_t acc, int32_t M, int32_t e);
-
-/* Fully connected. x: [k], w: [n][k] row-major, bias/mult/shift: [n],
- * y: [n]. y[o] = clamp(requant(bias[o] + sum (x-zx)*w[o], mult[o],
- * shift[o]) + zy, act_min, act_max). k <= 65536. */
-void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy, int32_t act_min,
-               int32_t act_max, size_t k, size_t n);
-
-/* 2-D convolution. x: [in_h][in_w][in_c]; w: [out_c][k_h][k_w][in_c];
- * bias/mult/shift: [out_c]; y: [out_h][out_w][out_c]. Out-of-bounds taps
- * contribute nothing. k_h*k_w*in_c <= 65536. Uses 512 bytes of stack for
- * one gathered window (windows up to 512 taps; larger ones run row by row). */
-void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, const kdc_conv_params *p);
-
-/* Depthwise convolution. w: [k_h][k_w][out_c], out_c = in_c * depth_mult,
- * output channel oc reads input channel oc / depth_mult. */
-void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                     const int32_t *mult, const int32_t *shift, const kdc_conv_params *p);
-
-/* Max pool over in-bounds taps, then clamp. out_c == in_c. */
-void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p);
-
-/* Average pool: round_half_away(sum / count) over in-bounds taps, clamp. */
-void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p);
-
-/* Global average pool: x [hw][c] -> y [c], same rounding, clamp. hw <= 2^24. */
-void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int32_t act_min,
-                           int32_t act_max);
-
-/* Elementwise add, TFLite scheme with left shift 20 (ma/ea and mb/eb need
- * e <= 0). q[6] = {Ma, ea, Mb, eb, Mo, eo}; z[3] = {za, zb, zy}. */
-void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6], const int32_t z[3],
-                int32_t act_min, int32_t act_max, size_t n);
-
-/* y = min(max(x, act_min), act_max). y may equal x. */
-void kdc_clamp_s8(int8_t *y, const int8_t *x, int32_t act_min, int32_t act_max, size_t n);
 
 #ifdef __cplusplus
 }

@@ -5,9 +5,13 @@ Implements the int8 arithmetic of docs/QUANTIZATION.md independently of the C
 code (numpy int64, padding with the zero point instead of clipping windows) and
 an artifact writer that follows docs/FORMAT.md. Writes:
 
-    golden_kernels.h   one test function per kernel case (exact int8 compare)
-    golden_models.h    whole artifacts (stored and zlib) with inputs and outputs
+    golden_kernels.h   one test function per kernel case (exact int8 compare), run on the
+                       compiled kernel variant and on the reference
+    golden_models.h    whole artifacts (stored and zlib) with inputs and outputs, MACs and the
+                       kernel scratch (docs/FORMAT.md 3.5, 3.6)
     golden_inflate.h   zlib streams (stored / fixed / dynamic blocks)
+
+Record layouts come from kdc_format.py (the named offsets, shared with fuzz/gen_corpus.py).
 
 Run:  python3 runtime/tests/gen_golden.py   (numpy, zlib; deterministic seed)
 """
@@ -17,6 +21,8 @@ import struct
 import zlib
 
 import numpy as np
+
+import kdc_format as F
 
 OUT = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261129)
@@ -197,13 +203,24 @@ kernel_src = []
 kernel_names = []
 
 
-def emit_case(name, decls, call, y):
+def emit_case(name, decls, setup, kernel, args, y):
+    """A test function `int name(int ref)`: runs kdc_<kernel> (the compiled variant, with the
+    scratch its query asks for) or, if ref, kdc_ref_<kernel>, on the case's data; `args` are
+    the call's arguments between y and the scratch, `setup` declares what they use (p, c)."""
     y = np.asarray(y).reshape(-1)
     src = "".join(decls) + carr("int8_t", f"{name}_y", y)
-    src += f"static int {name}(void)\n{{\n    static int8_t y[{len(y)}];\n"
-    src += f'    {call}\n    return check_bytes("{name}", y, {name}_y, {len(y)});\n}}\n\n'
+    src += f"static int {name}(int ref)\n{{\n    static int8_t y[{len(y)}];\n"
+    src += "".join(f"    {line}\n" for line in setup)
+    src += "    memset(y, 0x5a, sizeof y);\n"
+    src += f"    if (ref)\n        kdc_ref_{kernel}(y, {args}, NULL);\n    else\n"
+    src += f"        kdc_{kernel}(y, {args}, test_scratch(kdc_{kernel}_scratch_bytes(&p)));\n"
+    src += f'    return check_bytes("{name}", y, {name}_y, {len(y)});\n}}\n\n'
     kernel_src.append(src)
     kernel_names.append(name)
+
+
+def consts_decl(name):
+    return f"static const kdc_consts c = {{{name}_w, {name}_b, {name}_m, {name}_e}};"
 
 
 def case_fc(name, K, N, lo=-128, hi=127):
@@ -220,11 +237,11 @@ def case_fc(name, K, N, lo=-128, hi=127):
         carr("int32_t", f"{name}_m", Ms),
         carr("int32_t", f"{name}_e", es),
     ]
-    call = (
-        f"kdc_fc_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, {zx}, {zy}, "
-        f"{lo}, {hi}, {K}, {N});"
-    )
-    emit_case(name, d, call, y)
+    setup = [
+        f"static const kdc_fc_params p = {{{K}, {N}, {zx}, {zy}, {lo}, {hi}}};",
+        consts_decl(name),
+    ]
+    emit_case(name, d, setup, "fc_s8", f"{name}_x, &c, &p", y)
 
 
 def geom(H, W, kh, kw, sh, sw, pad):
@@ -267,11 +284,8 @@ def case_conv(name, H, W, Cin, Cout, kh, kw, sh, sw, pad, lo=-128, hi=127):
         carr("int32_t", f"{name}_m", Ms),
         carr("int32_t", f"{name}_e", es),
     ]
-    call = (
-        f"static const kdc_conv_params p = {mparams(p)};\n"
-        f"    kdc_conv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);"
-    )
-    emit_case(name, d, call, y)
+    setup = [f"static const kdc_conv_params p = {mparams(p)};", consts_decl(name)]
+    emit_case(name, d, setup, "conv2d_s8", f"{name}_x, &c, &p", y)
 
 
 def conv_acc(x, zx, Wt, sh, sw, pt, pl, OH, OW):
@@ -334,11 +348,8 @@ def case_dw(name, H, W, Cin, mult, kh, kw, sh, sw, pad, lo=-128, hi=127):
         carr("int32_t", f"{name}_m", Ms),
         carr("int32_t", f"{name}_e", es),
     ]
-    call = (
-        f"static const kdc_conv_params p = {mparams(p)};\n"
-        f"    kdc_dwconv2d_s8(y, {name}_x, {name}_w, {name}_b, {name}_m, {name}_e, &p);"
-    )
-    emit_case(name, d, call, y)
+    setup = [f"static const kdc_conv_params p = {mparams(p)};", consts_decl(name)]
+    emit_case(name, d, setup, "dwconv2d_s8", f"{name}_x, &c, &p", y)
 
 
 def case_pool(name, kind, H, W, C, kh, kw, sh, sw, pad, lo=-128, hi=127):
@@ -361,16 +372,18 @@ def case_pool(name, kind, H, W, C, kh, kw, sh, sw, pad, lo=-128, hi=127):
         act_min=lo,
         act_max=hi,
     )
-    fn = "kdc_maxpool_s8" if kind == "max" else "kdc_avgpool_s8"
-    call = f"static const kdc_conv_params p = {mparams(p)};\n    {fn}(y, {name}_x, &p);"
-    emit_case(name, [carr("int8_t", f"{name}_x", x)], call, y)
+    fn = "maxpool_s8" if kind == "max" else "avgpool_s8"
+    setup = [f"static const kdc_conv_params p = {mparams(p)};"]
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, fn, f"{name}_x, &p", y)
 
 
 def case_gap(name, H, W, C, lo=-128, hi=127):
     x = i8(H, W, C)
     y = gap_ref(x, lo, hi)
-    call = f"kdc_global_avgpool_s8(y, {name}_x, {H * W}, {C}, {lo}, {hi});"
-    emit_case(name, [carr("int8_t", f"{name}_x", x)], call, y)
+    setup = [f"static const kdc_gap_params p = {{{H * W}, {C}, {lo}, {hi}}};"]
+    emit_case(
+        name, [carr("int8_t", f"{name}_x", x)], setup, "global_avgpool_s8", f"{name}_x, &p", y
+    )
 
 
 def add_params(sa, sb, so):
@@ -387,22 +400,18 @@ def case_add(name, n, lo=-128, hi=127):
     q = add_params(0.05, 0.08, 0.1)
     z = [int(rng.integers(-30, 30)) for _ in range(3)]
     y = add_ref(a, b, q, z, lo, hi)
-    d = [
-        carr("int8_t", f"{name}_a", a),
-        carr("int8_t", f"{name}_b", b),
-        carr("int32_t", f"{name}_q", q),
-        carr("int32_t", f"{name}_z", z),
-    ]
-    call = f"kdc_add_s8(y, {name}_a, {name}_b, {name}_q, {name}_z, {lo}, {hi}, {n});"
-    emit_case(name, d, call, y)
+    d = [carr("int8_t", f"{name}_a", a), carr("int8_t", f"{name}_b", b)]
+    # kdc_add_params: n, za, zb, zy, ma, ea, mb, eb, mo, eo, act_min, act_max
+    fields = ", ".join(str(int(v)) for v in [n, *z, *q, lo, hi])
+    setup = [f"static const kdc_add_params p = {{{fields}}};"]
+    emit_case(name, d, setup, "add_s8", f"{name}_a, {name}_b, &p", y)
 
 
 def case_clamp(name, n, lo, hi):
     x = i8(n)
     y = np.clip(x, lo, hi).astype(np.int8)
-    emit_case(
-        name, [carr("int8_t", f"{name}_x", x)], f"kdc_clamp_s8(y, {name}_x, {lo}, {hi}, {n});", y
-    )
+    setup = [f"static const kdc_clamp_params p = {{{n}, {lo}, {hi}}};"]
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "clamp_s8", f"{name}_x, &p", y)
 
 
 def requant_table():
@@ -448,7 +457,17 @@ def requant_table():
 
 # ---------------------------------------------------------------- artifact writer (docs/FORMAT.md)
 
-OPC = dict(FC=1, CONV=2, DW=3, MAXPOOL=4, AVGPOOL=5, GAP=6, ADD=7, RESHAPE=8, CLAMP=9)
+OPC = dict(
+    FC=F.OPCODE["FULLY_CONNECTED"],
+    CONV=F.OPCODE["CONV_2D"],
+    DW=F.OPCODE["DEPTHWISE_CONV_2D"],
+    MAXPOOL=F.OPCODE["MAX_POOL_2D"],
+    AVGPOOL=F.OPCODE["AVERAGE_POOL_2D"],
+    GAP=F.OPCODE["GLOBAL_AVERAGE_POOL"],
+    ADD=F.OPCODE["ADD"],
+    RESHAPE=F.OPCODE["RESHAPE"],
+    CLAMP=F.OPCODE["CLAMP"],
+)
 
 
 class Model:
@@ -468,9 +487,12 @@ class Model:
         self.consts += np.asarray(arr).astype(dtype).astype("<" + np.dtype(dtype).str[1:]).tobytes()
         return off
 
-    def op(self, op, ins, out, lo=-128, hi=127, params=b""):
-        params = params + bytes(36 - len(params))
-        self.ops.append(dict(op=op, ins=ins, out=out, lo=lo, hi=hi, params=params))
+    def op(self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0):
+        """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch: the bytes the
+        portable kernel variant asks for (3.6)."""
+        self.ops.append(
+            dict(op=op, ins=ins, out=out, lo=lo, hi=hi, params=params, macs=macs, scratch=scratch)
+        )
 
     def plan(self, input_id):
         """first-fit arena plan over op-order lifetimes; reshape aliases its input."""
@@ -514,59 +536,45 @@ class Model:
         self.output = output_id
         self.plan(input_id)
         nt, no = len(self.tensors), len(self.ops)
-        t_off = 24
-        o_off = t_off + 32 * nt
-        c_off = o_off + 48 * no
+        t_off = F.BODY_HEADER_BYTES
+        o_off = t_off + F.TENSOR_RECORD_BYTES * nt
+        c_off = o_off + F.OP_RECORD_BYTES * no
         body = bytearray(
-            struct.pack(
-                "<HHHHIIII", nt, no, input_id, output_id, t_off, o_off, c_off, len(self.consts)
-            )
+            F.pack_body_header(nt, no, input_id, output_id, t_off, o_off, c_off, len(self.consts))
         )
         for i, t in enumerate(self.tensors):
-            dims = t["shape"] + [1] * (4 - len(t["shape"]))
-            size = int(np.prod(t["shape"]))
-            body += struct.pack(
-                "<BBH4HfiIII",
-                len(t["shape"]),
-                0,
-                0,
-                *dims,
-                t["scale"],
-                t["zp"],
-                self.offsets[i],
-                size,
-                0,
-            )
+            body += F.pack_tensor(t["shape"], t["scale"], t["zp"], self.offsets[i])
         for o in self.ops:
-            ins = o["ins"] + [0xFFFF] * (2 - len(o["ins"]))
-            body += struct.pack(
-                "<BbbBHHHH", o["op"], o["lo"], o["hi"], 0, ins[0], ins[1], o["out"], 0
-            )
-            body += o["params"]
+            in1 = o["ins"][1] if len(o["ins"]) > 1 else F.NO_TENSOR
+            body += F.pack_op(o["op"], o["lo"], o["hi"], o["ins"][0], in1, o["out"], o["params"])
         assert len(body) == c_off
         body += self.consts
         raw = bytes(body)
         stored = zlib.compress(raw, 9) if compress else raw
-        hdr = b"KDCM" + struct.pack(
-            "<HHHHIIII",
-            1,
-            1 if compress else 0,
-            32,
-            0,
-            len(stored),
-            len(raw),
-            self.arena,
-            zlib.crc32(raw),
-        )
-        hdr += struct.pack("<I", zlib.crc32(hdr))
-        return hdr + stored
+        flags = F.FLAG_COMPRESSED if compress else 0
+        return F.pack_header(flags, len(stored), len(raw), self.arena, F.crc(raw)) + stored
+
+    def macs(self):
+        return sum(o["macs"] for o in self.ops)
+
+    def scratch(self):
+        return max(o["scratch"] for o in self.ops)
+
+
+def conv_scratch_portable(kh, kw, cin):
+    """Scratch of the portable variant's conv (docs/FORMAT.md 3.6): gathered windows padded
+    to 16 bytes, two of them if they fit in 512 bytes, and a weight tail of two more if there
+    is room; none if one window does not fit."""
+    padded = (kh * kw * cin + 15) // 16 * 16
+    if padded > 512:
+        return 0
+    nwin = 2 if 2 * padded <= 512 else 1
+    tail = 2 * padded if (nwin + 2) * padded <= 512 else 0
+    return nwin * padded + tail
 
 
 def spatial_params(kh, kw, sh, sw, pt, pl, mult=0, consts=None):
-    p = struct.pack("<8H", kh, kw, sh, sw, pt, pl, mult, 0)
-    if consts is not None:
-        p += struct.pack("<4I", *consts)
-    return p
+    return F.window_params(kh, kw, sh, sw, pt, pl, mult, consts)
 
 
 def weights(m, W, b, Ms, es):
@@ -595,7 +603,8 @@ def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
         t_h,
         -128,
         127,
-        bytes(16) + struct.pack("<4I", *weights(m, W1, b1, M1, e1)),
+        F.const_params(weights(m, W1, b1, M1, e1)),
+        macs=K * H,
     )
     m.op(
         OPC["FC"],
@@ -603,7 +612,8 @@ def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
         t_out,
         -128,
         127,
-        bytes(16) + struct.pack("<4I", *weights(m, W2, b2, M2, e2)),
+        F.const_params(weights(m, W2, b2, M2, e2)),
+        macs=H * N,
     )
     return m, t_in, t_out, xs, ys
 
@@ -631,6 +641,8 @@ def build_cnn(n_inputs=3):
         z1,
         127,
         spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)),
+        macs=H * W * 4 * 3 * 3 * C,
+        scratch=conv_scratch_portable(3, 3, C),
     )
     # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
     OH, pt = same(H, 3, 2)
@@ -664,6 +676,7 @@ def build_cnn(n_inputs=3):
         -128,
         127,
         spatial_params(3, 3, 2, 2, pt, pt, 2, weights(m, W2, b2, M2, e2)),
+        macs=OH * OH * 8 * 3 * 3,
     )
     # conv 1x1 8 -> 8
     W3 = i8(8, 1, 1, 8)
@@ -680,13 +693,15 @@ def build_cnn(n_inputs=3):
         -128,
         127,
         spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)),
+        macs=OH * OH * 8 * 8,
+        scratch=conv_scratch_portable(1, 1, 8),
     )
     # add t2 + t3
     q = add_params(0.04, 0.05, 0.06)
     z4 = 2
     a4 = [add_ref(a, b, q, [z2, z3, z4], -128, 127) for a, b in zip(a2, a3)]
     t4 = m.tensor([1, OH, OH, 8], 0.06, z4)
-    m.op(OPC["ADD"], [t2, t3], t4, -128, 127, struct.pack("<6i", *q))
+    m.op(OPC["ADD"], [t2, t3], t4, -128, 127, F.add_params(q))
     # clamp (relu6-like)
     a5 = [np.clip(a, z4, 90).astype(np.int8) for a in a4]
     t5 = m.tensor([1, OH, OH, 8], 0.06, z4)
@@ -714,9 +729,7 @@ def build_cnn(n_inputs=3):
     M5, e5 = requant_params(acc, 5)
     ys = [fc_ref(a, z4, W5, b5, M5, e5, 1, -128, 127) for a in a8]
     t10 = m.tensor([1, 5], 0.1, 1)
-    m.op(
-        OPC["FC"], [t9], t10, -128, 127, bytes(16) + struct.pack("<4I", *weights(m, W5, b5, M5, e5))
-    )
+    m.op(OPC["FC"], [t9], t10, -128, 127, F.const_params(weights(m, W5, b5, M5, e5)), macs=8 * 5)
     return m, t0, t10, xs, ys
 
 
@@ -744,6 +757,8 @@ def build_cnn28(n_inputs=2):
             zc,
             127,
             spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)),
+            macs=H * H * Cout * 3 * 3 * C,
+            scratch=conv_scratch_portable(3, 3, C),
         )
         H //= 2
         acts = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
@@ -760,7 +775,7 @@ def build_cnn28(n_inputs=2):
     Ms, es = requant_params(acc, 10)
     ys = [fc_ref(f, z, Wd, b, Ms, es, 0, -128, 127) for f in flat]
     to = m.tensor([1, 10], 0.1, 0)
-    m.op(OPC["FC"], [tf], to, -128, 127, bytes(16) + struct.pack("<4I", *weights(m, Wd, b, Ms, es)))
+    m.op(OPC["FC"], [tf], to, -128, 127, F.const_params(weights(m, Wd, b, Ms, es)), macs=K * 10)
     return m, t_in, to, xs, ys
 
 
@@ -773,7 +788,7 @@ def emit_models():
             art = m.build(ti, to, comp)
             nm = f"{name}_{'zlib' if comp else 'stored'}"
             src.append(cbytes(nm, art))
-            table.append((nm, len(art), m.arena, comp, name))
+            table.append((nm, len(art), m.arena, comp, name, m.macs(), m.scratch(), len(m.ops)))
         src.append(carr("int8_t", f"{name}_in", np.concatenate([x.reshape(-1) for x in xs])))
         src.append(carr("int8_t", f"{name}_out", np.concatenate([y.reshape(-1) for y in ys])))
         src.append(
@@ -783,13 +798,13 @@ def emit_models():
     src.append(
         "static const struct golden_model { const char *name; const unsigned char *bytes; "
         "size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, "
-        "out_size, n; } golden_models[] = {\n"
+        "out_size, n; uint64_t macs; size_t scratch_portable, n_ops; } golden_models[] = {\n"
     )
-    for nm, ln, ar, comp, base in table:
+    for nm, ln, ar, comp, base, macs, scratch, n_ops in table:
         B = base.upper()
         src.append(
             f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
-            f"{B}_OUT_SIZE, {B}_N}},\n"
+            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {n_ops}u}},\n"
         )
     src.append("};\n")
     return "".join(src)
@@ -885,7 +900,7 @@ def main():
     case_clamp("clamp_relu6", 64, -10, 60)
     src = requant_table() + "".join(kernel_src)
     src += (
-        "static int (*const kernel_cases[])(void) = {\n"
+        "static int (*const kernel_cases[])(int) = {\n"
         + ",\n".join(f"    {n}" for n in kernel_names)
         + "};\n"
     )

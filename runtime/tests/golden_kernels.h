@@ -221,10 +221,16 @@ static const int32_t fc_basic_b[] = {8989,23157,50040,-47051,-45922,-42794,7846,
 static const int32_t fc_basic_m[] = {1083974190,1466389048,2140023142,2130412986,1110876584,1610069363,1748031013,1257846577,1857181336,1740547635,1081023889};
 static const int32_t fc_basic_e[] = {-9,-11,-10,-10,-9,-11,-11,-10,-11,-10,-9};
 static const int8_t fc_basic_y[] = {80,33,23,47,-120,-12,12,52,-20,24,-84};
-static int fc_basic(void)
+static int fc_basic(int ref)
 {
     static int8_t y[11];
-    kdc_fc_s8(y, fc_basic_x, fc_basic_w, fc_basic_b, fc_basic_m, fc_basic_e, 117, 3, -128, 127, 37, 11);
+    static const kdc_fc_params p = {37, 11, 117, 3, -128, 127};
+    static const kdc_consts c = {fc_basic_w, fc_basic_b, fc_basic_m, fc_basic_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_fc_s8(y, fc_basic_x, &c, &p, NULL);
+    else
+        kdc_fc_s8(y, fc_basic_x, &c, &p, test_scratch(kdc_fc_s8_scratch_bytes(&p)));
     return check_bytes("fc_basic", y, fc_basic_y, 11);
 }
 
@@ -234,10 +240,16 @@ static const int32_t fc_relu6_b[] = {-38849,-48712,-19368,-12701,36720,14480,749
 static const int32_t fc_relu6_m[] = {2142620715,1425183929,1286453367,1122581987,1659886243,2094763381,1335884940,1353561837,1311571223,1529780986,2023243609,2141605400,1988401801,1837659206,1941457710,1781166315};
 static const int32_t fc_relu6_e[] = {-11,-10,-11,-11,-10,-11,-11,-11,-10,-11,-10,-11,-10,-10,-10,-11};
 static const int8_t fc_relu6_y[] = {-59,-66,7,5,-28,40,40,12,37,18,40,-79,7,31,40,-10};
-static int fc_relu6(void)
+static int fc_relu6(int ref)
 {
     static int8_t y[16];
-    kdc_fc_s8(y, fc_relu6_x, fc_relu6_w, fc_relu6_b, fc_relu6_m, fc_relu6_e, -78, 16, -128, 40, 64, 16);
+    static const kdc_fc_params p = {64, 16, -78, 16, -128, 40};
+    static const kdc_consts c = {fc_relu6_w, fc_relu6_b, fc_relu6_m, fc_relu6_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_fc_s8(y, fc_relu6_x, &c, &p, NULL);
+    else
+        kdc_fc_s8(y, fc_relu6_x, &c, &p, test_scratch(kdc_fc_s8_scratch_bytes(&p)));
     return check_bytes("fc_relu6", y, fc_relu6_y, 16);
 }
 
@@ -247,10 +259,16 @@ static const int32_t fc_k1_b[] = {-1000,-554,-441};
 static const int32_t fc_k1_m[] = {1191238543,1443745896,1299485139};
 static const int32_t fc_k1_e[] = {-5,-5,-4};
 static const int8_t fc_k1_y[] = {-128,-128,-128};
-static int fc_k1(void)
+static int fc_k1(int ref)
 {
     static int8_t y[3];
-    kdc_fc_s8(y, fc_k1_x, fc_k1_w, fc_k1_b, fc_k1_m, fc_k1_e, -115, 17, -128, 127, 1, 3);
+    static const kdc_fc_params p = {1, 3, -115, 17, -128, 127};
+    static const kdc_consts c = {fc_k1_w, fc_k1_b, fc_k1_m, fc_k1_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_fc_s8(y, fc_k1_x, &c, &p, NULL);
+    else
+        kdc_fc_s8(y, fc_k1_x, &c, &p, test_scratch(kdc_fc_s8_scratch_bytes(&p)));
     return check_bytes("fc_k1", y, fc_k1_y, 3);
 }
 
@@ -260,11 +278,16 @@ static const int32_t conv_same_3x3_b[] = {2676,-24530,35702,14459,25133};
 static const int32_t conv_same_3x3_m[] = {1633532957,1108875229,1585450534,2036922165,1233865942};
 static const int32_t conv_same_3x3_e[] = {-9,-8,-10,-10,-9};
 static const int8_t conv_same_3x3_y[] = {-52,-70,-14,23,7,-116,-127,-1,37,27,-65,-42,-10,1,104,-88,-59,-10,17,44,-128,-128,-1,20,-12,5,-87,-10,-46,103,-48,-84,16,-11,-10,-50,-89,0,-6,-4,-105,-51,3,51,-63,-128,-41,21,29,9,-123,-85,24,18,33,-89,21,23,-4,42,-55,-68,7,43,-2,-99,-25,4,50,41,-128,-60,17,36,-21,-104,-120,22,12,-20,-108,-38,7,-22,-10,-62,-101,3,-29,9,-66,-86,-4,32,-31,-41,-62,-6,7,25,-123,-128,-11,55,17,-128,-128,-27,51,64,-128,-71,-24,57,48,-98,-101,39,40,4,-33,-111,5,8,20,-60,-58,3,-35,43,-59,-21,-25,16,8,-128,-111,2,2,30,-96,-74,24,9,17,-24,-48,50,-2,-16,-76,-113,22,30,16,-128,-114,-11,48,0,-128,-15,-10,91,-31,-107,-47,73,42,-4,-106,-10,40,-23,-21,-70,-109,14,4,-25,37,-6,29,22,-29,-37,34,24,-39,-4,-57,-46,29,-32,31,33,-6,42,17,0,-105,-7,18,15,-42,-10,-98,27,-12,12};
-static int conv_same_3x3(void)
+static int conv_same_3x3(int ref)
 {
     static int8_t y[210];
     static const kdc_conv_params p = {7,6,3,7,6,5,3,3,1,1,1,1,0,88,-17,-128,127};
-    kdc_conv2d_s8(y, conv_same_3x3_x, conv_same_3x3_w, conv_same_3x3_b, conv_same_3x3_m, conv_same_3x3_e, &p);
+    static const kdc_consts c = {conv_same_3x3_w, conv_same_3x3_b, conv_same_3x3_m, conv_same_3x3_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_same_3x3_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_same_3x3_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_same_3x3", y, conv_same_3x3_y, 210);
 }
 
@@ -274,11 +297,16 @@ static const int32_t conv_valid_s2_b[] = {3898,-7465,13710,-6660};
 static const int32_t conv_valid_s2_m[] = {1289868545,1916039931,1384668545,2028466390};
 static const int32_t conv_valid_s2_e[] = {-7,-9,-9,-9};
 static const int8_t conv_valid_s2_y[] = {-128,-20,-3,-14,14,-18,-20,-89,-49,-11,1,-64,32,-4,-18,-42,-84,-8,-18,-8,-95,-101,0,-25,-125,-59,-13,-29,-128,-62,8,-29,-117,-11,-2,-39,-44,-13,-4,-84,-112,-39,-22,-19,-84,-23,-19,-8};
-static int conv_valid_s2(void)
+static int conv_valid_s2(int ref)
 {
     static int8_t y[48];
     static const kdc_conv_params p = {9,8,2,4,3,4,2,3,2,2,0,0,0,105,-3,-128,127};
-    kdc_conv2d_s8(y, conv_valid_s2_x, conv_valid_s2_w, conv_valid_s2_b, conv_valid_s2_m, conv_valid_s2_e, &p);
+    static const kdc_consts c = {conv_valid_s2_w, conv_valid_s2_b, conv_valid_s2_m, conv_valid_s2_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_valid_s2_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_valid_s2_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_valid_s2", y, conv_valid_s2_y, 48);
 }
 
@@ -288,11 +316,16 @@ static const int32_t conv_same_s2_5x5_b[] = {-14874,13069,-23566,234,-19144,3295
 static const int32_t conv_same_s2_5x5_m[] = {1144770907,1586029748,1255444598,1818440943,1939183509,1704754794};
 static const int32_t conv_same_s2_5x5_e[] = {-9,-9,-9,-9,-10,-10};
 static const int8_t conv_same_s2_5x5_y[] = {8,81,9,46,5,-9,-10,81,13,100,66,5,-14,0,18,-20,-10,41,-20,-20,-18,64,62,-10,27,62,-20,100,52,6,-20,38,19,24,-20,31,20,100,-20,100,47,15,-20,62,-20,30,-8,3,-20,100,-6,-20,-18,20,3,16,-20,-20,20,100,27,55,-6,100,-14,23,-5,50,20,47,-2,-13,-10,3,-20,-6,-12,29,-20,-7,-9,-20,-3,59,11,80,12,100,0,51,15,75,-6,71,-11,23};
-static int conv_same_s2_5x5(void)
+static int conv_same_s2_5x5(int ref)
 {
     static int8_t y[96];
     static const kdc_conv_params p = {7,7,3,4,4,6,5,5,2,2,2,2,0,-11,11,-20,100};
-    kdc_conv2d_s8(y, conv_same_s2_5x5_x, conv_same_s2_5x5_w, conv_same_s2_5x5_b, conv_same_s2_5x5_m, conv_same_s2_5x5_e, &p);
+    static const kdc_consts c = {conv_same_s2_5x5_w, conv_same_s2_5x5_b, conv_same_s2_5x5_m, conv_same_s2_5x5_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_same_s2_5x5_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_same_s2_5x5_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_same_s2_5x5", y, conv_same_s2_5x5_y, 96);
 }
 
@@ -302,11 +335,16 @@ static const int32_t conv_cin1_b[] = {-2335,13549,5898,3350,-17617,-18986,-5112,
 static const int32_t conv_cin1_m[] = {1477235311,1223509034,1119329317,1225285535,1209777868,1883269614,1763859647,1999177325};
 static const int32_t conv_cin1_e[] = {-8,-9,-9,-8,-8,-8,-8,-9};
 static const int8_t conv_cin1_y[] = {-16,37,-27,6,-128,-16,-100,-9,85,-29,-35,-87,-54,-128,-108,-78,28,-17,-43,-60,-88,-128,-105,-72,33,2,-28,-32,-90,-73,-87,-24,35,-25,-21,-59,-40,-128,-73,-50,-41,3,-40,-28,-118,-66,-90,-65,2,31,-24,-7,-128,-26,-100,-15,102,-38,-32,-90,-34,-128,-101,-66,13,53,-9,-24,-85,-128,-86,27,121,20,-35,-128,-60,-128,-78,-51,36,15,2,-91,-86,-128,-87,-50,62,45,-18,-44,-74,-128,-44,-4,71,1,-30,-123,-33,-128,-40,-91,71,3,4,-44,-100,-58,-95,-7,50,15,-11,-67,-28,-128,-99,12,55,33,-32,-110,-75,-128,-65,-24,1,43,-29,-44,-73,-39,-84,16,60,17,0,-94,-86,-128,-95,-9,43,-12,-28,-79,-88,-83,-124,-26,-51,41,-13,-29,-111,-80,-105,27,12,0,-18,-60,-128,-128,-121,-46,113,6,-16,-32,-56,-114,-63,7,50,4,-32,-121,-3,-128,-55,-58,-4,47,5,-41,-112,-99,-46,9,0,24,-1,-23,-54,-128,-66,25,-2,44,-21,-66,-78,-128,-37,-36,106,26,7,-55,-72,-128,-19,-33,91,20,-21,-96,23,-128,0,-45,55,21,-5,-101,-77,-100,-66,-36,-39,41,1,-38,-91,-128,-67,-11,95,2,-32,-66,-92,-96,-72,-46,41,-2,-15,-69,-12,-128,-38,-34,-32,23,-23,-29,-63,-73,-47,-15,-27,32,-18,-38,-128,-41,-93,-24,19,-1,-21,-43,-112,-123,-127,-32,30,-10,-39,-57,-87,-128,-113,-58,104,-7,-19,-51,-68,-128,-74,-38,24,16,-46,-90,-47,-123,-66,-75,76,32,4,-54,-107,-128,-71,-9,87,-30,-37,-108,2,-128,-59,-68,5,16,-13,-6,-92,-70,-59,-12,78,9,-9,-56,-46,-128,-68,-23,109,22,-24,-103,-33,-128,-60,-22,27,29,-9,-109,-78,-128,-82,-40,12,39,-14,-53,-126,-91,-93,-10,86,-11,-17,-81,-86,-128,-128,-36,46,20,-28,-71,-53,-128,-87,-1,45,-4,-17,-93,-67,-128,-68,-40,7,19,-12,-11,-92,-65,-80,9,8,13,-26,-70,-86,-128,-103,-50,60,38,-21,-51,-106,-128,-68,-28,124,-14,-27,-112,-38,-128,-73,-84,72,26,-13,-72,-49,-128,-58,-19,124,0,-11,-109,-39,-128,-76,-24,7,27,-11,-82,-39,-128,-50,-5,-2,20,-4,-48,-94,-104,-44,-9,1,14,-7,-26,-51,-94,-68,26,24,10,-17,-69,-98,-56,-119,4,-35,39,-10,-48,-116,-90,-124,30,50,-3,-17,-72,-123,-123,-128,-5,11,9,-25,-55,-76,-116,-108,6,33,7,-8,-56,-79,-128,-79,2,-6,6,-21,-47,-56,-94,-47,-14,-29,12,0,-14,-78,-88,-38,3};
-static int conv_cin1(void)
+static int conv_cin1(int ref)
 {
     static int8_t y[512];
     static const kdc_conv_params p = {8,8,1,8,8,8,3,3,1,1,1,1,0,102,-16,-128,127};
-    kdc_conv2d_s8(y, conv_cin1_x, conv_cin1_w, conv_cin1_b, conv_cin1_m, conv_cin1_e, &p);
+    static const kdc_consts c = {conv_cin1_w, conv_cin1_b, conv_cin1_m, conv_cin1_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_cin1_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_cin1_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_cin1", y, conv_cin1_y, 512);
 }
 
@@ -316,11 +354,16 @@ static const int32_t conv_1x1_cin1_cout20_b[] = {6850,-7587,-2720,-2626,-3231,15
 static const int32_t conv_1x1_cin1_cout20_m[] = {1313011273,1446492017,1392456458,1682718610,1292189214,1291672020,2114227144,1221925321,1416048308,1253872006,2002846054,1936883930,1200503234,2079987237,1272024721,1151319016,1602263883,1360902552,2012204569,2023700015};
 static const int32_t conv_1x1_cin1_cout20_e[] = {-6,-8,-7,-8,-6,-6,-7,-6,-6,-7,-8,-8,-6,-7,-6,-6,-7,-6,-7,-7};
 static const int8_t conv_1x1_cin1_cout20_y[] = {53,-33,-26,-21,-43,3,47,-30,-1,-35,-18,-35,46,14,-28,-43,-57,-83,-27,30,127,-23,39,-32,5,117,127,-6,-125,28,-15,11,127,-39,41,-76,-110,-128,-40,48,11,-37,-52,-17,-62,-44,3,-40,49,-61,-19,-54,7,35,-56,-30,-36,-29,-22,22,-8,-38,-63,-15,-71,-63,-16,-44,71,-71,-19,-62,-9,44,-68,-24,-27,-5,-19,19,123,-27,16,-28,-11,78,118,-14,-82,6,-16,-5,109,-21,17,-65,-91,-128,-36,42,127,-20,59,-36,21,127,127,1,-128,48,-14,26,127,-56,63,-86,-126,-128,-45,55,91,-29,-3,-25,-26,43,85,-22,-44,-13,-17,-19,80,-5,-4,-55,-76,-128,-32,36,101,-29,3,-26,-21,54,96,-19,-57,-7,-17,-14,89,-10,3,-58,-81,-128,-33,38,93,-29,-2,-25,-25,46,88,-21,-48,-12,-17,-18,82,-6,-2,-56,-77,-128,-32,37,71,-31,-16,-23,-35,21,65,-26,-21,-25,-17,-27,62,5,-17,-49,-66,-105,-29,33,127,-25,29,-31,-2,100,127,-10,-107,18,-16,4,127,-31,31,-71,-102,-128,-38,46,127,-21,56,-35,18,127,127,0,-128,44,-14,24,127,-53,59,-85,-123,-128,-44,53,127,-20,63,-36,23,127,127,3,-128,51,-14,28,127,-58,66,-88,-128,-128,-45,55,105,-28,5,-27,-20,58,99,-19,-61,-5,-17,-13,92,-12,5,-59,-82,-128,-33,39,127,-23,42,-33,8,123,127,-5,-128,31,-15,14,127,-41,44,-78,-112,-128,-41,49,5,-37,-56,-16,-65,-50,-3,-41,57,-64,-19,-56,2,38,-60,-28,-33,-21,-21,21,127,-22,47,-34,11,127,127,-3,-128,35,-15,17,127,-45,49,-80,-116,-128,-42,51,127,-21,52,-35,15,127,127,-1,-128,41,-15,21,127,-50,56,-83,-121,-128,-43,53,34,-35,-38,-19,-52,-18,27,-34,22,-47,-18,-43,29,23,-40,-37,-47,-59,-25,26,127,-20,63,-37,23,127,127,3,-128,51,-14,29,127,-59,67,-88,-128,-128,-45,56,5,-37,-56,-16,-65,-49,-2,-41,55,-64,-19,-56,3,38,-59,-29,-33,-22,-21,21,127,-21,55,-35,17,127,127,0,-128,44,-15,23,127,-52,58,-84,-123,-128,-44,53,103,-28,4,-26,-20,56,98,-19,-59,-6,-17,-13,91,-11,4,-59,-82,-128,-33,38,127,-25,27,-30,-3,96,127,-11,-103,16,-16,3,124,-29,28,-70,-100,-128,-38,45,127,-25,24,-30,-6,91,127,-12,-96,13,-16,1,120,-27,25,-68,-98,-128,-37,44};
-static int conv_1x1_cin1_cout20(void)
+static int conv_1x1_cin1_cout20(int ref)
 {
     static int8_t y[500];
     static const kdc_conv_params p = {5,5,1,5,5,20,1,1,1,1,0,0,0,-51,-13,-128,127};
-    kdc_conv2d_s8(y, conv_1x1_cin1_cout20_x, conv_1x1_cin1_cout20_w, conv_1x1_cin1_cout20_b, conv_1x1_cin1_cout20_m, conv_1x1_cin1_cout20_e, &p);
+    static const kdc_consts c = {conv_1x1_cin1_cout20_w, conv_1x1_cin1_cout20_b, conv_1x1_cin1_cout20_m, conv_1x1_cin1_cout20_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_1x1_cin1_cout20_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_1x1_cin1_cout20_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_1x1_cin1_cout20", y, conv_1x1_cin1_cout20_y, 500);
 }
 
@@ -330,11 +373,16 @@ static const int32_t conv_cin40_single_b[] = {-134692,17347,7372};
 static const int32_t conv_cin40_single_m[] = {1655932330,2082002553,2003315713};
 static const int32_t conv_cin40_single_e[] = {-11,-12,-11};
 static const int8_t conv_cin40_single_y[] = {-53,-14,-111,12,17,-22,-28,-22,-5,45,-8,-41,-33,-18,-35,-50,-26,-96,-3,-21,-23,45,-35,-46,-2,-47,-46,37,-49,-37,-27,-40,23,113,-31,-80,-36,18,-45,-35,-41,-1,82,-62,-72,-29,-3,-37,64,-54,-29,-44,-85,-46,42,1,-62,43,8,13,-86,-18,-99,-40,-12,-43,-6,5,-33,-30,29,-21,-1,5,18};
-static int conv_cin40_single(void)
+static int conv_cin40_single(int ref)
 {
     static int8_t y[75];
     static const kdc_conv_params p = {5,5,40,5,5,3,3,3,1,1,1,1,0,92,-2,-128,127};
-    kdc_conv2d_s8(y, conv_cin40_single_x, conv_cin40_single_w, conv_cin40_single_b, conv_cin40_single_m, conv_cin40_single_e, &p);
+    static const kdc_consts c = {conv_cin40_single_w, conv_cin40_single_b, conv_cin40_single_m, conv_cin40_single_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_cin40_single_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_cin40_single_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_cin40_single", y, conv_cin40_single_y, 75);
 }
 
@@ -344,11 +392,16 @@ static const int32_t conv_cin64_rows_b[] = {-49403,-62654};
 static const int32_t conv_cin64_rows_m[] = {1165057842,1385759892};
 static const int32_t conv_cin64_rows_e[] = {-11,-12};
 static const int8_t conv_cin64_rows_y[] = {127,11,109,13,125,-21,127,-15,59,15,86,25,127,-7,127,25,127,-25,89,8,103,-33,127,-10,127,24,127,-2,65,37,44,32,73,-8,111,26,73,1,46,13};
-static int conv_cin64_rows(void)
+static int conv_cin64_rows(int ref)
 {
     static int8_t y[40];
     static const kdc_conv_params p = {4,5,64,4,5,2,3,3,1,1,1,1,0,-122,16,-128,127};
-    kdc_conv2d_s8(y, conv_cin64_rows_x, conv_cin64_rows_w, conv_cin64_rows_b, conv_cin64_rows_m, conv_cin64_rows_e, &p);
+    static const kdc_consts c = {conv_cin64_rows_w, conv_cin64_rows_b, conv_cin64_rows_m, conv_cin64_rows_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_conv2d_s8(y, conv_cin64_rows_x, &c, &p, NULL);
+    else
+        kdc_conv2d_s8(y, conv_cin64_rows_x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
     return check_bytes("conv_cin64_rows", y, conv_cin64_rows_y, 40);
 }
 
@@ -358,11 +411,16 @@ static const int32_t dw_same_m2_b[] = {6366,14118,-18854,-6618,17567,-18268};
 static const int32_t dw_same_m2_m[] = {2136521604,1776952414,2084625740,1145592673,1444543441,1306149519};
 static const int32_t dw_same_m2_e[] = {-8,-8,-9,-7,-8,-9};
 static const int8_t dw_same_m2_y[] = {2,-33,-65,-21,56,-42,72,-25,3,-128,22,-43,-6,68,32,-128,40,-19,8,-72,-35,-61,18,-41,6,-32,1,-128,61,-23,94,60,-25,-62,34,-57,-29,79,-57,-77,15,-30,113,-43,-57,-93,26,-31,-41,-5,-23,-78,59,-38,77,45,-5,-110,10,-38,12,34,24,-128,86,-30,-38,-128,-7,-65,33,-70,52,-89,-20,-128,38,-42,-7,127,-3,-128,39,-36,111,-54,24,-128,54,-64,-18,38,3,-128,-4,-35,-61,-6,-37,-66,91,-22,127,-43,-36,-73,10,-60,123,-31,-15,-128,46,-35,-128,23,13,-128,50,-69,22,-31,-7,-112,18,-53,21,11,23,-128,34,-59,5,22,8,-128,19,-47,-59,-17,9,-128,35,-67,111,-128,-11,-115,81,-49,71,33,-14,-46,46,-92,-63,46,-2,-115,12,-59,41,-60,-18,-117,8,-32,84,21,-43,-32,63,-100,-39,70,20,-128,9,-71,89,-22,7,-115,37,-68,95,-37,-1,-106,33,-74,-124,-20,-53,-79,61,-75,106,-119,-30,-62,0,-75,-24,35,-10,-80,26,-39,23,0,-69,2,39,-59,-25,65,-22,-53,19,-73,98,1,-4,-128,6,-63,32,59,-16,-92,20,-60,-4,-4,-21,-66,27,-74,46,-80,-42,-11,24,-44,-47,53,-45,-26,22,-53};
-static int dw_same_m2(void)
+static int dw_same_m2(int ref)
 {
     static int8_t y[252];
     static const kdc_conv_params p = {6,7,3,6,7,6,3,3,1,1,1,1,2,51,-7,-128,127};
-    kdc_dwconv2d_s8(y, dw_same_m2_x, dw_same_m2_w, dw_same_m2_b, dw_same_m2_m, dw_same_m2_e, &p);
+    static const kdc_consts c = {dw_same_m2_w, dw_same_m2_b, dw_same_m2_m, dw_same_m2_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_dwconv2d_s8(y, dw_same_m2_x, &c, &p, NULL);
+    else
+        kdc_dwconv2d_s8(y, dw_same_m2_x, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
     return check_bytes("dw_same_m2", y, dw_same_m2_y, 252);
 }
 
@@ -372,11 +430,16 @@ static const int32_t dw_s2_m1_b[] = {8735,7990,11560,-12585};
 static const int32_t dw_s2_m1_m[] = {2037150135,1474522222,2080863718,1665469109};
 static const int32_t dw_s2_m1_e[] = {-8,-8,-8,-8};
 static const int8_t dw_s2_m1_y[] = {0,17,0,0,0,30,0,0,0,63,0,55,0,1,67,93,0,10,38,0,0,48,0,0,0,0,66,0,0,16,32,0,0,0,33,103,0,14,0,0,0,49,34,0,0,58,0,0,0,0,67,25,0,0,0,0,0,18,0,43,0,30,0,0,0,48,0,0,0,0,49,17,0,29,0,16,0,78,48,9,0,30,0,0,0,13,73,0,0,19,26,0,0,48,36,0,34,28,26,13};
-static int dw_s2_m1(void)
+static int dw_s2_m1(int ref)
 {
     static int8_t y[100];
     static const kdc_conv_params p = {9,9,4,5,5,4,3,3,2,2,1,1,1,79,1,0,127};
-    kdc_dwconv2d_s8(y, dw_s2_m1_x, dw_s2_m1_w, dw_s2_m1_b, dw_s2_m1_m, dw_s2_m1_e, &p);
+    static const kdc_consts c = {dw_s2_m1_w, dw_s2_m1_b, dw_s2_m1_m, dw_s2_m1_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_dwconv2d_s8(y, dw_s2_m1_x, &c, &p, NULL);
+    else
+        kdc_dwconv2d_s8(y, dw_s2_m1_x, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
     return check_bytes("dw_s2_m1", y, dw_s2_m1_y, 100);
 }
 
@@ -386,106 +449,148 @@ static const int32_t dw_valid_2x2_b[] = {2388,4559,-6936,12082,8323,6286};
 static const int32_t dw_valid_2x2_m[] = {1969400476,1777276596,1122536653,1510811623,2144687919,1380529215};
 static const int32_t dw_valid_2x2_e[] = {-8,-7,-7,-7,-8,-8};
 static const int8_t dw_valid_2x2_y[] = {-41,-12,31,39,32,37,36,-109,-56,-46,-22,67,55,-27,-68,123,60,-45,20,-2,-65,127,6,6,3,51,-5,127,66,-37,-18,-91,-18,42,23,-6,-54,31,24,68,21,-24,44,109,-21,7,-11,24,58,127,-40,78,72,-23,32,127,-65,90,69,-40,38,-128,-36,40,59,-13,63,-113,-15,-8,45,38};
-static int dw_valid_2x2(void)
+static int dw_valid_2x2(int ref)
 {
     static int8_t y[72];
     static const kdc_conv_params p = {5,6,2,4,3,6,2,2,1,2,0,0,3,-25,-4,-128,127};
-    kdc_dwconv2d_s8(y, dw_valid_2x2_x, dw_valid_2x2_w, dw_valid_2x2_b, dw_valid_2x2_m, dw_valid_2x2_e, &p);
+    static const kdc_consts c = {dw_valid_2x2_w, dw_valid_2x2_b, dw_valid_2x2_m, dw_valid_2x2_e};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_dwconv2d_s8(y, dw_valid_2x2_x, &c, &p, NULL);
+    else
+        kdc_dwconv2d_s8(y, dw_valid_2x2_x, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
     return check_bytes("dw_valid_2x2", y, dw_valid_2x2_y, 72);
 }
 
 static const int8_t maxpool_2x2_x[] = {73,80,-5,23,-33,-100,19,103,-116,-2,-63,-78,60,82,-110,83,-6,8,-72,74,-111,-28,74,-20,-72,93,-35,-7,11,108,64,119,-11,-3,-99,-26,62,70,-38,-15,-65,37,23,-8,-7,-30,-17,-64,104,-83,122,122,-68,-36,25,37,-43,-43,-2,16,-54,110,34,5,-71,23,81,-60,64,-89,81,-102,108,96,-33,-48,-41,11,35,63,22,-6,8,-93,-9,-107,35,-127,110,-27,-5,119,-62,122,13,122,5,-24,-121,39,-9,112,-20,-95,-86,42,115,-56,-68,79,-104,99,56,76,-26,-69,-101,-71,64,-13,-90,120,-17,-103,-66,-104,23,73,-30,-54,-57,5,-69,-14,9,-127,67,-103,-122,87,-54,-22,88,15,-111,114,-21,-123,-94,15,90,34,-13,-94,-33,97,31,68,117,16,-61,58,-26,90,109,64,-5,-44,59,-104,38,102,2,-109,-66,15,-120,-97,-46,127,-121,-114,-87,-9,25,20,-89,-23,-82,120,-31,-15};
 static const int8_t maxpool_2x2_y[] = {73,93,108,64,119,-11,83,82,37,23,74,-7,122,96,122,35,63,22,5,110,35,122,119,122,39,120,112,42,115,5,99,79,76,-22,88,15,102,114,38,90,34,127,31,68,117,120,90,109};
-static int maxpool_2x2(void)
+static int maxpool_2x2(int ref)
 {
     static int8_t y[48];
     static const kdc_conv_params p = {8,8,3,4,4,3,2,2,2,2,0,0,0,0,0,-128,127};
-    kdc_maxpool_s8(y, maxpool_2x2_x, &p);
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_maxpool_s8(y, maxpool_2x2_x, &p, NULL);
+    else
+        kdc_maxpool_s8(y, maxpool_2x2_x, &p, test_scratch(kdc_maxpool_s8_scratch_bytes(&p)));
     return check_bytes("maxpool_2x2", y, maxpool_2x2_y, 48);
 }
 
 static const int8_t maxpool_same_3x3_x[] = {0,29,-113,-112,92,15,-87,114,57,14,7,125,127,13,6,40,-90,114,10,-64,116,-112,119,112,38,66,-44,-62,23,19,62,-123,78,-32,85,-19,-97,19,-28,-123,-86,17,4,-49,-29,-85,-27,-41,-11,-22,-92,-90,-86,-109,21,90,44,-87,30,94,24,78,-56,-102,36,-86,-65,-39,-31,70};
 static const int8_t maxpool_same_3x3_y[] = {50,50,50,50,50,50,50,50,50,50,23,50,50,17,50,50,44,50,24,50,44,50,44,50};
-static int maxpool_same_3x3(void)
+static int maxpool_same_3x3(int ref)
 {
     static int8_t y[24];
     static const kdc_conv_params p = {7,5,2,4,3,2,3,3,2,2,1,1,0,0,0,-50,50};
-    kdc_maxpool_s8(y, maxpool_same_3x3_x, &p);
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_maxpool_s8(y, maxpool_same_3x3_x, &p, NULL);
+    else
+        kdc_maxpool_s8(y, maxpool_same_3x3_x, &p, test_scratch(kdc_maxpool_s8_scratch_bytes(&p)));
     return check_bytes("maxpool_same_3x3", y, maxpool_same_3x3_y, 24);
 }
 
 static const int8_t avgpool_same_3x3_x[] = {52,13,-94,-30,-43,53,-126,122,27,-76,-64,52,-105,41,90,26,74,-5,64,7,-93,35,61,41,106,98,86,91,17,46,72,32,-78,-118,-35,76,113,-76,14,-58,-111,18,-108,31,-32,125,50,-88,78,-69,-123,-52,-90,118,-113,-107,4,107,-27,118,119,-13,-117,-29,-16,-57,-82,62,1,-121,24,70,-98,80,20,-117,-74,-69,112,121,-7,-88,71,47,-59,109,-73,-122,-3,-6,-73,-122,108,-66,94,-125,23,-47,26,7,-39,-40,10,4,-112,104,-25,-3,-48,79,83,118,-103,-9,-65,-99,-66,6,-111,-9,-32,-27,11,41,76,58};
 static const int8_t avgpool_same_3x3_y[] = {30,10,-23,17,43,3,0,32,51,-6,41,37,-18,11,30,-31,28,21,29,-25,-10,5,11,2,-5,18,23,6,29,-2,5,-5,10,-17,-8,13,25,-42,17,29,-15,4,43,10,2,41,21,-40,-4,-3,-4,-37,-13,11,-28,-53,18,-5,-20,-6,7,4,-21,8,38,-50,-39,15,-12,-60,6,-2,-60,-26,9,-12,-11,-5,8,8,-25,1,28,-37,-42,21,-19,-45,29,-21,-47,-8,1,-24,-8,-4,-8,-21,-28,-10,-2,-25,-15,6,-14,-10,22,-21,-17,-13,14,-19,-33,3,4,-51,-37,-9,-53,-32,23,-20,-16,31,7,-12};
-static int avgpool_same_3x3(void)
+static int avgpool_same_3x3(int ref)
 {
     static int8_t y[126];
     static const kdc_conv_params p = {7,6,3,7,6,3,3,3,1,1,1,1,0,0,0,-128,127};
-    kdc_avgpool_s8(y, avgpool_same_3x3_x, &p);
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_avgpool_s8(y, avgpool_same_3x3_x, &p, NULL);
+    else
+        kdc_avgpool_s8(y, avgpool_same_3x3_x, &p, test_scratch(kdc_avgpool_s8_scratch_bytes(&p)));
     return check_bytes("avgpool_same_3x3", y, avgpool_same_3x3_y, 126);
 }
 
 static const int8_t avgpool_s2_same_x[] = {34,11,-57,-4,113,-120,-23,118,78,50,67,-32,76,-16,30,-48,-119,7,16,-24,52,-56,-59,100,61,44,-19,-39,73,60,-5,-11,-92,20,-54,-41,74,-8,46,-18,33,-19,-119,-29,-10,72,-73,-90,-123,-100,-73,65,-28,-125,33,-44,85,-125,31,42,81,24,-25,-40,-123,44,11,-2,102,-37,48,2,-53,-97,12,-81,-5,-19,-97,-57,-33,56,114,-7,14,15,43,-106,-17,-40,-111,112,-66,119,77,48,5,-107,-13,109};
 static const int8_t avgpool_s2_same_y[] = {65,-10,-10,44,34,29,10,-10,-10,-1,31,-10,-5,30,-10,-10,-10,-10,5,-10,40,-10,-10,-8,-10,36,79,-10,-10,40,-10,80,5,-10,-10,109};
-static int avgpool_s2_same(void)
+static int avgpool_s2_same(int ref)
 {
     static int8_t y[36];
     static const kdc_conv_params p = {5,5,4,3,3,4,2,2,2,2,0,0,0,0,0,-10,127};
-    kdc_avgpool_s8(y, avgpool_s2_same_x, &p);
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_avgpool_s8(y, avgpool_s2_same_x, &p, NULL);
+    else
+        kdc_avgpool_s8(y, avgpool_s2_same_x, &p, test_scratch(kdc_avgpool_s8_scratch_bytes(&p)));
     return check_bytes("avgpool_s2_same", y, avgpool_s2_same_y, 36);
 }
 
 static const int8_t gap_4x5x6_x[] = {54,42,-97,-52,100,34,107,-24,93,-77,-90,92,47,-127,-57,-120,-58,-10,72,119,-43,-1,74,57,2,73,-127,-71,27,68,1,8,-64,-112,123,67,10,42,13,-28,69,39,104,95,108,-21,-89,58,96,78,108,-33,-25,87,40,41,16,64,56,-78,-23,9,2,35,20,-118,78,118,41,38,-8,-104,-91,29,-100,14,-45,-63,-52,73,-71,101,-69,81,115,93,65,68,-104,29,87,16,72,79,-16,68,-115,-19,-9,-46,50,114,15,-66,-52,86,-81,-28,-49,3,-13,-109,-63,30,-91,-86,88,48,82,-79};
 static const int8_t gap_4x5x6_y[] = {20,26,-1,-7,-2,17};
-static int gap_4x5x6(void)
+static int gap_4x5x6(int ref)
 {
     static int8_t y[6];
-    kdc_global_avgpool_s8(y, gap_4x5x6_x, 20, 6, -128, 127);
+    static const kdc_gap_params p = {20, 6, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_global_avgpool_s8(y, gap_4x5x6_x, &p, NULL);
+    else
+        kdc_global_avgpool_s8(y, gap_4x5x6_x, &p, test_scratch(kdc_global_avgpool_s8_scratch_bytes(&p)));
     return check_bytes("gap_4x5x6", y, gap_4x5x6_y, 6);
 }
 
 static const int8_t gap_clamped_x[] = {-12,41,-18,-66,35,87,79,-112,-23,21,-105,118,-91,127,-119,-112,97,-55,15,99,-4,-106,-10,-125,113,-114,2,95,-14,80,-71,-24,0,-127,-116,-8,-80,83,123,99,107,20,91,120,-127};
 static const int8_t gap_clamped_y[] = {-20,16,-2,3,9};
-static int gap_clamped(void)
+static int gap_clamped(int ref)
 {
     static int8_t y[5];
-    kdc_global_avgpool_s8(y, gap_clamped_x, 9, 5, -20, 20);
+    static const kdc_gap_params p = {9, 5, -20, 20};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_global_avgpool_s8(y, gap_clamped_x, &p, NULL);
+    else
+        kdc_global_avgpool_s8(y, gap_clamped_x, &p, test_scratch(kdc_global_avgpool_s8_scratch_bytes(&p)));
     return check_bytes("gap_clamped", y, gap_clamped_y, 5);
 }
 
 static const int8_t add_basic_a[] = {-121,-71,-80,-128,-44,-74,0,-14,-90,-57,-103,-123,2,77,26,58,-81,120,-18,103,-84,-128,10,14,-24,67,81,105,-12,101,-68,77,97,17,122,44,-14,-89,-98,-54,-4,-121,-118,7,-120,-86,115,-40,-60,-28,23,23,65,-8,76,-22,-48,-22,2,55,-58,26,104,-63,-91,20,-18,79,126,52,68,51,104,108,-34,60,-95,14,-27,-23,88,-119,122,62,-16,-46,-7,-36,120,66,29,71,-42,-40,71,121,-85,7,39,4};
 static const int8_t add_basic_b[] = {36,122,27,-42,75,-7,58,-99,-24,-54,-108,-91,15,20,65,-56,-77,57,-63,99,42,-62,65,-85,-50,-64,50,-92,77,-53,-74,4,113,45,15,-112,-18,40,-32,-39,-58,-22,25,92,-99,66,-98,52,43,-81,30,-69,64,31,-59,-30,-108,48,118,103,39,-32,-79,-15,-98,-20,41,-40,-38,-28,-116,-107,-33,-15,58,78,-12,56,81,48,-47,92,29,-7,-82,52,111,-89,106,70,7,-27,26,49,33,-81,-79,14,74,61};
-static const int32_t add_basic_q[] = {1342177280,-1,1073741824,0,1717986918,-19};
-static const int32_t add_basic_z[] = {22,0,9};
 static const int8_t add_basic_y[] = {-34,60,-20,-100,36,-45,44,-88,-66,-74,-128,-128,11,52,63,-18,-104,104,-61,127,-10,-116,55,-63,-54,-20,78,-23,54,6,-95,40,127,42,71,-70,-23,-14,-77,-60,-50,-80,-41,75,-128,8,-23,20,2,-81,33,-46,82,19,-11,-37,-112,25,93,108,0,-15,-13,-45,-126,-8,22,6,31,2,-61,-62,24,40,27,90,-59,50,49,25,4,12,82,23,-76,17,83,-91,127,87,18,12,-2,17,60,-6,-108,13,77,49};
-static int add_basic(void)
+static int add_basic(int ref)
 {
     static int8_t y[100];
-    kdc_add_s8(y, add_basic_a, add_basic_b, add_basic_q, add_basic_z, -128, 127, 100);
+    static const kdc_add_params p = {100, 22, 0, 9, 1342177280, -1, 1073741824, 0, 1717986918, -19, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_add_s8(y, add_basic_a, add_basic_b, &p, NULL);
+    else
+        kdc_add_s8(y, add_basic_a, add_basic_b, &p, test_scratch(kdc_add_s8_scratch_bytes(&p)));
     return check_bytes("add_basic", y, add_basic_y, 100);
 }
 
 static const int8_t add_relu_a[] = {-99,7,-4,0,-121,35,-128,-8,110,-29,50,-83,102,39,42,65,23,-110,-9,57,7,-11,-83,-88,85,84,88,39,-98,-125,116,-127,-54,-86,82,-70,-46,64,-89,-37,-109,124,87,85,-18,-28,-89,91,-14,48};
 static const int8_t add_relu_b[] = {-126,-55,-46,-39,-117,-37,-119,-89,7,53,77,-105,100,47,-111,2,100,104,66,-27,-118,95,67,0,-7,75,81,74,59,-87,-11,-25,40,-126,-83,-125,117,-3,-85,84,92,-25,29,-73,75,-85,-9,118,59,-5};
-static const int32_t add_relu_q[] = {1342177280,-1,1073741824,0,1717986918,-19};
-static const int32_t add_relu_z[] = {-20,7,13};
 static const int8_t add_relu_y[] = {0,0,0,0,0,5,0,0,78,45,104,0,127,74,0,51,109,46,66,24,0,88,29,0,54,119,126,96,16,0,67,0,22,0,0,0,88,47,0,66,36,59,84,2,68,0,0,127,58,37};
-static int add_relu(void)
+static int add_relu(int ref)
 {
     static int8_t y[50];
-    kdc_add_s8(y, add_relu_a, add_relu_b, add_relu_q, add_relu_z, 0, 127, 50);
+    static const kdc_add_params p = {50, -20, 7, 13, 1342177280, -1, 1073741824, 0, 1717986918, -19, 0, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_add_s8(y, add_relu_a, add_relu_b, &p, NULL);
+    else
+        kdc_add_s8(y, add_relu_a, add_relu_b, &p, test_scratch(kdc_add_s8_scratch_bytes(&p)));
     return check_bytes("add_relu", y, add_relu_y, 50);
 }
 
 static const int8_t clamp_relu6_x[] = {-102,101,-116,115,-27,-70,43,-84,93,29,67,30,-23,-125,-96,-87,6,-100,-39,-48,-63,113,4,-86,-9,36,-125,60,-122,53,-92,44,87,50,-58,-62,100,-41,59,-35,66,-67,111,-118,21,45,-4,-91,32,18,58,-113,104,107,106,-87,97,-11,-79,107,-112,105,43,106};
 static const int8_t clamp_relu6_y[] = {-10,60,-10,60,-10,-10,43,-10,60,29,60,30,-10,-10,-10,-10,6,-10,-10,-10,-10,60,4,-10,-9,36,-10,60,-10,53,-10,44,60,50,-10,-10,60,-10,59,-10,60,-10,60,-10,21,45,-4,-10,32,18,58,-10,60,60,60,-10,60,-10,-10,60,-10,60,43,60};
-static int clamp_relu6(void)
+static int clamp_relu6(int ref)
 {
     static int8_t y[64];
-    kdc_clamp_s8(y, clamp_relu6_x, -10, 60, 64);
+    static const kdc_clamp_params p = {64, -10, 60};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_clamp_s8(y, clamp_relu6_x, &p, NULL);
+    else
+        kdc_clamp_s8(y, clamp_relu6_x, &p, test_scratch(kdc_clamp_s8_scratch_bytes(&p)));
     return check_bytes("clamp_relu6", y, clamp_relu6_y, 64);
 }
 
-static int (*const kernel_cases[])(void) = {
+static int (*const kernel_cases[])(int) = {
     fc_basic,
     fc_relu6,
     fc_k1,

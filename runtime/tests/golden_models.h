@@ -2712,10 +2712,10 @@ static const int8_t cnn28_out[] = {0,17,9,43,-107,3,-24,10,2,54,-15,23,32,51,-87
 #define CNN28_OUT_SIZE 10
 #define CNN28_N 2
 #define CNN28_ARENA 8624
-static const struct golden_model { const char *name; const unsigned char *bytes; size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, out_size, n; } golden_models[] = {
-    {"mlp_stored", mlp_stored, 26160, 816, 0, mlp_in, mlp_out, MLP_IN_SIZE, MLP_OUT_SIZE, MLP_N},
-    {"mlp_zlib", mlp_zlib, 26040, 816, 1, mlp_in, mlp_out, MLP_IN_SIZE, MLP_OUT_SIZE, MLP_N},
-    {"cnn_stored", cnn_stored, 1436, 864, 0, cnn_in, cnn_out, CNN_IN_SIZE, CNN_OUT_SIZE, CNN_N},
-    {"cnn_zlib", cnn_zlib, 846, 864, 1, cnn_in, cnn_out, CNN_IN_SIZE, CNN_OUT_SIZE, CNN_N},
-    {"cnn28_stored", cnn28_stored, 10040, 8624, 0, cnn28_in, cnn28_out, CNN28_IN_SIZE, CNN28_OUT_SIZE, CNN28_N},
+static const struct golden_model { const char *name; const unsigned char *bytes; size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, out_size, n; uint64_t macs; size_t scratch_portable, n_ops; } golden_models[] = {
+    {"mlp_stored", mlp_stored, 26160, 816, 0, mlp_in, mlp_out, MLP_IN_SIZE, MLP_OUT_SIZE, MLP_N, 25408u, 0u, 2u},
+    {"mlp_zlib", mlp_zlib, 26040, 816, 1, mlp_in, mlp_out, MLP_IN_SIZE, MLP_OUT_SIZE, MLP_N, 25408u, 0u, 2u},
+    {"cnn_stored", cnn_stored, 1436, 864, 0, cnn_in, cnn_out, CNN_IN_SIZE, CNN_OUT_SIZE, CNN_N, 15304u, 128u, 10u},
+    {"cnn_zlib", cnn_zlib, 846, 864, 1, cnn_in, cnn_out, CNN_IN_SIZE, CNN_OUT_SIZE, CNN_N, 15304u, 128u, 10u},
+    {"cnn28_stored", cnn28_stored, 10040, 8624, 0, cnn28_in, cnn28_out, CNN28_IN_SIZE, CNN28_OUT_SIZE, CNN28_N, 290080u, 320u, 6u},
 };

@@ -1,10 +1,13 @@
 #!/bin/sh
-# Called by `make test` from runtime/. Builds and runs the tests (plain gcc,
-# gcc ASan+UBSan, clang, clang ASan+UBSan), sums the results and prints "N passed, M failed".
+# Called by `make test` from runtime/. Builds and runs the tests (plain gcc, gcc ASan+UBSan,
+# clang, clang ASan+UBSan, and gcc with -DKDC_KERNELS_REFERENCE: the reference kernels as the
+# seam), sums the results and prints "N passed, M failed". Every build has the reference kernels
+# under their own names (-DKDC_WITH_REFERENCE) to compare the compiled variant with.
 P=0; F=0
+TESTS="tests/test_kdc.c tests/test_variants.c"
 run() { # name, binary
     out=$("$2" 2>&1); rc=$?
-    echo "$out" | grep -v '^FAIL' | tail -n 3 | sed "s/^/[$1] /"
+    echo "$out" | grep -v '^FAIL' | tail -n 5 | sed "s/^/[$1] /"
     echo "$out" | grep '^FAIL' | sed "s/^/[$1] /"
     line=$(echo "$out" | tail -n 1)
     p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
@@ -18,12 +21,13 @@ run() { # name, binary
 }
 build() { # name, compiler, extra flags...
     name=$1; cc=$2; shift 2
-    if $cc $WARN "$@" -Iinclude -Itests -o tests/test_kdc_$name $SRC tests/test_kdc.c; then
+    if $cc $WARN "$@" -DKDC_WITH_REFERENCE -Iinclude -Isrc -Itests -o tests/test_kdc_$name $SRC $TESTS -lm; then
         P=$((P + 1)); return 0
     fi
     echo "[$name] build failed"; F=$((F + 1)); return 1
 }
 build gcc "${CC:-cc}" -O2 && run gcc ./tests/test_kdc_gcc
+build ref "${CC:-cc}" -O2 -DKDC_KERNELS_REFERENCE && run ref ./tests/test_kdc_ref
 if echo 'int main(void){return 0;}' | ${CC:-cc} -fsanitize=address,undefined -x c - -o /tmp/kdc_san_probe.$$ 2>/dev/null; then
     rm -f /tmp/kdc_san_probe.$$
     build san "${CC:-cc}" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

@@ -18,7 +18,7 @@ for f in src/*.c; do
         -fdata-sections -Iinclude -c "$f" -o "$T/$(basename "$f" .c).o"
 done
 python3 - "$T"/*.o <<'PY'
-import struct, sys
+import os, struct, sys
 text = ro = 0
 for f in sys.argv[1:]:
     d = open(f, 'rb').read()
@@ -28,10 +28,13 @@ for f in sys.argv[1:]:
     def name(o):
         s = d[secs[si][4] + o:]
         return s[:s.index(b'\0')].decode()
+    t = r = 0
     for s in secs:
         nm = name(s[0])
-        if nm.startswith('.text'): text += s[5]
-        if nm.startswith('.rodata'): ro += s[5]
+        if nm.startswith('.text'): t += s[5]
+        if nm.startswith('.rodata'): r += s[5]
+    print(f'  {os.path.basename(f)[:-2] + ".c":28s} .text {t:5d}  .rodata {r:4d}')
+    text, ro = text + t, ro + r
 print(f'.text {text} bytes, .rodata {ro} bytes, total {text + ro} bytes (budget: .text <= 8192)')
 PY
 rm -rf "$T"

@@ -1,5 +1,12 @@
-/* kdc_kernels.c - int8 reference kernels, bit-exact with docs/QUANTIZATION.md. */
-#include "kdc.h"
+/* kdc_kernels_portable.c - the tuned portable C variant ("portable", the default; see
+ * kdc_kernels.h): FC and conv with 16-wide dot-product blocks that compilers vectorize (with a
+ * clang and a gcc form of each block), conv over a gathered window and two output pixels per
+ * pass over the weights, depthwise with hoisted window ranges, the 2x2 max-pool fast path and
+ * average pool over blocks of 16 channels. Byte for byte equal to the reference
+ * (kdc_kernels_ref.c; tests/test_variants.c). */
+#include "kdc_kernels.h"
+
+#if KDC__VARIANT_PORTABLE
 
 #include <string.h>
 
@@ -30,20 +37,18 @@ KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
     return (int64_t)(((uint64_t)t + 0x8000000000000000u) >> r) - ((int64_t)1 << (63 - r));
 }
 
-int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
-{
-    int64_t q = kdc__round_shift((int64_t)acc * M, 31 - e);
-    return (int32_t)(q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : q);
-}
+/* Output zero point and clamp, passed by address: four register arguments to kdc__out. */
+typedef struct {
+    int32_t zy, lo, hi;
+} kdc__oq;
 
 /* clamp(requant(acc) + zy, lo, hi). Saturating requant to int32 first would not
  * change the result: the clamp to [lo, hi] within int8 is monotone. */
-KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo,
-                                  int32_t hi)
+KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, const kdc__oq *q)
 {
-    int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + zy; /* no int32 saturation */
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
+    int64_t v = kdc__round_shift((int64_t)acc * M, 31 - e) + q->zy; /* no int32 saturation */
+    v = v < q->lo ? q->lo : v;
+    v = v > q->hi ? q->hi : v;
     return (int8_t)v;
 }
 
@@ -82,15 +87,26 @@ static int32_t kdc__acc(int32_t bias, int32_t dot)
     return u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) - INT32_MAX - 1;
 }
 
-void kdc_fc_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-               const int32_t *mult, const int32_t *shift, int32_t zx, int32_t zy, int32_t act_min,
-               int32_t act_max, size_t k, size_t n)
+void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+               void *scratch)
 {
-    size_t o;
+    const int8_t *w = c->weights;
+    const int32_t *bias = c->bias, *mult = c->mult, *shift = c->shift;
+    size_t o, k = p->k, n = p->n;
+    int32_t zx = p->zx;
+    kdc__oq q;
+    (void)scratch;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max;
     for (o = 0; o < n; o++) {
         int32_t acc = kdc__acc(bias[o], kdc__dot(x, w + o * k, k, zx));
-        y[o] = kdc__out(acc, mult[o], shift[o], zy, act_min, act_max);
+        y[o] = kdc__out(acc, mult[o], shift[o], &q);
     }
+}
+
+size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p)
+{
+    (void)p;
+    return 0;
 }
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
@@ -151,7 +167,19 @@ KDC__DOT2 void kdc__dot2(int32_t s[2], const int8_t *a, const int8_t *b, const i
     s[1] = s1;
 }
 
-#define KDC_CONV_WINDOW 512 /* stack bytes for gathered windows */
+/* The conv's scratch plan (kdc_conv2d_s8 follows it). padded = k_h*k_w*in_c rounded up to 16.
+ * If padded > 512: no scratch, dots row by row straight from x and w. Else nwin windows of
+ * padded bytes (nwin = 2, two output pixels per pass over the weights, if 2*padded <= 512,
+ * else 1), then, if (nwin + 2)*padded <= 512, a weight tail of 2*padded bytes. At most 512
+ * bytes; unsigned arithmetic, so any parameters give a bounded answer. */
+#define KDC__CONV_SCRATCH 512u
+size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    size_t padded = (p->k_h * p->k_w * p->in_c + 15) & ~(size_t)15;
+    size_t nwin = 2 * padded <= KDC__CONV_SCRATCH ? 2 : 1;
+    if (padded > KDC__CONV_SCRATCH) return 0;
+    return nwin * padded + ((nwin + 2) * padded <= KDC__CONV_SCRATCH ? 2 * padded : 0);
+}
 
 /* Copy the window of output (oy, ox) into win[0..k_h*k_w*in_c), [ky][kx][ci]
  * order, with zx where the window leaves the input (those taps then add 0). */
@@ -167,31 +195,31 @@ static void kdc__gather(int8_t *win, const int8_t *x, const kdc_conv_params *p, 
         memcpy(win + ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len);
 }
 
-void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
+void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                   void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci, row = p->k_w * ci;
     size_t padded = (wk + 15) & ~(size_t)15, wtotal = p->out_c * wk, cout = p->out_c, step;
-    int8_t win[KDC_CONV_WINDOW];
-    /* Fast paths: gather one window (or two, for two output pixels sharing each
-     * weight load) into win, padded with zx to a multiple of 16, then one
-     * contiguous dot per output channel. The padding lanes hold zx, so reading
-     * the next channel's weights there adds 0. */
-    int gather = padded <= KDC_CONV_WINDOW, pairs = 2 * padded <= KDC_CONV_WINDOW;
+    /* Fast paths (the scratch plan above): gather one window (or two, for two
+     * output pixels sharing each weight load) into the scratch, padded with zx to
+     * a multiple of 16, then one contiguous dot per output channel. The padding
+     * lanes hold zx, so reading the next channel's weights there adds 0. */
+    int gather = padded <= KDC__CONV_SCRATCH, pairs = 2 * padded <= KDC__CONV_SCRATCH;
     size_t nwin = pairs ? 2 : 1, tail = wtotal;
-    int8_t *wtail =
-        win; /* set below only when it fits: win + nwin * padded may be past win's end */
+    int8_t *win = (int8_t *)scratch, *wtail = win;
+    kdc__oq q;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max;
     if (gather) memset(win, (int8_t)p->zx, nwin * padded);
     /* The last channels cannot read `padded` weights in place (that would pass
      * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
      * after the windows when there is room, so they too take the padded dot. */
-    if (gather && (nwin + 2) * padded <= KDC_CONV_WINDOW) {
+    if (gather && (nwin + 2) * padded <= KDC__CONV_SCRATCH) {
         size_t tl = wtotal < padded ? wtotal : padded;
         wtail = win + nwin * padded;
         tail = wtotal - tl;
         memset(wtail, 0, 2 * padded);
-        memcpy(wtail, w + tail, tl);
+        memcpy(wtail, c->weights + tail, tl);
     }
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
@@ -201,41 +229,45 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *b
             if (gather) kdc__gather(win, x, p, iy, ky0, ky1, ox);
             if (step == 2) kdc__gather(win + padded, x, p, iy, ky0, ky1, ox + 1);
             for (co = 0; co < cout; co++) {
-                const int8_t *wc = w + co * wk;
+                const int8_t *wc = c->weights + co * wk;
                 size_t n = padded;
+                int32_t s[2] = {0, 0};
                 if (co * wk + padded > wtotal) {
                     if (tail < wtotal)
                         wc = wtail + (co * wk - tail); /* co * wk > tail here */
                     else
                         n = wk;
                 }
-                int32_t s[2] = {0, 0};
                 if (step == 2) {
                     kdc__dot2(s, win, win + padded, wc, n, p->zx);
-                    y[cout + co] = kdc__out(kdc__acc(bias[co], s[1]), mult[co], shift[co], p->zy,
-                                            p->act_min, p->act_max);
+                    y[cout + co] =
+                        kdc__out(kdc__acc(c->bias[co], s[1]), c->mult[co], c->shift[co], &q);
                 } else if (gather) {
                     s[0] = kdc__dot(win, wc, n, p->zx);
-                } else { /* window too large for the stack buffer: row by row */
+                } else { /* window larger than the scratch plan: row by row */
                     size_t ix, kx0, kx1;
                     kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
                     for (ky = ky0; ky < ky1; ky++)
                         s[0] += kdc__dot(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
                                          wc + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
                 }
-                y[co] = kdc__out(kdc__acc(bias[co], s[0]), mult[co], shift[co], p->zy, p->act_min,
-                                 p->act_max);
+                y[co] = kdc__out(kdc__acc(c->bias[co], s[0]), c->mult[co], c->shift[co], &q);
             }
             y += step * cout;
         }
     }
 }
 
-void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t *bias,
-                     const int32_t *mult, const int32_t *shift, const kdc_conv_params *pp)
+void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                     void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
+    const int8_t *w = c->weights;
+    const int32_t *bias = c->bias, *mult = c->mult, *shift = c->shift;
     size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
+    kdc__oq q;
+    (void)scratch;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max;
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
@@ -251,8 +283,7 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const int8_t *w, const int32_t 
                     for (kx = 0; kx < kx1 - kx0; kx++)
                         s += (int32_t)(xr[kx * cin] - p->zx) * wr[kx * cout];
                 }
-                *y++ = kdc__out(kdc__acc(bias[oc], s), mult[oc], shift[oc], p->zy, p->act_min,
-                                p->act_max);
+                *y++ = kdc__out(kdc__acc(bias[oc], s), mult[oc], shift[oc], &q);
                 if (++m == p->depth_mult) m = 0, ic++; /* oc = ic * depth_mult + m */
             }
         }
@@ -275,11 +306,12 @@ static int32_t kdc__avg(int32_t sum, int32_t count)
 }
 
 /* Average pool. Channels innermost (contiguous). */
-void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
+void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, c, ky, kx, cin = p->in_c;
     int32_t acc[16];
+    (void)scratch;
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
@@ -303,13 +335,14 @@ void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
     }
 }
 
-void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
+void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void *scratch)
 {
     /* Channels outside, taps inside: the running maximum stays in a register (one load and
      * one compare per tap on Cortex-M), and the 2x2 window of the common case unrolls. */
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t oy, ox, c, ky, kx, cin = p->in_c, rowstep = p->in_w * cin;
     const int8_t lo = (int8_t)p->act_min, hi = (int8_t)p->act_max;
+    (void)scratch;
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
@@ -343,31 +376,24 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp)
     }
 }
 
-void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, size_t hw, size_t c, int32_t act_min,
-                           int32_t act_max)
+size_t kdc_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
 {
-    size_t i, ch;
-    for (ch = 0; ch < c; ch++) {
-        int32_t s = 0;
-        for (i = 0; i < hw; i++) s += x[i * c + ch];
-        y[ch] = kdc__clamp8(kdc__avg(s, (int32_t)hw), act_min, act_max);
-    }
+    (void)p;
+    return 0;
 }
 
-void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const int32_t q[6], const int32_t z[3],
-                int32_t act_min, int32_t act_max, size_t n)
+size_t kdc_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        /* |x - z| <= 255, so (x - z) * 2^20 fits; ea, eb <= 0 keep |a|, |b| < 2^28 */
-        int32_t va = kdc_requant((a[i] - z[0]) * (1 << 20), q[0], q[1]);
-        int32_t vb = kdc_requant((b[i] - z[1]) * (1 << 20), q[2], q[3]);
-        y[i] = kdc__out(va + vb, q[4], q[5], z[2], act_min, act_max);
-    }
+    (void)p;
+    return 0;
 }
 
-void kdc_clamp_s8(int8_t *y, const int8_t *x, int32_t act_min, int32_t act_max, size_t n)
+size_t kdc_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
 {
-    size_t i;
-    for (i = 0; i < n; i++) y[i] = kdc__clamp8(x[i], act_min, act_max);
+    (void)p;
+    return 0;
 }
+
+#else
+typedef int kdc__portable_not_selected; /* ISO C forbids an empty translation unit */
+#endif /* KDC__VARIANT_PORTABLE */

@@ -1,0 +1,101 @@
+/* kdc_format.h - the artifact format v1 (docs/FORMAT.md) as named constants: field offsets and
+ * record sizes of the header, body header, tensor record and op record, and the format's limits.
+ * Internal to the runtime and its tests (not installed with kdc.h).
+ *
+ * Named once per language: the Python twin is runtime/tests/kdc_format.py, used by both Python
+ * generators. tests/print_format.c prints this list (and the op table) as one JSON object,
+ * `python3 tests/kdc_format.py --json` prints the Python one, and `make format-check` compares
+ * them. Each line is X(NAME, value); offsets are from the start of their record (header: the
+ * artifact; body header, tables: the body; tensor and op fields: the record). */
+#ifndef KDC_FORMAT_H
+#define KDC_FORMAT_H
+
+#include "kdc.h"
+
+/* clang-format off */
+#define KDC_FORMAT_CONSTANTS(X) \
+    X(FORMAT_VERSION, 1) \
+    X(MAGIC_LE32, 0x4D43444B)       /* "KDCM" read as a little-endian u32 */ \
+    X(FLAG_COMPRESSED, 1) \
+    X(HDR_MAGIC, 0)                 /* header: u8[4] */ \
+    X(HDR_VERSION, 4)               /* u16 */ \
+    X(HDR_FLAGS, 6)                 /* u16 */ \
+    X(HDR_HEADER_SIZE, 8)           /* u16 */ \
+    X(HDR_RESERVED, 10)             /* u16 */ \
+    X(HDR_STORED_BYTES, 12)         /* u32 */ \
+    X(HDR_RAW_BYTES, 16)            /* u32 */ \
+    X(HDR_ARENA_BYTES, 20)          /* u32 */ \
+    X(HDR_BODY_CRC, 24)             /* u32 */ \
+    X(HDR_HEADER_CRC, 28)           /* u32, CRC-32 of bytes 0..27 */ \
+    X(HDR_BYTES, 32) \
+    X(BODY_N_TENSORS, 0)            /* body header: u16 */ \
+    X(BODY_N_OPS, 2)                /* u16 */ \
+    X(BODY_INPUT_ID, 4)             /* u16 */ \
+    X(BODY_OUTPUT_ID, 6)            /* u16 */ \
+    X(BODY_TENSORS_OFFSET, 8)       /* u32 */ \
+    X(BODY_OPS_OFFSET, 12)          /* u32 */ \
+    X(BODY_CONST_OFFSET, 16)        /* u32 */ \
+    X(BODY_CONST_BYTES, 20)         /* u32 */ \
+    X(BODY_HEADER_BYTES, 24) \
+    X(TENSOR_RANK, 0)               /* tensor record: u8 */ \
+    X(TENSOR_DTYPE, 1)              /* u8 */ \
+    X(TENSOR_RESERVED, 2)           /* u16 */ \
+    X(TENSOR_DIMS, 4)               /* u16[4] */ \
+    X(TENSOR_SCALE, 12)             /* f32 */ \
+    X(TENSOR_ZERO_POINT, 16)        /* i32 */ \
+    X(TENSOR_ARENA_OFFSET, 20)      /* u32 */ \
+    X(TENSOR_BYTE_SIZE, 24)         /* u32 */ \
+    X(TENSOR_RESERVED2, 28)         /* u32 */ \
+    X(TENSOR_RECORD_BYTES, 32) \
+    X(DTYPE_INT8, 0) \
+    X(OP_CODE, 0)                   /* op record: u8 */ \
+    X(OP_ACT_MIN, 1)                /* i8 */ \
+    X(OP_ACT_MAX, 2)                /* i8 */ \
+    X(OP_RESERVED, 3)               /* u8 */ \
+    X(OP_INPUT0, 4)                 /* u16 */ \
+    X(OP_INPUT1, 6)                 /* u16 */ \
+    X(OP_OUTPUT, 8)                 /* u16 */ \
+    X(OP_RESERVED2, 10)             /* u16 */ \
+    X(OP_PARAMS, 12)                /* 9 parameter words of 4 bytes */ \
+    X(OP_PARAM_WORDS, 9) \
+    X(OP_K_H, 12)                   /* window params: u16 each */ \
+    X(OP_K_W, 14) \
+    X(OP_STRIDE_H, 16) \
+    X(OP_STRIDE_W, 18) \
+    X(OP_PAD_TOP, 20) \
+    X(OP_PAD_LEFT, 22) \
+    X(OP_DEPTH_MULT, 24) \
+    X(OP_WINDOW_RESERVED, 26) \
+    X(OP_WEIGHTS_OFFSET, 28)        /* constant params: u32 const offsets */ \
+    X(OP_BIAS_OFFSET, 32) \
+    X(OP_MULT_OFFSET, 36) \
+    X(OP_SHIFT_OFFSET, 40) \
+    X(OP_CONST_RESERVED, 44) \
+    X(OP_ADD_MA, 12)                /* ADD requant params: i32 each */ \
+    X(OP_ADD_EA, 16) \
+    X(OP_ADD_MB, 20) \
+    X(OP_ADD_EB, 24) \
+    X(OP_ADD_MO, 28) \
+    X(OP_ADD_EO, 32) \
+    X(OP_RECORD_BYTES, 48) \
+    X(NO_TENSOR, 0xFFFF)            /* input1 of a one-input op */ \
+    X(MAX_REDUCE, 65536)            /* FC K, conv k_h*k_w*C_in, window k_h*k_w */ \
+    X(MAX_GAP_TAPS, 16777216)       /* GLOBAL_AVERAGE_POOL H*W */
+/* clang-format on */
+
+/* KDC__HDR_VERSION, ... (int constants; the runtime assumes a 32-bit int). */
+enum {
+#define KDC__FORMAT_ENUM(name, value) KDC__##name = value,
+    KDC_FORMAT_CONSTANTS(KDC__FORMAT_ENUM)
+#undef KDC__FORMAT_ENUM
+        KDC__FORMAT_END
+};
+
+/* C99 compile-time check: a negative array size if cond is false. */
+#define KDC__STATIC_ASSERT(name, cond) typedef char kdc__assert_##name[(cond) ? 1 : -1]
+
+KDC__STATIC_ASSERT(header_bytes, KDC_HEADER_BYTES == KDC__HDR_BYTES);
+KDC__STATIC_ASSERT(format_version, KDC_FORMAT_VERSION == KDC__FORMAT_VERSION);
+KDC__STATIC_ASSERT(flag_compressed, KDC_FLAG_COMPRESSED == KDC__FLAG_COMPRESSED);
+
+#endif /* KDC_FORMAT_H */

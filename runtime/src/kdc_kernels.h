@@ -1,0 +1,225 @@
+/* kdc_kernels.h - the kernel seam: parameter structs, the int8 kernels kdc_invoke calls, their
+ * scratch-size queries, the portable reference kernels, and the build-time choice of variant.
+ * Internal to the runtime and its tests (not installed with kdc.h).
+ *
+ * Conventions (as CMSIS-NN's arm_<op>_s8): output first, then inputs, constants, parameters and
+ * the scratch buffer. Shapes are NHWC with batch 1. Arithmetic: docs/QUANTIZATION.md, bit for
+ * bit. Each kernel `kdc_<op>_s8` has a query `kdc_<op>_s8_scratch_bytes(params)` giving the
+ * scratch bytes it needs for those parameters (kdc_init reserves the maximum over the model's
+ * ops at the end of the arena); the kernel gets a buffer of at least that many bytes, any
+ * alignment, contents undefined on entry (NULL when the query gave 0). A query must accept any
+ * parameter values (kdc_query calls it on records it has not validated) and stay within
+ * KDC__SCRATCH_BOUND.
+ *
+ * Variants. kdc_ref_<op>_s8 in kdc_kernels_ref.c is the portable reference: plain loops written
+ * for clarity, the specification every variant must equal byte for byte (tests/test_variants.c
+ * checks them on the golden vectors and on random shapes). A variant is one file
+ * src/kdc_kernels_<name>.c whose body is wrapped in `#if KDC__VARIANT_<NAME>`, plus one #elif
+ * block below that selects it (by a macro of the user or of the architecture) and sets
+ * KDC__HAS_<OP> 1 for each kernel it provides. A kernel the selected variant does not provide is
+ * the reference one: its kdc_ref_ names are #defined to the seam names, so the reference
+ * definition itself is the seam function (same symbol, no wrapper). The reference of a kernel a
+ * variant does provide is compiled under its kdc_ref_ name only with -DKDC_WITH_REFERENCE (the
+ * test and benchmark builds), so the device image does not carry both.
+ *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
+ *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
+ */
+#ifndef KDC_KERNELS_H
+#define KDC_KERNELS_H
+
+#include "kdc.h"
+
+/* ---- variant selection ---------------------------------------------- */
+
+#if defined(KDC_KERNELS_REFERENCE)
+#define KDC_KERNELS_VARIANT "reference"
+#else
+#define KDC_KERNELS_VARIANT "portable"
+#define KDC__VARIANT_PORTABLE 1
+#define KDC__HAS_FC 1
+#define KDC__HAS_CONV2D 1
+#define KDC__HAS_DWCONV2D 1
+#define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
+#endif
+
+#ifndef KDC__VARIANT_PORTABLE
+#define KDC__VARIANT_PORTABLE 0
+#endif
+#ifndef KDC__HAS_FC
+#define KDC__HAS_FC 0
+#endif
+#ifndef KDC__HAS_CONV2D
+#define KDC__HAS_CONV2D 0
+#endif
+#ifndef KDC__HAS_DWCONV2D
+#define KDC__HAS_DWCONV2D 0
+#endif
+#ifndef KDC__HAS_MAXPOOL
+#define KDC__HAS_MAXPOOL 0
+#endif
+#ifndef KDC__HAS_AVGPOOL
+#define KDC__HAS_AVGPOOL 0
+#endif
+#ifndef KDC__HAS_GAP
+#define KDC__HAS_GAP 0
+#endif
+#ifndef KDC__HAS_ADD
+#define KDC__HAS_ADD 0
+#endif
+#ifndef KDC__HAS_CLAMP
+#define KDC__HAS_CLAMP 0
+#endif
+#if defined(KDC_WITH_REFERENCE)
+#define KDC__WITH_REF 1
+#else
+#define KDC__WITH_REF 0
+#endif
+
+/* Upper bound of every scratch query of every variant shipped (bytes). */
+#define KDC__SCRATCH_BOUND 512u
+
+/* ---- parameters ------------------------------------------------------- */
+
+/* Constant arrays of FC, conv and depthwise (in the artifact's constant section).
+ * weights: FC [n][k], conv [out_c][k_h][k_w][in_c], depthwise [k_h][k_w][out_c];
+ * bias, mult, shift: one per output channel (valid (M, e): M 0 or in [2^30, 2^31-1],
+ * e in [-31, 30]). */
+typedef struct {
+    const int8_t *weights;
+    const int32_t *bias, *mult, *shift;
+} kdc_consts;
+
+/* Fully connected: x [k] -> y [n]. 1 <= k <= 65536, n >= 1. zx, zy in [-128, 127];
+ * -128 <= act_min <= act_max <= 127. */
+typedef struct {
+    size_t k, n;
+    int32_t zx, zy, act_min, act_max;
+} kdc_fc_params;
+
+/* Conv, depthwise, max and average pool: x [in_h][in_w][in_c] -> y [out_h][out_w][out_c].
+ * Every window holds at least one in-bounds tap: pad_top < k_h, pad_left < k_w,
+ * (out_h-1)*stride_h < in_h + pad_top, (out_w-1)*stride_w < in_w + pad_left; all sizes >= 1,
+ * k_h*k_w <= 65536 and conv k_h*k_w*in_c <= 65536. depth_mult: depthwise only (out_c ==
+ * in_c*depth_mult); pools have out_c == in_c. zx, zy, act_min, act_max as for FC. */
+typedef struct {
+    size_t in_h, in_w, in_c, out_h, out_w, out_c;
+    size_t k_h, k_w, stride_h, stride_w, pad_top, pad_left, depth_mult;
+    int32_t zx, zy, act_min, act_max;
+} kdc_conv_params;
+
+/* Global average pool: x [hw][c] -> y [c]; 1 <= hw <= 2^24. */
+typedef struct {
+    size_t hw, c;
+    int32_t act_min, act_max;
+} kdc_gap_params;
+
+/* Elementwise add (TFLite scheme, left shift 20): y = clamp(requant(requant((a-za)<<20, ma,
+ * ea) + requant((b-zb)<<20, mb, eb), mo, eo) + zy). Valid (M, e) each, ea <= 0 and eb <= 0. */
+typedef struct {
+    size_t n;
+    int32_t za, zb, zy;
+    int32_t ma, ea, mb, eb, mo, eo;
+    int32_t act_min, act_max;
+} kdc_add_params;
+
+/* Clamp: y = min(max(x, act_min), act_max); y may equal x. */
+typedef struct {
+    size_t n;
+    int32_t act_min, act_max;
+} kdc_clamp_params;
+
+/* ---- the seam: what kdc_invoke calls (the selected variant) ---------- */
+
+/* Fixed-point requantization (docs/QUANTIZATION.md 4): M is 0 or in [2^30, 2^31-1], e in
+ * [-31, 30]. Returns sat_int32(round_half_away(acc * M / 2^(31-e))). */
+int32_t kdc_requant(int32_t acc, int32_t M, int32_t e);
+
+/* e^x for x <= 0 without libm (kdc_helpers.c, used by kdc_softmax): 0 below -87.34 and for NaN;
+ * max relative error measured against glibc's expf in runtime/README.md. */
+float kdc__expf(float x);
+
+void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+               void *scratch);
+void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                   void *scratch);
+void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                     void *scratch);
+void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch);
+void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch);
+void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params *p, void *scratch);
+void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_params *p,
+                void *scratch);
+void kdc_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
+
+size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p);
+size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_maxpool_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_avgpool_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p);
+size_t kdc_add_s8_scratch_bytes(const kdc_add_params *p);
+size_t kdc_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
+
+/* ---- the reference (kdc_kernels_ref.c) -------------------------------- */
+
+/* A kernel the variant does not provide: the reference is the seam function. */
+#if !KDC__HAS_FC
+#define kdc_ref_fc_s8 kdc_fc_s8
+#define kdc_ref_fc_s8_scratch_bytes kdc_fc_s8_scratch_bytes
+#endif
+#if !KDC__HAS_CONV2D
+#define kdc_ref_conv2d_s8 kdc_conv2d_s8
+#define kdc_ref_conv2d_s8_scratch_bytes kdc_conv2d_s8_scratch_bytes
+#endif
+#if !KDC__HAS_DWCONV2D
+#define kdc_ref_dwconv2d_s8 kdc_dwconv2d_s8
+#define kdc_ref_dwconv2d_s8_scratch_bytes kdc_dwconv2d_s8_scratch_bytes
+#endif
+#if !KDC__HAS_MAXPOOL
+#define kdc_ref_maxpool_s8 kdc_maxpool_s8
+#define kdc_ref_maxpool_s8_scratch_bytes kdc_maxpool_s8_scratch_bytes
+#endif
+#if !KDC__HAS_AVGPOOL
+#define kdc_ref_avgpool_s8 kdc_avgpool_s8
+#define kdc_ref_avgpool_s8_scratch_bytes kdc_avgpool_s8_scratch_bytes
+#endif
+#if !KDC__HAS_GAP
+#define kdc_ref_global_avgpool_s8 kdc_global_avgpool_s8
+#define kdc_ref_global_avgpool_s8_scratch_bytes kdc_global_avgpool_s8_scratch_bytes
+#endif
+#if !KDC__HAS_ADD
+#define kdc_ref_add_s8 kdc_add_s8
+#define kdc_ref_add_s8_scratch_bytes kdc_add_s8_scratch_bytes
+#endif
+#if !KDC__HAS_CLAMP
+#define kdc_ref_clamp_s8 kdc_clamp_s8
+#define kdc_ref_clamp_s8_scratch_bytes kdc_clamp_s8_scratch_bytes
+#endif
+
+/* Reference kernels: same contracts as the seam; they need no scratch (queries return 0,
+ * scratch may be NULL). Declared always; defined when they are the seam or with
+ * -DKDC_WITH_REFERENCE. */
+void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+                   void *scratch);
+void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                       void *scratch);
+void kdc_ref_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                         void *scratch);
+void kdc_ref_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch);
+void kdc_ref_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch);
+void kdc_ref_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params *p, void *scratch);
+void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_params *p,
+                    void *scratch);
+void kdc_ref_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
+
+size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p);
+size_t kdc_ref_conv2d_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_ref_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_ref_maxpool_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_ref_avgpool_s8_scratch_bytes(const kdc_conv_params *p);
+size_t kdc_ref_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p);
+size_t kdc_ref_add_s8_scratch_bytes(const kdc_add_params *p);
+size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
+
+#endif /* KDC_KERNELS_H */

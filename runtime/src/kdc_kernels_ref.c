@@ -1,0 +1,281 @@
+/* kdc_kernels_ref.c - the portable reference kernels: docs/QUANTIZATION.md written as plain
+ * loops, for clarity and not for speed (like the Swift int8 interpreter). They are the
+ * specification: every variant (kdc_kernels_<name>.c) must give the same bytes. A kernel the
+ * selected variant does not provide is compiled here under its seam name (kdc_kernels.h). */
+#include "kdc_kernels.h"
+
+/* Which reference kernels this build compiles (kdc_kernels.h, "Variants"). */
+#define REF_FC (!KDC__HAS_FC || KDC__WITH_REF)
+#define REF_CONV2D (!KDC__HAS_CONV2D || KDC__WITH_REF)
+#define REF_DWCONV2D (!KDC__HAS_DWCONV2D || KDC__WITH_REF)
+#define REF_MAXPOOL (!KDC__HAS_MAXPOOL || KDC__WITH_REF)
+#define REF_AVGPOOL (!KDC__HAS_AVGPOOL || KDC__WITH_REF)
+#define REF_GAP (!KDC__HAS_GAP || KDC__WITH_REF)
+#define REF_ADD (!KDC__HAS_ADD || KDC__WITH_REF)
+#define REF_CLAMP (!KDC__HAS_CLAMP || KDC__WITH_REF)
+
+/* ---- arithmetic ------------------------------------------------------- */
+
+int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+{
+    int64_t p = (int64_t)acc * M;             /* |p| < 2^62 */
+    int r = 31 - e;                           /* 1..62 */
+    int64_t half = (int64_t)1 << (r - 1);     /* round half away from zero: */
+    int64_t q = p >= 0 ? (p + half) >> r      /*   on the magnitude, */
+                       : -((-p + half) >> r); /* then the sign back */
+    return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
+}
+
+#if REF_FC || REF_CONV2D || REF_DWCONV2D
+/* a + b modulo 2^32 (the accumulator bias + sum wraps; a valid model never does). Written
+ * without the implementation-defined conversion of a uint32 above INT32_MAX to int32. */
+static int32_t wrap_add(int32_t a, int32_t b)
+{
+    uint32_t u = (uint32_t)a + (uint32_t)b;
+    return u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) - INT32_MAX - 1;
+}
+
+#endif
+
+#if REF_FC || REF_CONV2D || REF_DWCONV2D || REF_ADD
+/* The int8 output: clamp(requant(acc, M, e) + zy, lo, hi), the sum in 64 bits. */
+static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+{
+    int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+#endif
+
+#if REF_MAXPOOL || REF_AVGPOOL || REF_GAP || REF_CLAMP
+static int8_t clamp8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+#endif
+
+#if REF_AVGPOOL || REF_GAP
+/* round_half_away(sum / count), count >= 1, on the magnitude: a global average over 2^24 taps
+ * of -128 sums to INT32_MIN, whose negation does not fit an int32 (and 32-bit division keeps
+ * libgcc's 64-bit division out of the device image). */
+static int32_t avg(int32_t sum, int32_t count)
+{
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum; /* <= 2^31 */
+    int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count);
+    return sum >= 0 ? q : -q;
+}
+
+#endif
+
+#if REF_CONV2D || REF_DWCONV2D || REF_MAXPOOL || REF_AVGPOOL
+/* Input coordinate of tap k of output o along one axis: o*stride - pad + k. Sets *i and returns
+ * 1 if it lies inside [0, n); returns 0 for a tap in the padding (it contributes nothing). */
+static int tap(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *i)
+{
+    size_t padded = o * stride + k; /* coordinate + pad, never negative */
+    if (padded < pad || padded - pad >= n) return 0;
+    *i = padded - pad;
+    return 1;
+}
+#endif
+
+/* ---- kernels ---------------------------------------------------------- */
+
+#if REF_FC
+void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+                   void *scratch)
+{
+    size_t o, i;
+    (void)scratch;
+    for (o = 0; o < p->n; o++) {
+        int32_t sum = 0; /* |sum| <= 65536 * 255 * 128 < 2^31 */
+        for (i = 0; i < p->k; i++) sum += (x[i] - p->zx) * c->weights[o * p->k + i];
+        y[o] =
+            out8(wrap_add(c->bias[o], sum), c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max);
+    }
+}
+
+size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_CONV2D
+void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                       void *scratch)
+{
+    size_t oy, ox, co, ky, kx, ci, iy, ix;
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++)
+        for (ox = 0; ox < p->out_w; ox++)
+            for (co = 0; co < p->out_c; co++) {
+                int32_t sum = 0;
+                for (ky = 0; ky < p->k_h; ky++) {
+                    if (!tap(oy, p->stride_h, p->pad_top, ky, p->in_h, &iy)) continue;
+                    for (kx = 0; kx < p->k_w; kx++) {
+                        if (!tap(ox, p->stride_w, p->pad_left, kx, p->in_w, &ix)) continue;
+                        for (ci = 0; ci < p->in_c; ci++)
+                            sum += (x[(iy * p->in_w + ix) * p->in_c + ci] - p->zx) *
+                                   c->weights[((co * p->k_h + ky) * p->k_w + kx) * p->in_c + ci];
+                    }
+                }
+                y[(oy * p->out_w + ox) * p->out_c + co] =
+                    out8(wrap_add(c->bias[co], sum), c->mult[co], c->shift[co], p->zy, p->act_min,
+                         p->act_max);
+            }
+}
+
+size_t kdc_ref_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_DWCONV2D
+void kdc_ref_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                         void *scratch)
+{
+    size_t oy, ox, oc, ky, kx, iy, ix;
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++)
+        for (ox = 0; ox < p->out_w; ox++)
+            for (oc = 0; oc < p->out_c; oc++) {
+                size_t ic = oc / p->depth_mult; /* oc = ic * depth_mult + m */
+                int32_t sum = 0;
+                for (ky = 0; ky < p->k_h; ky++) {
+                    if (!tap(oy, p->stride_h, p->pad_top, ky, p->in_h, &iy)) continue;
+                    for (kx = 0; kx < p->k_w; kx++) {
+                        if (!tap(ox, p->stride_w, p->pad_left, kx, p->in_w, &ix)) continue;
+                        sum += (x[(iy * p->in_w + ix) * p->in_c + ic] - p->zx) *
+                               c->weights[(ky * p->k_w + kx) * p->out_c + oc];
+                    }
+                }
+                y[(oy * p->out_w + ox) * p->out_c + oc] =
+                    out8(wrap_add(c->bias[oc], sum), c->mult[oc], c->shift[oc], p->zy, p->act_min,
+                         p->act_max);
+            }
+}
+
+size_t kdc_ref_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_MAXPOOL
+void kdc_ref_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch)
+{
+    size_t oy, ox, ch, ky, kx, iy, ix;
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++)
+        for (ox = 0; ox < p->out_w; ox++)
+            for (ch = 0; ch < p->out_c; ch++) {
+                int32_t m = -128; /* every window has an in-bounds tap */
+                for (ky = 0; ky < p->k_h; ky++) {
+                    if (!tap(oy, p->stride_h, p->pad_top, ky, p->in_h, &iy)) continue;
+                    for (kx = 0; kx < p->k_w; kx++) {
+                        int32_t v;
+                        if (!tap(ox, p->stride_w, p->pad_left, kx, p->in_w, &ix)) continue;
+                        v = x[(iy * p->in_w + ix) * p->in_c + ch];
+                        if (v > m) m = v;
+                    }
+                }
+                y[(oy * p->out_w + ox) * p->out_c + ch] = clamp8(m, p->act_min, p->act_max);
+            }
+}
+
+size_t kdc_ref_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_AVGPOOL
+void kdc_ref_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, void *scratch)
+{
+    size_t oy, ox, ch, ky, kx, iy, ix;
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++)
+        for (ox = 0; ox < p->out_w; ox++)
+            for (ch = 0; ch < p->out_c; ch++) {
+                int32_t sum = 0, count = 0; /* over the in-bounds taps only (<= 65536) */
+                for (ky = 0; ky < p->k_h; ky++) {
+                    if (!tap(oy, p->stride_h, p->pad_top, ky, p->in_h, &iy)) continue;
+                    for (kx = 0; kx < p->k_w; kx++) {
+                        if (!tap(ox, p->stride_w, p->pad_left, kx, p->in_w, &ix)) continue;
+                        sum += x[(iy * p->in_w + ix) * p->in_c + ch];
+                        count++;
+                    }
+                }
+                y[(oy * p->out_w + ox) * p->out_c + ch] =
+                    clamp8(avg(sum, count), p->act_min, p->act_max);
+            }
+}
+
+size_t kdc_ref_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_GAP
+void kdc_ref_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params *p, void *scratch)
+{
+    size_t ch, i;
+    (void)scratch;
+    for (ch = 0; ch < p->c; ch++) {
+        int32_t sum = 0; /* |sum| <= 2^24 * 128 = 2^31: INT32_MIN at most */
+        for (i = 0; i < p->hw; i++) sum += x[i * p->c + ch];
+        y[ch] = clamp8(avg(sum, (int32_t)p->hw), p->act_min, p->act_max);
+    }
+}
+
+size_t kdc_ref_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_ADD
+void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_params *p,
+                    void *scratch)
+{
+    size_t i;
+    (void)scratch;
+    for (i = 0; i < p->n; i++) {
+        /* |x - z| <= 255, so (x - z) * 2^20 fits; ea, eb <= 0 keep |va|, |vb| <= 2^28 */
+        int32_t va = kdc_requant((a[i] - p->za) * (1 << 20), p->ma, p->ea);
+        int32_t vb = kdc_requant((b[i] - p->zb) * (1 << 20), p->mb, p->eb);
+        y[i] = out8(va + vb, p->mo, p->eo, p->zy, p->act_min, p->act_max);
+    }
+}
+
+size_t kdc_ref_add_s8_scratch_bytes(const kdc_add_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+#if REF_CLAMP
+void kdc_ref_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch)
+{
+    size_t i;
+    (void)scratch;
+    for (i = 0; i < p->n; i++) y[i] = clamp8(x[i], p->act_min, p->act_max);
+}
+
+size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p)
+{
+    (void)p;
+    return 0;
+}
+#endif

@@ -1,0 +1,257 @@
+/* test_variants.c - the compiled kernel variant against the reference kernels on random shapes
+ * and values, byte for byte: strides, pads, depth multipliers, window sizes on both sides of
+ * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row),
+ * channel counts around the block sizes, zero points and clamps at the extremes. Every buffer
+ * is an exact-size heap block (ASan sees a read one past the end); outputs start as garbage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdc_kernels.h"
+#include "test_util.h"
+
+static uint32_t state = 20261130u;
+static uint32_t rnd(void)
+{
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+}
+static size_t pick(const size_t *v, size_t n) { return v[rnd() % n]; }
+static int32_t range(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+/* a zero point: often an extreme */
+static int32_t zp(void)
+{
+    uint32_t r = rnd() % 4;
+    return r == 0 ? -128 : r == 1 ? 127 : range(-128, 127);
+}
+
+/* act_min <= act_max: mostly the full range, else a random sub-range */
+static void clamps(int32_t *lo, int32_t *hi)
+{
+    if (rnd() % 2) {
+        *lo = -128, *hi = 127;
+    } else {
+        int32_t a = range(-128, 127), b = range(-128, 127);
+        *lo = a < b ? a : b, *hi = a < b ? b : a;
+    }
+}
+
+static int8_t *bytes(size_t n)
+{
+    int8_t *p = (int8_t *)malloc(n ? n : 1);
+    size_t i;
+    if (!p) abort();
+    for (i = 0; i < n; i++) p[i] = (int8_t)rnd();
+    return p;
+}
+
+/* per-channel requant arrays: M 0 sometimes, shifts mostly giving int8-sized outputs */
+static int32_t *qarray(size_t n, int kind)
+{
+    int32_t *p = (int32_t *)malloc(n * sizeof *p);
+    size_t i;
+    if (!p) abort();
+    for (i = 0; i < n; i++) {
+        uint32_t r = rnd() % 16;
+        if (kind == 0) /* bias: small, sometimes huge (the sum wraps modulo 2^32 in both) */
+            p[i] = r == 0 ? (int32_t)(rnd() << 8) : range(-20000, 20000);
+        else if (kind == 1) /* M */
+            p[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : (int32_t)(0x40000000u + rnd() % 0x3fffffffu);
+        else /* e */
+            p[i] = r == 0 ? -31 : r == 1 ? 30 : range(-14, -4);
+    }
+    return p;
+}
+
+static int same(const char *what, const int8_t *got, const int8_t *want, size_t n, int *shown)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (got[i] != want[i]) {
+            if ((*shown)++ < 5)
+                printf("FAIL variant %s: byte %lu of %lu: %d, reference %d\n", what,
+                       (unsigned long)i, (unsigned long)n, got[i], want[i]);
+            return 0;
+        }
+    return 1;
+}
+
+/* A random window geometry satisfying kdc_conv_params' contract. */
+static void geometry(kdc_conv_params *p, size_t max_hw, size_t max_k)
+{
+    p->in_h = 1 + rnd() % max_hw, p->in_w = 1 + rnd() % max_hw;
+    p->k_h = 1 + rnd() % max_k, p->k_w = 1 + rnd() % max_k;
+    p->stride_h = 1 + rnd() % 3, p->stride_w = 1 + rnd() % 3;
+    p->pad_top = rnd() % p->k_h, p->pad_left = rnd() % p->k_w;
+    /* out_h: any count whose last window starts inside the input */
+    p->out_h = 1 + rnd() % ((p->in_h + p->pad_top - 1) / p->stride_h + 1);
+    p->out_w = 1 + rnd() % ((p->in_w + p->pad_left - 1) / p->stride_w + 1);
+    p->zx = zp(), p->zy = zp();
+    clamps(&p->act_min, &p->act_max);
+}
+
+static int run_conv(int depthwise, int *shown)
+{
+    static const size_t cins[] = {1, 2, 3, 7, 8, 15, 16, 17, 20, 21, 31, 32, 33, 40, 57, 64, 65};
+    static const size_t couts[] = {1, 2, 3, 5, 8, 16, 17, 20};
+    kdc_conv_params p;
+    kdc_consts c;
+    size_t nx, ny, nw, nc;
+    int8_t *x, *w, *y, *yr;
+    int32_t *b, *m, *e;
+    int good;
+    memset(&p, 0, sizeof p);
+    geometry(&p, 9, 5);
+    p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
+    p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
+    p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
+    nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
+    nw = depthwise ? p.k_h * p.k_w * p.out_c : p.out_c * p.k_h * p.k_w * p.in_c;
+    x = bytes(nx), w = bytes(nw), y = bytes(ny), yr = bytes(ny);
+    b = qarray(nc, 0), m = qarray(nc, 1), e = qarray(nc, 2);
+    c.weights = w, c.bias = b, c.mult = m, c.shift = e;
+    if (depthwise) {
+        kdc_ref_dwconv2d_s8(yr, x, &c, &p, NULL);
+        kdc_dwconv2d_s8(y, x, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
+    } else {
+        kdc_ref_conv2d_s8(yr, x, &c, &p, NULL);
+        kdc_conv2d_s8(y, x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
+    }
+    good = same(depthwise ? "dwconv2d" : "conv2d", y, yr, ny, shown);
+    free(x), free(w), free(y), free(yr), free(b), free(m), free(e);
+    return good;
+}
+
+static int run_pool(int avg, int *shown)
+{
+    static const size_t cs[] = {1, 2, 3, 8, 15, 16, 17, 32, 33};
+    kdc_conv_params p;
+    size_t nx, ny;
+    int8_t *x, *y, *yr;
+    int good;
+    memset(&p, 0, sizeof p);
+    geometry(&p, 10, 4);
+    p.in_c = p.out_c = pick(cs, sizeof cs / sizeof cs[0]);
+    nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c;
+    x = bytes(nx), y = bytes(ny), yr = bytes(ny);
+    if (avg) {
+        kdc_ref_avgpool_s8(yr, x, &p, NULL);
+        kdc_avgpool_s8(y, x, &p, test_scratch(kdc_avgpool_s8_scratch_bytes(&p)));
+    } else {
+        kdc_ref_maxpool_s8(yr, x, &p, NULL);
+        kdc_maxpool_s8(y, x, &p, test_scratch(kdc_maxpool_s8_scratch_bytes(&p)));
+    }
+    good = same(avg ? "avgpool" : "maxpool", y, yr, ny, shown);
+    free(x), free(y), free(yr);
+    return good;
+}
+
+static int run_fc(int *shown)
+{
+    static const size_t ks[] = {1, 2, 15, 16, 17, 31, 32, 33, 100, 511, 512, 513, 784};
+    kdc_fc_params p;
+    kdc_consts c;
+    int8_t *x, *w, *y, *yr;
+    int32_t *b, *m, *e;
+    int good;
+    p.k = pick(ks, sizeof ks / sizeof ks[0]), p.n = 1 + rnd() % 20;
+    p.zx = zp(), p.zy = zp();
+    clamps(&p.act_min, &p.act_max);
+    x = bytes(p.k), w = bytes(p.k * p.n), y = bytes(p.n), yr = bytes(p.n);
+    b = qarray(p.n, 0), m = qarray(p.n, 1), e = qarray(p.n, 2);
+    c.weights = w, c.bias = b, c.mult = m, c.shift = e;
+    kdc_ref_fc_s8(yr, x, &c, &p, NULL);
+    kdc_fc_s8(y, x, &c, &p, test_scratch(kdc_fc_s8_scratch_bytes(&p)));
+    good = same("fc", y, yr, p.n, shown);
+    free(x), free(w), free(y), free(yr), free(b), free(m), free(e);
+    return good;
+}
+
+static int run_elementwise(int kind, int *shown)
+{
+    size_t n = 1 + rnd() % 200;
+    int8_t *a = bytes(n), *bb = bytes(n), *y = bytes(n), *yr = bytes(n);
+    int good;
+    if (kind == 0) {
+        kdc_gap_params p;
+        size_t c = 1 + rnd() % 20;
+        int8_t *x = bytes(n * c), *g = bytes(c), *gr = bytes(c);
+        p.hw = n, p.c = c;
+        clamps(&p.act_min, &p.act_max);
+        kdc_ref_global_avgpool_s8(gr, x, &p, NULL);
+        kdc_global_avgpool_s8(g, x, &p, test_scratch(kdc_global_avgpool_s8_scratch_bytes(&p)));
+        good = same("global_avgpool", g, gr, c, shown);
+        free(x), free(g), free(gr);
+    } else if (kind == 1) {
+        kdc_add_params p;
+        p.n = n, p.za = zp(), p.zb = zp(), p.zy = zp();
+        p.ma = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.ea = range(-8, 0);
+        p.mb = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.eb = range(-8, 0);
+        p.mo = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.eo = range(-24, -16);
+        clamps(&p.act_min, &p.act_max);
+        kdc_ref_add_s8(yr, a, bb, &p, NULL);
+        kdc_add_s8(y, a, bb, &p, test_scratch(kdc_add_s8_scratch_bytes(&p)));
+        good = same("add", y, yr, n, shown);
+    } else {
+        kdc_clamp_params p;
+        p.n = n;
+        clamps(&p.act_min, &p.act_max);
+        kdc_ref_clamp_s8(yr, a, &p, NULL);
+        kdc_clamp_s8(y, a, &p, test_scratch(kdc_clamp_s8_scratch_bytes(&p)));
+        good = same("clamp", y, yr, n, shown);
+    }
+    free(a), free(bb), free(y), free(yr);
+    return good;
+}
+
+/* The portable conv's scratch query against docs/FORMAT.md 3.6's formula, on its edges. */
+static void test_scratch_formula(void)
+{
+    static const size_t taps[] = {1, 15, 16, 17, 128, 129, 170, 171, 256, 257, 512, 513, 65536};
+    size_t i, bad = 0;
+    for (i = 0; i < sizeof taps / sizeof taps[0]; i++) {
+        kdc_conv_params p;
+        size_t padded = (taps[i] + 15) / 16 * 16, nwin, want;
+        memset(&p, 0, sizeof p);
+        p.k_h = 1, p.k_w = 1, p.in_c = taps[i];
+        nwin = 2 * padded <= 512 ? 2 : 1;
+        want = padded > 512 ? 0 : nwin * padded + ((nwin + 2) * padded <= 512 ? 2 * padded : 0);
+        if (strcmp(KDC_KERNELS_VARIANT, "reference") == 0) want = 0;
+        if (kdc_conv2d_s8_scratch_bytes(&p) != want) {
+            printf("conv scratch for %lu taps: %lu, want %lu\n", (unsigned long)taps[i],
+                   (unsigned long)kdc_conv2d_s8_scratch_bytes(&p), (unsigned long)want);
+            bad++;
+        }
+    }
+    ok(bad == 0, "conv scratch query = documented formula (" KDC_KERNELS_VARIANT ")", NULL);
+}
+
+void test_variants(void)
+{
+    static const char *const names[] = {"conv2d", "dwconv2d",       "maxpool", "avgpool",
+                                        "fc",     "global_avgpool", "add",     "clamp"};
+    static const int runs[] = {600, 300, 300, 300, 300, 200, 200, 200};
+    int k, i;
+    test_scratch_formula();
+    for (k = 0; k < 8; k++) {
+        int good = 0, shown = 0;
+        char what[96];
+        for (i = 0; i < runs[k]; i++) {
+            switch (k) {
+            case 0: good += run_conv(0, &shown); break;
+            case 1: good += run_conv(1, &shown); break;
+            case 2: good += run_pool(0, &shown); break;
+            case 3: good += run_pool(1, &shown); break;
+            case 4: good += run_fc(&shown); break;
+            default: good += run_elementwise(k - 5, &shown); break;
+            }
+        }
+        sprintf(what, "%s (%s) = reference on %d random cases", names[k], KDC_KERNELS_VARIANT,
+                runs[k]);
+        ok(good == runs[k], what, NULL);
+    }
+}
