@@ -39,8 +39,9 @@ public enum FirmwareCheck {
             throw TargetError.invalidInput(
                 what: what, message: "compressed mode needs a compressed export; hint: export with compress: true")
         }
-        _ = try KernelTable.functions(opCodes: opCodes)
         let rt = try runtimeDirectory ?? SourceTree.runtimeDirectory()
+        let kernels = try KernelTable.load(runtimeDirectory: rt)
+        _ = try kernels.functions(opCodes: opCodes)
         let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
         let tmp = try SourceTree.scratchDirectory("firmware")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -54,7 +55,7 @@ public enum FirmwareCheck {
         let (graphs, runtimeGraphs) = try image.callGraphs()
         let prediction = try predict(
             image: elf, callGraphs: graphs, runtimeCallGraphs: runtimeGraphs, disassembly: try target.disassemble(elfPath),
-            board: board, opCodes: opCodes, arenaBytes: model.arenaBytes,
+            board: board, kernels: kernels, opCodes: opCodes, arenaBytes: model.arenaBytes,
             unpackBytes: mode == .compressed ? model.rawBytes : 0)
 
         let program = "\(image.artifactSource) (\(mode.rawValue)) on \(board.description)"
@@ -138,7 +139,10 @@ public enum FirmwareCheck {
     /// Runtime functions left out of `FirmwarePrediction.runtimeStackBound`: float helpers for
     /// the application, which call libgcc's soft-float routines (not in the firmware image,
     /// so not sizable here) and are not used to load or run a model.
-    public static let floatHelpers: Set<String> = ["kdc_quantize", "kdc_quantize_array", "kdc_dequantize"]
+    public static let floatHelpers: Set<String> = [
+        "kdc_quantize", "kdc_quantize_array", "kdc_dequantize", "kdc_normalize_quantize", "kdc_input_from_float",
+        "kdc_output_to_float", "kdc_softmax", "kdc__expf",
+    ]
 
     /// Predicts the RAM of a firmware image for a model with the ops `opCodes`, before it runs:
     /// arena and unpack buffer as given (kdc's export), static data = `.data` + `.bss` of the
@@ -152,7 +156,7 @@ public enum FirmwareCheck {
     ///   `TargetError.invalidInput` for an unknown op code.
     public static func predict(
         image: ELFFile, callGraphs: [(path: String, text: String)], runtimeCallGraphs: Set<String>, disassembly: String,
-        board: Board, opCodes: Set<Int>, arenaBytes: Int, unpackBytes: Int
+        board: Board, kernels: KernelTable, opCodes: Set<Int>, arenaBytes: Int, unpackBytes: Int
     ) throws -> FirmwarePrediction {
         guard let bss = image.section(".bss") else {
             throw TargetError.format(file: image.path, message: "no .bss section (sections: \(image.sections.map(\.name)))")
@@ -174,8 +178,8 @@ public enum FirmwareCheck {
         if !analysis.imageFunctions.contains("kdc_set_callback") {
             indirect["kdc_invoke"] = "the op callback: kdc_set_callback is not linked, kdc_init zeroes the model, so none is set"
         }
-        let used = try KernelTable.functions(opCodes: opCodes)
-        let dropped = Set(KernelTable.allFunctions.subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
+        let used = try kernels.functions(opCodes: opCodes)
+        let dropped = Set(kernels.allFunctions.subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
         let stack = try analysis.deepest(from: board.resetFunction, dropping: dropped, indirectCalls: indirect)
         let bound = try analysis.deepest(from: board.resetFunction, indirectCalls: indirect)
         // The runtime alone: every global function of runtime/src (linked or not), the callback

@@ -21,8 +21,12 @@ public struct HostCheckResult: Codable, Equatable, Sendable {
     public var accuracy: Double?
     /// Median wall-clock time of one `kdc_invoke` on this host, nanoseconds.
     public var latencyNsMedian: Int
-    /// Arena bytes the runtime reported (kdc_query).
+    /// Arena bytes the runtime reported (kdc_query: the header's activation arena).
     public var arenaBytes: Int
+    /// The kernels' scratch and the MACs per inference as the compiled runtime computes them
+    /// (`kdc_init`).
+    public var scratchBytes: Int
+    public var macs: Int
 }
 
 /// Compiles the C runtime with a small harness (`runtime/host/kdc_host_check.c`) using the
@@ -113,7 +117,7 @@ public enum HostCheck {
         return HostCheckResult(
             samples: run.samples, compared: expected != nil, mismatches: mismatches, firstMismatch: first,
             accuracy: labelled > 0 ? Double(correct) / Double(labelled) : nil, latencyNsMedian: timing.latencyNsMedian,
-            arenaBytes: model.arenaBytes)
+            arenaBytes: model.arenaBytes, scratchBytes: model.scratchBytes ?? 0, macs: model.macs ?? 0)
     }
 
     /// First index of the largest value (as kdc_argmax).

@@ -15,6 +15,12 @@ public struct ModelRecord: Codable, Equatable, Sendable {
     public var unpackBytes: Int
     public var inputBytes: Int
     public var outputBytes: Int
+    /// Printed by the host harness only: the kernels' scratch, the whole arena `kdc_init`
+    /// needs, the op count and the MACs, as this build of the runtime computes them.
+    public var scratchBytes: Int?
+    public var arenaNeeded: Int?
+    public var ops: Int?
+    public var macs: Int?
 }
 
 /// `{"record":"output","sample":0,"argmax":3,"bytes":"e7f148…"}`: one sample's output tensor.

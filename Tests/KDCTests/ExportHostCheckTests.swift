@@ -33,6 +33,9 @@ final class ExportHostCheckTests: XCTestCase {
             XCTAssertEqual(c.mismatches, 0, "\(path): first mismatch \(String(describing: c.firstMismatch))")
             XCTAssertNil(c.firstMismatch)
             XCTAssertEqual(c.arenaBytes, r.arenaBytes)
+            // The exporter's copies of the runtime's scratch queries and MAC rules agree with it.
+            XCTAssertEqual(c.scratchBytes, KernelScratch.bytes(g, variant: .portable))
+            XCTAssertEqual(c.macs, g.macs)
             XCTAssertGreaterThan(c.latencyNsMedian, 0)
             let acc = try XCTUnwrap(c.accuracy)
             XCTAssertTrue((0...1).contains(acc))

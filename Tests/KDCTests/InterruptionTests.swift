@@ -181,10 +181,11 @@ final class InterruptionTests: XCTestCase {
         // A copy of the runtime with one rounding changed.
         let rt = dir + "/runtime"
         try FileManager.default.copyItem(atPath: CLITests.repoRoot + "/runtime", toPath: rt)
-        let kernels = try String(contentsOfFile: rt + "/src/kdc_kernels.c", encoding: .utf8)
-        let broken = kernels.replacingOccurrences(of: "v = v < lo ? lo : v;", with: "v = v + 1 < lo ? lo : v + 1;")
+        let file = rt + "/src/kdc_kernels_portable.c"
+        let kernels = try String(contentsOfFile: file, encoding: .utf8)
+        let broken = kernels.replacingOccurrences(of: "v = v < q->lo ? q->lo : v;", with: "v = v + 1 < q->lo ? q->lo : v + 1;")
         XCTAssertNotEqual(broken, kernels, "the kernel line to break was not found")
-        try broken.write(toFile: rt + "/src/kdc_kernels.c", atomically: true, encoding: .utf8)
+        try broken.write(toFile: file, atomically: true, encoding: .utf8)
         let pid = try spawn(buildArgs(cfg, seed: 8), env: ["KDC_RUNTIME_DIR": rt])
         XCTAssertEqual(wait(pid).exited, 2)
         let err = (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? ""

@@ -11,7 +11,9 @@
  * Prints its results on stdout as JSON Lines records (schema: samples/firmware/README.md,
  * "Records"; decoded by the Swift target layer's RecordDecoder):
  *     {"record":"model","artifact_bytes":B,"compressed":false,"arena_bytes":A,"unpack_bytes":U,
- *      "input_bytes":I,"output_bytes":O}
+ *      "input_bytes":I,"output_bytes":O,"scratch_bytes":S,"arena_needed":N,"ops":K,"macs":M}
+ * (arena_bytes is the header's activation arena; scratch, the total arena, op count and MACs
+ * are kdc_init's for this build of the kernels)
  *     {"record":"run","samples":N,"repeats":R}
  *     {"record":"timing","latency_ns_median":X,"latency_ns_min":Y}
  *     {"record":"done"}
@@ -159,10 +161,12 @@ int main(int argc, char **argv)
     if (fclose(f) != 0) return fail("outputs", "write failed");
 
     printf("{\"record\":\"model\",\"artifact_bytes\":%lu,\"compressed\":%s,\"arena_bytes\":%lu,"
-           "\"unpack_bytes\":%lu,\"input_bytes\":%lu,\"output_bytes\":%lu}\n",
+           "\"unpack_bytes\":%lu,\"input_bytes\":%lu,\"output_bytes\":%lu,\"scratch_bytes\":%lu,"
+           "\"arena_needed\":%lu,\"ops\":%lu,\"macs\":%llu}\n",
            (unsigned long)info.total_bytes, (info.flags & KDC_FLAG_COMPRESSED) ? "true" : "false",
            (unsigned long)info.arena_bytes, (unsigned long)info.unpack_bytes,
-           (unsigned long)in_bytes, (unsigned long)out_bytes);
+           (unsigned long)in_bytes, (unsigned long)out_bytes, (unsigned long)m.scratch_bytes,
+           (unsigned long)m.arena_needed, (unsigned long)m.n_ops, (unsigned long long)m.macs);
     printf("{\"record\":\"run\",\"samples\":%lu,\"repeats\":%d}\n", (unsigned long)n, repeats);
     printf("{\"record\":\"timing\",\"latency_ns_median\":%lld,\"latency_ns_min\":%lld}\n",
            runs ? times[runs / 2] : 0LL, runs ? times[0] : 0LL);

@@ -42,15 +42,9 @@ uint32_t fw_stack_peak(void);
 uint32_t fw_stack_size(void);
 extern uint32_t __data_start__[], __data_end__[], __bss_start__[], __bss_end__[];
 
-/* The activation arena, exactly the size kdc's memory plan gives, then the kernels' scratch
- * (<UP>_SCRATCH_BYTES, an integer literal; an export without it gets no scratch room, and a
- * model whose kernels need scratch then fails kdc_init with KDC_ERR_ARENA_TOO_SMALL). */
-#define SCRATCH_BYTES FW_CAT(FW_NAME_UP, _SCRATCH_BYTES)
-#if SCRATCH_BYTES + 0 > 0
-static uint8_t arena[KDC_ARENA_TOTAL(ARENA_BYTES, SCRATCH_BYTES)];
-#else
+/* The arena, exactly the size kdc's export gives (<UP>_ARENA_BYTES): the activations of its
+ * memory plan, then the kernels' scratch (<UP>_SCRATCH_BYTES of it, when there is any). */
 static uint8_t arena[ARENA_BYTES];
-#endif
 
 #if FW_COMPRESSED
 #if UNPACK_BYTES == 0

@@ -82,7 +82,11 @@ public struct ArtifactSection: Codable, Sendable, Equatable {
 
 /// `report.json` → `memory`.
 public struct MemorySection: Codable, Sendable, Equatable {
+    /// The activation arena (the artifact header's `arena_bytes`).
     public var arenaBytes: Int
+    /// Kernel scratch after the activations (any runtime variant), and the whole arena.
+    public var scratchBytes: Int
+    public var arenaTotalBytes: Int
     public var arenaLowerBoundBytes: Int
     public var weightsBytes: Int
     public var unpackBytes: Int

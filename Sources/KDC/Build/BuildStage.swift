@@ -147,7 +147,8 @@ extension Pipeline {
             path: e.artifactPath, bytes: e.bytes, rawBytes: e.rawBytes, sha256: e.sha256, compressed: e.compressed,
             storedPath: e.storedArtifactPath, cHeader: e.headerPath, cSource: e.sourcePath)
         report.memory = MemorySection(
-            arenaBytes: e.arenaBytes, arenaLowerBoundBytes: e.lowerBound, weightsBytes: e.weightsBytes,
+            arenaBytes: e.arenaBytes, scratchBytes: e.scratchBytes, arenaTotalBytes: e.arenaTotalBytes,
+            arenaLowerBoundBytes: e.lowerBound, weightsBytes: e.weightsBytes,
             unpackBytes: e.compressed ? e.rawBytes : 0)
         report.runtime = RuntimeSection(
             samples: c.host.samples, mismatches: c.hostMismatches, accuracy: c.host.accuracy,
@@ -209,7 +210,7 @@ extension Pipeline {
         }
         if let r = b.ramBytes, e.ramBytes > r {
             out.append(
-                "RAM: arena \(e.plan.arenaBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
+                "RAM: arena \(e.plan.arenaTotalBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
                     + " = \(e.ramBytes) bytes, the budget is \(r)"
                     + (e.compressed
                         ? " (a stored artifact executes from flash without the unpack buffer: export.compress: false)" : ""))

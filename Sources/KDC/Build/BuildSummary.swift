@@ -7,7 +7,9 @@ enum BuildSummary {
         var s = r.distillation.summary + r.quantized.report.summary
         s += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
         s +=
-            "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound)), weights \(e.weightsBytes) bytes"
+            "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound))"
+            + (e.scratchBytes > 0 ? " + kernel scratch \(e.scratchBytes) = \(e.arenaTotalBytes) bytes" : "")
+            + ", weights \(e.weightsBytes) bytes"
             + (e.compressed ? ", unpack buffer \(e.rawBytes) bytes" : "") + "\n"
         s +=
             "host check (C runtime vs Swift int8): \(c.host.samples) samples, \(c.host.mismatches) mismatches"

@@ -198,11 +198,26 @@ public enum InterruptGuard {
     nonisolated(unsafe) private static var pipeFDs: [Int32] = [-1, -1]
     nonisolated(unsafe) private static var installed = false
 
-    /// Runs `body` with interrupts held off (the interrupt handler waits for it).
+    /// The signal that arrived, 0 until one does (set by the handler).
+    nonisolated(unsafe) private static var pending: Int32 = 0
+
+    /// Runs `body` with interrupts held off: a signal that arrives meanwhile is acted on when
+    /// `body` returns (the open transactions aborted, the process exits 128 + signal).
     static func critical<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            if pending != 0 { exitInterrupted(pending) }
+            lock.unlock()
+        }
         return try body()
+    }
+
+    /// Aborts the open transactions and exits; called with the lock held.
+    private static func exitInterrupted(_ sig: Int32) -> Never {
+        for t in open.values { t.abortUnlocked() }
+        let msg = "\nkdc: interrupted (signal \(sig)); the output folder keeps its previous set\n"
+        _ = msg.withCString { write(2, $0, strlen($0)) }
+        _exit(128 + sig)
     }
 
     static func register(_ t: OutputTransaction) { critical { open[ObjectIdentifier(t)] = t } }
@@ -222,16 +237,13 @@ public enum InterruptGuard {
             let t = Thread {
                 var sig: Int32 = 0
                 while read(pipeFDs[0], &sig, MemoryLayout<Int32>.size) != MemoryLayout<Int32>.size {}
-                critical {
-                    for t in open.values { t.abortUnlocked() }
-                    let msg = "\nkdc: interrupted (signal \(sig)); the output folder keeps its previous set\n"
-                    _ = msg.withCString { write(2, $0, strlen($0)) }
-                    _exit(128 + sig)
-                }
+                lock.lock()
+                exitInterrupted(sig)
             }
             t.start()
             for s in [SIGINT, SIGTERM, SIGHUP] {
                 signal(s) { sig in
+                    InterruptGuard.pending = sig
                     var v = sig
                     _ = write(InterruptGuard.pipeFDs[1], &v, MemoryLayout<Int32>.size)
                 }
@@ -259,7 +271,7 @@ enum FaultInjection {
         guard let f = spec, f.point == name else { return }
         if f.signal == SIGINT {
             kill(0, SIGINT)  // the process group, as a terminal's Ctrl-C
-            Thread.sleep(forTimeInterval: 5)
+            Thread.sleep(forTimeInterval: 0.5)
         } else {
             raise(f.signal)
         }

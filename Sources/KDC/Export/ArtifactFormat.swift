@@ -10,6 +10,10 @@ public enum ArtifactFormat {
     public static let noTensor: UInt16 = 0xFFFF
     /// Largest reduction (K of FC, k_h·k_w·C_in of conv, k_h·k_w of windows) the runtime accepts.
     public static let maxReduce = 65536
+    /// Largest H·W a GLOBAL_AVERAGE_POOL sums (its int32 sum of int8 values cannot overflow).
+    public static let maxGapTaps = 1 << 24
+    /// Tensor dtype code of int8 (the only one).
+    public static let dtypeInt8 = 0
 
     /// The 32-byte header (artifact offsets).
     public enum Header {
@@ -44,7 +48,8 @@ public enum ArtifactFormat {
         public static let depthMultiplier = 24, windowReserved = 26
         // Constant params (offsets into the constant section).
         public static let weightsOffset = 28, biasOffset = 32, multiplierOffset = 36, shiftOffset = 40
-        // ADD requant params: six i32 (M_a, e_a, M_b, e_b, M_out, e_out).
+        public static let constReserved = 44
+        // ADD requant params: six i32 (M_a, e_a, M_b, e_b, M_out, e_out) from byte 12.
         public static let addParams = 12
     }
 

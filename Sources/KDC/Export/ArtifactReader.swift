@@ -120,6 +120,13 @@ public enum ArtifactReader {
         guard no >= 1 else { throw fail("body.n_ops", "must be >= 1") }
         guard inputId < nt else { throw fail("body.input_id", "\(inputId) out of range (\(nt) tensors)") }
         guard outputId < nt else { throw fail("body.output_id", "\(outputId) out of range (\(nt) tensors)") }
+        // Canonical graph order (docs/FORMAT.md §4): the input is tensor 0, op i writes tensor i + 1.
+        guard inputId == 0, outputId != 0, nt == no + 1 else {
+            throw fail(
+                "body.graph",
+                "input \(inputId), output \(outputId), \(nt) tensors for \(no) ops: not canonical (input 0, op i writes tensor i + 1)"
+            )
+        }
 
         // Tensors.
         struct Rec { var dims: [Int]; var scaleBits: UInt32; var zp: Int32; var off: Int; var size: Int }
@@ -157,8 +164,8 @@ public enum ArtifactReader {
         let consts = Array(body[cOff..<(cOff + cBytes)])
         let c = LEReader(consts)
         var nodes: [GraphNode] = []
-        var written = Set<Int>()
         var gapOutputs = Set<Int>()
+        var constEnd = 0  // end of the last constant array (arrays come in op order)
         for i in 0..<no {
             let p = oOff + R.bytes * i
             let code = body[p + R.opcode]
@@ -176,10 +183,9 @@ public enum ArtifactReader {
             if kind == .add ? in1 >= nt : in1 != Int(ArtifactFormat.noTensor) {
                 throw fail("\(f).input1", "\(in1) invalid (a tensor id for ADD, 0xFFFF otherwise)")
             }
-            guard out != inputId else { throw fail("\(f).output", "writes the graph input") }
-            guard !written.contains(out) else { throw fail("\(f).output", "tensor \(out) is written twice") }
             let inputs = kind == .add ? [in0, in1] : [in0]
-            for t in inputs where t != inputId && !written.contains(t) {
+            guard out == i + 1 else { throw fail("\(f).output", "writes tensor \(out); op \(i) must write tensor \(i + 1)") }
+            for t in inputs where t > i {
                 throw fail("\(f).input", "tensor \(t) is read before any op writes it")
             }
             let a = recs[in0], o = recs[out]
@@ -202,6 +208,10 @@ public enum ArtifactReader {
                             "\(f).\(name)",
                             "array [\(off), +\(count * UInt64(elem))) outside the \(cBytes)-byte constant section or misaligned")
                     }
+                    guard off >= constEnd else {
+                        throw fail("\(f).\(name)", "array at \(off) starts before the end \(constEnd) of the previous one")
+                    }
+                    constEnd = off + Int(count) * elem
                 }
                 let w = Int8Weights(
                     values: consts[wo..<(wo + Int(weightBytes))].map { Int8(bitPattern: $0) }, shape: shape, scales: [],
@@ -254,7 +264,7 @@ public enum ArtifactReader {
             case .globalAveragePool:
                 guard a.dims.count == 4, a.dims[0] == 1 else { throw fail("\(f).input0", "shape \(a.dims) is not [1, H, W, C]") }
                 guard o.size == a.dims[3] else { throw fail("\(f).output", "\(o.size) bytes, C = \(a.dims[3])") }
-                guard a.dims[1] * a.dims[2] <= 1 << 24 else { throw fail("\(f).input0", "H·W > 2^24") }
+                guard a.dims[1] * a.dims[2] <= ArtifactFormat.maxGapTaps else { throw fail("\(f).input0", "H·W > 2^24") }
                 guard sameQ else { throw fail("\(f).output", "scale/zero point differ from the input's") }
                 gapOutputs.insert(out)
                 op = .globalAvgPool
@@ -279,11 +289,9 @@ public enum ArtifactReader {
                 if kind == .clamp && a.dims != o.dims { throw fail("\(f).output", "shape \(o.dims) != input \(a.dims)") }
                 op = kind == .reshape ? .reshape : .clamp
             }
-            written.insert(out)
             nodes.append(
                 GraphNode(name: "op\(i)", op: op, inputs: inputs.map(TensorID.init), output: TensorID(out), int8: params))
         }
-        guard written.contains(outputId) else { throw fail("body.output_id", "no op writes the graph output \(outputId)") }
         let tensors = recs.enumerated().map { i, t in
             GraphTensor(
                 name: "t\(i)", shape: ArtifactFormat.sampleShape(t.dims, gapOutput: gapOutputs.contains(i)), type: .int8,

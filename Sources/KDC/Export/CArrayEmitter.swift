@@ -2,8 +2,10 @@ import Foundation
 
 /// What the generated C header says besides the bytes.
 public struct CArrayInfo: Equatable, Sendable {
-    /// Activation arena bytes kdc_init needs.
+    /// Arena bytes kdc_init needs: the activations, then the kernels' scratch (`scratchBytes`).
     public var arenaBytes: Int
+    /// Of `arenaBytes`, the kernels' scratch (docs/FORMAT.md §3.6; 0: none, and no macro).
+    public var scratchBytes: Int
     /// kdc_unpack destination bytes (header + raw body) if compressed, else 0.
     public var unpackBytes: Int
     public var inputBytes: Int, outputBytes: Int
@@ -14,9 +16,10 @@ public struct CArrayInfo: Equatable, Sendable {
 
     public init(
         arenaBytes: Int, unpackBytes: Int, inputBytes: Int, outputBytes: Int, inputScale: Float,
-        inputZeroPoint: Int32, outputScale: Float, outputZeroPoint: Int32, normalization: Normalization
+        inputZeroPoint: Int32, outputScale: Float, outputZeroPoint: Int32, normalization: Normalization,
+        scratchBytes: Int = 0
     ) {
-        self.arenaBytes = arenaBytes; self.unpackBytes = unpackBytes
+        self.arenaBytes = arenaBytes; self.unpackBytes = unpackBytes; self.scratchBytes = scratchBytes
         self.inputBytes = inputBytes; self.outputBytes = outputBytes
         self.inputScale = inputScale; self.inputZeroPoint = inputZeroPoint
         self.outputScale = outputScale; self.outputZeroPoint = outputZeroPoint
@@ -65,7 +68,7 @@ public enum CArrayEmitter {
             #include <stdint.h>
 
             #define \(up)_ARTIFACT_BYTES \(artifact.count)u
-            #define \(up)_ARENA_BYTES \(info.arenaBytes)u
+            #define \(up)_ARENA_BYTES \(info.arenaBytes)u\(info.scratchBytes > 0 ? "\n" + "#define \(up)_SCRATCH_BYTES \(info.scratchBytes)u /* of the arena: kernel scratch after the activations */" : "")
             #define \(up)_UNPACK_BYTES \(info.unpackBytes)u
             #define \(up)_INPUT_BYTES \(info.inputBytes)u
             #define \(up)_OUTPUT_BYTES \(info.outputBytes)u

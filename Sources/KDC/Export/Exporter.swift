@@ -18,13 +18,17 @@ public struct ExportResult: Equatable, Sendable {
     public var rawBytes: Int
     /// SHA-256 of the main artifact, lowercase hex.
     public var sha256: String
-    /// Arena the runtime needs, and the lower bound no plan for this op order can beat.
+    /// Activation arena (the artifact header's `arena_bytes`), and the lower bound no plan for
+    /// this op order can beat.
     public var arenaBytes: Int
     public var lowerBound: Int
     /// Constant section bytes: weights, biases, multipliers, shifts (and alignment padding).
     public var weightsBytes: Int
     /// The memory plan written into the artifact.
     public var plan: MemoryPlan
+    /// Kernel scratch after the activations, and the whole arena `kdc_init` needs.
+    public var scratchBytes: Int { plan.scratchBytes }
+    public var arenaTotalBytes: Int { plan.arenaTotalBytes }
 }
 
 extension ExportResult {
@@ -79,11 +83,11 @@ public func prepareExport(
     // Self-check: the reader applies kdc_init's rules.
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
     let info = CArrayInfo(
-        arenaBytes: plan.arenaBytes, unpackBytes: compress ? stored.count : 0,
+        arenaBytes: plan.arenaTotalBytes, unpackBytes: compress ? stored.count : 0,
         inputBytes: graph[graph.input].count, outputBytes: graph[graph.output].count,
         inputScale: graph.inputQuant.scale, inputZeroPoint: graph.inputQuant.zeroPoint,
         outputScale: graph.outputQuant.scale, outputZeroPoint: graph.outputQuant.zeroPoint,
-        normalization: normalization)
+        normalization: normalization, scratchBytes: plan.scratchBytes)
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
     return PreparedExport(
@@ -95,7 +99,7 @@ extension PreparedExport {
     /// Size of the main artifact (flash), and RAM the device needs for it: the arena plus, for a
     /// compressed artifact, the unpack buffer.
     public var bytes: Int { main.count }
-    public var ramBytes: Int { plan.arenaBytes + (compressed ? stored.count : 0) }
+    public var ramBytes: Int { plan.arenaTotalBytes + (compressed ? stored.count : 0) }
 
     /// Writes `<name>.kdc` (and `<name>.stored.kdc` when compressed), `<name>.h` and `<name>.c`
     /// into `outDir`, each via a temporary file and a rename.

@@ -20,6 +20,10 @@ public struct MemoryPlan: Equatable, Sendable {
     /// Max over op steps of the bytes live at that step (aliases counted once): no plan for
     /// this op order can use less.
     public var lowerBound: Int
+    /// Kernel scratch after the activations (`KernelScratch.maximum`: any variant of the runtime).
+    public var scratchBytes: Int = 0
+    /// What `kdc_init` needs: the activations, then the scratch (`KernelScratch.arenaTotal`).
+    public var arenaTotalBytes: Int { KernelScratch.arenaTotal(activations: arenaBytes, scratch: scratchBytes) }
 
     /// True when tensors `a` and `b` are live at a common step.
     public func liveTogether(_ a: Int, _ b: Int) -> Bool {
@@ -111,7 +115,7 @@ public enum MemoryPlanner {
         }
         return MemoryPlan(
             offsets: offsets, sizes: sizes, firstUse: first, lastUse: last,
-            arenaBytes: arena, lowerBound: bound)
+            arenaBytes: arena, lowerBound: bound, scratchBytes: KernelScratch.maximum(graph))
     }
 
     static func align(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }

@@ -1,0 +1,37 @@
+/// Working memory the runtime's kernels take from the end of the arena (docs/FORMAT.md §3.6):
+/// the exporter's copy of the C runtime's per-kernel scratch queries
+/// (`runtime/src/kdc_kernels.h`), so the generated header can size the arena before any C code
+/// runs. `ExportHostCheckTests` compares it with the runtime's own figure (`kdc_query`).
+public enum KernelScratch {
+    /// The kernel variants of `runtime/src`: `portable` (the default build) and `reference`
+    /// (`-DKDC_KERNELS_REFERENCE`, no scratch).
+    public enum Variant: String, CaseIterable, Sendable {
+        case portable, reference
+    }
+
+    /// Scratch bytes of one node of an int8 graph in `variant`.
+    public static func bytes(_ g: Graph, _ n: GraphNode, variant: Variant = .portable) -> Int {
+        guard variant == .portable, case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
+        // Up to two gathered input windows of P bytes and, when they leave room, a zero-padded
+        // copy of the last weights (2·P); nothing when one window alone exceeds 512 bytes.
+        let p = (w.kh * w.kw * w.c + 15) / 16 * 16
+        guard p <= 512 else { return 0 }
+        let windows = 2 * p <= 512 ? 2 : 1
+        return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
+    }
+
+    /// The model's scratch: the largest over its nodes.
+    public static func bytes(_ g: Graph, variant: Variant = .portable) -> Int {
+        g.nodes.map { bytes(g, $0, variant: variant) }.max() ?? 0
+    }
+
+    /// The largest scratch over every variant the runtime ships: what a generated header
+    /// reserves so that any variant runs the model.
+    public static func maximum(_ g: Graph) -> Int { Variant.allCases.map { bytes(g, variant: $0) }.max() ?? 0 }
+
+    /// The arena `kdc_init` needs: the activations, then the scratch 4-byte aligned
+    /// (`KDC_ARENA_TOTAL` in kdc.h).
+    public static func arenaTotal(activations: Int, scratch: Int) -> Int {
+        scratch > 0 ? (activations + 3) / 4 * 4 + scratch : activations
+    }
+}
