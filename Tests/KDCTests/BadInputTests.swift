@@ -14,6 +14,9 @@ final class BadInputTests: XCTestCase {
         var setup: (_ dir: String) throws -> [String]
         /// Substrings the message must contain (file or key, and what was expected).
         var expect: [String]
+        /// Files the failed command is known to leave in the case's folder (relative paths); every
+        /// other file it writes fails the test.
+        var leaves: [String] = []
     }
 
     static let digits = CLITests.repoRoot + "/samples/digits"
@@ -57,6 +60,13 @@ final class BadInputTests: XCTestCase {
         try text(dir + "/d.csv", body)
         let cfg = try config(dir, data: "format: csv, dir: \(dir), file: d.csv, shape: [3], classes: 3")
         return ["train", cfg, "--out", dir + "/out"]
+    }
+
+    /// `kdc data` on `d.csv` holding `body`, with `keys` added to the data section.
+    static func csvData(_ dir: String, _ body: String, keys: String = "") throws -> [String] {
+        try text(dir + "/d.csv", body)
+        let cfg = try config(dir, data: "format: csv, dir: \(dir), file: d.csv, shape: [3], classes: 3\(keys)")
+        return ["data", cfg, "--out", dir + "/out"]
     }
 
     static func digitsConfig(_ dir: String, replacing old: String, with new: String) throws -> [String] {
@@ -118,6 +128,39 @@ final class BadInputTests: XCTestCase {
             group: "data", what: "CSV label out of range", setup: { d in try csv(d, "1,2,3,0\n4,5,6,7\n") },
             expect: ["d.csv", "7"]),
         Case(
+            group: "data", what: "CSV header row with header: false",
+            setup: { d in try csvData(d, "a,b,c,label\n1,2,3,0\n") }, expect: ["d.csv", "line 1", "header: true"]),
+        Case(
+            group: "data", what: "CSV header: true on a file without one",
+            setup: { d in try csvData(d, "1,2,3,0\n4,5,6,1\n", keys: ", header: true") },
+            expect: ["d.csv", "line 1", "header: false"]),
+        Case(
+            group: "data", what: "CSV label column out of range",
+            setup: { d in try csvData(d, "1,2,3,0\n4,5,6,1\n", keys: ", label_column: 9") },
+            expect: ["d.csv", "label_column 9", "-4...-1"]),
+        Case(
+            group: "data", what: "CSV labels mix integers and class names",
+            setup: { d in try csvData(d, "1,2,3,0\n4,5,6,cat\n") }, expect: ["d.csv", "line 2", "'cat'", "all integers"]),
+        Case(
+            group: "data", what: "CSV class names disagree with data.classes",
+            setup: { d in try csvData(d, "1,2,3,a\n4,5,6,b\n7,8,9,c\n1,1,1,d\n") },
+            expect: ["d.csv", "4 distinct", "data.classes is 3"]),
+        Case(
+            group: "data", what: "CSV test file with a class name the training file lacks",
+            setup: { d in
+                try text(d + "/t.csv", "1,2,3,a\n4,5,6,z\n")
+                return try csvData(d, "1,2,3,a\n4,5,6,b\n7,8,9,c\n", keys: ", test_file: t.csv")
+            }, expect: ["t.csv", "line 2", "'z'", "'a', 'b', 'c'"]),
+        Case(
+            group: "data", what: "NPY images channel-first against data.shape",
+            setup: { d in
+                try writeNPY(d + "/x.npy", shape: [4, 1, 2, 2], values: [Float](repeating: 0, count: 16))
+                try writeNPY(d + "/y.npy", shape: [4], int64: [0, 1, 0, 1])
+                let cfg = try config(
+                    d, data: "format: npy, dir: \(d), train_x: x.npy, train_y: y.npy, shape: [2, 2, 1], classes: 10")
+                return ["data", cfg, "--out", d + "/out"]
+            }, expect: ["x.npy", "channel-first", "transpose"]),
+        Case(
             group: "data", what: "data folder without the file (--data)",
             setup: { d in
                 ["train", digits + "/config.yaml", "--data", d, "--out", d + "/out"]
@@ -176,7 +219,7 @@ final class BadInputTests: XCTestCase {
                         of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}",
                         with: "logits: \(d)/logits.npy"))
                 return ["distill", cfg, "--out", d + "/out"]
-            }, expect: ["logits.npy", "[3, 10]"]),
+            }, expect: ["logits.npy", "[3, 10]", "[1293, 10] (the 1,293 training rows", "[1797, 10] (every row of digits.csv.gz"]),
         Case(
             group: "teacher", what: "teacher checkpoint that is not one",
             setup: { d in
@@ -219,6 +262,17 @@ final class BadInputTests: XCTestCase {
             }, expect: ["bad.kdc"]),
     ]
 
+    /// Every file (not folder) under `dir`, as paths relative to it.
+    static func files(in dir: String) -> Set<String> {
+        var out: Set<String> = []
+        let e = FileManager.default.enumerator(atPath: dir)
+        while let f = e?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir), !isDir.boolValue { out.insert(f) }
+        }
+        return out
+    }
+
     func testBadInputTable() throws {
         var rows: [String] = []
         for (i, c) in Self.cases.enumerated() {
@@ -226,7 +280,10 @@ final class BadInputTests: XCTestCase {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let args = try c.setup(dir)
+            let before = Self.files(in: dir)
             let r = try CLITests.runKDC(args)
+            let written = Self.files(in: dir).subtracting(before).sorted()
+            XCTAssertEqual(written, c.leaves.sorted(), "\(c.what): a failed command must write no file")
             XCTAssertNotEqual(r.status, 0, "\(c.what): should fail")
             XCTAssertLessThan(r.status, 128, "\(c.what): must not crash (status \(r.status))")
             let message =
@@ -240,19 +297,21 @@ final class BadInputTests: XCTestCase {
                 .replacingOccurrences(of: "|", with: "\\|")
             let cmd = (["kdc"] + args).joined(separator: " ").replacingOccurrences(of: dir, with: "<dir>")
                 .replacingOccurrences(of: CLITests.repoRoot, with: "<repo>")
-            rows.append("| \(c.group) | \(c.what) | `\(cmd)` | \(r.status) | \(shown) |")
+            let files = written.isEmpty ? "nothing" : written.joined(separator: ", ")
+            rows.append("| \(c.group) | \(c.what) | `\(cmd)` | \(r.status) | \(shown) | \(files) |")
         }
         let doc = """
             # Bad input and what kdc says
 
             Each row is a case of `Tests/KDCTests/BadInputTests.swift`, run through the real `kdc` binary:
-            the input, the command, the exit status and the first line of the message on stderr (`<dir>` is
-            the case's temporary folder, `<repo>` this repository). The test fails when a message stops
-            naming the file or key, when a case exits 0 or by a signal, or when this table is out of date.
+            the input, the command, the exit status, the first line of the message on stderr (`<dir>` is
+            the case's temporary folder, `<repo>` this repository) and the files the command left in the
+            case's folder. The test fails when a message stops naming the file or key, when a case exits 0
+            or by a signal, when a failed command wrote a file, or when this table is out of date.
             Regenerate it with `KDC_UPDATE_DOCS=1 swift test --filter BadInputTests`.
 
-            | group | input | command | exit | message |
-            | --- | --- | --- | --- | --- |
+            | group | input | command | exit | message | written |
+            | --- | --- | --- | --- | --- | --- |
 
             """ + rows.joined(separator: "\n") + "\n"
         let path = CLITests.repoRoot + "/docs/BAD_INPUTS.md"

@@ -160,6 +160,8 @@ public struct DatasetReport: Codable, Sendable {
     public var test: Int
     public var sampleShape: [Int]
     public var classes: Int
+    /// Class names by id when the labels were strings (absent for integer labels).
+    public var classNames: [String]?
 }
 
 public struct DistillReport: Codable, Sendable {

@@ -66,7 +66,8 @@ extension Pipeline {
         try preflightBudget()
         let distilled = try runDistillation(baseline: config.distill.baseline)
         let quantized = try quantize(distilled.student.model, data: distilled.data)
-        let exported = try exportStudent(quantized.graph, normalization: distilled.data.normalization)
+        let exported = try exportStudent(
+            quantized.graph, normalization: distilled.data.normalization, classNames: distilled.data.classNames)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
         let reportName = "report.json"
         let failed = checks.failure(reportPath: txn.failedPath(reportName))
@@ -87,11 +88,14 @@ extension Pipeline {
 
     /// The export stage: artifact bytes and C files in memory, checked against the budget, then
     /// written (so a model over budget leaves an earlier good artifact in place).
-    func exportStudent(_ graph: Graph, normalization: Normalization) throws -> (result: ExportResult, prepared: PreparedExport) {
+    func exportStudent(_ graph: Graph, normalization: Normalization, classNames: [String]? = nil) throws -> (
+        result: ExportResult, prepared: PreparedExport
+    ) {
         stage(
             "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
         let prepared = try prepareExport(
-            graph, normalization: normalization, name: config.export.name, compress: config.export.compress)
+            graph, normalization: normalization, name: config.export.name, compress: config.export.compress,
+            classNames: classNames)
         let problems = budgetCheck(prepared)
         if !problems.isEmpty {
             throw KDCError.budget(

@@ -53,9 +53,10 @@ public struct DataConfig: Sendable, Equatable {
     public var format: DataFormat
     /// The absolute base folder for the files (config `dir`, resolved against the config's folder).
     public var dir: String
-    /// The training data (for CSV, all the data; it is split by `split.test`).
+    /// The training data (without `test`, all the data: the test split is held out by `split.test`).
     public var train: DataSourceConfig
-    /// The test data when the files provide it.
+    /// The test data when the files provide it (`test_images`/`test_labels`, `test_x`/`test_y`,
+    /// or a CSV `test_file` with the training file's columns).
     public var test: DataSourceConfig?
     /// Per-sample shape: `[H, W, C]` for images or `[F]` for feature vectors.
     public var shape: [Int]

@@ -39,7 +39,7 @@ struct ConfigDecoder {
     // MARK: Sections
 
     static let sourceKeys: [DataFormat: [String]] = [
-        .csv: ["file", "label_column", "header"],
+        .csv: ["file", "test_file", "label_column", "header"],
         .idx: ["train_images", "train_labels", "test_images", "test_labels"],
         .npy: ["train_x", "train_y", "test_x", "test_y"],
     ]
@@ -48,7 +48,7 @@ struct ConfigDecoder {
         let common = ["format", "dir", "shape", "classes", "split", "normalize"]
         let all =
             common + [
-                "file", "label_column", "header", "train_images", "train_labels", "test_images",
+                "file", "test_file", "label_column", "header", "train_images", "train_labels", "test_images",
                 "test_labels", "train_x", "train_y", "test_x", "test_y",
             ]
         let m = try mapping(node, path, allowed: all)
@@ -67,10 +67,10 @@ struct ConfigDecoder {
         case .csv:
             let lc = try labelColumn(m["label_column"], path + ".label_column") ?? -1
             guard lc != Int.min else { throw fail(path + ".label_column", "the training data needs a label column") }
-            train = .csv(
-                file: try string(try required(m, "file", path), path + ".file"), labelColumn: lc,
-                header: try m["header"].map { try bool($0, path + ".header") } ?? false)
-            test = nil
+            let header = try m["header"].map { try bool($0, path + ".header") } ?? false
+            train = .csv(file: try string(try required(m, "file", path), path + ".file"), labelColumn: lc, header: header)
+            // A test file has the training file's columns: the same label_column and header.
+            test = try m["test_file"].map { .csv(file: try string($0, path + ".test_file"), labelColumn: lc, header: header) }
         case .idx:
             train = .idx(
                 images: try string(try required(m, "train_images", path), path + ".train_images"),

@@ -18,11 +18,13 @@ extension KDCConfig {
             o += "  train_x: \(q(x))\n" + (y.map { "  train_y: \(q($0))\n" } ?? "")
         }
         switch data.test {
+        case let .csv(file, _, _)?:
+            o += "  test_file: \(q(file))\n"
         case let .idx(images, labels)?:
             o += "  test_images: \(q(images))\n" + (labels.map { "  test_labels: \(q($0))\n" } ?? "")
         case let .npy(x, y)?:
             o += "  test_x: \(q(x))\n" + (y.map { "  test_y: \(q($0))\n" } ?? "")
-        default: break
+        case nil: break
         }
         o += "  shape: \(list(data.shape))\n"
         o += "  classes: \(data.classes)\n"

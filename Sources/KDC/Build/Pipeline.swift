@@ -78,6 +78,15 @@ public final class Pipeline {
         return try KDC.loadData(config.data, baseDirectory: config.baseDirectory)
     }
 
+    /// The transfer set distillation trains on: the training split, or the `distill.transfer`
+    /// source normalized like the training split (`kdc data` writes the same samples).
+    public func transferSet(_ data: DataSplits) throws -> Dataset {
+        guard let src = config.distill.transfer else { return data.train }
+        return try loadTransfer(
+            src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory,
+            classNames: data.classNames)
+    }
+
     /// Background value after normalization, used to fill pixels uncovered by shifts.
     func augmentFill(_ data: DataSplits) -> [Float] {
         zip(data.normalization.mean, data.normalization.std).map { (0 - $0) / $1 }
@@ -176,8 +185,7 @@ public final class Pipeline {
         }
         if let path = tc.logits {
             stage("teacher", detail: "logits from \(path)")
-            let values = try readLogits(path, count: transfer.count, classes: data.train.numClasses)
-            let logits = Tensor(shape: [transfer.count, data.train.numClasses], data: values)
+            let logits = try alignTeacherLogits(path, transfer: transfer, classes: data.train.numClasses)
             return (.logits(logits), nil)
         }
         guard let mc = tc.model else {
@@ -255,11 +263,7 @@ extension Pipeline {
             throw KDCError.config(file: config.file, key: "student", message: "the config defines no student")
         }
         let data = try loadData()
-        var transfer = data.train
-        if let src = config.distill.transfer {
-            transfer = try loadTransfer(
-                src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
-        }
+        let transfer = try transferSet(data)
         var report = BuildReport(config: config.file, seed: config.seed)
         report.dataset = data.report
         let (source, trained) = try self.teacher(data: data, transfer: transfer)
@@ -308,6 +312,6 @@ extension DataSplits {
     public var report: DatasetReport {
         DatasetReport(
             name: train.name, train: train.count, validation: validation.count, test: test.count,
-            sampleShape: train.sampleShape, classes: train.numClasses)
+            sampleShape: train.sampleShape, classes: train.numClasses, classNames: classNames)
     }
 }

@@ -64,6 +64,7 @@ public func readIDXDataset(
     var shape = Array(img.dims.dropFirst())
     if shape.count == 2 { shape.append(1) }
     if let want = sampleShape {
+        try checkChannelLast(Array(img.dims.dropFirst()), shape: want, file: images)
         guard want.reduce(1, *) == shape.reduce(1, *) else {
             throw KDCError.data(
                 file: images,
@@ -90,5 +91,7 @@ public func readIDXDataset(
             y[i] = Int32(v)
         }
     }
-    return Dataset(name: name, sampleShape: shape, x: img.bytes.map(Float.init), labels: y, numClasses: classes)
+    return Dataset(
+        name: name, sampleShape: shape, x: img.bytes.map(Float.init), labels: y, numClasses: classes,
+        origin: RowOrigin(file: images, fileRows: n))
 }

@@ -2,6 +2,10 @@ import Foundation
 
 /// The three splits of a dataset, normalized, and the normalization that was applied
 /// (computed on the training split only; the device must apply the same).
+///
+/// Each split carries its samples' rows in the files they came from (`Dataset.rows`, indices
+/// into `Dataset.origin.file`): train and validation index the training file, test the test
+/// file (or the training file when the test split was held out of it).
 public struct DataSplits: Sendable {
     public var train: Dataset
     public var validation: Dataset
@@ -10,40 +14,60 @@ public struct DataSplits: Sendable {
     public init(train: Dataset, validation: Dataset, test: Dataset, normalization: Normalization) {
         self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
     }
+
+    /// Class names by id when the training labels were strings, else nil.
+    public var classNames: [String]? { train.classNames }
 }
 
 /// Loads the data `config` describes (files under `config.dir`, resolved against `baseDirectory`
 /// when relative) and splits it:
 ///
-/// - test: the files' own test split, or, when there is none (CSV), a stratified fraction
+/// - test: the files' own test split, or, when there is none, a stratified fraction
 ///   `split.test` of the samples drawn with `split.seed`;
 /// - validation: a stratified fraction `split.validation` of the remaining training samples,
 ///   also drawn with `split.seed` (never the training seed, so `--seed` does not move samples
 ///   between splits). Validation is empty when the fraction is 0.
 ///
-/// Split members keep the files' order. Normalization is computed on the training split and
-/// applied to all three. Throws `KDCError.data` naming the offending file.
+/// Split members keep the files' order, and each keeps its row in its file (`Dataset.rows`).
+/// Normalization is computed on the training split and applied to all three. A CSV test file
+/// must use the training file's kind of label (integers, or names among the training names).
+/// Throws `KDCError.data` naming the offending file.
 public func loadData(_ config: DataConfig, baseDirectory: String) throws -> DataSplits {
     let dir = resolvePath(config.dir, against: baseDirectory)
     let all = try readSource(config.train, dir: dir, shape: config.shape, classes: config.classes, name: "train")
     if let file = sourceFiles(config.train, dir: dir).first, !all.isLabelled {
         throw KDCError.data(file: file, message: "the training data needs labels")
     }
+    let split = config.split
+    let seed = "seed \(split.seed)"
     var train = all, test: Dataset
+    var trainSelection: [String] = []
     if let t = config.test {
-        test = try readSource(t, dir: dir, shape: config.shape, classes: config.classes, name: "test")
+        test = try readSource(
+            t, dir: dir, shape: config.shape, classes: config.classes, name: "test",
+            labels: all.classNames.map { .names($0) } ?? .integers)
     } else {
-        var rng = SeededRNG(seed: config.split.seed, stream: "split.test")
-        let (rest, held) = stratifiedSplit(all.labels, fraction: config.split.test, rng: &rng)
+        var rng = SeededRNG(seed: split.seed, stream: "split.test")
+        let (rest, held) = stratifiedSplit(all.labels, fraction: split.test, rng: &rng)
         train = all.subset(rest, name: "train")
         test = all.subset(held, name: "test")
+        test.origin?.selection = "of the \(percent(split.test)) test split, \(seed)"
+        trainSelection.append("\(percent(split.test)) test")
     }
     var validation = train.subset([], name: "validation")
-    if config.split.validation > 0 {
-        var rng = SeededRNG(seed: config.split.seed, stream: "split.validation")
-        let (rest, held) = stratifiedSplit(train.labels, fraction: config.split.validation, rng: &rng)
+    validation.origin?.selection = "(split.validation is 0)"
+    if split.validation > 0 {
+        var rng = SeededRNG(seed: split.seed, stream: "split.validation")
+        let (rest, held) = stratifiedSplit(train.labels, fraction: split.validation, rng: &rng)
         validation = train.subset(held, name: "validation")
         train = train.subset(rest, name: "train")
+        validation.origin?.selection =
+            "of the \(percent(split.validation)) validation split"
+            + (config.test == nil ? " (taken after the \(percent(split.test)) test split)" : "") + ", \(seed)"
+        trainSelection.append("\(percent(split.validation)) validation")
+    }
+    if !trainSelection.isEmpty {
+        train.origin?.selection = "after the " + trainSelection.joined(separator: " and ") + " split, \(seed)"
     }
     let norm = computeNormalization(config.normalize, train: train)
     let channels = config.shape.last!
@@ -53,15 +77,21 @@ public func loadData(_ config: DataConfig, baseDirectory: String) throws -> Data
     return DataSplits(train: train, validation: validation, test: test, normalization: norm)
 }
 
+/// A fraction as a percentage: 0.2 → "20%".
+func percent(_ f: Double) -> String { String(format: "%g%%", f * 100) }
+
 /// Loads a separate transfer set for distillation with `like`'s sample shape and classes
 /// (files under `like.dir`), normalized with `normalization` (the training split's). Labels
-/// are −1 where the source has none.
+/// are −1 where the source has none; CSV labels must be of the training data's kind
+/// (`classNames`: its class names, nil for integer labels). Its rows are every row of its file.
 public func loadTransfer(
     _ source: DataSourceConfig, like: DataConfig, normalization: Normalization,
-    baseDirectory: String
+    baseDirectory: String, classNames: [String]? = nil
 ) throws -> Dataset {
     let dir = resolvePath(like.dir, against: baseDirectory)
-    var d = try readSource(source, dir: dir, shape: like.shape, classes: like.classes, name: "transfer")
+    var d = try readSource(
+        source, dir: dir, shape: like.shape, classes: like.classes, name: "transfer",
+        labels: classNames.map { .names($0) } ?? .integers)
     normalization.apply(to: &d.x, channels: like.shape.last!)
     return d
 }
@@ -118,12 +148,15 @@ func sourceFiles(_ s: DataSourceConfig, dir: String) -> [String] {
 }
 
 /// Reads one source into a `Dataset` of `shape` samples (raw values, not normalized).
-func readSource(_ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, name: String) throws -> Dataset {
+/// `labels` applies to CSV files (IDX and NPY labels are always integers).
+func readSource(
+    _ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, name: String, labels: CSVLabels = .any
+) throws -> Dataset {
     switch s {
     case let .csv(file, labelColumn, header):
         return try readCSVDataset(
             resolvePath(file, against: dir), labelColumn: labelColumn, header: header,
-            classes: classes, sampleShape: shape, name: name)
+            classes: classes, sampleShape: shape, name: name, labels: labels)
     case let .idx(images, labels):
         return try readIDXDataset(
             images: resolvePath(images, against: dir), labels: labels.map { resolvePath($0, against: dir) },
@@ -136,6 +169,7 @@ func readSource(_ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, 
         }
         let n = x.shape[0]
         let per = Array(x.shape.dropFirst())
+        try checkChannelLast(per, shape: shape, file: xp)
         guard per.reduce(1, *) == shape.reduce(1, *) else {
             throw KDCError.data(file: xp, message: "samples have shape \(per) but data.shape is \(shape)")
         }
@@ -162,6 +196,23 @@ func readSource(_ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, 
                 labels[i] = Int32(v)
             }
         }
-        return Dataset(name: name, sampleShape: shape, x: x.values, labels: labels, numClasses: classes)
+        return Dataset(
+            name: name, sampleShape: shape, x: x.values, labels: labels, numClasses: classes,
+            origin: RowOrigin(file: xp, fileRows: n))
     }
+}
+
+/// Throws when samples stored with dimensions `stored` are `shape` ([H, W, C]) channel-first:
+/// `stored` is `[C, H, W]` and not `[H, W, C]`. Other element-count-preserving shapes (flat
+/// features, `[H, W]` for one channel) are read in row-major order as before.
+func checkChannelLast(_ stored: [Int], shape: [Int], file: String) throws {
+    guard shape.count == 3, stored.count == 3 else { return }
+    let (h, w, c) = (shape[0], shape[1], shape[2])
+    guard stored == [c, h, w], stored != shape else { return }
+    throw KDCError.data(
+        file: file,
+        message:
+            "samples have shape \(stored) but data.shape is \(shape) (channel-last [H, W, C]); the array looks channel-first "
+            + "[N, C, H, W] (as PyTorch stores images); transpose it to [N, H, W, C]: np.save(path, np.ascontiguousarray(x.transpose(0, 2, 3, 1)))"
+    )
 }

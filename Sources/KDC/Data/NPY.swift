@@ -130,38 +130,51 @@ private func quoted(_ text: String) -> String {
     return String(text.dropFirst().prefix { $0 != q })
 }
 
-/// Writes `values` as a little-endian float32 NPY 1.0 file of `shape` (C order), as
-/// `np.save` would; the header is padded so the data starts on a 64-byte boundary.
-public func writeNPY(_ path: String, shape: [Int], values: [Float]) throws {
-    precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not match \(values.count) values")
+/// An NPY format 1.0 file, as `np.save` writes it: the magic `\x93NUMPY`, version 1.0, a
+/// little-endian u16 header length, the header dict (`descr`, C order, `shape`) padded with spaces
+/// and ended by a newline so the data starts on a 64-byte boundary, then `payload`.
+func npyFile(descr: String, shape: [Int], payload: [UInt8]) -> [UInt8] {
     let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(dims)), }"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
     let hl = header.utf8.count
-    out += [UInt8(hl & 0xFF), UInt8(hl >> 8)]
+    precondition(hl <= 0xFFFF, "an NPY 1.0 header holds at most 65535 bytes")
+    var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(hl & 0xFF), UInt8(hl >> 8)]
+    out.reserveCapacity(out.count + hl + payload.count)
     out += Array(header.utf8)
-    out.reserveCapacity(out.count + 4 * values.count)
-    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
-    do { try Data(out).write(to: URL(fileURLWithPath: path)) } catch {
-        throw KDCError.io(path: path, message: "cannot write: \(error.localizedDescription)")
-    }
+    out += payload
+    return out
 }
 
-/// Reads teacher logits: a float32 NPY `[count, classes]`.
-public func readLogits(_ path: String, count: Int, classes: Int) throws -> [Float] {
-    let a = try readNPY(path)
-    guard a.type == .float32 else {
-        throw KDCError.data(file: path, message: "logits must be float32 (<f4), found \(a.type.rawValue)")
+/// The bytes of a float32 (`<f4`) NPY 1.0 file of `shape`, C order.
+public func npyBytes(shape: [Int], float32 values: [Float]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not match \(values.count) values")
+    var payload = [UInt8](repeating: 0, count: 4 * values.count)
+    payload.withUnsafeMutableBytes { p in
+        for (i, v) in values.enumerated() { p.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
     }
-    guard a.shape == [count, classes] else {
-        throw KDCError.data(
-            file: path,
-            message:
-                "logits have shape \(a.shape); expected [\(count), \(classes)] (one row per transfer sample, one column per class)"
-        )
+    return npyFile(descr: "<f4", shape: shape, payload: payload)
+}
+
+/// The bytes of an int64 (`<i8`) NPY 1.0 file of `shape`, C order.
+public func npyBytes(shape: [Int], int64 values: [Int64]) -> [UInt8] {
+    precondition(shape.reduce(1, *) == values.count, "shape \(shape) does not match \(values.count) values")
+    var payload = [UInt8](repeating: 0, count: 8 * values.count)
+    payload.withUnsafeMutableBytes { p in
+        for (i, v) in values.enumerated() { p.storeBytes(of: v.littleEndian, toByteOffset: 8 * i, as: Int64.self) }
     }
-    guard a.values.allSatisfy({ $0.isFinite }) else { throw KDCError.data(file: path, message: "logits contain NaN or infinity") }
-    return a.values
+    return npyFile(descr: "<i8", shape: shape, payload: payload)
+}
+
+/// Writes `values` as a little-endian float32 NPY 1.0 file of `shape` (C order), as `np.save`
+/// would, through a temporary file and a rename.
+public func writeNPY(_ path: String, shape: [Int], values: [Float]) throws {
+    try writeFileAtomically(Data(npyBytes(shape: shape, float32: values)), to: path)
+}
+
+/// Writes `values` as a little-endian int64 NPY 1.0 file of `shape` (C order), through a
+/// temporary file and a rename.
+public func writeNPY(_ path: String, shape: [Int], int64 values: [Int64]) throws {
+    try writeFileAtomically(Data(npyBytes(shape: shape, int64: values)), to: path)
 }

@@ -13,25 +13,31 @@ public struct CArrayInfo: Equatable, Sendable {
     public var outputScale: Float, outputZeroPoint: Int32
     /// Per-channel (or one global) input normalization: x_norm = (x − mean) / std.
     public var normalization: Normalization
+    /// Class names by output index, when the training labels were strings; nil emits nothing
+    /// (the files stay as they were without names).
+    public var classNames: [String]?
 
     public init(
         arenaBytes: Int, unpackBytes: Int, inputBytes: Int, outputBytes: Int, inputScale: Float,
         inputZeroPoint: Int32, outputScale: Float, outputZeroPoint: Int32, normalization: Normalization,
-        scratchBytes: Int = 0
+        scratchBytes: Int = 0, classNames: [String]? = nil
     ) {
         self.arenaBytes = arenaBytes; self.unpackBytes = unpackBytes; self.scratchBytes = scratchBytes
         self.inputBytes = inputBytes; self.outputBytes = outputBytes
         self.inputScale = inputScale; self.inputZeroPoint = inputZeroPoint
         self.outputScale = outputScale; self.outputZeroPoint = outputZeroPoint
         self.normalization = normalization
+        self.classNames = classNames
     }
 }
 
-/// Writes an artifact as C source: `<name>.h` (sizes, quantization, normalization) and
-/// `<name>.c` (`const uint8_t <name>_artifact[]`, 4-byte aligned so it can execute in place).
+/// Writes an artifact as C source: `<name>.h` (sizes, quantization, normalization, and class
+/// names when there are some) and `<name>.c` (`const uint8_t <name>_artifact[]`, 4-byte aligned
+/// so it can execute in place; `const char *const <name>_class_names[]`).
 public enum CArrayEmitter {
     /// The two file texts. `name` must be a C identifier.
-    /// - Throws: `KDCError.config` when `name` is not a C identifier.
+    /// - Throws: `KDCError.config` when `name` is not a C identifier, or when there are class
+    ///   names but not one per output.
     public static func emit(artifact: [UInt8], name: String, info: CArrayInfo) throws -> (header: String, source: String) {
         guard isCIdentifier(name) else {
             throw KDCError.config(
@@ -49,6 +55,11 @@ public enum CArrayEmitter {
             throw KDCError.config(
                 file: "<export>", key: "normalization",
                 message: "\(info.normalization.mean.count) means but \(info.normalization.std.count) stds")
+        }
+        if let names = info.classNames, names.count != info.outputBytes {
+            throw KDCError.config(
+                file: "<export>", key: "class_names",
+                message: "\(names.count) class names for \(info.outputBytes) outputs; expected one name per output")
         }
         func floats(_ v: [Float]) -> String { v.map(cFloat).joined(separator: ", ") }
         var h = """
@@ -87,6 +98,19 @@ public enum CArrayEmitter {
             extern const float \(name)_norm_mean[\(up)_NORM_CHANNELS];
             extern const float \(name)_norm_std[\(up)_NORM_CHANNELS];
 
+            """
+        h += "\n"
+        if let names = info.classNames {
+            h += """
+                /* Class names (the training labels' sorted unique strings): \(name)_class_names[i] is the
+                 * name of output i. */
+                #define \(up)_CLASS_COUNT \(names.count)u
+                extern const char *const \(name)_class_names[\(up)_CLASS_COUNT];
+
+                """
+            h += "\n"
+        }
+        h += """
             #endif /* \(guardName) */
 
             """
@@ -119,6 +143,10 @@ public enum CArrayEmitter {
         c += "};\n\n"
         c += "const float \(name)_norm_mean[\(up)_NORM_CHANNELS] = {\(floats(mean))};\n"
         c += "const float \(name)_norm_std[\(up)_NORM_CHANNELS] = {\(floats(std))};\n"
+        if let names = info.classNames {
+            c += "const char *const \(name)_class_names[\(up)_CLASS_COUNT] = {"
+            c += names.map(cString).joined(separator: ", ") + "};\n"
+        }
         return (h, c)
     }
 
@@ -127,6 +155,20 @@ public enum CArrayEmitter {
         return s.unicodeScalars.allSatisfy {
             $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
         }
+    }
+
+    /// A C string literal of `s`'s UTF-8 bytes: printable ASCII as is (with `\\`, `"` and `?`
+    /// escaped, the last against trigraphs), every other byte as a three-digit octal escape.
+    static func cString(_ s: String) -> String {
+        var out = "\""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "?"): out += "\\" + String(UnicodeScalar(b))
+            case 0x20...0x7E: out.append(Character(UnicodeScalar(b)))
+            default: out += "\\" + String(format: "%03o", b)
+            }
+        }
+        return out + "\""
     }
 
     /// A float literal that reads back to the same float (9 significant digits).

@@ -65,11 +65,12 @@ public struct PreparedExport: Sendable {
 /// Plans memory and builds the artifact bytes and C files for `graph` without writing anything.
 /// - Parameters:
 ///   - name: base file name and C identifier prefix (letters, digits, `_`).
+///   - classNames: class names by output index (string labels) for the C header; nil for none.
 /// - Throws: `KDCError.graph` / `.budget` for a graph the format cannot express,
 ///   `KDCError.config` for a bad name.
 public func prepareExport(
     _ graph: Graph, normalization: Normalization, name: String,
-    compress: Bool
+    compress: Bool, classNames: [String]? = nil
 ) throws -> PreparedExport {
     guard CArrayEmitter.isCIdentifier(name) else {
         throw KDCError.config(
@@ -87,7 +88,7 @@ public func prepareExport(
         inputBytes: graph[graph.input].count, outputBytes: graph[graph.output].count,
         inputScale: graph.inputQuant.scale, inputZeroPoint: graph.inputQuant.zeroPoint,
         outputScale: graph.outputQuant.scale, outputZeroPoint: graph.outputQuant.zeroPoint,
-        normalization: normalization, scratchBytes: plan.scratchBytes)
+        normalization: normalization, scratchBytes: plan.scratchBytes, classNames: classNames)
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
     return PreparedExport(
