@@ -6,7 +6,7 @@ OUT ?= out/digits
 # The Cortex-M4 firmware tests (samples/firmware) need the arm-none-eabi toolchain and QEMU.
 DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup build release demo test test-swift test-runtime bench lint lint-setup clean
+.PHONY: setup build release demo check test test-swift test-runtime bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo).
 setup:
@@ -27,6 +27,15 @@ release: setup
 demo: release
 	.build/release/kdc build $(CONFIG) --out $(OUT)
 
+# The fast tier (docs/TESTING.md): the Swift unit tests and the C runtime's tests under gcc and
+# clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
+CHECK_SKIP := FirmwareTests InterruptionTests PipelineTests ExportHostLatencyTests DataCommandTests
+check: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))
+	$(MAKE) -C runtime test
+
+# Everything: the README's test command and what CI runs.
 test: setup test-swift test-runtime
 
 test-swift:

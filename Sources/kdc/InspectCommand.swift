@@ -25,7 +25,13 @@ struct InspectCommand: ParsableCommand {
         s += "  bytes           \(d.totalBytes)"
         s += d.compressed ? " (raw \(32 + d.rawBodyBytes); unpack buffer \(32 + d.rawBodyBytes))\n" : "\n"
         s += "  body crc32      0x\(String(format: "%08x", d.bodyCRC32))\n"
-        s += "  arena           \(d.arenaBytes) bytes\n"
+        let scratch = KernelScratch.maximum(g)
+        s += "  arena           \(d.arenaBytes) bytes"
+        s +=
+            scratch > 0
+            ? " + kernel scratch \(scratch) = \(KernelScratch.arenaTotal(activations: d.arenaBytes, scratch: scratch)) bytes\n"
+            : "\n"
+        s += "  work            \(g.nodes.count) ops, \(g.macs) multiply-accumulates per inference\n"
         s += "  constants       \(d.constBytes) bytes (weights, biases, multipliers, shifts)\n"
         for (label, t) in [("input ", g.input), ("output", g.output)] {
             s +=
