@@ -36,6 +36,7 @@
 #else
 #define KDC_KERNELS_VARIANT "portable"
 #define KDC__VARIANT_PORTABLE 1
+#define KDC__HAS_REQUANT 1
 #define KDC__HAS_FC 1
 #define KDC__HAS_CONV2D 1
 #define KDC__HAS_DWCONV2D 1
@@ -45,6 +46,9 @@
 
 #ifndef KDC__VARIANT_PORTABLE
 #define KDC__VARIANT_PORTABLE 0
+#endif
+#ifndef KDC__HAS_REQUANT
+#define KDC__HAS_REQUANT 0
 #endif
 #ifndef KDC__HAS_FC
 #define KDC__HAS_FC 0
@@ -132,7 +136,10 @@ typedef struct {
 /* ---- the seam: what kdc_invoke calls (the selected variant) ---------- */
 
 /* Fixed-point requantization (docs/QUANTIZATION.md 4): M is 0 or in [2^30, 2^31-1], e in
- * [-31, 30]. Returns sat_int32(round_half_away(acc * M / 2^(31-e))). */
+ * [-31, 30]. Returns sat_int32(round_half_away(acc * M / 2^(31-e))). An arithmetic primitive of
+ * the seam: the reference kernels call it too, so a variant may provide it (KDC__HAS_REQUANT)
+ * and make every kernel that requantizes through it smaller or faster; the test builds check it
+ * against kdc_ref_requant. */
 int32_t kdc_requant(int32_t acc, int32_t M, int32_t e);
 
 /* e^x for x <= 0 without libm (kdc_helpers.c, used by kdc_softmax): 0 below -87.34 and for NaN;
@@ -164,6 +171,9 @@ size_t kdc_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
 /* ---- the reference (kdc_kernels_ref.c) -------------------------------- */
 
 /* A kernel the variant does not provide: the reference is the seam function. */
+#if !KDC__HAS_REQUANT
+#define kdc_ref_requant kdc_requant
+#endif
 #if !KDC__HAS_FC
 #define kdc_ref_fc_s8 kdc_fc_s8
 #define kdc_ref_fc_s8_scratch_bytes kdc_fc_s8_scratch_bytes
@@ -199,7 +209,8 @@ size_t kdc_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
 
 /* Reference kernels: same contracts as the seam; they need no scratch (queries return 0,
  * scratch may be NULL). Declared always; defined when they are the seam or with
- * -DKDC_WITH_REFERENCE. */
+ * -DKDC_WITH_REFERENCE. They requantize through the seam's kdc_requant. */
+int32_t kdc_ref_requant(int32_t acc, int32_t M, int32_t e);
 void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
                    void *scratch);
 void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,

@@ -37,6 +37,14 @@ KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
     return (int64_t)(((uint64_t)t + 0x8000000000000000u) >> r) - ((int64_t)1 << (63 - r));
 }
 
+/* kdc_requant (kdc_kernels.h) on the rounding above: the reference ADD this variant keeps (and
+ * every reference kernel of a test build) requantizes through it. */
+int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+{
+    int64_t q = kdc__round_shift((int64_t)acc * M, 31 - e);
+    return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
+}
+
 /* Output zero point and clamp, passed by address: four register arguments to kdc__out. */
 typedef struct {
     int32_t zy, lo, hi;

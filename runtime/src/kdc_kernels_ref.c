@@ -5,6 +5,7 @@
 #include "kdc_kernels.h"
 
 /* Which reference kernels this build compiles (kdc_kernels.h, "Variants"). */
+#define REF_REQUANT (!KDC__HAS_REQUANT || KDC__WITH_REF)
 #define REF_FC (!KDC__HAS_FC || KDC__WITH_REF)
 #define REF_CONV2D (!KDC__HAS_CONV2D || KDC__WITH_REF)
 #define REF_DWCONV2D (!KDC__HAS_DWCONV2D || KDC__WITH_REF)
@@ -16,7 +17,8 @@
 
 /* ---- arithmetic ------------------------------------------------------- */
 
-int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+#if REF_REQUANT
+int32_t kdc_ref_requant(int32_t acc, int32_t M, int32_t e)
 {
     int64_t p = (int64_t)acc * M;             /* |p| < 2^62 */
     int r = 31 - e;                           /* 1..62 */
@@ -25,6 +27,7 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
                        : -((-p + half) >> r); /* then the sign back */
     return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
 }
+#endif
 
 #if REF_FC || REF_CONV2D || REF_DWCONV2D
 /* a + b modulo 2^32 (the accumulator bias + sum wraps; a valid model never does). Written

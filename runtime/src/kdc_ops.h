@@ -48,10 +48,19 @@
 /* clang-format on */
 
 enum { KDC__MACS_NONE, KDC__MACS_FC, KDC__MACS_CONV, KDC__MACS_DW };
+enum {
+    KDC__KIND_FC,
+    KDC__KIND_CONV,
+    KDC__KIND_POOL,
+    KDC__KIND_GAP,
+    KDC__KIND_ADD,
+    KDC__KIND_COPY,
+    KDC__KIND_CLAMP
+};
 
-/* The table's properties of one op code, looked up by kdc__op_props. */
+/* The table's properties of one op code (kdc_model.c's kdc__props). */
 typedef struct {
-    uint8_t inputs, consts, same_q, macs;
+    uint8_t inputs, consts, same_q, macs, kind;
     uint16_t params;
 } kdc__op_props;
 
