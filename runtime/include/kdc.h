@@ -77,7 +77,8 @@ enum {
     KDC_OP_GLOBAL_AVERAGE_POOL = 6,
     KDC_OP_ADD = 7,
     KDC_OP_RESHAPE = 8,
-    KDC_OP_CLAMP = 9
+    KDC_OP_CLAMP = 9,
+    KDC_OP_LEAKY_RELU = 10
 };
 
 /* Arena bytes kdc_init needs: the activations (header arena_bytes) and, if the

@@ -10,14 +10,6 @@
 
 #include <string.h>
 
-/* At -Os keep the 64-bit rounding and the dot product out of line: the
- * Cortex-M4 .text budget matters more there than a call per output. */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define KDC__SMALL __attribute__((noinline))
-#else
-#define KDC__SMALL
-#endif
-
 /* gcc -O3 would unroll the 16-wide block early and then vectorize it badly
  * (5x slower than -O2); keeping it a loop lets both levels vectorize it. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
@@ -109,12 +101,6 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
         int32_t acc = kdc__acc(bias[o], kdc__dot(x, w + o * k, k, zx));
         y[o] = kdc__out(acc, mult[o], shift[o], &q);
     }
-}
-
-size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p)
-{
-    (void)p;
-    return 0;
 }
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
@@ -382,24 +368,6 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void 
             }
         }
     }
-}
-
-size_t kdc_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
-
-size_t kdc_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
-
-size_t kdc_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
 }
 
 #else

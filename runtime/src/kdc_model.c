@@ -219,6 +219,7 @@ typedef struct {
         kdc_gap_params gap;
         kdc_add_params add;
         kdc_clamp_params clamp;
+        kdc_leaky_relu_params leaky;
     } u;
 } kdc__dec;
 
@@ -291,6 +292,19 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         d->u.clamp.act_min = lo;
         d->u.clamp.act_max = hi;
         break;
+    case KDC__KIND_LEAKY: {
+        kdc_leaky_relu_params *p = &d->u.leaky;
+        p->n = o->size;
+        p->zx = a->zp;
+        p->zy = o->zp;
+        p->m_id = rds32(r + KDC__OP_LEAKY_M_ID);
+        p->e_id = rds32(r + KDC__OP_LEAKY_E_ID);
+        p->m_alpha = rds32(r + KDC__OP_LEAKY_M_ALPHA);
+        p->e_alpha = rds32(r + KDC__OP_LEAKY_E_ALPHA);
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
+    }
     default: break; /* COPY: the tensors are all */
     }
 }
@@ -304,6 +318,18 @@ typedef struct {
 static int kdc__qok(int32_t M, int32_t e)
 {
     return (M == 0 || M >= 0x40000000) && e >= -31 && e <= 30;
+}
+
+/* The first n parameter words of record r are valid (M, e) pairs, the first nonpos of them
+ * with e <= 0 (ADD: 3 pairs, 2 of them so; LEAKY_RELU: 2 pairs). */
+static int kdc__pairs_ok(const uint8_t *r, int n, int nonpos)
+{
+    int w;
+    for (w = 0; w < n; w++) {
+        int32_t e = rds32(r + KDC__OP_PARAMS + 8 * w + 4);
+        if (!kdc__qok(rds32(r + KDC__OP_PARAMS + 8 * w), e) || (w < nonpos && e > 0)) return 0;
+    }
+    return 1;
 }
 
 /* The weights (wbytes), bias, multiplier and shift arrays (n entries each) of FC, conv and
@@ -340,7 +366,6 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
     const kdc_conv_params *p = &d->u.conv;
     uint32_t n_out = 0;
     uint64_t wbytes = 0;
-    int w;
     /* output must not overlap an input (reshape may alias its input exactly) */
     if (kdc__overlap(o, a) && !(op == KDC_OP_RESHAPE && o->off == a->off)) return KDC_ERR_ALIAS;
     if (pr->inputs == 2 && kdc__overlap(o, b)) return KDC_ERR_ALIAS;
@@ -381,25 +406,26 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
     }
     case KDC_OP_GLOBAL_AVERAGE_POOL:
         if (!kdc__is_hwc(a) || o->size != a->d[3]) return KDC_ERR_SHAPE;
-        if ((uint64_t)a->d[1] * a->d[2] > KDC__MAX_GAP_TAPS) return KDC_ERR_SHAPE;
+        if (a->d[1] * a->d[2] > KDC__MAX_GAP_TAPS) return KDC_ERR_SHAPE; /* < 2^32 */
         break;
     case KDC_OP_ADD:
         /* same rank and dims (so the same size: the tensors are valid) */
         if (a->rank != o->rank || b->rank != o->rank || memcmp(a->d, o->d, sizeof a->d) != 0 ||
             memcmp(b->d, o->d, sizeof b->d) != 0)
             return KDC_ERR_SHAPE;
-        for (w = 0; w < 3; w++) /* (M, e) of a, b, out; e_a, e_b <= 0 */
-            if (!kdc__qok(rds32(r + KDC__OP_ADD_MA + 8 * w), rds32(r + KDC__OP_ADD_EA + 8 * w)) ||
-                (w < 2 && rds32(r + KDC__OP_ADD_EA + 8 * w) > 0))
-                return KDC_ERR_QPARAM;
+        if (!kdc__pairs_ok(r, 3, 2)) return KDC_ERR_QPARAM; /* (M, e) of a, b, out */
         break;
     case KDC_OP_RESHAPE:
         if (s8(r[KDC__OP_ACT_MIN]) != -128 || s8(r[KDC__OP_ACT_MAX]) != 127)
             return KDC_ERR_OP_PARAM;
         if (a->size != o->size) return KDC_ERR_SHAPE;
         break;
-    default: /* KDC_OP_CLAMP: the same dims */
+    case KDC_OP_CLAMP:
+        if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE; /* the same dims */
+        break;
+    default: /* KDC_OP_LEAKY_RELU */
         if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE;
+        if (!kdc__pairs_ok(r, 2, 0)) return KDC_ERR_QPARAM; /* (M, e) of identity, alpha */
         break;
     }
     if (pr->consts) {
@@ -418,6 +444,7 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
 #define KDC__SCRATCH_ADD(fn) fn##_scratch_bytes(&d.u.add)
 #define KDC__SCRATCH_COPY(fn) 0
 #define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
+#define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
 
 /* The op walk of kdc_query (v NULL) and of kdc_init (v). Both check each record's own fields (op
  * code known, reserved and unused words 0, act_min <= act_max, tensor ids in range, canonical
@@ -574,6 +601,7 @@ static void kdc__consts(const kdc_model *m, const uint8_t *r, kdc_consts *c)
 #define KDC__RUN_COPY(fn)                                                                          \
     if (y != x) fn(y, x, d.o.size)
 #define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
+#define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
 
 kdc_status kdc_invoke(kdc_model *m)
 {

@@ -82,6 +82,10 @@ OP_ADD_MB = 20
 OP_ADD_EB = 24
 OP_ADD_MO = 28
 OP_ADD_EO = 32
+OP_LEAKY_M_ID = 12  # LEAKY_RELU requant params: i32 each
+OP_LEAKY_E_ID = 16
+OP_LEAKY_M_ALPHA = 20
+OP_LEAKY_E_ALPHA = 24
 OP_RECORD_BYTES = 48
 NO_TENSOR = 0xFFFF  # input1 of a one-input op
 MAX_REDUCE = 65536  # FC K, conv k_h*k_w*C_in, window k_h*k_w
@@ -98,6 +102,7 @@ OPS = [
     (7, "ADD", 2, 0x03F),
     (8, "RESHAPE", 1, 0x000),
     (9, "CLAMP", 1, 0x000),
+    (10, "LEAKY_RELU", 1, 0x00F),
 ]
 OPCODE = {name: code for code, name, _, _ in OPS}
 
@@ -165,6 +170,10 @@ _NAMES = [
     "OP_ADD_EB",
     "OP_ADD_MO",
     "OP_ADD_EO",
+    "OP_LEAKY_M_ID",
+    "OP_LEAKY_E_ID",
+    "OP_LEAKY_M_ALPHA",
+    "OP_LEAKY_E_ALPHA",
     "OP_RECORD_BYTES",
     "NO_TENSOR",
     "MAX_REDUCE",
@@ -277,6 +286,13 @@ def add_params(q):
     """Op params of ADD: (Ma, ea, Mb, eb, Mo, eo)."""
     p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
     struct.pack_into("<6i", p, OP_ADD_MA - OP_PARAMS, *q)
+    return bytes(p)
+
+
+def leaky_params(q):
+    """Op params of LEAKY_RELU: (M_id, e_id, M_alpha, e_alpha)."""
+    p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
+    struct.pack_into("<4i", p, OP_LEAKY_M_ID - OP_PARAMS, *q)
     return bytes(p)
 
 
