@@ -309,6 +309,26 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
     }
 }
 
+/* Per kind: the kernel's scratch query (kdc__walk) and its call (kdc_invoke), on the decoded
+ * op d. A new kind adds its union member and decoder case above and one line to each list. */
+#define KDC__SCRATCH_FC(fn) fn##_scratch_bytes(&d.u.fc)
+#define KDC__SCRATCH_CONV(fn) fn##_scratch_bytes(&d.u.conv)
+#define KDC__SCRATCH_POOL(fn) fn##_scratch_bytes(&d.u.conv)
+#define KDC__SCRATCH_GAP(fn) fn##_scratch_bytes(&d.u.gap)
+#define KDC__SCRATCH_ADD(fn) fn##_scratch_bytes(&d.u.add)
+#define KDC__SCRATCH_COPY(fn) 0
+#define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
+#define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
+#define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
+#define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
+#define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
+#define KDC__RUN_GAP(fn) fn(y, x, &d.u.gap, m->scratch)
+#define KDC__RUN_ADD(fn) fn(y, x, (const int8_t *)(m->arena + d.b.off), &d.u.add, m->scratch)
+#define KDC__RUN_COPY(fn)                                                                          \
+    if (y != x) fn(y, x, d.o.size)
+#define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
+#define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
+
 /* Validation state across the ops. */
 typedef struct {
     uint32_t const_bytes; /* size of the constant section */
@@ -435,16 +455,6 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
     if (pr->same_q && !kdc__same_q(a, o)) return KDC_ERR_SHAPE;
     return KDC_OK;
 }
-
-/* The scratch query of the kernel, by kind (kdc_kernels.h). */
-#define KDC__SCRATCH_FC(fn) fn##_scratch_bytes(&d.u.fc)
-#define KDC__SCRATCH_CONV(fn) fn##_scratch_bytes(&d.u.conv)
-#define KDC__SCRATCH_POOL(fn) fn##_scratch_bytes(&d.u.conv)
-#define KDC__SCRATCH_GAP(fn) fn##_scratch_bytes(&d.u.gap)
-#define KDC__SCRATCH_ADD(fn) fn##_scratch_bytes(&d.u.add)
-#define KDC__SCRATCH_COPY(fn) 0
-#define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
-#define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
 
 /* The op walk of kdc_query (v NULL) and of kdc_init (v). Both check each record's own fields (op
  * code known, reserved and unused words 0, act_min <= act_max, tensor ids in range, canonical
@@ -591,17 +601,6 @@ static void kdc__consts(const kdc_model *m, const uint8_t *r, kdc_consts *c)
     c->mult = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_MULT_OFFSET));
     c->shift = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_SHIFT_OFFSET));
 }
-
-/* The kernel call of each kind. */
-#define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
-#define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
-#define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
-#define KDC__RUN_GAP(fn) fn(y, x, &d.u.gap, m->scratch)
-#define KDC__RUN_ADD(fn) fn(y, x, (const int8_t *)(m->arena + d.b.off), &d.u.add, m->scratch)
-#define KDC__RUN_COPY(fn)                                                                          \
-    if (y != x) fn(y, x, d.o.size)
-#define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
-#define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
 
 kdc_status kdc_invoke(kdc_model *m)
 {
