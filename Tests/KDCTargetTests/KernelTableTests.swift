@@ -10,14 +10,19 @@ final class KernelTableTests: XCTestCase {
     /// The runtime's own op table (runtime/src/kdc_ops.h), read as text.
     func testReadsTheRuntimesOpTable() throws {
         let t = try KernelTable.load(runtimeDirectory: Self.runtime)
-        XCTAssertEqual(t.opCodes, Array(1...9))
+        // Codes 1...n in order, n at least the nine ops the format started with (an op added
+        // later needs no edit here), one kernel each.
+        let n = t.entries.count
+        XCTAssertGreaterThanOrEqual(n, 9)
+        XCTAssertEqual(t.opCodes, Array(1...n))
+        XCTAssertEqual(t.allFunctions.count, n)
         XCTAssertEqual(try t.functions(opCodes: [1, 8]), ["kdc_fc_s8", "memcpy"])
         XCTAssertEqual(try t.functions(opCodes: []), [])
-        XCTAssertEqual(t.allFunctions.count, 9)
         XCTAssertEqual(t.entries.first { $0.code == 7 }?.name, "ADD")
         XCTAssertEqual(t.entries.first { $0.code == 7 }?.inputs, 2)
         XCTAssertThrowsError(try t.functions(opCodes: [1, 42])) { e in
-            XCTAssertEqual("\(e)", "op codes: op code 42 is not one kdc_invoke runs (known: 1, 2, 3, 4, 5, 6, 7, 8, 9)")
+            let known = (1...n).map(String.init).joined(separator: ", ")
+            XCTAssertEqual("\(e)", "op codes: op code 42 is not one kdc_invoke runs (known: \(known))")
         }
     }
 

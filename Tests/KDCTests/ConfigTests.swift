@@ -168,6 +168,25 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(sample, normalized, sample.yaml())
     }
 
+    /// `leaky_relu` with and without `alpha:` (default 0.2), its range, and the YAML round trip.
+    func testLeakyReLUConfig() throws {
+        let dir = try makeTempDir()
+        let text = Self.base.replacingOccurrences(
+            of: "    - relu\n", with: "    - {op: leaky_relu, alpha: 0.1}\n    - leaky_relu\n")
+        let c1 = try KDCConfig.load(path: try write(text, in: dir))
+        XCTAssertEqual(
+            c1.teacher.model?.graph.nodes.map(\.op),
+            [.dense(units: 8), .leakyRelu(alpha: 0.1), .leakyRelu(alpha: 0.2), .dense(units: 3)])
+        let c2 = try KDCConfig.load(path: try write(c1.yaml(), in: dir))
+        XCTAssertEqual(c1, c2, c1.yaml())
+        XCTAssertTrue(c1.yaml().contains("{op: leaky_relu, name: \"leaky_relu1\", inputs: [\"dense0\"], alpha: 0.1}"), c1.yaml())
+        for bad in ["1", "-0.1", "1.5"] {
+            try assertConfigError(
+                Self.base.replacingOccurrences(of: "    - relu\n", with: "    - {op: leaky_relu, alpha: \(bad)}\n"),
+                key: "teacher.layers[1].alpha", ["must be in [0, 1)"])
+        }
+    }
+
     func testSamplesDecode() throws {
         for name in ["digits/config.yaml", "mnist/config.yaml", "mnist/cnn.yaml"] {
             let c = try KDCConfig.load(path: repoRoot + "/samples/" + name)

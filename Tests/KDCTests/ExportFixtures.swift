@@ -73,6 +73,24 @@ enum ExportFixtures {
         return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
     }
 
+    /// `cnnSpec` with a LEAKY_RELU between the 1×1 conv and the residual ADD: every device op.
+    /// (`cnn()` stays as it is: `runtime/tests/kdc_exported.h` is generated from it.) A new op
+    /// joins this spec; `testDeviceOpsAreTheRuntimesOpTable` fails until it does.
+    static var everyOpSpec: GraphSpec {
+        var s = cnnSpec
+        let i = s.nodes.firstIndex { $0.name == "res" }!
+        s.nodes.insert(NodeSpec(name: "leaky", op: .leakyRelu(alpha: 0.1), inputs: ["c3"]), at: i)
+        s.nodes[i + 1].inputs = ["dw", "leaky"]
+        return s
+    }
+
+    static func everyOp(seed: UInt64 = 2) throws -> (Graph, Dataset) {
+        var rng = SeededRNG(seed: seed)
+        let float = randomParams(try Graph(spec: everyOpSpec), &rng)
+        let d = data(shape: [8, 8, 2], count: 250, classes: 5, seed: seed + 100)
+        return (try quantize(float, calibration: d.subset(Array(0..<100))), d)
+    }
+
     /// A structural int8 graph for planner tests: tensors of the given flat sizes, ops given as
     /// (op, inputs, output) tensor indices. No weights (the planner does not read them).
     static func skeleton(sizes: [Int], ops: [(Op, [Int], Int)], output: Int) -> Graph {

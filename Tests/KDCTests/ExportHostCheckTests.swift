@@ -51,7 +51,7 @@ final class ExportHostCheckTests: XCTestCase {
     }
 
     func testCNNWithEveryOpMatchesInterpreterBitForBit() throws {
-        let (g, d) = try ExportFixtures.cnn()
+        let (g, d) = try ExportFixtures.everyOp()
         XCTAssertEqual(Set(g.nodes.compactMap { DeviceOp($0.op) }), Set(DeviceOp.allCases))
         try checkModel(g, d, name: "cnn")
     }

@@ -84,7 +84,7 @@ final class FirmwareTests: XCTestCase {
     }
 
     func testCNNWithEveryOpRunsOnCortexM4BitExact() throws {
-        let (g, d) = try ExportFixtures.cnn()
+        let (g, d) = try ExportFixtures.everyOp()
         try checkFirmware(g, d, name: "cnn")
     }
 
@@ -212,7 +212,7 @@ final class FirmwareTests: XCTestCase {
             XCTAssertEqual(e.params, op.paramMask, op.name)
             XCTAssertEqual(e.constants, op.hasConstants, op.name)
         }
-        let (g, _) = try ExportFixtures.cnn()
+        let (g, _) = try ExportFixtures.everyOp()
         XCTAssertEqual(g.opCodes, Set(DeviceOp.allCases.map { Int($0.rawValue) }))
         XCTAssertEqual(try table.functions(opCodes: g.opCodes), table.allFunctions)
     }

@@ -48,6 +48,9 @@ final class FormatCrossCheckTests: XCTestCase {
         for (i, k) in ["OP_ADD_MA", "OP_ADD_EA", "OP_ADD_MB", "OP_ADD_EB", "OP_ADD_MO", "OP_ADD_EO"].enumerated() {
             c[k] = R.addParams + 4 * i
         }
+        for (i, k) in ["OP_LEAKY_M_ID", "OP_LEAKY_E_ID", "OP_LEAKY_M_ALPHA", "OP_LEAKY_E_ALPHA"].enumerated() {
+            c[k] = R.leakyParams + 4 * i
+        }
         for op in DeviceOp.allCases {
             c["OPCODE_\(op.name)"] = Int(op.rawValue)
             c["OPINPUTS_\(op.name)"] = op.arity

@@ -115,6 +115,20 @@ final class LayerGradientTests: XCTestCase {
         gradCheck(bn, inputs: [randomTensor([2, 2, 2, 3], &rng)], training: false)
     }
 
+    func testLeakyReLUGradient() throws {
+        var rng = SeededRNG(seed: 28)
+        for alpha in [Float(0.2), 0.01, 0] {
+            let layer = LeakyReLULayer(name: "leaky", inputShape: [3, 4, 2], alpha: alpha)
+            // At least 0.05 from the kink at 0 (the finite differences step 0.01 each way).
+            var x = randomTensor([2, 3, 4, 2], &rng)
+            for i in 0..<x.count { x.data[i] = x.data[i] < 0 ? x.data[i] - 0.05 : x.data[i] + 0.05 }
+            gradCheck(layer, inputs: [x])
+            var ctx = PassContext(training: false)
+            let y = layer.forward([x], context: &ctx)
+            for i in 0..<x.count { XCTAssertEqual(y.data[i], x.data[i] >= 0 ? x.data[i] : alpha * x.data[i]) }
+        }
+    }
+
     func testDropoutAndAddGradients() throws {
         var rng = SeededRNG(seed: 27)
         let drop = try DropoutLayer(name: "drop", inputShape: [3, 4], rate: 0.4)

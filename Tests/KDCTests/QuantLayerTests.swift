@@ -60,6 +60,7 @@ final class QuantLayerTests: XCTestCase {
             for ch in 0..<c { y[ch] = (0..<n).reduce(0.0) { $0 + x[$1 * c + ch] } / Double(n) }
         case .add: y = zip(x, ins[1]).map { $0 + $1 }
         case .reshape, .clamp: y = x
+        case let .leakyRelu(alpha): y = x.map { $0 >= 0 ? $0 : Double(alpha) * $0 }
         default: XCTFail("\(node.op.kind) in an int8 graph")
         }
         let lo = so * Double(p.actMin - zo), hi = so * Double(p.actMax - zo)
@@ -197,6 +198,30 @@ final class QuantLayerTests: XCTestCase {
             let q = try check("add\(i)", input: [4, 4, 3], nodes, seed: UInt64(60 + i))
             XCTAssertEqual(q.nodes.last?.op, .add)
             XCTAssertEqual(q.nodes.last?.int8?.add?.leftShift, 20)
+        }
+    }
+
+    func testLeakyReLUStandaloneWithItsOwnQuantization() throws {
+        for (i, alpha) in [Float(0.2), 0.01, 0].enumerated() {
+            let q = try check(
+                "leaky\(i)", input: [4, 4, 3],
+                [
+                    node("conv", .conv2d(filters: 4, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), ["input"]),
+                    node("leaky", .leakyRelu(alpha: alpha), ["conv"]),
+                    node("flat", .flatten, ["leaky"]),
+                    node("fc", .dense(units: 3), ["flat"]),
+                ], seed: UInt64(80 + i))
+            XCTAssertEqual(q.nodes.map { DeviceOp($0.op) }, [.conv2d, .leakyRelu, .reshape, .fullyConnected])
+            let l = q.nodes[1], tin = q[l.inputs[0]].quant!, tout = q[l.output].quant!
+            XCTAssertEqual(q.nodes[0].activation, .none, "nothing is fused into the conv")
+            XCTAssertEqual(l.int8?.actMin, -128)
+            XCTAssertEqual(l.int8?.actMax, 127)
+            // Calibrated output range: the negative side shrinks by α, so the scale differs.
+            XCTAssertNotEqual(tout.scale, tin.scale)
+            let p = try XCTUnwrap(l.int8?.leaky)
+            let r = Double(tin.scale) / Double(tout.scale)
+            XCTAssertEqual(FixedPoint.decode(p.identityMultiplier, p.identityShift), r, accuracy: r * 1e-9)
+            XCTAssertEqual(FixedPoint.decode(p.alphaMultiplier, p.alphaShift), Double(alpha) * r, accuracy: r * 1e-9)
         }
     }
 

@@ -112,6 +112,28 @@ final class QuantOpTests: XCTestCase {
         XCTAssertEqual(run(op, ts, [[3, -3, 100], [5, -5, 100]]), [6, 0, 127])
     }
 
+    func testLeakyReLUTwoMultipliers() throws {
+        // s_x = 0.625, s_y = 0.5, α = 0.25: identity 1.25 = 0.625·2^1, α·1.25 = 0.3125 = 0.625·2^−1.
+        let l = try Quantizer.leakyParams(alpha: 0.25, inScale: 0.625, outScale: 0.5, layer: "l")
+        XCTAssertEqual(
+            l,
+            LeakyReluParams(identityMultiplier: 1_342_177_280, identityShift: 1, alphaMultiplier: 1_342_177_280, alphaShift: -1))
+        var op = node(.leakyRelu(alpha: 0.25), [0], 1, Int8Params(leaky: l))
+        let ts = [t([7], -7, 0.625), t([7], 5, 0.5)]
+        // v = x + 7: 0 → 0; 10·1.25 = 12.5 → 13 (half away); −113·0.3125 = −35.3125 → −35;
+        // −85·0.3125 = −26.5625 → −27; 134·1.25 = 167.5 → 168 (→ 127); −114·0.3125 = −35.625 → −36;
+        // −8·0.3125 = −2.5 → −3 (half away); then + z_y 5.
+        let x: [Int8] = [-7, 3, -120, -92, 127, -121, -15]
+        XCTAssertEqual(run(op, ts, [x]), [5, 18, -30, -22, 127, -31, 2])
+        op.int8?.actMin = 0
+        XCTAssertEqual(run(op, ts, [x]), [5, 18, 0, 0, 127, 0, 2])
+        // α = 0 encodes as (0, 0): everything below the zero point maps to z_y.
+        let z = try Quantizer.leakyParams(alpha: 0, inScale: 0.625, outScale: 0.5, layer: "l")
+        XCTAssertTrue(z.alphaMultiplier == 0 && z.alphaShift == 0)
+        let t4 = [t([4], -7, 0.625), t([4], 5, 0.5)]
+        XCTAssertEqual(run(node(.leakyRelu(alpha: 0), [0], 1, Int8Params(leaky: z)), t4, [[-128, -8, -7, 3]]), [5, 5, 5, 18])
+    }
+
     func testClampAndReshape() {
         let c = node(.clamp, [0], 1, Int8Params(actMin: -10, actMax: 20))
         XCTAssertEqual(run(c, [t([3]), t([3])], [[-128, 0, 127]]), [-10, 0, 20])

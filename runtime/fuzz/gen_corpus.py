@@ -537,7 +537,7 @@ def out_len(n, k, s, pad, same):
 def valid_models():
     """Small valid single-op models reaching each kernel path from an artifact
     (conv: two-pixel, single-window, row-by-row, no weight-tail room; depthwise
-    multipliers; pools with padding; GAP; ADD; RESHAPE in place; CLAMP; FC)."""
+    multipliers; pools with padding; GAP; ADD; RESHAPE in place; CLAMP; LEAKY_RELU; FC)."""
     rng = Rng(7)
     out = []
     conv = [  # (h, w, cin, k, stride, cout, same)
@@ -610,6 +610,17 @@ def valid_models():
         48,
     )
     out.append(("valid_reshape_inplace_clamp", art))
+    # LEAKY_RELU with a rescale (alpha 0.25, s 0.5 -> 0.4), then one with alpha 0 and a clamp
+    qa = F.leaky_params((0x50000000, 1, 0x50000000, -1))
+    qb = F.leaky_params((0x40000000, 1, 0, 0))
+    leaky = F.OPCODE["LEAKY_RELU"]
+    art = build(
+        [((1, 5, 3), 0.5, 4, 0), ((1, 5, 3), 0.4, -3, 15), ((1, 5, 3), 0.4, -3, 0)],
+        [(leaky, -128, 127, 0, 0xFFFF, 1, qa), (leaky, -60, 90, 1, 0xFFFF, 2, qb)],
+        b"",
+        30,
+    )
+    out.append(("valid_leaky_relu", art))
     for k, n in ((4096, 3), (1, 1), (17, 33)):
         c, offs = consts_for(rng, k * n, n, e=-12)
         art = build(

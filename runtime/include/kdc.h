@@ -77,7 +77,8 @@ enum {
     KDC_OP_GLOBAL_AVERAGE_POOL = 6,
     KDC_OP_ADD = 7,
     KDC_OP_RESHAPE = 8,
-    KDC_OP_CLAMP = 9
+    KDC_OP_CLAMP = 9,
+    KDC_OP_LEAKY_RELU = 10
 };
 
 /* Arena bytes kdc_init needs: the activations (header arena_bytes) and, if the
@@ -113,7 +114,8 @@ typedef struct {
     size_t arena_bytes;    /* activation bytes of the memory plan (header field) */
     size_t unpack_bytes;   /* header + raw body if compressed (dst size for kdc_unpack), else 0 */
     /* Known (ops_known == 1) only when the buffer holds a whole stored body whose
-     * op and tensor tables lie inside it; else all 0. For a compressed artifact,
+     * op and tensor tables lie inside it and whose op records pass their own
+     * checks (docs/FORMAT.md 3.5); else all 0. For a compressed artifact,
      * kdc_query the buffer kdc_unpack wrote. Not a validation: kdc_init may still
      * reject the artifact. */
     unsigned ops_known;
@@ -157,8 +159,9 @@ typedef struct {
 /* Checks magic, version, header CRC and header fields (reading at most
  * KDC_HEADER_BYTES of buf when len is just the header) and fills *out. When
  * buf holds the whole stored (uncompressed) body, also walks the op table,
- * bounds-checked, in O(n_ops), and fills n_ops, macs, scratch_bytes and
- * arena_needed (ops_known = 1). Returns KDC_OK or the first failing header
+ * bounds-checked, in O(n_ops), with the checks of each record that need no
+ * tensor or constant (docs/FORMAT.md 3.5), and fills n_ops, macs,
+ * scratch_bytes and arena_needed (ops_known = 1). Returns KDC_OK or the first failing header
  * check; the op walk never changes the status. */
 kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out);
 

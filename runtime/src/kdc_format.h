@@ -77,6 +77,10 @@
     X(OP_ADD_EB, 24) \
     X(OP_ADD_MO, 28) \
     X(OP_ADD_EO, 32) \
+    X(OP_LEAKY_M_ID, 12)            /* LEAKY_RELU requant params: i32 each */ \
+    X(OP_LEAKY_E_ID, 16) \
+    X(OP_LEAKY_M_ALPHA, 20) \
+    X(OP_LEAKY_E_ALPHA, 24) \
     X(OP_RECORD_BYTES, 48) \
     X(NO_TENSOR, 0xFFFF)            /* input1 of a one-input op */ \
     X(MAX_REDUCE, 65536)            /* FC K, conv k_h*k_w*C_in, window k_h*k_w */ \

@@ -16,9 +16,11 @@
  * checks them on the golden vectors and on random shapes). A variant is one file
  * src/kdc_kernels_<name>.c whose body is wrapped in `#if KDC__VARIANT_<NAME>`, plus one #elif
  * block below that selects it (by a macro of the user or of the architecture) and sets
- * KDC__HAS_<OP> 1 for each kernel it provides. A kernel the selected variant does not provide is
- * the reference one: its kdc_ref_ names are #defined to the seam names, so the reference
- * definition itself is the seam function (same symbol, no wrapper). The reference of a kernel a
+ * KDC__HAS_<OP> 1 for each kernel it provides and KDC__QUERY_<OP> 1 for each of those that can
+ * need scratch (it then provides the scratch query too). A kernel the selected variant does not
+ * provide is the reference one: its kdc_ref_ name is #defined to the seam name, so the reference
+ * definition itself is the seam function (same symbol, no wrapper). The scratch query of a
+ * kernel without KDC__QUERY_<OP> is the reference one: inline, 0. The reference of a kernel a
  * variant does provide is compiled under its kdc_ref_ name only with -DKDC_WITH_REFERENCE (the
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
@@ -36,44 +38,87 @@
 #else
 #define KDC_KERNELS_VARIANT "portable"
 #define KDC__VARIANT_PORTABLE 1
+#define KDC__HAS_REQUANT 1
 #define KDC__HAS_FC 1
 #define KDC__HAS_CONV2D 1
 #define KDC__HAS_DWCONV2D 1
 #define KDC__HAS_MAXPOOL 1
 #define KDC__HAS_AVGPOOL 1
+#define KDC__QUERY_CONV2D 1
 #endif
 
 #ifndef KDC__VARIANT_PORTABLE
 #define KDC__VARIANT_PORTABLE 0
 #endif
+#ifndef KDC__HAS_REQUANT
+#define KDC__HAS_REQUANT 0
+#endif
 #ifndef KDC__HAS_FC
 #define KDC__HAS_FC 0
+#endif
+#ifndef KDC__QUERY_FC
+#define KDC__QUERY_FC 0
 #endif
 #ifndef KDC__HAS_CONV2D
 #define KDC__HAS_CONV2D 0
 #endif
+#ifndef KDC__QUERY_CONV2D
+#define KDC__QUERY_CONV2D 0
+#endif
 #ifndef KDC__HAS_DWCONV2D
 #define KDC__HAS_DWCONV2D 0
+#endif
+#ifndef KDC__QUERY_DWCONV2D
+#define KDC__QUERY_DWCONV2D 0
 #endif
 #ifndef KDC__HAS_MAXPOOL
 #define KDC__HAS_MAXPOOL 0
 #endif
+#ifndef KDC__QUERY_MAXPOOL
+#define KDC__QUERY_MAXPOOL 0
+#endif
 #ifndef KDC__HAS_AVGPOOL
 #define KDC__HAS_AVGPOOL 0
+#endif
+#ifndef KDC__QUERY_AVGPOOL
+#define KDC__QUERY_AVGPOOL 0
 #endif
 #ifndef KDC__HAS_GAP
 #define KDC__HAS_GAP 0
 #endif
+#ifndef KDC__QUERY_GAP
+#define KDC__QUERY_GAP 0
+#endif
 #ifndef KDC__HAS_ADD
 #define KDC__HAS_ADD 0
 #endif
+#ifndef KDC__QUERY_ADD
+#define KDC__QUERY_ADD 0
+#endif
 #ifndef KDC__HAS_CLAMP
 #define KDC__HAS_CLAMP 0
+#endif
+#ifndef KDC__QUERY_CLAMP
+#define KDC__QUERY_CLAMP 0
+#endif
+#ifndef KDC__HAS_LEAKY_RELU
+#define KDC__HAS_LEAKY_RELU 0
+#endif
+#ifndef KDC__QUERY_LEAKY_RELU
+#define KDC__QUERY_LEAKY_RELU 0
 #endif
 #if defined(KDC_WITH_REFERENCE)
 #define KDC__WITH_REF 1
 #else
 #define KDC__WITH_REF 0
+#endif
+
+/* At -Os, helpers several kernels share stay out of line (the 64-bit rounding, the dot product,
+ * the int8 output): the Cortex-M4 .text budget matters more there than a call per output. */
+#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
+#define KDC__SMALL __attribute__((noinline))
+#else
+#define KDC__SMALL
 #endif
 
 /* Upper bound of every scratch query of every variant shipped (bytes). */
@@ -129,10 +174,24 @@ typedef struct {
     int32_t act_min, act_max;
 } kdc_clamp_params;
 
+/* Leaky ReLU: with v = x - zx, y = clamp(requant(v, m_id, e_id) + zy) for v >= 0 and
+ * clamp(requant(v, m_alpha, e_alpha) + zy) for v < 0, clamped to [act_min, act_max]; (m_id,
+ * e_id) encodes s_x/s_y and (m_alpha, e_alpha) alpha*s_x/s_y (docs/QUANTIZATION.md). Valid
+ * (M, e) each; zx, zy in [-128, 127]. */
+typedef struct {
+    size_t n;
+    int32_t zx, zy;
+    int32_t m_id, e_id, m_alpha, e_alpha;
+    int32_t act_min, act_max;
+} kdc_leaky_relu_params;
+
 /* ---- the seam: what kdc_invoke calls (the selected variant) ---------- */
 
 /* Fixed-point requantization (docs/QUANTIZATION.md 4): M is 0 or in [2^30, 2^31-1], e in
- * [-31, 30]. Returns sat_int32(round_half_away(acc * M / 2^(31-e))). */
+ * [-31, 30]. Returns sat_int32(round_half_away(acc * M / 2^(31-e))). An arithmetic primitive of
+ * the seam: the reference kernels call it too, so a variant may provide it (KDC__HAS_REQUANT)
+ * and make every kernel that requantizes through it smaller or faster; the test builds check it
+ * against kdc_ref_requant. */
 int32_t kdc_requant(int32_t acc, int32_t M, int32_t e);
 
 /* e^x for x <= 0 without libm (kdc_helpers.c, used by kdc_softmax): 0 below -87.34 and for NaN;
@@ -151,6 +210,7 @@ void kdc_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params *p, 
 void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_params *p,
                 void *scratch);
 void kdc_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
+void kdc_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_params *p, void *scratch);
 
 size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p);
 size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p);
@@ -160,46 +220,75 @@ size_t kdc_avgpool_s8_scratch_bytes(const kdc_conv_params *p);
 size_t kdc_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p);
 size_t kdc_add_s8_scratch_bytes(const kdc_add_params *p);
 size_t kdc_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
+size_t kdc_leaky_relu_s8_scratch_bytes(const kdc_leaky_relu_params *p);
 
 /* ---- the reference (kdc_kernels_ref.c) -------------------------------- */
 
-/* A kernel the variant does not provide: the reference is the seam function. */
+/* A kernel the variant does not provide: the reference is the seam function. A kernel whose
+ * scratch query the variant does not provide (its kernel needs none, or it is the reference):
+ * the query is the reference one, inline and 0, so kdc_init and kdc_query need no call. */
+#if !KDC__HAS_REQUANT
+#define kdc_ref_requant kdc_requant
+#endif
 #if !KDC__HAS_FC
 #define kdc_ref_fc_s8 kdc_fc_s8
-#define kdc_ref_fc_s8_scratch_bytes kdc_fc_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_FC
+#define kdc_fc_s8_scratch_bytes kdc_ref_fc_s8_scratch_bytes
 #endif
 #if !KDC__HAS_CONV2D
 #define kdc_ref_conv2d_s8 kdc_conv2d_s8
-#define kdc_ref_conv2d_s8_scratch_bytes kdc_conv2d_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_CONV2D
+#define kdc_conv2d_s8_scratch_bytes kdc_ref_conv2d_s8_scratch_bytes
 #endif
 #if !KDC__HAS_DWCONV2D
 #define kdc_ref_dwconv2d_s8 kdc_dwconv2d_s8
-#define kdc_ref_dwconv2d_s8_scratch_bytes kdc_dwconv2d_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_DWCONV2D
+#define kdc_dwconv2d_s8_scratch_bytes kdc_ref_dwconv2d_s8_scratch_bytes
 #endif
 #if !KDC__HAS_MAXPOOL
 #define kdc_ref_maxpool_s8 kdc_maxpool_s8
-#define kdc_ref_maxpool_s8_scratch_bytes kdc_maxpool_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_MAXPOOL
+#define kdc_maxpool_s8_scratch_bytes kdc_ref_maxpool_s8_scratch_bytes
 #endif
 #if !KDC__HAS_AVGPOOL
 #define kdc_ref_avgpool_s8 kdc_avgpool_s8
-#define kdc_ref_avgpool_s8_scratch_bytes kdc_avgpool_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_AVGPOOL
+#define kdc_avgpool_s8_scratch_bytes kdc_ref_avgpool_s8_scratch_bytes
 #endif
 #if !KDC__HAS_GAP
 #define kdc_ref_global_avgpool_s8 kdc_global_avgpool_s8
-#define kdc_ref_global_avgpool_s8_scratch_bytes kdc_global_avgpool_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_GAP
+#define kdc_global_avgpool_s8_scratch_bytes kdc_ref_global_avgpool_s8_scratch_bytes
 #endif
 #if !KDC__HAS_ADD
 #define kdc_ref_add_s8 kdc_add_s8
-#define kdc_ref_add_s8_scratch_bytes kdc_add_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_ADD
+#define kdc_add_s8_scratch_bytes kdc_ref_add_s8_scratch_bytes
 #endif
 #if !KDC__HAS_CLAMP
 #define kdc_ref_clamp_s8 kdc_clamp_s8
-#define kdc_ref_clamp_s8_scratch_bytes kdc_clamp_s8_scratch_bytes
+#endif
+#if !KDC__QUERY_CLAMP
+#define kdc_clamp_s8_scratch_bytes kdc_ref_clamp_s8_scratch_bytes
+#endif
+#if !KDC__HAS_LEAKY_RELU
+#define kdc_ref_leaky_relu_s8 kdc_leaky_relu_s8
+#endif
+#if !KDC__QUERY_LEAKY_RELU
+#define kdc_leaky_relu_s8_scratch_bytes kdc_ref_leaky_relu_s8_scratch_bytes
 #endif
 
-/* Reference kernels: same contracts as the seam; they need no scratch (queries return 0,
- * scratch may be NULL). Declared always; defined when they are the seam or with
- * -DKDC_WITH_REFERENCE. */
+/* Reference kernels: same contracts as the seam. Declared always; defined when they are the seam
+ * or with -DKDC_WITH_REFERENCE. They requantize through the seam's kdc_requant. They need no
+ * scratch (scratch may be NULL): their queries, below, are inline and return 0. */
+int32_t kdc_ref_requant(int32_t acc, int32_t M, int32_t e);
 void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
                    void *scratch);
 void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
@@ -212,14 +301,53 @@ void kdc_ref_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params 
 void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_params *p,
                     void *scratch);
 void kdc_ref_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
+void kdc_ref_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_params *p,
+                           void *scratch);
 
-size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p);
-size_t kdc_ref_conv2d_s8_scratch_bytes(const kdc_conv_params *p);
-size_t kdc_ref_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p);
-size_t kdc_ref_maxpool_s8_scratch_bytes(const kdc_conv_params *p);
-size_t kdc_ref_avgpool_s8_scratch_bytes(const kdc_conv_params *p);
-size_t kdc_ref_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p);
-size_t kdc_ref_add_s8_scratch_bytes(const kdc_add_params *p);
-size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
+static inline size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_add_s8_scratch_bytes(const kdc_add_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_leaky_relu_s8_scratch_bytes(const kdc_leaky_relu_params *p)
+{
+    (void)p;
+    return 0;
+}
 
 #endif /* KDC_KERNELS_H */

@@ -10,14 +10,6 @@
 
 #include <string.h>
 
-/* At -Os keep the 64-bit rounding and the dot product out of line: the
- * Cortex-M4 .text budget matters more there than a call per output. */
-#if defined(__GNUC__) && defined(__OPTIMIZE_SIZE__)
-#define KDC__SMALL __attribute__((noinline))
-#else
-#define KDC__SMALL
-#endif
-
 /* gcc -O3 would unroll the 16-wide block early and then vectorize it badly
  * (5x slower than -O2); keeping it a loop lets both levels vectorize it. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
@@ -35,6 +27,14 @@ KDC__SMALL static int64_t kdc__round_shift(int64_t p, int r)
     int64_t t = p + ((int64_t)1 << (r - 1)) - (p < 0);
     if (((int64_t)-1 >> 1) == -1) return t >> r;
     return (int64_t)(((uint64_t)t + 0x8000000000000000u) >> r) - ((int64_t)1 << (63 - r));
+}
+
+/* kdc_requant (kdc_kernels.h) on the rounding above: the reference ADD this variant keeps (and
+ * every reference kernel of a test build) requantizes through it. */
+int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+{
+    int64_t q = kdc__round_shift((int64_t)acc * M, 31 - e);
+    return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
 }
 
 /* Output zero point and clamp, passed by address: four register arguments to kdc__out. */
@@ -101,12 +101,6 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
         int32_t acc = kdc__acc(bias[o], kdc__dot(x, w + o * k, k, zx));
         y[o] = kdc__out(acc, mult[o], shift[o], &q);
     }
-}
-
-size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p)
-{
-    (void)p;
-    return 0;
 }
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
@@ -374,24 +368,6 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void 
             }
         }
     }
-}
-
-size_t kdc_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
-
-size_t kdc_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
-
-size_t kdc_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
 }
 
 #else

@@ -5,6 +5,7 @@
 #include "kdc_kernels.h"
 
 /* Which reference kernels this build compiles (kdc_kernels.h, "Variants"). */
+#define REF_REQUANT (!KDC__HAS_REQUANT || KDC__WITH_REF)
 #define REF_FC (!KDC__HAS_FC || KDC__WITH_REF)
 #define REF_CONV2D (!KDC__HAS_CONV2D || KDC__WITH_REF)
 #define REF_DWCONV2D (!KDC__HAS_DWCONV2D || KDC__WITH_REF)
@@ -13,10 +14,12 @@
 #define REF_GAP (!KDC__HAS_GAP || KDC__WITH_REF)
 #define REF_ADD (!KDC__HAS_ADD || KDC__WITH_REF)
 #define REF_CLAMP (!KDC__HAS_CLAMP || KDC__WITH_REF)
+#define REF_LEAKY_RELU (!KDC__HAS_LEAKY_RELU || KDC__WITH_REF)
 
 /* ---- arithmetic ------------------------------------------------------- */
 
-int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
+#if REF_REQUANT
+int32_t kdc_ref_requant(int32_t acc, int32_t M, int32_t e)
 {
     int64_t p = (int64_t)acc * M;             /* |p| < 2^62 */
     int r = 31 - e;                           /* 1..62 */
@@ -25,6 +28,7 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
                        : -((-p + half) >> r); /* then the sign back */
     return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
 }
+#endif
 
 #if REF_FC || REF_CONV2D || REF_DWCONV2D
 /* a + b modulo 2^32 (the accumulator bias + sum wraps; a valid model never does). Written
@@ -37,9 +41,9 @@ static int32_t wrap_add(int32_t a, int32_t b)
 
 #endif
 
-#if REF_FC || REF_CONV2D || REF_DWCONV2D || REF_ADD
+#if REF_FC || REF_CONV2D || REF_DWCONV2D || REF_ADD || REF_LEAKY_RELU
 /* The int8 output: clamp(requant(acc, M, e) + zy, lo, hi), the sum in 64 bits. */
-static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+KDC__SMALL static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
 {
     int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
@@ -96,11 +100,6 @@ void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc
     }
 }
 
-size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_CONV2D
@@ -128,11 +127,6 @@ void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
             }
 }
 
-size_t kdc_ref_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_DWCONV2D
@@ -160,11 +154,6 @@ void kdc_ref_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const 
             }
 }
 
-size_t kdc_ref_dwconv2d_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_MAXPOOL
@@ -189,11 +178,6 @@ void kdc_ref_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, vo
             }
 }
 
-size_t kdc_ref_maxpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_AVGPOOL
@@ -218,11 +202,6 @@ void kdc_ref_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *p, vo
             }
 }
 
-size_t kdc_ref_avgpool_s8_scratch_bytes(const kdc_conv_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_GAP
@@ -237,11 +216,6 @@ void kdc_ref_global_avgpool_s8(int8_t *y, const int8_t *x, const kdc_gap_params 
     }
 }
 
-size_t kdc_ref_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_ADD
@@ -258,11 +232,6 @@ void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_p
     }
 }
 
-size_t kdc_ref_add_s8_scratch_bytes(const kdc_add_params *p)
-{
-    (void)p;
-    return 0;
-}
 #endif
 
 #if REF_CLAMP
@@ -273,9 +242,20 @@ void kdc_ref_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, voi
     for (i = 0; i < p->n; i++) y[i] = clamp8(x[i], p->act_min, p->act_max);
 }
 
-size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p)
+#endif
+
+#if REF_LEAKY_RELU
+void kdc_ref_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_params *p,
+                           void *scratch)
 {
-    (void)p;
-    return 0;
+    size_t i;
+    (void)scratch;
+    for (i = 0; i < p->n; i++) {
+        int32_t v = x[i] - p->zx; /* -255..255 */
+        int neg = v < 0;          /* alpha below the zero point, the identity from it on */
+        y[i] = out8(v, neg ? p->m_alpha : p->m_id, neg ? p->e_alpha : p->e_id, p->zy, p->act_min,
+                    p->act_max);
+    }
 }
+
 #endif

@@ -13,21 +13,22 @@
 
 #include <string.h>
 
-/* The per-kind parameter decoders are inlined into their callers (kdc_invoke, kdc__work): the
- * firmware's static stack analysis then sees dispatchers whose depth does not depend on which
- * ops a model has, so its prediction equals the measured stack for every model. */
+/* The byte readers are always inlined: gcc -Os otherwise keeps rd32 out of line, and a call per
+ * field costs more Cortex-M4 code than the one load it compiles to. */
 #if defined(__GNUC__)
-#define KDC__DECODER static inline __attribute__((always_inline))
+#define KDC__NOINLINE __attribute__((noinline))
+#define KDC__INLINE static inline __attribute__((always_inline))
 #else
-#define KDC__DECODER static
+#define KDC__NOINLINE
+#define KDC__INLINE static
 #endif
 
-static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
-static uint32_t rd32(const uint8_t *p)
+KDC__INLINE uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+KDC__INLINE uint32_t rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static int32_t rds32(const uint8_t *p)
+KDC__INLINE int32_t rds32(const uint8_t *p)
 {
     uint32_t u = rd32(p);
     return u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) - INT32_MAX - 1;
@@ -133,8 +134,7 @@ static kdc_status kdc__check_tensor(const kdc_model *m, uint32_t id, uint32_t ar
 {
     const uint8_t *p = kdc__trec(m, id);
     kdc__t t;
-    uint64_t prod = 1;
-    uint32_t i;
+    uint32_t i, prod = 1;
     kdc__tensor(m, id, &t);
     if (t.rank < 1 || t.rank > 4) return KDC_ERR_TENSOR; /* rank 1..4 */
     if (p[KDC__TENSOR_DTYPE] != KDC__DTYPE_INT8 || rd16(p + KDC__TENSOR_RESERVED) != 0 ||
@@ -142,8 +142,8 @@ static kdc_status kdc__check_tensor(const kdc_model *m, uint32_t id, uint32_t ar
         return KDC_ERR_TENSOR; /* int8, reserved */
     for (i = 0; i < 4; i++) {
         if (i < t.rank ? t.d[i] == 0 : t.d[i] != 1) return KDC_ERR_TENSOR; /* dims >= 1, unused 1 */
+        if (prod > 0xffffffffu / t.d[i]) return KDC_ERR_SHAPE_OVERFLOW;    /* product < 2^32 */
         prod *= t.d[i];
-        if (prod > 0xffffffffu) return KDC_ERR_SHAPE_OVERFLOW;
     }
     if (prod != t.size) return KDC_ERR_TENSOR; /* size = product */
     if (t.scale_bits == 0 || t.scale_bits >= 0x7f800000u)
@@ -151,15 +151,6 @@ static kdc_status kdc__check_tensor(const kdc_model *m, uint32_t id, uint32_t ar
     if (t.zp < -128 || t.zp > 127) return KDC_ERR_TENSOR;
     if (t.off > arena || t.size > arena - t.off) return KDC_ERR_ARENA_RANGE;
     return KDC_OK;
-}
-
-/* [1][h][w][c] -> h, w, c */
-static int kdc__hwc(const kdc__t *t, size_t *h, size_t *w, size_t *c)
-{
-    *h = t->d[1];
-    *w = t->d[2];
-    *c = t->d[3];
-    return t->rank == 4 && t->d[0] == 1;
 }
 
 static int kdc__same_q(const kdc__t *a, const kdc__t *b)
@@ -172,12 +163,36 @@ static int kdc__overlap(const kdc__t *a, const kdc__t *b)
     return a->off < b->off + b->size && b->off < a->off + a->size;
 }
 
-/* ---- op records: table lookup and kernel parameters ------------------ */
+/* ---- body ---------------------------------------------------------- */
+
+/* The body header of the stored body b (raw bytes) into m, and where its tables lie: after the
+ * body header, 4-byte aligned, inside the body. */
+static kdc_status kdc__body(kdc_model *m, const uint8_t *b, uint32_t raw)
+{
+    m->body = b;
+    m->n_tensors = rd16(b + KDC__BODY_N_TENSORS);
+    m->n_ops = rd16(b + KDC__BODY_N_OPS);
+    m->input_id = rd16(b + KDC__BODY_INPUT_ID);
+    m->output_id = rd16(b + KDC__BODY_OUTPUT_ID);
+    m->tensors_off = rd32(b + KDC__BODY_TENSORS_OFFSET);
+    m->ops_off = rd32(b + KDC__BODY_OPS_OFFSET);
+    if (m->tensors_off % 4 || m->ops_off % 4) return KDC_ERR_BODY_LAYOUT;
+    /* n * record bytes < 2^22: no overflow */
+    if (m->tensors_off < KDC__BODY_HEADER_BYTES || m->tensors_off > raw ||
+        m->n_tensors * KDC__TENSOR_RECORD_BYTES > raw - m->tensors_off)
+        return KDC_ERR_BODY_LAYOUT;
+    if (m->ops_off < KDC__BODY_HEADER_BYTES || m->ops_off > raw ||
+        m->n_ops * KDC__OP_RECORD_BYTES > raw - m->ops_off)
+        return KDC_ERR_BODY_LAYOUT;
+    return KDC_OK;
+}
+
+/* ---- op records: the table, decoding, the walk ---------------------- */
 
 /* The op table's properties by op code; inputs == 0: no such op. */
 static const kdc__op_props kdc__props[] = {
 #define KDC__PROPS(code, name, inputs, params, consts, same_q, kind, macs, kernel)                 \
-    [code] = {inputs, consts, same_q, KDC__MACS_##macs, params},
+    [code] = {inputs, consts, same_q, KDC__MACS_##macs, KDC__KIND_##kind, params},
     KDC_OP_TABLE(KDC__PROPS)
 #undef KDC__PROPS
 };
@@ -194,169 +209,125 @@ static const uint8_t *kdc__orec(const kdc_model *m, uint32_t i)
     return m->body + m->ops_off + (size_t)i * KDC__OP_RECORD_BYTES;
 }
 
-/* The parameters of every kernel kind (kdc_kernels.h). */
-typedef union {
-    kdc_fc_params fc;
-    kdc_conv_params conv;
-    kdc_gap_params gap;
-    kdc_add_params add;
-    kdc_clamp_params clamp;
-} kdc__params;
-
-KDC__DECODER void kdc__fc(const uint8_t *r, const kdc__t *a, const kdc__t *o, kdc_fc_params *p)
-{
-    p->k = a->size;
-    p->n = o->size;
-    p->zx = a->zp;
-    p->zy = o->zp;
-    p->act_min = s8(r[KDC__OP_ACT_MIN]);
-    p->act_max = s8(r[KDC__OP_ACT_MAX]);
-}
-
-KDC__DECODER void kdc__spatial(const uint8_t *r, const kdc__t *a, const kdc__t *o,
-                               kdc_conv_params *p)
-{
-    kdc__hwc(a, &p->in_h, &p->in_w, &p->in_c);
-    kdc__hwc(o, &p->out_h, &p->out_w, &p->out_c);
-    p->k_h = rd16(r + KDC__OP_K_H);
-    p->k_w = rd16(r + KDC__OP_K_W);
-    p->stride_h = rd16(r + KDC__OP_STRIDE_H);
-    p->stride_w = rd16(r + KDC__OP_STRIDE_W);
-    p->pad_top = rd16(r + KDC__OP_PAD_TOP);
-    p->pad_left = rd16(r + KDC__OP_PAD_LEFT);
-    p->depth_mult = rd16(r + KDC__OP_DEPTH_MULT);
-    p->zx = a->zp;
-    p->zy = o->zp;
-    p->act_min = s8(r[KDC__OP_ACT_MIN]);
-    p->act_max = s8(r[KDC__OP_ACT_MAX]);
-}
-
-KDC__DECODER void kdc__gap(const uint8_t *r, const kdc__t *a, kdc_gap_params *p)
-{
-    p->hw = (size_t)a->d[1] * a->d[2];
-    p->c = a->d[3];
-    p->act_min = s8(r[KDC__OP_ACT_MIN]);
-    p->act_max = s8(r[KDC__OP_ACT_MAX]);
-}
-
-KDC__DECODER void kdc__add(const uint8_t *r, const kdc__t *a, const kdc__t *b, const kdc__t *o,
-                           kdc_add_params *p)
-{
-    p->n = o->size;
-    p->za = a->zp;
-    p->zb = b->zp;
-    p->zy = o->zp;
-    p->ma = rds32(r + KDC__OP_ADD_MA);
-    p->ea = rds32(r + KDC__OP_ADD_EA);
-    p->mb = rds32(r + KDC__OP_ADD_MB);
-    p->eb = rds32(r + KDC__OP_ADD_EB);
-    p->mo = rds32(r + KDC__OP_ADD_MO);
-    p->eo = rds32(r + KDC__OP_ADD_EO);
-    p->act_min = s8(r[KDC__OP_ACT_MIN]);
-    p->act_max = s8(r[KDC__OP_ACT_MAX]);
-}
-
-KDC__DECODER void kdc__clamp(const uint8_t *r, const kdc__t *o, kdc_clamp_params *p)
-{
-    p->n = o->size;
-    p->act_min = s8(r[KDC__OP_ACT_MIN]);
-    p->act_max = s8(r[KDC__OP_ACT_MAX]);
-}
-
-/* a * b, saturating at 2^64 - 1 (kdc_query's MACs of records not validated). */
-static uint64_t kdc__mul(uint64_t a, uint32_t b)
-{
-    uint64_t hi = (a >> 32) * b, lo = (a & 0xffffffffu) * b;
-    if (hi >> 32) return UINT64_MAX;
-    hi <<= 32;
-    return lo > UINT64_MAX - hi ? UINT64_MAX : hi + lo;
-}
-
-/* Kernel parameters of op r (inputs a, b, output o), by the table's kind. */
-#define KDC__DECODE_FC kdc__fc(r, &a, &o, &u.fc)
-#define KDC__DECODE_CONV kdc__spatial(r, &a, &o, &u.conv)
-#define KDC__DECODE_POOL kdc__spatial(r, &a, &o, &u.conv)
-#define KDC__DECODE_GAP kdc__gap(r, &a, &u.gap)
-#define KDC__DECODE_ADD                                                                            \
-    kdc__tensor(m, rd16(r + KDC__OP_INPUT1), &b), kdc__add(r, &a, &b, &o, &u.add)
-#define KDC__DECODE_COPY (void)0
-#define KDC__DECODE_CLAMP kdc__clamp(r, &o, &u.clamp)
-/* The scratch query of the kernel, by kind (kdc_kernels.h). */
-#define KDC__SCRATCH_FC(fn) fn##_scratch_bytes(&u.fc)
-#define KDC__SCRATCH_CONV(fn) fn##_scratch_bytes(&u.conv)
-#define KDC__SCRATCH_POOL(fn) fn##_scratch_bytes(&u.conv)
-#define KDC__SCRATCH_GAP(fn) fn##_scratch_bytes(&u.gap)
-#define KDC__SCRATCH_ADD(fn) fn##_scratch_bytes(&u.add)
-#define KDC__SCRATCH_COPY(fn) 0
-#define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&u.clamp)
-
-/* The work of op i, whose opcode is known and tensor ids in range: adds its MACs (docs/FORMAT.md
- * 3.5, saturating) to *macs and raises *scratch to its kernel's scratch. */
-static void kdc__work(const kdc_model *m, uint32_t i, uint64_t *macs, size_t *scratch)
-{
-    const uint8_t *r = kdc__orec(m, i);
-    const kdc__op_props *pr = kdc__op(r[KDC__OP_CODE]);
+/* An op record decoded: input 0 (a), input 1 (b, two-input ops), the output (o) and the
+ * parameters of its kernel (kdc_kernels.h), by the table's kind. */
+typedef struct {
     kdc__t a, b, o;
-    kdc__params u;
-    size_t s = 0;
-    uint64_t n = 0;
-    kdc__tensor(m, rd16(r + KDC__OP_INPUT0), &a);
-    kdc__tensor(m, rd16(r + KDC__OP_OUTPUT), &o);
-    switch (r[KDC__OP_CODE]) {
-#define KDC__WORK(code, name, inputs, params, consts, same_q, kind, rule, kernel)                  \
-    case code:                                                                                     \
-        KDC__DECODE_##kind;                                                                        \
-        s = KDC__SCRATCH_##kind(kernel);                                                           \
-        break;
-        KDC_OP_TABLE(KDC__WORK)
-#undef KDC__WORK
-    default: return;
-    }
-    if (pr->macs == KDC__MACS_FC) n = kdc__mul(u.fc.k, (uint32_t)u.fc.n);
-    if (pr->macs == KDC__MACS_CONV || pr->macs == KDC__MACS_DW)
-        n = kdc__mul(kdc__mul(o.size, (uint32_t)u.conv.k_h), (uint32_t)u.conv.k_w);
-    if (pr->macs == KDC__MACS_CONV) n = kdc__mul(n, (uint32_t)u.conv.in_c);
-    *macs = n > UINT64_MAX - *macs ? UINT64_MAX : *macs + n;
-    if (s > *scratch) *scratch = s;
-}
+    union {
+        kdc_fc_params fc;
+        kdc_conv_params conv;
+        kdc_gap_params gap;
+        kdc_add_params add;
+        kdc_clamp_params clamp;
+        kdc_leaky_relu_params leaky;
+    } u;
+} kdc__dec;
 
-kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out)
+/* Decodes record r, whose op code is in the table and whose tensor ids are in range (every other
+ * field may hold any value). One function for every kind, called for every op by kdc_invoke and
+ * by the walk: the firmware's static stack analysis, which leaves out only the kernels of ops a
+ * model lacks, then sees the depth every model reaches, so its prediction is exact. */
+static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc__dec *d)
 {
-    kdc_model m;
-    uint32_t i;
-    uint64_t macs = 0;
-    size_t scratch = 0;
-    kdc_status st = kdc__header(buf, len, out);
-    if (st != KDC_OK || (out->flags & KDC_FLAG_COMPRESSED) || len < out->total_bytes) return st;
-    /* The whole stored body is there: walk the op table, bounds-checked. */
-    memset(&m, 0, sizeof m);
-    m.body = buf + KDC__HDR_BYTES;
-    m.n_tensors = rd16(m.body + KDC__BODY_N_TENSORS);
-    m.n_ops = rd16(m.body + KDC__BODY_N_OPS);
-    m.tensors_off = rd32(m.body + KDC__BODY_TENSORS_OFFSET);
-    m.ops_off = rd32(m.body + KDC__BODY_OPS_OFFSET);
-    if ((uint64_t)m.tensors_off + (uint64_t)m.n_tensors * KDC__TENSOR_RECORD_BYTES >
-            out->raw_body_bytes ||
-        (uint64_t)m.ops_off + (uint64_t)m.n_ops * KDC__OP_RECORD_BYTES > out->raw_body_bytes)
-        return st;
-    for (i = 0; i < m.n_ops; i++) {
-        const uint8_t *r = kdc__orec(&m, i);
-        const kdc__op_props *pr = kdc__op(r[KDC__OP_CODE]);
-        if (!pr || rd16(r + KDC__OP_INPUT0) >= m.n_tensors ||
-            rd16(r + KDC__OP_OUTPUT) >= m.n_tensors ||
-            (pr->inputs == 2 && rd16(r + KDC__OP_INPUT1) >= m.n_tensors))
-            return st; /* not an op kdc__work can read: unknown */
-        kdc__work(&m, i, &macs, &scratch);
+    const kdc__t *a = &d->a, *o = &d->o;
+    int32_t lo = s8(r[KDC__OP_ACT_MIN]), hi = s8(r[KDC__OP_ACT_MAX]);
+    kdc__tensor(m, rd16(r + KDC__OP_INPUT0), &d->a);
+    kdc__tensor(m, rd16(r + KDC__OP_OUTPUT), &d->o);
+    switch (kdc__props[r[KDC__OP_CODE]].kind) {
+    case KDC__KIND_FC: {
+        kdc_fc_params *p = &d->u.fc;
+        p->k = a->size;
+        p->n = o->size;
+        p->zx = a->zp;
+        p->zy = o->zp;
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
     }
-    out->ops_known = 1;
-    out->n_ops = m.n_ops;
-    out->macs = macs;
-    out->scratch_bytes = scratch;
-    out->arena_needed = KDC_ARENA_TOTAL(out->arena_bytes, scratch);
-    return st;
+    case KDC__KIND_CONV:
+    case KDC__KIND_POOL: {
+        kdc_conv_params *p = &d->u.conv;
+        p->in_h = a->d[1], p->in_w = a->d[2], p->in_c = a->d[3];
+        p->out_h = o->d[1], p->out_w = o->d[2], p->out_c = o->d[3];
+        p->k_h = rd16(r + KDC__OP_K_H);
+        p->k_w = rd16(r + KDC__OP_K_W);
+        p->stride_h = rd16(r + KDC__OP_STRIDE_H);
+        p->stride_w = rd16(r + KDC__OP_STRIDE_W);
+        p->pad_top = rd16(r + KDC__OP_PAD_TOP);
+        p->pad_left = rd16(r + KDC__OP_PAD_LEFT);
+        p->depth_mult = rd16(r + KDC__OP_DEPTH_MULT);
+        p->zx = a->zp;
+        p->zy = o->zp;
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
+    }
+    case KDC__KIND_GAP: {
+        kdc_gap_params *p = &d->u.gap;
+        p->hw = (size_t)a->d[1] * a->d[2];
+        p->c = a->d[3];
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
+    }
+    case KDC__KIND_ADD: {
+        kdc_add_params *p = &d->u.add;
+        kdc__tensor(m, rd16(r + KDC__OP_INPUT1), &d->b);
+        p->n = o->size;
+        p->za = a->zp;
+        p->zb = d->b.zp;
+        p->zy = o->zp;
+        p->ma = rds32(r + KDC__OP_ADD_MA);
+        p->ea = rds32(r + KDC__OP_ADD_EA);
+        p->mb = rds32(r + KDC__OP_ADD_MB);
+        p->eb = rds32(r + KDC__OP_ADD_EB);
+        p->mo = rds32(r + KDC__OP_ADD_MO);
+        p->eo = rds32(r + KDC__OP_ADD_EO);
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
+    }
+    case KDC__KIND_CLAMP:
+        d->u.clamp.n = o->size;
+        d->u.clamp.act_min = lo;
+        d->u.clamp.act_max = hi;
+        break;
+    case KDC__KIND_LEAKY: {
+        kdc_leaky_relu_params *p = &d->u.leaky;
+        p->n = o->size;
+        p->zx = a->zp;
+        p->zy = o->zp;
+        p->m_id = rds32(r + KDC__OP_LEAKY_M_ID);
+        p->e_id = rds32(r + KDC__OP_LEAKY_E_ID);
+        p->m_alpha = rds32(r + KDC__OP_LEAKY_M_ALPHA);
+        p->e_alpha = rds32(r + KDC__OP_LEAKY_E_ALPHA);
+        p->act_min = lo;
+        p->act_max = hi;
+        break;
+    }
+    default: break; /* COPY: the tensors are all */
+    }
 }
 
-/* ---- validation ----------------------------------------------------- */
+/* Per kind: the kernel's scratch query (kdc__walk) and its call (kdc_invoke), on the decoded
+ * op d. A new kind adds its union member and decoder case above and one line to each list. */
+#define KDC__SCRATCH_FC(fn) fn##_scratch_bytes(&d.u.fc)
+#define KDC__SCRATCH_CONV(fn) fn##_scratch_bytes(&d.u.conv)
+#define KDC__SCRATCH_POOL(fn) fn##_scratch_bytes(&d.u.conv)
+#define KDC__SCRATCH_GAP(fn) fn##_scratch_bytes(&d.u.gap)
+#define KDC__SCRATCH_ADD(fn) fn##_scratch_bytes(&d.u.add)
+#define KDC__SCRATCH_COPY(fn) 0
+#define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
+#define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
+#define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
+#define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
+#define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
+#define KDC__RUN_GAP(fn) fn(y, x, &d.u.gap, m->scratch)
+#define KDC__RUN_ADD(fn) fn(y, x, (const int8_t *)(m->arena + d.b.off), &d.u.add, m->scratch)
+#define KDC__RUN_COPY(fn)                                                                          \
+    if (y != x) fn(y, x, d.o.size)
+#define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
+#define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
 
 /* Validation state across the ops. */
 typedef struct {
@@ -369,15 +340,27 @@ static int kdc__qok(int32_t M, int32_t e)
     return (M == 0 || M >= 0x40000000) && e >= -31 && e <= 30;
 }
 
+/* The first n parameter words of record r are valid (M, e) pairs, the first nonpos of them
+ * with e <= 0 (ADD: 3 pairs, 2 of them so; LEAKY_RELU: 2 pairs). */
+static int kdc__pairs_ok(const uint8_t *r, int n, int nonpos)
+{
+    int w;
+    for (w = 0; w < n; w++) {
+        int32_t e = rds32(r + KDC__OP_PARAMS + 8 * w + 4);
+        if (!kdc__qok(rds32(r + KDC__OP_PARAMS + 8 * w), e) || (w < nonpos && e > 0)) return 0;
+    }
+    return 1;
+}
+
 /* The weights (wbytes), bias, multiplier and shift arrays (n entries each) of FC, conv and
  * depthwise: inside the constant section, aligned, each starting at or after the end of the
  * previous array (of this op or an earlier one), so each byte is checked once; then every
- * (M, e) pair. */
+ * (M, e) pair, read in place (4-byte aligned, little-endian: checked). */
 static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64_t wbytes,
                                     uint32_t n, kdc__check *v)
 {
-    uint32_t k, i, cb = v->const_bytes, mo = rd32(r + KDC__OP_MULT_OFFSET),
-                   so = rd32(r + KDC__OP_SHIFT_OFFSET);
+    uint32_t k, i, cb = v->const_bytes;
+    const int32_t *M, *e;
     for (k = 0; k < 4; k++) { /* weights, bias, multipliers, shifts */
         uint32_t off = rd32(r + KDC__OP_WEIGHTS_OFFSET + 4 * k), elem = k == 0 ? 1 : 4;
         uint64_t bytes = k == 0 ? wbytes : (uint64_t)n * 4;
@@ -385,106 +368,176 @@ static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64
             return KDC_ERR_CONST_RANGE;
         v->const_end = off + bytes;
     }
+    M = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_MULT_OFFSET));
+    e = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_SHIFT_OFFSET));
     for (i = 0; i < n; i++)
-        if (!kdc__qok(rds32(m->consts + mo + 4 * i), rds32(m->consts + so + 4 * i)))
-            return KDC_ERR_QPARAM;
+        if (!kdc__qok(M[i], e[i])) return KDC_ERR_QPARAM;
     return KDC_OK;
 }
 
-/* The rules of docs/FORMAT.md 3.3 for op i, in that order. */
-static kdc_status kdc__check_op(const kdc_model *m, uint32_t i, kdc__check *v)
+/* t is [1][H][W][C]. */
+static int kdc__is_hwc(const kdc__t *t) { return t->rank == 4 && t->d[0] == 1; }
+
+/* The rules of docs/FORMAT.md 3.3 that need the decoded op d (record r, op code op). */
+static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned op,
+                                const kdc__op_props *pr, const kdc__dec *d, kdc__check *v)
 {
-    const uint8_t *r = kdc__orec(m, i);
-    unsigned op = r[KDC__OP_CODE];
-    const kdc__op_props *pr = kdc__op(op);
-    uint32_t in0 = rd16(r + KDC__OP_INPUT0), in1 = rd16(r + KDC__OP_INPUT1),
-             out = rd16(r + KDC__OP_OUTPUT), n_out = 0;
+    const kdc__t *a = &d->a, *b = &d->b, *o = &d->o;
+    const kdc_conv_params *p = &d->u.conv;
+    uint32_t n_out = 0;
     uint64_t wbytes = 0;
-    int w;
-    kdc__t a, b, o;
-    kdc_conv_params p;
-    if (!pr) return KDC_ERR_OPCODE; /* unknown op code */
-    if (r[KDC__OP_RESERVED] != 0 || rd16(r + KDC__OP_RESERVED2) != 0) return KDC_ERR_OP_PARAM;
-    for (w = 0; w < KDC__OP_PARAM_WORDS; w++)
-        if (!(pr->params >> w & 1) && rd32(r + KDC__OP_PARAMS + 4 * w) != 0)
-            return KDC_ERR_OP_PARAM; /* unused params 0 */
-    if (s8(r[KDC__OP_ACT_MIN]) > s8(r[KDC__OP_ACT_MAX])) return KDC_ERR_OP_PARAM;
-    if (in0 >= m->n_tensors || out >= m->n_tensors) return KDC_ERR_TENSOR_ID;
-    if (pr->inputs == 2 ? in1 >= m->n_tensors : in1 != KDC__NO_TENSOR) return KDC_ERR_TENSOR_ID;
-    /* canonical order: op i writes tensor i + 1 and reads tensors written before (or the input) */
-    if (out != i + 1 || in0 > i || (pr->inputs == 2 && in1 > i)) return KDC_ERR_GRAPH;
-    kdc__tensor(m, in0, &a);
-    kdc__tensor(m, out, &o);
-    if (pr->inputs == 2) kdc__tensor(m, in1, &b);
     /* output must not overlap an input (reshape may alias its input exactly) */
-    if (kdc__overlap(&o, &a) && !(op == KDC_OP_RESHAPE && o.off == a.off)) return KDC_ERR_ALIAS;
-    if (pr->inputs == 2 && kdc__overlap(&o, &b)) return KDC_ERR_ALIAS;
+    if (kdc__overlap(o, a) && !(op == KDC_OP_RESHAPE && o->off == a->off)) return KDC_ERR_ALIAS;
+    if (pr->inputs == 2 && kdc__overlap(o, b)) return KDC_ERR_ALIAS;
 
     switch (op) {
     case KDC_OP_FULLY_CONNECTED:
-        if (a.size > KDC__MAX_REDUCE) return KDC_ERR_SHAPE;
-        wbytes = (uint64_t)a.size * o.size;
-        n_out = o.size;
+        if (a->size > KDC__MAX_REDUCE) return KDC_ERR_SHAPE;
+        wbytes = (uint64_t)a->size * o->size;
+        n_out = o->size;
         break;
     case KDC_OP_CONV_2D:
     case KDC_OP_DEPTHWISE_CONV_2D:
     case KDC_OP_MAX_POOL_2D:
     case KDC_OP_AVERAGE_POOL_2D: {
-        uint64_t taps;
-        if (!kdc__hwc(&a, &p.in_h, &p.in_w, &p.in_c) || !kdc__hwc(&o, &p.out_h, &p.out_w, &p.out_c))
-            return KDC_ERR_SHAPE; /* [1][H][W][C] */
-        kdc__spatial(r, &a, &o, &p);
-        if (p.k_h == 0 || p.k_w == 0 || p.stride_h == 0 || p.stride_w == 0) return KDC_ERR_OP_PARAM;
-        if (p.pad_top >= p.k_h || p.pad_left >= p.k_w) return KDC_ERR_OP_PARAM;
-        taps = (uint64_t)p.k_h * p.k_w;
+        size_t taps; /* every size and product here is < 2^32 */
+        if (!kdc__is_hwc(a) || !kdc__is_hwc(o)) return KDC_ERR_SHAPE; /* [1][H][W][C] */
+        if (p->stride_h == 0 || p->stride_w == 0) return KDC_ERR_OP_PARAM;
+        if (p->pad_top >= p->k_h || p->pad_left >= p->k_w) return KDC_ERR_OP_PARAM; /* k >= 1 */
+        taps = p->k_h * p->k_w;
         if (taps > KDC__MAX_REDUCE) return KDC_ERR_OP_PARAM;
         /* the last window must start inside the input (so no window is empty) */
-        if ((uint64_t)(p.out_h - 1) * p.stride_h >= p.in_h + p.pad_top ||
-            (uint64_t)(p.out_w - 1) * p.stride_w >= p.in_w + p.pad_left)
+        if ((p->out_h - 1) * p->stride_h >= p->in_h + p->pad_top ||
+            (p->out_w - 1) * p->stride_w >= p->in_w + p->pad_left)
             return KDC_ERR_SHAPE;
         if (op == KDC_OP_CONV_2D) {
-            if (taps * p.in_c > KDC__MAX_REDUCE) return KDC_ERR_SHAPE;
-            wbytes = taps * p.in_c * p.out_c;
+            if (taps * p->in_c > KDC__MAX_REDUCE) return KDC_ERR_SHAPE;
+            wbytes = (uint64_t)(taps * p->in_c) * p->out_c;
         } else if (op == KDC_OP_DEPTHWISE_CONV_2D) {
-            if (rd16(r + KDC__OP_WINDOW_RESERVED) != 0 || p.depth_mult == 0)
+            if (rd16(r + KDC__OP_WINDOW_RESERVED) != 0 || p->depth_mult == 0)
                 return KDC_ERR_OP_PARAM;
-            if (p.out_c != p.in_c * p.depth_mult) return KDC_ERR_SHAPE;
-            wbytes = taps * p.out_c;
-        } else if (p.out_c != p.in_c) {
+            if (p->out_c != p->in_c * p->depth_mult) return KDC_ERR_SHAPE;
+            wbytes = (uint64_t)taps * p->out_c;
+        } else if (p->out_c != p->in_c) {
             return KDC_ERR_SHAPE;
         }
-        n_out = (uint32_t)p.out_c;
+        n_out = (uint32_t)p->out_c;
         break;
     }
     case KDC_OP_GLOBAL_AVERAGE_POOL:
-        if (!kdc__hwc(&a, &p.in_h, &p.in_w, &p.in_c) || o.size != p.in_c) return KDC_ERR_SHAPE;
-        if ((uint64_t)p.in_h * p.in_w > KDC__MAX_GAP_TAPS) return KDC_ERR_SHAPE;
+        if (!kdc__is_hwc(a) || o->size != a->d[3]) return KDC_ERR_SHAPE;
+        if (a->d[1] * a->d[2] > KDC__MAX_GAP_TAPS) return KDC_ERR_SHAPE; /* < 2^32 */
         break;
     case KDC_OP_ADD:
-        if (a.size != o.size || b.size != o.size || a.rank != o.rank || b.rank != o.rank ||
-            memcmp(a.d, o.d, sizeof a.d) != 0 || memcmp(b.d, o.d, sizeof b.d) != 0)
+        /* same rank and dims (so the same size: the tensors are valid) */
+        if (a->rank != o->rank || b->rank != o->rank || memcmp(a->d, o->d, sizeof a->d) != 0 ||
+            memcmp(b->d, o->d, sizeof b->d) != 0)
             return KDC_ERR_SHAPE;
-        for (w = 0; w < 3; w++) /* (M, e) of a, b, out; e_a, e_b <= 0 */
-            if (!kdc__qok(rds32(r + KDC__OP_ADD_MA + 8 * w), rds32(r + KDC__OP_ADD_EA + 8 * w)) ||
-                (w < 2 && rds32(r + KDC__OP_ADD_EA + 8 * w) > 0))
-                return KDC_ERR_QPARAM;
+        if (!kdc__pairs_ok(r, 3, 2)) return KDC_ERR_QPARAM; /* (M, e) of a, b, out */
         break;
     case KDC_OP_RESHAPE:
         if (s8(r[KDC__OP_ACT_MIN]) != -128 || s8(r[KDC__OP_ACT_MAX]) != 127)
             return KDC_ERR_OP_PARAM;
-        if (a.size != o.size) return KDC_ERR_SHAPE;
+        if (a->size != o->size) return KDC_ERR_SHAPE;
         break;
-    default: /* KDC_OP_CLAMP */
-        if (a.size != o.size || memcmp(a.d, o.d, sizeof a.d) != 0) return KDC_ERR_SHAPE;
+    case KDC_OP_CLAMP:
+        if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE; /* the same dims */
+        break;
+    default: /* KDC_OP_LEAKY_RELU */
+        if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE;
+        if (!kdc__pairs_ok(r, 2, 0)) return KDC_ERR_QPARAM; /* (M, e) of identity, alpha */
         break;
     }
     if (pr->consts) {
         kdc_status st = kdc__check_consts(m, r, wbytes, n_out, v);
         if (st != KDC_OK) return st;
     }
-    if (pr->same_q && !kdc__same_q(&a, &o)) return KDC_ERR_SHAPE;
+    if (pr->same_q && !kdc__same_q(a, o)) return KDC_ERR_SHAPE;
     return KDC_OK;
 }
+
+/* The op walk of kdc_query (v NULL) and of kdc_init (v). Both check each record's own fields (op
+ * code known, reserved and unused words 0, act_min <= act_max, tensor ids in range, canonical
+ * order) and the reduction limit the MAC count relies on; kdc_init also every rule of
+ * docs/FORMAT.md 3.3 that needs the tensors and the constants, in that order. Adds each op's
+ * MACs to *macs and raises *scratch to its kernel's scratch. Returns the first failing rule's
+ * status. */
+static kdc_status kdc__walk(const kdc_model *m, kdc__check *v, uint64_t *macs, size_t *scratch)
+{
+    uint32_t i, nt = m->n_tensors;
+    for (i = 0; i < m->n_ops; i++) {
+        const uint8_t *r = kdc__orec(m, i);
+        unsigned op = r[KDC__OP_CODE];
+        const kdc__op_props *pr = kdc__op(op);
+        uint32_t in0 = rd16(r + KDC__OP_INPUT0), in1 = rd16(r + KDC__OP_INPUT1),
+                 out = rd16(r + KDC__OP_OUTPUT);
+        kdc__dec d;
+        size_t s = 0;
+        int w;
+        if (!pr) return KDC_ERR_OPCODE; /* unknown op code */
+        if (r[KDC__OP_RESERVED] != 0 || rd16(r + KDC__OP_RESERVED2) != 0) return KDC_ERR_OP_PARAM;
+        for (w = 0; w < 4 * KDC__OP_PARAM_WORDS; w++)
+            if (r[KDC__OP_PARAMS + w] != 0 && !(pr->params >> (w / 4) & 1))
+                return KDC_ERR_OP_PARAM; /* unused parameter words 0 */
+        if ((r[KDC__OP_ACT_MIN] ^ 0x80) > (r[KDC__OP_ACT_MAX] ^ 0x80))
+            return KDC_ERR_OP_PARAM; /* act_min > act_max (int8 order as uint8 with bit 7 flipped)
+                                      */
+        if (in0 >= nt || out >= nt) return KDC_ERR_TENSOR_ID;
+        if (pr->inputs == 2 ? in1 >= nt : in1 != KDC__NO_TENSOR) return KDC_ERR_TENSOR_ID;
+        /* canonical order: op i writes tensor i + 1 and reads tensors written before (or the
+         * input) */
+        if (out != i + 1 || in0 > i || (pr->inputs == 2 && in1 > i)) return KDC_ERR_GRAPH;
+        kdc__decode(m, r, &d);
+        if (v) {
+            kdc_status st = kdc__check_op(m, r, op, pr, &d, v);
+            if (st != KDC_OK) return st;
+        }
+        switch (op) {
+#define KDC__WORK(code, name, inputs, params, consts, same_q, kind, macs, kernel)                  \
+    case code: s = KDC__SCRATCH_##kind(kernel); break;
+            KDC_OP_TABLE(KDC__WORK)
+#undef KDC__WORK
+        default: break;
+        }
+        /* MACs (docs/FORMAT.md 3.5) = output bytes x f, f = FC: input bytes, conv: k_h*k_w*C_in,
+         * depthwise: k_h*k_w. f <= 2^16 in a valid op (kdc_init's checks above reject any other;
+         * kdc_query's walk stops at it), so an op has < 2^48 MACs and a model (< 2^16 ops)
+         * < 2^64. */
+        if (pr->macs != KDC__MACS_NONE) {
+            uint32_t f = d.a.size;
+            if (pr->macs != KDC__MACS_FC) {
+                f = (uint32_t)(d.u.conv.k_h * d.u.conv.k_w); /* < 2^32 */
+                if (pr->macs == KDC__MACS_CONV && f <= KDC__MAX_REDUCE)
+                    f *= (uint32_t)d.u.conv.in_c; /* < 2^32 */
+            }
+            if (f > KDC__MAX_REDUCE) return KDC_ERR_SHAPE;
+            *macs += (uint64_t)f * d.o.size;
+        }
+        if (s > *scratch) *scratch = s;
+    }
+    return KDC_OK;
+}
+
+kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out)
+{
+    kdc_model m;
+    uint64_t macs = 0;
+    size_t scratch = 0;
+    kdc_status st = kdc__header(buf, len, out);
+    if (st != KDC_OK || (out->flags & KDC_FLAG_COMPRESSED) || len < out->total_bytes) return st;
+    /* The whole stored body is there: walk the op table, bounds-checked. */
+    if (kdc__body(&m, buf + KDC__HDR_BYTES, (uint32_t)out->raw_body_bytes) != KDC_OK ||
+        kdc__walk(&m, NULL, &macs, &scratch) != KDC_OK)
+        return st; /* not an op table the walk can read: unknown */
+    out->ops_known = 1;
+    out->n_ops = m.n_ops;
+    out->macs = macs;
+    out->scratch_bytes = scratch;
+    out->arena_needed = KDC_ARENA_TOTAL(out->arena_bytes, scratch);
+    return st;
+}
+
+/* ---- validation ----------------------------------------------------- */
 
 kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *arena,
                     size_t arena_len, unsigned flags)
@@ -492,7 +545,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     kdc_info info;
     const uint8_t *b;
     uint32_t raw, i, co;
-    uint64_t end, macs = 0;
+    uint64_t macs = 0;
     size_t scratch = 0, needed;
     const uint32_t one = 1;
     kdc__check v;
@@ -509,23 +562,13 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     b = artifact + KDC__HDR_BYTES;
     if (!(flags & KDC_INIT_SKIP_CRC) && kdc_crc32(0, b, raw) != rd32(artifact + KDC__HDR_BODY_CRC))
         return KDC_ERR_BODY_CRC;
-    m->body = b;
-    m->n_tensors = rd16(b + KDC__BODY_N_TENSORS);
-    m->n_ops = rd16(b + KDC__BODY_N_OPS);
-    m->input_id = rd16(b + KDC__BODY_INPUT_ID);
-    m->output_id = rd16(b + KDC__BODY_OUTPUT_ID);
-    m->tensors_off = rd32(b + KDC__BODY_TENSORS_OFFSET);
-    m->ops_off = rd32(b + KDC__BODY_OPS_OFFSET);
+    st = kdc__body(m, b, raw);
+    if (st != KDC_OK) return st;
     co = rd32(b + KDC__BODY_CONST_OFFSET);
     v.const_bytes = rd32(b + KDC__BODY_CONST_BYTES);
     v.const_end = 0;
-    /* tables and constant section inside the body, 4-byte aligned */
-    if (m->tensors_off % 4 || m->ops_off % 4 || co % 4) return KDC_ERR_BODY_LAYOUT;
-    end = (uint64_t)m->tensors_off + (uint64_t)m->n_tensors * KDC__TENSOR_RECORD_BYTES;
-    if (m->tensors_off < KDC__BODY_HEADER_BYTES || end > raw) return KDC_ERR_BODY_LAYOUT;
-    end = (uint64_t)m->ops_off + (uint64_t)m->n_ops * KDC__OP_RECORD_BYTES;
-    if (m->ops_off < KDC__BODY_HEADER_BYTES || end > raw) return KDC_ERR_BODY_LAYOUT;
-    if ((uint64_t)co + v.const_bytes > raw) return KDC_ERR_BODY_LAYOUT;
+    if (co % 4) return KDC_ERR_BODY_LAYOUT;
+    if (co > raw || v.const_bytes > raw - co) return KDC_ERR_BODY_LAYOUT;
     if (m->n_tensors == 0 || m->n_ops == 0) return KDC_ERR_BODY_LAYOUT;
     m->consts = b + co;
     if (m->input_id >= m->n_tensors || m->output_id >= m->n_tensors) return KDC_ERR_TENSOR_ID;
@@ -536,11 +579,8 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
         st = kdc__check_tensor(m, i, (uint32_t)info.arena_bytes);
         if (st != KDC_OK) return st;
     }
-    for (i = 0; i < m->n_ops; i++) {
-        st = kdc__check_op(m, i, &v);
-        if (st != KDC_OK) return st;
-        kdc__work(m, i, &macs, &scratch);
-    }
+    st = kdc__walk(m, &v, &macs, &scratch);
+    if (st != KDC_OK) return st;
     needed = KDC_ARENA_TOTAL(info.arena_bytes, scratch);
     m->arena_needed = needed;
     m->scratch_bytes = scratch;
@@ -562,32 +602,19 @@ static void kdc__consts(const kdc_model *m, const uint8_t *r, kdc_consts *c)
     c->shift = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_SHIFT_OFFSET));
 }
 
-/* The call of each kind: parameters decoded, then the kernel called directly. */
-#define KDC__RUN_FC(fn) (kdc__consts(m, r, &c), KDC__DECODE_FC, fn(y, x, &c, &u.fc, m->scratch))
-#define KDC__RUN_CONV(fn)                                                                          \
-    (kdc__consts(m, r, &c), KDC__DECODE_CONV, fn(y, x, &c, &u.conv, m->scratch))
-#define KDC__RUN_POOL(fn) (KDC__DECODE_POOL, fn(y, x, &u.conv, m->scratch))
-#define KDC__RUN_GAP(fn) (KDC__DECODE_GAP, fn(y, x, &u.gap, m->scratch))
-#define KDC__RUN_ADD(fn)                                                                           \
-    (KDC__DECODE_ADD, fn(y, x, (const int8_t *)(m->arena + b.off), &u.add, m->scratch))
-#define KDC__RUN_COPY(fn)                                                                          \
-    if (y != x) fn(y, x, o.size)
-#define KDC__RUN_CLAMP(fn) (KDC__DECODE_CLAMP, fn(y, x, &u.clamp, m->scratch))
-
 kdc_status kdc_invoke(kdc_model *m)
 {
     uint32_t i;
     if (!m || !m->arena) return KDC_ERR_NULL;
     for (i = 0; i < m->n_ops; i++) {
         const uint8_t *r = kdc__orec(m, i);
-        kdc__t a, b, o;
-        kdc__params u;
+        kdc__dec d;
         kdc_consts c;
         int8_t *x, *y;
-        kdc__tensor(m, rd16(r + KDC__OP_INPUT0), &a);
-        kdc__tensor(m, rd16(r + KDC__OP_OUTPUT), &o);
-        x = (int8_t *)(m->arena + a.off);
-        y = (int8_t *)(m->arena + o.off);
+        kdc__decode(m, r, &d);
+        x = (int8_t *)(m->arena + d.a.off);
+        y = (int8_t *)(m->arena + d.o.off);
+        if (kdc__props[r[KDC__OP_CODE]].consts) kdc__consts(m, r, &c);
         switch (r[KDC__OP_CODE]) {
 #define KDC__INVOKE(code, name, inputs, params, consts, same_q, kind, macs, kernel)                \
     case code: KDC__RUN_##kind(kernel); break;
@@ -595,7 +622,7 @@ kdc_status kdc_invoke(kdc_model *m)
 #undef KDC__INVOKE
         default: break; /* not reached: kdc_init checked every op code */
         }
-        if (m->callback) m->callback(m->callback_user, i, r[KDC__OP_CODE], y, o.size);
+        if (m->callback) m->callback(m->callback_user, i, r[KDC__OP_CODE], y, d.o.size);
     }
     return KDC_OK;
 }
@@ -630,36 +657,40 @@ void kdc_set_callback(kdc_model *m, kdc_op_callback cb, void *user)
 
 const char *kdc_status_str(kdc_status s)
 {
-    static const char *const text[KDC_STATUS_COUNT] = {
-        "ok",
-        "NULL argument or model not loaded",
-        "buffer not 4-byte aligned",
-        "big-endian CPU",
-        "truncated",
-        "bad magic",
-        "unsupported version",
-        "header CRC mismatch",
-        "bad header field",
-        "compressed: kdc_unpack first",
-        "not compressed",
-        "dst too small",
-        "bad zlib stream",
-        "Adler-32 mismatch",
-        "raw size mismatch",
-        "body CRC mismatch",
-        "bad body layout",
-        "bad tensor",
-        "shape overflow",
-        "bad tensor id",
-        "unknown op code",
-        "bad op parameter",
-        "shape mismatch",
-        "constant out of range or order",
-        "bad multiplier/shift",
-        "tensor outside arena",
-        "output overlaps input",
-        "bad graph order",
-        "arena too small: see arena_needed",
-    };
-    return (unsigned)s < KDC_STATUS_COUNT ? text[s] : "unknown status";
+    /* One string per status, in order, each ending in '\0': no table of pointers. */
+    static const char text[] = "ok\0"
+                               "NULL argument or model not loaded\0"
+                               "buffer not 4-byte aligned\0"
+                               "big-endian CPU\0"
+                               "truncated\0"
+                               "bad magic\0"
+                               "unsupported version\0"
+                               "header CRC mismatch\0"
+                               "bad header field\0"
+                               "compressed: kdc_unpack first\0"
+                               "not compressed\0"
+                               "dst too small\0"
+                               "bad zlib stream\0"
+                               "Adler-32 mismatch\0"
+                               "raw size mismatch\0"
+                               "body CRC mismatch\0"
+                               "bad body layout\0"
+                               "bad tensor\0"
+                               "shape overflow\0"
+                               "bad tensor id\0"
+                               "unknown op code\0"
+                               "bad op parameter\0"
+                               "shape mismatch\0"
+                               "constant out of range or order\0"
+                               "bad multiplier/shift\0"
+                               "tensor outside arena\0"
+                               "output overlaps input\0"
+                               "bad graph order\0"
+                               "arena too small: see arena_needed\0";
+    const char *p = text;
+    unsigned i;
+    if ((unsigned)s >= KDC_STATUS_COUNT) return "unknown status";
+    for (i = 0; i < (unsigned)s; i++)
+        while (*p++ != '\0') continue;
+    return p;
 }

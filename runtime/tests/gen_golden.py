@@ -93,6 +93,38 @@ def dw_ref(x, zx, W, b, Ms, es, zy, lo, hi, sh, sw, pt, pl, OH, OW, mult):
     return out8(acc, Ms, es, zy, lo, hi)
 
 
+def leaky_ref(x, zx, q, zy, lo, hi):
+    """LEAKY_RELU: v = x - zx; requant(v, M_id, e_id) for v >= 0, requant(v, M_alpha, e_alpha)
+    below; then + zy and the clamp. q = (M_id, e_id, M_alpha, e_alpha)."""
+    v = x.astype(np.int64) - zx
+    M = np.where(v >= 0, q[0], q[2])
+    e = np.where(v >= 0, q[1], q[3])
+    return out8(v, M, e, zy, lo, hi)
+
+
+def leaky_params(alpha, sx, sy):
+    """(M_id, e_id, M_alpha, e_alpha) for sx/sy and alpha*sx/sy; alpha 0 gives (0, 0)."""
+    mi, ei = quant_mult(sx / sy)
+    ma, ea = quant_mult(alpha * sx / sy) if alpha > 0 else (0, 0)
+    return [mi, ei, ma, ea]
+
+
+class own_rng:
+    """The LEAKY_RELU cases and model draw from their own generator, so that the data generated
+    before that op existed stays byte for byte the same."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def __enter__(self):
+        global rng
+        self.saved, rng = rng, np.random.default_rng(self.seed)
+
+    def __exit__(self, *exc):
+        global rng
+        rng = self.saved
+
+
 def rdiv(s, n):
     s = np.asarray(s, dtype=np.int64)
     return np.where(s >= 0, (s + n // 2) // n, -((-s + n // 2) // n))
@@ -414,6 +446,17 @@ def case_clamp(name, n, lo, hi):
     emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "clamp_s8", f"{name}_x, &p", y)
 
 
+def case_leaky(name, seed, n, alpha, sx, sy, zx, zy, lo=-128, hi=127):
+    with own_rng(seed):
+        x = i8(n)
+    q = leaky_params(alpha, sx, sy)
+    y = leaky_ref(x, zx, q, zy, lo, hi)
+    # kdc_leaky_relu_params: n, zx, zy, m_id, e_id, m_alpha, e_alpha, act_min, act_max
+    fields = ", ".join(str(int(v)) for v in [n, zx, zy, *q, lo, hi])
+    setup = [f"static const kdc_leaky_relu_params p = {{{fields}}};"]
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "leaky_relu_s8", f"{name}_x, &p", y)
+
+
 def requant_table():
     rows = [
         (0, 2**30, 0),
@@ -467,6 +510,7 @@ OPC = dict(
     ADD=F.OPCODE["ADD"],
     RESHAPE=F.OPCODE["RESHAPE"],
     CLAMP=F.OPCODE["CLAMP"],
+    LEAKY=F.OPCODE["LEAKY_RELU"],
 )
 
 
@@ -779,10 +823,46 @@ def build_cnn28(n_inputs=2):
     return m, t_in, to, xs, ys
 
 
+def build_leaky(n_inputs=3):
+    """FC 48->24 - LEAKY_RELU (alpha 0.2, its own scale and zero point) - FC 24->10."""
+    with own_rng(20261202):
+        m = Model()
+        K, H, N = 48, 24, 10
+        s_in, z_in = 0.02, 3
+        t_in = m.tensor([1, K], s_in, z_in)
+        s_h, z_h = 0.05, -7  # the FC's output: both signs around the zero point
+        t_h = m.tensor([1, H], s_h, z_h)
+        s_l, z_l = 0.03, -90  # LEAKY_RELU's output: mostly positive values, finer steps
+        t_l = m.tensor([1, H], s_l, z_l)
+        t_out = m.tensor([1, N], 0.1, 2)
+        W1, W2 = i8(H, K), i8(N, H)
+        xs = [i8(K) for _ in range(n_inputs)]
+        raw1 = np.array([(x.astype(np.int64) - z_in) @ W1.astype(np.int64).T for x in xs])
+        b1 = bias_for(H, np.std(raw1))
+        M1, e1 = requant_params(raw1, H, 60)
+        hs = [fc_ref(x, z_in, W1, b1, M1, e1, z_h, -128, 127) for x in xs]
+        q = leaky_params(0.2, s_h, s_l)
+        ls = [leaky_ref(h, z_h, q, z_l, -128, 127) for h in hs]
+        raw2 = np.array([(v.astype(np.int64) - z_l) @ W2.astype(np.int64).T for v in ls])
+        b2 = bias_for(N, np.std(raw2))
+        M2, e2 = requant_params(raw2, N, 40)
+        ys = [fc_ref(v, z_l, W2, b2, M2, e2, 2, -128, 127) for v in ls]
+        m.op(OPC["FC"], [t_in], t_h, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=K * H)
+        m.op(OPC["LEAKY"], [t_h], t_l, params=F.leaky_params(q))
+        m.op(OPC["FC"], [t_l], t_out, params=F.const_params(weights(m, W2, b2, M2, e2)), macs=H * N)
+    return m, t_in, t_out, xs, ys
+
+
 def emit_models():
     src = []
     table = []
-    for name, builder in (("mlp", build_mlp), ("cnn", build_cnn), ("cnn28", build_cnn28)):
+    builders = (
+        ("mlp", build_mlp),
+        ("cnn", build_cnn),
+        ("cnn28", build_cnn28),
+        ("leaky", build_leaky),
+    )
+    for name, builder in builders:
         m, ti, to, xs, ys = builder()
         for comp in (0, 1) if name != "cnn28" else (0,):
             art = m.build(ti, to, comp)
@@ -898,6 +978,13 @@ def main():
     case_add("add_basic", 100)
     case_add("add_relu", 50, 0, 127)
     case_clamp("clamp_relu6", 64, -10, 60)
+    # LEAKY_RELU: alpha 0.2 with a rescale, alpha 0 (M_alpha 0), alpha 0.01 with a sub-range
+    # clamp, and the zero points at the extremes (every value on one branch)
+    case_leaky("leaky_a02", 1, 100, 0.2, 0.05, 0.04, -7, 5)
+    case_leaky("leaky_a0", 2, 64, 0.0, 0.05, 0.05, 10, -128)
+    case_leaky("leaky_a001_clamped", 3, 80, 0.01, 0.1, 0.02, 0, -20, -100, 100)
+    case_leaky("leaky_zx_max", 4, 40, 0.3, 0.02, 0.03, 127, 0)
+    case_leaky("leaky_zx_min", 5, 40, 0.3, 0.02, 0.01, -128, -128)
     src = requant_table() + "".join(kernel_src)
     src += (
         "static int (*const kernel_cases[])(int) = {\n"

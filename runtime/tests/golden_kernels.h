@@ -590,6 +590,76 @@ static int clamp_relu6(int ref)
     return check_bytes("clamp_relu6", y, clamp_relu6_y, 64);
 }
 
+static const int8_t leaky_a02_x[] = {-7,3,65,115,-120,-92,82,114,-65,-49,94,-20,-59,83,-63,-24,36,12,-107,-121,93,64,86,9,81,-44,-13,73,-97,-51,-97,-12,122,-94,-30,-25,103,-76,0,-61,-123,64,-113,-57,-1,-4,-99,123,63,118,-105,57,-53,10,108,-58,57,-87,-46,120,-21,4,-54,-99,-20,31,-12,70,-36,28,69,106,-19,-118,55,7,95,-11,-34,-113,-11,36,69,90,-73,23,77,-62,-40,87,20,2,44,2,123,64,-115,-91,11,81};
+static const int8_t leaky_a02_y[] = {5,18,95,127,-23,-16,116,127,-10,-6,127,2,-8,118,-9,1,59,29,-20,-24,127,94,121,25,115,-4,3,105,-18,-6,-18,4,127,-17,-1,0,127,-12,14,-9,-24,94,-22,-8,13,9,-18,127,93,127,-20,85,-7,26,127,-8,85,-15,-5,127,1,19,-7,-18,2,53,4,101,-2,49,100,127,2,-23,83,23,127,4,-2,-22,4,59,100,126,-12,43,110,-9,-3,123,39,16,69,16,127,94,-22,-16,28,115};
+static int leaky_a02(int ref)
+{
+    static int8_t y[100];
+    static const kdc_leaky_relu_params p = {100, -7, 5, 1342177280, 1, 1073741824, -1, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_leaky_relu_s8(y, leaky_a02_x, &p, NULL);
+    else
+        kdc_leaky_relu_s8(y, leaky_a02_x, &p, test_scratch(kdc_leaky_relu_s8_scratch_bytes(&p)));
+    return check_bytes("leaky_a02", y, leaky_a02_y, 100);
+}
+
+static const int8_t leaky_a0_x[] = {86,-62,-101,-52,-23,80,-13,-105,-43,25,80,58,126,-80,97,-114,14,-58,-77,40,-50,15,-62,-90,63,-18,45,43,113,-20,-72,34,111,119,94,46,-31,-28,-118,-81,-43,-40,20,2,49,100,96,70,122,-47,104,108,-71,-8,17,49,51,-101,-6,-102,117,-77,-14,98};
+static const int8_t leaky_a0_y[] = {-52,-128,-128,-128,-128,-58,-128,-128,-128,-113,-58,-80,-12,-128,-41,-128,-124,-128,-128,-98,-128,-123,-128,-128,-75,-128,-93,-95,-25,-128,-128,-104,-27,-19,-44,-92,-128,-128,-128,-128,-128,-128,-118,-128,-89,-38,-42,-68,-16,-128,-34,-30,-128,-128,-121,-89,-87,-128,-128,-128,-21,-128,-128,-40};
+static int leaky_a0(int ref)
+{
+    static int8_t y[64];
+    static const kdc_leaky_relu_params p = {64, 10, -128, 1073741824, 1, 0, 0, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_leaky_relu_s8(y, leaky_a0_x, &p, NULL);
+    else
+        kdc_leaky_relu_s8(y, leaky_a0_x, &p, test_scratch(kdc_leaky_relu_s8_scratch_bytes(&p)));
+    return check_bytes("leaky_a0", y, leaky_a0_y, 64);
+}
+
+static const int8_t leaky_a001_clamped_x[] = {79,-107,-83,-68,-82,77,94,21,-118,-104,-43,-18,31,-6,-61,-88,49,60,-120,-99,-13,-28,99,4,-21,-18,42,22,-84,60,65,116,73,-56,-47,38,38,50,94,-54,112,-128,-109,121,113,-52,-93,-48,-117,100,41,21,-66,-8,-80,69,-7,-121,-63,52,5,-33,-64,-105,27,41,5,110,109,-75,27,33,-65,-52,-4,61,-54,56,39,-73};
+static const int8_t leaky_a001_clamped_y[] = {100,-25,-24,-23,-24,100,100,85,-26,-25,-22,-21,100,-20,-23,-24,100,100,-26,-25,-21,-21,100,0,-21,-21,100,90,-24,100,100,100,100,-23,-22,100,100,100,100,-23,100,-26,-25,100,100,-23,-25,-22,-26,100,100,85,-23,-20,-24,100,-20,-26,-23,100,5,-22,-23,-25,100,100,5,100,100,-24,100,100,-23,-23,-20,100,-23,100,100,-24};
+static int leaky_a001_clamped(int ref)
+{
+    static int8_t y[80];
+    static const kdc_leaky_relu_params p = {80, 0, -20, 1342177280, 3, 1717986918, -4, -100, 100};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_leaky_relu_s8(y, leaky_a001_clamped_x, &p, NULL);
+    else
+        kdc_leaky_relu_s8(y, leaky_a001_clamped_x, &p, test_scratch(kdc_leaky_relu_s8_scratch_bytes(&p)));
+    return check_bytes("leaky_a001_clamped", y, leaky_a001_clamped_y, 80);
+}
+
+static const int8_t leaky_zx_max_x[] = {57,113,97,2,112,121,120,-108,-12,27,-56,-32,32,77,20,-84,45,95,-72,11,-42,102,-113,-6,101,-18,-93,73,118,123,110,-34,59,120,18,109,22,-83,-10,27};
+static const int8_t leaky_zx_max_y[] = {-14,-3,-6,-25,-3,-1,-1,-47,-28,-20,-37,-32,-19,-10,-21,-42,-16,-6,-40,-23,-34,-5,-48,-27,-5,-29,-44,-11,-2,-1,-3,-32,-14,-1,-22,-4,-21,-42,-27,-20};
+static int leaky_zx_max(int ref)
+{
+    static int8_t y[40];
+    static const kdc_leaky_relu_params p = {40, 127, 0, 1431655765, 0, 1717986918, -2, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_leaky_relu_s8(y, leaky_zx_max_x, &p, NULL);
+    else
+        kdc_leaky_relu_s8(y, leaky_zx_max_x, &p, test_scratch(kdc_leaky_relu_s8_scratch_bytes(&p)));
+    return check_bytes("leaky_zx_max", y, leaky_zx_max_y, 40);
+}
+
+static const int8_t leaky_zx_min_x[] = {43,78,-123,78,-8,3,33,-55,122,-115,-57,-30,18,-24,-95,-117,-128,-116,-90,127,-80,39,64,-68,-56,-17,-61,121,-83,101,76,88,-99,-28,32,-2,42,45,41,-113};
+static const int8_t leaky_zx_min_y[] = {127,127,-118,127,112,127,127,18,127,-102,14,68,127,80,-62,-106,-128,-104,-52,127,-32,127,127,-8,16,94,6,127,-38,127,127,127,-70,72,127,124,127,127,127,-98};
+static int leaky_zx_min(int ref)
+{
+    static int8_t y[40];
+    static const kdc_leaky_relu_params p = {40, -128, -128, 1073741824, 2, 1288490189, 0, -128, 127};
+    memset(y, 0x5a, sizeof y);
+    if (ref)
+        kdc_ref_leaky_relu_s8(y, leaky_zx_min_x, &p, NULL);
+    else
+        kdc_leaky_relu_s8(y, leaky_zx_min_x, &p, test_scratch(kdc_leaky_relu_s8_scratch_bytes(&p)));
+    return check_bytes("leaky_zx_min", y, leaky_zx_min_y, 40);
+}
+
 static int (*const kernel_cases[])(int) = {
     fc_basic,
     fc_relu6,
@@ -612,4 +682,9 @@ static int (*const kernel_cases[])(int) = {
     gap_clamped,
     add_basic,
     add_relu,
-    clamp_relu6};
+    clamp_relu6,
+    leaky_a02,
+    leaky_a0,
+    leaky_a001_clamped,
+    leaky_zx_max,
+    leaky_zx_min};

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """kdc_format.py - the artifact format v1 (docs/FORMAT.md) as named constants, for Python.
 
-The twin of runtime/src/kdc_format.h (and of the op table's codes, parameter masks and input
-counts in runtime/src/kdc_ops.h); both generators (tests/gen_golden.py, fuzz/gen_corpus.py) use
-it. `python3 tests/kdc_format.py --json` prints every constant as one JSON object, as
-tests/print_format.c does for the C side; `make format-check` compares the two.
+The twin of runtime/src/kdc_format.h; the op table (codes, input counts, parameter masks) is read
+from runtime/src/kdc_ops.h itself, by its strict line format, so it is written once. Both
+generators (tests/gen_golden.py, fuzz/gen_corpus.py) use it. `python3 tests/kdc_format.py --json`
+prints every constant as one JSON object, as tests/print_format.c does for the C side; `make
+format-check` compares the two.
 
 Also: pack_header, pack_body_header, pack_tensor, pack_op (records written field by field at
 these offsets) and reseal (header and body CRCs).
 """
 
 import json
+import os
 import struct
 import sys
 import zlib
@@ -82,23 +84,36 @@ OP_ADD_MB = 20
 OP_ADD_EB = 24
 OP_ADD_MO = 28
 OP_ADD_EO = 32
+OP_LEAKY_M_ID = 12  # LEAKY_RELU requant params: i32 each
+OP_LEAKY_E_ID = 16
+OP_LEAKY_M_ALPHA = 20
+OP_LEAKY_E_ALPHA = 24
 OP_RECORD_BYTES = 48
 NO_TENSOR = 0xFFFF  # input1 of a one-input op
 MAX_REDUCE = 65536  # FC K, conv k_h*k_w*C_in, window k_h*k_w
 MAX_GAP_TAPS = 16777216  # GLOBAL_AVERAGE_POOL H*W
 
-# The op table (runtime/src/kdc_ops.h): (code, name, inputs, parameter-word mask).
-OPS = [
-    (1, "FULLY_CONNECTED", 1, 0x0F0),
-    (2, "CONV_2D", 1, 0x0F7),
-    (3, "DEPTHWISE_CONV_2D", 1, 0x0FF),
-    (4, "MAX_POOL_2D", 1, 0x007),
-    (5, "AVERAGE_POOL_2D", 1, 0x007),
-    (6, "GLOBAL_AVERAGE_POOL", 1, 0x000),
-    (7, "ADD", 2, 0x03F),
-    (8, "RESHAPE", 1, 0x000),
-    (9, "CLAMP", 1, 0x000),
-]
+
+def _op_table():
+    """The op table of runtime/src/kdc_ops.h: (code, name, inputs, parameter-word mask) per line
+    of KDC_OP_TABLE, in the line format documented there."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "kdc_ops.h")
+    lines = open(path).read().split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("#define KDC_OP_TABLE(X)")) + 1
+    ops = []
+    while i < len(lines) and lines[i].strip():
+        line = lines[i].strip()
+        body = line[:-2] if line.endswith(" \\") else line
+        assert body.startswith("X(") and body.endswith(")"), line
+        f = body[2:-1].split(", ")
+        assert len(f) == 9, line
+        ops.append((int(f[0]), f[1], int(f[2]), int(f[3], 16)))
+        i += 1
+    return ops
+
+
+# The op table: (code, name, inputs, parameter-word mask).
+OPS = _op_table()
 OPCODE = {name: code for code, name, _, _ in OPS}
 
 _NAMES = [
@@ -165,6 +180,10 @@ _NAMES = [
     "OP_ADD_EB",
     "OP_ADD_MO",
     "OP_ADD_EO",
+    "OP_LEAKY_M_ID",
+    "OP_LEAKY_E_ID",
+    "OP_LEAKY_M_ALPHA",
+    "OP_LEAKY_E_ALPHA",
     "OP_RECORD_BYTES",
     "NO_TENSOR",
     "MAX_REDUCE",
@@ -277,6 +296,13 @@ def add_params(q):
     """Op params of ADD: (Ma, ea, Mb, eb, Mo, eo)."""
     p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
     struct.pack_into("<6i", p, OP_ADD_MA - OP_PARAMS, *q)
+    return bytes(p)
+
+
+def leaky_params(q):
+    """Op params of LEAKY_RELU: (M_id, e_id, M_alpha, e_alpha)."""
+    p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
+    struct.pack_into("<4i", p, OP_LEAKY_M_ID - OP_PARAMS, *q)
     return bytes(p)
 
 

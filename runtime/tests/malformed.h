@@ -15,7 +15,7 @@ enum { R_ABS, R_BODY, R_TENSOR, R_OP, R_MULT0, R_SHIFT0, R_CONST };
 enum { SET, ADD, XOR };
 enum { FIX_NONE, FIX_HDR, FIX_ALL };
 enum { CALL_INIT, CALL_INIT_SKIP, CALL_UNPACK, CALL_QUERY, CALL_INIT_NULL };
-enum { MLP = 0, MLPZ = 1, CNN = 2 };
+enum { MLP = 0, MLPZ = 1, CNN = 2, LEAKY = 5 }; /* golden_models[] index */
 
 /* Patch `width` bytes (little-endian) at `field` of record `index` of `region` (R_ABS: artifact
  * offset; R_MULT0/R_SHIFT0: into op index's multiplier/shift array; R_CONST: const offset). */
@@ -147,6 +147,14 @@ static const bad_row bad_rows[] = {
     {"gap output size != channels", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 8, DIM(3), 2, SET, 4), P(R_TENSOR, 8, KDC__TENSOR_BYTE_SIZE, 4, SET, 4), NOP}, KDC_ERR_SHAPE},
     {"reshape with a clamp", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 8, KDC__OP_ACT_MAX, 1, SET, 100), NOP, NOP}, KDC_ERR_OP_PARAM},
     {"reshape aliases its input partially", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 9, KDC__TENSOR_ARENA_OFFSET, 4, ADD, 1), NOP, NOP}, KDC_ERR_ALIAS},
+    /* LEAKY_RELU (op 1 of the leaky model): two (M, e) pairs in words 0..3, the same dims */
+    {"leaky identity multiplier below 2^30", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_M_ID, 4, SET, 0x3fffffffu), NOP, NOP}, KDC_ERR_QPARAM},
+    {"leaky identity shift 31", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_E_ID, 4, SET, 31), NOP, NOP}, KDC_ERR_QPARAM},
+    {"leaky alpha multiplier negative", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_M_ALPHA, 4, SET, 0x80000000u), NOP, NOP}, KDC_ERR_QPARAM},
+    {"leaky alpha shift -32", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_E_ALPHA, 4, SET, 0xffffffe0u), NOP, NOP}, KDC_ERR_QPARAM},
+    {"leaky alpha 0 is allowed", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_M_ALPHA, 4, SET, 0), P(R_OP, 1, KDC__OP_LEAKY_E_ALPHA, 4, SET, 0), NOP}, KDC_OK},
+    {"leaky unused parameter word 4 set", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_PARAMS + 4 * 4, 4, SET, 1), NOP, NOP}, KDC_ERR_OP_PARAM},
+    {"leaky output dims differ (same size)", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 2, DIM(0), 2, SET, 2), P(R_TENSOR, 2, DIM(1), 2, SET, 12), NOP}, KDC_ERR_SHAPE},
     /* canonical graph order (docs/FORMAT.md 3.3): input 0, op i writes tensor i + 1 */
     {"graph input not tensor 0", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_INPUT_ID, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},
     {"n_tensors != n_ops + 1", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_N_OPS, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},

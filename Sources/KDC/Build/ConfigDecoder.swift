@@ -332,13 +332,16 @@ struct ConfigDecoder {
 
     static let bareOps: [String: Op] = [
         "relu": .relu, "relu6": .relu6, "flatten": .flatten, "global_avg_pool": .globalAvgPool,
+        "leaky_relu": .leakyRelu(alpha: defaultLeakyAlpha),
     ]
+    /// α of a `leaky_relu` without `alpha:` (tf.nn.leaky_relu's default).
+    static let defaultLeakyAlpha: Float = 0.2
     static let opKeys: [String: [String]] = [
         "dense": ["units"], "conv2d": ["filters", "kernel", "stride", "padding"],
         "depthwise_conv2d": ["kernel", "stride", "padding", "multiplier"],
         "max_pool2d": ["pool", "stride", "padding"], "avg_pool2d": ["pool", "stride", "padding"],
         "global_avg_pool": [], "relu": [], "relu6": [], "batch_norm": ["epsilon", "momentum"],
-        "dropout": ["rate"], "flatten": [], "add": [],
+        "dropout": ["rate"], "flatten": [], "add": [], "leaky_relu": ["alpha"],
     ]
 
     func decodeLayers(_ node: Node, _ path: String, shape: [Int]) throws -> GraphSpec {
@@ -461,6 +464,10 @@ struct ConfigDecoder {
             guard r >= 0 && r < 1 else { throw fail(k("rate"), "must be in [0, 1), got \(r)") }
             return .dropout(rate: r)
         case "add": return .add
+        case "leaky_relu":
+            let a = try m["alpha"].map { try float($0, k("alpha")) } ?? ConfigDecoder.defaultLeakyAlpha
+            guard a >= 0 && a < 1 else { throw fail(k("alpha"), "must be in [0, 1), got \(a)") }
+            return .leakyRelu(alpha: a)
         default: return ConfigDecoder.bareOps[op]!
         }
     }

@@ -96,6 +96,7 @@ extension KDCConfig {
                 f += ["pool: \(size(pool))", "stride: \(size(stride))", "padding: \(padding.description)"]
             case let .batchNorm(epsilon, momentum): f += ["epsilon: \(epsilon)", "momentum: \(momentum)"]
             case let .dropout(rate): f.append("rate: \(rate)")
+            case let .leakyRelu(alpha): f.append("alpha: \(alpha)")
             case .globalAvgPool, .relu, .relu6, .flatten, .add, .reshape, .clamp: break
             }
             o += "    - {\(f.joined(separator: ", "))}\n"

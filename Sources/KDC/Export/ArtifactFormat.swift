@@ -51,6 +51,8 @@ public enum ArtifactFormat {
         public static let constReserved = 44
         // ADD requant params: six i32 (M_a, e_a, M_b, e_b, M_out, e_out) from byte 12.
         public static let addParams = 12
+        // LEAKY_RELU requant params: four i32 (M_id, e_id, M_alpha, e_alpha) from byte 12.
+        public static let leakyParams = 12
     }
 
     /// The artifact shape (rank ≤ 4, batch 1 first) of a per-sample shape: `[C]` → `[1, C]`,
@@ -81,6 +83,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
     case add = 7
     case reshape = 8
     case clamp = 9
+    case leakyRelu = 10
 
     /// The name in the runtime's op table, reports and `kdc inspect`.
     public var name: String {
@@ -94,6 +97,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .add: return "ADD"
         case .reshape: return "RESHAPE"
         case .clamp: return "CLAMP"
+        case .leakyRelu: return "LEAKY_RELU"
         }
     }
 
@@ -110,6 +114,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .add: self = .add
         case .reshape: self = .reshape
         case .clamp: self = .clamp
+        case .leakyRelu: self = .leakyRelu
         case .relu, .relu6, .batchNorm, .dropout, .flatten: return nil
         }
     }
@@ -124,6 +129,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .depthwiseConv2d: return 0x0ff
         case .maxPool2d, .averagePool2d: return 0x007
         case .add: return 0x03f
+        case .leakyRelu: return 0x00f
         case .globalAveragePool, .reshape, .clamp: return 0
         }
     }

@@ -281,6 +281,17 @@ public enum ArtifactReader {
                     leftShift: 20, input1Multiplier: q[0], input1Shift: q[1], input2Multiplier: q[2], input2Shift: q[3],
                     outputMultiplier: q[4], outputShift: q[5])
                 op = .add
+            case .leakyRelu:
+                guard a.dims == o.dims else { throw fail("\(f).output", "shape \(o.dims) != input \(a.dims)") }
+                let q = (0..<4).map { b.i32(p + R.leakyParams + 4 * $0) }
+                guard qok(q[0], q[1]), qok(q[2], q[3]) else {
+                    throw fail("\(f).leaky_params", "(M, e) pairs \(q) out of range")
+                }
+                let l = LeakyReluParams(identityMultiplier: q[0], identityShift: q[1], alphaMultiplier: q[2], alphaShift: q[3])
+                params.leaky = l
+                // α as the two multipliers give it (the artifact stores their ratio's parts, not α).
+                let id = FixedPoint.decode(q[0], q[1])
+                op = .leakyRelu(alpha: id > 0 ? Float(FixedPoint.decode(q[2], q[3]) / id) : 0)
             case .reshape, .clamp:
                 if kind == .reshape && (lo != -128 || hi != 127) { throw fail("\(f).act_min", "RESHAPE must not clamp") }
                 guard a.size == o.size, sameQ else {

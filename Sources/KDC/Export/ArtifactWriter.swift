@@ -140,6 +140,12 @@ public enum ArtifactWriter {
             [a.input1Multiplier, a.input1Shift, a.input2Multiplier, a.input2Shift, a.outputMultiplier, a.outputShift]
                 .forEach { w.i32($0) }
         }
+        if code == .leakyRelu {
+            guard let l = p.leaky else {
+                throw KDCError.graph(layer: n.name, message: "LEAKY_RELU without requantization parameters")
+            }
+            [l.identityMultiplier, l.identityShift, l.alphaMultiplier, l.alphaShift].forEach { w.i32($0) }
+        }
         if !consts.isEmpty {
             w.zeros(start + R.weightsOffset - w.bytes.count)  // FC: window words are zero
             consts.forEach { w.u32($0) }

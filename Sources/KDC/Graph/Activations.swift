@@ -41,6 +41,39 @@ public final class ReLULayer: Layer {
     }
 }
 
+/// Leaky ReLU: y = x for x ≥ 0, α·x otherwise (0 ≤ α < 1). Gradient: dL/dx = dL/dy where x ≥ 0,
+/// α·dL/dy where x < 0 (the forward pass caches which side each input is on).
+public final class LeakyReLULayer: Layer {
+    public let name: String
+    public let outputShape: [Int]
+    public let alpha: Float
+    private var negative: [Bool] = []
+
+    public init(name: String, inputShape: [Int], alpha: Float) {
+        self.name = name
+        self.outputShape = inputShape
+        self.alpha = alpha
+    }
+
+    public func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor {
+        var y = inputs[0]
+        let a = alpha
+        y.data.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count where p[i] < 0 { p[i] *= a }
+        }
+        if context.training { negative = inputs[0].data.map { $0 < 0 } }
+        return y
+    }
+
+    public func backward(_ g: Tensor) -> [Tensor] {
+        precondition(negative.count == g.count, "LeakyReLU backward: gradient and cached input differ in size")
+        var dx = g
+        for i in 0..<dx.count where negative[i] { dx.data[i] *= alpha }
+        negative = []
+        return [dx]
+    }
+}
+
 /// Flatten `[H, W, C]` → `[H·W·C]`; NHWC order, so the values do not move.
 public final class FlattenLayer: Layer {
     public let name: String

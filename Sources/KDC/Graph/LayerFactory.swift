@@ -16,6 +16,8 @@ func makeLayer(_ node: GraphNode, inputShapes: [[Int]], outputShape: [Int], rng:
         layer = ReLULayer(name: name, inputShape: shape)
     case .relu6:
         layer = ReLULayer(name: name, inputShape: shape, cap: 6)
+    case let .leakyRelu(alpha):
+        layer = LeakyReLULayer(name: name, inputShape: shape, alpha: alpha)
     case .flatten:
         layer = FlattenLayer(name: name, inputShape: shape)
     case let .conv2d(filters, kernel, stride, padding):

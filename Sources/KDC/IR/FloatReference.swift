@@ -45,6 +45,7 @@ extension Graph {
         case .globalAvgPool: y = FloatKernels.globalAvgPool(a, s)
         case .relu: y = FloatKernels.clamp(a, 0, .infinity)
         case .relu6: y = FloatKernels.clamp(a, 0, 6)
+        case let .leakyRelu(alpha): y = a.map { $0 >= 0 ? $0 : alpha * $0 }
         case let .batchNorm(eps, _):
             guard case let .batchNorm(gm, bt, mn, vr) = node.params else { preconditionFailure("\(node.name): no statistics") }
             let (g, b, m, v) = (gm.data, bt.data, mn.data, vr.data)

@@ -209,6 +209,20 @@ public struct AddParams: Equatable, Sendable {
     }
 }
 
+/// The fixed-point multipliers of an int8 LEAKY_RELU (TFLite's scheme, kdc's rounding); each
+/// pair (M, e) means M·2^(e−31).
+public struct LeakyReluParams: Equatable, Sendable {
+    /// For x ≥ z_x: s_x / s_y.
+    public var identityMultiplier: Int32, identityShift: Int32
+    /// For x < z_x: α·s_x / s_y.
+    public var alphaMultiplier: Int32, alphaShift: Int32
+
+    public init(identityMultiplier: Int32, identityShift: Int32, alphaMultiplier: Int32, alphaShift: Int32) {
+        self.identityMultiplier = identityMultiplier; self.identityShift = identityShift
+        self.alphaMultiplier = alphaMultiplier; self.alphaShift = alphaShift
+    }
+}
+
 /// What an int8 node needs besides its tensors' quantization.
 public struct Int8Params: Equatable, Sendable {
     /// Output clamp in int8 units: a fused ReLU gives actMin = max(−128, zy), ReLU6 also
@@ -219,8 +233,13 @@ public struct Int8Params: Equatable, Sendable {
     public var weights: Int8Weights?
     /// ADD.
     public var add: AddParams?
+    /// LEAKY_RELU.
+    public var leaky: LeakyReluParams?
 
-    public init(actMin: Int32 = -128, actMax: Int32 = 127, weights: Int8Weights? = nil, add: AddParams? = nil) {
-        self.actMin = actMin; self.actMax = actMax; self.weights = weights; self.add = add
+    public init(
+        actMin: Int32 = -128, actMax: Int32 = 127, weights: Int8Weights? = nil, add: AddParams? = nil,
+        leaky: LeakyReluParams? = nil
+    ) {
+        self.actMin = actMin; self.actMax = actMax; self.weights = weights; self.add = add; self.leaky = leaky
     }
 }

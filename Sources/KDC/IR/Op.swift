@@ -123,6 +123,9 @@ public enum Op: Equatable, Codable, Sendable {
     case reshape
     /// Identity followed by the node's activation clamp (a ReLU/ReLU6 that could not be fused).
     case clamp
+    /// y = x for x ≥ 0, α·x below (0 ≤ α < 1). A standalone op at every stage (never fused): its
+    /// int8 form rescales with two fixed-point multipliers, s_x/s_y and α·s_x/s_y.
+    case leakyRelu(alpha: Float)
 
     /// The op's name as written in configs and reports.
     public var kind: String {
@@ -141,6 +144,7 @@ public enum Op: Equatable, Codable, Sendable {
         case .add: return "add"
         case .reshape: return "reshape"
         case .clamp: return "clamp"
+        case .leakyRelu: return "leaky_relu"
         }
     }
 

@@ -85,6 +85,9 @@ extension Op {
             out = s
         case .relu, .relu6, .clamp:
             out = s
+        case let .leakyRelu(alpha):
+            try checkShape(alpha >= 0 && alpha < 1, layer, "leaky_relu alpha must be in [0, 1), got \(alpha)")
+            out = s
         case .flatten:
             out = [s.reduce(1, *)]
         case .add:

@@ -108,6 +108,16 @@ public struct Int8Interpreter: Sendable {
             y = x
         case .clamp:
             for i in 0..<y.count { y[i] = out(Int32(x[i])) }
+        case .leakyRelu:
+            let l = p.leaky!
+            for i in 0..<y.count {
+                let v = Int32(x[i]) - zx  // −255...255: the identity from the zero point on, α below it
+                let r =
+                    v >= 0
+                    ? FixedPoint.requant(v, l.identityMultiplier, l.identityShift)
+                    : FixedPoint.requant(v, l.alphaMultiplier, l.alphaShift)
+                y[i] = out(Int64(r) + Int64(zy))
+            }
         case .relu, .relu6, .batchNorm, .dropout, .flatten:
             preconditionFailure("Int8Interpreter: \(node.op.kind) in an int8 graph (lower and quantize it first)")
         }

@@ -48,11 +48,22 @@ enum Quantizer {
                 p.add = AddParams(
                     leftShift: 20, input1Multiplier: a.M, input1Shift: a.e, input2Multiplier: b.M,
                     input2Shift: b.e, outputMultiplier: o.M, outputShift: o.e)
+            } else if case let .leakyRelu(alpha) = node.op {
+                p.leaky = try leakyParams(alpha: alpha, inScale: tin.scale, outScale: tout.scale, layer: node.name)
             }
             q.nodes[i].params = nil
             q.nodes[i].int8 = p
         }
         return q
+    }
+
+    /// LEAKY_RELU's two multipliers (docs/QUANTIZATION.md): s_x/s_y for x ≥ z_x and α·s_x/s_y
+    /// below (α = 0 encodes as (0, 0)).
+    static func leakyParams(alpha: Float, inScale: Float, outScale: Float, layer: String) throws -> LeakyReluParams {
+        let r = Double(inScale) / Double(outScale)
+        let id = try FixedPoint.encode(r, what: "layer '\(layer)' identity")
+        let a = try FixedPoint.encode(Double(alpha) * r, what: "layer '\(layer)' alpha")
+        return LeakyReluParams(identityMultiplier: id.M, identityShift: id.e, alphaMultiplier: a.M, alphaShift: a.e)
     }
 
     /// Fused clamp bounds in int8 units: ReLU → [max(−128, z + round(0/s)), 127];
