@@ -20,7 +20,8 @@ struct DataCommand: ParsableCommand {
             // Everything is read and checked before the first file is written.
             let data = try pipeline.loadData()
             let files = try DataFiles(data: data, transfer: try pipeline.transferSet(data), config: cfg)
-            try files.write(to: pipeline.outDir)
+            // The files are one set, moved into --out together (rows.json last).
+            _ = try pipeline.staged(report: "rows.json") { try files.write(to: pipeline.writeDir) }
             print(files.summary, terminator: "")
             print("written to \(pipeline.outDir) (rows.json says which file each row index refers to)")
         }

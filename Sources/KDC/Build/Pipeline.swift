@@ -31,11 +31,12 @@ public final class Pipeline {
     /// Creates the output folder and checks that it can be written, before any long work.
     public func prepareOutput() throws {
         try ensureDirectory(outDir)
+        // A folder made and removed: no temporary file a kill could leave behind.
         let probe = outDir + "/.kdc-write-test-\(getpid())"
-        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+        guard mkdir(probe, 0o755) == 0 else {
             throw KDCError.io(path: outDir, message: "the output folder is not writable; hint: pass another --out")
         }
-        unlink(probe)
+        rmdir(probe)
     }
 
     /// Where output files are written now: the open transaction's staging folder, else the

@@ -112,8 +112,27 @@ public func writeFileAtomically(_ data: Data, to path: String) throws {
     let dir = url.deletingLastPathComponent().path
     try ensureDirectory(dir)
     let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-        throw KDCError.io(path: path, message: "cannot write (folder not writable?)")
+    // Plain open/write/close: FileManager.createFile would stage through a temporary file of its
+    // own (".dat.nosync…") that a kill could leave behind.
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else {
+        throw KDCError.io(path: path, message: "cannot write: \(String(cString: strerror(errno))) (folder not writable?)")
+    }
+    var ok = true
+    data.withUnsafeBytes { raw in
+        var done = 0
+        while done < raw.count {
+            let n = write(fd, raw.baseAddress! + done, raw.count - done)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { ok = false; break }
+            done += n
+        }
+    }
+    if close(fd) != 0 { ok = false }
+    guard ok else {
+        let err = String(cString: strerror(errno))
+        unlink(tmp)
+        throw KDCError.io(path: path, message: "cannot write: \(err) (disk full?)")
     }
     if rename(tmp, path) != 0 {
         let err = String(cString: strerror(errno))
