@@ -105,29 +105,42 @@ final class ExportHostCheckTests: XCTestCase {
         for compress in [false, true] {
             let r = try export(
                 g, normalization: Normalization(mean: [0.5, 0.25], std: [2, 4]), to: dir, name: "net", compress: compress)
-            // A firmware-like main: unpack if needed, kdc_init with the header's sizes, invoke.
+            // A firmware-like main following the generated header's recipe: aligned buffers
+            // (KDC_ALIGNED4), unpack if needed, kdc_init with the header's sizes, raw features in
+            // through kdc_input_from_float, scores out through kdc_output_to_float and kdc_softmax.
             let main = """
                 #include "kdc.h"
                 #include "net.h"
                 #include <stdio.h>
-                static uint32_t unpacked[NET_UNPACK_BYTES / 4 + 1];
-                static uint8_t arena[NET_ARENA_BYTES];
+                static KDC_ALIGNED4(unpacked, NET_UNPACK_BYTES + 1);
+                static KDC_ALIGNED4(arena, NET_ARENA_BYTES);
                 int main(void) {
                     const uint8_t *a = net_artifact;
-                    size_t len = NET_ARTIFACT_BYTES;
+                    size_t len = NET_ARTIFACT_BYTES, i;
+                    float x[NET_INPUT_BYTES], scores[NET_OUTPUT_BYTES], p[NET_OUTPUT_BYTES], sum = 0;
                     kdc_model m;
                     kdc_status st;
                     if (NET_UNPACK_BYTES) {
-                        st = kdc_unpack(a, len, (uint8_t *)unpacked, NET_UNPACK_BYTES, &len);
+                        st = kdc_unpack(a, len, unpacked.bytes, sizeof unpacked.bytes, &len);
                         if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
-                        a = (const uint8_t *)unpacked;
+                        a = unpacked.bytes;
                     }
-                    st = kdc_init(&m, a, len, arena, sizeof arena, 0);
+                    st = kdc_init(&m, a, len, arena.bytes, sizeof arena.bytes, 0);
                     if (st != KDC_OK) { puts(kdc_status_str(st)); return 1; }
                     if (kdc_input(&m).size != NET_INPUT_BYTES || kdc_output(&m).size != NET_OUTPUT_BYTES) return 2;
                     if (kdc_input(&m).zero_point != NET_INPUT_ZERO_POINT || kdc_input(&m).scale != NET_INPUT_SCALE) return 3;
                     if (NET_NORM_CHANNELS != 2 || net_norm_mean[1] != 0.25f || net_norm_std[0] != 2.0f) return 4;
+                    for (i = 0; i < NET_INPUT_BYTES; i++) x[i] = (float)(i % 7) * 0.3f - 0.5f;
+                    st = kdc_input_from_float(&m, x, NET_INPUT_BYTES, net_norm_mean, net_norm_std, NET_NORM_CHANNELS);
+                    if (st != KDC_OK) return 5;
+                    printf("in");
+                    for (i = 0; i < NET_INPUT_BYTES; i++) printf(" %d", kdc_input(&m).data[i]);
+                    printf("\\n");
                     kdc_invoke(&m);
+                    if (kdc_output_to_float(&m, scores, NET_OUTPUT_BYTES) != KDC_OK) return 6;
+                    kdc_softmax(p, scores, NET_OUTPUT_BYTES);
+                    for (i = 0; i < NET_OUTPUT_BYTES; i++) sum += p[i];
+                    if (sum < 0.999f || sum > 1.001f) return 7;
                     printf("ok %u\\n", (unsigned)kdc_argmax(kdc_output(&m).data, kdc_output(&m).size));
                     return 0;
                 }
@@ -145,7 +158,14 @@ final class ExportHostCheckTests: XCTestCase {
             guard cc.succeeded else { return }
             let run = try ProcessRunner.run(Command(exe, []))
             XCTAssertTrue(run.succeeded, run.stdout)
-            XCTAssertTrue(run.stdout.hasPrefix("ok "), run.stdout)
+            let lines = run.stdout.split(separator: "\n")
+            XCTAssertEqual(lines.count, 2, run.stdout)
+            XCTAssertTrue(lines.last?.hasPrefix("ok ") == true, run.stdout)
+            // The C helper's quantized input is what kdc feeds the Swift int8 reference.
+            var x = (0..<g[g.input].count).map { Float($0 % 7) * 0.3 - 0.5 }
+            Normalization(mean: [0.5, 0.25], std: [2, 4]).apply(to: &x, channels: 2)
+            let want = g.quantizeInput(x).map { String($0) }.joined(separator: " ")
+            XCTAssertEqual(lines.first.map(String.init), "in " + want)
         }
     }
 

@@ -89,7 +89,8 @@ enum {
 
 /* C99 has no _Alignas: a union with a wider member aligns the bytes. Declares
  * `name` with member `bytes` (n bytes, n >= 1), e.g.
- *     static KDC_ALIGNED4(arena, MODEL_ARENA_TOTAL);   ... arena.bytes, sizeof arena.bytes
+ *     static KDC_ALIGNED4(arena, MODEL_ARENA_BYTES);   ... arena.bytes, sizeof arena.bytes
+ * (kdc's generated MODEL_ARENA_BYTES is the whole arena: activations + kernel scratch)
  * KDC_ALIGNED4 gives 4-byte alignment (what kdc_init needs for the artifact);
  * KDC_ALIGNED8 gives the alignment of uint64_t and double, which is 8 on Arm
  * EABI and x86-64 (but 4 inside structs on 32-bit x86). */
