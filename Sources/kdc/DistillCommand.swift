@@ -24,17 +24,19 @@ struct DistillCommand: ParsableCommand {
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
             if let seeds = seeds?.seeds {
-                let study = try pipeline.seedStudy(seeds: seeds)
+                let (study, result) = try pipeline.seedStudy(seeds: seeds)
                 let enc = JSONEncoder()
                 enc.keyEncodingStrategy = .convertToSnakeCase
                 enc.outputFormatting = [.sortedKeys, .prettyPrinted]
                 try writeFileAtomically(try enc.encode(study), to: pipeline.outDir + "/seed-study.json")
+                try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/distill-report.json")
+                print(emphasize(result.summary, ansi: isatty(1) != 0))
                 print(study.table, terminator: "")
                 return
             }
             let result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
             try writeFileAtomically(try result.report.json(), to: pipeline.outDir + "/distill-report.json")
-            print(result.summary)
+            print(emphasize(result.summary, ansi: isatty(1) != 0))
         }
     }
 }
