@@ -155,6 +155,12 @@ final class PipelineTests: XCTestCase {
         let r = try Pipeline(config: soft, outDir: dir).runDistillation(baseline: false)
         XCTAssertEqual(r.report.distill?.transferSamples, 500)
         XCTAssertGreaterThan(r.student.report.floatAccuracy ?? 0, 0.5, "soft targets alone teach the student")
+        // auto: T is searched, α is 0 (there are no labels for the hard-label term).
+        let auto = try config(
+            distill: "{baseline: false, search: {temperatures: [1, 2]}, transfer: {format: npy, x: \(dir)/transfer_x.npy}}",
+            studentEpochs: 2)
+        let ra = try Pipeline(config: auto, outDir: dir).runDistillation(baseline: false)
+        XCTAssertEqual(ra.search?.trials.map(\.alpha), [0, 0])
         // With alpha > 0 the hard-label term needs labels the transfer set does not have.
         let hard = try config(
             distill: "{temperature: 2, alpha: 0.5, baseline: false, transfer: {format: npy, x: \(dir)/transfer_x.npy}}")

@@ -97,10 +97,12 @@ public func emphasize(_ text: String, ansi: Bool) -> String {
 
 extension Pipeline {
     /// The grid `auto` settings are chosen from (a given number is a one-value axis).
+    /// With a transfer set that has no labels, `auto` α is 0 (soft targets only).
     var searchGrid: [DistillSetting] {
         let d = config.distill
-        return DistillSetting.grid(
-            temperatures: d.temperature.map { [$0] } ?? d.search.temperatures, alphas: d.alpha.map { [$0] } ?? d.search.alphas)
+        var alphas = d.alpha.map { [$0] } ?? d.search.alphas
+        if d.alpha == nil, let t = d.transfer, !t.hasLabels { alphas = [0] }
+        return DistillSetting.grid(temperatures: d.temperature.map { [$0] } ?? d.search.temperatures, alphas: alphas)
     }
 
     /// The search plan for the student's schedule, or nil when both settings are given.
@@ -153,7 +155,7 @@ extension Pipeline {
                 self.observer?.stage(
                     "search",
                     detail: "round \(run.round)/\(plan.rounds.count), \(k)/\(r.settings): T = \(fmtNumber(run.temperature)), "
-                        + "α = \(fmtNumber(run.alpha)), \(run.epochs) epochs: validation \(fmtPct(run.validationAccuracy)) "
+                        + "α = \(fmtNumber(run.alpha)), \(run.epochs) epoch\(run.epochs == 1 ? "" : "s"): validation \(fmtPct(run.validationAccuracy)) "
                         + String(format: "(loss %.4f, ", run.validationLoss) + fmtSeconds(run.seconds) + ")")
                 if !timed {
                     timed = true
@@ -181,6 +183,17 @@ extension Pipeline {
             detail: "chose T = \(fmtNumber(winner.temperature)), α = \(fmtNumber(winner.alpha)) "
                 + "(validation \(fmtPct(model.report.validationAccuracy))) in \(fmtSeconds(report.seconds))")
         return (model, winner, report)
+    }
+}
+
+extension DataSourceConfig {
+    /// The source names labels (a label column, a labels file).
+    var hasLabels: Bool {
+        switch self {
+        case let .csv(_, labelColumn, _): return labelColumn != nil
+        case let .idx(_, labels): return labels != nil
+        case let .npy(_, y): return y != nil
+        }
     }
 }
 
