@@ -104,6 +104,27 @@ final class PipelineTests: XCTestCase {
         XCTAssertNil(r.student.report.checkpoint)
     }
 
+    /// distill.search.max_epochs: a plan over it is cut to fit and the report says how; a bound
+    /// too small for any search is a config error before anything is trained.
+    func testTheSearchStaysWithinItsBound() throws {
+        let dir = try tempDir()
+        let cut = try config(distill: "{baseline: false, search: {max_epochs: 30}}", studentEpochs: 9)
+        let r = try Pipeline(config: cut, outDir: dir).runDistillation(baseline: false)
+        let search = try XCTUnwrap(r.search)
+        XCTAssertEqual(search.plannedEpochs, 42)
+        XCTAssertLessThanOrEqual(search.usedEpochs, 30)
+        XCTAssertEqual(search.trials.reduce(0) { $0 + $1.epochs }, search.usedEpochs)
+        XCTAssertTrue(search.cut?.contains("max_epochs 30") ?? false, search.cut ?? "no cut")
+        XCTAssertEqual(search.trials.last?.epochs, 9, "the winner still gets the full schedule")
+        let tooSmall = try config(teacher: "logits: /nonexistent.npy", distill: "{search: {max_epochs: 20}}", studentEpochs: 9)
+        XCTAssertThrowsError(try Pipeline(config: tooSmall, outDir: dir).runDistillation(baseline: true)) { e in
+            guard case let KDCError.config(file, key, message) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(file, "test.yaml")
+            XCTAssertEqual(key, "distill.search.max_epochs")
+            XCTAssertTrue(message.contains("at least 21"), message)
+        }
+    }
+
     func testAnEmptyValidationSplitWithAutoIsAConfigError() throws {
         let text = """
             data: {format: csv, dir: \(PipelineTests.digitsDir), file: digits.csv.gz, shape: [8, 8, 1], classes: 10, split: {validation: 0}}
