@@ -128,7 +128,8 @@ struct TrainingBenchCommand: ParsableCommand {
                 // the cost of the loss does not depend on their values).
                 var rng = SeededRNG(seed: 5)
                 let logits = Tensor(shape: [train.count, 10], data: (0..<(train.count * 10)).map { _ in rng.normal() })
-                let settings = DistillSettings(temperature: mlpCfg.distill.temperature, alpha: mlpCfg.distill.alpha)
+                let settings = DistillSettings(
+                    temperature: mlpCfg.distill.temperature ?? 4, alpha: mlpCfg.distill.alpha ?? 0.1)
                 let distilled = try TrainingBench.trainingRate(mc.graph, settings: mc.train, data: train, steps: full) {
                     out, _, idx in
                     var t = Tensor(shape: [idx.count, 10])

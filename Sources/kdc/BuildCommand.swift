@@ -24,7 +24,7 @@ struct BuildCommand: ParsableCommand {
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
             let result = try pipeline.build()
-            print(result.summary, terminator: "")
+            print(emphasize(result.summary, ansi: isatty(1) != 0), terminator: "")
             print("report: \(pipeline.outDir)/report.json")
         }
     }

@@ -23,23 +23,30 @@ struct DistillCommand: ParsableCommand {
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()
+            let reportName = "distill-report.json"
+            let outputs = { (extra: [String]) in (pipeline.transaction?.stagedFiles() ?? []) + extra + [reportName] }
             if let seeds = seeds?.seeds {
-                let study = try pipeline.seedStudy(seeds: seeds)
-                let enc = JSONEncoder()
-                enc.keyEncodingStrategy = .convertToSnakeCase
-                enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-                try writeFileAtomically(try enc.encode(study), to: pipeline.outDir + "/seed-study.json")
+                let (study, result) = try pipeline.staged(report: reportName) {
+                    var (study, result) = try pipeline.seedStudy(seeds: seeds)
+                    let enc = JSONEncoder()
+                    enc.keyEncodingStrategy = .convertToSnakeCase
+                    enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    try writeFileAtomically(try enc.encode(study), to: pipeline.writeDir + "/seed-study.json")
+                    result.report.outputs = outputs([])
+                    try writeFileAtomically(try result.report.json(), to: pipeline.writeDir + "/" + reportName)
+                    return (study, result)
+                }
+                print(emphasize(result.summary, ansi: isatty(1) != 0))
                 print(study.table, terminator: "")
                 return
             }
-            let reportName = "distill-report.json"
             let result = try pipeline.staged(report: reportName) {
                 var result = try pipeline.runDistillation(baseline: baseline ?? cfg.distill.baseline)
-                result.report.outputs = (pipeline.transaction?.stagedFiles() ?? []) + [reportName]
+                result.report.outputs = outputs([])
                 try writeFileAtomically(try result.report.json(), to: pipeline.writeDir + "/" + reportName)
                 return result
             }
-            print(result.summary)
+            print(emphasize(result.summary, ansi: isatty(1) != 0))
         }
     }
 }

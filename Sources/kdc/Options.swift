@@ -33,7 +33,8 @@ struct ConfigOptions: ParsableArguments {
     func load() throws -> KDCConfig {
         var cfg = try KDCConfig.load(path: config, overrides: ConfigOverrides(data: data, out: out, seed: seed, epochs: epochs))
         if let t = teacher {
-            cfg.teacher = TeacherConfig(checkpoint: URL(fileURLWithPath: t).standardizedFileURL.path)
+            cfg.teacher = TeacherConfig(
+                checkpoint: URL(fileURLWithPath: t).standardizedFileURL.path, minAgreement: cfg.teacher.minAgreement)
         }
         return cfg
     }

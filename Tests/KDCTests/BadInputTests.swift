@@ -182,7 +182,7 @@ final class BadInputTests: XCTestCase {
             expect: ["teacher.train.epochs"]),
         Case(
             group: "config", what: "value out of range",
-            setup: { d in try digitsConfig(d, replacing: "alpha: 0.1", with: "alpha: 1.5") },
+            setup: { d in try digitsConfig(d, replacing: "alpha: auto", with: "alpha: 1.5") },
             expect: ["distill.alpha"]),
         Case(
             group: "config", what: "required key missing",
@@ -220,6 +220,23 @@ final class BadInputTests: XCTestCase {
                         with: "logits: \(d)/logits.npy"))
                 return ["distill", cfg, "--out", d + "/out"]
             }, expect: ["logits.npy", "[3, 10]", "[1293, 10] (the 1,293 training rows", "[1797, 10] (every row of digits.csv.gz"]),
+        Case(
+            group: "teacher", what: "teacher logits in another row order (shuffled)",
+            setup: { d in
+                let cfg = try config(
+                    d, data: digitsData(),
+                    models: tinyModels.replacingOccurrences(
+                        of: "layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 10}]\n  train: {epochs: 1}",
+                        with: "logits: \(d)/logits.npy"))
+                // A perfect teacher's logits (5 for the label, 0 elsewhere) for the training rows, shuffled.
+                let c = try KDCConfig.load(path: cfg)
+                let labels = try loadData(c.data, baseDirectory: c.baseDirectory).train.labels
+                var rng = SeededRNG(seed: 1)
+                let rows = rng.permutation(labels.count).map { labels[$0] }
+                let values = rows.flatMap { y in (0..<10).map { $0 == Int(y) ? Float(5) : 0 } }
+                try writeNPY(d + "/logits.npy", shape: [labels.count, 10], values: values)
+                return ["distill", cfg, "--out", d + "/out"]
+            }, expect: ["logits.npy", "labelled transfer rows", "chance", "kdc data"]),
         Case(
             group: "teacher", what: "teacher checkpoint that is not one",
             setup: { d in

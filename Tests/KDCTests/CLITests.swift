@@ -110,7 +110,14 @@ final class CLITests: XCTestCase {
         let data = try XCTUnwrap(FileManager.default.contents(atPath: out + "/report.json"))
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let student = try XCTUnwrap(json["student"] as? [String: Any])
-        for key in ["params", "macs", "float_accuracy", "int8_accuracy"] { XCTAssertNotNil(student[key], key) }
+        for key in ["params", "macs", "float_accuracy", "validation_accuracy"] { XCTAssertNotNil(student[key], key) }
+        // The int8 figure belongs to the student that ships (at 2 epochs either may win).
+        let shipped = try XCTUnwrap(json["shipped"] as? [String: Any])
+        let model = try XCTUnwrap(shipped["model"] as? String)
+        XCTAssertTrue(["distilled", "baseline"].contains(model), model)
+        XCTAssertNotNil((json[model == "distilled" ? "student" : "baseline"] as? [String: Any])?["int8_accuracy"])
+        XCTAssertTrue(r.out.contains("shipped: the \(model) student"), r.out)
+        XCTAssertNotNil((json["distill"] as? [String: Any])?["search"])
         XCTAssertNotNil((json["teacher"] as? [String: Any])?["float_accuracy"])
         XCTAssertNotNil((json["baseline"] as? [String: Any])?["float_accuracy"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/student.safetensors"))

@@ -95,6 +95,28 @@ final class ConfigTests: XCTestCase {
                 ["must be in [1, 100]"]
             ),
             (b.replacingOccurrences(of: "temperature: 2", with: "temperature: \"2\""), "distill.temperature", ["quoted string"]),
+            (
+                b.replacingOccurrences(of: "temperature: 2", with: "temperature: hot"), "distill.temperature",
+                ["or auto", "'hot'"]
+            ),
+            (b + "\n  ship: bets\n", "distill.ship", ["did you mean 'best'?"]),
+            (b + "\n  baseline: false\n  ship: best\n", "distill.ship", ["needs the hard-label baseline"]),
+            (b + "\n  search: {max_epochs: 0}\n", "distill.search.max_epochs", ["≥ 1"]),
+            (b + "\n  search: {temperatures: [0.5, 2]}\n", "distill.search.temperatures", ["[1.0, 100.0]"]),
+            (b + "\n  search: {alphas: []}\n", "distill.search.alphas", ["distinct numbers"]),
+            (
+                b.replacingOccurrences(of: "classes: 3", with: "classes: 3\n  split: {validation: 0}")
+                    .replacingOccurrences(of: "temperature: 2", with: "temperature: auto"),
+                "distill.temperature", ["data.split.validation is 0", "hint"]
+            ),
+            (
+                b.replacingOccurrences(of: "classes: 3", with: "classes: 3\n  split: {validation: 0}"), "distill.ship",
+                ["best (the default)", "validation split", "distill.ship: distilled"]
+            ),
+            (
+                b.replacingOccurrences(of: "  train: {epochs: 2", with: "  min_agreement: 2\n  train: {epochs: 2"),
+                "teacher.min_agreement", ["[0, 1]"]
+            ),
             (b + "\nquantize: {calibration: max}\n", "quantize.calibration", ["expected one of minmax, percentile, mse"]),
             (b.replacingOccurrences(of: "classes: 3", with: "classes: 3\n  split: {test: 1.2}"), "data.split.test", ["(0, 1)"]),
             (
@@ -146,7 +168,8 @@ final class ConfigTests: XCTestCase {
             budget: {ram_bytes: 2048}
             """
         var text =
-            Self.base.replacingOccurrences(of: "alpha: 0.5", with: "alpha: 0.5\n  transfer: {format: npy, x: t.npy}") + extras
+            Self.base.replacingOccurrences(
+                of: "alpha: 0.5", with: "alpha: 0.5\n  ship: distilled\n  transfer: {format: npy, x: t.npy}") + extras
         text = text.replacingOccurrences(
             of: "classes: 3",
             with: "classes: 3\n  normalize: {mean: [1], std: [2.5]}\n  split: {test: 0.25, validation: 0, seed: 9}")
@@ -184,6 +207,34 @@ final class ConfigTests: XCTestCase {
             try assertConfigError(
                 Self.base.replacingOccurrences(of: "    - relu\n", with: "    - {op: leaky_relu, alpha: \(bad)}\n"),
                 key: "teacher.layers[1].alpha", ["must be in [0, 1)"])
+        }
+    }
+
+    func testAutoIsTheDefaultAndRoundTrips() throws {
+        let dir = try makeTempDir()
+        let text = Self.base.replacingOccurrences(of: "  temperature: 2\n  alpha: 0.5", with: "  alpha: auto")
+        let c = try KDCConfig.load(path: try write(text, in: dir))
+        XCTAssertNil(c.distill.temperature)
+        XCTAssertNil(c.distill.alpha)
+        XCTAssertTrue(c.distill.searches)
+        XCTAssertEqual(c.distill.search, SearchConfig())
+        XCTAssertEqual(c.distill.shipPolicy(baseline: true), .best)
+        XCTAssertEqual(c.distill.shipPolicy(baseline: false), .distilled)
+        XCTAssertNil(c.teacher.minAgreement)
+        let custom = Self.base + "\n  ship: baseline\n  search: {temperatures: [2, 3], alphas: [0.2], max_epochs: 50}\n"
+        let d = try KDCConfig.load(
+            path: try write(
+                custom.replacingOccurrences(of: "  train: {epochs: 2", with: "  min_agreement: 0.3\n  train: {epochs: 2"), in: dir
+            ))
+        XCTAssertEqual(d.distill.ship, .baseline)
+        XCTAssertEqual(d.distill.search.temperatures, [2, 3])
+        XCTAssertEqual(d.distill.search.maxEpochs, 50)
+        XCTAssertEqual(d.teacher.minAgreement, 0.3)
+        for cfg in [c, d] {
+            let again = try KDCConfig.load(path: try write(cfg.yaml(), in: dir))
+            var n = again
+            n.file = cfg.file; n.baseDirectory = cfg.baseDirectory
+            XCTAssertEqual(cfg, n, cfg.yaml())
         }
     }
 

@@ -208,12 +208,12 @@ final class DataRowsTests: XCTestCase {
         let cfg = try KDCConfig.parse(
             """
             data: {format: csv, dir: \(repoRoot)/samples/digits, file: digits.csv.gz, shape: [8, 8, 1], classes: 10, normalize: scale}
-            teacher: {logits: \(dir)/logits.npy}
+            teacher: {logits: \(dir)/logits.npy, min_agreement: 0}
             student: {layers: [flatten, {op: dense, units: 10}]}
             """, file: dir + "/c.yaml")
         let p = Pipeline(config: cfg, outDir: dir)
         let data = try p.loadData()
-        let (source, trained) = try p.teacher(data: data, transfer: try p.transferSet(data))
+        let (source, trained, _) = try p.teacher(data: data, transfer: try p.transferSet(data))
         XCTAssertNil(trained)
         guard case let .logits(t) = source else { return XCTFail("expected logits") }
         XCTAssertEqual(t.shape, [data.train.count, 10])

@@ -3,16 +3,21 @@ import KDCTarget
 
 /// Figures for one float model (teacher, student or baseline). Accuracies are fractions.
 public struct ModelReport: Codable, Sendable {
-    public var params: Int
-    public var macs: Int
+    /// nil for a teacher known only by its logits.
+    public var params: Int?
+    public var macs: Int?
     public var floatAccuracy: Double?
     public var validationAccuracy: Double?
+    /// Mean cross-entropy on the validation split (breaks ties of validation accuracy).
+    public var validationLoss: Double?
+    /// Teacher only: agreement of its argmax with the labels of the transfer rows.
+    public var transferAccuracy: Double?
     public var int8Accuracy: Double?
     public var epochs: Int
     public var secondsPerEpoch: Double?
     public var samplesPerSecond: Double?
     public var checkpoint: String?
-    public init(params: Int, macs: Int, epochs: Int) {
+    public init(params: Int?, macs: Int?, epochs: Int) {
         self.params = params; self.macs = macs; self.epochs = epochs
     }
 }
@@ -28,6 +33,10 @@ public struct BuildReport: Codable, Sendable {
     public var student: ModelReport?
     public var baseline: ModelReport?
     public var distill: DistillReport?
+    /// Which student was exported, and why.
+    public var shipped: ShipDecision?
+    /// The teacher's outputs against the labels of the transfer rows.
+    public var teacherCheck: TeacherCheck?
     public var quantization: QuantizationReport?
     public var comparison: SeedStudy?
     /// The exported files (export stage).
@@ -165,10 +174,15 @@ public struct DatasetReport: Codable, Sendable {
 }
 
 public struct DistillReport: Codable, Sendable {
+    /// The setting the distilled student was trained with (chosen or given).
     public var temperature: Float
     public var alpha: Float
+    /// `config` (both given as numbers) or `search` (at least one `auto`).
+    public var chosenBy: String
     public var transfer: String
     public var transferSamples: Int
+    /// The search, when one ran.
+    public var search: SearchReport?
 }
 
 public let kdcVersionString = "0.1.0"

@@ -65,7 +65,7 @@ extension Pipeline {
         defer { close(txn) }
         try preflightBudget()
         let distilled = try runDistillation(baseline: config.distill.baseline)
-        let quantized = try quantize(distilled.student.model, data: distilled.data)
+        let quantized = try quantize(distilled.shipped.model, data: distilled.data)
         let exported = try exportStudent(
             quantized.graph, normalization: distilled.data.normalization, classNames: distilled.data.classNames)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
@@ -145,7 +145,11 @@ extension Pipeline {
     ) -> BuildReport {
         let e = exported.result
         var report = d.report
-        report.student?.int8Accuracy = q.report.int8Accuracy
+        if d.decision.shipsBaseline {
+            report.baseline?.int8Accuracy = q.report.int8Accuracy
+        } else {
+            report.student?.int8Accuracy = q.report.int8Accuracy
+        }
         report.quantization = q.report
         report.artifact = ArtifactSection(
             path: e.artifactPath, bytes: e.bytes, rawBytes: e.rawBytes, sha256: e.sha256, compressed: e.compressed,

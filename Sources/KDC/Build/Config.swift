@@ -85,27 +85,65 @@ public struct TeacherConfig: Sendable, Equatable {
     public var model: ModelConfig?
     public var checkpoint: String?
     public var logits: String?
-    public init(model: ModelConfig? = nil, checkpoint: String? = nil, logits: String? = nil) {
-        self.model = model; self.checkpoint = checkpoint; self.logits = logits
+    /// The least fraction of labelled transfer rows on which a checkpoint's or a logits file's
+    /// argmax must equal the label; nil (`auto`): `TeacherCheck.autoThreshold`. 0 turns the
+    /// check off.
+    public var minAgreement: Double?
+    public init(model: ModelConfig? = nil, checkpoint: String? = nil, logits: String? = nil, minAgreement: Double? = nil) {
+        self.model = model; self.checkpoint = checkpoint; self.logits = logits; self.minAgreement = minAgreement
     }
+}
+
+/// Which student `kdc build` exports (and writes as `student.safetensors`).
+public enum ShipPolicy: String, Sendable, Equatable, CaseIterable, Codable {
+    /// The distilled student, even when the hard-label baseline is better on validation.
+    case distilled
+    /// The hard-label baseline.
+    case baseline
+    /// The better of the two on the validation split (accuracy, then cross-entropy).
+    case best
+}
+
+/// `distill.search`: the grid `auto` settings are chosen from, and the bound on its cost.
+public struct SearchConfig: Sendable, Equatable {
+    /// Temperatures tried when `distill.temperature` is `auto`.
+    public var temperatures: [Float] = [1, 2, 4, 8]
+    /// Hard-label weights tried when `distill.alpha` is `auto`.
+    public var alphas: [Float] = [0.1, 0.5, 0.9]
+    /// The most student epochs the search may spend, its final full-schedule round included;
+    /// nil: no bound. A larger plan is cut down to fit (docs/DISTILLATION.md).
+    public var maxEpochs: Int? = nil
+    public init() {}
 }
 
 /// The `distill:` section.
 public struct DistillConfig: Sendable, Equatable {
-    /// Softmax temperature for soft targets, ≥ 1.
-    public var temperature: Float = 4
-    /// Weight of the hard-label loss in [0, 1]; 0 = soft targets only.
-    public var alpha: Float = 0.1
+    /// Softmax temperature for soft targets, ≥ 1; nil (`auto`, the default): chosen on the
+    /// validation split from `search.temperatures`.
+    public var temperature: Float? = nil
+    /// Weight of the hard-label loss in [0, 1]; 0 = soft targets only; nil (`auto`, the
+    /// default): chosen on the validation split from `search.alphas`.
+    public var alpha: Float? = nil
     /// Fraction of each batch blended with another sample and labelled by the teacher alone.
     public var mixup: Float = 0
     /// Also train the student on hard labels alone, same recipe and seed, for comparison.
     public var baseline: Bool = true
-    /// With `baseline`: compare distilled and baseline students over these seeds (one teacher;
-    /// the exported student is the one of `seed`). Empty: only `seed`.
+    /// Which student to ship; nil: `best` when there is a baseline, else `distilled`.
+    public var ship: ShipPolicy? = nil
+    /// The grid and budget for `auto` settings.
+    public var search: SearchConfig = .init()
+    /// With `baseline`: compare distilled and baseline students over these seeds (one teacher,
+    /// the chosen setting; the exported student is the one of `seed`). Empty: only `seed`.
     public var compareSeeds: [UInt64] = []
     /// A separate (possibly unlabelled) transfer set; `nil`: the training split.
     public var transfer: DataSourceConfig?
     public init() {}
+
+    /// True when the temperature or alpha is `auto`.
+    public var searches: Bool { temperature == nil || alpha == nil }
+
+    /// The policy in force: `ship`, else `best` with a baseline and `distilled` without.
+    public func shipPolicy(baseline: Bool) -> ShipPolicy { ship ?? (baseline ? .best : .distilled) }
 }
 
 /// The `quantize:` section.

@@ -31,6 +31,7 @@ struct ConfigDecoder {
         let quantize = try top["quantize"].map { try decodeQuantize($0, "quantize") } ?? QuantizeConfig()
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
+        if student != nil { try checkValidationSplit(distill, data) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
             quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
@@ -183,7 +184,14 @@ struct ConfigDecoder {
     }
 
     func decodeTeacher(_ node: Node, _ path: String, shape: [Int]) throws -> TeacherConfig {
-        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits"])
+        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits", "min_agreement"])
+        var minAgreement: Double?
+        if let v = m["min_agreement"], !isAuto(v) {
+            minAgreement = try double(v, path + ".min_agreement")
+            guard minAgreement! >= 0 && minAgreement! <= 1 else {
+                throw fail(path + ".min_agreement", "must be in [0, 1] or auto (0: no check), got \(minAgreement!)")
+            }
+        }
         let given = ["layers", "checkpoint", "logits"].filter { m[$0] != nil }
         guard given.count == 1 else {
             throw fail(
@@ -192,17 +200,22 @@ struct ConfigDecoder {
                     ? "needs one of layers (train a teacher here), checkpoint or logits"
                     : "give exactly one of layers, checkpoint or logits; found \(given.joined(separator: " and "))")
         }
-        if m["layers"] != nil { return TeacherConfig(model: try decodeModel(node, path, shape: shape)) }
+        if m["layers"] != nil {
+            return TeacherConfig(model: try decodeModel(node, path, shape: shape), minAgreement: minAgreement)
+        }
         if m["train"] != nil { throw fail(path + ".train", "only used with layers (a teacher trained here)") }
         if let c = m["checkpoint"] {
-            return TeacherConfig(checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base))
+            return TeacherConfig(
+                checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base), minAgreement: minAgreement)
         }
-        return TeacherConfig(logits: resolvePath(try string(m["logits"]!, path + ".logits"), against: base))
+        return TeacherConfig(
+            logits: resolvePath(try string(m["logits"]!, path + ".logits"), against: base), minAgreement: minAgreement)
     }
 
     func decodeModel(_ node: Node, _ path: String, shape: [Int]) throws -> ModelConfig {
         let m = try mapping(
-            node, path, allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits"] : ["layers", "train"])
+            node, path,
+            allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits", "min_agreement"] : ["layers", "train"])
         let graph = try decodeLayers(try required(m, "layers", path), path + ".layers", shape: shape)
         let train = try m["train"].map { try decodeTrain($0, path + ".train") } ?? TrainSettings()
         return ModelConfig(graph: graph, train: train)
@@ -254,17 +267,26 @@ struct ConfigDecoder {
     }
 
     func decodeDistill(_ node: Node, _ path: String) throws -> DistillConfig {
-        let m = try mapping(node, path, allowed: ["temperature", "alpha", "mixup", "baseline", "compare_seeds", "transfer"])
+        let m = try mapping(
+            node, path,
+            allowed: ["temperature", "alpha", "mixup", "baseline", "ship", "search", "compare_seeds", "transfer"])
         var d = DistillConfig()
-        if let v = m["temperature"] {
-            d.temperature = try float(v, path + ".temperature")
-            guard d.temperature >= 1 && d.temperature <= 100 else {
-                throw fail(path + ".temperature", "must be in [1, 100], got \(d.temperature)")
+        if let v = m["temperature"], !isAuto(v) {
+            d.temperature = try float(v, path + ".temperature", "a number in [1, 100] or auto")
+            guard d.temperature! >= 1 && d.temperature! <= 100 else {
+                throw fail(path + ".temperature", "must be in [1, 100] or auto, got \(d.temperature!)")
             }
         }
-        if let v = m["alpha"] { d.alpha = try float(v, path + ".alpha", in: 0...1) }
+        if let v = m["alpha"], !isAuto(v) {
+            d.alpha = try float(v, path + ".alpha", "a number in [0, 1] or auto")
+            guard d.alpha! >= 0 && d.alpha! <= 1 else {
+                throw fail(path + ".alpha", "must be in [0.0, 1.0] or auto, got \(d.alpha!)")
+            }
+        }
         if let v = m["mixup"] { d.mixup = try float(v, path + ".mixup", in: 0...1) }
         if let v = m["baseline"] { d.baseline = try bool(v, path + ".baseline") }
+        if let v = m["ship"] { d.ship = try enumValue(v, path + ".ship", ShipPolicy.self) }
+        if let v = m["search"] { d.search = try decodeSearch(v, path + ".search") }
         if let v = m["compare_seeds"], !isNull(v) {
             let seeds = try intList(v, path + ".compare_seeds")
             guard !seeds.isEmpty, seeds.allSatisfy({ $0 >= 0 }), Set(seeds).count == seeds.count else {
@@ -274,7 +296,58 @@ struct ConfigDecoder {
             d.compareSeeds = seeds.map { UInt64($0) }
         }
         if let v = m["transfer"], !isNull(v) { d.transfer = try decodeSource(v, path + ".transfer") }
+        if !d.baseline, let ship = d.ship, ship != .distilled {
+            throw fail(
+                path + ".ship",
+                "\(ship.rawValue) needs the hard-label baseline, but distill.baseline is false; hint: set distill.baseline: true or distill.ship: distilled"
+            )
+        }
         return d
+    }
+
+    func decodeSearch(_ node: Node, _ path: String) throws -> SearchConfig {
+        let m = try mapping(node, path, allowed: ["temperatures", "alphas", "max_epochs"])
+        var s = SearchConfig()
+        func grid(_ key: String, _ range: ClosedRange<Float>) throws -> [Float]? {
+            guard let v = m[key] else { return nil }
+            let values = try floatList(v, path + "." + key)
+            guard !values.isEmpty, values.allSatisfy({ range.contains($0) }), Set(values).count == values.count else {
+                throw fail(
+                    path + "." + key,
+                    "expected a list of distinct numbers in [\(range.lowerBound), \(range.upperBound)], got \(values)")
+            }
+            return values
+        }
+        if let t = try grid("temperatures", 1...100) { s.temperatures = t }
+        if let a = try grid("alphas", 0...1) { s.alphas = a }
+        if let v = m["max_epochs"], !isNull(v), !isAuto(v) {
+            if case let .scalar(x) = v, x.string == "none" {
+            } else {
+                s.maxEpochs = try int(v, path + ".max_epochs", min: 1)
+            }
+        }
+        return s
+    }
+
+    /// The settings chosen on the validation split need one: checked here, where the split
+    /// fraction is known, so the error comes before any training.
+    func checkValidationSplit(_ d: DistillConfig, _ data: DataConfig) throws {
+        guard data.split.validation == 0 else { return }
+        if d.searches {
+            let key = d.temperature == nil ? "distill.temperature" : "distill.alpha"
+            throw fail(
+                key,
+                "auto (the default) chooses the setting on the validation split, but data.split.validation is 0; "
+                    + "hint: set data.split.validation (e.g. 0.1), or give distill.temperature and distill.alpha as numbers")
+        }
+        let ship = d.shipPolicy(baseline: d.baseline)
+        if ship == .best {
+            throw fail(
+                "distill.ship",
+                "best\(d.ship == nil ? " (the default)" : "") compares the distilled and baseline students on the validation split, "
+                    + "but data.split.validation is 0; hint: set data.split.validation (e.g. 0.1), or distill.ship: distilled (or baseline)"
+            )
+        }
     }
 
     func decodeQuantize(_ node: Node, _ path: String) throws -> QuantizeConfig {
@@ -552,6 +625,18 @@ struct ConfigDecoder {
         let t = try scalarText(node, path, "a number")
         guard let v = Double(t), v.isFinite else { throw fail(path, "expected a finite number, got '\(t)'") }
         return v
+    }
+
+    func float(_ node: Node, _ path: String, _ expected: String) throws -> Float {
+        let t = try scalarText(node, path, expected)
+        guard let v = Double(t), v.isFinite else { throw fail(path, "expected \(expected), got '\(t)'") }
+        return Float(v)
+    }
+
+    /// `auto` (plain, unquoted).
+    func isAuto(_ n: Node) -> Bool {
+        guard case let .scalar(s) = n, s.style == .plain || s.style == .any else { return false }
+        return s.string == "auto"
     }
 
     func float(_ node: Node, _ path: String, in range: ClosedRange<Float>? = nil) throws -> Float {

@@ -39,9 +39,19 @@ extension KDCConfig {
         if let m = teacher.model { o += model(m) }
         if let c = teacher.checkpoint { o += "  checkpoint: \(q(c))\n" }
         if let l = teacher.logits { o += "  logits: \(q(l))\n" }
+        o += "  min_agreement: \(teacher.minAgreement.map { "\($0)" } ?? "auto")\n"
         if let s = student { o += "student:\n" + model(s) }
+        let d = distill
         o +=
-            "distill:\n  temperature: \(distill.temperature)\n  alpha: \(distill.alpha)\n  mixup: \(distill.mixup)\n  baseline: \(distill.baseline)\n"
+            "distill:\n  temperature: \(d.temperature.map { "\($0)" } ?? "auto")\n  alpha: \(d.alpha.map { "\($0)" } ?? "auto")\n"
+        o += "  mixup: \(d.mixup)\n  baseline: \(d.baseline)\n"
+        // Unset, the policy follows `baseline`; writing it out would pin it.
+        o +=
+            d.ship.map { "  ship: \($0.rawValue)\n" }
+            ?? "  # ship: \(d.shipPolicy(baseline: d.baseline).rawValue) (not set: best with a baseline, else distilled)\n"
+        o +=
+            "  search: {temperatures: \(list(d.search.temperatures)), alphas: \(list(d.search.alphas)), "
+            + "max_epochs: \(d.search.maxEpochs.map(String.init) ?? "none")}\n"
         if !distill.compareSeeds.isEmpty {
             o += "  compare_seeds: [\(distill.compareSeeds.map(String.init).joined(separator: ", "))]\n"
         }

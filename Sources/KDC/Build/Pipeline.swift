@@ -6,6 +6,8 @@ public struct TrainedModel {
     public var report: ModelReport
     public var history: [EpochStats]
     public var testLogits: Tensor?
+    /// A teacher's logits on the transfer rows (computed once for its check, reused for training).
+    public var transferLogits: Tensor? = nil
 }
 
 /// Receives the pipeline's stage changes and training progress (the CLI prints them).
@@ -20,7 +22,7 @@ public final class Pipeline {
     public let outDir: String
     public weak var observer: PipelineObserver?
     /// The output set being written (`staged`, `build`): files go to its staging folder.
-    public private(set) var transaction: OutputTransaction?
+    public internal(set) var transaction: OutputTransaction?
 
     public init(config: KDCConfig, outDir: String, observer: PipelineObserver? = nil) {
         self.config = config
@@ -124,23 +126,27 @@ public final class Pipeline {
         return finish(model, role: role, history: history, data: data)
     }
 
-    /// Trains `mc` by distillation from `teacher` on the transfer set (the training split by default).
-    public func distill(_ mc: ModelConfig, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64) throws
-        -> TrainedModel
-    {
+    /// Trains `mc` by distillation from `teacher` on the transfer set (the training split by
+    /// default) with `setting`, for `epochs` (default: the recipe's); `quiet`: no progress.
+    public func distill(
+        _ mc: ModelConfig, setting: DistillSetting, teacher: TeacherSource, transfer: Dataset, data: DataSplits, seed: UInt64,
+        epochs: Int? = nil, quiet: Bool = false
+    ) throws -> TrainedModel {
         let model = try makeModel(mc, role: .student, data: data, seed: seed)
-        stage(
-            "student",
-            detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
-                + "T = \(config.distill.temperature), alpha = \(config.distill.alpha), transfer set \(transfer.name) (\(transfer.count) samples)"
-        )
+        var recipe = mc.train
+        if let e = epochs { recipe.epochs = e }
+        if !quiet {
+            stage(
+                "student",
+                detail: "distilling: \(model.parameterCount) parameters, \(model.macs) MACs, "
+                    + "T = \(fmtNumber(setting.temperature)), alpha = \(fmtNumber(setting.alpha)), transfer set \(transfer.name) (\(transfer.count) samples)"
+            )
+        }
         let history = try KDC.distill(
             student: model, teacher: teacher, transfer: transfer,
-            validation: data.validation.count > 0 ? data.validation : nil, train: mc.train,
-            distill: DistillSettings(
-                temperature: config.distill.temperature, alpha: config.distill.alpha,
-                mixup: config.distill.mixup),
-            seed: seed, augmentFill: augmentFill(data), observer: observer)
+            validation: data.validation.count > 0 ? data.validation : nil, train: recipe,
+            distill: DistillSettings(temperature: setting.temperature, alpha: setting.alpha, mixup: config.distill.mixup),
+            seed: seed, augmentFill: augmentFill(data), observer: quiet ? nil : observer)
         return finish(model, role: .student, history: history, data: data)
     }
 
@@ -148,7 +154,11 @@ public final class Pipeline {
         var r = ModelReport(params: model.parameterCount, macs: model.macs, epochs: history.count)
         let test = data.test.count > 0 ? evaluate(model, on: data.test) : nil
         r.floatAccuracy = test?.accuracy
-        r.validationAccuracy = history.last?.validationAccuracy
+        if data.validation.count > 0 {
+            let v = evaluate(model, on: data.validation)
+            r.validationAccuracy = v.accuracy
+            r.validationLoss = Double(softmaxCrossEntropy(v.logits, labels: data.validation.labels[...]).loss)
+        }
         if !history.isEmpty {
             r.secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
             r.samplesPerSecond = history.map(\.samplesPerSecond).reduce(0, +) / Double(history.count)
@@ -156,8 +166,13 @@ public final class Pipeline {
         return TrainedModel(model: model, report: r, history: history, testLogits: test?.logits)
     }
 
-    /// The teacher: trained here, loaded from a checkpoint, or logits from a file.
-    public func teacher(data: DataSplits, transfer: Dataset) throws -> (source: TeacherSource, trained: TrainedModel?) {
+    /// The teacher: trained here, loaded from a checkpoint, or logits from a file; and its
+    /// check against the labels of the transfer rows (`checkTeacherAgreement`), which stops a
+    /// checkpoint or logits file that agrees too little (`teacher.min_agreement`; the automatic
+    /// rule uses `baselineValidation`, the hard-label baseline's validation accuracy, when given).
+    public func teacher(data: DataSplits, transfer: Dataset, baselineValidation: Double? = nil) throws -> (
+        source: TeacherSource, trained: TrainedModel?, check: TeacherCheck
+    ) {
         let tc = config.teacher
         if let path = tc.checkpoint {
             stage("teacher", detail: "loading \(path)")
@@ -181,19 +196,35 @@ public final class Pipeline {
                         "the checkpoint gives \(model.outputShape.reduce(1, *)) outputs, the data has \(data.train.numClasses) classes"
                 )
             }
-            let t = finish(model, role: .teacher, history: [], data: data)
-            return (.model(model), t)
+            var t = finish(model, role: .teacher, history: [], data: data)
+            t.transferLogits = predictLogits(model, on: transfer)
+            let check = try checkTeacherAgreement(
+                t.transferLogits!, labels: transfer.labels, source: "checkpoint", file: path,
+                minAgreement: tc.minAgreement, baselineValidation: baselineValidation, enforce: true)
+            t.report.transferAccuracy = check.agreement
+            return (.model(model), t, check)
         }
         if let path = tc.logits {
             stage("teacher", detail: "logits from \(path)")
-            let logits = try alignTeacherLogits(path, transfer: transfer, classes: data.train.numClasses)
-            return (.logits(logits), nil)
+            var logits = try alignTeacherLogits(path, transfer: transfer, classes: data.train.numClasses)
+            // Right after the rows are lined up with the transfer set: probabilities → log, then the check.
+            let converted = logitsFromProbabilities(logits)
+            if let c = converted { logits = c }
+            let check = try checkTeacherAgreement(
+                logits, labels: transfer.labels, source: "logits", file: path, minAgreement: tc.minAgreement,
+                baselineValidation: baselineValidation, enforce: true, probabilitiesConverted: converted != nil)
+            return (.logits(logits), nil, check)
         }
         guard let mc = tc.model else {
             throw KDCError.config(file: config.file, key: "teacher", message: "needs one of layers, checkpoint or logits")
         }
-        let t = try train(mc, role: .teacher, data: data, seed: config.seed)
-        return (.model(t.model), t)
+        var t = try train(mc, role: .teacher, data: data, seed: config.seed)
+        t.transferLogits = predictLogits(t.model, on: transfer)
+        let check = try checkTeacherAgreement(
+            t.transferLogits!, labels: transfer.labels, source: "trained", file: config.file,
+            minAgreement: tc.minAgreement, baselineValidation: baselineValidation, enforce: tc.minAgreement != nil)
+        t.report.transferAccuracy = check.agreement
+        return (.model(t.model), t, check)
     }
 
     /// Saves a float checkpoint into the output set (the staging folder while a transaction is
@@ -208,29 +239,69 @@ public final class Pipeline {
 /// What the distillation stages produced.
 public struct DistillationResult {
     public var teacher: TrainedModel?
+    /// The distilled student (trained with `setting`).
     public var student: TrainedModel
     public var baseline: TrainedModel?
+    /// The setting the distilled student was trained with, and the search that chose it.
+    public var setting: DistillSetting
+    public var search: SearchReport?
+    /// Which student ships, and why.
+    public var decision: ShipDecision
+    public var teacherCheck: TeacherCheck
     /// Distilled vs baseline over `distill.compare_seeds`, when set.
     public var comparison: SeedStudy?
     public var data: DataSplits
     public var report: BuildReport
-    /// A readable table: teacher / baseline / distilled.
+
+    /// The student that is exported and written as `student.safetensors`.
+    public var shipped: TrainedModel { decision.shipsBaseline ? baseline! : student }
+
+    /// A readable table (teacher / baseline / distilled), the search, and which student ships.
+    /// What the reader must not miss is between `**` markers (`emphasize` makes it bold).
     public var summary: String {
         var rows: [(String, ModelReport)] = []
-        if let t = teacher { rows.append(("teacher", t.report)) }
+        let t =
+            teacher?.report
+            ?? {
+                var r = ModelReport(params: nil, macs: nil, epochs: 0)
+                r.transferAccuracy = teacherCheck.agreement
+                return r
+            }()
+        rows.append(("teacher", t))
         if let b = baseline { rows.append(("baseline", b.report)) }
         rows.append(("student", student.report))
         var s = modelSummaryTable(rows)
+        let c = teacherCheck
+        s +=
+            "teacher (\(c.source)): agrees with the labels on \(fmtPct(c.agreement)) of \(c.labelledRows) labelled transfer rows "
+            + "(chance \(fmtPct(c.chance)), required \(fmtPct(c.minAgreement))\(c.enforced ? "" : ", not enforced for a teacher trained here"))"
+            + (c.probabilitiesConverted ? "; the file held probabilities, converted to log-probabilities" : "") + "\n"
+        if let sr = search {
+            s +=
+                "search: T = \(fmtNumber(setting.temperature)), α = \(fmtNumber(setting.alpha)) chosen on validation from "
+                + "\(sr.trials.filter { $0.round == 1 }.count) settings, \(sr.usedEpochs) student epochs"
+                + (sr.cut.map { " (\($0))" } ?? "") + ":\n" + sr.table(chosen: setting)
+        } else {
+            s += "distillation: T = \(fmtNumber(setting.temperature)), α = \(fmtNumber(setting.alpha)) (from the config)\n"
+        }
         if let b = baseline?.report.floatAccuracy, let d = student.report.floatAccuracy {
             s += String(format: "distillation vs baseline: %+.2f points of test accuracy (seed %d)\n", (d - b) * 100, report.seed)
         }
+        if let w = decision.warning { s += "**\(w)**\n" }
+        s += "shipped: the \(decision.model) student (\(decision.reason))\n"
         if let c = comparison {
             let (b, d) = (SeedStudy.stats(c.baseline), SeedStudy.stats(c.distilled))
             s +=
                 "over seeds \(c.seeds.map(String.init).joined(separator: ",")): "
                 + String(
-                    format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)\n",
+                    format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)",
                     b.mean * 100, b.sd * 100, d.mean * 100, d.sd * 100, (d.mean - b.mean) * 100)
+            if !c.shipped.isEmpty {
+                let sh = SeedStudy.stats(c.shipped)
+                s += String(format: ", shipped %.2f%% ± %.2f", sh.mean * 100, sh.sd * 100)
+                s += " (" + c.shippedModels.joined(separator: ", ") + ")"
+            }
+            s += "\n"
         }
         return s
     }
@@ -238,12 +309,13 @@ public struct DistillationResult {
 
 /// A fixed-width table of model figures, one row per (name, report).
 public func modelSummaryTable(_ rows: [(String, ModelReport)]) -> String {
-    var s = "model       params      MACs   test acc   val acc  s/epoch  samples/s\n"
+    var s = "model       params      MACs   test acc   val acc  transfer  s/epoch  samples/s\n"
     for (name, r) in rows {
         s += name.padding(toLength: 9, withPad: " ", startingAt: 0)
         s +=
-            rpad("\(r.params)", 9) + rpad("\(r.macs)", 10) + rpad(fmtPct(r.floatAccuracy), 11)
-            + rpad(fmtPct(r.validationAccuracy), 10)
+            rpad(r.params.map(String.init) ?? "—", 9) + rpad(r.macs.map(String.init) ?? "—", 10)
+            + rpad(fmtPct(r.floatAccuracy), 11)
+            + rpad(fmtPct(r.validationAccuracy), 10) + rpad(fmtPct(r.transferAccuracy), 10)
         s += rpad(r.secondsPerEpoch.map { String(format: "%.2f", $0) } ?? "—", 9)
         s += rpad(r.samplesPerSecond.map { String(format: "%.0f", $0) } ?? "—", 11) + "\n"
     }
@@ -258,53 +330,99 @@ public func rpad(_ s: String, _ width: Int) -> String {
 }
 
 extension Pipeline {
-    /// Teacher → distilled student (→ hard-label baseline), with checkpoints in the output folder.
+    /// Hard-label baseline → teacher (checked against the labels, using the baseline's
+    /// validation accuracy) → distilled student (the setting given or chosen on validation) →
+    /// the student to ship (`distill.ship`), written as `OUT/student.safetensors` → the seed
+    /// study over `distill.compare_seeds` with the chosen setting.
     public func runDistillation(baseline: Bool) throws -> DistillationResult {
         guard let sc = config.student else {
             throw KDCError.config(file: config.file, key: "student", message: "the config defines no student")
         }
+        let policy = config.distill.shipPolicy(baseline: baseline)
+        if !baseline, policy != .distilled {
+            throw KDCError.config(
+                file: config.file, key: "distill.ship",
+                message:
+                    "\(policy.rawValue) needs the hard-label baseline, which is off; hint: drop --no-baseline or set distill.ship: distilled"
+            )
+        }
+        let plan = try searchPlan()
         let data = try loadData()
+        if policy == .best && data.validation.count == 0 {
+            throw KDCError.config(
+                file: config.file, key: "distill.ship",
+                message:
+                    "best compares the students on the validation split, which is empty for this data; hint: raise data.split.validation, or set distill.ship: distilled"
+            )
+        }
         let transfer = try transferSet(data)
         var report = BuildReport(config: config.file, seed: config.seed)
         report.dataset = data.report
-        let (source, trained) = try self.teacher(data: data, transfer: transfer)
+        // The baseline first: the teacher check compares the teacher with it.
+        let base = baseline ? try train(sc, role: .baseline, data: data, seed: config.seed) : nil
+        let (loaded, trained, check) = try self.teacher(
+            data: data, transfer: transfer, baselineValidation: base?.report.validationAccuracy)
         var teacher = trained
         if var t = teacher, config.teacher.checkpoint == nil {
             t.report.checkpoint = try saveCheckpoint(t.model, name: "teacher", normalization: data.normalization)
             teacher = t
         }
-        report.teacher = teacher?.report
-        var student = try distill(sc, teacher: source, transfer: transfer, data: data, seed: config.seed)
-        student.report.checkpoint = try saveCheckpoint(student.model, name: "student", normalization: data.normalization)
+        report.teacher =
+            teacher?.report
+            ?? {
+                var r = ModelReport(params: nil, macs: nil, epochs: 0)
+                r.transferAccuracy = check.agreement
+                return r
+            }()
+        report.teacherCheck = check
+        // Without augmentation every run reads the same soft targets: compute them once.
+        let augment = (sc.train.augmentShift > 0 && transfer.sampleShape.count == 3) || config.distill.mixup > 0
+        var source = loaded
+        if !augment, let logits = teacher?.transferLogits { source = .logits(logits) }
+
+        let chosen = try distillChosen(
+            sc, plan: plan, teacher: source, transfer: transfer, data: data, secondsPerEpoch: base?.report.secondsPerEpoch)
+        var student = chosen.student
+        let (setting, search) = (chosen.setting, chosen.search)
+        let decision = ShipDecision.decide(policy: policy, distilled: student.report, baseline: base?.report)
+        var baseModel = base
+        let shippedPath = try saveCheckpoint(
+            decision.shipsBaseline ? base!.model : student.model, name: "student", normalization: data.normalization)
+        if decision.shipsBaseline { baseModel?.report.checkpoint = shippedPath } else { student.report.checkpoint = shippedPath }
         report.student = student.report
+        report.baseline = baseModel?.report
+        report.shipped = decision
         report.distill = DistillReport(
-            temperature: config.distill.temperature, alpha: config.distill.alpha,
-            transfer: transfer.name, transferSamples: transfer.count)
-        var base: TrainedModel?
+            temperature: setting.temperature, alpha: setting.alpha, chosenBy: search == nil ? "config" : "search",
+            transfer: transfer.name, transferSamples: transfer.count, search: search)
         var study: SeedStudy?
-        if baseline {
-            base = try train(sc, role: .baseline, data: data, seed: config.seed)
-            report.baseline = base?.report
-            let seeds = config.distill.compareSeeds
-            if !seeds.isEmpty {
-                var st = SeedStudy(seeds: seeds, teacherAccuracy: teacher?.report.floatAccuracy, baseline: [], distilled: [])
-                for s in seeds {
-                    if s == config.seed {
-                        st.distilled.append(student.report.floatAccuracy ?? 0)
-                        st.baseline.append(base?.report.floatAccuracy ?? 0)
-                        continue
-                    }
-                    stage("seed \(s)", detail: "distilled and baseline students for the comparison")
-                    st.distilled.append(
-                        try distill(sc, teacher: source, transfer: transfer, data: data, seed: s).report.floatAccuracy ?? 0)
-                    st.baseline.append(try train(sc, role: .baseline, data: data, seed: s).report.floatAccuracy ?? 0)
+        if let base, !config.distill.compareSeeds.isEmpty {
+            var st = SeedStudy(
+                seeds: config.distill.compareSeeds, teacherAccuracy: teacher?.report.floatAccuracy,
+                temperature: setting.temperature, alpha: setting.alpha, baseline: [], distilled: [])
+            for s in config.distill.compareSeeds {
+                var d = student, b = base
+                if s != config.seed {
+                    stage(
+                        "seed \(s)",
+                        detail:
+                            "distilled (T = \(fmtNumber(setting.temperature)), α = \(fmtNumber(setting.alpha))) and baseline students for the comparison"
+                    )
+                    d = try distill(sc, setting: setting, teacher: source, transfer: transfer, data: data, seed: s)
+                    b = try train(sc, role: .baseline, data: data, seed: s)
                 }
-                study = st
-                report.comparison = st
+                let pick = ShipDecision.decide(policy: policy, distilled: d.report, baseline: b.report)
+                st.distilled.append(d.report.floatAccuracy ?? 0)
+                st.baseline.append(b.report.floatAccuracy ?? 0)
+                st.shipped.append((pick.shipsBaseline ? b : d).report.floatAccuracy ?? 0)
+                st.shippedModels.append(pick.model)
             }
+            study = st
+            report.comparison = st
         }
         return DistillationResult(
-            teacher: teacher, student: student, baseline: base, comparison: study, data: data, report: report)
+            teacher: teacher, student: student, baseline: baseModel, setting: setting, search: search, decision: decision,
+            teacherCheck: check, comparison: study, data: data, report: report)
     }
 }
 

@@ -4,8 +4,14 @@ import Foundation
 public struct SeedStudy: Codable, Sendable {
     public var seeds: [UInt64]
     public var teacherAccuracy: Double?
+    /// The setting every seed's distilled student was trained with.
+    public var temperature: Float?
+    public var alpha: Float?
     public var baseline: [Double]
     public var distilled: [Double]
+    /// Test accuracy of the student the ship policy picks for each seed, and which it was.
+    public var shipped: [Double] = []
+    public var shippedModels: [String] = []
 
     /// Mean and sample standard deviation.
     public static func stats(_ x: [Double]) -> (mean: Double, sd: Double) {
@@ -19,38 +25,35 @@ public struct SeedStudy: Codable, Sendable {
             let s = SeedStudy.stats(x)
             return String(format: "%.2f%% ± %.2f", s.mean * 100, s.sd * 100)
         }
-        var t = "| teacher | baseline (hard labels) | distilled | seeds |\n| --- | --- | --- | --- |\n"
+        let setting = temperature.map { t in "T \(fmtNumber(t)), α \(alpha.map(fmtNumber) ?? "?")" } ?? "—"
+        var t =
+            "| teacher | baseline (hard labels) | distilled | shipped | T, α | seeds |\n| --- | --- | --- | --- | --- | --- |\n"
         t +=
-            "| \(fmtPct(teacherAccuracy)) | \(cell(baseline)) | \(cell(distilled)) | \(seeds.map(String.init).joined(separator: ", ")) |\n"
+            "| \(fmtPct(teacherAccuracy)) | \(cell(baseline)) | \(cell(distilled)) | \(shipped.isEmpty ? "—" : cell(shipped)) | "
+            + "\(setting) | \(seeds.map(String.init).joined(separator: ", ")) |\n"
         t +=
-            "per seed (baseline → distilled): "
-            + zip(baseline, distilled).map { String(format: "%.2f → %.2f", $0 * 100, $1 * 100) }.joined(separator: ", ") + "\n"
+            "per seed (baseline → distilled"
+            + (shippedModels.isEmpty ? "" : "; shipped") + "): "
+            + baseline.indices.map { i in
+                String(format: "%.2f → %.2f", baseline[i] * 100, distilled[i] * 100)
+                    + (i < shippedModels.count ? " (\(shippedModels[i]))" : "")
+            }.joined(separator: ", ") + "\n"
         return t
     }
 }
 
 extension Pipeline {
-    /// Gets the teacher once (with the config's seed), then for each seed trains the student by
-    /// distillation and, with the same recipe and seed, on hard labels alone.
-    public func seedStudy(seeds: [UInt64]) throws -> SeedStudy {
-        guard let sc = config.student else {
-            throw KDCError.config(file: config.file, key: "student", message: "the config defines no student")
+    /// The seed study of `kdc distill --seeds`: `runDistillation` with `distill.compare_seeds`
+    /// set to `seeds` and the baseline on (the setting is chosen once, with the config's seed).
+    public func seedStudy(seeds: [UInt64]) throws -> (study: SeedStudy, result: DistillationResult) {
+        var cfg = config
+        cfg.distill.compareSeeds = seeds
+        let p = Pipeline(config: cfg, outDir: outDir, observer: observer)
+        p.transaction = transaction  // its checkpoints belong to this pipeline's output set
+        let r = try p.runDistillation(baseline: true)
+        guard let study = r.comparison else {
+            throw KDCError.training(message: "the seed study produced no comparison")
         }
-        let data = try loadData()
-        var transfer = data.train
-        if let src = config.distill.transfer {
-            transfer = try loadTransfer(
-                src, like: config.data, normalization: data.normalization, baseDirectory: config.baseDirectory)
-        }
-        let (source, teacher) = try self.teacher(data: data, transfer: transfer)
-        var study = SeedStudy(seeds: seeds, teacherAccuracy: teacher?.report.floatAccuracy, baseline: [], distilled: [])
-        for seed in seeds {
-            stage("seed \(seed)", detail: "distilled and baseline students")
-            let d = try distill(sc, teacher: source, transfer: transfer, data: data, seed: seed)
-            let b = try train(sc, role: .baseline, data: data, seed: seed)
-            study.distilled.append(d.report.floatAccuracy ?? 0)
-            study.baseline.append(b.report.floatAccuracy ?? 0)
-        }
-        return study
+        return (study, r)
     }
 }
