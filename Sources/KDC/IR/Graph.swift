@@ -13,6 +13,14 @@
 ///
 /// Canonical numbering: tensor 0 is the graph input and node i writes tensor i + 1. Every
 /// builder and transform in kdc produces it; the artifact format requires it (docs/FORMAT.md).
+/// The int8 arithmetic a graph follows.
+public enum Arithmetic: String, Equatable, Sendable, Codable {
+    /// kdc's own: one rounding, half away from zero (docs/QUANTIZATION.md §4).
+    case kdc
+    /// TensorFlow Lite's reference kernels, as LiteRT's `BUILTIN_REF` resolver computes them.
+    case tflite
+}
+
 public struct Graph: Equatable, Sendable {
     public var tensors: [GraphTensor]
     /// Nodes in execution order; each node's inputs are the graph input or earlier outputs.
@@ -20,6 +28,15 @@ public struct Graph: Equatable, Sendable {
     public var input: TensorID
     /// The logits.
     public var output: TensorID
+    /// Which int8 arithmetic the graph's integer ops follow (docs/QUANTIZATION.md): kdc's own
+    /// (one rounding, half away from zero) or TensorFlow Lite's reference kernels (imported models).
+    public var arithmetic: Arithmetic = .kdc
+    /// The model takes float32 input (a QUANTIZE at its input edge, as in an imported float-in
+    /// model): callers quantize with the input tensor's scale and zero point.
+    public var floatInput = false
+    /// The model gives float32 output (a DEQUANTIZE at its output edge): callers dequantize with
+    /// the output tensor's scale and zero point.
+    public var floatOutput = false
 
     public init(tensors: [GraphTensor], nodes: [GraphNode], input: TensorID, output: TensorID) {
         self.tensors = tensors; self.nodes = nodes; self.input = input; self.output = output
