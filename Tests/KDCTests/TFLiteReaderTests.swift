@@ -319,3 +319,24 @@ final class TFLiteReaderTests: XCTestCase {
         XCTAssertGreaterThan(errors, 100)
     }
 }
+
+extension TFLiteReaderTests {
+    /// The fuzz target's small seeds (fuzz/tflite/seeds, from gen_seeds.swift): the valid ones read,
+    /// including a buffer in the schema 3c offset/size form; the mutated ones are errors.
+    func testFuzzSeeds() throws {
+        let dir = CLITests.repoRoot + "/fuzz/tflite/seeds/"
+        func bytes(_ n: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + n))) }
+        for n in ["all_ops.tflite", "gelu_code.tflite", "per_channel.tflite", "buffer_offset_form.tflite"] {
+            XCTAssertNoThrow(try TFLiteReader.read(bytes: bytes(n), file: n), n)
+        }
+        let offsetForm = try TFLiteReader.read(bytes: bytes("buffer_offset_form.tflite"), file: "")
+        let inline = try TFLiteReader.read(bytes: bytes("all_ops.tflite"), file: "")
+        XCTAssertEqual(offsetForm.buffers[1].data, (0..<54).map { UInt8($0) })
+        XCTAssertEqual(offsetForm, inline)
+        let gelu = try TFLiteReader.read(bytes: bytes("gelu_code.tflite"), file: "")
+        XCTAssertEqual(gelu.operatorCodes.last?.name, "GELU")
+        for n in ["truncated.tflite", "vtable_outside.tflite", "root_past_end.tflite"] {
+            XCTAssertThrowsError(try TFLiteReader.read(bytes: bytes(n), file: n), n)
+        }
+    }
+}
