@@ -65,9 +65,9 @@ final class FlatBufferReader {
         guard bytes.count >= 8 else {
             throw fail("file is \(bytes.count) bytes, too short for a FlatBuffers header (8 bytes); truncated?")
         }
-        let id = String(decoding: bytes[4..<8], as: UTF8.self)
         guard Array(bytes[4..<8]) == Array(identifier.utf8) else {
-            let hex = bytes[4..<8].map { String($0, radix: 16) }.joined(separator: " ")
+            let id = String(bytes[4..<8].map { (0x20..<0x7f).contains($0) ? Character(UnicodeScalar($0)) : "." })
+            let hex = bytes[4..<8].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")
             throw fail("file identifier is '\(id)' (\(hex)), expected '\(identifier)': not a TensorFlow Lite model")
         }
         return try table(at: Int(u32(0)), path: "model")

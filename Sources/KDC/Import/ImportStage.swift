@@ -58,7 +58,7 @@ public struct ImportStage {
     /// Seeded random inputs after the structured ones.
     public var randomInputs: Int
     public var seed: UInt64
-    public weak var observer: PipelineObserver?
+    public var observer: PipelineObserver?
 
     public init(
         modelPath: String, outDir: String, name: String = "model", compress: Bool = true, firmware: Board? = nil,
