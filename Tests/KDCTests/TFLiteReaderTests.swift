@@ -340,3 +340,33 @@ extension TFLiteReaderTests {
         }
     }
 }
+
+extension TFLiteReaderTests {
+    /// Offsets that make the same data be decoded over and over (2,000 buffer entries pointing at
+    /// one 64 KiB buffer) hit the decode budget instead of taking gigabytes.
+    func testSharedDataHitsTheDecodeBudget() throws {
+        var m = Self.tinyModel()
+        m.buffers += [TFLiteBuffer]((0..<2000).map { _ in TFLiteBuffer() })
+        m.buffers.append(TFLiteBuffer([UInt8](repeating: 7, count: 65536)))
+        var b = TFLiteWriter.write(m)
+        let r = FlatBufferReader(bytes: b, file: "")
+        let vec = try XCTUnwrap(try r.root(identifier: "TFL3").vector(4, "buffers", width: 4))
+        let lastSlot = vec.start + 4 * (vec.count - 1)
+        let big = lastSlot + Int(r.u32(lastSlot))
+        for i in 4..<(vec.count - 1) {
+            let slot = vec.start + 4 * i
+            b.replaceSubrange(slot..<(slot + 4), with: le32(UInt32(big - slot)))
+        }
+        assertMessage(b, ["model.buffers[", "decode more than 8 times its \(b.count) bytes"])
+    }
+
+    /// A vtable entry that puts a field past the end of its table.
+    func testFieldOutsideItsTable() throws {
+        var b = TFLiteWriter.write(Self.tinyModel())
+        let r = FlatBufferReader(bytes: b, file: "")
+        let root = try r.root(identifier: "TFL3")
+        // Field 0 (version) of the root table: its vtable entry says offset 0xfff0.
+        b.replaceSubrange((root.vt + 4)..<(root.vt + 6), with: [0xf0, 0xff])
+        assertMessage(b, ["model.version: field offset 65520 (4 bytes) lies outside its table of \(root.size) bytes"])
+    }
+}
