@@ -101,7 +101,7 @@ final class TFLiteImportTests: XCTestCase {
         }
     }
 
-    func testUnsupportedModelsNameTheOperator() {
+    func testUnsupportedModelsNameTheOperator() throws {
         var m = TFLiteReaderTests.tinyModel()
         m.subgraphs[0].operators[0].options = .conv2d(
             TFLiteConv2DOptions(padding: .same, strideW: 1, strideH: 1, activation: .relu, dilationW: 2, dilationH: 2))
@@ -125,6 +125,10 @@ final class TFLiteImportTests: XCTestCase {
         m.subgraphs[0].operators[0].options = .conv2d(
             TFLiteConv2DOptions(padding: .same, strideW: 1, strideH: 1, activation: .tanh))
         XCTAssertTrue(importError(m).contains("operator 0 (CONV_2D): fused activation tanh is not supported"), importError(m))
+
+        XCTAssertTrue(
+            importError(try XCTUnwrap(try? TFLiteReaderTests.mlperf("kws_ref_model_float32.tflite"))).contains(
+                "m.tflite: the model input 'input_1' is float32; kdc imports int8 activations (a float model"))
 
         m = TFLiteReaderTests.tinyModel()
         m.subgraphs[0].tensors[4].quantization?.zeroPoint = [3]

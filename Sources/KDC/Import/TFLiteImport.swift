@@ -89,7 +89,11 @@ public enum TFLiteImporter {
         /// The (scale, zero point) of an int8 activation tensor, checked.
         func quant(_ t: TFLiteTensor, _ what: String) throws -> QuantParams {
             guard t.type == .int8 else {
-                let hint = t.type == .int16 ? " (int16 activations are not supported)" : ""
+                let hint =
+                    t.type == .int16
+                    ? " (int16 activations are not supported)"
+                    : t.type == .float32
+                        ? " (a float model: convert it with the TFLite converter's full-integer int8 quantization)" : ""
                 throw fail("\(what) '\(t.name)' is \(t.type.name); kdc imports int8 activations\(hint)")
             }
             guard let q = t.quantization, q.scale.count == 1, q.zeroPoint.count == 1 else {
