@@ -29,8 +29,9 @@ public enum TFLiteImporter {
         try importModel(try TFLiteReader.read(path: path), file: path)
     }
 
-    /// Imports `m`; `file` names the model in errors.
+    /// Imports `m` (checked as `TFLiteReader` checks a file first); `file` names the model in errors.
     public static func importModel(_ m: TFLiteModel, file: String) throws -> Graph {
+        try TFLiteReader.validate(m, file: file)
         var b = try Builder(m, file: file)
         return try b.build()
     }

@@ -58,7 +58,7 @@ public enum TFLiteReader {
         let model = TFLiteModel(
             version: version, operatorCodes: codes ?? [], subgraphs: subgraphs ?? [], description: description,
             buffers: buffers ?? [], metadata: metadata ?? [], signatureDefs: signatures ?? [])
-        try validate(model, r)
+        try validate(model, file: file)
         return model
     }
 
@@ -156,8 +156,10 @@ public enum TFLiteReader {
         }
     }
 
-    /// The checks between tables (indices, sizes, quantization).
-    static func validate(_ m: TFLiteModel, _ r: FlatBufferReader) throws {
+    /// The checks between tables (indices, sizes, quantization) that `read` applies, for a model
+    /// built in memory; `file` names it in errors.
+    public static func validate(_ m: TFLiteModel, file: String) throws {
+        let r = FlatBufferReader(bytes: [], file: file)
         for (i, c) in m.operatorCodes.enumerated() where c.code < 0 {
             throw r.fail("model.operator_codes[\(i)]: builtin code \(c.code) is negative")
         }
