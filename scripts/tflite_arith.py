@@ -135,10 +135,14 @@ ROUNDINGS = {"double": mbqm_double, "single": mbqm_single, "kdc": mbqm_kdc}
 
 def scale_double(acc, scale):
     """LiteRT's reference FULLY_CONNECTED: round(double(acc)·scale), scale =
-    double(s_in)·double(s_w)/double(s_out) not encoded as (M, shift), std::round (half away from
-    zero), cast to int32."""
+    double(s_in)·double(s_w)/double(s_out) not encoded as (M, shift): the binary64 product, then
+    std::round (half away from zero, exactly: the fraction of a double is exact), saturated to
+    int32 (LiteRT's cast is undefined there)."""
     v = np.asarray(acc, dtype=np.float64) * np.asarray(scale, dtype=np.float64)
-    return wrap32(np.trunc(v + np.where(v >= 0, 0.5, -0.5)).astype(np.int64))
+    t = np.trunc(v)
+    f = v - t
+    r = t + (f >= 0.5) - (f <= -0.5)
+    return np.clip(r, INT32_MIN, INT32_MAX).astype(np.int64)
 
 
 def scale_fp32_even(acc, scale):
