@@ -25,11 +25,30 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Where to write the outputs (.npy).")
     var output: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Compute the outputs on an emulated device instead: \(Board.all.map(\.description).joined(separator: ", ")) (or none)."
+        ))
+    var firmware: FirmwareArgument?
+
     func run() throws {
         try runReportingErrors {
-            let r = try ArtifactRun.run(artifactPath: artifact, inputPath: input, outputPath: output)
+            let r = try ArtifactRun.run(artifactPath: artifact, inputPath: input, outputPath: output, board: firmware?.board)
             let kind = r.floatOutput ? "float32" : "int8"
-            print("ran \(r.samples) \(r.inputType.name) inputs through the C runtime (host): \(output) \(r.outputShape) \(kind)")
+            guard let f = r.firmware else {
+                print(
+                    "ran \(r.samples) \(r.inputType.name) inputs through the C runtime (host): \(output) \(r.outputShape) \(kind)"
+                )
+                return
+            }
+            print(
+                "ran \(r.samples) \(r.inputType.name) inputs on \(f.target), \(f.mode.rawValue) artifact: \(output) \(r.outputShape) \(kind); every output byte equals the host C runtime's"
+            )
+            let ram = f.ram
+            print(
+                "  RAM \(ram.totalBytes) B (arena \(ram.arenaBytes), unpack \(ram.unpackBytes), static \(ram.staticBytes), stack \(ram.stackBytes); predicted \(f.ramPredictedBytes)), image text \(f.imageTextBytes) B"
+                    + (f.instructionsPerInference.map { ", \($0) instructions per inference" } ?? "")
+                    + (f.instructionsPerMAC.map { String(format: " (%.2f per MAC)", $0) } ?? ""))
         }
     }
 }

@@ -12,6 +12,9 @@ public struct ArtifactRunResult: Equatable, Sendable {
     public var outputShape: [Int]
     /// The outputs are float32 (the artifact's graph has `floatOutput`), else int8.
     public var floatOutput: Bool
+    /// With a board: the device's figures (sizes, RAM, stack, instructions per inference), its
+    /// outputs compared with the host C runtime's (`match`).
+    public var firmware: FirmwareResult?
 }
 
 /// Runs an artifact with the C runtime on the inputs of an NPY file and writes the outputs as an
@@ -25,21 +28,29 @@ public enum ArtifactRun {
     /// machine and writes `outputPath` (`[N] + output shape`, int8, or float32 when the graph has
     /// `floatOutput`), through a temporary file and a rename: on any error the previous file at
     /// `outputPath` is untouched.
+    ///
+    /// With `board`, the outputs are the emulated device's (`DeviceRun`: the firmware sample
+    /// under QEMU, the artifact in its own mode, every input in flash), each byte compared with
+    /// the host C runtime's (which also quantizes float32 inputs for it); int8 outputs are
+    /// written as the device gave them, float32 ones dequantized as `kdc_output_to_float` does
+    /// (`Graph.dequantize`: the same single float multiply).
     /// - Throws: `KDCError.io` for a missing artifact, `.format` for an invalid one (the
     ///   runtime's status name and message, and kdc's reader's), `.data` naming the input file
-    ///   for a wrong dtype, shape or length.
+    ///   for a wrong dtype, shape or length; `.check` when the device's outputs differ from the
+    ///   host's (nothing written).
     public static func run(
-        artifactPath: String, inputPath: String, outputPath: String, runtimeDirectory: String? = nil
+        artifactPath: String, inputPath: String, outputPath: String, board: Board? = nil, runtimeDirectory: String? = nil
     ) throws -> ArtifactRunResult {
         try run(
             try read(artifactPath, runtimeDirectory: runtimeDirectory), artifactPath: artifactPath, inputPath: inputPath,
-            outputPath: outputPath, runtimeDirectory: runtimeDirectory)
+            outputPath: outputPath, board: board, runtimeDirectory: runtimeDirectory)
     }
 
     /// `run` of the artifact at `artifactPath`, read as `artifact` (its graph's input shape and
     /// `floatOutput` are used).
     static func run(
-        _ artifact: Artifact, artifactPath: String, inputPath: String, outputPath: String, runtimeDirectory: String?
+        _ artifact: Artifact, artifactPath: String, inputPath: String, outputPath: String, board: Board? = nil,
+        runtimeDirectory: String?
     ) throws -> ArtifactRunResult {
         let g = artifact.graph
         let input = try Inputs(path: inputPath, graph: g)
@@ -53,12 +64,12 @@ public enum ArtifactRun {
         }
         let outShape = [input.count] + g.outputShape
         let outType: HostRunElement = g.floatOutput ? .float32 : .int8
-        try writeOutput(outputPath, shape: outShape, type: outType) { tmp in
+        func host(_ outPath: String, _ type: HostRunElement, saveInputs: String? = nil) throws {
             let r = try withKDCErrors {
                 try HostRun.run(
                     artifactPath: artifactPath, inputPath: inPath, inputOffset: offset, count: input.count,
-                    input: input.type == .float32 ? .float32 : .int8, outputPath: tmp, output: outType,
-                    runtimeDirectory: runtimeDirectory)
+                    input: input.type == .float32 ? .float32 : .int8, outputPath: outPath, output: type,
+                    saveInputsPath: saveInputs, runtimeDirectory: runtimeDirectory)
             }
             guard r.model.inputBytes == g[g.input].count, r.model.outputBytes == g[g.output].count else {
                 throw KDCError.format(
@@ -68,7 +79,76 @@ public enum ArtifactRun {
                 )
             }
         }
-        return ArtifactRunResult(samples: input.count, inputType: input.type, outputShape: outShape, floatOutput: g.floatOutput)
+        var result = ArtifactRunResult(
+            samples: input.count, inputType: input.type, outputShape: outShape, floatOutput: g.floatOutput)
+        guard let board else {
+            try writeOutput(outputPath, shape: outShape, type: outType) { tmp in try host(tmp, outType) }
+            return result
+        }
+        // The device: the int8 inputs the host runtime ran (float32 ones quantized by it), its
+        // int8 outputs as the expected ones.
+        let savedIn = scratch + "/inputs.int8", hostOut = scratch + "/host.int8"
+        try writeFileAtomically(Data(), to: hostOut)
+        try host(hostOut, .int8, saveInputs: savedIn)
+        let k = g[g.input].count, m = g[g.output].count
+        func rows(_ path: String, _ size: Int) throws -> [[Int8]] {
+            guard let d = FileManager.default.contents(atPath: path), d.count == input.count * size else {
+                throw KDCError.io(path: path, message: "the host run wrote no \(input.count) × \(size) bytes")
+            }
+            let b = [UInt8](d)
+            return (0..<input.count).map { i in b[(i * size)..<((i + 1) * size)].map { Int8(bitPattern: $0) } }
+        }
+        guard input.count > 0 else {
+            throw KDCError.data(file: inputPath, message: "no inputs (N = 0); the device needs at least one")
+        }
+        let bytes = try readDataFileRaw(artifactPath)
+        let d = try DeviceRun.run(
+            artifact: bytes, inputs: try rows(savedIn, k), expected: try rows(hostOut, m), board: board,
+            modes: [artifact.compressed ? .compressed : .stored], countInstructions: true, countedInferences: 1,
+            runtimeDirectory: runtimeDirectory)
+        let f = d.firmware[0]
+        guard f.match else {
+            throw KDCError.check(
+                message:
+                    "the \(f.mode.rawValue) artifact on \(f.target) differs from the host C runtime in \(f.mismatches) output bytes over \(f.samples) inputs; \(outputPath) was not written"
+            )
+        }
+        result.firmware = f
+        let flat = Array(d.outputs.joined())
+        let payload: [UInt8]
+        if g.floatOutput {
+            let x = g.dequantize(flat)
+            var p = [UInt8](repeating: 0, count: 4 * x.count)
+            p.withUnsafeMutableBytes { raw in
+                for (i, v) in x.enumerated() {
+                    raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                }
+            }
+            payload = p
+        } else {
+            payload = flat.map { UInt8(bitPattern: $0) }
+        }
+        try writeOutput(outputPath, shape: outShape, type: outType) { tmp in
+            guard let fh = FileHandle(forWritingAtPath: tmp) else {
+                throw KDCError.io(path: tmp, message: "cannot open the temporary output")
+            }
+            defer { try? fh.close() }
+            do {
+                try fh.seekToEnd()
+                try fh.write(contentsOf: Data(payload))
+            } catch {
+                throw KDCError.io(path: tmp, message: "cannot write: \(error)")
+            }
+        }
+        return result
+    }
+
+    /// The bytes of the file at `path` as they are (no gzip inflation).
+    static func readDataFileRaw(_ path: String) throws -> [UInt8] {
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw KDCError.io(path: path, message: "cannot read the artifact (missing or unreadable)")
+        }
+        return [UInt8](d)
     }
 
     /// The artifact at `path`, validated by kdc's reader; when the reader rejects it, the C
