@@ -199,45 +199,4 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("none.npy: file not found"), bad.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/o2.npy"))
     }
-
-    /// `--firmware cortex-m4`: the same outputs from the emulated device (float32 inputs
-    /// quantized by the host runtime for it), int8 and float32 outputs identical to the host
-    /// run's files; through the binary too.
-    func testFirmwareRunWritesTheHostsOutputs() throws {
-        let (g, d) = try ExportFixtures.everyOp()
-        let (dir, r) = try exported(g, name: "fw")
-        let n = 6
-        try writeNPY(dir + "/in.npy", shape: [n] + g.inputShape, values: Array(d.x.prefix(n * d.sampleSize)))
-        for artifact in [r.artifactPath, try XCTUnwrap(r.storedArtifactPath)] {
-            var a = try ArtifactReader.read(path: artifact)
-            for floatOut in [false, true] {
-                a.graph.floatOutput = floatOut
-                let host = dir + "/host.npy", device = dir + "/device.npy"
-                _ = try ArtifactRun.run(
-                    a, artifactPath: artifact, inputPath: dir + "/in.npy", outputPath: host, runtimeDirectory: nil)
-                let res = try ArtifactRun.run(
-                    a, artifactPath: artifact, inputPath: dir + "/in.npy", outputPath: device, board: .cortexM4,
-                    runtimeDirectory: nil)
-                let f = try XCTUnwrap(res.firmware)
-                XCTAssertEqual(f.mode, a.compressed ? .compressed : .stored)
-                XCTAssertEqual(f.samples, n)
-                XCTAssertTrue(f.match)
-                XCTAssertEqual(f.ram, f.ramPredicted)
-                XCTAssertNotNil(f.instructionsPerInference)
-                XCTAssertEqual(
-                    FileManager.default.contents(atPath: device), FileManager.default.contents(atPath: host),
-                    "\(artifact) floatOutput \(floatOut): device and host files differ")
-            }
-        }
-        let cli = try CLITests.runKDC([
-            "run", r.artifactPath, "--input", dir + "/in.npy", "--output", dir + "/cli.npy", "--firmware", "cortex-m4",
-        ])
-        XCTAssertEqual(cli.status, 0, cli.err)
-        XCTAssertTrue(cli.out.contains("ran \(n) float32 inputs on cortex-m4 (qemu mps2-an386), compressed artifact"), cli.out)
-        XCTAssertTrue(cli.out.contains("instructions per inference"), cli.out)
-        let interp = Int8Interpreter()
-        XCTAssertEqual(
-            try readInt8(dir + "/cli.npy").values,
-            Array(g.quantizedInputs(d, limit: n).map { interp.run(g, input: $0) }.joined()))
-    }
 }
