@@ -17,6 +17,8 @@ public struct ModelReport: Codable, Sendable {
     public var secondsPerEpoch: Double?
     public var samplesPerSecond: Double?
     public var checkpoint: String?
+    /// Every epoch of the training run (loss, accuracies, learning rate, time): the curves.
+    public var history: [EpochStats]?
     public init(params: Int?, macs: Int?, epochs: Int) {
         self.params = params; self.macs = macs; self.epochs = epochs
     }

@@ -162,6 +162,7 @@ public final class Pipeline {
         if !history.isEmpty {
             r.secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
             r.samplesPerSecond = history.map(\.samplesPerSecond).reduce(0, +) / Double(history.count)
+            r.history = history
         }
         return TrainedModel(model: model, report: r, history: history, testLogits: test?.logits)
     }
