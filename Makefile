@@ -6,7 +6,7 @@ OUT ?= out/digits
 # The tests also need clang, valgrind, and for the Cortex-M4 firmware (samples/firmware) the
 # arm-none-eabi toolchain and QEMU.
 
-.PHONY: setup setup-run build release demo check test test-swift test-runtime bench lint lint-setup clean
+.PHONY: setup setup-run venv build release demo check test test-swift test-runtime bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo). apt-get's output
 # goes to a log printed only when it fails. `make demo` needs only the first list.
@@ -29,6 +29,21 @@ setup:
 setup-run:
 	$(call install_missing,$(RUN_PACKAGES))
 
+# The project venv (.venv, not in git): LiteRT, the oracle for TensorFlow Lite arithmetic
+# (scripts/litert_oracle.py), with the pins of scripts/oracle-requirements.txt. Made again when that
+# file changes; the stamp records that every pin installed.
+VENV := .venv
+VENV_STAMP := $(VENV)/.kdc-oracle-stamp
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): scripts/oracle-requirements.txt
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r scripts/oracle-requirements.txt
+	$(VENV)/bin/python -c 'from ai_edge_litert.interpreter import Interpreter'
+	@touch $@
+
 build: setup
 	$(SWIFT) build
 
@@ -49,8 +64,9 @@ check: setup
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))
 	$(MAKE) -C runtime test
 
-# Everything: the README's test command and what CI runs.
-test: setup test-swift test-runtime
+# Everything: the README's test command and what CI runs. The venv comes first: the oracle tests
+# compare with LiteRT.
+test: setup venv test-swift test-runtime
 
 test-swift:
 	$(SWIFT) build --build-tests
