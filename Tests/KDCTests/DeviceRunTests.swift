@@ -86,9 +86,15 @@ final class DeviceRunTests: XCTestCase {
         XCTAssertTrue(r.firmware[0].match)
     }
 
-    /// The files written for the firmware from an artifact's bytes are the exporter's.
+    /// The files written for the firmware from an artifact's bytes are the exporter's, in kdc's
+    /// arithmetic and in TensorFlow Lite's (whose header flag the stored artifact keeps).
     func testModelFilesFromBytesAreTheExportersFiles() throws {
-        let (g, _) = try ExportFixtures.everyOp()
+        for g in [try ExportFixtures.everyOp().0, try TFLiteFixtures.everyOp().0] {
+            try checkModelFiles(g)
+        }
+    }
+
+    func checkModelFiles(_ g: Graph) throws {
         for compress in [false, true] {
             let e = try prepareExport(g, normalization: .identity, name: "m", compress: compress)
             let dir = try ExportFixtures.tempDir("device-files")

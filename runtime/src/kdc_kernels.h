@@ -31,6 +31,27 @@
 
 #include "kdc.h"
 
+/* ---- build option: TensorFlow Lite arithmetic ------------------------ */
+
+/* KDC_TFLITE (default 1): 1 runs artifacts in either arithmetic; 0 in kdc's only, for a smaller
+ * image. With 0, kdc_init refuses an artifact with KDC_FLAG_TFLITE (KDC_ERR_UNSUPPORTED), the
+ * kernels and the validator test the mode through KDC__TFL, constant 0, so the compiler drops
+ * every TFLite branch, and kdc_tflite.c keeps only what SOFTMAX needs (an op of either
+ * arithmetic, docs/FORMAT.md 3.3): kdc_tfl_srdhm and kdc_tfl_rdbpot. Even at -O0 the dead calls
+ * must go (they would not link): use KDC__TFL as an if condition or a ternary's value, not as
+ * the first operand of a ternary that is itself an if condition (clang -O0 keeps both arms). */
+#ifndef KDC_TFLITE
+#define KDC_TFLITE 1
+#endif
+#if KDC_TFLITE != 0 && KDC_TFLITE != 1
+#error "KDC_TFLITE must be 0 or 1"
+#endif
+#if KDC_TFLITE
+#define KDC__TFL(mode) (mode)
+#else
+#define KDC__TFL(mode) 0
+#endif
+
 /* ---- variant selection ---------------------------------------------- */
 
 #if defined(KDC_KERNELS_REFERENCE)
@@ -206,6 +227,9 @@ typedef struct {
 } kdc_softmax_params;
 
 /* ---- TensorFlow Lite's arithmetic (kdc_tflite.c; docs/QUANTIZATION.md 8) -- */
+
+/* With KDC_TFLITE 0 only srdhm and rdbpot (SOFTMAX's) are defined, and the kernels ignore the
+ * tflite fields of their parameters: kdc_init loads no TFLite-arithmetic model then. */
 
 /* gemmlowp SaturatingRoundingDoublingHighMul: (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31,
  * truncated; a == b == INT32_MIN gives INT32_MAX. */

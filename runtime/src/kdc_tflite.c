@@ -4,7 +4,8 @@
  * the reference FULLY_CONNECTED, all in integers. Written from the published algorithms
  * (TFLite's kernels/internal/common.h, gemmlowp's fixedpoint.h); every variant of the kernels
  * uses these, so they are not part of the seam. No right shift of a negative value (C leaves it
- * implementation-defined): floor division by 2^e is ~(~x >> e) for x < 0. */
+ * implementation-defined): floor division by 2^e is ~(~x >> e) for x < 0. Built with KDC_TFLITE
+ * 0 (kdc_kernels.h), only srdhm and rdbpot remain: the SOFTMAX kernel's. */
 #include "kdc_kernels.h"
 
 /* floor(x / 2^e), 0 <= e <= 63 */
@@ -28,6 +29,7 @@ int32_t kdc_tfl_rdbpot(int32_t x, int32_t e)
     return (int32_t)kdc__floor_shift(x, (int)e) + (rem > threshold ? 1 : 0);
 }
 
+#if KDC_TFLITE
 int32_t kdc_tfl_mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
@@ -93,3 +95,4 @@ int32_t kdc_tfl_scale(int32_t acc, uint32_t lo, uint32_t hi)
     if (acc >= 0) return mag > INT32_MAX ? INT32_MAX : (int32_t)mag;
     return mag >= 0x80000000u ? INT32_MIN : -(int32_t)mag;
 }
+#endif /* KDC_TFLITE */

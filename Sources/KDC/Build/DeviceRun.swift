@@ -120,7 +120,9 @@ public enum DeviceRun {
         let scratch = KernelScratch.maximum(g)
         let arena = KernelScratch.arenaTotal(activations: a.arenaBytes, scratch: scratch)
         let stored =
-            a.compressed ? try ArtifactWriter.artifact(rawBody: a.rawBody, arenaBytes: a.arenaBytes, compress: false) : bytes
+            a.compressed
+            ? try ArtifactWriter.artifact(
+                rawBody: a.rawBody, arenaBytes: a.arenaBytes, compress: false, flags: UInt16(a.flags)) : bytes
         let info = CArrayInfo(
             arenaBytes: arena, unpackBytes: a.compressed ? stored.count : 0, inputBytes: g[g.input].count,
             outputBytes: g[g.output].count, inputScale: g.inputQuant.scale, inputZeroPoint: g.inputQuant.zeroPoint,
