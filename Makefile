@@ -6,7 +6,7 @@ OUT ?= out/digits
 # The Cortex-M4 firmware tests (samples/firmware) need the arm-none-eabi toolchain and QEMU.
 DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup build release demo check test test-swift test-runtime bench lint lint-setup clean
+.PHONY: setup build release demo check test test-swift test-runtime fuzz-tflite bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo).
 setup:
@@ -36,7 +36,7 @@ check: setup
 	$(MAKE) -C runtime test
 
 # Everything: the README's test command and what CI runs.
-test: setup test-swift test-runtime
+test: setup test-swift test-runtime fuzz-tflite
 
 test-swift:
 	$(SWIFT) build --build-tests
@@ -44,6 +44,13 @@ test-swift:
 
 test-runtime:
 	$(MAKE) -C runtime ci
+
+# The TensorFlow Lite reader's libFuzzer target (fuzz/tflite/README.md), built with swiftc
+# -sanitize=fuzzer,address from the reader's sources: TFLITE_FUZZ_SECONDS of fuzzing (30 in
+# make test) from the committed seeds and the MLPerf Tiny files; a finding fails.
+TFLITE_FUZZ_SECONDS ?= 30
+fuzz-tflite:
+	sh fuzz/tflite/run.sh fuzz $(TFLITE_FUZZ_SECONDS)
 
 # Formatting: one configuration per language (.swift-format, .clang-format, ruff.toml), applied to
 # the whole tree; generated files (golden data, exported arrays) are left out.
@@ -64,5 +71,5 @@ bench: release
 	.build/release/kdc bench
 
 clean:
-	rm -rf .build out
+	rm -rf .build out fuzz/tflite/bin fuzz/tflite/work
 	@if [ -f runtime/Makefile ]; then $(MAKE) -C runtime clean; fi

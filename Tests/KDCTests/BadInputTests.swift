@@ -305,12 +305,62 @@ final class BadInputTests: XCTestCase {
                 try writeNPY(d + "/x.npy", shape: [2, 20], values: [Float](repeating: 0, count: 40))
                 return ["run", d + "/bad.kdc", "--input", d + "/x.npy", "--output", d + "/out.npy"]
             }, expect: ["bad.kdc", "KDC_ERR_", "C runtime"]),
+        // TensorFlow Lite models (kdc import): the reader's and the importer's checks.
+        Case(
+            group: "tflite", what: "truncated file",
+            setup: { d in try tflite(d, Array(TFLiteWriter.write(TFLiteReaderTests.tinyModel()).prefix(700))) },
+            expect: ["bad.tflite", "points past the end (file is 700 bytes)"]),
+        Case(
+            group: "tflite", what: "root offset past the end",
+            setup: { d in
+                var b = TFLiteWriter.write(TFLiteReaderTests.tinyModel())
+                b.replaceSubrange(0..<4, with: le32(0x0010_0000))
+                return try tflite(d, b)
+            }, expect: ["bad.tflite", "model: table at offset 1048576", "points past the end"]),
+        Case(
+            group: "tflite", what: "vtable pointing outside the file",
+            setup: { d in
+                var b = TFLiteWriter.write(TFLiteReaderTests.tinyModel())
+                let root = Int(b[0]) | Int(b[1]) << 8
+                b.replaceSubrange(root..<(root + 4), with: le32(UInt32(root + 64)))
+                return try tflite(d, b)
+            }, expect: ["bad.tflite", "vtable at offset -64 points outside the file"]),
+        Case(
+            group: "tflite", what: "not a TensorFlow Lite file",
+            setup: { d in try tflite(d, Array("KDCM".utf8) + [UInt8](repeating: 0, count: 40)) },
+            expect: ["bad.tflite", "expected 'TFL3'"]),
+        Case(
+            group: "tflite", what: "buffer too short for its tensor",
+            setup: { d in
+                try tflite(d, TFLiteWriter.write(TFLiteReaderTests.tinyModel(weights: [UInt8](repeating: 1, count: 50))))
+            }, expect: ["bad.tflite", "tensors[1] 'conv/w'", "buffer 1 holds 50 bytes, int8 [3, 3, 3, 2] needs 54"]),
+        Case(
+            group: "tflite", what: "negative dimension",
+            setup: { d in try tflite(d, TFLiteWriter.write(TFLiteReaderTests.tinyModel(inputShape: [1, -4, 4, 2]))) },
+            expect: ["bad.tflite", "tensors[0] 'input'.shape: dimension 1 is -4"]),
+        Case(
+            group: "tflite", what: "per-channel scale count does not match the channels",
+            setup: { d in try tflite(d, TFLiteWriter.write(TFLiteReaderTests.tinyModel(weightScales: [0.1, 0.2]))) },
+            expect: ["bad.tflite", "2 per-channel scales but dimension 0 of [3, 3, 3, 2] is 3"]),
+        Case(
+            group: "tflite", what: "unsupported op",
+            setup: { d in
+                var m = TFLiteReaderTests.tinyModel()
+                m.operatorCodes[1] = TFLiteOperatorCode(builtin: 14)  // LOGISTIC
+                return try tflite(d, TFLiteWriter.write(m))
+            }, expect: ["bad.tflite", "operator 1 (LOGISTIC): not supported", "kdc imports CONV_2D"]),
     ]
 
     /// The test fixture MLP (20 inputs, 10 outputs) exported stored into `dir`; its path.
     static func runArtifact(_ dir: String) throws -> String {
         let (g, _) = try ExportFixtures.mlp()
         return try export(g, normalization: .identity, to: dir, name: "mlp", compress: false).artifactPath
+    }
+
+    /// `kdc import` on `bad.tflite` holding `bytes`.
+    static func tflite(_ dir: String, _ bytes: [UInt8]) throws -> [String] {
+        try write(dir + "/bad.tflite", bytes)
+        return ["import", dir + "/bad.tflite", "--out", dir + "/out"]
     }
 
     /// Every file (not folder) under `dir`, as paths relative to it.
