@@ -6,7 +6,7 @@ OUT ?= out/digits
 # The Cortex-M4 firmware tests (samples/firmware) need the arm-none-eabi toolchain and QEMU.
 DEB_PACKAGES := zlib1g-dev libopenblas-dev gcc clang valgrind make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 
-.PHONY: setup build release demo check test test-swift test-runtime fuzz-tflite bench lint lint-setup clean
+.PHONY: setup venv build release demo check test test-swift test-runtime fuzz-tflite bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo).
 setup:
@@ -16,6 +16,21 @@ setup:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+# The project venv (.venv, not in git): LiteRT, the oracle for TensorFlow Lite arithmetic
+# (scripts/litert_oracle.py), with the pins of scripts/oracle-requirements.txt. Made again when that
+# file changes; the stamp records that every pin installed.
+VENV := .venv
+VENV_STAMP := $(VENV)/.kdc-oracle-stamp
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): scripts/oracle-requirements.txt
+	@python3 -c 'import venv, ensurepip' 2>/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r scripts/oracle-requirements.txt
+	$(VENV)/bin/python -c 'from ai_edge_litert.interpreter import Interpreter'
+	@touch $@
 
 build: setup
 	$(SWIFT) build
@@ -35,8 +50,9 @@ check: setup
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))
 	$(MAKE) -C runtime test
 
-# Everything: the README's test command and what CI runs.
-test: setup test-swift test-runtime fuzz-tflite
+# Everything: the README's test command and what CI runs. The venv comes first: the oracle tests
+# compare with LiteRT.
+test: setup venv test-swift test-runtime fuzz-tflite
 
 test-swift:
 	$(SWIFT) build --build-tests

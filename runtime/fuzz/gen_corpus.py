@@ -477,7 +477,7 @@ def zlib_streams():
     return out
 
 
-def build(tensors, ops, consts, arena):
+def build(tensors, ops, consts, arena, flags=0):
     """A stored artifact as in docs/FORMAT.md section 7 (input tensor 0, output
     the last). tensors: (dims, scale, zp, arena_offset); ops: (opcode, act_min, act_max, in0, in1, out, params36)."""
     nt, no = len(tensors), len(ops)
@@ -491,7 +491,7 @@ def build(tensors, ops, consts, arena):
     for opc, lo, hi, i0, i1, o, params in ops:
         body += F.pack_op(opc, lo, hi, i0, i1, o, params)
     body += consts
-    return F.pack_header(0, len(body), len(body), arena, crc(body)) + body
+    return F.pack_header(flags, len(body), len(body), arena, crc(body)) + body
 
 
 def compress(art):
@@ -499,7 +499,8 @@ def compress(art):
     body = art[HDR:]
     z = zlib.compress(body, 9)
     h = bytearray(art[:HDR])
-    struct.pack_into("<H", h, F.HDR_FLAGS, F.FLAG_COMPRESSED)
+    flags = struct.unpack_from("<H", h, F.HDR_FLAGS)[0]
+    struct.pack_into("<H", h, F.HDR_FLAGS, flags | F.FLAG_COMPRESSED)
     struct.pack_into("<I", h, F.HDR_STORED_BYTES, len(z))
     return reseal(bytes(h) + z)
 
@@ -621,6 +622,32 @@ def valid_models():
         30,
     )
     out.append(("valid_leaky_relu", art))
+    # SOFTMAX (beta 1, s 0.1: M 0.8*2^31, left 23, diff_min -248) over rows of 10; then TFLite
+    # arithmetic (header flag): FC with double scales (0.5 and 2^-9) into a SOFTMAX over 4
+    sm = F.OPCODE["SOFTMAX"]
+    qs = F.softmax_params((1717986918, 23, -248))
+    art = build(
+        [((1, 3, 10), 0.1, 4, 0), ((1, 3, 10), 1.0 / 256, -128, 30)],
+        [(sm, -128, 127, 0, 0xFFFF, 1, qs)],
+        b"",
+        60,
+    )
+    out.append(("valid_softmax", art))
+    w = bytes((i * 37) % 256 for i in range(32))
+    bias = struct.pack("<4i", 10, -10, 300, 0)
+    lows = struct.pack("<4I", 0, 0, 0, 0)  # the scales' low words
+    highs = struct.pack("<4I", 0x3FE00000, 0x3F600000, 0x3FE00000, 0x3F600000)  # 0.5, 2^-9
+    c = w + bias + lows + highs
+    offs = (0, 32, 48, 64)  # weights, bias, multipliers (low words), shifts (high words)
+    qs = F.softmax_params((1717986918, 23, -248))
+    art = build(
+        [((1, 8), 0.5, 0, 0), ((1, 4), 0.1, 3, 8), ((1, 4), 1.0 / 256, -128, 0)],
+        [(1, -128, 127, 0, 0xFFFF, 1, F.const_params(offs)), (sm, -128, 127, 1, 0xFFFF, 2, qs)],
+        c,
+        12,
+        flags=F.FLAG_TFLITE,
+    )
+    out.append(("valid_tflite_fc_softmax", art))
     for k, n in ((4096, 3), (1, 1), (17, 33)):
         c, offs = consts_for(rng, k * n, n, e=-12)
         art = build(

@@ -30,7 +30,15 @@ extern "C" {
 #define KDC_FORMAT_VERSION 1u
 #define KDC_HEADER_BYTES 32u
 #define KDC_FLAG_COMPRESSED 1u /* header flags bit 0: body is a zlib stream */
-#define KDC_INIT_SKIP_CRC 1u   /* kdc_init flag: do not verify the body CRC */
+/* Header flags bit 1: the int8 arithmetic is TensorFlow Lite's (LiteRT's reference kernels,
+ * docs/QUANTIZATION.md 8), not kdc's. Bits 2 and 3: the model's input / output was float32 in
+ * the model it was imported from (a QUANTIZE / DEQUANTIZE at that edge): the caller quantizes the
+ * input with the input tensor's scale and zero point (kdc_quantize) and dequantizes the output
+ * (kdc_dequantize); the graph itself is int8 either way. */
+#define KDC_FLAG_TFLITE 2u
+#define KDC_FLAG_FLOAT_INPUT 4u
+#define KDC_FLAG_FLOAT_OUTPUT 8u
+#define KDC_INIT_SKIP_CRC 1u /* kdc_init flag: do not verify the body CRC */
 
 /* Status codes. kdc_status_str() gives a one-line text for each. */
 typedef enum {
@@ -78,7 +86,8 @@ enum {
     KDC_OP_ADD = 7,
     KDC_OP_RESHAPE = 8,
     KDC_OP_CLAMP = 9,
-    KDC_OP_LEAKY_RELU = 10
+    KDC_OP_LEAKY_RELU = 10,
+    KDC_OP_SOFTMAX = 11
 };
 
 /* Arena bytes kdc_init needs: the activations (header arena_bytes) and, if the
@@ -108,8 +117,8 @@ enum {
 
 /* What an artifact says about itself (filled by kdc_query). */
 typedef struct {
-    uint32_t version;      /* format version (1) */
-    uint32_t flags;        /* KDC_FLAG_COMPRESSED or 0 */
+    uint32_t version; /* format version (1) */
+    uint32_t flags;   /* header flags: KDC_FLAG_COMPRESSED, _TFLITE, _FLOAT_INPUT, _FLOAT_OUTPUT */
     size_t total_bytes;    /* header + stored body: bytes the artifact occupies */
     size_t raw_body_bytes; /* body size once uncompressed */
     size_t arena_bytes;    /* activation bytes of the memory plan (header field) */
@@ -151,6 +160,7 @@ typedef struct {
     size_t scratch_bytes;  /* kernel scratch (included in arena_needed) */
     uint64_t macs;         /* multiply-accumulates per inference */
     uint32_t n_ops, n_tensors, ops_off, tensors_off, input_id, output_id;
+    uint32_t flags; /* header flags (KDC_FLAG_TFLITE, _FLOAT_INPUT, _FLOAT_OUTPUT) */
     kdc_op_callback callback;
     void *callback_user;
 } kdc_model;

@@ -17,6 +17,10 @@
     X(FORMAT_VERSION, 1) \
     X(MAGIC_LE32, 0x4D43444B)       /* "KDCM" read as a little-endian u32 */ \
     X(FLAG_COMPRESSED, 1) \
+    X(FLAG_TFLITE, 2)               /* TFLite arithmetic */ \
+    X(FLAG_FLOAT_INPUT, 4) \
+    X(FLAG_FLOAT_OUTPUT, 8) \
+    X(FLAGS_KNOWN, 15)              /* every other flag bit must be 0 */ \
     X(HDR_MAGIC, 0)                 /* header: u8[4] */ \
     X(HDR_VERSION, 4)               /* u16 */ \
     X(HDR_FLAGS, 6)                 /* u16 */ \
@@ -81,6 +85,11 @@
     X(OP_LEAKY_E_ID, 16) \
     X(OP_LEAKY_M_ALPHA, 20) \
     X(OP_LEAKY_E_ALPHA, 24) \
+    X(OP_SOFTMAX_M, 12)             /* SOFTMAX params: i32 each */ \
+    X(OP_SOFTMAX_LEFT, 16) \
+    X(OP_SOFTMAX_DIFF_MIN, 20) \
+    X(SOFTMAX_SCALE_BITS, 0x3B800000) /* 1/256, the output scale SOFTMAX requires */ \
+    X(SOFTMAX_MAX_DEPTH, 4095)      /* the sum of exps stays below 2^31 */ \
     X(OP_RECORD_BYTES, 48) \
     X(NO_TENSOR, 0xFFFF)            /* input1 of a one-input op */ \
     X(MAX_REDUCE, 65536)            /* FC K, conv k_h*k_w*C_in, window k_h*k_w */ \
@@ -101,5 +110,8 @@ enum {
 KDC__STATIC_ASSERT(header_bytes, KDC_HEADER_BYTES == KDC__HDR_BYTES);
 KDC__STATIC_ASSERT(format_version, KDC_FORMAT_VERSION == KDC__FORMAT_VERSION);
 KDC__STATIC_ASSERT(flag_compressed, KDC_FLAG_COMPRESSED == KDC__FLAG_COMPRESSED);
+KDC__STATIC_ASSERT(flag_tflite, KDC_FLAG_TFLITE == KDC__FLAG_TFLITE);
+KDC__STATIC_ASSERT(flag_float_input, KDC_FLAG_FLOAT_INPUT == KDC__FLAG_FLOAT_INPUT);
+KDC__STATIC_ASSERT(flag_float_output, KDC_FLAG_FLOAT_OUTPUT == KDC__FLAG_FLOAT_OUTPUT);
 
 #endif /* KDC_FORMAT_H */

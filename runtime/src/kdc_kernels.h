@@ -107,6 +107,12 @@
 #ifndef KDC__QUERY_LEAKY_RELU
 #define KDC__QUERY_LEAKY_RELU 0
 #endif
+#ifndef KDC__HAS_SOFTMAX
+#define KDC__HAS_SOFTMAX 0
+#endif
+#ifndef KDC__QUERY_SOFTMAX
+#define KDC__QUERY_SOFTMAX 0
+#endif
 #if defined(KDC_WITH_REFERENCE)
 #define KDC__WITH_REF 1
 #else
@@ -129,7 +135,8 @@
 /* Constant arrays of FC, conv and depthwise (in the artifact's constant section).
  * weights: FC [n][k], conv [out_c][k_h][k_w][in_c], depthwise [k_h][k_w][out_c];
  * bias, mult, shift: one per output channel (valid (M, e): M 0 or in [2^30, 2^31-1],
- * e in [-31, 30]). */
+ * e in [-31, 30]). FC in TFLite arithmetic: mult[o] and shift[o] are the low and high 32 bits
+ * of the IEEE-754 double scale S[o] (kdc_tfl_scale), not an (M, e) pair. */
 typedef struct {
     const int8_t *weights;
     const int32_t *bias, *mult, *shift;
@@ -140,6 +147,7 @@ typedef struct {
 typedef struct {
     size_t k, n;
     int32_t zx, zy, act_min, act_max;
+    int32_t tflite; /* 1: TFLite arithmetic (y from kdc_tfl_scale), 0: kdc's (kdc_requant) */
 } kdc_fc_params;
 
 /* Conv, depthwise, max and average pool: x [in_h][in_w][in_c] -> y [out_h][out_w][out_c].
@@ -151,6 +159,7 @@ typedef struct {
     size_t in_h, in_w, in_c, out_h, out_w, out_c;
     size_t k_h, k_w, stride_h, stride_w, pad_top, pad_left, depth_mult;
     int32_t zx, zy, act_min, act_max;
+    int32_t tflite; /* conv, depthwise: 1 requantizes with kdc_tfl_mbqm, 0 with kdc_requant */
 } kdc_conv_params;
 
 /* Global average pool: x [hw][c] -> y [c]; 1 <= hw <= 2^24. */
@@ -160,12 +169,14 @@ typedef struct {
 } kdc_gap_params;
 
 /* Elementwise add (TFLite scheme, left shift 20): y = clamp(requant(requant((a-za)<<20, ma,
- * ea) + requant((b-zb)<<20, mb, eb), mo, eo) + zy). Valid (M, e) each, ea <= 0 and eb <= 0. */
+ * ea) + requant((b-zb)<<20, mb, eb), mo, eo) + zy). Valid (M, e) each, ea <= 0 and eb <= 0.
+ * tflite 1: every requant is kdc_tfl_mbqm instead. */
 typedef struct {
     size_t n;
     int32_t za, zb, zy;
     int32_t ma, ea, mb, eb, mo, eo;
     int32_t act_min, act_max;
+    int32_t tflite;
 } kdc_add_params;
 
 /* Clamp: y = min(max(x, act_min), act_max); y may equal x. */
@@ -184,6 +195,33 @@ typedef struct {
     int32_t m_id, e_id, m_alpha, e_alpha;
     int32_t act_min, act_max;
 } kdc_leaky_relu_params;
+
+/* TFLite's int8 softmax (docs/QUANTIZATION.md 8.4) over rows of depth elements: x, y [rows][depth],
+ * 1 <= depth <= 4095. m in [2^30, 2^31-1], 0 <= left <= 31, diff_min == -((31 << 26) >> left)
+ * (the input multiplier beta*s_x*2^26 as (m, left) and CalculateInputRadius). Output scale 1/256,
+ * zero point -128. */
+typedef struct {
+    size_t rows, depth;
+    int32_t m, left, diff_min;
+} kdc_softmax_params;
+
+/* ---- TensorFlow Lite's arithmetic (kdc_tflite.c; docs/QUANTIZATION.md 8) -- */
+
+/* gemmlowp SaturatingRoundingDoublingHighMul: (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31,
+ * truncated; a == b == INT32_MIN gives INT32_MAX. */
+int32_t kdc_tfl_srdhm(int32_t a, int32_t b);
+/* gemmlowp RoundingDivideByPOT: x / 2^e rounded half away from zero, 0 <= e <= 31. */
+int32_t kdc_tfl_rdbpot(int32_t x, int32_t e);
+/* TFLite's MultiplyByQuantizedMultiplier (double rounding): rdbpot(srdhm(x * 2^max(e, 0), M),
+ * max(-e, 0)), the left shift wrapping modulo 2^32. M 0 or in [2^30, 2^31-1], e in [-31, 30]. */
+int32_t kdc_tfl_mbqm(int32_t x, int32_t M, int32_t e);
+/* LiteRT's reference FULLY_CONNECTED output stage: round_half_away(double(acc) * S) with the
+ * binary64 product rounded to nearest even, saturated to int32; S given by the low and high
+ * 32 bits of its IEEE-754 encoding, +0 or a positive finite double (kdc_tfl_scale_ok).
+ * Computed in integers, exactly. */
+int32_t kdc_tfl_scale(int32_t acc, uint32_t lo, uint32_t hi);
+/* 1 if (lo, hi) encode +0 or a positive finite double. */
+int kdc_tfl_scale_ok(uint32_t lo, uint32_t hi);
 
 /* ---- the seam: what kdc_invoke calls (the selected variant) ---------- */
 
@@ -211,6 +249,7 @@ void kdc_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_param
                 void *scratch);
 void kdc_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
 void kdc_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_params *p, void *scratch);
+void kdc_softmax_s8(int8_t *y, const int8_t *x, const kdc_softmax_params *p, void *scratch);
 
 size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p);
 size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p);
@@ -221,6 +260,7 @@ size_t kdc_global_avgpool_s8_scratch_bytes(const kdc_gap_params *p);
 size_t kdc_add_s8_scratch_bytes(const kdc_add_params *p);
 size_t kdc_clamp_s8_scratch_bytes(const kdc_clamp_params *p);
 size_t kdc_leaky_relu_s8_scratch_bytes(const kdc_leaky_relu_params *p);
+size_t kdc_softmax_s8_scratch_bytes(const kdc_softmax_params *p);
 
 /* ---- the reference (kdc_kernels_ref.c) -------------------------------- */
 
@@ -284,6 +324,12 @@ size_t kdc_leaky_relu_s8_scratch_bytes(const kdc_leaky_relu_params *p);
 #if !KDC__QUERY_LEAKY_RELU
 #define kdc_leaky_relu_s8_scratch_bytes kdc_ref_leaky_relu_s8_scratch_bytes
 #endif
+#if !KDC__HAS_SOFTMAX
+#define kdc_ref_softmax_s8 kdc_softmax_s8
+#endif
+#if !KDC__QUERY_SOFTMAX
+#define kdc_softmax_s8_scratch_bytes kdc_ref_softmax_s8_scratch_bytes
+#endif
 
 /* Reference kernels: same contracts as the seam. Declared always; defined when they are the seam
  * or with -DKDC_WITH_REFERENCE. They requantize through the seam's kdc_requant. They need no
@@ -303,6 +349,7 @@ void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_p
 void kdc_ref_clamp_s8(int8_t *y, const int8_t *x, const kdc_clamp_params *p, void *scratch);
 void kdc_ref_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_params *p,
                            void *scratch);
+void kdc_ref_softmax_s8(int8_t *y, const int8_t *x, const kdc_softmax_params *p, void *scratch);
 
 static inline size_t kdc_ref_fc_s8_scratch_bytes(const kdc_fc_params *p)
 {
@@ -345,6 +392,11 @@ static inline size_t kdc_ref_clamp_s8_scratch_bytes(const kdc_clamp_params *p)
     return 0;
 }
 static inline size_t kdc_ref_leaky_relu_s8_scratch_bytes(const kdc_leaky_relu_params *p)
+{
+    (void)p;
+    return 0;
+}
+static inline size_t kdc_ref_softmax_s8_scratch_bytes(const kdc_softmax_params *p)
 {
     (void)p;
     return 0;

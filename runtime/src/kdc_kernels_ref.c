@@ -15,6 +15,7 @@
 #define REF_ADD (!KDC__HAS_ADD || KDC__WITH_REF)
 #define REF_CLAMP (!KDC__HAS_CLAMP || KDC__WITH_REF)
 #define REF_LEAKY_RELU (!KDC__HAS_LEAKY_RELU || KDC__WITH_REF)
+#define REF_SOFTMAX (!KDC__HAS_SOFTMAX || KDC__WITH_REF)
 
 /* ---- arithmetic ------------------------------------------------------- */
 
@@ -42,11 +43,18 @@ static int32_t wrap_add(int32_t a, int32_t b)
 #endif
 
 #if REF_FC || REF_CONV2D || REF_DWCONV2D || REF_ADD || REF_LEAKY_RELU
-/* The int8 output: clamp(requant(acc, M, e) + zy, lo, hi), the sum in 64 bits. */
-KDC__SMALL static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi)
+/* The int8 output: clamp(r + zy, lo, hi) of a requantized r, the sum in 64 bits. */
+static int8_t outq(int32_t r, int32_t zy, int32_t lo, int32_t hi)
 {
-    int64_t v = (int64_t)kdc_requant(acc, M, e) + zy;
+    int64_t v = (int64_t)r + zy;
     return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* clamp(requant(acc, M, e) + zy, lo, hi); with tflite, MultiplyByQuantizedMultiplier instead. */
+KDC__SMALL static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi,
+                              int32_t tflite)
+{
+    return outq(tflite ? kdc_tfl_mbqm(acc, M, e) : kdc_requant(acc, M, e), zy, lo, hi);
 }
 
 #endif
@@ -94,9 +102,13 @@ void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc
     (void)scratch;
     for (o = 0; o < p->n; o++) {
         int32_t sum = 0; /* |sum| <= 65536 * 255 * 128 < 2^31 */
+        int32_t acc;
         for (i = 0; i < p->k; i++) sum += (x[i] - p->zx) * c->weights[o * p->k + i];
-        y[o] =
-            out8(wrap_add(c->bias[o], sum), c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max);
+        acc = wrap_add(c->bias[o], sum);
+        /* TFLite: mult and shift hold the double scale's low and high words */
+        y[o] = p->tflite ? outq(kdc_tfl_scale(acc, (uint32_t)c->mult[o], (uint32_t)c->shift[o]),
+                                p->zy, p->act_min, p->act_max)
+                         : out8(acc, c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max, 0);
     }
 }
 
@@ -123,7 +135,7 @@ void kdc_ref_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
                 }
                 y[(oy * p->out_w + ox) * p->out_c + co] =
                     out8(wrap_add(c->bias[co], sum), c->mult[co], c->shift[co], p->zy, p->act_min,
-                         p->act_max);
+                         p->act_max, p->tflite);
             }
 }
 
@@ -150,7 +162,7 @@ void kdc_ref_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const 
                 }
                 y[(oy * p->out_w + ox) * p->out_c + oc] =
                     out8(wrap_add(c->bias[oc], sum), c->mult[oc], c->shift[oc], p->zy, p->act_min,
-                         p->act_max);
+                         p->act_max, p->tflite);
             }
 }
 
@@ -226,9 +238,10 @@ void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_p
     (void)scratch;
     for (i = 0; i < p->n; i++) {
         /* |x - z| <= 255, so (x - z) * 2^20 fits; ea, eb <= 0 keep |va|, |vb| <= 2^28 */
-        int32_t va = kdc_requant((a[i] - p->za) * (1 << 20), p->ma, p->ea);
-        int32_t vb = kdc_requant((b[i] - p->zb) * (1 << 20), p->mb, p->eb);
-        y[i] = out8(va + vb, p->mo, p->eo, p->zy, p->act_min, p->act_max);
+        int32_t sa = (a[i] - p->za) * (1 << 20), sb = (b[i] - p->zb) * (1 << 20);
+        int32_t va = p->tflite ? kdc_tfl_mbqm(sa, p->ma, p->ea) : kdc_requant(sa, p->ma, p->ea);
+        int32_t vb = p->tflite ? kdc_tfl_mbqm(sb, p->mb, p->eb) : kdc_requant(sb, p->mb, p->eb);
+        y[i] = out8(va + vb, p->mo, p->eo, p->zy, p->act_min, p->act_max, p->tflite);
     }
 }
 
@@ -254,7 +267,87 @@ void kdc_ref_leaky_relu_s8(int8_t *y, const int8_t *x, const kdc_leaky_relu_para
         int32_t v = x[i] - p->zx; /* -255..255 */
         int neg = v < 0;          /* alpha below the zero point, the identity from it on */
         y[i] = out8(v, neg ? p->m_alpha : p->m_id, neg ? p->e_alpha : p->e_id, p->zy, p->act_min,
-                    p->act_max);
+                    p->act_max, 0);
+    }
+}
+
+#endif
+
+#if REF_SOFTMAX
+/* gemmlowp exp_on_negative_values for a <= 0 in Q5.26, result in Q0.31 (docs/QUANTIZATION.md
+ * 8.4): exp on [-1/4, 0) by a Taylor polynomial around -1/8, then one multiplication by
+ * exp(-2^k) per set bit k of the remaining whole quarters. */
+static int32_t exp_neg(int32_t a)
+{
+    static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                      39332535,   720401,     242};
+    int32_t q = (int32_t)((uint32_t)a & 0xffffffu) - (1 << 24); /* in [-2^24, 0) */
+    int32_t x = q * 32 + (1 << 28), x2, x3, x4, poly, res, rem;
+    int k;
+    if (a == 0) return INT32_MAX;
+    x2 = kdc_tfl_srdhm(x, x);
+    x3 = kdc_tfl_srdhm(x2, x);
+    x4 = kdc_tfl_srdhm(x2, x2);
+    poly = kdc_tfl_rdbpot(kdc_tfl_srdhm(kdc_tfl_rdbpot(x4, 2) + x3, 715827883) + x2, 1);
+    res = 1895147668 + kdc_tfl_srdhm(1895147668, x + poly);
+    rem = q - a; /* >= 0: the whole quarters of -a */
+    for (k = 0; k < 7; k++)
+        if (rem & (1 << (24 + k))) res = kdc_tfl_srdhm(res, barrel[k]);
+    return res;
+}
+
+/* d * 2^left for the differences softmax keeps (|d * 2^left| <= 31 * 2^26, docs/QUANTIZATION.md
+ * 8.4), without the undefined 1 << 31. */
+static int32_t shl(int32_t d, int32_t left) { return (int32_t)((int64_t)d * ((int64_t)1 << left)); }
+
+/* Saturating x * 2^s for 1 <= s <= 2. */
+static int32_t sat_shl(int32_t x, int s)
+{
+    int64_t v = (int64_t)x * ((int64_t)1 << s);
+    return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1 / (1 + a) for a in [0, 1) Q0.31, Q0.31. */
+static int32_t recip1p(int32_t a)
+{
+    int64_t s = (int64_t)a + INT32_MAX; /* RoundingHalfSum(a, one): (a + one + 1) / 2 */
+    int32_t h = (int32_t)((s + 1) >> 1), x = 1515870810 + kdc_tfl_srdhm(h, -1010580540);
+    int i;
+    for (i = 0; i < 3; i++) x += sat_shl(kdc_tfl_srdhm(x, (1 << 29) - kdc_tfl_srdhm(h, x)), 2);
+    return sat_shl(x, 1);
+}
+
+void kdc_ref_softmax_s8(int8_t *y, const int8_t *x, const kdc_softmax_params *p, void *scratch)
+{
+    size_t r, i, n = p->depth;
+    (void)scratch;
+    for (r = 0; r < p->rows; r++, x += n, y += n) {
+        int32_t max = -128, sum = 0, scale, bits;
+        uint32_t u;
+        int lz = 0;
+        for (i = 0; i < n; i++)
+            if (x[i] > max) max = x[i];
+        /* |d| * 2^left <= 31 * 2^26 for d >= diff_min: no overflow */
+        for (i = 0; i < n; i++) {
+            int32_t d = x[i] - max;
+            if (d >= p->diff_min)
+                sum += kdc_tfl_rdbpot(exp_neg(kdc_tfl_srdhm(shl(d, p->left), p->m)), 12);
+        }
+        /* sum in [2^19, 4095 * 2^19]: the row's maximum contributes 2^19 */
+        for (u = (uint32_t)sum; !(u & 0x80000000u); u <<= 1) lz++;
+        bits = 12 - lz;
+        scale = recip1p((int32_t)(u - 0x80000000u));
+        for (i = 0; i < n; i++) {
+            int32_t d = x[i] - max, v;
+            if (d < p->diff_min) {
+                y[i] = -128;
+                continue;
+            }
+            v = kdc_tfl_rdbpot(kdc_tfl_srdhm(scale, exp_neg(kdc_tfl_srdhm(shl(d, p->left), p->m))),
+                               bits + 23) -
+                128;
+            y[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+        }
     }
 }
 

@@ -60,8 +60,8 @@ static kdc_status kdc__header(const uint8_t *buf, size_t len, kdc_info *out)
     raw = rd32(buf + KDC__HDR_RAW_BYTES);
     arena = rd32(buf + KDC__HDR_ARENA_BYTES);
     if (rd16(buf + KDC__HDR_HEADER_SIZE) != KDC__HDR_BYTES || rd16(buf + KDC__HDR_RESERVED) != 0)
-        return KDC_ERR_HEADER;                               /* size, reserved */
-    if (flags & ~KDC_FLAG_COMPRESSED) return KDC_ERR_HEADER; /* unknown flags */
+        return KDC_ERR_HEADER;                                      /* size, reserved */
+    if (flags & ~(uint32_t)KDC__FLAGS_KNOWN) return KDC_ERR_HEADER; /* unknown flags */
     if (!(flags & KDC_FLAG_COMPRESSED) && stored != raw) return KDC_ERR_HEADER;
     if ((flags & KDC_FLAG_COMPRESSED) && stored < 6) return KDC_ERR_HEADER; /* zlib minimum */
     if (raw < KDC__BODY_HEADER_BYTES || arena == 0) return KDC_ERR_HEADER;
@@ -220,6 +220,7 @@ typedef struct {
         kdc_add_params add;
         kdc_clamp_params clamp;
         kdc_leaky_relu_params leaky;
+        kdc_softmax_params softmax;
     } u;
 } kdc__dec;
 
@@ -242,6 +243,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->zy = o->zp;
         p->act_min = lo;
         p->act_max = hi;
+        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
         break;
     }
     case KDC__KIND_CONV:
@@ -260,6 +262,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->zy = o->zp;
         p->act_min = lo;
         p->act_max = hi;
+        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
         break;
     }
     case KDC__KIND_GAP: {
@@ -285,6 +288,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->eo = rds32(r + KDC__OP_ADD_EO);
         p->act_min = lo;
         p->act_max = hi;
+        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
         break;
     }
     case KDC__KIND_CLAMP:
@@ -305,6 +309,15 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->act_max = hi;
         break;
     }
+    case KDC__KIND_SOFTMAX: {
+        kdc_softmax_params *p = &d->u.softmax;
+        p->depth = o->rank >= 1 && o->rank <= 4 ? o->d[o->rank - 1] : 1; /* the last axis */
+        p->rows = p->depth ? o->size / p->depth : 0;
+        p->m = rds32(r + KDC__OP_SOFTMAX_M);
+        p->left = rds32(r + KDC__OP_SOFTMAX_LEFT);
+        p->diff_min = rds32(r + KDC__OP_SOFTMAX_DIFF_MIN);
+        break;
+    }
     default: break; /* COPY: the tensors are all */
     }
 }
@@ -319,6 +332,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
 #define KDC__SCRATCH_COPY(fn) 0
 #define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
 #define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
+#define KDC__SCRATCH_SOFTMAX(fn) fn##_scratch_bytes(&d.u.softmax)
 #define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
 #define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
 #define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
@@ -328,6 +342,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
     if (y != x) fn(y, x, d.o.size)
 #define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
 #define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
+#define KDC__RUN_SOFTMAX(fn) fn(y, x, &d.u.softmax, m->scratch)
 
 /* Validation state across the ops. */
 typedef struct {
@@ -355,9 +370,10 @@ static int kdc__pairs_ok(const uint8_t *r, int n, int nonpos)
 /* The weights (wbytes), bias, multiplier and shift arrays (n entries each) of FC, conv and
  * depthwise: inside the constant section, aligned, each starting at or after the end of the
  * previous array (of this op or an earlier one), so each byte is checked once; then every
- * (M, e) pair, read in place (4-byte aligned, little-endian: checked). */
+ * (M, e) pair, read in place (4-byte aligned, little-endian: checked), or with scale (FC in
+ * TFLite arithmetic) every double scale (its low and high words). */
 static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64_t wbytes,
-                                    uint32_t n, kdc__check *v)
+                                    uint32_t n, int scale, kdc__check *v)
 {
     uint32_t k, i, cb = v->const_bytes;
     const int32_t *M, *e;
@@ -371,7 +387,8 @@ static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64
     M = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_MULT_OFFSET));
     e = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_SHIFT_OFFSET));
     for (i = 0; i < n; i++)
-        if (!kdc__qok(M[i], e[i])) return KDC_ERR_QPARAM;
+        if (scale ? !kdc_tfl_scale_ok((uint32_t)M[i], (uint32_t)e[i]) : !kdc__qok(M[i], e[i]))
+            return KDC_ERR_QPARAM;
     return KDC_OK;
 }
 
@@ -443,13 +460,29 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
     case KDC_OP_CLAMP:
         if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE; /* the same dims */
         break;
-    default: /* KDC_OP_LEAKY_RELU */
+    case KDC_OP_LEAKY_RELU:
+        if (m->flags & KDC_FLAG_TFLITE) return KDC_ERR_OPCODE; /* no TFLite-arithmetic form */
         if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE;
         if (!kdc__pairs_ok(r, 2, 0)) return KDC_ERR_QPARAM; /* (M, e) of identity, alpha */
         break;
+    default: { /* KDC_OP_SOFTMAX */
+        const kdc_softmax_params *s = &d->u.softmax;
+        if (s8(r[KDC__OP_ACT_MIN]) != -128 || s8(r[KDC__OP_ACT_MAX]) != 127)
+            return KDC_ERR_OP_PARAM;
+        if (memcmp(a->d, o->d, sizeof a->d) != 0 || a->rank != o->rank ||
+            s->depth > KDC__SOFTMAX_MAX_DEPTH)
+            return KDC_ERR_SHAPE; /* same dims, the last axis <= 4095 */
+        if (o->scale_bits != KDC__SOFTMAX_SCALE_BITS || o->zp != -128)
+            return KDC_ERR_QPARAM; /* output scale 1/256, zero point -128 */
+        if (s->m < 0x40000000 || s->left < 0 || s->left > 31 ||
+            s->diff_min != -(int32_t)(0x7c000000u >> s->left))
+            return KDC_ERR_QPARAM; /* the input multiplier and CalculateInputRadius */
+        break;
+    }
     }
     if (pr->consts) {
-        kdc_status st = kdc__check_consts(m, r, wbytes, n_out, v);
+        int scale = op == KDC_OP_FULLY_CONNECTED && (m->flags & KDC_FLAG_TFLITE);
+        kdc_status st = kdc__check_consts(m, r, wbytes, n_out, scale, v);
         if (st != KDC_OK) return st;
     }
     if (pr->same_q && !kdc__same_q(a, o)) return KDC_ERR_SHAPE;
@@ -526,6 +559,7 @@ kdc_status kdc_query(const uint8_t *buf, size_t len, kdc_info *out)
     kdc_status st = kdc__header(buf, len, out);
     if (st != KDC_OK || (out->flags & KDC_FLAG_COMPRESSED) || len < out->total_bytes) return st;
     /* The whole stored body is there: walk the op table, bounds-checked. */
+    m.flags = out->flags;
     if (kdc__body(&m, buf + KDC__HDR_BYTES, (uint32_t)out->raw_body_bytes) != KDC_OK ||
         kdc__walk(&m, NULL, &macs, &scratch) != KDC_OK)
         return st; /* not an op table the walk can read: unknown */
@@ -564,6 +598,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
         return KDC_ERR_BODY_CRC;
     st = kdc__body(m, b, raw);
     if (st != KDC_OK) return st;
+    m->flags = info.flags;
     co = rd32(b + KDC__BODY_CONST_OFFSET);
     v.const_bytes = rd32(b + KDC__BODY_CONST_BYTES);
     v.const_end = 0;

@@ -21,11 +21,11 @@
  *           arrays; 0: no constants
  *   same_q  1: the output's scale and zero point must equal input 0's
  *   kind    the kernel's parameter struct and call shape, one of FC, CONV (window and
- *           constants), POOL (window), GAP, ADD, COPY, CLAMP, LEAKY (kdc_model.c: KDC__KIND_<kind>
- * here, its union member and decoder case, KDC__SCRATCH_<kind> and KDC__RUN_<kind>) macs    MAC
- * rule for kdc_info.macs: FC (K*N), CONV (output bytes*k_h*k_w*C_in), DW (output bytes*k_h*k_w) or
- * NONE (0) kernel  the one C function kdc_invoke calls for the op, a C identifier (RESHAPE: memcpy,
- *           called only when output and input do not share their arena bytes)
+ *           constants), POOL (window), GAP, ADD, COPY, CLAMP, LEAKY, SOFTMAX (kdc_model.c:
+ * KDC__KIND_<kind> here, its union member and decoder case, KDC__SCRATCH_<kind> and
+ * KDC__RUN_<kind>) macs    MAC rule for kdc_info.macs: FC (K*N), CONV (output bytes*k_h*k_w*C_in),
+ * DW (output bytes*k_h*k_w) or NONE (0) kernel  the one C function kdc_invoke calls for the op, a C
+ * identifier (RESHAPE: memcpy, called only when output and input do not share their arena bytes)
  */
 #ifndef KDC_OPS_H
 #define KDC_OPS_H
@@ -44,7 +44,8 @@
     X(7, ADD, 2, 0x03f, 0, 0, ADD, NONE, kdc_add_s8) \
     X(8, RESHAPE, 1, 0x000, 0, 1, COPY, NONE, memcpy) \
     X(9, CLAMP, 1, 0x000, 0, 1, CLAMP, NONE, kdc_clamp_s8) \
-    X(10, LEAKY_RELU, 1, 0x00f, 0, 0, LEAKY, NONE, kdc_leaky_relu_s8)
+    X(10, LEAKY_RELU, 1, 0x00f, 0, 0, LEAKY, NONE, kdc_leaky_relu_s8) \
+    X(11, SOFTMAX, 1, 0x007, 0, 0, SOFTMAX, NONE, kdc_softmax_s8)
 
 /* clang-format on */
 
@@ -57,7 +58,8 @@ enum {
     KDC__KIND_ADD,
     KDC__KIND_COPY,
     KDC__KIND_CLAMP,
-    KDC__KIND_LEAKY
+    KDC__KIND_LEAKY,
+    KDC__KIND_SOFTMAX
 };
 
 /* The table's properties of one op code (kdc_model.c's kdc__props). */

@@ -24,6 +24,13 @@ import numpy as np
 
 import kdc_format as F
 
+# TensorFlow Lite's arithmetic (docs/QUANTIZATION.md 8), in exact integers, checked against
+# LiteRT by scripts/tflite_rounding.py.
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import tflite_arith as TA  # noqa: E402
+
 OUT = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261129)
 
@@ -227,6 +234,7 @@ def mparams(p):
         "zy",
         "act_min",
         "act_max",
+        "tflite",
     ]
     return "{" + ",".join(str(int(p.get(k, 0))) for k in keys) + "}"
 
@@ -270,7 +278,7 @@ def case_fc(name, K, N, lo=-128, hi=127):
         carr("int32_t", f"{name}_e", es),
     ]
     setup = [
-        f"static const kdc_fc_params p = {{{K}, {N}, {zx}, {zy}, {lo}, {hi}}};",
+        f"static const kdc_fc_params p = {{{K}, {N}, {zx}, {zy}, {lo}, {hi}, 0}};",
         consts_decl(name),
     ]
     emit_case(name, d, setup, "fc_s8", f"{name}_x, &c, &p", y)
@@ -433,8 +441,8 @@ def case_add(name, n, lo=-128, hi=127):
     z = [int(rng.integers(-30, 30)) for _ in range(3)]
     y = add_ref(a, b, q, z, lo, hi)
     d = [carr("int8_t", f"{name}_a", a), carr("int8_t", f"{name}_b", b)]
-    # kdc_add_params: n, za, zb, zy, ma, ea, mb, eb, mo, eo, act_min, act_max
-    fields = ", ".join(str(int(v)) for v in [n, *z, *q, lo, hi])
+    # kdc_add_params: n, za, zb, zy, ma, ea, mb, eb, mo, eo, act_min, act_max, tflite
+    fields = ", ".join(str(int(v)) for v in [n, *z, *q, lo, hi, 0])
     setup = [f"static const kdc_add_params p = {{{fields}}};"]
     emit_case(name, d, setup, "add_s8", f"{name}_a, {name}_b, &p", y)
 
@@ -455,6 +463,185 @@ def case_leaky(name, seed, n, alpha, sx, sy, zx, zy, lo=-128, hi=127):
     fields = ", ".join(str(int(v)) for v in [n, zx, zy, *q, lo, hi])
     setup = [f"static const kdc_leaky_relu_params p = {{{fields}}};"]
     emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "leaky_relu_s8", f"{name}_x, &p", y)
+
+
+# ---------------------------------------------------------------- TFLite arithmetic
+
+
+def double_words(S):
+    """The IEEE-754 binary64 encodings of scales S as (low words, high words), int32 each, the
+    way a TFLite-arithmetic FULLY_CONNECTED stores them in its multiplier and shift arrays."""
+    bits = np.asarray(S, dtype="<f8").view("<u8")
+    lo = (bits & 0xFFFFFFFF).astype(np.int64)
+    hi = (bits >> 32).astype(np.int64)
+    return np.where(lo >= 2**31, lo - 2**32, lo), np.where(hi >= 2**31, hi - 2**32, hi)
+
+
+def tfl_fc_scales(N):
+    """Per-channel double scales: exact ties (0.5, 0.25, 1.5, 3) and random ones."""
+    fixed = [0.5, 0.25, 1.5, 3.0]
+    return np.array((fixed + [float(rng.uniform(0.002, 0.05)) for _ in range(N)])[:N])
+
+
+def case_tfl_fc(name, K, N, lo=-128, hi=127):
+    x, W = i8(K), rng.integers(-4, 5, size=(N, K)).astype(np.int8)
+    zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
+    b = rng.integers(-300, 301, size=N).astype(np.int64)
+    S = tfl_fc_scales(N)
+    acc = b + (x.astype(np.int64) - zx) @ W.astype(np.int64).T
+    y = np.clip(TA.scale_double(acc, S) + zy, lo, hi).astype(np.int8)
+    mlo, mhi = double_words(S)
+    d = [
+        carr("int8_t", f"{name}_x", x),
+        carr("int8_t", f"{name}_w", W),
+        carr("int32_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_m", mlo),
+        carr("int32_t", f"{name}_e", mhi),
+    ]
+    setup = [
+        f"static const kdc_fc_params p = {{{K}, {N}, {zx}, {zy}, {lo}, {hi}, 1}};",
+        consts_decl(name),
+    ]
+    emit_case(name, d, setup, "fc_s8", f"{name}_x, &c, &p", y)
+
+
+def tfl_pairs(n):
+    """(M, e) pairs with exact ties (0.5, 0.25, 0.75), a left shift (1.5 * 2^2) and random."""
+    fixed = [(2**30, 0), (2**30, -1), (3 * 2**29, 0), (3 * 2**29, 3), (2**30, -12)]
+    pairs = fixed + [TA.quantize_multiplier(rng.uniform(0.001, 0.05), False) for _ in range(n)]
+    pairs = pairs[:n]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+def case_tfl_conv(name, H, W, Cin, Cout, kh, kw, sh, sw, pad, dw_mult=0, lo=-128, hi=127):
+    OH, OW, pt, pl = geom(H, W, kh, kw, sh, sw, pad)
+    x = i8(H, W, Cin)
+    zx, zy = int(rng.integers(-128, 128)), int(rng.integers(-20, 20))
+    if dw_mult:
+        Cout = Cin * dw_mult
+        Wt = rng.integers(-3, 4, size=(kh, kw, Cout)).astype(np.int8)
+        xr = np.repeat(x, dw_mult, axis=2)
+        xp, _ = pad_in(xr, pt, pl, OH, OW, sh, sw, kh, kw, zx)
+        raw = np.zeros((OH, OW, Cout), dtype=np.int64)
+        for oy in range(OH):
+            for ox in range(OW):
+                win = xp[oy * sh : oy * sh + kh, ox * sw : ox * sw + kw, :] - zx
+                raw[oy, ox] = np.einsum("hwc,hwc->c", win, Wt.astype(np.int64))
+    else:
+        Wt = rng.integers(-3, 4, size=(Cout, kh, kw, Cin)).astype(np.int8)
+        raw = conv_acc(x, zx, Wt, sh, sw, pt, pl, OH, OW)
+    b = rng.integers(-100, 101, size=Cout).astype(np.int64)
+    Ms, es = tfl_pairs(Cout)
+    y = np.clip(TA.mbqm_double(raw + b, Ms, es) + zy, lo, hi).astype(np.int8)
+    p = dict(in_h=H, in_w=W, in_c=Cin, out_h=OH, out_w=OW, out_c=Cout, k_h=kh, k_w=kw)
+    p.update(stride_h=sh, stride_w=sw, pad_top=pt, pad_left=pl, depth_mult=dw_mult)
+    p.update(zx=zx, zy=zy, act_min=lo, act_max=hi, tflite=1)
+    d = [
+        carr("int8_t", f"{name}_x", x),
+        carr("int8_t", f"{name}_w", Wt),
+        carr("int32_t", f"{name}_b", b),
+        carr("int32_t", f"{name}_m", Ms),
+        carr("int32_t", f"{name}_e", es),
+    ]
+    setup = [f"static const kdc_conv_params p = {mparams(p)};", consts_decl(name)]
+    kernel = "dwconv2d_s8" if dw_mult else "conv2d_s8"
+    emit_case(name, d, setup, kernel, f"{name}_x, &c, &p", y)
+
+
+def case_tfl_add(name, n, sa, sb, so, lo=-128, hi=127):
+    a, b = i8(n), i8(n)
+    params = TA.add_params(sa, sb, so, single_rounding=False)
+    z = [int(rng.integers(-30, 30)) for _ in range(3)]
+    y = TA.add_int8(a, z[0], b, z[1], z[2], params, lo, hi, rounding="double").astype(np.int8)
+    q = [v for pair in params for v in pair]
+    d = [carr("int8_t", f"{name}_a", a), carr("int8_t", f"{name}_b", b)]
+    # kdc_add_params: n, za, zb, zy, ma, ea, mb, eb, mo, eo, act_min, act_max, tflite
+    fields = ", ".join(str(int(v)) for v in [n, *z, *q, lo, hi, 1])
+    setup = [f"static const kdc_add_params p = {{{fields}}};"]
+    emit_case(name, d, setup, "add_s8", f"{name}_a, {name}_b, &p", y)
+
+
+def softmax_q(beta, sx):
+    """(M, left, diff_min) of a SOFTMAX (LiteRT 2.3.0: no TFLITE_SINGLE_ROUNDING)."""
+    return TA.softmax_params(beta, np.float32(sx), single_rounding=False)
+
+
+def softmax_ref(x, q):
+    return TA.softmax_int8(x, *q, single_rounding=False).astype(np.int8)
+
+
+def case_softmax(name, rows, depth, beta, sx, structured=True):
+    x = i8(rows, depth)
+    if structured and rows >= 4:
+        x[0, :] = 127  # all equal
+        x[1, :] = -128
+        x[1, depth // 2] = 127  # one hot
+        x[2, :] = (np.arange(depth) * 255 // max(depth - 1, 1)) - 128  # ramp
+        x[3, :] = np.where(np.arange(depth) % 2 == 0, 127, 126)
+    q = softmax_q(beta, sx)
+    y = softmax_ref(x, q)
+    fields = ", ".join(str(int(v)) for v in [rows, depth, *q])
+    setup = [f"static const kdc_softmax_params p = {{{fields}}};"]
+    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "softmax_s8", f"{name}_x, &p", y)
+
+
+def tfl_cases():
+    with own_rng(20261205):
+        case_tfl_fc("tfl_fc_ties", 5, 12)
+        case_tfl_fc("tfl_fc_relu", 40, 6, -20, 127)
+        case_tfl_conv("tfl_conv_ties", 5, 5, 2, 6, 3, 3, 1, 1, "same")
+        case_tfl_conv("tfl_conv_s2", 7, 6, 3, 5, 3, 3, 2, 2, "same", 0, -50, 100)
+        case_tfl_conv("tfl_dw_m2", 6, 5, 3, 3, 3, 3, 1, 1, "same", 2)
+        case_tfl_add("tfl_add_ties", 128, 0.5, 0.5, 1.0)
+        case_tfl_add("tfl_add_ratio", 128, 0.031, 0.047, 0.06, 0, 127)
+        case_softmax("softmax_s01", 8, 10, 1.0, 0.1)
+        case_softmax("softmax_s0625_beta2", 6, 12, 2.0, 0.0625)
+        case_softmax("softmax_s20_capped", 5, 7, 1.0, 20.0)
+        case_softmax("softmax_s0003", 4, 33, 1.0, 0.003)
+        case_softmax("softmax_depth1", 3, 1, 1.0, 0.25, structured=False)
+        case_softmax("softmax_depth4095", 4, 4095, 1.0, 0.05)
+
+
+def build_tfl(n_inputs=4):
+    """TFLite arithmetic (header FLAG_TFLITE): CONV_2D 3x3 SAME 6x6x2 -> 4 (per-channel pairs
+    with ties) - ADD of that output with itself - RESHAPE [1, 144] - FULLY_CONNECTED 144 -> 10
+    (double scales) - SOFTMAX."""
+    with own_rng(20261206):
+        m = Model()
+        m.flags = F.FLAG_TFLITE
+        H, W, C, Co, N = 6, 6, 2, 4, 10
+        s_in, z_in, s_c, z_c, s_a, z_a, s_f, z_f = 0.02, 5, 0.05, -3, 0.09, 2, 0.2, 7
+        t_in = m.tensor([1, H, W, C], s_in, z_in)
+        t_c = m.tensor([1, H, W, Co], s_c, z_c)
+        t_a = m.tensor([1, H, W, Co], s_a, z_a)
+        t_r = m.tensor([1, H * W * Co], s_a, z_a)
+        t_f = m.tensor([1, N], s_f, z_f)
+        t_s = m.tensor([1, N], 1.0 / 256, -128)
+        Wc = rng.integers(-20, 21, size=(Co, 3, 3, C)).astype(np.int8)
+        bc = rng.integers(-200, 201, size=Co).astype(np.int64)
+        Mc, ec = zip(*[TA.quantize_multiplier(s_in * s / s_c, False) for s in (0.01, 0.0125, 0.02, 0.007)])  # fmt: skip
+        Mc, ec = np.array(Mc), np.array(ec)
+        qa = TA.add_params(s_c, s_c, s_a, single_rounding=False)
+        Wf = rng.integers(-30, 31, size=(N, H * W * Co)).astype(np.int8)
+        bf = rng.integers(-500, 501, size=N).astype(np.int64)
+        S = np.array([float(np.float32(s_a)) * 0.004 / float(np.float32(s_f))] * N)
+        q_s = softmax_q(1.0, s_f)
+        xs = [i8(H, W, C) for _ in range(n_inputs)]
+        ys = []
+        for x in xs:
+            raw = conv_acc(x, z_in, Wc, 1, 1, 1, 1, H, W) + bc
+            c = np.clip(TA.mbqm_double(raw, Mc, ec) + z_c, -128, 127)
+            a = TA.add_int8(c, z_c, c, z_c, z_a, qa, -128, 127, rounding="double")
+            acc = bf + (a.reshape(-1) - z_a) @ Wf.astype(np.int64).T
+            f = np.clip(TA.scale_double(acc, S) + z_f, -128, 127)
+            ys.append(softmax_ref(f.reshape(1, N), q_s).reshape(-1))
+        mlo, mhi = double_words(S)
+        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C))  # fmt: skip
+        m.op(OPC["ADD"], [t_c, t_c], t_a, params=F.add_params([v for p in qa for v in p]))
+        m.op(OPC["RESHAPE"], [t_a], t_r)
+        m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N)  # fmt: skip
+        m.op(OPC["SOFTMAX"], [t_f], t_s, params=F.softmax_params(q_s))
+    return m, t_in, t_s, xs, ys
 
 
 def requant_table():
@@ -511,6 +698,7 @@ OPC = dict(
     RESHAPE=F.OPCODE["RESHAPE"],
     CLAMP=F.OPCODE["CLAMP"],
     LEAKY=F.OPCODE["LEAKY_RELU"],
+    SOFTMAX=F.OPCODE["SOFTMAX"],
 )
 
 
@@ -519,6 +707,7 @@ class Model:
         self.tensors = []  # dict(shape, scale, zp)
         self.ops = []  # dict(op, ins, out, lo, hi, params(bytes 12..47), alias)
         self.consts = bytearray()
+        self.flags = 0  # header flags besides FLAG_COMPRESSED (FLAG_TFLITE, ...)
 
     def tensor(self, shape, scale, zp):
         self.tensors.append(dict(shape=list(shape), scale=float(np.float32(scale)), zp=int(zp)))
@@ -595,7 +784,7 @@ class Model:
         body += self.consts
         raw = bytes(body)
         stored = zlib.compress(raw, 9) if compress else raw
-        flags = F.FLAG_COMPRESSED if compress else 0
+        flags = (F.FLAG_COMPRESSED if compress else 0) | self.flags
         return F.pack_header(flags, len(stored), len(raw), self.arena, F.crc(raw)) + stored
 
     def macs(self):
@@ -861,6 +1050,7 @@ def emit_models():
         ("cnn", build_cnn),
         ("cnn28", build_cnn28),
         ("leaky", build_leaky),
+        ("tfl", build_tfl),
     )
     for name, builder in builders:
         m, ti, to, xs, ys = builder()
@@ -985,6 +1175,7 @@ def main():
     case_leaky("leaky_a001_clamped", 3, 80, 0.01, 0.1, 0.02, 0, -20, -100, 100)
     case_leaky("leaky_zx_max", 4, 40, 0.3, 0.02, 0.03, 127, 0)
     case_leaky("leaky_zx_min", 5, 40, 0.3, 0.02, 0.01, -128, -128)
+    tfl_cases()  # TFLite arithmetic and SOFTMAX, their own generator
     src = requant_table() + "".join(kernel_src)
     src += (
         "static int (*const kernel_cases[])(int) = {\n"

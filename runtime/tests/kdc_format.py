@@ -20,6 +20,10 @@ import zlib
 FORMAT_VERSION = 1
 MAGIC_LE32 = 0x4D43444B  # "KDCM" read as a little-endian u32
 FLAG_COMPRESSED = 1
+FLAG_TFLITE = 2  # TFLite arithmetic
+FLAG_FLOAT_INPUT = 4
+FLAG_FLOAT_OUTPUT = 8
+FLAGS_KNOWN = 15  # every other flag bit must be 0
 # header (artifact offsets)
 HDR_MAGIC = 0  # u8[4]
 HDR_VERSION = 4  # u16
@@ -88,6 +92,11 @@ OP_LEAKY_M_ID = 12  # LEAKY_RELU requant params: i32 each
 OP_LEAKY_E_ID = 16
 OP_LEAKY_M_ALPHA = 20
 OP_LEAKY_E_ALPHA = 24
+OP_SOFTMAX_M = 12  # SOFTMAX params: i32 each
+OP_SOFTMAX_LEFT = 16
+OP_SOFTMAX_DIFF_MIN = 20
+SOFTMAX_SCALE_BITS = 0x3B800000  # 1/256, the output scale SOFTMAX requires
+SOFTMAX_MAX_DEPTH = 4095  # the sum of exps stays below 2^31
 OP_RECORD_BYTES = 48
 NO_TENSOR = 0xFFFF  # input1 of a one-input op
 MAX_REDUCE = 65536  # FC K, conv k_h*k_w*C_in, window k_h*k_w
@@ -120,6 +129,10 @@ _NAMES = [
     "FORMAT_VERSION",
     "MAGIC_LE32",
     "FLAG_COMPRESSED",
+    "FLAG_TFLITE",
+    "FLAG_FLOAT_INPUT",
+    "FLAG_FLOAT_OUTPUT",
+    "FLAGS_KNOWN",
     "HDR_MAGIC",
     "HDR_VERSION",
     "HDR_FLAGS",
@@ -184,6 +197,11 @@ _NAMES = [
     "OP_LEAKY_E_ID",
     "OP_LEAKY_M_ALPHA",
     "OP_LEAKY_E_ALPHA",
+    "OP_SOFTMAX_M",
+    "OP_SOFTMAX_LEFT",
+    "OP_SOFTMAX_DIFF_MIN",
+    "SOFTMAX_SCALE_BITS",
+    "SOFTMAX_MAX_DEPTH",
     "OP_RECORD_BYTES",
     "NO_TENSOR",
     "MAX_REDUCE",
@@ -303,6 +321,13 @@ def leaky_params(q):
     """Op params of LEAKY_RELU: (M_id, e_id, M_alpha, e_alpha)."""
     p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
     struct.pack_into("<4i", p, OP_LEAKY_M_ID - OP_PARAMS, *q)
+    return bytes(p)
+
+
+def softmax_params(q):
+    """Op params of SOFTMAX: (M, left, diff_min)."""
+    p = bytearray(OP_RECORD_BYTES - OP_PARAMS)
+    struct.pack_into("<3i", p, OP_SOFTMAX_M - OP_PARAMS, *q)
     return bytes(p)
 
 

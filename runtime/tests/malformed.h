@@ -15,7 +15,7 @@ enum { R_ABS, R_BODY, R_TENSOR, R_OP, R_MULT0, R_SHIFT0, R_CONST };
 enum { SET, ADD, XOR };
 enum { FIX_NONE, FIX_HDR, FIX_ALL };
 enum { CALL_INIT, CALL_INIT_SKIP, CALL_UNPACK, CALL_QUERY, CALL_INIT_NULL };
-enum { MLP = 0, MLPZ = 1, CNN = 2, LEAKY = 5 }; /* golden_models[] index */
+enum { MLP = 0, MLPZ = 1, CNN = 2, LEAKY = 5, TFL = 7 }; /* golden_models[] index */
 
 /* Patch `width` bytes (little-endian) at `field` of record `index` of `region` (R_ABS: artifact
  * offset; R_MULT0/R_SHIFT0: into op index's multiplier/shift array; R_CONST: const offset). */
@@ -55,7 +55,7 @@ static const bad_row bad_rows[] = {
     {"header field changed, CRC not", MLP, CALL_QUERY, FIX_NONE, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_ARENA_BYTES, 4, ADD, 1), NOP, NOP}, KDC_ERR_HEADER_CRC},
     {"header size not 32", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_HEADER_SIZE, 2, SET, 48), NOP, NOP}, KDC_ERR_HEADER},
     {"reserved header field set", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_RESERVED, 2, SET, 1), NOP, NOP}, KDC_ERR_HEADER},
-    {"unknown flag bit", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 2), NOP, NOP}, KDC_ERR_HEADER},
+    {"unknown flag bit", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 16), NOP, NOP}, KDC_ERR_HEADER},
     {"stored body: raw != stored", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, ADD, 4), NOP, NOP}, KDC_ERR_HEADER},
     {"stored length past the end", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_STORED_BYTES, 4, ADD, 4), P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, ADD, 4), NOP}, KDC_ERR_TRUNCATED},
     {"stored length 4 GiB", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_STORED_BYTES, 4, SET, 0xffffffffu), P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, SET, 0xffffffffu), NOP}, KDC_ERR_HEADER},
@@ -155,6 +155,20 @@ static const bad_row bad_rows[] = {
     {"leaky alpha 0 is allowed", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_LEAKY_M_ALPHA, 4, SET, 0), P(R_OP, 1, KDC__OP_LEAKY_E_ALPHA, 4, SET, 0), NOP}, KDC_OK},
     {"leaky unused parameter word 4 set", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_PARAMS + 4 * 4, 4, SET, 1), NOP, NOP}, KDC_ERR_OP_PARAM},
     {"leaky output dims differ (same size)", LEAKY, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 2, DIM(0), 2, SET, 2), P(R_TENSOR, 2, DIM(1), 2, SET, 12), NOP}, KDC_ERR_SHAPE},
+    /* TFLite arithmetic (the tfl model: CONV, ADD, RESHAPE, FC, SOFTMAX; header flag bit 1) */
+    {"tfl float input and output flags are allowed", TFL, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 14), NOP, NOP}, KDC_OK},
+    {"tfl model read in kdc arithmetic (FC scales as (M, e))", TFL, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 0), NOP, NOP}, KDC_ERR_QPARAM},
+    {"tfl FC scale negative", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_SHIFT0, 3, 0, 4, SET, 0xbf800000u), NOP, NOP}, KDC_ERR_QPARAM},
+    {"tfl FC scale infinite", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_MULT0, 3, 0, 4, SET, 0), P(R_SHIFT0, 3, 0, 4, SET, 0x7ff00000u), NOP}, KDC_ERR_QPARAM},
+    {"tfl FC scale +0 is allowed", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_MULT0, 3, 0, 4, SET, 0), P(R_SHIFT0, 3, 0, 4, SET, 0), NOP}, KDC_OK},
+    {"softmax multiplier below 2^30", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_SOFTMAX_M, 4, SET, 0x3fffffffu), NOP, NOP}, KDC_ERR_QPARAM},
+    {"softmax left shift 32", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_SOFTMAX_LEFT, 4, SET, 32), NOP, NOP}, KDC_ERR_QPARAM},
+    {"softmax diff_min not the input radius", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_SOFTMAX_DIFF_MIN, 4, ADD, 1), NOP, NOP}, KDC_ERR_QPARAM},
+    {"softmax output scale not 1/256", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 5, KDC__TENSOR_SCALE, 4, ADD, 1), NOP, NOP}, KDC_ERR_QPARAM},
+    {"softmax output zero point not -128", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 5, KDC__TENSOR_ZERO_POINT, 4, SET, 0xffffff81u), NOP, NOP}, KDC_ERR_QPARAM},
+    {"softmax with a clamp", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_ACT_MIN, 1, SET, 0x81), NOP, NOP}, KDC_ERR_OP_PARAM},
+    {"softmax unused parameter word 3 set", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_PARAMS + 3 * 4, 4, SET, 1), NOP, NOP}, KDC_ERR_OP_PARAM},
+    {"softmax output dims differ (same size)", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 5, DIM(0), 2, SET, 2), P(R_TENSOR, 5, DIM(1), 2, SET, 5), NOP}, KDC_ERR_SHAPE},
     /* canonical graph order (docs/FORMAT.md 3.3): input 0, op i writes tensor i + 1 */
     {"graph input not tensor 0", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_INPUT_ID, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},
     {"n_tensors != n_ops + 1", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_N_OPS, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},
