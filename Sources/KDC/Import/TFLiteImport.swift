@@ -130,6 +130,9 @@ public enum TFLiteImporter {
             let t = tensor(o.outputs[0])
             guard ids[Int(o.outputs[0])] == nil else { throw fail(i, "output '\(t.name)' is written by an earlier operator too") }
             let shape = try sampleShape(t, "output")
+            guard shape.allSatisfy({ $0 <= 0xFFFF }) else {
+                throw fail(i, "output '\(t.name)' has shape \(t.shape); kdc's artifact holds dimensions up to 65535")
+            }
             let q = try quant(t, "output")
             tensors.append(GraphTensor(name: t.name, shape: shape, type: .int8, quant: q))
             let id = TensorID(tensors.count - 1)
@@ -261,6 +264,9 @@ public enum TFLiteImporter {
                 last -= 1
             }
             let x = tensor(inputIndex)
+            guard x.shape.allSatisfy({ $0 <= 0xFFFF }) else {
+                throw fail("the model input '\(x.name)' has shape \(x.shape); kdc's artifact holds dimensions up to 65535")
+            }
             tensors.append(
                 GraphTensor(
                     name: x.name, shape: try sampleShape(x, "the model input"), type: .int8,
@@ -277,6 +283,22 @@ public enum TFLiteImporter {
                 )
             }
             var g = Graph(tensors: tensors, nodes: nodes, input: TensorID(0), output: out)
+            // The work must be countable (Graph.macs adds without overflow checks).
+            var total = 0
+            for n in g.nodes {
+                let x = g[n.inputs[0]].shape, y = g[n.output].count
+                var perOutput = 0
+                switch n.op {
+                case .dense: perOutput = x.reduce(1, *)
+                case let .conv2d(_, k, _, _): perOutput = k.h * k.w * (x.last ?? 1)
+                case let .depthwiseConv2d(k, _, _, _): perOutput = k.h * k.w
+                default: break
+                }
+                let (m, o1) = y.multipliedReportingOverflow(by: perOutput)
+                let (t, o2) = total.addingReportingOverflow(m)
+                guard !o1, !o2 else { throw fail("the model needs more than 2^63 multiply-accumulates per inference") }
+                total = t
+            }
             g.arithmetic = .tflite
             g.floatInput = floatInput
             g.floatOutput = floatOutput
