@@ -36,7 +36,29 @@ import tflite_tiny as tt
 from ai_edge_litert import schema_py_generated as schema
 from litert_oracle import make_interpreter, run
 
-MODELS_DIR = os.environ.get("KDC_MLPERF_TINY", "/work/shared/models/mlperf-tiny")
+
+def _models_dir():
+    """$KDC_MLPERF_TINY, else shared/models/mlperf-tiny beside the repository (where CI puts its
+    copy of shared/), else /work/shared/models/mlperf-tiny."""
+    if os.environ.get("KDC_MLPERF_TINY"):
+        return os.environ["KDC_MLPERF_TINY"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    beside = os.path.join(here, "..", "..", "shared", "models", "mlperf-tiny")
+    return beside if os.path.isdir(beside) else "/work/shared/models/mlperf-tiny"
+
+
+MODELS_DIR = _models_dir()
+# What kdc's TFLite mode computes (docs/QUANTIZATION.md §8), per op: the candidate that must
+# equal LiteRT's reference kernels byte for byte (--check).
+SPEC = {
+    "CONV_2D": "double",
+    "DEPTHWISE_CONV_2D": "double",
+    "FULLY_CONNECTED": "float",
+    "ADD": "double",
+    "AVERAGE_POOL_2D": "tflite",
+    "SOFTMAX": "double",
+    "RESHAPE": "copy",
+}
 MODELS = [
     "kws_ref_model.tflite",
     "pretrainedResnet_quant.tflite",
@@ -326,6 +348,11 @@ def main(argv=None):
     ap.add_argument("models", nargs="*")
     ap.add_argument("--random", type=int, default=16, help="random inputs besides the 5 fixed")
     ap.add_argument("--markdown", action="store_true", help="print the docs table")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 unless kdc's TFLite-mode formula of every op equals the reference kernels",
+    )
     a = ap.parse_args(argv)
     paths = a.models or [os.path.join(MODELS_DIR, m) for m in MODELS]
     missing = [p for p in paths if not os.path.isfile(p)]
@@ -343,6 +370,7 @@ def main(argv=None):
                     d[1] += tot
     n_inputs = 5 + a.random
     ok = True
+    spec_bad = []
     if a.markdown:
         print(f"Differing output bytes per candidate, {n_inputs} inputs per model.\n")
         print("| op | where | candidate | reference | optimized | default (XNNPACK) |")
@@ -351,6 +379,9 @@ def main(argv=None):
         ref = per_ks["reference"]
         if not any(bad == 0 for bad, _ in ref.values()):
             ok = False
+        want = SPEC[lab.split(" ")[0]]
+        if ref[want][0] != 0:
+            spec_bad.append(f"{lab}: {want} differs in {ref[want][0]} bytes")
         for c in ref:
             cells = [f"{per_ks[ks][c][0]:,} / {per_ks[ks][c][1]:,}" for ks in KERNEL_SETS]
             if a.markdown:
@@ -369,6 +400,9 @@ def main(argv=None):
             ref = per_ks["reference"]
             if not any(bad == 0 for bad, _ in ref.values()):
                 ok = False
+            want = SPEC[lab.split(" ")[0]]
+            if ref[want][0] != 0:
+                spec_bad.append(f"{name}: {want} differs in {ref[want][0]} bytes")
             total = next(iter(ref.values()))[1]
             cells = [", ".join(f"{c} {per_ks[ks][c][0]}" for c in ref) for ks in KERNEL_SETS]
             if a.markdown:
@@ -377,6 +411,14 @@ def main(argv=None):
                 print(f"{name:45s} {total:6d}  " + "  |  ".join(cells))
     if not ok:
         print("tflite_rounding: some op has no candidate equal to the reference kernels")
+    if a.check:
+        for line in spec_bad:
+            print("tflite_rounding: spec mismatch: " + line)
+        print(
+            f"tflite_rounding --check: kdc's TFLite arithmetic "
+            f"{'equals' if not spec_bad else 'DIFFERS FROM'} LiteRT's reference kernels on every op"
+        )
+        return 0 if ok and not spec_bad else 1
     return 0 if ok else 1
 
 

@@ -25,6 +25,9 @@ final class FormatCrossCheckTests: XCTestCase {
             "FORMAT_VERSION": Int(ArtifactFormat.version),
             "MAGIC_LE32": ArtifactFormat.magic.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) },
             "FLAG_COMPRESSED": Int(ArtifactFormat.flagCompressed),
+            "FLAG_TFLITE": Int(ArtifactFormat.flagTFLite), "FLAG_FLOAT_INPUT": Int(ArtifactFormat.flagFloatInput),
+            "FLAG_FLOAT_OUTPUT": Int(ArtifactFormat.flagFloatOutput), "FLAGS_KNOWN": Int(ArtifactFormat.flagsKnown),
+            "SOFTMAX_SCALE_BITS": Int(ArtifactFormat.softmaxScaleBits), "SOFTMAX_MAX_DEPTH": ArtifactFormat.softmaxMaxDepth,
             "HDR_MAGIC": H.magic, "HDR_VERSION": H.version, "HDR_FLAGS": H.flags, "HDR_HEADER_SIZE": H.headerSize,
             "HDR_RESERVED": H.reserved, "HDR_STORED_BYTES": H.storedBodyBytes, "HDR_RAW_BYTES": H.rawBodyBytes,
             "HDR_ARENA_BYTES": H.arenaBytes, "HDR_BODY_CRC": H.bodyCRC32, "HDR_HEADER_CRC": H.headerCRC32, "HDR_BYTES": H.bytes,
@@ -50,6 +53,9 @@ final class FormatCrossCheckTests: XCTestCase {
         }
         for (i, k) in ["OP_LEAKY_M_ID", "OP_LEAKY_E_ID", "OP_LEAKY_M_ALPHA", "OP_LEAKY_E_ALPHA"].enumerated() {
             c[k] = R.leakyParams + 4 * i
+        }
+        for (i, k) in ["OP_SOFTMAX_M", "OP_SOFTMAX_LEFT", "OP_SOFTMAX_DIFF_MIN"].enumerated() {
+            c[k] = R.softmaxParams + 4 * i
         }
         for op in DeviceOp.allCases {
             c["OPCODE_\(op.name)"] = Int(op.rawValue)

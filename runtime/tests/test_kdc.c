@@ -54,6 +54,7 @@ void *test_scratch(size_t n)
 #include "golden_inflate.h"
 #include "golden_kernels.h"
 #include "golden_models.h"
+#include "golden_tflite.h"
 #include "kdc_exported.h"
 #include "malformed.h"
 #include "status_names.h"
@@ -86,6 +87,52 @@ static void test_requant(void)
         }
     }
     ok(bad == 0, "requant golden table (" KDC_KERNELS_VARIANT " and reference)", NULL);
+}
+
+/* TensorFlow Lite's arithmetic (kdc_tflite.c) on the golden tables of
+ * Tests/golden/gen_tflite_golden.py: MultiplyByQuantizedMultiplier (ties, negative values, left
+ * shifts that wrap), LiteRT's double scale of FULLY_CONNECTED (ties, products the binary64
+ * rounding puts on a half-integer, saturation, +0 and subnormal scales) and the int8 softmax. */
+static void test_tflite_arith(void)
+{
+    size_t i;
+    int bad = 0;
+    for (i = 0; i < COUNT(tfl_mbqm_rows); i++) {
+        const int64_t *r = tfl_mbqm_rows[i];
+        int32_t q = kdc_tfl_mbqm((int32_t)r[0], (int32_t)r[1], (int32_t)r[2]);
+        if (q != r[3]) {
+            printf("mbqm(%ld, %ld, %ld) = %ld, want %ld\n", (long)r[0], (long)r[1], (long)r[2],
+                   (long)q, (long)r[3]);
+            bad++;
+        }
+    }
+    ok(bad == 0, "TFLite MultiplyByQuantizedMultiplier golden table", NULL);
+    bad = 0;
+    for (i = 0; i < COUNT(tfl_scale_rows); i++) {
+        const int64_t *r = tfl_scale_rows[i];
+        uint32_t lo = (uint32_t)(int32_t)r[1], hi = (uint32_t)(int32_t)r[2];
+        int32_t q = kdc_tfl_scale((int32_t)r[0], lo, hi);
+        if (q != r[3] || !kdc_tfl_scale_ok(lo, hi)) {
+            printf("scale(%ld, 0x%08lx%08lx) = %ld, want %ld\n", (long)r[0], (unsigned long)hi,
+                   (unsigned long)lo, (long)q, (long)r[3]);
+            bad++;
+        }
+    }
+    ok(bad == 0, "TFLite FULLY_CONNECTED double scale golden table", NULL);
+    bad = 0;
+    for (i = 0; i < COUNT(tfl_softmax_rows); i++) {
+        const struct tfl_softmax_row *r = &tfl_softmax_rows[i];
+        kdc_softmax_params p;
+        int8_t y[10], yr[10];
+        p.rows = 1, p.depth = 10, p.m = r->m, p.left = r->left, p.diff_min = r->diff_min;
+        kdc_softmax_s8(y, r->x, &p, NULL);
+        kdc_ref_softmax_s8(yr, r->x, &p, NULL);
+        if (memcmp(y, r->y, 10) != 0 || memcmp(yr, r->y, 10) != 0) {
+            printf("softmax row %lu differs\n", (unsigned long)i);
+            bad++;
+        }
+    }
+    ok(bad == 0, "TFLite SOFTMAX golden rows (" KDC_KERNELS_VARIANT " and reference)", NULL);
 }
 
 /* Each golden kernel case on the compiled variant and on the reference. */
@@ -704,6 +751,7 @@ static void test_aligned(void)
 int main(void)
 {
     test_requant();
+    test_tflite_arith();
     test_kernels();
     test_models();
     test_kdc_exported();

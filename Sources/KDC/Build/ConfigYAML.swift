@@ -107,6 +107,7 @@ extension KDCConfig {
             case let .batchNorm(epsilon, momentum): f += ["epsilon: \(epsilon)", "momentum: \(momentum)"]
             case let .dropout(rate): f.append("rate: \(rate)")
             case let .leakyRelu(alpha): f.append("alpha: \(alpha)")
+            case let .softmax(beta): f.append("beta: \(beta)")
             case .globalAvgPool, .relu, .relu6, .flatten, .add, .reshape, .clamp: break
             }
             o += "    - {\(f.joined(separator: ", "))}\n"

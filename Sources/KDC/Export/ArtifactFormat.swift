@@ -6,6 +6,25 @@ public enum ArtifactFormat {
     public static let version: UInt16 = 1
     /// Header flags bit 0: the body is a zlib stream.
     public static let flagCompressed: UInt16 = 1
+    /// Header flags bit 1: TensorFlow Lite arithmetic (`Graph.arithmetic == .tflite`).
+    public static let flagTFLite: UInt16 = 2
+    /// Header flags bit 2: the model takes float32 input (`Graph.floatInput`).
+    public static let flagFloatInput: UInt16 = 4
+    /// Header flags bit 3: the model gives float32 output (`Graph.floatOutput`).
+    public static let flagFloatOutput: UInt16 = 8
+    /// Every flag bit this version knows; the others must be 0.
+    public static let flagsKnown: UInt16 = 15
+    /// The output scale SOFTMAX requires (1/256) as float32 bits, and its zero point.
+    public static let softmaxScaleBits: UInt32 = 0x3B80_0000
+    public static let softmaxZeroPoint: Int32 = -128
+    /// Largest SOFTMAX depth (last axis): the sum of exps stays below 2^31.
+    public static let softmaxMaxDepth = 4095
+
+    /// The header flags of a graph's arithmetic and edges (compression aside).
+    public static func flags(of g: Graph) -> UInt16 {
+        (g.arithmetic == .tflite ? flagTFLite : 0) | (g.floatInput ? flagFloatInput : 0)
+            | (g.floatOutput ? flagFloatOutput : 0)
+    }
     /// input1 of every op that is not ADD.
     public static let noTensor: UInt16 = 0xFFFF
     /// Largest reduction (K of FC, k_h·k_w·C_in of conv, k_h·k_w of windows) the runtime accepts.
@@ -53,6 +72,8 @@ public enum ArtifactFormat {
         public static let addParams = 12
         // LEAKY_RELU requant params: four i32 (M_id, e_id, M_alpha, e_alpha) from byte 12.
         public static let leakyParams = 12
+        // SOFTMAX params: three i32 (M, left shift, diff_min) from byte 12.
+        public static let softmaxParams = 12
     }
 
     /// The artifact shape (rank ≤ 4, batch 1 first) of a per-sample shape: `[C]` → `[1, C]`,
@@ -84,6 +105,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
     case reshape = 8
     case clamp = 9
     case leakyRelu = 10
+    case softmax = 11
 
     /// The name in the runtime's op table, reports and `kdc inspect`.
     public var name: String {
@@ -98,6 +120,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .reshape: return "RESHAPE"
         case .clamp: return "CLAMP"
         case .leakyRelu: return "LEAKY_RELU"
+        case .softmax: return "SOFTMAX"
         }
     }
 
@@ -115,6 +138,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .reshape: self = .reshape
         case .clamp: self = .clamp
         case .leakyRelu: self = .leakyRelu
+        case .softmax: self = .softmax
         case .relu, .relu6, .batchNorm, .dropout, .flatten: return nil
         }
     }
@@ -130,6 +154,7 @@ public enum DeviceOp: UInt8, CaseIterable, Sendable {
         case .maxPool2d, .averagePool2d: return 0x007
         case .add: return 0x03f
         case .leakyRelu: return 0x00f
+        case .softmax: return 0x007
         case .globalAveragePool, .reshape, .clamp: return 0
         }
     }

@@ -12,6 +12,9 @@ public struct Artifact: Equatable, Sendable {
 
     public var version: Int
     public var compressed: Bool
+    /// The header flags besides compression (TFLite arithmetic, float input, float output); the
+    /// graph carries them too (`arithmetic`, `floatInput`, `floatOutput`).
+    public var flags: Int
     /// Header + stored body.
     public var totalBytes: Int
     public var storedBodyBytes: Int
@@ -74,10 +77,11 @@ public enum ArtifactReader {
             throw fail("header.header_size", "\(r.u16(H.headerSize)), must be \(H.bytes)")
         }
         guard r.u16(H.reserved) == 0 else { throw fail("header.reserved", "must be 0") }
-        guard flags & ~Int(ArtifactFormat.flagCompressed) == 0 else {
-            throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)))")
+        guard flags & ~Int(ArtifactFormat.flagsKnown) == 0 else {
+            throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)); bits 0...3 are defined)")
         }
         let compressed = flags & Int(ArtifactFormat.flagCompressed) != 0
+        let tflite = flags & Int(ArtifactFormat.flagTFLite) != 0
         if !compressed && stored != raw {
             throw fail("header.stored_body_bytes", "\(stored) differs from raw_body_bytes \(raw) in a stored artifact")
         }
@@ -217,8 +221,18 @@ public enum ArtifactReader {
                     values: consts[wo..<(wo + Int(weightBytes))].map { Int8(bitPattern: $0) }, shape: shape, scales: [],
                     bias: (0..<n).map { c.i32(bo + 4 * $0) }, multipliers: (0..<n).map { c.i32(mo + 4 * $0) },
                     shifts: (0..<n).map { c.i32(so + 4 * $0) })
-                for ch in 0..<n where !qok(w.multipliers[ch], w.shifts[ch]) {
-                    throw fail("\(f).multiplier", "channel \(ch): (M, e) = (\(w.multipliers[ch]), \(w.shifts[ch])) out of range")
+                if tflite && kind == .fullyConnected {  // the double scales S[c] (docs/QUANTIZATION.md §8.2)
+                    for ch in 0..<n where !TFLiteArithmetic.scaleIsValid(low: w.multipliers[ch], high: w.shifts[ch]) {
+                        throw fail(
+                            "\(f).multiplier",
+                            "channel \(ch): scale \(TFLiteArithmetic.scale(low: w.multipliers[ch], high: w.shifts[ch])) is not +0 or a positive finite double"
+                        )
+                    }
+                } else {
+                    for ch in 0..<n where !qok(w.multipliers[ch], w.shifts[ch]) {
+                        throw fail(
+                            "\(f).multiplier", "channel \(ch): (M, e) = (\(w.multipliers[ch]), \(w.shifts[ch])) out of range")
+                    }
                 }
                 params.weights = w
             }
@@ -282,6 +296,9 @@ public enum ArtifactReader {
                     outputMultiplier: q[4], outputShift: q[5])
                 op = .add
             case .leakyRelu:
+                guard !tflite else {
+                    throw fail("\(f).opcode", "LEAKY_RELU has no TFLite-arithmetic form (header flag bit 1 is set)")
+                }
                 guard a.dims == o.dims else { throw fail("\(f).output", "shape \(o.dims) != input \(a.dims)") }
                 let q = (0..<4).map { b.i32(p + R.leakyParams + 4 * $0) }
                 guard qok(q[0], q[1]), qok(q[2], q[3]) else {
@@ -292,6 +309,28 @@ public enum ArtifactReader {
                 // α as the two multipliers give it (the artifact stores their ratio's parts, not α).
                 let id = FixedPoint.decode(q[0], q[1])
                 op = .leakyRelu(alpha: id > 0 ? Float(FixedPoint.decode(q[2], q[3]) / id) : 0)
+            case .softmax:
+                if lo != -128 || hi != 127 { throw fail("\(f).act_min", "SOFTMAX must not clamp") }
+                let depth = a.dims.last ?? 1
+                guard a.dims == o.dims, depth <= ArtifactFormat.softmaxMaxDepth else {
+                    throw fail("\(f).output", "shape \(o.dims) != input \(a.dims), or the last axis is over 4095")
+                }
+                guard o.scaleBits == ArtifactFormat.softmaxScaleBits, o.zp == ArtifactFormat.softmaxZeroPoint else {
+                    throw fail(
+                        "\(f).output",
+                        "scale \(Float(bitPattern: o.scaleBits)) and zero point \(o.zp); SOFTMAX needs 1/256 and -128")
+                }
+                let q = (0..<3).map { b.i32(p + R.softmaxParams + 4 * $0) }
+                guard q[0] >= 0x4000_0000, q[1] >= 0, q[1] <= 31, q[2] == -Int32(0x7c00_0000 >> UInt32(max(0, min(q[1], 31))))
+                else {
+                    throw fail(
+                        "\(f).softmax_params",
+                        "(M, left, diff_min) = \(q): M in [2^30, 2^31), left in 0...31, diff_min = -floor(31·2^26 / 2^left)")
+                }
+                params.softmax = SoftmaxParams(multiplier: q[0], leftShift: q[1], diffMin: q[2])
+                // β as the multiplier gives it (the artifact does not store β).
+                op = .softmax(
+                    beta: Float(FixedPoint.decode(q[0], q[1]) / Double(1 << 26) / Double(Float(bitPattern: a.scaleBits))))
             case .reshape, .clamp:
                 if kind == .reshape && (lo != -128 || hi != 127) { throw fail("\(f).act_min", "RESHAPE must not clamp") }
                 guard a.size == o.size, sameQ else {
@@ -308,10 +347,15 @@ public enum ArtifactReader {
                 name: "t\(i)", shape: ArtifactFormat.sampleShape(t.dims, gapOutput: gapOutputs.contains(i)), type: .int8,
                 quant: QuantParams(scale: Float(bitPattern: t.scaleBits), zeroPoint: t.zp))
         }
+        var graph = Graph(tensors: tensors, nodes: nodes, input: TensorID(inputId), output: TensorID(outputId))
+        graph.arithmetic = tflite ? .tflite : .kdc
+        graph.floatInput = flags & Int(ArtifactFormat.flagFloatInput) != 0
+        graph.floatOutput = flags & Int(ArtifactFormat.flagFloatOutput) != 0
         return Artifact(
-            version: version, compressed: compressed, totalBytes: H.bytes + stored, storedBodyBytes: stored,
+            version: version, compressed: compressed, flags: flags & ~Int(ArtifactFormat.flagCompressed),
+            totalBytes: H.bytes + stored, storedBodyBytes: stored,
             rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC,
-            graph: Graph(tensors: tensors, nodes: nodes, input: TensorID(inputId), output: TensorID(outputId)),
+            graph: graph,
             placements: recs.map { Artifact.TensorPlacement(dims: $0.dims, arenaOffset: $0.off, byteSize: $0.size) },
             constBytes: cBytes, rawBody: body)
     }

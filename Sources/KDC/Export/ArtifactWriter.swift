@@ -146,6 +146,12 @@ public enum ArtifactWriter {
             }
             [l.identityMultiplier, l.identityShift, l.alphaMultiplier, l.alphaShift].forEach { w.i32($0) }
         }
+        if code == .softmax {
+            guard let s = p.softmax else {
+                throw KDCError.graph(layer: n.name, message: "SOFTMAX without its input multiplier (SoftmaxParams)")
+            }
+            [s.multiplier, s.leftShift, s.diffMin].forEach { w.i32($0) }
+        }
         if !consts.isEmpty {
             w.zeros(start + R.weightsOffset - w.bytes.count)  // FC: window words are zero
             consts.forEach { w.u32($0) }
@@ -156,11 +162,13 @@ public enum ArtifactWriter {
     /// The complete artifact: 32-byte header + body, stored or zlib-deflated (level 9).
     public static func artifact(_ g: Graph, plan: MemoryPlan, compress: Bool) throws -> [UInt8] {
         let raw = try body(g, plan: plan)
-        return try artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: compress)
+        return try artifact(
+            rawBody: raw, arenaBytes: plan.arenaBytes, compress: compress, flags: ArtifactFormat.flags(of: g))
     }
 
-    /// Wraps a raw body into an artifact.
-    public static func artifact(rawBody raw: [UInt8], arenaBytes: Int, compress: Bool) throws -> [UInt8] {
+    /// Wraps a raw body into an artifact; `flags`: the header flags besides compression
+    /// (`ArtifactFormat.flags(of:)`).
+    public static func artifact(rawBody raw: [UInt8], arenaBytes: Int, compress: Bool, flags: UInt16 = 0) throws -> [UInt8] {
         let stored = compress ? try deflate(raw) : raw
         guard stored.count <= Int(Int32.max) - 32, raw.count <= Int(Int32.max) - 32 else {
             throw KDCError.budget(message: "artifact body of \(raw.count) bytes exceeds the 2 GiB format limit")
@@ -168,7 +176,7 @@ public enum ArtifactWriter {
         var h = ByteWriter()
         h.bytes = ArtifactFormat.magic
         h.u16(ArtifactFormat.version)
-        h.u16(compress ? ArtifactFormat.flagCompressed : 0)
+        h.u16((compress ? ArtifactFormat.flagCompressed : 0) | flags)
         h.u16(H.bytes); h.u16(0)
         h.u32(stored.count); h.u32(raw.count); h.u32(max(arenaBytes, 1))
         h.u32(kdcCRC32(raw))

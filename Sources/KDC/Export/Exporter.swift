@@ -79,8 +79,11 @@ public func prepareExport(
     }
     let plan = try MemoryPlanner.plan(graph)
     let raw = try ArtifactWriter.body(graph, plan: plan)
-    let stored = try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: false)
-    let main = compress ? try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: true) : stored
+    let flags = ArtifactFormat.flags(of: graph)
+    let stored = try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: false, flags: flags)
+    let main =
+        compress
+        ? try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: true, flags: flags) : stored
     // Self-check: the reader applies kdc_init's rules.
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
     let info = CArrayInfo(

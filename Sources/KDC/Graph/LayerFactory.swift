@@ -18,6 +18,9 @@ func makeLayer(_ node: GraphNode, inputShapes: [[Int]], outputShape: [Int], rng:
         layer = ReLULayer(name: name, inputShape: shape, cap: 6)
     case let .leakyRelu(alpha):
         layer = LeakyReLULayer(name: name, inputShape: shape, alpha: alpha)
+    case .softmax:
+        throw KDCError.graph(
+            layer: name, message: "softmax has no training layer; hint: the loss applies softmax to the logits itself")
     case .flatten:
         layer = FlattenLayer(name: name, inputShape: shape)
     case let .conv2d(filters, kernel, stride, padding):

@@ -1,3 +1,5 @@
+import Foundation
+
 extension Graph {
     /// Float inference on one sample (`inputShape` values, already normalized): every tensor's
     /// values, indexed by tensor id (tensors no node writes, other than the input, are empty).
@@ -46,6 +48,16 @@ extension Graph {
         case .relu: y = FloatKernels.clamp(a, 0, .infinity)
         case .relu6: y = FloatKernels.clamp(a, 0, 6)
         case let .leakyRelu(alpha): y = a.map { $0 >= 0 ? $0 : alpha * $0 }
+        case let .softmax(beta):
+            // over the last axis, in Double: exp(β·(x − max)) / Σ
+            let d = s.last ?? a.count
+            y = [Float](repeating: 0, count: a.count)
+            for r in stride(from: 0, to: a.count, by: max(d, 1)) {
+                let row = a[r..<(r + d)], mx = Double(row.max() ?? 0)
+                let e = row.map { exp(Double(beta) * (Double($0) - mx)) }
+                let sum = e.reduce(0, +)
+                for (i, v) in e.enumerated() { y[r + i] = Float(v / sum) }
+            }
         case let .batchNorm(eps, _):
             guard case let .batchNorm(gm, bt, mn, vr) = node.params else { preconditionFailure("\(node.name): no statistics") }
             let (g, b, m, v) = (gm.data, bt.data, mn.data, vr.data)

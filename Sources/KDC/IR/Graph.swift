@@ -194,7 +194,10 @@ public struct Int8Weights: Equatable, Sendable {
     public var scales: [Float]
     /// Per-output-channel int32 bias, round(b / (s_in·s_w[c])).
     public var bias: [Int32]
-    /// Per-output-channel requantization (M[c], e[c]) for s_in·s_w[c]/s_out.
+    /// Per-output-channel requantization (M[c], e[c]) for s_in·s_w[c]/s_out. In a `.tflite`
+    /// graph a dense node has no (M, e): `multipliers[c]` and `shifts[c]` are the low and high 32
+    /// bits of the double scale S[c] = s_in·s_w[c]/s_out (`TFLiteArithmetic.scaleWords`;
+    /// docs/QUANTIZATION.md §8.2), as the artifact stores it.
     public var multipliers: [Int32]
     public var shifts: [Int32]
 
@@ -252,11 +255,14 @@ public struct Int8Params: Equatable, Sendable {
     public var add: AddParams?
     /// LEAKY_RELU.
     public var leaky: LeakyReluParams?
+    /// SOFTMAX.
+    public var softmax: SoftmaxParams?
 
     public init(
         actMin: Int32 = -128, actMax: Int32 = 127, weights: Int8Weights? = nil, add: AddParams? = nil,
-        leaky: LeakyReluParams? = nil
+        leaky: LeakyReluParams? = nil, softmax: SoftmaxParams? = nil
     ) {
         self.actMin = actMin; self.actMax = actMax; self.weights = weights; self.add = add; self.leaky = leaky
+        self.softmax = softmax
     }
 }

@@ -126,6 +126,10 @@ public enum Op: Equatable, Codable, Sendable {
     /// y = x for x ≥ 0, α·x below (0 ≤ α < 1). A standalone op at every stage (never fused): its
     /// int8 form rescales with two fixed-point multipliers, s_x/s_y and α·s_x/s_y.
     case leakyRelu(alpha: Float)
+    /// softmax(β·x) over the last axis (β > 0). Imported from TensorFlow Lite models: no training
+    /// layer and no kdc quantization; its int8 form is TFLite's (docs/QUANTIZATION.md §8.4), with
+    /// output scale 1/256 and zero point −128.
+    case softmax(beta: Float)
 
     /// The op's name as written in configs and reports.
     public var kind: String {
@@ -145,6 +149,7 @@ public enum Op: Equatable, Codable, Sendable {
         case .reshape: return "reshape"
         case .clamp: return "clamp"
         case .leakyRelu: return "leaky_relu"
+        case .softmax: return "softmax"
         }
     }
 

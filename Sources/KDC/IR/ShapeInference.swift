@@ -88,6 +88,9 @@ extension Op {
         case let .leakyRelu(alpha):
             try checkShape(alpha >= 0 && alpha < 1, layer, "leaky_relu alpha must be in [0, 1), got \(alpha)")
             out = s
+        case let .softmax(beta):
+            try checkShape(beta > 0 && beta.isFinite, layer, "softmax beta must be finite and > 0, got \(beta)")
+            out = s
         case .flatten:
             out = [s.reduce(1, *)]
         case .add:

@@ -1,6 +1,8 @@
-/// The int8 reference interpreter: integer-only, node by node, readable loops. It defines what
-/// the device computes; the C runtime must match it bit for bit. Arithmetic: docs/QUANTIZATION.md.
-/// It runs int8 graphs: `quantize`'s output or an artifact read back (`ArtifactReader`).
+/// The int8 reference interpreter: node by node, readable loops. It defines what the device
+/// computes; the C runtime must match it bit for bit. Arithmetic: docs/QUANTIZATION.md, kdc's
+/// (§4–5, integer-only) or, for a graph whose `arithmetic` is `.tflite`, TensorFlow Lite's (§8:
+/// `TFLiteArithmetic`; its dense layers multiply by a Double scale). It runs int8 graphs:
+/// `quantize`'s output or an artifact read back (`ArtifactReader`).
 public struct Int8Interpreter: Sendable {
     public init() {}
 
@@ -30,6 +32,11 @@ public struct Int8Interpreter: Sendable {
         let xi = g[node.inputs[0]], yo = g[node.output]
         let zx = xi.quant!.zeroPoint, zy = yo.quant!.zeroPoint
         let p = node.int8 ?? Int8Params()
+        let tfl = g.arithmetic == .tflite
+        // The requantization of conv, depthwise and ADD: kdc's one rounding or TFLite's two.
+        @inline(__always) func rq(_ acc: Int32, _ M: Int32, _ e: Int32) -> Int32 {
+            tfl ? TFLiteArithmetic.mbqm(acc, M, e) : FixedPoint.requant(acc, M, e)
+        }
         // The final clamp; sums with the zero point are formed in 64 bits so they cannot wrap.
         @inline(__always) func out(_ v: Int64) -> Int8 { Int8(min(max(v, Int64(p.actMin)), Int64(p.actMax))) }
         @inline(__always) func out(_ v: Int32) -> Int8 { out(Int64(v)) }
@@ -41,7 +48,12 @@ public struct Int8Interpreter: Sendable {
             for o in 0..<n {
                 var acc = w.bias[o]
                 for i in 0..<k { acc &+= (Int32(x[i]) - zx) * Int32(w.values[o * k + i]) }
-                y[o] = out(Int64(FixedPoint.requant(acc, w.multipliers[o], w.shifts[o])) + Int64(zy))
+                let r =
+                    tfl
+                    ? TFLiteArithmetic.scaleRound(
+                        acc, TFLiteArithmetic.scale(low: w.multipliers[o], high: w.shifts[o]))
+                    : FixedPoint.requant(acc, w.multipliers[o], w.shifts[o])
+                y[o] = out(Int64(r) + Int64(zy))
             }
         case .conv2d, .depthwiseConv2d, .maxPool2d, .avgPool2d:
             let gm = g.window(of: node)!
@@ -83,7 +95,7 @@ public struct Int8Interpreter: Sendable {
                         case .maxPool2d: r = Int64(mx)
                         case .avgPool2d: r = Int64(FixedPoint.roundedDivide(acc, max(count, 1)))
                         default:
-                            r = Int64(FixedPoint.requant(acc, weights!.multipliers[oc], weights!.shifts[oc])) + Int64(zy)
+                            r = Int64(rq(acc, weights!.multipliers[oc], weights!.shifts[oc])) + Int64(zy)
                         }
                         y[(oy * ow + ox) * cout + oc] = out(r)
                     }
@@ -100,9 +112,9 @@ public struct Int8Interpreter: Sendable {
             let a = p.add!
             let b = ins[1], zb = g[node.inputs[1]].quant!.zeroPoint
             for i in 0..<y.count {
-                let a1 = FixedPoint.requant((Int32(x[i]) - zx) << a.leftShift, a.input1Multiplier, a.input1Shift)
-                let b1 = FixedPoint.requant((Int32(b[i]) - zb) << a.leftShift, a.input2Multiplier, a.input2Shift)
-                y[i] = out(Int64(FixedPoint.requant(a1 &+ b1, a.outputMultiplier, a.outputShift)) + Int64(zy))
+                let a1 = rq((Int32(x[i]) - zx) << a.leftShift, a.input1Multiplier, a.input1Shift)
+                let b1 = rq((Int32(b[i]) - zb) << a.leftShift, a.input2Multiplier, a.input2Shift)
+                y[i] = out(Int64(rq(a1 &+ b1, a.outputMultiplier, a.outputShift)) + Int64(zy))
             }
         case .reshape:
             y = x
@@ -118,6 +130,8 @@ public struct Int8Interpreter: Sendable {
                     : FixedPoint.requant(v, l.alphaMultiplier, l.alphaShift)
                 y[i] = out(Int64(r) + Int64(zy))
             }
+        case .softmax:
+            y = TFLiteArithmetic.softmax(x, depth: xi.shape.last ?? x.count, p.softmax!)
         case .relu, .relu6, .batchNorm, .dropout, .flatten:
             preconditionFailure("Int8Interpreter: \(node.op.kind) in an int8 graph (lower and quantize it first)")
         }
