@@ -184,7 +184,7 @@ struct ConfigDecoder {
     }
 
     func decodeTeacher(_ node: Node, _ path: String, shape: [Int]) throws -> TeacherConfig {
-        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits", "min_agreement"])
+        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits", "tflite", "min_agreement"])
         var minAgreement: Double?
         if let v = m["min_agreement"], !isAuto(v) {
             minAgreement = try double(v, path + ".min_agreement")
@@ -192,13 +192,13 @@ struct ConfigDecoder {
                 throw fail(path + ".min_agreement", "must be in [0, 1] or auto (0: no check), got \(minAgreement!)")
             }
         }
-        let given = ["layers", "checkpoint", "logits"].filter { m[$0] != nil }
+        let given = ["layers", "checkpoint", "logits", "tflite"].filter { m[$0] != nil }
         guard given.count == 1 else {
             throw fail(
                 path,
                 given.isEmpty
-                    ? "needs one of layers (train a teacher here), checkpoint or logits"
-                    : "give exactly one of layers, checkpoint or logits; found \(given.joined(separator: " and "))")
+                    ? "needs one of layers (train a teacher here), checkpoint, logits or tflite (a float32 .tflite model)"
+                    : "give exactly one of layers, checkpoint, logits or tflite; found \(given.joined(separator: " and "))")
         }
         if m["layers"] != nil {
             return TeacherConfig(model: try decodeModel(node, path, shape: shape), minAgreement: minAgreement)
@@ -208,6 +208,10 @@ struct ConfigDecoder {
             return TeacherConfig(
                 checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base), minAgreement: minAgreement)
         }
+        if let t = m["tflite"] {
+            return TeacherConfig(
+                tflite: resolvePath(try string(t, path + ".tflite"), against: base), minAgreement: minAgreement)
+        }
         return TeacherConfig(
             logits: resolvePath(try string(m["logits"]!, path + ".logits"), against: base), minAgreement: minAgreement)
     }
@@ -215,7 +219,8 @@ struct ConfigDecoder {
     func decodeModel(_ node: Node, _ path: String, shape: [Int]) throws -> ModelConfig {
         let m = try mapping(
             node, path,
-            allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits", "min_agreement"] : ["layers", "train"])
+            allowed: path == "teacher"
+                ? ["layers", "train", "checkpoint", "logits", "tflite", "min_agreement"] : ["layers", "train"])
         let graph = try decodeLayers(try required(m, "layers", path), path + ".layers", shape: shape)
         let train = try m["train"].map { try decodeTrain($0, path + ".train") } ?? TrainSettings()
         return ModelConfig(graph: graph, train: train)

@@ -39,6 +39,7 @@ extension KDCConfig {
         if let m = teacher.model { o += model(m) }
         if let c = teacher.checkpoint { o += "  checkpoint: \(q(c))\n" }
         if let l = teacher.logits { o += "  logits: \(q(l))\n" }
+        if let t = teacher.tflite { o += "  tflite: \(q(t))\n" }
         o += "  min_agreement: \(teacher.minAgreement.map { "\($0)" } ?? "auto")\n"
         if let s = student { o += "student:\n" + model(s) }
         let d = distill
