@@ -8,7 +8,7 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import an int8 TensorFlow Lite model (.tflite): artifact, C arrays and report.json, after a host check.",
         discussion: """
-            Ops: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, RESHAPE, SQUEEZE, \
+            Ops: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, RESHAPE, SQUEEZE, SOFTMAX, \
             and QUANTIZE/DEQUANTIZE at the input and output (float edges). The host check runs the C runtime against \
             kdc's Swift int8 interpreter on generated inputs (all -128, all 127, ramps, checkerboards, random); \
             outputs are written only when no byte differs. Exits 1 for a bad model file, 2 for a failed check.

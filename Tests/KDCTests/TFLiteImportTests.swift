@@ -51,32 +51,32 @@ final class TFLiteImportTests: XCTestCase {
         let wt = m.subgraphs[0].tensors[Int(m.subgraphs[0].operators[0].inputs[1])]
         XCTAssertEqual(w.values, m.buffers[Int(wt.buffer)].data.map { Int8(bitPattern: $0) })
         let s = wt.quantization!.scale
-        let real = Double(g.inputQuant.scale) * Double(s.count == 1 ? s[0] : s[0]) / Double(g[g.nodes[0].output].quant!.scale)
-        XCTAssertEqual(FixedPoint.decode(w.multipliers[0], w.shifts[0]), real, accuracy: real * 1e-9)
+        // FULLY_CONNECTED in TFLite arithmetic: the double S = s_in·s_w/s_out itself, as two words.
+        let real = Double(g.inputQuant.scale) * Double(s[0]) / Double(g[g.nodes[0].output].quant!.scale)
+        XCTAssertEqual(TFLiteArithmetic.scale(low: w.multipliers[0], high: w.shifts[0]), real)
         try assertHostCheckPasses(g, inputs: ImportStage.checkInputs(g, random: 8, seed: 1), "ad01")
     }
 
-    /// The three convolutional models up to their last layer before SOFTMAX (which imports once the
-    /// TFLite arithmetic has it): structure, MACs and the host check on a few inputs (the Swift
-    /// interpreter is slow in debug builds).
-    func testConvolutionalModelsImportUpToSoftmax() throws {
+    /// The three convolutional models, SOFTMAX included: structure, MACs and the host check on a
+    /// few inputs (the Swift interpreter is slow in debug builds).
+    func testConvolutionalModelsImportAndPassTheHostCheck() throws {
         for (file, macs, convs, dws, adds) in [
             ("kws_ref_model.tflite", 2_656_768, 5, 4, 0), ("pretrainedResnet_quant.tflite", 12_501_632, 9, 0, 3),
             ("vww_96_int8.tflite", 7_489_664, 14, 13, 0),
         ] {
-            var m = try TFLiteReaderTests.mlperf(file)
-            let last = try XCTUnwrap(m.subgraphs[0].operators.popLast())
-            XCTAssertEqual(m.opcode(of: last), TFLiteOp.softmax, file)
-            m.subgraphs[0].outputs = [last.inputs[0]]
-            let g = try TFLiteImporter.importModel(m, file: file)
+            let (_, g) = try imported(file)
+            XCTAssertEqual(g.arithmetic, .tflite, file)
             XCTAssertEqual(g.macs, macs, file)
             XCTAssertEqual(g.nodes.filter { if case .conv2d = $0.op { return true } else { return false } }.count, convs, file)
             XCTAssertEqual(
                 g.nodes.filter { if case .depthwiseConv2d = $0.op { return true } else { return false } }.count, dws, file)
             XCTAssertEqual(g.nodes.filter { $0.op == .add }.count, adds, file)
-            let inputs = Array(
-                ImportStage.checkInputs(g, random: 1, seed: 2).enumerated().filter { [0, 3, 5, 8].contains($0.offset) }.map(
-                    \.element))
+            XCTAssertEqual(g.nodes.last?.op, .softmax(beta: 1), file)
+            XCTAssertNotNil(g.nodes.last?.int8?.softmax, file)
+            XCTAssertEqual(g.outputQuant.scale, 1.0 / 256, file)
+            XCTAssertEqual(g.outputQuant.zeroPoint, -128, file)
+            let all = ImportStage.checkInputs(g, random: 1, seed: 2)
+            let inputs = [all[0], all[3], all[5], all[8]]
             try assertHostCheckPasses(g, inputs: file.hasPrefix("kws") ? inputs : Array(inputs.prefix(2)), file)
         }
     }
@@ -184,5 +184,59 @@ final class TFLiteImportTests: XCTestCase {
         let missing = try CLITests.runKDC(["import", dir + "/none.tflite", "--out", dir + "/bad-out"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.err.contains("none.tflite: cannot read the model file"), missing.err)
+    }
+
+    /// An int8 NPY file (`|i1`) of `shape`, as np.save writes it.
+    static func npyInt8(_ values: [Int8], shape: [Int]) -> [UInt8] {
+        npyFile(descr: "|i1", shape: shape, payload: values.map { UInt8(bitPattern: $0) })
+    }
+
+    /// The int8 payload of an NPY 1.0 file np.save wrote (`|i1`), split into rows of `row` values.
+    static func readNPYInt8(_ path: String, row: Int) throws -> [[Int8]] {
+        let b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        guard b.count >= 10, b[0] == 0x93 else { throw KDCError.data(file: path, message: "not an NPY file") }
+        let start = 10 + Int(b[8]) + Int(b[9]) << 8
+        let header = String(decoding: b[10..<start], as: UTF8.self)
+        guard header.contains("'|i1'") else { throw KDCError.data(file: path, message: "not int8: \(header)") }
+        let values = b[start...].map { Int8(bitPattern: $0) }
+        return stride(from: 0, to: values.count, by: row).map { Array(values[$0..<min($0 + row, values.count)]) }
+    }
+
+    /// The four MLPerf Tiny int8 models, imported: the C runtime's outputs equal LiteRT 2.3.0's
+    /// reference kernels (`scripts/litert_oracle.py`, `BUILTIN_REF`) on 100 generated inputs each
+    /// (the 8 structured ones and 92 random), byte for byte. Needs the project venv (`make venv`).
+    func testImportedModelsEqualLiteRTReferenceKernels() throws {
+        let python = CLITests.repoRoot + "/.venv/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("no project venv (\(python)): run `make venv` to compare with LiteRT")
+        }
+        for file in ["kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "vww_96_int8.tflite", "ad01_int8.tflite"] {
+            let (_, g) = try imported(file)
+            let dir = try tempDir()
+            let e = try export(g, normalization: .identity, to: dir, name: "m", compress: false)
+            let inputs = ImportStage.checkInputs(g, random: 92, seed: 13)
+            XCTAssertEqual(inputs.count, 100)
+            try Data(Self.npyInt8(inputs.flatMap { $0 }, shape: [inputs.count] + g.inputShape))
+                .write(to: URL(fileURLWithPath: dir + "/in.npy"))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = [
+                "-W", "ignore", CLITests.repoRoot + "/scripts/litert_oracle.py", TFLiteReaderTests.mlperfDir + "/" + file,
+                "--input", dir + "/in.npy", "--output", dir + "/out.npy",
+            ]
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "\(file): litert_oracle failed: \(errText)")
+            let expected = try Self.readNPYInt8(dir + "/out.npy", row: g[g.output].count)
+            XCTAssertEqual(expected.count, inputs.count, file)
+            let r = try HostCheck.run(artifactPath: e.artifactPath, inputs: inputs, expected: expected, repeats: 1)
+            XCTAssertEqual(r.mismatches, 0, "\(file): the C runtime differs from LiteRT: \(String(describing: r.firstMismatch))")
+            // The Swift interpreter agrees too, on the first structured inputs (slow in debug builds).
+            for k in 0..<2 { XCTAssertEqual(Int8Interpreter().run(g, input: inputs[k]), expected[k], "\(file) input \(k)") }
+        }
     }
 }

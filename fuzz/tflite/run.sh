@@ -16,7 +16,8 @@ MLPERF=${MLPERF:-../shared/models/mlperf-tiny}
 READER="Sources/KDC/Build/Errors.swift Sources/KDC/Import/FlatBuffer.swift Sources/KDC/Import/FlatBufferBuilder.swift
      Sources/KDC/Import/TFLiteModel.swift Sources/KDC/Import/TFLiteReader.swift Sources/KDC/Import/TFLiteWriter.swift"
 SRC="$READER Sources/KDC/Import/TFLiteImport.swift Sources/KDC/IR/Graph.swift Sources/KDC/IR/Op.swift
-     Sources/KDC/IR/ShapeInference.swift Sources/KDC/Quantize/FixedPoint.swift Sources/KDC/Tensor/Tensor.swift"
+     Sources/KDC/IR/ShapeInference.swift Sources/KDC/Quantize/FixedPoint.swift Sources/KDC/Quantize/TFLiteArithmetic.swift
+     Sources/KDC/Tensor/Tensor.swift"
 D=fuzz/tflite
 mkdir -p $D/bin $D/work/corpus
 

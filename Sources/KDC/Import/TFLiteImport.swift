@@ -5,23 +5,24 @@
 ///
 /// Supported (the int8 ops of TFLite's quantization spec that kdc's runtime has):
 /// CONV_2D, DEPTHWISE_CONV_2D (any depth multiplier), FULLY_CONNECTED, AVERAGE_POOL_2D,
-/// MAX_POOL_2D, ADD (same shapes), RESHAPE and SQUEEZE, and QUANTIZE / DEQUANTIZE at the model's
+/// MAX_POOL_2D, ADD (same shapes), RESHAPE and SQUEEZE, SOFTMAX, and QUANTIZE / DEQUANTIZE at the model's
 /// edges (a float input or output: `floatInput` / `floatOutput`); SAME or VALID padding, any
 /// stride, fused NONE / RELU / RELU6 / RELU_N1_TO_1; per-tensor or per-channel int8 weights with
 /// zero point 0 and int32 biases. Anything else is a `KDCError.format` naming the file, the
 /// operator's index and op, and what kdc supports.
 ///
-/// The parameters follow TFLite's reference kernels (tensorflow/lite/kernels/kernel_util.cc):
-/// per channel, the real multiplier s_in·s_w[c]/s_out is computed in double and encoded as
-/// (M, e) by frexp and rounding (`FixedPoint.encode`, TFLite's QuantizeMultiplier); ADD uses
-/// a left shift of 20 and the multipliers s_a/(2·max), s_b/(2·max), 2·max/(2^20·s_out); fused
-/// activation bounds are z + round(bound/s) computed in float and clamped to int8
+/// The parameters follow LiteRT's reference kernels (`TFLiteArithmetic`, docs/QUANTIZATION.md §8):
+/// conv and depthwise per channel the real multiplier s_in·s_w[c]/s_out in double, encoded as
+/// (M, e) (TFLite's QuantizeMultiplier); fully connected that double itself (its two words in the
+/// multiplier and shift arrays); ADD a left shift of 20 and the multipliers s_a/(2·max),
+/// s_b/(2·max), 2·max/(2^20·s_out); SOFTMAX its input multiplier and diff_min from β and s_in;
+/// fused activation bounds are z + round(bound/s) computed in float and clamped to int8
 /// (CalculateActivationRangeQuantized); SAME padding puts ⌊total/2⌋ before, as
 /// ComputePaddingHeightWidth does. Per-tensor weights become per-channel with one value repeated.
 public enum TFLiteImporter {
     /// What kdc imports, for messages.
     public static let supported =
-        "kdc imports CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, RESHAPE, SQUEEZE, "
+        "kdc imports CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, RESHAPE, SQUEEZE, SOFTMAX, "
         + "and QUANTIZE/DEQUANTIZE at the model's input and output, on int8 tensors"
 
     /// Reads and imports the file at `path`.
@@ -166,7 +167,9 @@ public enum TFLiteImporter {
 
         /// Int8 weights (+ bias, per-channel (M, e)) of a conv, depthwise or fully connected op.
         /// `channelDim` is the weight dimension holding the output channels.
-        func weights(_ i: Int, rank: Int, channelDim: Int, outScale: Float, inScale: Float) throws -> Int8Weights {
+        func weights(_ i: Int, rank: Int, channelDim: Int, outScale: Float, inScale: Float, doubleScales: Bool = false) throws
+            -> Int8Weights
+        {
             let op = sg.operators[i]
             let w = try weightTensor(i, rank: rank)
             guard w.type == .int8 else {
@@ -211,9 +214,16 @@ public enum TFLiteImporter {
                 guard scales[c].isFinite, scales[c] > 0 else {
                     throw fail(i, "weights '\(w.name)' channel \(c) has scale \(scales[c]); a positive finite scale is expected")
                 }
-                let real = Double(inScale) * Double(scales[c]) / Double(outScale)
-                let e = try FixedPoint.encode(real, what: "\(file): operator \(i) (\(opName(i))) channel \(c)")
-                mult.append(e.M); shift.append(e.e)
+                let real = TFLiteArithmetic.convMultiplier(inputScale: inScale, weightScale: scales[c], outputScale: outScale)
+                if doubleScales {
+                    // FULLY_CONNECTED: LiteRT's reference kernel multiplies by the double itself.
+                    let words = TFLiteArithmetic.scaleWords(real)
+                    mult.append(words.low); shift.append(words.high)
+                } else {
+                    let e = try TFLiteArithmetic.quantizeMultiplier(
+                        real, what: "\(file): operator \(i) (\(opName(i))) channel \(c)")
+                    mult.append(e.M); shift.append(e.e)
+                }
             }
             let shape: [Int]
             switch channelDim {
@@ -360,7 +370,7 @@ public enum TFLiteImporter {
                         "weights have shape \(ws); [N, \(tensors[x.index].count)] expected for an input of \(tensors[x.index].shape) (batch 1)"
                     )
                 }
-                let w = try weights(i, rank: 2, channelDim: 0, outScale: qOut.scale, inScale: qIn.scale)
+                let w = try weights(i, rank: 2, channelDim: 0, outScale: qOut.scale, inScale: qIn.scale, doubleScales: true)
                 let (a, lo, hi) = try activation(o.activation, qOut, i)
                 try add(
                     i, op: .dense(units: ws[0]), inputs: [x], activation: a, int8: Int8Params(actMin: lo, actMax: hi, weights: w))
@@ -389,17 +399,33 @@ public enum TFLiteImporter {
                         "inputs of shapes \(tensors[a.index].shape) and \(tensors[b.index].shape); kdc adds tensors of the same shape (no broadcasting)"
                     )
                 }
-                let sa = Double(tensors[a.index].quant!.scale), sb = Double(tensors[b.index].quant!.scale)
-                let twiceMax = 2 * max(sa, sb)
-                let what = "\(file): operator \(i) (ADD)"
-                let e1 = try FixedPoint.encode(sa / twiceMax, what: what + " input 1")
-                let e2 = try FixedPoint.encode(sb / twiceMax, what: what + " input 2")
-                let eo = try FixedPoint.encode(twiceMax / (Double(1 << 20) * Double(qOut.scale)), what: what + " output")
+                let p: AddParams
+                do {
+                    p = try TFLiteArithmetic.addParams(
+                        tensors[a.index].quant!.scale, tensors[b.index].quant!.scale, output: qOut.scale)
+                } catch let e as KDCError {
+                    throw fail(i, "\(e)")
+                }
                 let (fa, lo, hi) = try activation(act, qOut, i)
-                let p = AddParams(
-                    leftShift: 20, input1Multiplier: e1.M, input1Shift: e1.e, input2Multiplier: e2.M, input2Shift: e2.e,
-                    outputMultiplier: eo.M, outputShift: eo.e)
                 try add(i, op: .add, inputs: [a, b], activation: fa, int8: Int8Params(actMin: lo, actMax: hi, add: p))
+            case TFLiteOp.softmax:
+                guard case let .softmax(beta) = op.options else { throw fail(i, "options are \(op.options)") }
+                let x = try input(i, 0)
+                guard beta.isFinite, beta > 0 else { throw fail(i, "beta \(beta); a finite beta > 0 is expected") }
+                // TFLite's int8 softmax writes probabilities with scale 1/256 and zero point −128.
+                guard qOut.scale == 1.0 / 256, qOut.zeroPoint == -128 else {
+                    throw fail(
+                        i,
+                        "output '\(outT.name)' has scale \(qOut.scale) and zero point \(qOut.zeroPoint); TFLite's int8 softmax writes scale 1/256, zero point -128"
+                    )
+                }
+                let p: SoftmaxParams
+                do {
+                    p = try TFLiteArithmetic.softmaxParams(beta: beta, inputScale: tensors[x.index].quant!.scale)
+                } catch let e as KDCError {
+                    throw fail(i, "\(e)")
+                }
+                try add(i, op: .softmax(beta: beta), inputs: [x], activation: .none, int8: Int8Params(softmax: p))
             case TFLiteOp.reshape, TFLiteOp.squeeze:
                 let x = try input(i, 0)
                 guard tensors[x.index].quant! == qOut else {
