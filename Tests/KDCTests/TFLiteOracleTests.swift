@@ -147,4 +147,149 @@ final class TFLiteOracleTests: XCTestCase {
             for j in 0..<5 { XCTAssertEqual(y[j], want.values[r * 5 + j], accuracy: 1e-5 * max(y.max()!, 1e-30)) }
         }
     }
+
+    // MARK: export: the same bytes in LiteRT and in kdc's runtime
+
+    /// Runs `inputs` through `kdc run` on `artifact` and through LiteRT's reference kernels on
+    /// `tflite`; every output byte must be equal. Returns the outputs (kdc's).
+    @discardableResult
+    func assertSameBytes(artifact: String, tflite: String, inputs: [[Int8]], shape: [Int], _ what: String) throws -> [Int8] {
+        let dir = try LiteRT.tempDir(self)
+        let x = dir + "/x.npy"
+        try Data(npyBytes(shape: [inputs.count] + shape, int8: inputs.flatMap { $0 })).write(to: URL(fileURLWithPath: x))
+        let run = try CLITests.runKDC(["run", artifact, "--input", x, "--output", dir + "/kdc.npy"])
+        XCTAssertEqual(run.status, 0, "\(what): kdc run: \(run.err)")
+        try LiteRT.script("litert_oracle.py", [tflite, "--input", x, "--output", dir + "/litert.npy"])
+        let k = try readNPY(dir + "/kdc.npy"), l = try readNPY(dir + "/litert.npy")
+        XCTAssertEqual(k.type, .int8, what)
+        XCTAssertEqual(l.type, .int8, what)
+        XCTAssertEqual(k.count, l.count, what)
+        let differ = zip(k.values, l.values).filter { $0 != $1 }.count
+        XCTAssertEqual(differ, 0, "\(what): \(differ) of \(k.count) output bytes differ between kdc's runtime and LiteRT")
+        XCTAssertGreaterThan(k.count, 0, what)
+        return k.values.map { Int8($0) }
+    }
+
+    /// The digits sample's student (its config, fewer epochs, a fixed T and α, no baseline) built with
+    /// `export.tflite: true`: LiteRT's reference kernels on `digits.tflite` give the bytes of
+    /// `kdc run` on `digits.kdc` on the whole test split, which are the Swift int8 reference's;
+    /// `kdc import` of the `.tflite` gives back the artifact byte for byte, and its graph is
+    /// the one exported.
+    func testDigitsStudentTFLiteGivesTheArtifactsBytes() throws {
+        _ = try LiteRT.requirePython()
+        var cfg = try KDCConfig.load(
+            path: CLITests.repoRoot + "/samples/digits/config.yaml", overrides: ConfigOverrides(epochs: 4))
+        cfg.distill.temperature = 4
+        cfg.distill.alpha = 0.5
+        cfg.distill.compareSeeds = []
+        cfg.distill.baseline = false
+        cfg.distill.ship = .distilled
+        cfg.export.tflite = true
+        cfg.export.firmware = nil
+        let out = try LiteRT.tempDir(self)
+        let r = try Pipeline(config: cfg, outDir: out).build()
+        XCTAssertEqual(r.checks.host.mismatches, 0)
+        let t = try XCTUnwrap(r.tflite)
+        XCTAssertEqual(t.path, out + "/digits.tflite")
+        XCTAssertEqual(r.report.artifact?.tflitePath, t.path)
+        XCTAssertEqual(r.report.artifact?.tfliteBytes, t.bytes)
+        XCTAssertTrue(r.report.outputs?.contains("digits.tflite") ?? false, "\(r.report.outputs ?? [])")
+        XCTAssertEqual(r.quantized.graph.arithmetic, .tflite)
+        let test = r.distillation.data.test
+        let inputs = r.quantized.graph.quantizedInputs(test)
+        XCTAssertEqual(inputs.count, 359)
+        let got = try assertSameBytes(
+            artifact: r.export.artifactPath, tflite: t.path, inputs: inputs, shape: [8, 8, 1], "digits student")
+        XCTAssertEqual(got, r.quantized.testOutputs.flatMap { $0 })
+        // The round trip: the .tflite imports as the graph exported, and `kdc import` writes the same artifact.
+        let back = try TFLiteImporter.importFile(t.path)
+        XCTAssertTrue(TFLiteExporter.sameModel(back, r.quantized.graph))
+        let imp = try LiteRT.tempDir(self)
+        let res = try CLITests.runKDC(["import", t.path, "--out", imp, "--name", "digits"])
+        XCTAssertEqual(res.status, 0, res.err)
+        XCTAssertEqual(
+            FileManager.default.contents(atPath: imp + "/digits.kdc"), FileManager.default.contents(atPath: r.export.artifactPath)
+        )
+    }
+
+    /// conv 3×3 (ReLU) → max pool → dense, and a graph with every op the export writes (conv,
+    /// depthwise ×2 with ReLU6, conv 1×1, ADD with a fused ReLU, max pool, a standalone ReLU6
+    /// (kdc's CLAMP → RELU6), average pool SAME, flatten, dense), random weights quantized by
+    /// kdc and converted to TFLite arithmetic: LiteRT's reference kernels give the bytes of
+    /// kdc's runtime on 8 structured and 40 random inputs; the `.tflite` imports as the graph.
+    func testSmallCNNsTFLiteGiveTheArtifactsBytes() throws {
+        _ = try LiteRT.requirePython()
+        let k3 = Size2(3, 3), s1 = Size2(1, 1), k2 = Size2(2, 2)
+        let small = GraphSpec.sequential(
+            inputShape: [8, 8, 1],
+            [
+                .conv2d(filters: 6, kernel: k3, stride: s1, padding: .same), .relu,
+                .maxPool2d(pool: k2, stride: k2, padding: .valid),
+                .flatten, .dense(units: 10),
+            ])
+        let every = GraphSpec(
+            inputShape: [8, 8, 2],
+            nodes: [
+                NodeSpec(name: "conv1", op: .conv2d(filters: 4, kernel: k3, stride: s1, padding: .same), inputs: ["input"]),
+                NodeSpec(name: "relu1", op: .relu, inputs: ["conv1"]),
+                NodeSpec(
+                    name: "dw", op: .depthwiseConv2d(kernel: Size2(3, 2), stride: Size2(2, 2), padding: .same, multiplier: 2),
+                    inputs: ["relu1"]),
+                NodeSpec(name: "relu2", op: .relu6, inputs: ["dw"]),
+                NodeSpec(name: "c3", op: .conv2d(filters: 8, kernel: s1, stride: s1, padding: .valid), inputs: ["relu2"]),
+                NodeSpec(name: "res", op: .add, inputs: ["relu2", "c3"]),
+                NodeSpec(name: "relu3", op: .relu, inputs: ["res"]),
+                NodeSpec(name: "mp", op: .maxPool2d(pool: k2, stride: k2, padding: .valid), inputs: ["relu3"]),
+                NodeSpec(name: "clamp", op: .relu6, inputs: ["mp"]),
+                NodeSpec(name: "ap", op: .avgPool2d(pool: k3, stride: s1, padding: .same), inputs: ["clamp"]),
+                NodeSpec(name: "flat", op: .flatten, inputs: ["ap"]),
+                NodeSpec(name: "fc", op: .dense(units: 7), inputs: ["flat"]),
+            ])
+        for (name, spec, seed) in [("small", small, UInt64(3)), ("every op", every, 5)] {
+            var rng = SeededRNG(seed: seed)
+            let float = ExportFixtures.randomParams(try Graph(spec: spec), &rng)
+            let d = ExportFixtures.data(shape: spec.inputShape, count: 100, classes: 5, seed: seed + 100)
+            let g = try quantize(float, calibration: d).tfliteArithmetic()
+            XCTAssertEqual(g.nodes.map(\.op.kind).contains("clamp"), name == "every op")
+            let dir = try LiteRT.tempDir(self)
+            let e = try export(g, normalization: .identity, to: dir, name: "m", compress: false)
+            let bytes = TFLiteWriter.write(try TFLiteExporter.int8Model(g))
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/m.tflite"))
+            let inputs = ImportStage.checkInputs(g, random: 40, seed: seed)
+            let got = try assertSameBytes(
+                artifact: e.artifactPath, tflite: dir + "/m.tflite", inputs: inputs, shape: spec.inputShape, name)
+            XCTAssertEqual(got, inputs.flatMap { Int8Interpreter().run(g, input: $0) }, name)
+            XCTAssertTrue(TFLiteExporter.sameModel(try TFLiteImporter.importFile(dir + "/m.tflite"), g), name)
+        }
+    }
+
+    /// kdc's writer on models it did not make: the four MLPerf Tiny int8 models imported and
+    /// written again (SOFTMAX, QUANTIZE / DEQUANTIZE edges, per-tensor weights made per channel)
+    /// give LiteRT's reference kernels the bytes of the original files on 24 inputs each.
+    func testMLPerfTinyModelsWrittenAgainComputeTheSameBytes() throws {
+        _ = try LiteRT.requirePython()
+        for name in ["kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "vww_96_int8.tflite", "ad01_int8.tflite"] {
+            let file = TFLiteOracleTests.models + name
+            guard FileManager.default.fileExists(atPath: file) else { throw LiteRT.Missing(path: file) }
+            let g = try TFLiteImporter.importFile(file)
+            let dir = try LiteRT.tempDir(self)
+            try Data(TFLiteWriter.write(try TFLiteExporter.int8Model(g))).write(to: URL(fileURLWithPath: dir + "/again.tflite"))
+            XCTAssertTrue(TFLiteExporter.sameModel(try TFLiteImporter.importFile(dir + "/again.tflite"), g), name)
+            let inputs = ImportStage.checkInputs(g, random: 16, seed: 2)
+            if g.floatInput {
+                // Float inputs that quantize to the int8 inputs: s·(q − z).
+                let q = g.inputQuant
+                let xs = inputs.map { $0.map { q.scale * Float(Int32($0) - q.zeroPoint) } }
+                try writeNPY(dir + "/x.npy", shape: [xs.count] + g.inputShape, values: xs.flatMap { $0 })
+            } else {
+                try Data(npyBytes(shape: [inputs.count] + g.inputShape, int8: inputs.flatMap { $0 }))
+                    .write(to: URL(fileURLWithPath: dir + "/x.npy"))
+            }
+            try LiteRT.script("litert_oracle.py", [file, "--input", dir + "/x.npy", "--output", dir + "/a.npy"])
+            try LiteRT.script("litert_oracle.py", [dir + "/again.tflite", "--input", dir + "/x.npy", "--output", dir + "/b.npy"])
+            let a = try readNPY(dir + "/a.npy"), b = try readNPY(dir + "/b.npy")
+            XCTAssertEqual(a.shape, b.shape, name)
+            XCTAssertEqual(a.values, b.values, name)
+        }
+    }
 }

@@ -170,6 +170,10 @@ public struct ExportConfig: Sendable, Equatable {
     /// The emulated device the model also runs on (`--firmware`, a board of the target layer),
     /// nil for none.
     public var firmware: Board? = nil
+    /// Also write the int8 student as `<name>.tflite` (docs/TFLITE.md): the student is then
+    /// quantized in TensorFlow Lite's arithmetic, so the `.kdc` and the `.tflite` compute the
+    /// same bytes.
+    public var tflite: Bool = false
     public init() {}
 }
 

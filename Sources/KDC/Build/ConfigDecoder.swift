@@ -32,6 +32,7 @@ struct ConfigDecoder {
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
         if student != nil { try checkValidationSplit(distill, data) }
+        if export.tflite, let s = student { try checkTFLiteExport(s.graph) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
             quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
@@ -370,9 +371,10 @@ struct ConfigDecoder {
     }
 
     func decodeExport(_ node: Node, _ path: String) throws -> ExportConfig {
-        let m = try mapping(node, path, allowed: ["compress", "name", "firmware"])
+        let m = try mapping(node, path, allowed: ["compress", "name", "firmware", "tflite"])
         var e = ExportConfig()
         if let v = m["compress"] { e.compress = try bool(v, path + ".compress") }
+        if let v = m["tflite"] { e.tflite = try bool(v, path + ".tflite") }
         if let v = m["name"] {
             e.name = try string(v, path + ".name")
             let ok =
@@ -397,6 +399,28 @@ struct ConfigDecoder {
             }
         }
         return e
+    }
+
+    /// With `export.tflite`, the student may use only ops TensorFlow Lite computes with kdc's
+    /// arithmetic (docs/TFLITE.md): an error names the first layer that has none.
+    func checkTFLiteExport(_ spec: GraphSpec) throws {
+        for (i, n) in spec.nodes.enumerated() {
+            let key = "student.layers[\(i)]"
+            switch n.op {
+            case .globalAvgPool:
+                throw fail(
+                    key,
+                    "global_avg_pool ('\(n.name)') has no TensorFlow Lite op with kdc's arithmetic (TFLite's MEAN rounds otherwise), "
+                        + "and export.tflite is true; hint: use {op: avg_pool2d, pool: [H, W]} then flatten, which TFLite computes "
+                        + "as kdc does, or set export.tflite: false")
+            case .leakyRelu:
+                throw fail(
+                    key,
+                    "leaky_relu ('\(n.name)') has no TensorFlow Lite form with kdc's arithmetic, and export.tflite is true; "
+                        + "hint: use relu, or set export.tflite: false")
+            default: break
+            }
+        }
     }
 
     func decodeBudget(_ node: Node, _ path: String) throws -> BudgetConfig {

@@ -61,6 +61,7 @@ extension KDCConfig {
         o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"
         o +=
             "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware?.name ?? "none")\n"
+            + "  tflite: \(export.tflite)\n"
         if let b = budget {
             let items = [b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" }].compactMap { $0 }
             o += "budget: {\(items.joined(separator: ", "))}\n"

@@ -35,6 +35,180 @@ public enum TFLiteExporter {
         return b.model(input: Int32(g.input.index), output: Int32(g.output.index), description: description)
     }
 
+    /// The int8 graph `g`, in TensorFlow Lite arithmetic (`g.arithmetic == .tflite`: the
+    /// parameters TFLite derives from the scales, `tfliteArithmetic()`), as an int8 model that
+    /// LiteRT's reference kernels compute byte for byte as kdc's runtime computes `g`:
+    /// CONV_2D (v3), DEPTHWISE_CONV_2D (v3), FULLY_CONNECTED (v4) with per-channel int8 weights
+    /// (quantized dimension 0, 3 and 0) and int32 biases of scale s_in·s_w[c]; MAX_POOL_2D,
+    /// AVERAGE_POOL_2D, ADD, SOFTMAX, RELU / RELU6 for kdc's clamps (v2); RESHAPE (v1) with its
+    /// shape tensor; fused NONE / RELU / RELU6 / RELU_N1_TO_1; QUANTIZE (v1) and DEQUANTIZE (v2)
+    /// at a float input or output edge (`floatInput`, `floatOutput`).
+    ///
+    /// Every parameter the artifact carries is checked against what LiteRT derives from the
+    /// file (multipliers, double scales, ADD and SOFTMAX parameters, clamp bounds, kept
+    /// quantizations): a graph that would compute other bytes is an error naming the node.
+    /// - Throws: `KDCError.graph` naming the node (kdc arithmetic, global_avg_pool, leaky_relu,
+    ///   a parameter TFLite derives otherwise, weights without their scales).
+    public static func int8Model(_ g: Graph, description: String = "kdc int8 model") throws -> TFLiteModel {
+        guard g.arithmetic == .tflite else {
+            throw KDCError.graph(
+                layer: g.nodes.first?.name ?? "input",
+                message:
+                    "the graph follows kdc's arithmetic; a .tflite computes TFLite's: convert it first (Graph.tfliteArithmetic())"
+            )
+        }
+        var b = ModelBuilder()
+        for (i, t) in g.tensors.enumerated() {
+            guard t.type == .int8, let q = t.quant else {
+                throw KDCError.graph(layer: t.name, message: "tensor \(i) is not int8 with a scale and zero point")
+            }
+            b.activation(t.name, t.shape, .int8, TFLiteQuantization(scale: [q.scale], zeroPoint: [Int64(q.zeroPoint)]))
+        }
+        var input = Int32(g.input.index), output = Int32(g.output.index)
+        if g.floatInput {
+            let x = g[g.input]
+            input = b.activation(x.name + "_float", x.shape, .float32)
+            b.op((TFLiteOp.quantize, .none), [input], Int32(g.input.index), version: 1)
+        }
+        for node in g.nodes {
+            let p = node.int8 ?? Int8Params()
+            let act = try int8Activation(node, g, p)
+            let x = Int32(node.inputs[0].index), y = Int32(node.output.index)
+            let sIn = g[node.inputs[0]].quant!.scale, qOut = g[node.output].quant!
+            switch node.op {
+            case .conv2d, .depthwiseConv2d, .dense:
+                guard let w = p.weights else { throw KDCError.graph(layer: node.name, message: "no int8 weights") }
+                let cout = w.bias.count
+                guard w.scales.count == cout, w.multipliers.count == cout, w.shifts.count == cout else {
+                    throw KDCError.graph(
+                        layer: node.name,
+                        message:
+                            "the weights carry \(w.scales.count) scales for \(cout) output channels; TFLite needs the weight scales (an artifact read back has none)"
+                    )
+                }
+                let dense = node.op.kind == "dense"
+                for c in 0..<cout {
+                    let real = TFLiteArithmetic.convMultiplier(inputScale: sIn, weightScale: w.scales[c], outputScale: qOut.scale)
+                    let ok: Bool
+                    if dense {
+                        let words = TFLiteArithmetic.scaleWords(real)
+                        ok = words.low == w.multipliers[c] && words.high == w.shifts[c]
+                    } else {
+                        let e = try TFLiteArithmetic.quantizeMultiplier(real, what: "layer '\(node.name)' channel \(c)")
+                        ok = e.M == w.multipliers[c] && e.e == w.shifts[c]
+                    }
+                    guard ok else { throw mismatch(node, "channel \(c)'s multiplier") }
+                }
+                let shape: [Int32]
+                switch node.op {
+                case .depthwiseConv2d: shape = [1] + w.shape.map { Int32($0) }  // [KH, KW, C·m] → [1, KH, KW, C·m]
+                default: shape = w.shape.map { Int32($0) }  // OHWI, [N, K]
+                }
+                let wq = TFLiteQuantization(
+                    scale: w.scales, zeroPoint: [Int64](repeating: 0, count: cout),
+                    quantizedDimension: node.op.kind == "depthwise_conv2d" ? 3 : 0)
+                let wi = b.constant(node.name + "/weights", shape, .int8, w.values.map { UInt8(bitPattern: $0) }, wq)
+                let bq = TFLiteQuantization(
+                    scale: w.scales.map { sIn * $0 }, zeroPoint: [Int64](repeating: 0, count: cout), quantizedDimension: 0)
+                let bi = b.constant(
+                    node.name + "/bias", [Int32(cout)], .int32, w.bias.flatMap { le32(UInt32(bitPattern: $0)) }, bq)
+                b.op(
+                    try weightedOptions(node, g, act), [x, wi, bi], y,
+                    version: dense ? 4 : 3)
+            case .add:
+                let e = try TFLiteArithmetic.addParams(sIn, g[node.inputs[1]].quant!.scale, output: qOut.scale)
+                guard p.add == e else { throw mismatch(node, "ADD parameters") }
+                try b.plainOp(node, g, act: act, version: 2)
+            case let .softmax(beta):
+                guard qOut.scale == 1.0 / 256, qOut.zeroPoint == -128 else {
+                    throw KDCError.graph(
+                        layer: node.name, message: "TFLite's int8 SOFTMAX writes scale 1/256 and zero point -128")
+                }
+                guard p.softmax == (try TFLiteArithmetic.softmaxParams(beta: beta, inputScale: sIn)) else {
+                    throw mismatch(node, "SOFTMAX parameters")
+                }
+                try b.plainOp(node, g, act: act, version: 2)
+            case .maxPool2d, .avgPool2d, .reshape, .clamp:
+                guard g[node.inputs[0]].quant.map({ ($0.scale, $0.zeroPoint) }) ?? (0, 0) == (qOut.scale, qOut.zeroPoint) else {
+                    throw KDCError.graph(
+                        layer: node.name, message: "\(node.op.kind) changes the quantization; TFLite's int8 op keeps its input's")
+                }
+                try b.plainOp(node, g, act: act, version: node.op == .reshape ? 1 : 2)
+            default:
+                try b.plainOp(node, g, act: act, version: 2)  // the errors for ops TFLite cannot compute as kdc
+            }
+        }
+        if g.floatOutput {
+            let t = g[g.output]
+            let f = b.activation(t.name + "_float", t.shape, .float32)
+            b.op((TFLiteOp.dequantize, .none), [output], f, version: 2)
+            output = f
+        }
+        return b.model(input: input, output: output, description: description)
+    }
+
+    /// True when `a` and `b` are the same int8 model: equal but for node names (the importer
+    /// names nodes after their ops) and calibrated ranges (a `.tflite` has none).
+    public static func sameModel(_ a: Graph, _ b: Graph) -> Bool {
+        func plain(_ g: Graph) -> Graph {
+            var g = g
+            for i in g.nodes.indices { g.nodes[i].name = "" }
+            for i in g.tensors.indices { g.tensors[i].quant?.calibratedRange = nil }
+            return g
+        }
+        return plain(a) == plain(b)
+    }
+
+    static func mismatch(_ node: GraphNode, _ what: String) -> KDCError {
+        .graph(
+            layer: node.name,
+            message:
+                "\(what) differ from what TFLite derives from the scales, so LiteRT would compute other bytes; convert the graph with Graph.tfliteArithmetic()"
+        )
+    }
+
+    /// TFLite's int8 bounds of a fused activation (CalculateActivationRangeQuantized: z + round(bound/s),
+    /// the quotient in float32, clamped to int8).
+    static func tfliteBounds(_ a: TFLiteActivation, scale s: Float, zeroPoint z: Int32) -> (Int32, Int32) {
+        func at(_ f: Float) -> Int32 { Int32(max(-1e9, min(1e9, (f / s).rounded()))) + z }
+        switch a {
+        case .relu: return (max(-128, at(0)), 127)
+        case .relu6: return (max(-128, at(0)), min(127, at(6)))
+        case .reluN1To1: return (max(-128, at(-1)), min(127, at(1)))
+        default: return (-128, 127)
+        }
+    }
+
+    /// The fused activation TFLite's op needs so that its bounds are the node's: the node's
+    /// activation, or RELU_N1_TO_1 for an imported one (kdc keeps only its bounds).
+    static func int8Activation(_ node: GraphNode, _ g: Graph, _ p: Int8Params) throws -> TFLiteActivation {
+        let q = g[node.output].quant!
+        let have = (p.actMin, p.actMax)
+        var a = try fused(node)
+        if node.op == .clamp || node.op == .reshape || node.op.kind == "softmax" {
+            // RELU / RELU6 ops carry their bounds in the op; RESHAPE and SOFTMAX have none.
+            let want = node.op == .clamp ? tfliteBounds(a, scale: q.scale, zeroPoint: q.zeroPoint) : (-128, 127)
+            guard have == want else { throw boundsError(node, have, want) }
+            return .none
+        }
+        if a == .none && have != (-128, 127)
+            && have == tfliteBounds(.reluN1To1, scale: q.scale, zeroPoint: q.zeroPoint)
+        {
+            a = .reluN1To1
+        }
+        let want = tfliteBounds(a, scale: q.scale, zeroPoint: q.zeroPoint)
+        guard have == want else { throw boundsError(node, have, want) }
+        return a
+    }
+
+    static func boundsError(_ node: GraphNode, _ have: (Int32, Int32), _ want: (Int32, Int32)) -> KDCError {
+        .graph(
+            layer: node.name,
+            message:
+                "output clamp [\(have.0), \(have.1)] is not TFLite's for its activation ([\(want.0), \(want.1)]); convert the graph with Graph.tfliteArithmetic()"
+        )
+    }
+
     /// The float weights in TFLite's layout (shapes from the op and its input shape): conv HWIO
     /// → OHWI, depthwise [KH, KW, C] → [1, KH, KW, C] (same order), dense [K, N] → [N, K].
     static func floatWeights(_ op: Op, _ w: [Float], input: [Int]) -> ([Int32], [Float]) {
@@ -191,5 +365,59 @@ public enum TFLiteExporter {
             let sg = TFLiteSubGraph(tensors: tensors, inputs: [input], outputs: [output], operators: operators, name: "main")
             return TFLiteModel(operatorCodes: codes, subgraphs: [sg], description: description, buffers: buffers)
         }
+    }
+}
+
+extension Graph {
+    /// This int8 graph (kdc's arithmetic, as `quantize` gives it) in TensorFlow Lite's
+    /// arithmetic (docs/QUANTIZATION.md §8), with every parameter as TFLite derives it from the
+    /// scales: conv and depthwise (M, e) of double(s_in)·double(s_w[c])/double(s_out); dense the
+    /// double scale words; ADD's multipliers from `TFLiteArithmetic.addParams`; SOFTMAX's from
+    /// `softmaxParams`; fused and clamp bounds z + round(bound/s) with the quotient in float32.
+    /// Scales, zero points, weights and biases are unchanged, so the `.kdc` artifact of the
+    /// result and `TFLiteExporter.int8Model` of it compute the same bytes.
+    /// - Throws: `KDCError.graph` naming a node TFLite cannot compute as kdc (global_avg_pool,
+    ///   leaky_relu) or weights without scales.
+    public func tfliteArithmetic() throws -> Graph {
+        var g = self
+        g.arithmetic = .tflite
+        for (i, node) in nodes.enumerated() {
+            guard var p = node.int8, let qIn = self[node.inputs[0]].quant, let qOut = self[node.output].quant else {
+                throw KDCError.graph(layer: node.name, message: "not an int8 node (quantize the graph first)")
+            }
+            switch node.op {
+            case .conv2d, .depthwiseConv2d, .dense:
+                guard var w = p.weights, w.scales.count == w.bias.count else {
+                    throw KDCError.graph(layer: node.name, message: "TFLite's multipliers need the weight scales")
+                }
+                for c in w.scales.indices {
+                    let real = TFLiteArithmetic.convMultiplier(
+                        inputScale: qIn.scale, weightScale: w.scales[c], outputScale: qOut.scale)
+                    if node.op.kind == "dense" {
+                        let words = TFLiteArithmetic.scaleWords(real)
+                        (w.multipliers[c], w.shifts[c]) = (words.low, words.high)
+                    } else {
+                        let e = try TFLiteArithmetic.quantizeMultiplier(real, what: "layer '\(node.name)' channel \(c)")
+                        (w.multipliers[c], w.shifts[c]) = (e.M, e.e)
+                    }
+                }
+                p.weights = w
+            case .add:
+                p.add = try TFLiteArithmetic.addParams(qIn.scale, self[node.inputs[1]].quant!.scale, output: qOut.scale)
+            case let .softmax(beta):
+                p.softmax = try TFLiteArithmetic.softmaxParams(beta: beta, inputScale: qIn.scale)
+            case .globalAvgPool, .leakyRelu:
+                var b = TFLiteExporter.ModelBuilder()
+                try b.plainOp(node, self, act: .none, version: 1)  // throws the op's error
+            default:
+                break
+            }
+            if node.activation != .none {
+                let a: TFLiteActivation = node.activation == .relu ? .relu : .relu6
+                (p.actMin, p.actMax) = TFLiteExporter.tfliteBounds(a, scale: qOut.scale, zeroPoint: qOut.zeroPoint)
+            }
+            g.nodes[i].int8 = p
+        }
+        return g
     }
 }

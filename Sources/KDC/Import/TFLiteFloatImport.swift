@@ -356,8 +356,3 @@ public enum TFLiteFloatImporter {
         UInt32(d[at]) | UInt32(d[at + 1]) << 8 | UInt32(d[at + 2]) << 16 | UInt32(d[at + 3]) << 24
     }
 }
-
-extension TFLiteOp {
-    /// RELU and RELU6 (schema.fbs `BuiltinOperator`).
-    public static let relu: Int32 = 19, relu6: Int32 = 21
-}
