@@ -89,6 +89,9 @@ public struct ArtifactSection: Codable, Sendable, Equatable {
     @NullEncodable public var storedPath: String?
     public var cHeader: String
     public var cSource: String
+    /// `<name>.tflite` and its size, with `export.tflite` (docs/TFLITE.md).
+    @NullEncodable public var tflitePath: String? = nil
+    @NullEncodable public var tfliteBytes: Int? = nil
 }
 
 /// `report.json` → `memory`.
