@@ -103,8 +103,8 @@ final class FirmwareTests: XCTestCase {
 
     /// The firmware's runtime is built for the artifact's arithmetic (its header's flag bit 1):
     /// a kdc-mode model's without TensorFlow Lite's (KDC_TFLITE=0: none of its functions in the
-    /// image, a smaller runtime), a TFLite-mode model's with it. SOFTMAX, an op of either
-    /// arithmetic, is in both.
+    /// image, a smaller runtime), a TFLite-mode model's with it. SOFTMAX, an op of TFLite-mode
+    /// artifacts only, goes with it: its kernel is in the TFLite image only.
     func testRuntimeIsBuiltForTheArtifactsArithmetic() throws {
         let dir = try ExportFixtures.tempDir("firmware-arith")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -120,16 +120,16 @@ final class FirmwareTests: XCTestCase {
                 mode: .stored, runtimeDirectory: rt, buildDirectory: dir + "/build-" + name)
             XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(tflite ? 1 : 0)"])
             let elf = try ELFFile(path: try image.build(inputs: g.quantizedInputs(d, limit: 2)))
-            for f in ["kdc_tfl_mbqm", "kdc_tfl_scale", "kdc_tfl_scale_ok"] {
+            for f in ["kdc_tfl_mbqm", "kdc_tfl_scale", "kdc_tfl_scale_ok", "kdc_tfl_srdhm", "kdc_tfl_rdbpot", "kdc_softmax_s8"] {
                 XCTAssertEqual(elf.symbol(f) != nil, tflite, "\(name): \(f)")
             }
-            XCTAssertNotNil(elf.symbol("kdc_softmax_s8"), name)
             var text = 0
             for o in image.runtimeObjects { text += try ELFFile(path: o).berkeleySizes.text }
             runtimeText.append(text)
         }
+        // ~1,600 bytes apart with arm-none-eabi-gcc 12 (runtime/README.md, "Numbers")
         XCTAssertLessThan(
-            runtimeText[0] + 500, runtimeText[1], "runtime .text without and with TFLite arithmetic: \(runtimeText)")
+            runtimeText[0] + 1200, runtimeText[1], "runtime .text without and with TFLite arithmetic: \(runtimeText)")
     }
 
     /// `export.firmware` takes the target layer's board names.

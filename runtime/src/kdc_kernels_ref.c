@@ -15,7 +15,7 @@
 #define REF_ADD (!KDC__HAS_ADD || KDC__WITH_REF)
 #define REF_CLAMP (!KDC__HAS_CLAMP || KDC__WITH_REF)
 #define REF_LEAKY_RELU (!KDC__HAS_LEAKY_RELU || KDC__WITH_REF)
-#define REF_SOFTMAX (!KDC__HAS_SOFTMAX || KDC__WITH_REF)
+#define REF_SOFTMAX ((!KDC__HAS_SOFTMAX || KDC__WITH_REF) && KDC_TFLITE) /* TFLite-mode only */
 
 /* ---- arithmetic ------------------------------------------------------- */
 

@@ -309,6 +309,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->act_max = hi;
         break;
     }
+#if KDC_TFLITE /* SOFTMAX: a TFLite-mode op (kdc_kernels.h, KDC_TFLITE) */
     case KDC__KIND_SOFTMAX: {
         kdc_softmax_params *p = &d->u.softmax;
         p->depth = o->rank >= 1 && o->rank <= 4 ? o->d[o->rank - 1] : 1; /* the last axis */
@@ -318,6 +319,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->diff_min = rds32(r + KDC__OP_SOFTMAX_DIFF_MIN);
         break;
     }
+#endif
     default: break; /* COPY: the tensors are all */
     }
 }
@@ -332,7 +334,11 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
 #define KDC__SCRATCH_COPY(fn) 0
 #define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
 #define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
+#if KDC_TFLITE
 #define KDC__SCRATCH_SOFTMAX(fn) fn##_scratch_bytes(&d.u.softmax)
+#else /* SOFTMAX: kdc_init refuses it (TFLite mode only), its kernel is not built */
+#define KDC__SCRATCH_SOFTMAX(fn) 0
+#endif
 #define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
 #define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
 #define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
@@ -342,7 +348,11 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
     if (y != x) fn(y, x, d.o.size)
 #define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
 #define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
+#if KDC_TFLITE
 #define KDC__RUN_SOFTMAX(fn) fn(y, x, &d.u.softmax, m->scratch)
+#else
+#define KDC__RUN_SOFTMAX(fn) /* not reached: kdc_init refused the op */
+#endif
 
 /* Validation state across the ops. */
 typedef struct {
@@ -471,6 +481,7 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
         break;
     default: { /* KDC_OP_SOFTMAX */
         const kdc_softmax_params *s = &d->u.softmax;
+        if (!KDC__TFL(m->flags & KDC_FLAG_TFLITE)) return KDC_ERR_OPCODE; /* TFLite mode only */
         if (s8(r[KDC__OP_ACT_MIN]) != -128 || s8(r[KDC__OP_ACT_MAX]) != 127)
             return KDC_ERR_OP_PARAM;
         if (memcmp(a->d, o->d, sizeof a->d) != 0 || a->rank != o->rank ||

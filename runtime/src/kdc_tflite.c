@@ -5,9 +5,11 @@
  * (TFLite's kernels/internal/common.h, gemmlowp's fixedpoint.h); every variant of the kernels
  * uses these, so they are not part of the seam. No right shift of a negative value (C leaves it
  * implementation-defined): floor division by 2^e is ~(~x >> e) for x < 0. Built with KDC_TFLITE
- * 0 (kdc_kernels.h), only srdhm and rdbpot remain: the SOFTMAX kernel's. */
+ * 0 (kdc_kernels.h), nothing remains: SOFTMAX, whose kernel uses srdhm and rdbpot, is a
+ * TFLite-mode op and goes too. */
 #include "kdc_kernels.h"
 
+#if KDC_TFLITE
 /* floor(x / 2^e), 0 <= e <= 63 */
 static int64_t kdc__floor_shift(int64_t x, int e) { return x >= 0 ? x >> e : ~(~x >> e); }
 
@@ -29,7 +31,6 @@ int32_t kdc_tfl_rdbpot(int32_t x, int32_t e)
     return (int32_t)kdc__floor_shift(x, (int)e) + (rem > threshold ? 1 : 0);
 }
 
-#if KDC_TFLITE
 int32_t kdc_tfl_mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;

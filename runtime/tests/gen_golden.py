@@ -585,7 +585,10 @@ def case_softmax(name, rows, depth, beta, sx, structured=True):
     y = softmax_ref(x, q)
     fields = ", ".join(str(int(v)) for v in [rows, depth, *q])
     setup = [f"static const kdc_softmax_params p = {{{fields}}};"]
-    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "softmax_s8", f"{name}_x, &p", y)
+    # SOFTMAX is a TFLite-mode op: its kernel is built with KDC_TFLITE 1 only
+    emit_case(
+        name, [carr("int8_t", f"{name}_x", x)], setup, "softmax_s8", f"{name}_x, &p", y, tflite=True
+    )
 
 
 def tfl_cases():
