@@ -11,8 +11,10 @@ public enum FirmwareCheck {
     /// e.g. the Swift int8 reference's). `opCodes`: the runtime op codes of the model's ops (the
     /// stack prediction keeps only their kernels). `macs`: multiply-accumulates per inference,
     /// for instructions per MAC. `countInstructions` runs two more images under the insncount
-    /// plugin; `measureStackLowWater` runs the image once more with QEMU dumping the registers
-    /// before every instruction (about 2 s per million instructions here).
+    /// plugin, the first input run once and `countedInferences` + 1 times (instructions per
+    /// inference = the difference / `countedInferences`); `measureStackLowWater` runs the image
+    /// once more with QEMU dumping the registers before every instruction (about 2 s per million
+    /// instructions here).
     /// - Throws: `TargetError.toolNotFound` with the packages to install when the cross toolchain
     ///   or QEMU is missing; `TargetError.toolFailed` with the tool's output when building or
     ///   running fails; `TargetError.programFailed` when the firmware reports an error;
@@ -22,9 +24,23 @@ public enum FirmwareCheck {
     ///   firmware's records disagree with the inputs.
     public static func run(
         board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, inputs: [[Int8]], expected: [[Int8]],
-        opCodes: Set<Int>, macs: Int, countInstructions: Bool, measureStackLowWater: Bool = false,
+        opCodes: Set<Int>, macs: Int, countInstructions: Bool, countedInferences: Int = 10, measureStackLowWater: Bool = false,
         runtimeDirectory: String? = nil
     ) throws -> FirmwareResult {
+        try runReturningOutputs(
+            board: board, model: model, mode: mode, inputs: inputs, expected: expected, opCodes: opCodes, macs: macs,
+            countInstructions: countInstructions, countedInferences: countedInferences,
+            measureStackLowWater: measureStackLowWater, runtimeDirectory: runtimeDirectory
+        ).result
+    }
+
+    /// `run`, also returning every output byte the device reported (one output per input, in
+    /// input order).
+    public static func runReturningOutputs(
+        board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, inputs: [[Int8]], expected: [[Int8]],
+        opCodes: Set<Int>, macs: Int, countInstructions: Bool, countedInferences: Int = 10, measureStackLowWater: Bool = false,
+        runtimeDirectory: String? = nil
+    ) throws -> (result: FirmwareResult, outputs: [[Int8]]) {
         let what = "firmware check"
         guard let inBytes = inputs.first?.count, inBytes > 0, inputs.allSatisfy({ $0.count == inBytes }) else {
             throw TargetError.invalidInput(what: what, message: "need at least one input, all of the same non-zero size")
@@ -34,6 +50,9 @@ public enum FirmwareCheck {
             throw TargetError.invalidInput(
                 what: what,
                 message: "need one expected output per input (\(inputs.count)), all of the same size; got \(expected.count)")
+        }
+        guard countedInferences >= 1 else {
+            throw TargetError.invalidInput(what: what, message: "countedInferences must be at least 1, got \(countedInferences)")
         }
         if mode == .compressed && !model.compressed {
             throw TargetError.invalidInput(
@@ -99,13 +118,14 @@ public enum FirmwareCheck {
         }
         var perInference: Int? = nil, perMAC: Double? = nil
         if countInstructions {
-            // The first input run 1 and 11 times: start-up, loading and printing cancel out.
+            // The first input run 1 and k + 1 times: start-up, loading and printing cancel out.
+            let k = countedInferences
             let once = try target.countInstructions(try image.link(repeats: 1, limit: 1)).count
-            let eleven = try target.countInstructions(try image.link(repeats: 11, limit: 1)).count
-            perInference = (eleven - once) / 10
-            if macs > 0 { perMAC = Double((eleven - once) / 10) / Double(macs) }
+            let more = try target.countInstructions(try image.link(repeats: k + 1, limit: 1)).count
+            perInference = (more - once) / k
+            if macs > 0 { perMAC = Double((more - once) / k) / Double(macs) }
         }
-        return FirmwareResult(
+        let result = FirmwareResult(
             target: board.description, mode: mode, samples: inputs.count, match: mismatches == 0, mismatches: mismatches,
             runtimeTextBytes: rtSize.text, runtimeDataBytes: rtSize.data, runtimeBssBytes: rtSize.bss,
             imageTextBytes: imageText, imageDataBytes: Int(clamping: elf.section(".data")?.size ?? 0),
@@ -113,6 +133,7 @@ public enum FirmwareCheck {
             ram: ram, ramPredicted: prediction.ram, stackPath: prediction.stack.path,
             stackBoundBytes: prediction.stackBound.bytes, runtimeStackBoundBytes: prediction.runtimeStackBound.bytes,
             stackLowWaterBytes: lowWater, instructionsPerInference: perInference, instructionsPerMAC: perMAC)
+        return (result, records.outputs.map(\.bytes))
     }
 
     /// Output bytes that differ from `expected`, over all samples.

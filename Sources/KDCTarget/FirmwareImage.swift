@@ -31,9 +31,10 @@ struct FirmwareImage {
         for f in exported where !fm.fileExists(atPath: f) {
             throw TargetError.io(path: f, message: "the exported model file is missing (kdc export writes <name>.h and <name>.c)")
         }
+        let runtimeDefines = try runtimeDefines()
         for s in try SourceTree.runtimeSources(runtimeDirectory) {
             let o = buildDirectory + "/rt/" + URL(fileURLWithPath: s).deletingPathExtension().lastPathComponent + ".o"
-            try target.compile(s, includes: [runtimeDirectory + "/include"], defines: [], object: o)
+            try target.compile(s, includes: [runtimeDirectory + "/include"], defines: runtimeDefines, object: o)
         }
         try SourceTree.write(Data(Self.inputsSource(inputs).utf8), to: buildDirectory + "/inputs.c")
         if mode == .stored && model.compressed {
@@ -101,6 +102,31 @@ struct FirmwareImage {
     /// an uncompressed export), else `<name>_stored.c` made here from `<name>.stored.kdc`.
     var artifactSource: String {
         mode == .stored && model.compressed ? buildDirectory + "/\(model.name)_stored.c" : model.sourcePath
+    }
+
+    /// The runtime's build option for the model's arithmetic (`runtime/README.md`, "Build
+    /// options"): `-DKDC_TFLITE=1` when the artifact's header flags (bytes 6..7, little-endian)
+    /// set bit 1, TensorFlow Lite arithmetic (`docs/FORMAT.md`), else `-DKDC_TFLITE=0`: kdc's
+    /// arithmetic only, a smaller image. Read from `<name>.kdc`, as `samples/firmware/Makefile`
+    /// reads it.
+    /// - Throws: `TargetError.io` when `<name>.kdc` cannot be read, `.format` when it does not
+    ///   start with a kdc header.
+    func runtimeDefines() throws -> [String] {
+        let path = model.artifactPath
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TargetError.io(
+                path: path,
+                message:
+                    "cannot read the exported artifact; the firmware's runtime is built for its arithmetic (header flag bit 1); hint: kdc export writes <name>.kdc beside <name>.h and <name>.c"
+            )
+        }
+        let h = [UInt8](data.prefix(8))
+        guard h.count == 8, h[0..<4] == [0x4B, 0x44, 0x43, 0x4D] else {
+            throw TargetError.format(
+                file: path, message: "not a kdc artifact: expected the magic \"KDCM\" and 8 header bytes or more")
+        }
+        let flags = UInt16(h[6]) | UInt16(h[7]) << 8
+        return ["-DKDC_TFLITE=\(flags & 2 != 0 ? 1 : 0)"]
     }
 
     /// `main.c`'s macros (see its header comment), as `samples/firmware/Makefile` sets them.

@@ -27,6 +27,9 @@ public struct ExportedModel: Sendable, Equatable {
         self.rawBytes = rawBytes
     }
 
+    /// `<name>.kdc`, the main artifact as a file: its header says the arithmetic the firmware's
+    /// runtime is built for (`FirmwareImage.runtimeDefines`).
+    public var artifactPath: String { directory + "/" + name + ".kdc" }
     public var headerPath: String { directory + "/" + name + ".h" }
     public var sourcePath: String { directory + "/" + name + ".c" }
     public var storedArtifactPath: String { directory + "/" + name + ".stored.kdc" }

@@ -120,6 +120,9 @@ public struct ErrorRecord: Codable, Equatable, Sendable {
     public var what: String
     /// Its status string (`kdc_status_str`) or a short reason.
     public var status: String
+    /// The runtime status's enum name (`KDC_ERR_BODY_CRC`), when the program prints it
+    /// (`runtime/host/kdc_host_run.c` does).
+    public var name: String? = nil
 }
 
 /// The records of one program run, by kind.
@@ -204,7 +207,10 @@ public enum RecordDecoder {
         _ text: String, source: String, program: String, termination: Termination, otherOutput: String = ""
     ) throws -> Records {
         let r = try decode(text, source: source)
-        if let e = r.error { throw TargetError.programFailed(program: program, what: e.what, status: e.status) }
+        if let e = r.error {
+            throw TargetError.programFailed(
+                program: program, what: e.what, status: e.name.map { "\($0) (\(e.status))" } ?? e.status)
+        }
         guard termination == .exited(0) else {
             throw TargetError.toolFailed(
                 tool: program, action: "running it", termination: termination, output: text + otherOutput, hint: nil)

@@ -20,7 +20,10 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Epochs for every model trained (overrides the config).")
     var epochs: Int?
 
-    @Option(help: "Use this teacher checkpoint (.safetensors written by kdc) instead of the config's teacher.")
+    @Option(
+        help:
+            "Use this teacher instead of the config's: a checkpoint (.safetensors written by kdc) or a float32 TensorFlow Lite model (.tflite)."
+    )
     var teacher: String?
 
     @Flag(help: "Print only the final summary.")
@@ -33,8 +36,11 @@ struct ConfigOptions: ParsableArguments {
     func load() throws -> KDCConfig {
         var cfg = try KDCConfig.load(path: config, overrides: ConfigOverrides(data: data, out: out, seed: seed, epochs: epochs))
         if let t = teacher {
-            cfg.teacher = TeacherConfig(
-                checkpoint: URL(fileURLWithPath: t).standardizedFileURL.path, minAgreement: cfg.teacher.minAgreement)
+            let path = URL(fileURLWithPath: t).standardizedFileURL.path
+            cfg.teacher =
+                path.lowercased().hasSuffix(".tflite")
+                ? TeacherConfig(tflite: path, minAgreement: cfg.teacher.minAgreement)
+                : TeacherConfig(checkpoint: path, minAgreement: cfg.teacher.minAgreement)
         }
         return cfg
     }

@@ -1,18 +1,24 @@
 import Foundation
 import KDC
 
-/// Progress on stderr: a redrawn bar per epoch with loss, accuracy and ETA on a terminal, one
-/// plain line per epoch otherwise, nothing with --quiet.
+/// Progress on stderr: a redrawn bar per epoch with loss, accuracy and ETA on a terminal; without
+/// one (CI, a pipe, a log file) a line per stage and, per training, the first epoch, then at most
+/// one epoch line every `lineInterval` seconds, and the last epoch; nothing with --quiet. The
+/// full per-epoch history is in the report (`history` of each model).
 final class ConsoleProgress: PipelineObserver {
     let quiet: Bool
     let tty: Bool
+    /// Seconds between two epoch lines without a terminal (`KDC_PROGRESS_SECONDS`, default 10).
+    let lineInterval: Double
     private var epochStart = Date()
     private var lastDraw = Date.distantPast
+    private var lastLine = Date.distantPast
     private var epoch = 0, epochs = 0
 
     init(quiet: Bool) {
         self.quiet = quiet
         tty = isatty(2) != 0
+        lineInterval = ProcessInfo.processInfo.environment["KDC_PROGRESS_SECONDS"].flatMap(Double.init) ?? 10
     }
 
     private func err(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
@@ -25,6 +31,7 @@ final class ConsoleProgress: PipelineObserver {
         self.epoch = epoch + 1
         self.epochs = epochs
         epochStart = Date()
+        if epoch == 0 { lastLine = .distantPast }
     }
 
     func step(_ step: Int, of steps: Int, loss: Double, accuracy: Double) {
@@ -43,7 +50,13 @@ final class ConsoleProgress: PipelineObserver {
 
     func endEpoch(_ s: EpochStats, of epochs: Int) {
         guard !quiet else { return }
-        if tty { err("\r\u{1B}[K") }
+        if tty {
+            err("\r\u{1B}[K")
+        } else {
+            let now = Date()
+            guard s.epoch == epochs || now.timeIntervalSince(lastLine) >= lineInterval else { return }
+            lastLine = now
+        }
         let val = s.validationAccuracy.map { String(format: " val_acc %.4f", $0) } ?? ""
         err(
             "  epoch \(s.epoch)/\(epochs) " + String(format: "loss %.4f acc %.4f", s.loss, s.trainAccuracy) + val

@@ -8,7 +8,8 @@ struct KDCCommand: ParsableCommand {
         version: kdcVersionString,
         subcommands: [
             BuildCommand.self, TrainCommand.self, DistillCommand.self, QuantizeCommand.self,
-            InspectCommand.self, ConfigCommand.self, DataCommand.self, BenchCommand.self, ImportCommand.self,
+            InspectCommand.self, ImportCommand.self, RunCommand.self, ConfigCommand.self, DataCommand.self,
+            BenchCommand.self,
         ])
 }
 

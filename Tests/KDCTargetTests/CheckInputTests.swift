@@ -27,6 +27,39 @@ final class CheckInputTests: XCTestCase {
         }
     }
 
+    /// The firmware's runtime is built for the arithmetic in `<name>.kdc`'s header (flag bit 1);
+    /// without a readable kdc header the build stops and says which file and what it expected.
+    func testFirmwareRuntimeDefinesFollowTheArtifactHeader() throws {
+        let dir = NSTemporaryDirectory() + "kdc-rtdefs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let m = ExportedModel(directory: dir, name: "m", compressed: false, arenaBytes: 96, rawBytes: 3200)
+        let image = FirmwareImage(
+            target: QEMUTarget(board: .cortexM4, firmwareDirectory: dir, scratch: dir), model: m, mode: .stored,
+            runtimeDirectory: dir, buildDirectory: dir)
+        XCTAssertThrowsError(try image.runtimeDefines()) { e in
+            XCTAssertEqual((e as? TargetError)?.subject, dir + "/m.kdc")
+            XCTAssertTrue("\(e)".contains("cannot read the exported artifact"), "\(e)")
+        }
+        // flags (bytes 6..7): 0 kdc, 1 compressed, 2 TFLite, 3 both, 14 TFLite with float edges
+        for (flags, want) in [(0, 0), (1, 0), (2, 1), (3, 1), (14, 1), (0x0100, 0)] {
+            let header: [UInt8] =
+                Array("KDCM".utf8) + [1, 0, UInt8(flags & 0xff), UInt8(flags >> 8)] + [UInt8](repeating: 0, count: 24)
+            try Data(header).write(to: URL(fileURLWithPath: m.artifactPath))
+            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(want)"], "flags \(flags)")
+        }
+        for bad in [Array("KDCX".utf8) + [1, 0, 2, 0], Array("KDCM".utf8) + [1, 0, 2]] {
+            try Data(bad).write(to: URL(fileURLWithPath: m.artifactPath))
+            XCTAssertThrowsError(try image.runtimeDefines()) { e in
+                XCTAssertEqual(
+                    e as? TargetError,
+                    .format(
+                        file: m.artifactPath,
+                        message: "not a kdc artifact: expected the magic \"KDCM\" and 8 header bytes or more"))
+            }
+        }
+    }
+
     func testHostCheckAndBenchRejectBadInputs() {
         let cases: [([[Int8]], [[Int8]]?, [Int32]?, String)] = [
             ([], nil, nil, "host check: need at least one input"),

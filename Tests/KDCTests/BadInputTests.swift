@@ -277,6 +277,34 @@ final class BadInputTests: XCTestCase {
                 try write(d + "/bad.kdc", Array("KDCM".utf8) + [UInt8](repeating: 0, count: 40))
                 return ["inspect", d + "/bad.kdc"]
             }, expect: ["bad.kdc"]),
+        // kdc run
+        Case(
+            group: "run", what: "inputs of another dtype (float64)",
+            setup: { d in
+                let a = try runArtifact(d)
+                try write(d + "/x.npy", npyBytes(descr: "<f8", shape: "(2, 20)", payload: [UInt8](repeating: 0, count: 320)))
+                return ["run", a, "--input", d + "/x.npy", "--output", d + "/out.npy"]
+            }, expect: ["x.npy", "'<f8' (float64)", "int8", "float32"]),
+        Case(
+            group: "run", what: "inputs of another shape",
+            setup: { d in
+                let a = try runArtifact(d)
+                try writeNPY(d + "/x.npy", shape: [2, 4, 4], values: [Float](repeating: 0, count: 32))
+                return ["run", a, "--input", d + "/x.npy", "--output", d + "/out.npy"]
+            }, expect: ["x.npy", "[2, 4, 4]", "[N, 20]"]),
+        Case(
+            group: "run", what: "inputs file missing",
+            setup: { d in ["run", try runArtifact(d), "--input", d + "/none.npy", "--output", d + "/out.npy"] },
+            expect: ["none.npy"]),
+        Case(
+            group: "run", what: "a corrupt artifact",
+            setup: { d in
+                var b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try runArtifact(d))))
+                b[b.count - 1] ^= 1
+                try write(d + "/bad.kdc", b)
+                try writeNPY(d + "/x.npy", shape: [2, 20], values: [Float](repeating: 0, count: 40))
+                return ["run", d + "/bad.kdc", "--input", d + "/x.npy", "--output", d + "/out.npy"]
+            }, expect: ["bad.kdc", "KDC_ERR_", "C runtime"]),
         // TensorFlow Lite models (kdc import): the reader's and the importer's checks.
         Case(
             group: "tflite", what: "truncated file",
@@ -322,6 +350,12 @@ final class BadInputTests: XCTestCase {
                 return try tflite(d, TFLiteWriter.write(m))
             }, expect: ["bad.tflite", "operator 1 (LOGISTIC): not supported", "kdc imports CONV_2D"]),
     ]
+
+    /// The test fixture MLP (20 inputs, 10 outputs) exported stored into `dir`; its path.
+    static func runArtifact(_ dir: String) throws -> String {
+        let (g, _) = try ExportFixtures.mlp()
+        return try export(g, normalization: .identity, to: dir, name: "mlp", compress: false).artifactPath
+    }
 
     /// `kdc import` on `bad.tflite` holding `bytes`.
     static func tflite(_ dir: String, _ bytes: [UInt8]) throws -> [String] {

@@ -122,4 +122,26 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil((json["baseline"] as? [String: Any])?["float_accuracy"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/student.safetensors"))
     }
+
+    /// Without a terminal, a training prints its first and last epoch and at most one line every
+    /// KDC_PROGRESS_SECONDS between them (here never); the report keeps every epoch.
+    func testProgressWithoutTerminalIsShortAndReportKeepsEveryEpoch() throws {
+        let out = try tempDir()
+        setenv("KDC_PROGRESS_SECONDS", "100000", 1)
+        defer { unsetenv("KDC_PROGRESS_SECONDS") }
+        let r = try run(["train", "samples/digits/config.yaml", "--model", "student", "--epochs", "7", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let epochLines = r.err.split(separator: "\n").filter { $0.hasPrefix("  epoch ") }
+        XCTAssertEqual(epochLines.count, 2, r.err)
+        XCTAssertTrue(epochLines.first?.hasPrefix("  epoch 1/7 ") ?? false, r.err)
+        XCTAssertTrue(epochLines.last?.hasPrefix("  epoch 7/7 ") ?? false, r.err)
+        let reports = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".json") }
+        let report = try XCTUnwrap(reports.first, "no report in \(out)")
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: out + "/" + report))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let student = try XCTUnwrap(json["student"] as? [String: Any], "\(json.keys)")
+        let history = try XCTUnwrap(student["history"] as? [[String: Any]])
+        XCTAssertEqual(history.map { $0["epoch"] as? Int }, (1...7).map { $0 })
+        XCTAssertNotNil(history.last?["train_accuracy"])
+    }
 }

@@ -148,7 +148,7 @@ final class ConfigTests: XCTestCase {
                 b.replacingOccurrences(
                     of: "  layers:\n    - {op: dense, units: 8}",
                     with: "  checkpoint: t.safetensors\n  layers:\n    - {op: dense, units: 8}"),
-                "teacher", ["exactly one of layers, checkpoint or logits"]
+                "teacher", ["exactly one of layers, checkpoint, logits or tflite"]
             ),
             (b + "\nexport: {name: 9lives}\n", "export.name", ["not a C identifier"]),
             (b + "\nbudget: {flash_bytes: -1}\n", "budget.flash_bytes", ["≥ 1"]),

@@ -172,6 +172,50 @@ final class ExportArtifactTests: XCTestCase {
             }, "op 0 (CONV_2D).multiplier")
     }
 
+    /// SOFTMAX is an op of TFLite-mode artifacts only (docs/FORMAT.md 3.3): the writer refuses it
+    /// in a kdc-arithmetic graph, the reader in an artifact whose header lacks the TFLite flag
+    /// (as kdc_init does, KDC_ERR_OPCODE: the runtime's malformed table has the row too).
+    func testSoftmaxIsTFLiteModeOnly() throws {
+        let sm = try TFLiteArithmetic.softmaxParams(beta: 1, inputScale: 0.1)
+        var g = Graph(
+            tensors: [
+                GraphTensor(name: "x", shape: [3, 10], type: .int8, quant: QuantParams(scale: 0.1, zeroPoint: 4)),
+                GraphTensor(name: "p", shape: [3, 10], type: .int8, quant: QuantParams(scale: 1.0 / 256, zeroPoint: -128)),
+            ],
+            nodes: [
+                GraphNode(
+                    name: "softmax", op: .softmax(beta: 1), inputs: [TensorID(0)], output: TensorID(1),
+                    int8: Int8Params(softmax: sm))
+            ], input: TensorID(0), output: TensorID(1))
+        g.arithmetic = .tflite
+        let plan = try MemoryPlanner.plan(g)
+        let a = try ArtifactWriter.artifact(g, plan: plan, compress: false)
+        XCTAssertEqual(LEReader(a).u16(6), Int(ArtifactFormat.flagTFLite))
+        let d = try ArtifactReader.parse(a)
+        XCTAssertEqual(d.graph.arithmetic, .tflite)
+        XCTAssertEqual(d.graph.nodes.map(\.int8?.softmax), [sm])
+        // The writer: the same graph in kdc's arithmetic.
+        var k = g
+        k.arithmetic = .kdc
+        XCTAssertThrowsError(try ArtifactWriter.artifact(k, plan: plan, compress: false)) { e in
+            guard case let KDCError.graph(layer, message) = e else { return XCTFail("not a graph error: \(e)") }
+            XCTAssertEqual(layer, "softmax")
+            XCTAssertTrue(message.hasPrefix("SOFTMAX exists in TFLite-arithmetic artifacts only"), message)
+            XCTAssertTrue(message.contains("hint:"), message)
+        }
+        // The reader: the TFLite artifact's body under a header without the flag (CRCs valid).
+        let body = Array(a[32...])
+        let flags: UInt16 = ArtifactFormat.flagFloatInput | ArtifactFormat.flagFloatOutput
+        for f in [0, flags] {
+            let bad = try ArtifactWriter.artifact(rawBody: body, arenaBytes: plan.arenaBytes, compress: false, flags: f)
+            assertRejects(bad, "op 0 (SOFTMAX).opcode: SOFTMAX exists in TFLite-arithmetic artifacts only")
+        }
+        XCTAssertNoThrow(
+            try ArtifactReader.parse(
+                try ArtifactWriter.artifact(
+                    rawBody: body, arenaBytes: plan.arenaBytes, compress: true, flags: ArtifactFormat.flagTFLite | flags)))
+    }
+
     func testCArrayFiles() throws {
         let (g, _) = try ExportFixtures.mlp()
         let dir = try ExportFixtures.tempDir("carray")

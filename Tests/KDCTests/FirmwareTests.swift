@@ -9,7 +9,8 @@ import XCTest
 /// with `Int8Interpreter`, through the target layer (`FirmwareCheck`). Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
 /// qemu-system-arm: without them these tests fail with the install hint, never skip.
 final class FirmwareTests: XCTestCase {
-    func checkFirmware(_ g: Graph, _ data: Dataset, name: String, samples: Int = 20) throws {
+    @discardableResult
+    func checkFirmware(_ g: Graph, _ data: Dataset, name: String, samples: Int = 20) throws -> [FirmwareResult] {
         let dir = try ExportFixtures.tempDir("firmware")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try export(g, normalization: .identity, to: dir, name: name, compress: true)
@@ -18,6 +19,7 @@ final class FirmwareTests: XCTestCase {
         let expected = inputs.map { interp.run(g, input: $0) }
         let macs = g.macs
         XCTAssertGreaterThan(macs, 0)
+        var results: [FirmwareResult] = []
         for mode in FirmwareMode.allCases {
             let f: FirmwareResult
             do {
@@ -26,8 +28,9 @@ final class FirmwareTests: XCTestCase {
                     countInstructions: true, measureStackLowWater: true)
             } catch {
                 XCTFail("firmware check (\(mode)) failed: \(error)")
-                return
+                return results
             }
+            results.append(f)
             XCTAssertEqual(f.target, "cortex-m4 (qemu mps2-an386)")
             XCTAssertEqual(f.mode, mode)
             XCTAssertEqual(f.samples, samples)
@@ -76,6 +79,7 @@ final class FirmwareTests: XCTestCase {
                 "firmware \(name) \(mode): samples \(f.samples) mismatches \(f.mismatches) runtime text/data/bss \(f.runtimeTextBytes)/\(f.runtimeDataBytes)/\(f.runtimeBssBytes) image text/data/bss \(f.imageTextBytes)/\(f.imageDataBytes)/\(f.imageBssBytes) ram \(f.ramBytes) (predicted \(f.ramPredictedBytes), arena \(f.ram.arenaBytes), unpack \(f.ram.unpackBytes), static \(f.ram.staticBytes), stack \(f.ram.stackBytes), SP low-water \(f.stackLowWaterBytes ?? -1); bound \(f.stackBoundBytes), runtime \(f.runtimeStackBoundBytes); path \(f.stackPath.map { "\($0.function) \($0.bytes)" }.joined(separator: " > "))) insns/inference \(ipi) (\(macs) MACs, \(String(format: "%.2f", ipm))/MAC)"
             )
         }
+        return results
     }
 
     func testMLPRunsOnCortexM4BitExact() throws {
@@ -86,6 +90,46 @@ final class FirmwareTests: XCTestCase {
     func testCNNWithEveryOpRunsOnCortexM4BitExact() throws {
         let (g, d) = try ExportFixtures.everyOp()
         try checkFirmware(g, d, name: "cnn")
+    }
+
+    /// A model in TensorFlow Lite arithmetic, with every op such a model can hold (SOFTMAX too):
+    /// its firmware's runtime is built with that arithmetic (KDC_TFLITE=1) and runs bit-exact,
+    /// RAM predicted exactly.
+    func testTFLiteArithmeticRunsOnCortexM4BitExact() throws {
+        let (g, d) = try TFLiteFixtures.everyOp()
+        XCTAssertEqual(g.arithmetic, .tflite)
+        XCTAssertEqual(try checkFirmware(g, d, name: "tfl").count, FirmwareMode.allCases.count)
+    }
+
+    /// The firmware's runtime is built for the artifact's arithmetic (its header's flag bit 1):
+    /// a kdc-mode model's without TensorFlow Lite's (KDC_TFLITE=0: none of its functions in the
+    /// image, a smaller runtime), a TFLite-mode model's with it. SOFTMAX, an op of TFLite-mode
+    /// artifacts only, goes with it: its kernel is in the TFLite image only.
+    func testRuntimeIsBuiltForTheArtifactsArithmetic() throws {
+        let dir = try ExportFixtures.tempDir("firmware-arith")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rt = try SourceTree.runtimeDirectory()
+        let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
+        let (k, kd) = try ExportFixtures.mlp()
+        let (t, td) = try TFLiteFixtures.everyOp()
+        var runtimeText: [Int] = []
+        for (g, d, name, tflite) in [(k, kd, "mlp", false), (t, td, "tfl", true)] {
+            let r = try export(g, normalization: .identity, to: dir, name: name, compress: false)
+            let image = FirmwareImage(
+                target: QEMUTarget(board: .cortexM4, firmwareDirectory: fw, scratch: dir), model: r.exportedModel,
+                mode: .stored, runtimeDirectory: rt, buildDirectory: dir + "/build-" + name)
+            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(tflite ? 1 : 0)"])
+            let elf = try ELFFile(path: try image.build(inputs: g.quantizedInputs(d, limit: 2)))
+            for f in ["kdc_tfl_mbqm", "kdc_tfl_scale", "kdc_tfl_scale_ok", "kdc_tfl_srdhm", "kdc_tfl_rdbpot", "kdc_softmax_s8"] {
+                XCTAssertEqual(elf.symbol(f) != nil, tflite, "\(name): \(f)")
+            }
+            var text = 0
+            for o in image.runtimeObjects { text += try ELFFile(path: o).berkeleySizes.text }
+            runtimeText.append(text)
+        }
+        // ~1,600 bytes apart with arm-none-eabi-gcc 12 (runtime/README.md, "Numbers")
+        XCTAssertLessThan(
+            runtimeText[0] + 1200, runtimeText[1], "runtime .text without and with TFLite arithmetic: \(runtimeText)")
     }
 
     /// `export.firmware` takes the target layer's board names.

@@ -535,6 +535,19 @@ def out_len(n, k, s, pad, same):
     return -(-n // s) if same else (n - k) // s + 1
 
 
+def softmax_model(flags):
+    """SOFTMAX (beta 1, s 0.1: M 0.8*2^31, left 23, diff_min -248) over rows of 10, with the
+    header flags given: valid with the TFLite flag, refused without it (a TFLite-mode op)."""
+    qs = F.softmax_params((1717986918, 23, -248))
+    return build(
+        [((1, 3, 10), 0.1, 4, 0), ((1, 3, 10), 1.0 / 256, -128, 30)],
+        [(F.OPCODE["SOFTMAX"], -128, 127, 0, 0xFFFF, 1, qs)],
+        b"",
+        60,
+        flags=flags,
+    )
+
+
 def valid_models():
     """Small valid single-op models reaching each kernel path from an artifact
     (conv: two-pixel, single-window, row-by-row, no weight-tail room; depthwise
@@ -622,17 +635,10 @@ def valid_models():
         30,
     )
     out.append(("valid_leaky_relu", art))
-    # SOFTMAX (beta 1, s 0.1: M 0.8*2^31, left 23, diff_min -248) over rows of 10; then TFLite
-    # arithmetic (header flag): FC with double scales (0.5 and 2^-9) into a SOFTMAX over 4
+    # SOFTMAX, a TFLite-mode op (softmax_model); then FC with double scales (0.5 and 2^-9) into
+    # a SOFTMAX over 4
     sm = F.OPCODE["SOFTMAX"]
-    qs = F.softmax_params((1717986918, 23, -248))
-    art = build(
-        [((1, 3, 10), 0.1, 4, 0), ((1, 3, 10), 1.0 / 256, -128, 30)],
-        [(sm, -128, 127, 0, 0xFFFF, 1, qs)],
-        b"",
-        60,
-    )
-    out.append(("valid_softmax", art))
+    out.append(("valid_softmax", softmax_model(F.FLAG_TFLITE)))
     w = bytes((i * 37) % 256 for i in range(32))
     bias = struct.pack("<4i", 10, -10, 300, 0)
     lows = struct.pack("<4I", 0, 0, 0, 0)  # the scales' low words
@@ -694,7 +700,8 @@ def main():
     bases.update(valid_models())
     for f in sorted(os.listdir(os.path.join(HERE, "seeds"))):
         bases["seed_" + f.replace(".", "_")] = open(os.path.join(HERE, "seeds", f), "rb").read()
-    files = []
+    # SOFTMAX with every field valid but the mode (kdc's: refused), first so that it keeps its name
+    files = [("softmax_in_kdc_mode", softmax_model(0))]
     for name, a in sorted(bases.items()):
         files.append((name, a))
         if len(a) < HDR:

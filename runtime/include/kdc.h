@@ -31,10 +31,11 @@ extern "C" {
 #define KDC_HEADER_BYTES 32u
 #define KDC_FLAG_COMPRESSED 1u /* header flags bit 0: body is a zlib stream */
 /* Header flags bit 1: the int8 arithmetic is TensorFlow Lite's (LiteRT's reference kernels,
- * docs/QUANTIZATION.md 8), not kdc's. Bits 2 and 3: the model's input / output was float32 in
- * the model it was imported from (a QUANTIZE / DEQUANTIZE at that edge): the caller quantizes the
- * input with the input tensor's scale and zero point (kdc_quantize) and dequantizes the output
- * (kdc_dequantize); the graph itself is int8 either way. */
+ * docs/QUANTIZATION.md 8), not kdc's; a runtime built with -DKDC_TFLITE=0 (kdc's arithmetic
+ * only, a smaller image) refuses it in kdc_init (KDC_ERR_UNSUPPORTED). Bits 2 and 3: the model's
+ * input / output was float32 in the model it was imported from (a QUANTIZE / DEQUANTIZE at that
+ * edge): the caller quantizes the input with the input tensor's scale and zero point (kdc_quantize)
+ * and dequantizes the output (kdc_dequantize); the graph itself is int8 either way. */
 #define KDC_FLAG_TFLITE 2u
 #define KDC_FLAG_FLOAT_INPUT 4u
 #define KDC_FLAG_FLOAT_OUTPUT 8u
@@ -71,6 +72,7 @@ typedef enum {
     KDC_ERR_ALIAS,       /* op output overlaps one of its inputs */
     KDC_ERR_GRAPH,       /* graph not in canonical order (docs/FORMAT.md 3.3) */
     KDC_ERR_ARENA_TOO_SMALL, /* arena_len < needed; see kdc_model.arena_needed */
+    KDC_ERR_UNSUPPORTED,     /* valid, but needs what this build left out (KDC_TFLITE=0) */
     KDC_STATUS_COUNT
 } kdc_status;
 

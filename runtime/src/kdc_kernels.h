@@ -31,6 +31,30 @@
 
 #include "kdc.h"
 
+/* ---- build option: TensorFlow Lite arithmetic ------------------------ */
+
+/* KDC_TFLITE (default 1): 1 runs artifacts in either arithmetic; 0 in kdc's only, for a smaller
+ * image. With 0, kdc_init refuses an artifact with KDC_FLAG_TFLITE (KDC_ERR_UNSUPPORTED), the
+ * kernels and the validator test the mode through KDC__TFL, constant 0, so the compiler drops
+ * every TFLite branch, and nothing of kdc_tflite.c is built. SOFTMAX, an op of TFLite-mode
+ * artifacts only (docs/FORMAT.md 3.3), goes too: its kernel (kdc_softmax_s8, with its
+ * reference) is not built, and kdc_model.c neither decodes nor calls it (its line stays in the
+ * op table, kdc_ops.h; kdc_init refuses the op in a kdc-mode artifact in either build). Even at
+ * -O0 the dead calls must go (they would not link): use KDC__TFL as an if condition or a
+ * ternary's value, not as the first operand of a ternary that is itself an if condition (clang
+ * -O0 keeps both arms). */
+#ifndef KDC_TFLITE
+#define KDC_TFLITE 1
+#endif
+#if KDC_TFLITE != 0 && KDC_TFLITE != 1
+#error "KDC_TFLITE must be 0 or 1"
+#endif
+#if KDC_TFLITE
+#define KDC__TFL(mode) (mode)
+#else
+#define KDC__TFL(mode) 0
+#endif
+
 /* ---- variant selection ---------------------------------------------- */
 
 #if defined(KDC_KERNELS_REFERENCE)
@@ -196,7 +220,8 @@ typedef struct {
     int32_t act_min, act_max;
 } kdc_leaky_relu_params;
 
-/* TFLite's int8 softmax (docs/QUANTIZATION.md 8.4) over rows of depth elements: x, y [rows][depth],
+/* TFLite's int8 softmax (docs/QUANTIZATION.md 8.4; its kernel is built with KDC_TFLITE 1 only,
+ * the op exists in TFLite-mode artifacts only) over rows of depth elements: x, y [rows][depth],
  * 1 <= depth <= 4095. m in [2^30, 2^31-1], 0 <= left <= 31, diff_min == -((31 << 26) >> left)
  * (the input multiplier beta*s_x*2^26 as (m, left) and CalculateInputRadius). Output scale 1/256,
  * zero point -128. */
@@ -206,6 +231,9 @@ typedef struct {
 } kdc_softmax_params;
 
 /* ---- TensorFlow Lite's arithmetic (kdc_tflite.c; docs/QUANTIZATION.md 8) -- */
+
+/* Defined with KDC_TFLITE 1 only; with 0 the kernels ignore the tflite fields of their
+ * parameters: kdc_init loads no TFLite-arithmetic model then. */
 
 /* gemmlowp SaturatingRoundingDoublingHighMul: (a*b + (a*b >= 0 ? 2^30 : 1 - 2^30)) / 2^31,
  * truncated; a == b == INT32_MIN gives INT32_MAX. */

@@ -48,9 +48,9 @@ typedef struct {
  * change the result: the clamp to [lo, hi] within int8 is monotone. */
 KDC__SMALL static int8_t kdc__out(int32_t acc, int32_t M, int32_t e, const kdc__oq *q)
 {
-    int64_t v = q->mode == 0   ? kdc__round_shift((int64_t)acc * M, 31 - e) /* no saturation */
-                : q->mode == 1 ? kdc_tfl_mbqm(acc, M, e)
-                               : kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e);
+    int64_t v = !KDC__TFL(q->mode) ? kdc__round_shift((int64_t)acc * M, 31 - e) /* no saturation */
+                : q->mode == 1     ? kdc_tfl_mbqm(acc, M, e)
+                                   : kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e);
     v += q->zy;
     v = v < q->lo ? q->lo : v;
     v = v > q->hi ? q->hi : v;
@@ -101,7 +101,7 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
     int32_t zx = p->zx;
     kdc__oq q;
     (void)scratch;
-    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = p->tflite ? 2 : 0;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = KDC__TFL(p->tflite) ? 2 : 0;
     for (o = 0; o < n; o++) {
         int32_t acc = kdc__acc(bias[o], kdc__dot(x, w + o * k, k, zx));
         y[o] = kdc__out(acc, mult[o], shift[o], &q);
@@ -208,7 +208,7 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
     size_t nwin = pairs ? 2 : 1, tail = wtotal;
     int8_t *win = (int8_t *)scratch, *wtail = win;
     kdc__oq q;
-    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = p->tflite ? 1 : 0;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = KDC__TFL(p->tflite) ? 1 : 0;
     if (gather) memset(win, (int8_t)p->zx, nwin * padded);
     /* The last channels cannot read `padded` weights in place (that would pass
      * the end of w): copy the last min(wtotal, padded) weight bytes, zero padded,
@@ -266,7 +266,7 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_
     size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
     kdc__oq q;
     (void)scratch;
-    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = p->tflite ? 1 : 0;
+    q.zy = p->zy, q.lo = p->act_min, q.hi = p->act_max, q.mode = KDC__TFL(p->tflite) ? 1 : 0;
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);

@@ -15,7 +15,7 @@
 #define REF_ADD (!KDC__HAS_ADD || KDC__WITH_REF)
 #define REF_CLAMP (!KDC__HAS_CLAMP || KDC__WITH_REF)
 #define REF_LEAKY_RELU (!KDC__HAS_LEAKY_RELU || KDC__WITH_REF)
-#define REF_SOFTMAX (!KDC__HAS_SOFTMAX || KDC__WITH_REF)
+#define REF_SOFTMAX ((!KDC__HAS_SOFTMAX || KDC__WITH_REF) && KDC_TFLITE) /* TFLite-mode only */
 
 /* ---- arithmetic ------------------------------------------------------- */
 
@@ -54,7 +54,8 @@ static int8_t outq(int32_t r, int32_t zy, int32_t lo, int32_t hi)
 KDC__SMALL static int8_t out8(int32_t acc, int32_t M, int32_t e, int32_t zy, int32_t lo, int32_t hi,
                               int32_t tflite)
 {
-    return outq(tflite ? kdc_tfl_mbqm(acc, M, e) : kdc_requant(acc, M, e), zy, lo, hi);
+    (void)tflite; /* unused with KDC_TFLITE 0 */
+    return outq(KDC__TFL(tflite) ? kdc_tfl_mbqm(acc, M, e) : kdc_requant(acc, M, e), zy, lo, hi);
 }
 
 #endif
@@ -106,9 +107,10 @@ void kdc_ref_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc
         for (i = 0; i < p->k; i++) sum += (x[i] - p->zx) * c->weights[o * p->k + i];
         acc = wrap_add(c->bias[o], sum);
         /* TFLite: mult and shift hold the double scale's low and high words */
-        y[o] = p->tflite ? outq(kdc_tfl_scale(acc, (uint32_t)c->mult[o], (uint32_t)c->shift[o]),
-                                p->zy, p->act_min, p->act_max)
-                         : out8(acc, c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max, 0);
+        y[o] = KDC__TFL(p->tflite)
+                   ? outq(kdc_tfl_scale(acc, (uint32_t)c->mult[o], (uint32_t)c->shift[o]), p->zy,
+                          p->act_min, p->act_max)
+                   : out8(acc, c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max, 0);
     }
 }
 
@@ -239,8 +241,10 @@ void kdc_ref_add_s8(int8_t *y, const int8_t *a, const int8_t *b, const kdc_add_p
     for (i = 0; i < p->n; i++) {
         /* |x - z| <= 255, so (x - z) * 2^20 fits; ea, eb <= 0 keep |va|, |vb| <= 2^28 */
         int32_t sa = (a[i] - p->za) * (1 << 20), sb = (b[i] - p->zb) * (1 << 20);
-        int32_t va = p->tflite ? kdc_tfl_mbqm(sa, p->ma, p->ea) : kdc_requant(sa, p->ma, p->ea);
-        int32_t vb = p->tflite ? kdc_tfl_mbqm(sb, p->mb, p->eb) : kdc_requant(sb, p->mb, p->eb);
+        int32_t va =
+            KDC__TFL(p->tflite) ? kdc_tfl_mbqm(sa, p->ma, p->ea) : kdc_requant(sa, p->ma, p->ea);
+        int32_t vb =
+            KDC__TFL(p->tflite) ? kdc_tfl_mbqm(sb, p->mb, p->eb) : kdc_requant(sb, p->mb, p->eb);
         y[i] = out8(va + vb, p->mo, p->eo, p->zy, p->act_min, p->act_max, p->tflite);
     }
 }

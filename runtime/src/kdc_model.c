@@ -243,7 +243,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->zy = o->zp;
         p->act_min = lo;
         p->act_max = hi;
-        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
+        p->tflite = KDC__TFL((m->flags & KDC_FLAG_TFLITE) != 0);
         break;
     }
     case KDC__KIND_CONV:
@@ -262,7 +262,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->zy = o->zp;
         p->act_min = lo;
         p->act_max = hi;
-        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
+        p->tflite = KDC__TFL((m->flags & KDC_FLAG_TFLITE) != 0);
         break;
     }
     case KDC__KIND_GAP: {
@@ -288,7 +288,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->eo = rds32(r + KDC__OP_ADD_EO);
         p->act_min = lo;
         p->act_max = hi;
-        p->tflite = (m->flags & KDC_FLAG_TFLITE) != 0;
+        p->tflite = KDC__TFL((m->flags & KDC_FLAG_TFLITE) != 0);
         break;
     }
     case KDC__KIND_CLAMP:
@@ -309,6 +309,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->act_max = hi;
         break;
     }
+#if KDC_TFLITE /* SOFTMAX: a TFLite-mode op (kdc_kernels.h, KDC_TFLITE) */
     case KDC__KIND_SOFTMAX: {
         kdc_softmax_params *p = &d->u.softmax;
         p->depth = o->rank >= 1 && o->rank <= 4 ? o->d[o->rank - 1] : 1; /* the last axis */
@@ -318,6 +319,7 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
         p->diff_min = rds32(r + KDC__OP_SOFTMAX_DIFF_MIN);
         break;
     }
+#endif
     default: break; /* COPY: the tensors are all */
     }
 }
@@ -332,7 +334,11 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
 #define KDC__SCRATCH_COPY(fn) 0
 #define KDC__SCRATCH_CLAMP(fn) fn##_scratch_bytes(&d.u.clamp)
 #define KDC__SCRATCH_LEAKY(fn) fn##_scratch_bytes(&d.u.leaky)
+#if KDC_TFLITE
 #define KDC__SCRATCH_SOFTMAX(fn) fn##_scratch_bytes(&d.u.softmax)
+#else /* SOFTMAX: kdc_init refuses it (TFLite mode only), its kernel is not built */
+#define KDC__SCRATCH_SOFTMAX(fn) 0
+#endif
 #define KDC__RUN_FC(fn) fn(y, x, &c, &d.u.fc, m->scratch)
 #define KDC__RUN_CONV(fn) fn(y, x, &c, &d.u.conv, m->scratch)
 #define KDC__RUN_POOL(fn) fn(y, x, &d.u.conv, m->scratch)
@@ -342,7 +348,11 @@ static KDC__NOINLINE void kdc__decode(const kdc_model *m, const uint8_t *r, kdc_
     if (y != x) fn(y, x, d.o.size)
 #define KDC__RUN_CLAMP(fn) fn(y, x, &d.u.clamp, m->scratch)
 #define KDC__RUN_LEAKY(fn) fn(y, x, &d.u.leaky, m->scratch)
+#if KDC_TFLITE
 #define KDC__RUN_SOFTMAX(fn) fn(y, x, &d.u.softmax, m->scratch)
+#else
+#define KDC__RUN_SOFTMAX(fn) /* not reached: kdc_init refused the op */
+#endif
 
 /* Validation state across the ops. */
 typedef struct {
@@ -370,10 +380,10 @@ static int kdc__pairs_ok(const uint8_t *r, int n, int nonpos)
 /* The weights (wbytes), bias, multiplier and shift arrays (n entries each) of FC, conv and
  * depthwise: inside the constant section, aligned, each starting at or after the end of the
  * previous array (of this op or an earlier one), so each byte is checked once; then every
- * (M, e) pair, read in place (4-byte aligned, little-endian: checked), or with scale (FC in
- * TFLite arithmetic) every double scale (its low and high words). */
+ * (M, e) pair, read in place (4-byte aligned, little-endian: checked), or for FC in TFLite
+ * arithmetic every double scale (its low and high words). */
 static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64_t wbytes,
-                                    uint32_t n, int scale, kdc__check *v)
+                                    uint32_t n, kdc__check *v)
 {
     uint32_t k, i, cb = v->const_bytes;
     const int32_t *M, *e;
@@ -386,9 +396,13 @@ static kdc_status kdc__check_consts(const kdc_model *m, const uint8_t *r, uint64
     }
     M = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_MULT_OFFSET));
     e = (const int32_t *)(const void *)(m->consts + rd32(r + KDC__OP_SHIFT_OFFSET));
-    for (i = 0; i < n; i++)
-        if (scale ? !kdc_tfl_scale_ok((uint32_t)M[i], (uint32_t)e[i]) : !kdc__qok(M[i], e[i]))
-            return KDC_ERR_QPARAM;
+    for (i = 0; i < n; i++) {
+        /* a ternary, not an if: clang -O0 drops the dead arm of a constant one */
+        int ok = KDC__TFL((m->flags & KDC_FLAG_TFLITE) && r[KDC__OP_CODE] == KDC_OP_FULLY_CONNECTED)
+                     ? kdc_tfl_scale_ok((uint32_t)M[i], (uint32_t)e[i])
+                     : kdc__qok(M[i], e[i]);
+        if (!ok) return KDC_ERR_QPARAM;
+    }
     return KDC_OK;
 }
 
@@ -461,12 +475,13 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
         if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE; /* the same dims */
         break;
     case KDC_OP_LEAKY_RELU:
-        if (m->flags & KDC_FLAG_TFLITE) return KDC_ERR_OPCODE; /* no TFLite-arithmetic form */
+        if (KDC__TFL(m->flags & KDC_FLAG_TFLITE)) return KDC_ERR_OPCODE; /* no TFLite form */
         if (memcmp(a->d, o->d, sizeof a->d) != 0) return KDC_ERR_SHAPE;
         if (!kdc__pairs_ok(r, 2, 0)) return KDC_ERR_QPARAM; /* (M, e) of identity, alpha */
         break;
     default: { /* KDC_OP_SOFTMAX */
         const kdc_softmax_params *s = &d->u.softmax;
+        if (!KDC__TFL(m->flags & KDC_FLAG_TFLITE)) return KDC_ERR_OPCODE; /* TFLite mode only */
         if (s8(r[KDC__OP_ACT_MIN]) != -128 || s8(r[KDC__OP_ACT_MAX]) != 127)
             return KDC_ERR_OP_PARAM;
         if (memcmp(a->d, o->d, sizeof a->d) != 0 || a->rank != o->rank ||
@@ -481,8 +496,7 @@ static kdc_status kdc__check_op(const kdc_model *m, const uint8_t *r, unsigned o
     }
     }
     if (pr->consts) {
-        int scale = op == KDC_OP_FULLY_CONNECTED && (m->flags & KDC_FLAG_TFLITE);
-        kdc_status st = kdc__check_consts(m, r, wbytes, n_out, scale, v);
+        kdc_status st = kdc__check_consts(m, r, wbytes, n_out, v);
         if (st != KDC_OK) return st;
     }
     if (pr->same_q && !kdc__same_q(a, o)) return KDC_ERR_SHAPE;
@@ -590,6 +604,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     if ((uintptr_t)artifact % 4 != 0) return KDC_ERR_ALIGN;     /* int32 arrays in place */
     st = kdc__header(artifact, len, &info);
     if (st != KDC_OK) return st;
+    if (!KDC_TFLITE && (info.flags & KDC_FLAG_TFLITE)) return KDC_ERR_UNSUPPORTED; /* built out */
     if (info.flags & KDC_FLAG_COMPRESSED) return KDC_ERR_COMPRESSED; /* kdc_unpack first */
     if (len < info.total_bytes) return KDC_ERR_TRUNCATED;            /* body must be there */
     raw = (uint32_t)info.raw_body_bytes;
@@ -721,7 +736,8 @@ const char *kdc_status_str(kdc_status s)
                                "tensor outside arena\0"
                                "output overlaps input\0"
                                "bad graph order\0"
-                               "arena too small: see arena_needed\0";
+                               "arena too small: see arena_needed\0"
+                               "TFLite arithmetic not built in (KDC_TFLITE=0)\0";
     const char *p = text;
     unsigned i;
     if ((unsigned)s >= KDC_STATUS_COUNT) return "unknown status";

@@ -26,6 +26,10 @@
  * KDC__RUN_<kind>) macs    MAC rule for kdc_info.macs: FC (K*N), CONV (output bytes*k_h*k_w*C_in),
  * DW (output bytes*k_h*k_w) or NONE (0) kernel  the one C function kdc_invoke calls for the op, a C
  * identifier (RESHAPE: memcpy, called only when output and input do not share their arena bytes)
+ *
+ * Every op has its line in every build. SOFTMAX exists in TFLite-mode artifacts only (kdc_init
+ * refuses it in a kdc-mode one, KDC_ERR_OPCODE): with KDC_TFLITE 0 its kernel is not built and
+ * kdc_model.c compiles its decoder case, scratch query and call out.
  */
 #ifndef KDC_OPS_H
 #define KDC_OPS_H

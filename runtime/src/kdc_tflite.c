@@ -4,9 +4,12 @@
  * the reference FULLY_CONNECTED, all in integers. Written from the published algorithms
  * (TFLite's kernels/internal/common.h, gemmlowp's fixedpoint.h); every variant of the kernels
  * uses these, so they are not part of the seam. No right shift of a negative value (C leaves it
- * implementation-defined): floor division by 2^e is ~(~x >> e) for x < 0. */
+ * implementation-defined): floor division by 2^e is ~(~x >> e) for x < 0. Built with KDC_TFLITE
+ * 0 (kdc_kernels.h), nothing remains: SOFTMAX, whose kernel uses srdhm and rdbpot, is a
+ * TFLite-mode op and goes too. */
 #include "kdc_kernels.h"
 
+#if KDC_TFLITE
 /* floor(x / 2^e), 0 <= e <= 63 */
 static int64_t kdc__floor_shift(int64_t x, int e) { return x >= 0 ? x >> e : ~(~x >> e); }
 
@@ -93,3 +96,4 @@ int32_t kdc_tfl_scale(int32_t acc, uint32_t lo, uint32_t hi)
     if (acc >= 0) return mag > INT32_MAX ? INT32_MAX : (int32_t)mag;
     return mag >= 0x80000000u ? INT32_MIN : -(int32_t)mag;
 }
+#endif /* KDC_TFLITE */

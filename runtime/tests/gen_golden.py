@@ -243,10 +243,11 @@ kernel_src = []
 kernel_names = []
 
 
-def emit_case(name, decls, setup, kernel, args, y):
+def emit_case(name, decls, setup, kernel, args, y, tflite=False):
     """A test function `int name(int ref)`: runs kdc_<kernel> (the compiled variant, with the
     scratch its query asks for) or, if ref, kdc_ref_<kernel>, on the case's data; `args` are
-    the call's arguments between y and the scratch, `setup` declares what they use (p, c)."""
+    the call's arguments between y and the scratch, `setup` declares what they use (p, c).
+    tflite: a case in TFLite arithmetic, compiled only when the runtime has it (KDC_TFLITE)."""
     y = np.asarray(y).reshape(-1)
     src = "".join(decls) + carr("int8_t", f"{name}_y", y)
     src += f"static int {name}(int ref)\n{{\n    static int8_t y[{len(y)}];\n"
@@ -255,8 +256,10 @@ def emit_case(name, decls, setup, kernel, args, y):
     src += f"    if (ref)\n        kdc_ref_{kernel}(y, {args}, NULL);\n    else\n"
     src += f"        kdc_{kernel}(y, {args}, test_scratch(kdc_{kernel}_scratch_bytes(&p)));\n"
     src += f'    return check_bytes("{name}", y, {name}_y, {len(y)});\n}}\n\n'
+    if tflite:
+        src = f"#if KDC_TFLITE\n{src}#endif\n\n"
     kernel_src.append(src)
-    kernel_names.append(name)
+    kernel_names.append((name, tflite))
 
 
 def consts_decl(name):
@@ -502,7 +505,7 @@ def case_tfl_fc(name, K, N, lo=-128, hi=127):
         f"static const kdc_fc_params p = {{{K}, {N}, {zx}, {zy}, {lo}, {hi}, 1}};",
         consts_decl(name),
     ]
-    emit_case(name, d, setup, "fc_s8", f"{name}_x, &c, &p", y)
+    emit_case(name, d, setup, "fc_s8", f"{name}_x, &c, &p", y, tflite=True)
 
 
 def tfl_pairs(n):
@@ -545,7 +548,7 @@ def case_tfl_conv(name, H, W, Cin, Cout, kh, kw, sh, sw, pad, dw_mult=0, lo=-128
     ]
     setup = [f"static const kdc_conv_params p = {mparams(p)};", consts_decl(name)]
     kernel = "dwconv2d_s8" if dw_mult else "conv2d_s8"
-    emit_case(name, d, setup, kernel, f"{name}_x, &c, &p", y)
+    emit_case(name, d, setup, kernel, f"{name}_x, &c, &p", y, tflite=True)
 
 
 def case_tfl_add(name, n, sa, sb, so, lo=-128, hi=127):
@@ -558,7 +561,7 @@ def case_tfl_add(name, n, sa, sb, so, lo=-128, hi=127):
     # kdc_add_params: n, za, zb, zy, ma, ea, mb, eb, mo, eo, act_min, act_max, tflite
     fields = ", ".join(str(int(v)) for v in [n, *z, *q, lo, hi, 1])
     setup = [f"static const kdc_add_params p = {{{fields}}};"]
-    emit_case(name, d, setup, "add_s8", f"{name}_a, {name}_b, &p", y)
+    emit_case(name, d, setup, "add_s8", f"{name}_a, {name}_b, &p", y, tflite=True)
 
 
 def softmax_q(beta, sx):
@@ -582,7 +585,10 @@ def case_softmax(name, rows, depth, beta, sx, structured=True):
     y = softmax_ref(x, q)
     fields = ", ".join(str(int(v)) for v in [rows, depth, *q])
     setup = [f"static const kdc_softmax_params p = {{{fields}}};"]
-    emit_case(name, [carr("int8_t", f"{name}_x", x)], setup, "softmax_s8", f"{name}_x, &p", y)
+    # SOFTMAX is a TFLite-mode op: its kernel is built with KDC_TFLITE 1 only
+    emit_case(
+        name, [carr("int8_t", f"{name}_x", x)], setup, "softmax_s8", f"{name}_x, &p", y, tflite=True
+    )
 
 
 def tfl_cases():
@@ -1179,7 +1185,10 @@ def main():
     src = requant_table() + "".join(kernel_src)
     src += (
         "static int (*const kernel_cases[])(int) = {\n"
-        + ",\n".join(f"    {n}" for n in kernel_names)
+        + "".join(
+            f"#if KDC_TFLITE\n    {n},\n#endif\n" if tfl else f"    {n},\n"
+            for n, tfl in kernel_names
+        )
         + "};\n"
     )
     write("golden_kernels.h", src)

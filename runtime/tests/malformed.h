@@ -169,6 +169,8 @@ static const bad_row bad_rows[] = {
     {"softmax with a clamp", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_ACT_MIN, 1, SET, 0x81), NOP, NOP}, KDC_ERR_OP_PARAM},
     {"softmax unused parameter word 3 set", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_PARAMS + 3 * 4, 4, SET, 1), NOP, NOP}, KDC_ERR_OP_PARAM},
     {"softmax output dims differ (same size)", TFL, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 5, DIM(0), 2, SET, 2), P(R_TENSOR, 5, DIM(1), 2, SET, 5), NOP}, KDC_ERR_SHAPE},
+    /* SOFTMAX is a TFLite-mode op: in a kdc-mode artifact (header flag bit 1 clear) its first rule refuses it, whatever its fields */
+    {"softmax in a kdc-arithmetic artifact (the cnn clamp as op 11)", CNN, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 4, KDC__OP_CODE, 1, SET, KDC_OP_SOFTMAX), P(R_OP, 4, KDC__OP_ACT_MIN, 1, SET, 0x80), P(R_OP, 4, KDC__OP_ACT_MAX, 1, SET, 0x7f)}, KDC_ERR_OPCODE},
     /* canonical graph order (docs/FORMAT.md 3.3): input 0, op i writes tensor i + 1 */
     {"graph input not tensor 0", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_INPUT_ID, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},
     {"n_tensors != n_ops + 1", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_BODY, 0, KDC__BODY_N_OPS, 2, SET, 1), NOP, NOP}, KDC_ERR_GRAPH},

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Cortex-M4 (-Os, Thumb-2) code size of the runtime, per function and total.
-# Uses arm-none-eabi-gcc if present, else clang --target=thumbv7em-none-eabi
-# with a stub <string.h>. Called by `make size` from runtime/.
+# Cortex-M4 (-Os, Thumb-2) code size of the runtime, per file and total, built twice: with both
+# arithmetics (KDC_TFLITE=1, the default) and with kdc's only (KDC_TFLITE=0, what kdc's firmware
+# uses for a kdc-mode model). Uses arm-none-eabi-gcc if present, else clang
+# --target=thumbv7em-none-eabi with a stub <string.h>. Called by `make size` from runtime/.
 set -e
 T=$(mktemp -d)
 printf '#include <stddef.h>\nvoid *memcpy(void *, const void *, size_t);\nvoid *memmove(void *, const void *, size_t);\nvoid *memset(void *, int, size_t);\nint memcmp(const void *, const void *, size_t);\n' > $T/string.h
@@ -13,14 +14,17 @@ else
     CCM4="$CLANG --target=thumbv7em-none-eabi -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -I$T"
 fi
 echo "compiler: $CCM4"
-for f in src/*.c; do
-    $CCM4 -ffreestanding -std=c99 -Wall -Wextra -Werror -pedantic -Os -ffunction-sections \
-        -fdata-sections -Iinclude -c "$f" -o "$T/$(basename "$f" .c).o"
+for t in 1 0; do
+    mkdir -p "$T/tflite$t"
+    for f in src/*.c; do
+        $CCM4 -ffreestanding -std=c99 -Wall -Wextra -Werror -pedantic -Os -ffunction-sections \
+            -fdata-sections -DKDC_TFLITE=$t -Iinclude -c "$f" -o "$T/tflite$t/$(basename "$f" .c).o"
+    done
 done
-python3 - "$T"/*.o <<'PY'
+python3 - "$T" <<'PY'
 import os, struct, sys
-text = ro = 0
-for f in sys.argv[1:]:
+
+def sizes(f):
     d = open(f, 'rb').read()
     shoff = struct.unpack_from('<I', d, 0x20)[0]
     es, n, si = struct.unpack_from('<HHH', d, 0x2e)
@@ -33,8 +37,23 @@ for f in sys.argv[1:]:
         nm = name(s[0])
         if nm.startswith('.text'): t += s[5]
         if nm.startswith('.rodata'): r += s[5]
-    print(f'  {os.path.basename(f)[:-2] + ".c":28s} .text {t:5d}  .rodata {r:4d}')
-    text, ro = text + t, ro + r
-print(f'.text {text} bytes, .rodata {ro} bytes, total {text + ro} bytes (budget: .text <= 8192)')
+    return t, r
+
+T = sys.argv[1]
+files = sorted(os.listdir(T + '/tflite1'))
+total = {1: [0, 0], 0: [0, 0]}
+print(f'  {"":28s} {"KDC_TFLITE=1":>21s}   {"KDC_TFLITE=0":>21s}')
+for f in files:
+    row = ''
+    for t in (1, 0):
+        x, r = sizes(f'{T}/tflite{t}/{f}')
+        total[t][0] += x
+        total[t][1] += r
+        row += f'   .text {x:5d} .rodata {r:4d}'
+    print(f'  {f[:-2] + ".c":28s}{row}')
+for t, what in ((1, 'both arithmetics (KDC_TFLITE=1, default)'), (0, "kdc's only (KDC_TFLITE=0)")):
+    x, r = total[t]
+    print(f'{what}: .text {x} bytes, .rodata {r} bytes, total {x + r} bytes')
+print('budget: .text <= 8192')
 PY
 rm -rf "$T"

@@ -97,6 +97,7 @@ static void test_tflite_arith(void)
 {
     size_t i;
     int bad = 0;
+#if KDC_TFLITE
     for (i = 0; i < COUNT(tfl_mbqm_rows); i++) {
         const int64_t *r = tfl_mbqm_rows[i];
         int32_t q = kdc_tfl_mbqm((int32_t)r[0], (int32_t)r[1], (int32_t)r[2]);
@@ -133,6 +134,12 @@ static void test_tflite_arith(void)
         }
     }
     ok(bad == 0, "TFLite SOFTMAX golden rows (" KDC_KERNELS_VARIANT " and reference)", NULL);
+#else
+    /* kdc_tfl_mbqm, kdc_tfl_scale and the SOFTMAX kernel (a TFLite-mode op): not built */
+    (void)tfl_mbqm_rows, (void)tfl_scale_rows, (void)tfl_softmax_rows, (void)i, (void)bad;
+    printf("KDC_TFLITE=0: the MultiplyByQuantizedMultiplier, double-scale and SOFTMAX tables "
+           "skipped\n");
+#endif
 }
 
 /* Each golden kernel case on the compiled variant and on the reference. */
@@ -191,6 +198,13 @@ static void test_models(void)
         kdc_info info, head;
         kdc_status st = load(g, &m, needed, &info);
         int good = st == KDC_OK;
+        if (!KDC_TFLITE && (g->bytes[KDC__HDR_FLAGS] & KDC_FLAG_TFLITE)) {
+            /* built without TFLite arithmetic: refused, not run; kdc_query still reads it */
+            ok(st == KDC_ERR_UNSUPPORTED && (info.flags & KDC_FLAG_TFLITE) && info.ops_known &&
+                   info.n_ops == g->n_ops && m.arena == NULL && kdc_invoke(&m) == KDC_ERR_NULL,
+               g->name, "KDC_TFLITE=0: a TFLite-arithmetic artifact is KDC_ERR_UNSUPPORTED");
+            continue;
+        }
         ok(good, g->name, kdc_status_str(st));
         if (!good) continue;
         /* kdc_query: the header alone gives no op figures; the stored body gives them */
@@ -378,16 +392,36 @@ static int fault_in_bytes(const bad_row *r)
            r->want != KDC_ERR_NOT_COMPRESSED;
 }
 
+/* The status row r wants from this build, directly (pipeline 0: run_row) or through the verdict
+ * pipeline (1: regress_run). The table gives it with both arithmetics built in; with KDC_TFLITE
+ * 0, kdc_init refuses an artifact whose header is valid and sets the TFLite flag right after the
+ * header checks (in the pipeline: after a successful unpack), whatever the row's fault. */
+static kdc_status want_here(const bad_row *r, int pipeline)
+{
+    uint8_t *a = (uint8_t *)abuf;
+    size_t len = row_bytes(r, a);
+    kdc_info info;
+    if (KDC_TFLITE ||
+        (!pipeline && ((r->call != CALL_INIT && r->call != CALL_INIT_SKIP) || r->misalign)))
+        return r->want;
+    if (kdc_query(a, len, &info) != KDC_OK || !(info.flags & KDC_FLAG_TFLITE)) return r->want;
+    if (pipeline && (info.flags & KDC_FLAG_COMPRESSED) &&
+        kdc_unpack(a, len, (uint8_t *)ubuf, sizeof ubuf, NULL) != KDC_OK)
+        return r->want;
+    return KDC_ERR_UNSUPPORTED;
+}
+
 static void test_malformed(void)
 {
-    size_t i, agree = 0, rows = 0;
+    size_t i, agree = 0, rows = 0, refused = 0;
     for (i = 0; i < BAD_ROWS; i++) {
         kdc_model m;
         char msg[160];
-        kdc_status st = run_row(&bad_rows[i], &m);
-        sprintf(msg, "got %d (%s), want %d", (int)st, kdc_status_str(st), (int)bad_rows[i].want);
-        ok(st == bad_rows[i].want, bad_rows[i].what, msg);
-        if (bad_rows[i].want == KDC_ERR_ARENA_TOO_SMALL)
+        kdc_status want = want_here(&bad_rows[i], 0), st = run_row(&bad_rows[i], &m);
+        refused += want != bad_rows[i].want;
+        sprintf(msg, "got %d (%s), want %d", (int)st, kdc_status_str(st), (int)want);
+        ok(st == want, bad_rows[i].what, msg);
+        if (want == KDC_ERR_ARENA_TOO_SMALL)
             ok(m.arena_needed == golden_models[bad_rows[i].model].arena, bad_rows[i].what,
                "arena_needed");
         /* a model whose kdc_init failed is safe to ask for its tensors and to invoke */
@@ -399,16 +433,23 @@ static void test_malformed(void)
                bad_rows[i].what, "failed model: empty tensors, invoke refused");
         if (fault_in_bytes(&bad_rows[i])) {
             int out0;
-            size_t len = row_bytes(&bad_rows[i], (uint8_t *)abuf);
+            size_t len;
+            want = want_here(&bad_rows[i], 1); /* writes abuf too: the row's bytes after it */
+            len = row_bytes(&bad_rows[i], (uint8_t *)abuf);
             rows++;
             st = regress_run((const uint8_t *)abuf, len, 0, &out0);
-            agree += st == bad_rows[i].want;
-            if (st != bad_rows[i].want)
+            agree += st == want;
+            if (st != want)
                 printf("verdict pipeline on \"%s\": %s\n", bad_rows[i].what, kdc_status_str(st));
         }
     }
     printf("malformed: %lu rows, %lu of them faults in the bytes\n", (unsigned long)BAD_ROWS,
            (unsigned long)rows);
+    if (!KDC_TFLITE) {
+        printf("KDC_TFLITE=0: %lu rows on TFLite-arithmetic artifacts want KDC_ERR_UNSUPPORTED\n",
+               (unsigned long)refused);
+        ok(refused > 0, "KDC_TFLITE=0: the TFLite rows are refused", NULL);
+    }
     ok(agree == rows, "verdict pipeline = the row's status on rows with the fault in the bytes",
        NULL);
 }
@@ -750,6 +791,7 @@ static void test_aligned(void)
 
 int main(void)
 {
+    printf("kernels " KDC_KERNELS_VARIANT ", KDC_TFLITE=%d\n", KDC_TFLITE);
     test_requant();
     test_tflite_arith();
     test_kernels();

@@ -106,7 +106,7 @@ static int run_conv(int depthwise, int *shown)
     int good;
     memset(&p, 0, sizeof p);
     geometry(&p, 9, 5);
-    p.tflite = (int32_t)(rnd() % 2); /* kdc's arithmetic or TFLite's */
+    p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE; /* kdc's or TFLite's arithmetic (if built) */
     p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
     p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
     p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
@@ -161,7 +161,7 @@ static int run_fc(int *shown)
     int good;
     p.k = pick(ks, sizeof ks / sizeof ks[0]), p.n = 1 + rnd() % 20;
     p.zx = zp(), p.zy = zp();
-    p.tflite = (int32_t)(rnd() % 2);
+    p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE;
     clamps(&p.act_min, &p.act_max);
     x = bytes(p.k), w = bytes(p.k * p.n), y = bytes(p.n), yr = bytes(p.n);
     b = qarray(p.n, 0), m = qarray(p.n, 1), e = qarray(p.n, 2);
@@ -195,7 +195,7 @@ static int run_elementwise(int kind, int *shown)
     } else if (kind == 1) {
         kdc_add_params p;
         p.n = n, p.za = zp(), p.zb = zp(), p.zy = zp();
-        p.tflite = (int32_t)(rnd() % 2);
+        p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE;
         p.ma = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.ea = range(-8, 0);
         p.mb = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.eb = range(-8, 0);
         p.mo = (int32_t)(0x40000000u + rnd() % 0x3fffffffu), p.eo = range(-24, -16);

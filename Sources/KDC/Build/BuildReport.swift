@@ -17,6 +17,8 @@ public struct ModelReport: Codable, Sendable {
     public var secondsPerEpoch: Double?
     public var samplesPerSecond: Double?
     public var checkpoint: String?
+    /// Every epoch of the training run (loss, accuracies, learning rate, time): the curves.
+    public var history: [EpochStats]?
     public init(params: Int?, macs: Int?, epochs: Int) {
         self.params = params; self.macs = macs; self.epochs = epochs
     }
@@ -87,6 +89,9 @@ public struct ArtifactSection: Codable, Sendable, Equatable {
     @NullEncodable public var storedPath: String?
     public var cHeader: String
     public var cSource: String
+    /// `<name>.tflite` and its size, with `export.tflite` (docs/TFLITE.md).
+    @NullEncodable public var tflitePath: String? = nil
+    @NullEncodable public var tfliteBytes: Int? = nil
 }
 
 /// `report.json` → `memory`.

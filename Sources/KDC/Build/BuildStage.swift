@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KDCTarget
 
@@ -6,10 +7,27 @@ public struct BuildResult {
     public var distillation: DistillationResult
     public var quantized: QuantizedStudent
     public var export: ExportResult
+    /// `<name>.tflite`, with `export.tflite`.
+    public var tflite: TFLiteFile?
     public var checks: CheckResults
     public var report: BuildReport
     /// The readable summary (teacher/student table, quantization, artifact, checks).
     public var summary: String { BuildSummary.text(self) }
+}
+
+/// A `.tflite` file the build wrote.
+public struct TFLiteFile: Equatable, Sendable {
+    public var path: String
+    public var bytes: Int
+    /// SHA-256, lowercase hex.
+    public var sha256: String
+
+    /// The same file once its set moved (`ExportResult.moved`).
+    public func moved(from: String, to place: (String) -> String) -> TFLiteFile {
+        var f = self
+        if path.hasPrefix(from + "/") { f.path = place(String(path.dropFirst(from.count + 1))) }
+        return f
+    }
 }
 
 /// The checks of a build: the C runtime on the host (the main artifact, and the stored twin of a
@@ -68,13 +86,17 @@ extension Pipeline {
         let quantized = try quantize(distilled.shipped.model, data: distilled.data)
         let exported = try exportStudent(
             quantized.graph, normalization: distilled.data.normalization, classNames: distilled.data.classNames)
+        let tflite = try exportTFLite(quantized.graph)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
         let reportName = "report.json"
         let failed = checks.failure(reportPath: txn.failedPath(reportName))
         // The report names the files where they will be: in the output folder, or in failed/.
         let place = failed == nil ? txn.finalPath : txn.failedPath
         let export = exported.result.moved(from: txn.stagingDir, to: place)
+        let tfliteFile = tflite?.moved(from: txn.stagingDir, to: place)
         var report = buildReport(distilled, quantized, (export, exported.prepared), checks)
+        report.artifact?.tflitePath = tfliteFile?.path
+        report.artifact?.tfliteBytes = tfliteFile?.bytes
         report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
         report.outputs = txn.stagedFiles() + [reportName]
         try writeFileAtomically(try report.json(), to: txn.stagedPath(reportName))
@@ -83,7 +105,26 @@ extension Pipeline {
             throw failed
         }
         try txn.commit(report: reportName)
-        return BuildResult(distillation: distilled, quantized: quantized, export: export, checks: checks, report: report)
+        return BuildResult(
+            distillation: distilled, quantized: quantized, export: export, tflite: tfliteFile, checks: checks, report: report)
+    }
+
+    /// With `export.tflite`: the int8 student (in TFLite arithmetic) as `<name>.tflite` in the
+    /// output set (`TFLiteExporter.int8Model`, `TFLiteWriter`). The file is read back and
+    /// imported before it is written: it must give the graph the `.kdc` holds (`TFLiteExporter.sameModel`).
+    func exportTFLite(_ graph: Graph) throws -> TFLiteFile? {
+        guard config.export.tflite else { return nil }
+        let name = config.export.name + ".tflite"
+        stage("export", detail: "\(name): the int8 student as a TensorFlow Lite model")
+        let bytes = TFLiteWriter.write(try TFLiteExporter.int8Model(graph, description: "kdc \(kdcVersionString)"))
+        let back = try TFLiteImporter.importModel(try TFLiteReader.read(bytes: bytes, file: name + " (as written)"), file: name)
+        guard TFLiteExporter.sameModel(back, graph) else {
+            throw KDCError.check(message: "\(name) read back is not the int8 graph of the .kdc artifact (internal error)")
+        }
+        let path = writeDir + "/" + name
+        try writeFileAtomically(Data(bytes), to: path)
+        let digest = SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+        return TFLiteFile(path: path, bytes: bytes.count, sha256: digest)
     }
 
     /// The export stage: artifact bytes and C files in memory, checked against the budget, then
@@ -193,7 +234,8 @@ extension Pipeline {
         let calib = Dataset(
             name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
             labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
-        let graph = try KDC.quantize(model.floatGraph, calibration: calib)
+        var graph = try KDC.quantize(model.floatGraph, calibration: calib)
+        if config.export.tflite { graph = try graph.tfliteArithmetic() }
         var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
         e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
         var problems = budgetCheck(e)

@@ -6,6 +6,10 @@ enum BuildSummary {
         let e = r.export, c = r.checks
         var s = r.distillation.summary + r.quantized.report.summary
         s += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
+        if let t = r.tflite {
+            s +=
+                "tflite: \(t.path) \(t.bytes) bytes, sha256 \(t.sha256.prefix(16))… (TensorFlow Lite arithmetic, as the artifact)\n"
+        }
         s +=
             "memory: arena \(e.arenaBytes) bytes (lower bound \(e.lowerBound))"
             + (e.scratchBytes > 0 ? " + kernel scratch \(e.scratchBytes) = \(e.arenaTotalBytes) bytes" : "")

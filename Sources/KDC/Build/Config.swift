@@ -80,17 +80,24 @@ public struct ModelConfig: Sendable, Equatable {
     public init(graph: GraphSpec, train: TrainSettings) { self.graph = graph; self.train = train }
 }
 
-/// The teacher: exactly one of a model to train, a checkpoint, or precomputed logits (absolute paths).
+/// The teacher: exactly one of a model to train, a checkpoint, precomputed logits, or a float
+/// TensorFlow Lite model (absolute paths).
 public struct TeacherConfig: Sendable, Equatable {
     public var model: ModelConfig?
     public var checkpoint: String?
     public var logits: String?
-    /// The least fraction of labelled transfer rows on which a checkpoint's or a logits file's
-    /// argmax must equal the label; nil (`auto`): `TeacherCheck.autoThreshold`. 0 turns the
+    /// A float32 `.tflite` run as the teacher (`teacher: {tflite: PATH}`, docs/TFLITE.md).
+    public var tflite: String?
+    /// The least fraction of labelled transfer rows on which a checkpoint's, a logits file's or a
+    /// `.tflite` teacher's argmax must equal the label; nil (`auto`): `TeacherCheck.autoThreshold`. 0 turns the
     /// check off.
     public var minAgreement: Double?
-    public init(model: ModelConfig? = nil, checkpoint: String? = nil, logits: String? = nil, minAgreement: Double? = nil) {
-        self.model = model; self.checkpoint = checkpoint; self.logits = logits; self.minAgreement = minAgreement
+    public init(
+        model: ModelConfig? = nil, checkpoint: String? = nil, logits: String? = nil, tflite: String? = nil,
+        minAgreement: Double? = nil
+    ) {
+        self.model = model; self.checkpoint = checkpoint; self.logits = logits; self.tflite = tflite
+        self.minAgreement = minAgreement
     }
 }
 
@@ -163,6 +170,10 @@ public struct ExportConfig: Sendable, Equatable {
     /// The emulated device the model also runs on (`--firmware`, a board of the target layer),
     /// nil for none.
     public var firmware: Board? = nil
+    /// Also write the int8 student as `<name>.tflite` (docs/TFLITE.md): the student is then
+    /// quantized in TensorFlow Lite's arithmetic, so the `.kdc` and the `.tflite` compute the
+    /// same bytes.
+    public var tflite: Bool = false
     public init() {}
 }
 

@@ -32,6 +32,7 @@ struct ConfigDecoder {
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
         if student != nil { try checkValidationSplit(distill, data) }
+        if export.tflite, let s = student { try checkTFLiteExport(s.graph) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
             quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
@@ -184,7 +185,7 @@ struct ConfigDecoder {
     }
 
     func decodeTeacher(_ node: Node, _ path: String, shape: [Int]) throws -> TeacherConfig {
-        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits", "min_agreement"])
+        let m = try mapping(node, path, allowed: ["layers", "train", "checkpoint", "logits", "tflite", "min_agreement"])
         var minAgreement: Double?
         if let v = m["min_agreement"], !isAuto(v) {
             minAgreement = try double(v, path + ".min_agreement")
@@ -192,13 +193,13 @@ struct ConfigDecoder {
                 throw fail(path + ".min_agreement", "must be in [0, 1] or auto (0: no check), got \(minAgreement!)")
             }
         }
-        let given = ["layers", "checkpoint", "logits"].filter { m[$0] != nil }
+        let given = ["layers", "checkpoint", "logits", "tflite"].filter { m[$0] != nil }
         guard given.count == 1 else {
             throw fail(
                 path,
                 given.isEmpty
-                    ? "needs one of layers (train a teacher here), checkpoint or logits"
-                    : "give exactly one of layers, checkpoint or logits; found \(given.joined(separator: " and "))")
+                    ? "needs one of layers (train a teacher here), checkpoint, logits or tflite (a float32 .tflite model)"
+                    : "give exactly one of layers, checkpoint, logits or tflite; found \(given.joined(separator: " and "))")
         }
         if m["layers"] != nil {
             return TeacherConfig(model: try decodeModel(node, path, shape: shape), minAgreement: minAgreement)
@@ -208,6 +209,10 @@ struct ConfigDecoder {
             return TeacherConfig(
                 checkpoint: resolvePath(try string(c, path + ".checkpoint"), against: base), minAgreement: minAgreement)
         }
+        if let t = m["tflite"] {
+            return TeacherConfig(
+                tflite: resolvePath(try string(t, path + ".tflite"), against: base), minAgreement: minAgreement)
+        }
         return TeacherConfig(
             logits: resolvePath(try string(m["logits"]!, path + ".logits"), against: base), minAgreement: minAgreement)
     }
@@ -215,7 +220,8 @@ struct ConfigDecoder {
     func decodeModel(_ node: Node, _ path: String, shape: [Int]) throws -> ModelConfig {
         let m = try mapping(
             node, path,
-            allowed: path == "teacher" ? ["layers", "train", "checkpoint", "logits", "min_agreement"] : ["layers", "train"])
+            allowed: path == "teacher"
+                ? ["layers", "train", "checkpoint", "logits", "tflite", "min_agreement"] : ["layers", "train"])
         let graph = try decodeLayers(try required(m, "layers", path), path + ".layers", shape: shape)
         let train = try m["train"].map { try decodeTrain($0, path + ".train") } ?? TrainSettings()
         return ModelConfig(graph: graph, train: train)
@@ -365,9 +371,10 @@ struct ConfigDecoder {
     }
 
     func decodeExport(_ node: Node, _ path: String) throws -> ExportConfig {
-        let m = try mapping(node, path, allowed: ["compress", "name", "firmware"])
+        let m = try mapping(node, path, allowed: ["compress", "name", "firmware", "tflite"])
         var e = ExportConfig()
         if let v = m["compress"] { e.compress = try bool(v, path + ".compress") }
+        if let v = m["tflite"] { e.tflite = try bool(v, path + ".tflite") }
         if let v = m["name"] {
             e.name = try string(v, path + ".name")
             let ok =
@@ -392,6 +399,28 @@ struct ConfigDecoder {
             }
         }
         return e
+    }
+
+    /// With `export.tflite`, the student may use only ops TensorFlow Lite computes with kdc's
+    /// arithmetic (docs/TFLITE.md): an error names the first layer that has none.
+    func checkTFLiteExport(_ spec: GraphSpec) throws {
+        for (i, n) in spec.nodes.enumerated() {
+            let key = "student.layers[\(i)]"
+            switch n.op {
+            case .globalAvgPool:
+                throw fail(
+                    key,
+                    "global_avg_pool ('\(n.name)') has no TensorFlow Lite op with kdc's arithmetic (TFLite's MEAN rounds otherwise), "
+                        + "and export.tflite is true; hint: use {op: avg_pool2d, pool: [H, W]} then flatten, which TFLite computes "
+                        + "as kdc does, or set export.tflite: false")
+            case .leakyRelu:
+                throw fail(
+                    key,
+                    "leaky_relu ('\(n.name)') has no TensorFlow Lite form with kdc's arithmetic, and export.tflite is true; "
+                        + "hint: use relu, or set export.tflite: false")
+            default: break
+            }
+        }
     }
 
     func decodeBudget(_ node: Node, _ path: String) throws -> BudgetConfig {

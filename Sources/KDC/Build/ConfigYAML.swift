@@ -39,6 +39,7 @@ extension KDCConfig {
         if let m = teacher.model { o += model(m) }
         if let c = teacher.checkpoint { o += "  checkpoint: \(q(c))\n" }
         if let l = teacher.logits { o += "  logits: \(q(l))\n" }
+        if let t = teacher.tflite { o += "  tflite: \(q(t))\n" }
         o += "  min_agreement: \(teacher.minAgreement.map { "\($0)" } ?? "auto")\n"
         if let s = student { o += "student:\n" + model(s) }
         let d = distill
@@ -60,6 +61,7 @@ extension KDCConfig {
         o += "  calibration: \(quantize.method.rawValue)\n  percentile: \(quantize.percentile)\n"
         o +=
             "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware?.name ?? "none")\n"
+            + "  tflite: \(export.tflite)\n"
         if let b = budget {
             let items = [b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" }].compactMap { $0 }
             o += "budget: {\(items.joined(separator: ", "))}\n"

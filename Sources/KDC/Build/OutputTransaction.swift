@@ -195,6 +195,8 @@ public final class OutputTransaction {
 public enum InterruptGuard {
     private static let lock = NSRecursiveLock()
     nonisolated(unsafe) private static var open: [ObjectIdentifier: OutputTransaction] = [:]
+    /// Temporary files removed on an interrupt (`removingOnInterrupt`).
+    nonisolated(unsafe) private static var temporaryFiles: Set<String> = []
     nonisolated(unsafe) private static var pipeFDs: [Int32] = [-1, -1]
     nonisolated(unsafe) private static var installed = false
 
@@ -215,12 +217,21 @@ public enum InterruptGuard {
     /// Aborts the open transactions and exits; called with the lock held.
     private static func exitInterrupted(_ sig: Int32) -> Never {
         for t in open.values { t.abortUnlocked() }
+        for f in temporaryFiles { unlink(f) }
         let msg = "\nkdc: interrupted (signal \(sig)); the output folder keeps its previous set\n"
         _ = msg.withCString { write(2, $0, strlen($0)) }
         _exit(128 + sig)
     }
 
     static func register(_ t: OutputTransaction) { critical { open[ObjectIdentifier(t)] = t } }
+
+    /// Runs `body` with the file at `path` removed if an interrupt ends the process meanwhile (a
+    /// temporary file that `body` renames into place or removes).
+    public static func removingOnInterrupt<T>(_ path: String, _ body: () throws -> T) rethrows -> T {
+        critical { _ = temporaryFiles.insert(path) }
+        defer { critical { _ = temporaryFiles.remove(path) } }
+        return try body()
+    }
     static func unregister(_ t: OutputTransaction) { critical { open[ObjectIdentifier(t)] = nil } }
 
     /// Installs handlers for SIGINT, SIGTERM and SIGHUP (once). The handler only writes the

@@ -162,6 +162,7 @@ public final class Pipeline {
         if !history.isEmpty {
             r.secondsPerEpoch = history.map(\.seconds).reduce(0, +) / Double(history.count)
             r.samplesPerSecond = history.map(\.samplesPerSecond).reduce(0, +) / Double(history.count)
+            r.history = history
         }
         return TrainedModel(model: model, report: r, history: history, testLogits: test?.logits)
     }
@@ -204,6 +205,16 @@ public final class Pipeline {
             t.report.transferAccuracy = check.agreement
             return (.model(model), t, check)
         }
+        if let path = tc.tflite {
+            stage("teacher", detail: "float TensorFlow Lite model \(path)")
+            let g = try GraphTeacher.load(
+                tflite: path, sampleShape: data.train.sampleShape, classes: data.train.numClasses)
+            let logits = g.logits(on: transfer)
+            let check = try checkTeacherAgreement(
+                logits, labels: transfer.labels, source: "tflite", file: path, minAgreement: tc.minAgreement,
+                baselineValidation: baselineValidation, enforce: true, probabilitiesConverted: g.givesProbabilities)
+            return (.graph(g, transferLogits: logits), nil, check)
+        }
         if let path = tc.logits {
             stage("teacher", detail: "logits from \(path)")
             var logits = try alignTeacherLogits(path, transfer: transfer, classes: data.train.numClasses)
@@ -216,7 +227,8 @@ public final class Pipeline {
             return (.logits(logits), nil, check)
         }
         guard let mc = tc.model else {
-            throw KDCError.config(file: config.file, key: "teacher", message: "needs one of layers, checkpoint or logits")
+            throw KDCError.config(
+                file: config.file, key: "teacher", message: "needs one of layers, checkpoint, logits or tflite")
         }
         var t = try train(mc, role: .teacher, data: data, seed: config.seed)
         t.transferLogits = predictLogits(t.model, on: transfer)
@@ -225,6 +237,15 @@ public final class Pipeline {
             minAgreement: tc.minAgreement, baselineValidation: baselineValidation, enforce: tc.minAgreement != nil)
         t.report.transferAccuracy = check.agreement
         return (.model(t.model), t, check)
+    }
+
+    /// The figures of a `.tflite` teacher: parameters, MACs, test accuracy (float, as kdc runs
+    /// it) and its agreement on the transfer rows.
+    func graphTeacherReport(_ g: GraphTeacher, data: DataSplits, check: TeacherCheck) -> ModelReport {
+        var r = ModelReport(params: g.parameterCount, macs: g.graph.macs, epochs: 0)
+        if data.test.count > 0 { r.floatAccuracy = accuracy(g.logits(on: data.test), labels: data.test.labels) }
+        r.transferAccuracy = check.agreement
+        return r
     }
 
     /// Saves a float checkpoint into the output set (the staging folder while a transaction is
@@ -261,7 +282,7 @@ public struct DistillationResult {
     public var summary: String {
         var rows: [(String, ModelReport)] = []
         let t =
-            teacher?.report
+            teacher?.report ?? report.teacher
             ?? {
                 var r = ModelReport(params: nil, macs: nil, epochs: 0)
                 r.transferAccuracy = teacherCheck.agreement
@@ -275,7 +296,10 @@ public struct DistillationResult {
         s +=
             "teacher (\(c.source)): agrees with the labels on \(fmtPct(c.agreement)) of \(c.labelledRows) labelled transfer rows "
             + "(chance \(fmtPct(c.chance)), required \(fmtPct(c.minAgreement))\(c.enforced ? "" : ", not enforced for a teacher trained here"))"
-            + (c.probabilitiesConverted ? "; the file held probabilities, converted to log-probabilities" : "") + "\n"
+            + (c.probabilitiesConverted
+                ? c.source == "tflite"
+                    ? "; the model ends in SOFTMAX: its probabilities became log-probabilities"
+                    : "; the file held probabilities, converted to log-probabilities" : "") + "\n"
         if let sr = search {
             s +=
                 "search: T = \(fmtNumber(setting.temperature)), α = \(fmtNumber(setting.alpha)) chosen on validation from "
@@ -374,6 +398,7 @@ extension Pipeline {
                 r.transferAccuracy = check.agreement
                 return r
             }()
+        if case let .graph(g, _) = loaded { report.teacher = graphTeacherReport(g, data: data, check: check) }
         report.teacherCheck = check
         // Without augmentation every run reads the same soft targets: compute them once.
         let augment = (sc.train.augmentShift > 0 && transfer.sampleShape.count == 3) || config.distill.mixup > 0

@@ -17,15 +17,18 @@ extension Pipeline {
         return data.train.subset(Array(rng.permutation(data.train.count).prefix(n)).sorted(), name: "calibration")
     }
 
-    /// Folds batch norm, fuses activations, calibrates and converts the student to int8, then
-    /// compares int8 with float on the test split (accuracy, top-1 agreement, per-layer SQNR).
+    /// Folds batch norm, fuses activations, calibrates and converts the student to int8 (in
+    /// TensorFlow Lite's arithmetic with `export.tflite`), then compares int8 with float on the
+    /// test split (accuracy, top-1 agreement, per-layer SQNR).
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
         let float = model.floatGraph
         let calib = calibrationSet(data)
         stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
-        let graph = try KDC.quantize(
+        var graph = try KDC.quantize(
             float, calibration: calib, method: config.quantize.method,
             percentile: config.quantize.percentile)
+        // export.tflite: TFLite's arithmetic, so the .kdc and the .tflite compute the same bytes.
+        if config.export.tflite { graph = try graph.tfliteArithmetic() }
         let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
         return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
     }

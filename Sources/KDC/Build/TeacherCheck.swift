@@ -3,7 +3,7 @@ import Foundation
 /// What kdc found when it compared the teacher's outputs with the labels of the transfer rows
 /// (`report.json` → `teacher_check`).
 public struct TeacherCheck: Codable, Sendable, Equatable {
-    /// `trained`, `checkpoint` or `logits`.
+    /// `trained`, `checkpoint`, `logits` or `tflite`.
     public var source: String
     /// Fraction of labelled transfer rows whose teacher argmax equals the label; nil without labels.
     @NullEncodable public var agreement: Double?
@@ -18,7 +18,8 @@ public struct TeacherCheck: Codable, Sendable, Equatable {
     public var rule: String
     /// False for a teacher trained in this build (its rows cannot be out of order): reported only.
     public var enforced: Bool
-    /// The file held probabilities (rows ≥ 0 summing to 1), converted to log-probabilities.
+    /// The file held probabilities (rows ≥ 0 summing to 1), or the `.tflite` teacher ends in
+    /// SOFTMAX: converted to log-probabilities.
     public var probabilitiesConverted: Bool
 
     /// The automatic threshold: clearly above chance — twice the majority share c, or a quarter

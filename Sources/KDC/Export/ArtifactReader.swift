@@ -310,6 +310,10 @@ public enum ArtifactReader {
                 let id = FixedPoint.decode(q[0], q[1])
                 op = .leakyRelu(alpha: id > 0 ? Float(FixedPoint.decode(q[2], q[3]) / id) : 0)
             case .softmax:
+                guard tflite else {
+                    throw fail(
+                        "\(f).opcode", "SOFTMAX exists in TFLite-arithmetic artifacts only (header flag bit 1 is clear)")
+                }
                 if lo != -128 || hi != 127 { throw fail("\(f).act_min", "SOFTMAX must not clamp") }
                 let depth = a.dims.last ?? 1
                 guard a.dims == o.dims, depth <= ArtifactFormat.softmaxMaxDepth else {

@@ -33,7 +33,8 @@ public enum ArtifactWriter {
 
     /// The raw (uncompressed) body: body header, tensor table, op table, constants.
     /// - Throws: `KDCError.budget` when a dimension, count or offset does not fit its field,
-    ///   `KDCError.graph` for a node the format cannot express (naming it).
+    ///   `KDCError.graph` for a node the format cannot express (naming it), SOFTMAX in a graph
+    ///   whose arithmetic is not `.tflite` among them.
     public static func body(_ g: Graph, plan: MemoryPlan) throws -> [UInt8] {
         let nt = g.tensors.count, no = g.nodes.count
         guard nt >= 1, nt < Int(ArtifactFormat.noTensor), no >= 1, no <= 0xFFFF else {
@@ -147,6 +148,14 @@ public enum ArtifactWriter {
             [l.identityMultiplier, l.identityShift, l.alphaMultiplier, l.alphaShift].forEach { w.i32($0) }
         }
         if code == .softmax {
+            // TFLite's op: an artifact holds it only with the TFLite flag (docs/FORMAT.md 3.3).
+            guard g.arithmetic == .tflite else {
+                throw KDCError.graph(
+                    layer: n.name,
+                    message:
+                        "SOFTMAX exists in TFLite-arithmetic artifacts only and this graph's arithmetic is kdc; hint: SOFTMAX comes from `kdc import` of a .tflite model (arithmetic .tflite), a kdc model ends at its logits (kdc_softmax on the device gives probabilities)"
+                )
+            }
             guard let s = p.softmax else {
                 throw KDCError.graph(layer: n.name, message: "SOFTMAX without its input multiplier (SoftmaxParams)")
             }

@@ -5,7 +5,8 @@
 ///
 /// Supported (the int8 ops of TFLite's quantization spec that kdc's runtime has):
 /// CONV_2D, DEPTHWISE_CONV_2D (any depth multiplier), FULLY_CONNECTED, AVERAGE_POOL_2D,
-/// MAX_POOL_2D, ADD (same shapes), RESHAPE and SQUEEZE, SOFTMAX, and QUANTIZE / DEQUANTIZE at the model's
+/// MAX_POOL_2D, ADD (same shapes), RESHAPE and SQUEEZE, SOFTMAX, RELU and RELU6 (kdc's CLAMP, when
+/// they keep the input's quantization), and QUANTIZE / DEQUANTIZE at the model's
 /// edges (a float input or output: `floatInput` / `floatOutput`); SAME or VALID padding, any
 /// stride, fused NONE / RELU / RELU6 / RELU_N1_TO_1; per-tensor or per-channel int8 weights with
 /// zero point 0 and int32 biases. Anything else is a `KDCError.format` naming the file, the
@@ -23,6 +24,7 @@ public enum TFLiteImporter {
     /// What kdc imports, for messages.
     public static let supported =
         "kdc imports CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, ADD, RESHAPE, SQUEEZE, SOFTMAX, "
+        + "RELU, RELU6 (same quantization in and out), "
         + "and QUANTIZE/DEQUANTIZE at the model's input and output, on int8 tensors"
 
     /// Reads and imports the file at `path`.
@@ -436,6 +438,14 @@ public enum TFLiteImporter {
                     throw fail(i, "output shape \(outT.shape) has another element count than the input")
                 }
                 try add(i, op: .reshape, inputs: [x], activation: .none, int8: Int8Params())
+            case TFLiteOp.relu, TFLiteOp.relu6:
+                // kdc's CLAMP: TFLite's int8 RELU / RELU6 rescale by s_in/s_out (exactly 1 here) and clamp.
+                let x = try input(i, 0)
+                guard tensors[x.index].quant! == qOut else {
+                    throw fail(i, "input and output quantization differ; kdc imports a RELU that keeps the input's")
+                }
+                let (a, lo, hi) = try activation(code == TFLiteOp.relu ? .relu : .relu6, qOut, i)
+                try add(i, op: .clamp, inputs: [x], activation: a, int8: Int8Params(actMin: lo, actMax: hi))
             case TFLiteOp.quantize, TFLiteOp.dequantize:
                 throw fail(
                     i,

@@ -62,6 +62,7 @@ public struct TFLiteOperatorCode: Equatable, Sendable {
 public enum TFLiteOp {
     public static let add: Int32 = 0, averagePool2d: Int32 = 1, conv2d: Int32 = 3, depthwiseConv2d: Int32 = 4
     public static let dequantize: Int32 = 6, fullyConnected: Int32 = 9, maxPool2d: Int32 = 17, reshape: Int32 = 22
+    public static let relu: Int32 = 19, relu6: Int32 = 21
     public static let softmax: Int32 = 25, custom: Int32 = 32, squeeze: Int32 = 43, quantize: Int32 = 114
 
     /// "CONV_2D" for 3; "BUILTIN_OP_<n>" for a code this list does not know.

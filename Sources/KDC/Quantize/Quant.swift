@@ -19,12 +19,16 @@ extension Graph {
 
 /// Scalar quantization helpers.
 public enum Quant {
-    /// q = clamp(round_half_away(x/scale) + zeroPoint, −128, 127).
+    /// q = clamp(round_half_away(x/scale) + zeroPoint, −128, 127), the quotient computed in Float
+    /// as the runtime's `kdc_quantize` and TensorFlow Lite's reference QUANTIZE do (a Double
+    /// quotient rounds differently where the Float one lands on a half); NaN gives the zero point.
     public static func quantize(_ x: [Float], scale: Float, zeroPoint: Int32) -> [Int8] {
-        x.map { v in
-            let r = (Double(v) / Double(scale)).rounded()
-            let q = max(-128, min(127, r + Double(zeroPoint)))
-            return Int8(q.isNaN ? Double(zeroPoint) : q)
+        x.map { value in
+            var v = value / scale
+            if v.isNaN { v = 0 }
+            v = min(max(v, -1000), 1000)
+            let q = Int32(v.rounded()) + zeroPoint
+            return Int8(max(-128, min(127, q)))
         }
     }
 

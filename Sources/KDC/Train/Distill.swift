@@ -95,6 +95,9 @@ public enum TeacherSource {
     case model(Model)
     /// Logits `[N, K]` aligned with the transfer set, computed elsewhere.
     case logits(Tensor)
+    /// A float graph kdc did not train (a `.tflite` teacher), with its logits on the transfer
+    /// set when they are already known (they serve every run without augmentation).
+    case graph(GraphTeacher, transferLogits: Tensor?)
 }
 
 /// Trains `student` on the transfer set from the teacher's soft targets (and the hard labels
@@ -137,6 +140,12 @@ public func distill(
                     "the teacher has \(m.outputShape.reduce(1, *)) outputs but the student has \(k)")
         }
         if !augment { cached = predictLogits(m, on: transfer) }
+    case let .graph(g, known):
+        guard g.graph[g.graph.output].count == k else {
+            throw KDCError.format(
+                file: g.file, message: "the teacher has \(g.graph[g.graph.output].count) outputs but the student has \(k)")
+        }
+        if !augment { cached = known?.shape == [transfer.count, k] ? known : g.logits(on: transfer) }
     }
     if distill.alpha > 0 && !transfer.labels.contains(where: { $0 >= 0 }) {
         throw KDCError.training(
@@ -182,6 +191,8 @@ public func distill(
             }
         } else if case let .model(m) = teacher {
             t = m.predict(x)
+        } else if case let .graph(g, _) = teacher {
+            t = g.logits(x)
         } else {
             t = logits  // not reached: a logits teacher is always cached
         }
