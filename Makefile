@@ -58,7 +58,7 @@ demo: setup-run
 
 # The fast tier (docs/TESTING.md): the Swift unit tests and the C runtime's tests under gcc and
 # clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
-CHECK_SKIP := FirmwareTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests DataCommandTests \
+CHECK_SKIP := FirmwareTests TargetMatrixTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests DataCommandTests \
 	TFLiteOracleTests TFLiteTeacherBuildTests
 check: setup
 	$(SWIFT) build --build-tests

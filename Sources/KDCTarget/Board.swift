@@ -76,23 +76,48 @@ public struct Board: Sendable, Equatable {
 
     /// QEMU mps2-an386: a Cortex-M4 (soft float here) with 4 MB of SSRAM at 0 (code) and 4 MB at
     /// 0x20000000 (data) (ARM AN386, QEMU hw/arm/mps2.c).
-    public static let cortexM4 = Board(
-        name: "cortex-m4", cpuFlags: ["-mcpu=cortex-m4", "-mthumb"],
-        toolchain: Toolchain(
-            prefix: "arm-none-eabi-", libraryFlags: ["--specs=nano.specs"],
-            packages: ["gcc-arm-none-eabi", "libnewlib-arm-none-eabi"]),
-        qemu: "qemu-system-arm", machine: "mps2-an386",
-        qemuArguments: ["-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none"],
-        qemuPackage: "qemu-system-arm", stackPointerKey: "R13=",
-        memory: [
-            MemoryRegion(name: "FLASH", attributes: "rx", origin: 0x0000_0000, length: 4 << 20),
-            MemoryRegion(name: "RAM", attributes: "rwx", origin: 0x2000_0000, length: 4 << 20),
-        ],
-        startupFile: "startup.c", linkerScript: "link.ld", resetFunction: "Reset_Handler", stackSize: 0x4000,
-        instructionSet: .thumb)
+    public static let cortexM4 = cortexM(
+        "cortex-m4", machine: "mps2-an386", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
+
+    /// An Arm Cortex-M board of QEMU's Arm emulator (`qemu-system-arm`), with arm-none-eabi-gcc
+    /// and newlib-nano, the firmware folder's `startup.c` and `link.ld` (semihosting through
+    /// `bkpt 0xab`).
+    static func cortexM(
+        _ name: String, machine: String, flash: (origin: UInt64, length: UInt64), ram: (origin: UInt64, length: UInt64),
+        extraFlags: [String] = [], stackSize: Int = 0x4000
+    ) -> Board {
+        Board(
+            name: name, cpuFlags: ["-mcpu=" + name, "-mthumb"] + extraFlags,
+            toolchain: Toolchain(
+                prefix: "arm-none-eabi-", libraryFlags: ["--specs=nano.specs"],
+                packages: ["gcc-arm-none-eabi", "libnewlib-arm-none-eabi"]),
+            qemu: "qemu-system-arm", machine: machine,
+            qemuArguments: ["-M", machine, "-nographic", "-monitor", "none", "-serial", "none"],
+            qemuPackage: "qemu-system-arm", stackPointerKey: "R13=",
+            memory: [
+                MemoryRegion(name: "FLASH", attributes: "rx", origin: flash.origin, length: flash.length),
+                MemoryRegion(name: "RAM", attributes: "rwx", origin: ram.origin, length: ram.length),
+            ],
+            startupFile: "startup.c", linkerScript: "link.ld", resetFunction: "Reset_Handler", stackSize: stackSize,
+            instructionSet: .thumb)
+    }
+
+    /// QEMU mps2-an385: a Cortex-M3 (Armv7-M: no DSP instructions, no FPU), the same memory map
+    /// as the AN386: 4 MB of SSRAM at 0 (code), 4 MB at 0x20000000 (data) (QEMU hw/arm/mps2.c,
+    /// checked with `info mtree`).
+    public static let cortexM3 = cortexM(
+        "cortex-m3", machine: "mps2-an385", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
+
+    /// QEMU mps2-an500: a Cortex-M7 (soft float here), SSRAM1 4 MB at 0 (code), SSRAM2/3 4 MB at
+    /// 0x20000000 (data) (`info mtree`).
+    public static let cortexM7 = cortexM(
+        "cortex-m7", machine: "mps2-an500", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
+
+    /// All boards of the Cortex-M family: the M4 first (the default).
+    static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7]
 
     /// Every board, by `--firmware` name.
-    public static let all: [Board] = [.cortexM4]
+    public static let all: [Board] = cortexMBoards
 
     /// The board named `name`.
     /// - Throws: `TargetError.invalidInput` listing the boards for an unknown name.
