@@ -113,8 +113,35 @@ public struct Board: Sendable, Equatable {
     public static let cortexM7 = cortexM(
         "cortex-m7", machine: "mps2-an500", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
 
+    /// QEMU mps2-an505: a Cortex-M33 (Armv8-M Mainline with the Security Extension; soft float
+    /// here). It boots in the Secure state with the secure vector table at 0x10000000, and the
+    /// firmware stays there: code in SSRAM1 through its secure alias (4 MB at 0x10000000), data
+    /// in SSRAM2/3 through theirs (4 MB at 0x38000000); the memory protection controllers in
+    /// front of them reset to "secure" for every block, and with the SAU disabled all memory is
+    /// Secure (`info mtree`, QEMU hw/arm/mps2-tz.c).
+    public static let cortexM33 = cortexM(
+        "cortex-m33", machine: "mps2-an505", flash: (0x1000_0000, 4 << 20), ram: (0x3800_0000, 4 << 20))
+
+    /// QEMU mps3-an547: a Cortex-M55 (Armv8.1-M with Helium, the SSE-300 subsystem), booting in
+    /// the Secure state. Code in the ITCM's secure alias (512 KB at 0x10000000, the same memory
+    /// as 0x00000000), data in the DTCM's (512 KB at 0x30000000). `-mfloat-abi=softfp`: the soft
+    /// float calling convention of the other boards, with the FPU and Helium (MVE) instructions
+    /// available to the compiler; newlib-nano's multilib for it is `thumb/v8-m.main+dp/softfp`
+    /// (the only MVE multilib, `v8.1-m.main+mve`, is hard float). The startup code enables the
+    /// FPU (CPACR) before any other code runs.
+    public static let cortexM55 = cortexM(
+        "cortex-m55", machine: "mps3-an547", flash: (0x1000_0000, 512 << 10), ram: (0x3000_0000, 512 << 10),
+        extraFlags: ["-mfloat-abi=softfp"])
+
+    /// QEMU microbit: an nRF51822, a Cortex-M0 (Armv6-M: no divide instruction, no DSP, the
+    /// instruction set of the M0+ too), 256 KB of flash at 0 and 16 KB of RAM at 0x20000000: the
+    /// smallest class of device. The stack region is 4 KB (the deepest chain of the firmware is
+    /// about 2 KB, inflating a compressed artifact).
+    public static let cortexM0 = cortexM(
+        "cortex-m0", machine: "microbit", flash: (0x0000_0000, 256 << 10), ram: (0x2000_0000, 16 << 10), stackSize: 0x1000)
+
     /// All boards of the Cortex-M family: the M4 first (the default).
-    static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7]
+    static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7, .cortexM33, .cortexM55]
 
     /// Every board, by `--firmware` name.
     public static let all: [Board] = cortexMBoards

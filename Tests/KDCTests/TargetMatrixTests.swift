@@ -56,4 +56,6 @@ final class TargetMatrixTests: XCTestCase {
 
     func testCortexM3() throws { try checkBoard("cortex-m3") }
     func testCortexM7() throws { try checkBoard("cortex-m7") }
+    func testCortexM33() throws { try checkBoard("cortex-m33") }
+    func testCortexM55() throws { try checkBoard("cortex-m55") }
 }
