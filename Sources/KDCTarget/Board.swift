@@ -141,7 +141,7 @@ public struct Board: Sendable, Equatable {
         "cortex-m0", machine: "microbit", flash: (0x0000_0000, 256 << 10), ram: (0x2000_0000, 16 << 10), stackSize: 0x1000)
 
     /// All boards of the Cortex-M family: the M4 first (the default).
-    static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7, .cortexM33, .cortexM55]
+    static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7, .cortexM33, .cortexM55, .cortexM0]
 
     /// Every board, by `--firmware` name.
     public static let all: [Board] = cortexMBoards
@@ -155,6 +155,37 @@ public struct Board: Sendable, Equatable {
             )
         }
         return b
+    }
+
+    /// Bytes of the memory region named `name` (`FLASH`, `RAM`), 0 if the board has none.
+    public func regionBytes(_ name: String) -> Int {
+        memory.filter { $0.name == name }.reduce(0) { $0 + Int(clamping: $1.length) }
+    }
+
+    /// Checks, before anything is built, that a model fits the board: RAM for the arena, the
+    /// unpack buffer and the fixed stack region (`stackSize`); flash for the artifact the image
+    /// holds and the embedded inputs. These are lower bounds (the program's code and static data
+    /// come on top), so a model that passes can still fail to link, but one that fails here
+    /// never fits.
+    /// - Throws: `TargetError.invalidInput` naming the model, the board and the byte counts.
+    public func checkFits(model: String, arenaBytes: Int, unpackBytes: Int, artifactBytes: Int, inputBytes: Int) throws {
+        let ram = regionBytes("RAM"), flash = regionBytes("FLASH")
+        let needRAM = arenaBytes + unpackBytes + stackSize, needFlash = artifactBytes + inputBytes
+        var problems: [String] = []
+        if needRAM > ram {
+            problems.append(
+                "RAM: it needs at least \(needRAM) bytes (arena \(arenaBytes) + unpack buffer \(unpackBytes) + stack region \(stackSize)), the board has \(ram)"
+            )
+        }
+        if needFlash > flash {
+            problems.append(
+                "flash: it needs at least \(needFlash) bytes (artifact \(artifactBytes) + inputs \(inputBytes)), the board has \(flash)")
+        }
+        guard problems.isEmpty else {
+            throw TargetError.invalidInput(
+                what: "firmware target \(name)",
+                message: "model '\(model)' does not fit \(description): " + problems.joined(separator: "; "))
+        }
     }
 
     // MARK: - files for make

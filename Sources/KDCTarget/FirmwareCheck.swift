@@ -58,6 +58,13 @@ public enum FirmwareCheck {
             throw TargetError.invalidInput(
                 what: what, message: "compressed mode needs a compressed export; hint: export with compress: true")
         }
+        // A model too big for the board is an error before any build (the linker's would name
+        // no model).
+        let mainArtifact = (try? FileManager.default.attributesOfItem(atPath: model.artifactPath)[.size] as? Int) ?? nil
+        try board.checkFits(
+            model: model.name, arenaBytes: model.arenaBytes, unpackBytes: mode == .compressed ? model.rawBytes : 0,
+            artifactBytes: mode == .compressed ? (mainArtifact ?? model.rawBytes) : model.rawBytes,
+            inputBytes: inputs.count * inBytes)
         let rt = try runtimeDirectory ?? SourceTree.runtimeDirectory()
         let kernels = try KernelTable.load(runtimeDirectory: rt)
         _ = try kernels.functions(opCodes: opCodes)
@@ -211,8 +218,18 @@ public enum FirmwareCheck {
         .map(\.name).sorted()
         var runtime = StackPath(bytes: 0, path: [])
         for r in roots {
-            let p = try analysis.deepest(
-                from: r, indirectCalls: ["kdc_invoke": "the op callback runs on the application's stack budget"])
+            let p: StackPath
+            do {
+                p = try analysis.deepest(
+                    from: r, indirectCalls: ["kdc_invoke": "the op callback runs on the application's stack budget"])
+            } catch let TargetError.format(_, message)
+                where !analysis.imageFunctions.contains(r) && message.contains("is not in the image")
+            {
+                // A runtime function this image does not link, calling a library function the
+                // image does not hold either (on Armv6-M, libgcc's division helpers): its
+                // stack cannot be sized from this image, and it cannot run here.
+                continue
+            }
             if p.bytes > runtime.bytes { runtime = p }
         }
         return FirmwarePrediction(

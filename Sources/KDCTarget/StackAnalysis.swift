@@ -43,8 +43,9 @@ public struct StackPath: Codable, Equatable, Sendable, CustomStringConvertible {
 /// file and function: a frame gcc reports as dynamic (VLA, `alloca`) or gives no size for; a call
 /// through a function pointer, unless the caller is listed in `indirectCalls` with the reason
 /// (e.g. "the op callback is never set"); a callee defined in no `.ci` file and absent from the
-/// image; a library function that calls through a register, branches into another function's
-/// middle, or moves `sp` in any other way; recursion.
+/// image, called by a function that is not in the image either (called by one in the image,
+/// the call is one gcc deleted after writing its call graph: the link would hold the callee); a
+/// library function that calls through a register or moves `sp` in any other way; recursion. A library function's branch into another one's middle counts as a call of it.
 public struct StackAnalysis {
     /// A function of the program: defined in a `.ci` file (`frame` from gcc) or in the image only.
     public struct Function: Equatable {
@@ -73,6 +74,9 @@ public struct StackAnalysis {
     /// Function symbols of the image and their instructions (empty without an image).
     let image: [String: [Instruction]]
     let imagePath: String
+    /// Function symbols of the image that objdump does not print because another one has the same
+    /// address (libgcc's `__aeabi_uidiv` is `__udivsi3`), mapped to the printed one.
+    let aliases: [String: String]
     let instructionSet: InstructionSet
     static let indirectTitle = "__indirect_call"
 
@@ -103,6 +107,7 @@ public struct StackAnalysis {
             }
         }
         image = Self.parseDisassembly(disassembly)
+        aliases = Self.aliases(of: image, imagePath: imagePath)
         self.imagePath = imagePath
         self.instructionSet = instructionSet
     }
@@ -122,7 +127,7 @@ public struct StackAnalysis {
 
         func node(_ title: String, calledBy caller: Function?) throws -> Function {
             if let f = functions[title] ?? library[title] { return f }
-            guard let insns = image[title] else {
+            guard let insns = image[title] ?? aliases[title].flatMap({ image[$0] }) else {
                 let who = caller.map { "\($0.name) calls '\(title)', which" } ?? "'\(title)'"
                 throw TargetError.format(
                     file: caller?.source ?? imagePath,
@@ -155,6 +160,12 @@ public struct StackAnalysis {
             defer { active.removeLast() }
             var best = StackPath(bytes: 0, path: [])
             for t in f.callees {
+                // gcc writes the call graph before its last RTL passes, which can delete a call
+                // (on Armv6-M, a `%` whose libgcc helper `__aeabi_idivmod` is then never
+                // called). A callee that no `.ci` file defines and the image does not hold,
+                // called by a function the image does hold, is such a call: a static link
+                // resolves every call the final code makes.
+                if functions[t] == nil, image[t] == nil, aliases[t] == nil, image[f.name] != nil { continue }
                 let c = try node(t, calledBy: f)
                 if dropping.contains(Call(caller: f.name, callee: c.name)) { continue }
                 let p = try depth(c)
@@ -256,6 +267,22 @@ public struct StackAnalysis {
         var address: String, mnemonic: String, operands: String
     }
 
+    /// Function symbols of the ELF file at `imagePath` (none if it cannot be read) at the first
+    /// address of a function in `image` under another name: name → that function's name.
+    static func aliases(of image: [String: [Instruction]], imagePath: String) -> [String: String] {
+        guard let elf = try? ELFFile(path: imagePath) else { return [:] }
+        var byAddress: [UInt64: String] = [:]
+        for (name, insns) in image {
+            if let a = insns.first.flatMap({ UInt64($0.address, radix: 16) }) { byAddress[a] = name }
+        }
+        var out: [String: String] = [:]
+        for sym in elf.symbols where sym.type == 2 && image[sym.name] == nil {  // STT_FUNC
+            // Thumb function symbols have bit 0 set.
+            if let name = byAddress[sym.value & ~1] { out[sym.name] = name }
+        }
+        return out
+    }
+
     /// `objdump -d` text → instructions per function symbol (data words left out).
     static func parseDisassembly(_ text: String) -> [String: [Instruction]] {
         var out: [String: [Instruction]] = [:]
@@ -309,11 +336,11 @@ public struct StackAnalysis {
                     throw fail(i, "calls through a register")
                 }
                 let target = String(ops[ops.index(after: lt)..<gt])
-                if let plus = target.range(of: "+0x") {
-                    if target[..<plus.lowerBound] != name { throw fail(i, "branches into the middle of another function") }
-                } else if target != name, !callees.contains(target) {
-                    callees.append(target)
-                }
+                // A branch into another function's middle (libgcc's Armv6-M `__aeabi_uidivmod`
+                // → the divide-by-zero tail of `__udivsi3`) counts as a call of that whole
+                // function: every push of it is summed, an upper bound of any entry point's.
+                let callee = target.range(of: "+0x").map { String(target[..<$0.lowerBound]) } ?? target
+                if callee != name, !callees.contains(callee) { callees.append(callee) }
             } else if base.range(of: "^bx\(cond)$", options: .regularExpression) != nil {
                 if ops != "lr" { throw fail(i, "jumps through a register") }
             } else if base == "cbz" || base == "cbnz" {

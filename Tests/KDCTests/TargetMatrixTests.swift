@@ -58,4 +58,5 @@ final class TargetMatrixTests: XCTestCase {
     func testCortexM7() throws { try checkBoard("cortex-m7") }
     func testCortexM33() throws { try checkBoard("cortex-m33") }
     func testCortexM55() throws { try checkBoard("cortex-m55") }
+    func testCortexM0() throws { try checkBoard("cortex-m0") }
 }
