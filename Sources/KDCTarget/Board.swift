@@ -179,7 +179,8 @@ public struct Board: Sendable, Equatable {
         }
         if needFlash > flash {
             problems.append(
-                "flash: it needs at least \(needFlash) bytes (artifact \(artifactBytes) + inputs \(inputBytes)), the board has \(flash)")
+                "flash: it needs at least \(needFlash) bytes (artifact \(artifactBytes) + inputs \(inputBytes)), the board has \(flash)"
+            )
         }
         guard problems.isEmpty else {
             throw TargetError.invalidInput(
