@@ -71,6 +71,8 @@ public struct StackAnalysis {
 
     /// Functions defined in the `.ci` files, by title.
     public private(set) var functions: [String: Function] = [:]
+    /// Their names (assembler names).
+    private var compiledNames: Set<String> = []
     /// Function symbols of the image and their instructions (empty without an image).
     let image: [String: [Instruction]]
     let imagePath: String
@@ -106,6 +108,7 @@ public struct StackAnalysis {
                 functions[f.title] = f
             }
         }
+        compiledNames = Set(functions.values.map(\.name))
         image = Self.parseDisassembly(disassembly)
         aliases = Self.aliases(of: image, imagePath: imagePath)
         self.imagePath = imagePath
@@ -159,7 +162,7 @@ public struct StackAnalysis {
             active.append(f.title)
             defer { active.removeLast() }
             var best = StackPath(bytes: 0, path: [])
-            for t in f.callees {
+            for t in f.callees + lateCalls(f) {
                 // gcc writes the call graph before its last RTL passes, which can delete a call
                 // (on Armv6-M, a `%` whose libgcc helper `__aeabi_idivmod` is then never
                 // called). A callee that no `.ci` file defines and the image does not hold,
@@ -177,6 +180,22 @@ public struct StackAnalysis {
         }
 
         return try depth(node(root, calledBy: nil))
+    }
+
+    /// Library functions a compiled function's machine code calls (`bl`) that its call graph
+    /// does not list: helpers gcc emits after writing it (on Armv6-M, `__gnu_thumb1_case_uqi`
+    /// for switch tables, which pushes a register). Calls of functions some `.ci` file defines
+    /// are gcc's to list; none is added for those.
+    func lateCalls(_ f: Function) -> [String] {
+        guard functions[f.title] != nil, let insns = image[f.name] else { return [] }
+        var out: [String] = []
+        for i in insns where i.mnemonic == "bl" || i.mnemonic == "bl.w" {
+            guard let lt = i.operands.firstIndex(of: "<"), let gt = i.operands.lastIndex(of: ">"), lt < gt else { continue }
+            let target = String(i.operands[i.operands.index(after: lt)..<gt])
+            if target.contains("+0x") || target == f.name || compiledNames.contains(target) { continue }
+            if !f.callees.contains(target), !out.contains(target) { out.append(target) }
+        }
+        return out
     }
 
     // MARK: - gcc call graphs
