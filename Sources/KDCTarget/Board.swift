@@ -140,11 +140,33 @@ public struct Board: Sendable, Equatable {
     public static let cortexM0 = cortexM(
         "cortex-m0", machine: "microbit", flash: (0x0000_0000, 256 << 10), ram: (0x2000_0000, 16 << 10), stackSize: 0x1000)
 
+    /// QEMU virt (`qemu-system-riscv32`, `-bios none`: no OpenSBI, the CPU starts at the DRAM's
+    /// base 0x80000000) running rv32imc code (`-march=rv32imc -mabi=ilp32`; picolibc's
+    /// `rv32im/ilp32` multilib). Its 128 MB of DRAM is split into 4 MB of "flash" at 0x80000000
+    /// (code and constants, `_start` first) and 4 MB of RAM at 0x80400000. picolibc's specs are
+    /// in the CPU flags: compiling needs its headers, linking its library. Own startup file
+    /// (`_start` sets sp and gp) and linker script (small data in .data/.bss); semihosting through
+    /// the RISC-V `ebreak` sequence.
+    public static let riscv32 = Board(
+        name: "riscv32", cpuFlags: ["-march=rv32imc", "-mabi=ilp32", "--specs=picolibc.specs"],
+        toolchain: Toolchain(
+            prefix: "riscv64-unknown-elf-", libraryFlags: [],
+            packages: ["gcc-riscv64-unknown-elf", "picolibc-riscv64-unknown-elf"]),
+        qemu: "qemu-system-riscv32", machine: "virt",
+        qemuArguments: ["-M", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "none"],
+        qemuPackage: "qemu-system-misc", stackPointerKey: "x2/sp    ",
+        memory: [
+            MemoryRegion(name: "FLASH", attributes: "rx", origin: 0x8000_0000, length: 4 << 20),
+            MemoryRegion(name: "RAM", attributes: "rwx", origin: 0x8040_0000, length: 4 << 20),
+        ],
+        startupFile: "startup-riscv.c", linkerScript: "link-riscv.ld", resetFunction: "Reset_Handler", stackSize: 0x4000,
+        instructionSet: .riscv)
+
     /// All boards of the Cortex-M family: the M4 first (the default).
     static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7, .cortexM33, .cortexM55, .cortexM0]
 
     /// Every board, by `--firmware` name.
-    public static let all: [Board] = cortexMBoards
+    public static let all: [Board] = cortexMBoards + [.riscv32]
 
     /// The board named `name`.
     /// - Throws: `TargetError.invalidInput` listing the boards for an unknown name.

@@ -120,7 +120,8 @@ public enum FirmwareCheck {
                 throw TargetError.format(
                     file: elfPath, message: "no '__stack_end__' symbol (the linker script's top of the stack)")
             }
-            let low = try target.lowestStackPointer(elfPath)
+            let start = elf.symbol("__stack_start__")?.value ?? 0
+            let low = try target.lowestStackPointer(elfPath, within: start...end.value)
             lowWater = Int(end.value) - Int(low.stackPointer)
         }
         var perInference: Int? = nil, perMAC: Double? = nil

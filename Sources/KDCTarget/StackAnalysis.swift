@@ -88,6 +88,8 @@ public struct StackAnalysis {
     public enum InstructionSet: String, Sendable, Equatable {
         /// Arm Thumb-2 (Cortex-M).
         case thumb
+        /// RISC-V RV32 (with the C extension; objdump's aliases: `addi sp,sp,-16`, `call`, `ret`).
+        case riscv
     }
 
     /// `callGraphs`: (path, text) of each `.ci` file; `disassembly`: `objdump -d` of the linked
@@ -140,6 +142,7 @@ public struct StackAnalysis {
             let f: Function
             switch instructionSet {
             case .thumb: f = try Self.libraryFunction(title, insns, image: imagePath)
+            case .riscv: f = try Self.riscvLibraryFunction(title, insns, image: imagePath)
             }
             library[title] = f
             return f
@@ -322,6 +325,8 @@ public struct StackAnalysis {
             var ops = fields.count > 3 ? fields[3...].joined(separator: " ") : ""
             if let at = ops.firstIndex(of: "@") { ops = String(ops[..<at]) }
             if let semi = ops.firstIndex(of: ";") { ops = String(ops[..<semi]) }
+            // RISC-V comments ("# 8000272c <name>"); Arm immediates have no space after '#'.
+            if let hash = ops.range(of: "# ") { ops = String(ops[..<hash.lowerBound]) }
             out[f, default: []].append(
                 Instruction(
                     address: String(fields[0].dropLast()), mnemonic: fields[2],
@@ -392,6 +397,52 @@ public struct StackAnalysis {
                 throw fail(i, "sets the stack pointer")
             } else if first == "pc" || (base.hasPrefix("ldm") && ops.contains("pc")) || (base.hasPrefix("ldr") && first == "pc") {
                 throw fail(i, "jumps through a register or memory")
+            }
+        }
+        return Function(title: name, name: name, frame: frame, callees: callees, indirect: false, source: image)
+    }
+
+    /// Frame and callees of a function from its RISC-V machine code (objdump's aliases). The frame
+    /// is the sum of every `addi sp,sp,-n` (`c.addi16sp`, `c.addi` print the same); calls are
+    /// `jal`/`call`/`j`/`tail` to other symbols; `ret` (`jalr zero,0(ra)`) returns.
+    static func riscvLibraryFunction(_ name: String, _ insns: [Instruction], image: String) throws -> Function {
+        func fail(_ i: Instruction, _ why: String) -> TargetError {
+            .format(
+                file: image,
+                message:
+                    "library function \(name) at \(i.address): '\(i.mnemonic) \(i.operands)' \(why); its stack cannot be sized (it is not in any call-graph file)"
+            )
+        }
+        guard !insns.isEmpty else {
+            throw TargetError.format(
+                file: image, message: "library function \(name) has no instructions in the disassembly; its stack cannot be sized"
+            )
+        }
+        var frame = 0, callees: [String] = []
+        for i in insns {
+            let m = i.mnemonic.hasPrefix("c.") ? String(i.mnemonic.dropFirst(2)) : i.mnemonic
+            let ops = i.operands.replacingOccurrences(of: " ", with: "")
+            let dest = ops.split(separator: ",").first.map(String.init) ?? ""
+            if ["jal", "call", "j", "tail"].contains(m) || (m.hasPrefix("b") && ops.contains("<")) {
+                guard let lt = ops.firstIndex(of: "<"), let gt = ops.lastIndex(of: ">"), lt < gt else {
+                    if m.hasPrefix("b") { continue }
+                    throw fail(i, "calls an address without a symbol")
+                }
+                let target = String(ops[ops.index(after: lt)..<gt])
+                let callee = target.range(of: "+0x").map { String(target[..<$0.lowerBound]) } ?? target
+                if callee != name, !callees.contains(callee) { callees.append(callee) }
+            } else if m == "ret" {
+                continue
+            } else if m == "jalr" || m == "jr" {
+                throw fail(i, "jumps through a register")
+            } else if dest == "sp" {
+                if m == "addi" || m == "addi16sp", let n = Int(ops.split(separator: ",").last ?? ""),
+                    ops.hasPrefix("sp,sp,") || m == "addi16sp"
+                {
+                    if n < 0 { frame += -n }
+                } else {
+                    throw fail(i, "sets sp")
+                }
             }
         }
         return Function(title: name, name: name, frame: frame, callees: callees, indirect: false, source: image)

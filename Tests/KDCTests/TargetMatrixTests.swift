@@ -38,11 +38,22 @@ final class TargetMatrixTests: XCTestCase {
             XCTAssertEqual(f.ramPredicted.arenaBytes, r.arenaTotalBytes)
             XCTAssertEqual(f.ramPredicted.unpackBytes, mode == .compressed ? r.rawBytes : 0)
             XCTAssertEqual(f.ram.staticBytes, f.ramPredicted.staticBytes, "\(name) \(mode): static data")
+            XCTAssertEqual(f.ram.arenaBytes, f.ramPredicted.arenaBytes, "\(name) \(mode): arena")
+            XCTAssertEqual(f.ram.unpackBytes, f.ramPredicted.unpackBytes, "\(name) \(mode): unpack buffer")
+            // The predicted stack is the true one: the lowest SP QEMU showed.
             XCTAssertEqual(
-                f.ram.stackBytes, f.ramPredicted.stackBytes,
-                "\(name) \(mode): stack; predicted path \(f.stackPath.map { "\($0.function) \($0.bytes)" })")
-            XCTAssertEqual(f.ram, f.ramPredicted, "\(name) \(mode)")
-            XCTAssertEqual(f.stackLowWaterBytes, f.ram.stackBytes, "\(name) \(mode): SP low-water vs painted")
+                f.stackLowWaterBytes, f.ramPredicted.stackBytes,
+                "\(name) \(mode): SP low-water vs predicted; path \(f.stackPath.map { "\($0.function) \($0.bytes)" })")
+            if board.instructionSet == .riscv {
+                // RISC-V frames are 16-byte aligned: the deepest frame's bottom words can be
+                // reserved and never written, so the painted high-water mark may be up to 12 bytes
+                // above the lowest SP (the stored fixture CNN: 876 painted, 880 SP and predicted).
+                XCTAssertLessThanOrEqual(f.ram.stackBytes, f.ramPredicted.stackBytes, "\(name) \(mode)")
+                XCTAssertGreaterThan(f.ram.stackBytes, f.ramPredicted.stackBytes - 16, "\(name) \(mode)")
+            } else {
+                XCTAssertEqual(f.ram, f.ramPredicted, "\(name) \(mode)")
+                XCTAssertEqual(f.stackLowWaterBytes, f.ram.stackBytes, "\(name) \(mode): SP low-water vs painted")
+            }
             XCTAssertGreaterThan(f.ram.stackBytes, 0)
             XCTAssertEqual(f.stackPath.first?.function, board.resetFunction)
             XCTAssertGreaterThan(f.runtimeTextBytes, 1000)
@@ -59,4 +70,5 @@ final class TargetMatrixTests: XCTestCase {
     func testCortexM33() throws { try checkBoard("cortex-m33") }
     func testCortexM55() throws { try checkBoard("cortex-m55") }
     func testCortexM0() throws { try checkBoard("cortex-m0") }
+    func testRISCV32() throws { try checkBoard("riscv32") }
 }
