@@ -55,6 +55,13 @@ public struct Board: Sendable, Equatable {
     /// How `objdump -d` of library functions is read by the stack analysis.
     public var instructionSet: StackAnalysis.InstructionSet
 
+    /// Whether the firmware's painted stack high-water mark is the lowest stack pointer. On the
+    /// Cortex-M boards it is (the deepest frame is a leaf that pushes registers). RISC-V frames are
+    /// 16-byte aligned and the deepest one's bottom words can be reserved and never written, so
+    /// the painted mark can be up to 12 bytes short: there `FirmwareCheck` measures the stack from
+    /// the CPU (the lowest SP in QEMU's register dumps) instead.
+    public var paintedStackIsExact: Bool { instructionSet == .thumb }
+
     /// "cortex-m4 (qemu mps2-an386)".
     public var description: String { "\(name) (qemu \(machine))" }
 

@@ -12,7 +12,9 @@ public enum FirmwareCheck {
     /// stack prediction keeps only their kernels). `macs`: multiply-accumulates per inference,
     /// for instructions per MAC. `countInstructions` runs two more images under the insncount
     /// plugin, the first input run once and `countedInferences` + 1 times (instructions per
-    /// inference = the difference / `countedInferences`); `measureStackLowWater` runs the image
+    /// inference = the difference / `countedInferences`); `measureStackLowWater` (always on a board
+    /// whose painted stack mark is not exact, `Board.paintedStackIsExact`: there it is the measured
+    /// stack) runs the image
     /// once more with QEMU dumping the registers before every instruction (about 2 s per million
     /// instructions here).
     /// - Throws: `TargetError.toolNotFound` with the packages to install when the cross toolchain
@@ -97,7 +99,7 @@ public enum FirmwareCheck {
                     "the firmware ran \(run.samples) samples of \(m.inputBytes) → \(m.outputBytes) bytes; expected \(inputs.count) of \(inBytes) → \(outBytes)"
             )
         }
-        let ram = FirmwareRAM(
+        var ram = FirmwareRAM(
             arenaBytes: memory.arenaBytes, unpackBytes: memory.unpackBytes, staticBytes: memory.staticBytes,
             stackBytes: memory.stackBytes)
         guard ram.totalBytes == memory.ramBytes else {
@@ -115,7 +117,7 @@ public enum FirmwareCheck {
         }
 
         var lowWater: Int? = nil
-        if measureStackLowWater {
+        if measureStackLowWater || !board.paintedStackIsExact {
             guard let end = elf.symbol("__stack_end__") else {
                 throw TargetError.format(
                     file: elfPath, message: "no '__stack_end__' symbol (the linker script's top of the stack)")
@@ -123,6 +125,12 @@ public enum FirmwareCheck {
             let start = elf.symbol("__stack_start__")?.value ?? 0
             let low = try target.lowestStackPointer(elfPath, within: start...end.value)
             lowWater = Int(end.value) - Int(low.stackPointer)
+            // Where painting can miss reserved but unwritten words (RISC-V), the measured stack
+            // is the CPU's.
+            if !board.paintedStackIsExact, let w = lowWater {
+                ram = FirmwareRAM(
+                    arenaBytes: ram.arenaBytes, unpackBytes: ram.unpackBytes, staticBytes: ram.staticBytes, stackBytes: w)
+            }
         }
         var perInference: Int? = nil, perMAC: Double? = nil
         if countInstructions {
