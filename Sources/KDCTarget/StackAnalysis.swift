@@ -403,7 +403,7 @@ public struct StackAnalysis {
     }
 
     /// Frame and callees of a function from its RISC-V machine code (objdump's aliases). The frame
-    /// is the sum of every `addi sp,sp,-n` (`c.addi16sp`, `c.addi` print the same); calls are
+    /// is the sum of every `addi sp,sp,-n` (`add sp,sp,-n`, `c.addi16sp`, `c.addi` print the same); calls are
     /// `jal`/`call`/`j`/`tail` to other symbols; `ret` (`jalr zero,0(ra)`) returns.
     static func riscvLibraryFunction(_ name: String, _ insns: [Instruction], image: String) throws -> Function {
         func fail(_ i: Instruction, _ why: String) -> TargetError {
@@ -436,7 +436,8 @@ public struct StackAnalysis {
             } else if m == "jalr" || m == "jr" {
                 throw fail(i, "jumps through a register")
             } else if dest == "sp" {
-                if m == "addi" || m == "addi16sp", let n = Int(ops.split(separator: ",").last ?? ""),
+                // binutils 2.40 prints `addi sp,sp,-16` as `add sp,sp,-16`.
+                if ["addi", "add", "addi16sp"].contains(m), let n = Int(ops.split(separator: ",").last ?? ""),
                     ops.hasPrefix("sp,sp,") || m == "addi16sp"
                 {
                     if n < 0 { frame += -n }
