@@ -48,7 +48,7 @@ public struct QEMUTarget: Target {
         try SourceTree.write(Data(board.memoryScript().utf8), to: dir + "/memory.ld")
         let args =
             board.linkFlags + [
-                "-Wl,-L," + dir, "-Wl,-T," + firmwareDirectory + "/" + board.linkerScript,
+                "-Wl,-L," + dir, "-T", firmwareDirectory + "/" + board.linkerScript,
                 "-Wl,--defsym=STACK_SIZE=0x" + String(board.stackSize, radix: 16), "-Wl,-Map," + output + ".map",
                 "-o", output,
             ] + objects
@@ -77,8 +77,11 @@ public struct QEMUTarget: Target {
     /// The lowest stack pointer of a whole run: QEMU dumps the registers before every
     /// instruction (`-singlestep -d cpu,nochain`, read as it streams: hundreds of MB), and the
     /// smallest value after `Board.stackPointerKey` is kept. About 2 s per million instructions.
-    public func lowestStackPointer(_ program: String) throws -> (stackPointer: UInt64, records: Records) {
-        var scanner = HexAfterKeyScanner(key: board.stackPointerKey)
+    /// Values outside `within` are left out (RISC-V's sp is 0 until `_start` sets it).
+    public func lowestStackPointer(
+        _ program: String, within: ClosedRange<UInt64>? = nil
+    ) throws -> (stackPointer: UInt64, records: Records) {
+        var scanner = HexAfterKeyScanner(key: board.stackPointerKey, range: within)
         let (records, _) = try runQEMU(
             program, extra: ["-singlestep", "-d", "cpu,nochain", "-D", "/dev/stdout"], purpose: "splow",
             stream: { scanner.scan($0) })
@@ -144,8 +147,13 @@ struct HexAfterKeyScanner {
     let key: [UInt8]
     private(set) var lowest: UInt64?
     private var carry: [UInt8] = []
+    /// Values outside it are not kept.
+    let range: ClosedRange<UInt64>?
 
-    init(key: String) { self.key = Array(key.utf8) }
+    init(key: String, range: ClosedRange<UInt64>? = nil) {
+        self.key = Array(key.utf8)
+        self.range = range
+    }
 
     mutating func scan(_ chunk: Data) {
         var buf = carry
@@ -175,7 +183,7 @@ struct HexAfterKeyScanner {
                 }
                 // A value cut by the chunk's end is read whole from the carried-over bytes.
                 guard digits > 0, j < p.count else { continue }
-                if lowest.map({ v < $0 }) ?? true { lowest = v }
+                if range.map({ $0.contains(v) }) ?? true, lowest.map({ v < $0 }) ?? true { lowest = v }
                 i = j
             }
         }

@@ -43,8 +43,9 @@ public struct StackPath: Codable, Equatable, Sendable, CustomStringConvertible {
 /// file and function: a frame gcc reports as dynamic (VLA, `alloca`) or gives no size for; a call
 /// through a function pointer, unless the caller is listed in `indirectCalls` with the reason
 /// (e.g. "the op callback is never set"); a callee defined in no `.ci` file and absent from the
-/// image; a library function that calls through a register, branches into another function's
-/// middle, or moves `sp` in any other way; recursion.
+/// image, called by a function that is not in the image either (called by one in the image,
+/// the call is one gcc deleted after writing its call graph: the link would hold the callee); a
+/// library function that calls through a register or moves `sp` in any other way; recursion. A library function's branch into another one's middle counts as a call of it.
 public struct StackAnalysis {
     /// A function of the program: defined in a `.ci` file (`frame` from gcc) or in the image only.
     public struct Function: Equatable {
@@ -70,9 +71,14 @@ public struct StackAnalysis {
 
     /// Functions defined in the `.ci` files, by title.
     public private(set) var functions: [String: Function] = [:]
+    /// Their names (assembler names).
+    private var compiledNames: Set<String> = []
     /// Function symbols of the image and their instructions (empty without an image).
     let image: [String: [Instruction]]
     let imagePath: String
+    /// Function symbols of the image that objdump does not print because another one has the same
+    /// address (libgcc's `__aeabi_uidiv` is `__udivsi3`), mapped to the printed one.
+    let aliases: [String: String]
     let instructionSet: InstructionSet
     static let indirectTitle = "__indirect_call"
 
@@ -82,6 +88,8 @@ public struct StackAnalysis {
     public enum InstructionSet: String, Sendable, Equatable {
         /// Arm Thumb-2 (Cortex-M).
         case thumb
+        /// RISC-V RV32 (with the C extension; objdump's aliases: `addi sp,sp,-16`, `call`, `ret`).
+        case riscv
     }
 
     /// `callGraphs`: (path, text) of each `.ci` file; `disassembly`: `objdump -d` of the linked
@@ -102,7 +110,9 @@ public struct StackAnalysis {
                 functions[f.title] = f
             }
         }
+        compiledNames = Set(functions.values.map(\.name))
         image = Self.parseDisassembly(disassembly)
+        aliases = Self.aliases(of: image, imagePath: imagePath)
         self.imagePath = imagePath
         self.instructionSet = instructionSet
     }
@@ -122,7 +132,7 @@ public struct StackAnalysis {
 
         func node(_ title: String, calledBy caller: Function?) throws -> Function {
             if let f = functions[title] ?? library[title] { return f }
-            guard let insns = image[title] else {
+            guard let insns = image[title] ?? aliases[title].flatMap({ image[$0] }) else {
                 let who = caller.map { "\($0.name) calls '\(title)', which" } ?? "'\(title)'"
                 throw TargetError.format(
                     file: caller?.source ?? imagePath,
@@ -132,6 +142,7 @@ public struct StackAnalysis {
             let f: Function
             switch instructionSet {
             case .thumb: f = try Self.libraryFunction(title, insns, image: imagePath)
+            case .riscv: f = try Self.riscvLibraryFunction(title, insns, image: imagePath)
             }
             library[title] = f
             return f
@@ -154,7 +165,13 @@ public struct StackAnalysis {
             active.append(f.title)
             defer { active.removeLast() }
             var best = StackPath(bytes: 0, path: [])
-            for t in f.callees {
+            for t in f.callees + lateCalls(f) {
+                // gcc writes the call graph before its last RTL passes, which can delete a call
+                // (on Armv6-M, a `%` whose libgcc helper `__aeabi_idivmod` is then never
+                // called). A callee that no `.ci` file defines and the image does not hold,
+                // called by a function the image does hold, is such a call: a static link
+                // resolves every call the final code makes.
+                if functions[t] == nil, image[t] == nil, aliases[t] == nil, image[f.name] != nil { continue }
                 let c = try node(t, calledBy: f)
                 if dropping.contains(Call(caller: f.name, callee: c.name)) { continue }
                 let p = try depth(c)
@@ -166,6 +183,22 @@ public struct StackAnalysis {
         }
 
         return try depth(node(root, calledBy: nil))
+    }
+
+    /// Library functions a compiled function's machine code calls (`bl`) that its call graph
+    /// does not list: helpers gcc emits after writing it (on Armv6-M, `__gnu_thumb1_case_uqi`
+    /// for switch tables, which pushes a register). Calls of functions some `.ci` file defines
+    /// are gcc's to list; none is added for those.
+    func lateCalls(_ f: Function) -> [String] {
+        guard functions[f.title] != nil, let insns = image[f.name] else { return [] }
+        var out: [String] = []
+        for i in insns where i.mnemonic == "bl" || i.mnemonic == "bl.w" {
+            guard let lt = i.operands.firstIndex(of: "<"), let gt = i.operands.lastIndex(of: ">"), lt < gt else { continue }
+            let target = String(i.operands[i.operands.index(after: lt)..<gt])
+            if target.contains("+0x") || target == f.name || compiledNames.contains(target) { continue }
+            if !f.callees.contains(target), !out.contains(target) { out.append(target) }
+        }
+        return out
     }
 
     // MARK: - gcc call graphs
@@ -256,6 +289,22 @@ public struct StackAnalysis {
         var address: String, mnemonic: String, operands: String
     }
 
+    /// Function symbols of the ELF file at `imagePath` (none if it cannot be read) at the first
+    /// address of a function in `image` under another name: name → that function's name.
+    static func aliases(of image: [String: [Instruction]], imagePath: String) -> [String: String] {
+        guard let elf = try? ELFFile(path: imagePath) else { return [:] }
+        var byAddress: [UInt64: String] = [:]
+        for (name, insns) in image {
+            if let a = insns.first.flatMap({ UInt64($0.address, radix: 16) }) { byAddress[a] = name }
+        }
+        var out: [String: String] = [:]
+        for sym in elf.symbols where sym.type == 2 && image[sym.name] == nil {  // STT_FUNC
+            // Thumb function symbols have bit 0 set.
+            if let name = byAddress[sym.value & ~1] { out[sym.name] = name }
+        }
+        return out
+    }
+
     /// `objdump -d` text → instructions per function symbol (data words left out).
     static func parseDisassembly(_ text: String) -> [String: [Instruction]] {
         var out: [String: [Instruction]] = [:]
@@ -276,6 +325,8 @@ public struct StackAnalysis {
             var ops = fields.count > 3 ? fields[3...].joined(separator: " ") : ""
             if let at = ops.firstIndex(of: "@") { ops = String(ops[..<at]) }
             if let semi = ops.firstIndex(of: ";") { ops = String(ops[..<semi]) }
+            // RISC-V comments ("# 8000272c <name>"); Arm immediates have no space after '#'.
+            if let hash = ops.range(of: "# ") { ops = String(ops[..<hash.lowerBound]) }
             out[f, default: []].append(
                 Instruction(
                     address: String(fields[0].dropLast()), mnemonic: fields[2],
@@ -309,11 +360,11 @@ public struct StackAnalysis {
                     throw fail(i, "calls through a register")
                 }
                 let target = String(ops[ops.index(after: lt)..<gt])
-                if let plus = target.range(of: "+0x") {
-                    if target[..<plus.lowerBound] != name { throw fail(i, "branches into the middle of another function") }
-                } else if target != name, !callees.contains(target) {
-                    callees.append(target)
-                }
+                // A branch into another function's middle (libgcc's Armv6-M `__aeabi_uidivmod`
+                // → the divide-by-zero tail of `__udivsi3`) counts as a call of that whole
+                // function: every push of it is summed, an upper bound of any entry point's.
+                let callee = target.range(of: "+0x").map { String(target[..<$0.lowerBound]) } ?? target
+                if callee != name, !callees.contains(callee) { callees.append(callee) }
             } else if base.range(of: "^bx\(cond)$", options: .regularExpression) != nil {
                 if ops != "lr" { throw fail(i, "jumps through a register") }
             } else if base == "cbz" || base == "cbnz" {
@@ -346,6 +397,53 @@ public struct StackAnalysis {
                 throw fail(i, "sets the stack pointer")
             } else if first == "pc" || (base.hasPrefix("ldm") && ops.contains("pc")) || (base.hasPrefix("ldr") && first == "pc") {
                 throw fail(i, "jumps through a register or memory")
+            }
+        }
+        return Function(title: name, name: name, frame: frame, callees: callees, indirect: false, source: image)
+    }
+
+    /// Frame and callees of a function from its RISC-V machine code (objdump's aliases). The frame
+    /// is the sum of every `addi sp,sp,-n` (`add sp,sp,-n`, `c.addi16sp`, `c.addi` print the same); calls are
+    /// `jal`/`call`/`j`/`tail` to other symbols; `ret` (`jalr zero,0(ra)`) returns.
+    static func riscvLibraryFunction(_ name: String, _ insns: [Instruction], image: String) throws -> Function {
+        func fail(_ i: Instruction, _ why: String) -> TargetError {
+            .format(
+                file: image,
+                message:
+                    "library function \(name) at \(i.address): '\(i.mnemonic) \(i.operands)' \(why); its stack cannot be sized (it is not in any call-graph file)"
+            )
+        }
+        guard !insns.isEmpty else {
+            throw TargetError.format(
+                file: image, message: "library function \(name) has no instructions in the disassembly; its stack cannot be sized"
+            )
+        }
+        var frame = 0, callees: [String] = []
+        for i in insns {
+            let m = i.mnemonic.hasPrefix("c.") ? String(i.mnemonic.dropFirst(2)) : i.mnemonic
+            let ops = i.operands.replacingOccurrences(of: " ", with: "")
+            let dest = ops.split(separator: ",").first.map(String.init) ?? ""
+            if ["jal", "call", "j", "tail"].contains(m) || (m.hasPrefix("b") && ops.contains("<")) {
+                guard let lt = ops.firstIndex(of: "<"), let gt = ops.lastIndex(of: ">"), lt < gt else {
+                    if m.hasPrefix("b") { continue }
+                    throw fail(i, "calls an address without a symbol")
+                }
+                let target = String(ops[ops.index(after: lt)..<gt])
+                let callee = target.range(of: "+0x").map { String(target[..<$0.lowerBound]) } ?? target
+                if callee != name, !callees.contains(callee) { callees.append(callee) }
+            } else if m == "ret" {
+                continue
+            } else if m == "jalr" || m == "jr" {
+                throw fail(i, "jumps through a register")
+            } else if dest == "sp" {
+                // binutils 2.40 prints `addi sp,sp,-16` as `add sp,sp,-16`.
+                if ["addi", "add", "addi16sp"].contains(m), let n = Int(ops.split(separator: ",").last ?? ""),
+                    ops.hasPrefix("sp,sp,") || m == "addi16sp"
+                {
+                    if n < 0 { frame += -n }
+                } else {
+                    throw fail(i, "sets sp")
+                }
             }
         }
         return Function(title: name, name: name, frame: frame, callees: callees, indirect: false, source: image)

@@ -41,7 +41,27 @@ final class BoardFilesTests: XCTestCase {
         XCTAssertTrue(b.memoryScript().contains("FLASH (rx)   : ORIGIN = 0x00000000, LENGTH = 4M"), b.memoryScript())
         XCTAssertTrue(b.memoryScript().contains("RAM   (rwx)  : ORIGIN = 0x20000000, LENGTH = 4M"), b.memoryScript())
         XCTAssertThrowsError(try Board.named("cortex-m9")) { e in
-            XCTAssertEqual("\(e)", "firmware target: no board 'cortex-m9'; expected one of cortex-m4")
+            let names = Board.all.map(\.name).joined(separator: ", ")
+            XCTAssertEqual("\(e)", "firmware target: no board 'cortex-m9'; expected one of \(names)")
         }
+    }
+
+    /// A model that does not fit a board's memory is an error naming the board and the bytes.
+    func testModelTooBigForTheBoardIsAClearError() throws {
+        let m0 = try Board.named("cortex-m0")
+        XCTAssertEqual(m0.regionBytes("RAM"), 16 << 10)
+        XCTAssertEqual(m0.regionBytes("FLASH"), 256 << 10)
+        XCTAssertNoThrow(try m0.checkFits(model: "ok", arenaBytes: 8000, unpackBytes: 0, artifactBytes: 100_000, inputBytes: 64))
+        XCTAssertThrowsError(
+            try m0.checkFits(model: "big", arenaBytes: 12000, unpackBytes: 2000, artifactBytes: 300_000, inputBytes: 64)
+        ) { e in
+            XCTAssertEqual(
+                "\(e)",
+                "firmware target cortex-m0: model 'big' does not fit cortex-m0 (qemu microbit): RAM: it needs at least 18096 bytes (arena 12000 + unpack buffer 2000 + stack region 4096), the board has 16384; flash: it needs at least 300064 bytes (artifact 300000 + inputs 64), the board has 262144"
+            )
+        }
+        XCTAssertNoThrow(
+            try Board.named("cortex-m4").checkFits(
+                model: "big", arenaBytes: 12000, unpackBytes: 2000, artifactBytes: 300_000, inputBytes: 64))
     }
 }

@@ -119,13 +119,17 @@ final class StackAnalysisTests: XCTestCase {
         for (insn, why2) in [
             ("blx\tr3", "calls through a register"), ("mov\tsp, r2", "sets sp"),
             ("bx\tr2", "jumps through a register"), ("sub\tsp, r3", "sets sp"),
-            ("b.w\t1000 <memcpy+0x10>", "branches into the middle of another function"),
         ] {
             let d = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: insn)
             fails(
                 { try self.analysis(disassembly: d).deepest(from: "main", indirectCalls: why) },
                 ["fw.elf: library function memset", why2, "its stack cannot be sized"])
         }
+        // a branch into another function's middle is a call of that whole function
+        let middle = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: "b.w\t20e0 <memcpy+0x8>")
+        XCTAssertEqual(
+            try analysis(disassembly: middle).deepest(from: "main", indirectCalls: why).path.map(\.function),
+            ["main", "run", "kernel_b", "memset", "memcpy"])
         // a library function calling another one is followed (memset → memcpy), and sub sp counts
         let chained = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: "bl\t20d8 <memcpy>")
             .replacingOccurrences(of: "mov\tip, r0", with: "sub\tsp, #8")
@@ -134,5 +138,66 @@ final class StackAnalysisTests: XCTestCase {
             ["main", "run", "kernel_b", "memset", "memcpy"])
         XCTAssertEqual(
             try analysis(disassembly: chained).deepest(from: "main", indirectCalls: why).bytes, 224 + 288 + 760 + 12 + 8)
+    }
+
+    /// Armv6-M: a compiled function's `bl` to a library helper its call graph omits
+    /// (`__gnu_thumb1_case_uqi`; it pushes 4 B, here 16 to be deeper than memset) is a call.
+    func testCallsTheCallGraphOmitsAreFollowed() throws {
+        let d =
+            Self.disassembly + """
+
+                00001000 <kernel_b>:
+                    1000:\tb5f0      \tpush\t{r4, r5, r6, r7, lr}
+                    1002:\tf000 f801 \tbl\t2090 <__gnu_thumb1_case_uqi>
+                    1006:\tbdf0      \tpop\t{r4, r5, r6, r7, pc}
+
+                00002090 <__gnu_thumb1_case_uqi>:
+                    2090:\tb41e      \tpush\t{r1, r2, r3, r4}
+                    209e:\tbc1e      \tpop\t{r1, r2, r3, r4}
+                    20a0:\t4770      \tbx\tlr
+                """
+        let why = ["run": "no callback"]
+        let p = try analysis(disassembly: d).deepest(from: "main", indirectCalls: why)
+        XCTAssertEqual(p.path.map(\.function), ["main", "run", "kernel_b", "__gnu_thumb1_case_uqi"])
+        XCTAssertEqual(p.bytes, 224 + 288 + 760 + 16)
+    }
+
+    /// RISC-V library code (objdump's aliases): the frame from `addi sp,sp,-n`, calls from
+    /// `jal`/`call`/`j`, comments after '#' ignored; `jalr` through a register is an error.
+    func testRISCVLibraryFunctions() throws {
+        let d = """
+            fw.elf:     file format elf32-littleriscv
+
+            Disassembly of section .text:
+
+            80000100 <memset>:
+            80000100:\t1141                \tadd\tsp,sp,-16
+            80000102:\tc606                \tsw\tra,12(sp)
+            80000104:\t2031                \tjal\t80000110 <memcpy>
+            80000106:\t00001517          \tauipc\ta0,0x1 # 80001106 <table>
+            8000010a:\t0141                \tadd\tsp,sp,16
+            8000010c:\t8082                \tret
+
+            80000110 <memcpy>:
+            80000110:\t7179                \tadd\tsp,sp,-48
+            80000112:\tc211                \tbeqz\ta2,80000116 <memcpy+0x6>
+            80000114:\t6145                \tadd\tsp,sp,48
+            80000116:\t8082                \tret
+            """
+        func analysis(_ d: String) throws -> StackAnalysis {
+            try StackAnalysis(
+                callGraphs: [("main.ci", Self.mainCI), ("lib.ci", Self.libCI)].map { (path: $0.0, text: $0.1) }, disassembly: d,
+                imagePath: "fw.elf", instructionSet: .riscv)
+        }
+        let why = ["run": "no callback"]
+        let p = try analysis(d).deepest(from: "main", indirectCalls: why)
+        XCTAssertEqual(p.path.map(\.function), ["main", "run", "kernel_b", "memset", "memcpy"])
+        XCTAssertEqual(p.bytes, 224 + 288 + 760 + 16 + 48)
+        XCTAssertThrowsError(
+            try analysis(d.replacingOccurrences(of: "jal\t80000110 <memcpy>", with: "jalr\ta5")).deepest(
+                from: "main", indirectCalls: why)
+        ) { e in
+            XCTAssertTrue("\(e)".contains("library function memset at 80000104: 'jalr a5' jumps through a register"), "\(e)")
+        }
     }
 }

@@ -146,7 +146,9 @@ final class FirmwareTests: XCTestCase {
         for b in Board.all { XCTAssertEqual(try parse(b.name).export.firmware, b) }
         XCTAssertNil(try parse("none").export.firmware)
         XCTAssertThrowsError(try parse("cortex-m9")) { e in
-            XCTAssertTrue("\(e)".contains("export.firmware: expected none or cortex-m4, got 'cortex-m9'"), "\(e)")
+            let names = ["none"] + Board.all.map(\.name)
+            let list = names.dropLast().joined(separator: ", ") + " or " + names.last!
+            XCTAssertTrue("\(e)".contains("export.firmware: expected \(list), got 'cortex-m9'"), "\(e)")
         }
     }
 

@@ -1,4 +1,5 @@
-/* startup.c - vector table, reset handler and semihosting for QEMU mps2-an386 (Cortex-M4).
+/* startup.c - vector table, reset handler and semihosting for the Cortex-M boards under QEMU
+ * (mps2-an385/an386/an500/an505, mps3-an547, microbit: Board.swift).
  *
  * Reset_Handler paints the stack region with STACK_PAINT (up to just below its own frame),
  * copies .data from flash, zeroes .bss, calls main() and exits QEMU with main's status.
@@ -53,6 +54,12 @@ void Reset_Handler(void)
     volatile uint32_t *p;
     const uint32_t *src;
     /* Paint below the current frame; volatile keeps gcc from turning the loops into calls. */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* Built with FPU or Helium instructions (cortex-m55, -mfloat-abi=softfp): grant full access
+     * to coprocessors 10 and 11 (CPACR, 0xE000ED88) before any code could use them. */
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     __asm__ volatile("mov %0, sp" : "=r"(sp));
     for (p = __stack_start__; p < sp - 16; p++) *p = STACK_PAINT;
     for (p = __data_start__, src = __data_load__; p < __data_end__; p++, src++) *p = *src;
@@ -73,7 +80,8 @@ static void Default_Handler(void)
     sh_exit(3);
 }
 
-/* Cortex-M4 core exceptions; the mps2 peripherals' interrupts are not used. */
+/* Cortex-M core exceptions (4-6 are reserved on Armv6-M); the peripherals' interrupts are not
+ * used. */
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
     (void (*)(void))(uintptr_t)__stack_end__, /* initial SP */
     Reset_Handler,

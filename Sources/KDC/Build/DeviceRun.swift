@@ -66,7 +66,10 @@ public enum DeviceRun {
         let model = try writeModel(a, bytes: artifact, name: name, into: dir)
         let want = try expected ?? withKDCErrors { try HostRun.outputs(artifactPath: dir + "/\(name).kdc", inputs: inputs) }
         let runModes = modes ?? (a.compressed ? [.stored, .compressed] : [.stored])
-        let perImage = max(1, maxImageInputBytes / inBytes)
+        // Small boards (cortex-m0's 256 KB of flash, cortex-m55's 512 KB) hold fewer inputs per
+        // image: what the flash leaves beside the artifact and 64 KB for the program.
+        let room = board.regionBytes("FLASH") - artifact.count - (64 << 10)
+        let perImage = max(1, min(maxImageInputBytes, room) / inBytes)
         var results: [FirmwareResult] = [], outputs: [[Int8]] = []
         for (m, mode) in runModes.enumerated() {
             var total: FirmwareResult? = nil
