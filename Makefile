@@ -3,15 +3,15 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= samples/digits/config.yaml
 OUT ?= out/digits
-# The tests also need clang, valgrind, and for the Cortex-M4 firmware (samples/firmware) the
-# arm-none-eabi toolchain and QEMU.
+# The tests also need clang, valgrind, for the Cortex-M4 firmware (samples/firmware) the
+# arm-none-eabi toolchain and QEMU, and chromium (headless) for the report page's browser test.
 
 .PHONY: setup setup-run venv build release demo check test test-swift test-runtime fuzz-tflite bench lint lint-setup clean
 
 # Installs the Debian packages kdc needs, if any is missing (needs root or sudo). apt-get's output
 # goes to a log printed only when it fails. `make demo` needs only the first list.
 RUN_PACKAGES := zlib1g-dev libopenblas-dev gcc make
-DEB_PACKAGES := $(RUN_PACKAGES) clang valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+DEB_PACKAGES := $(RUN_PACKAGES) clang valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -59,7 +59,7 @@ demo: setup-run
 # The fast tier (docs/TESTING.md): the Swift unit tests and the C runtime's tests under gcc and
 # clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
 CHECK_SKIP := FirmwareTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests DataCommandTests \
-	TFLiteOracleTests TFLiteTeacherBuildTests
+	TFLiteOracleTests TFLiteTeacherBuildTests ReportPageBuildTests ReportBrowserTests
 check: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))
