@@ -62,11 +62,14 @@ enum HTML {
             }.joined() + "</div>"
     }
 
-    /// A table: header cells, then rows (cells already escaped HTML); columns after the first
-    /// are right-aligned numbers.
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var s = "<table><thead><tr>" + header.map { "<th>\(esc($0))</th>" }.joined() + "</tr></thead><tbody>"
-        for r in rows { s += "<tr>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>" }
+    /// A table: header cells, then rows (cells already escaped HTML); the columns in `text` are
+    /// left-aligned text, the others right-aligned numbers.
+    static func table(_ header: [String], _ rows: [[String]], text: Set<Int> = [0]) -> String {
+        func cls(_ i: Int) -> String { text.contains(i) ? " class=\"l\"" : "" }
+        var s =
+            "<table><thead><tr>" + header.enumerated().map { "<th\(cls($0.offset))>\(esc($0.element))</th>" }.joined()
+            + "</tr></thead><tbody>"
+        for r in rows { s += "<tr>" + r.enumerated().map { "<td\(cls($0.offset))>\($0.element)</td>" }.joined() + "</tr>" }
         return s + "</tbody></table>"
     }
 }

@@ -154,7 +154,7 @@ public enum ReportPage {
         .legend span{display:inline-flex;align-items:center;gap:6px}
         table{border-collapse:collapse;font-size:13px;margin:10px 0 0;width:100%}
         th,td{padding:3px 8px;border-bottom:1px solid #eceff3;text-align:right;white-space:nowrap}
-        th:first-child,td:first-child{text-align:left}
+        th.l,td.l{text-align:left}
         th{color:var(--muted);font-weight:600}
         details summary{cursor:pointer;color:var(--muted);font-size:13px;margin-top:8px}
         .scroll{overflow-x:auto}
@@ -379,7 +379,9 @@ public enum ReportPage {
         let rows = layers.map { l in
             [HTML.esc(l.name), HTML.esc(l.kind), l.sqnrDB >= 150 ? "exact (no error)" : String(format: "%.2f", l.sqnrDB)]
         }
-        s += "<details><summary>Table</summary>" + HTML.table(["op output", "kind", "SQNR (dB)"], rows) + "</details>"
+        s +=
+            "<details><summary>Table</summary>" + HTML.table(["op output", "kind", "SQNR (dB)"], rows, text: [0, 1])
+            + "</details>"
         return s + "</section>"
     }
 
@@ -440,7 +442,8 @@ public enum ReportPage {
             + HTML.table(["tensor", "bytes", "offset", "end", "live ops"], rows)
             + HTML.table(
                 ["op", "name", "kind"],
-                p.ops.enumerated().map { [String($0.offset), HTML.esc($0.element.name), HTML.esc($0.element.kind)] })
+                p.ops.enumerated().map { [String($0.offset), HTML.esc($0.element.name), HTML.esc($0.element.kind)] },
+                text: [1, 2])
             + "</details>"
         return s + "</section>"
     }
@@ -538,7 +541,8 @@ public enum ReportPage {
         }
         s += "</svg>"
         s += HTML.legend([("budget", "#000", false)])
-        s += "<div class=\"scroll\">" + HTML.table(["", "used (B)", "budget (B)", "share", "what"], table) + "</div>"
+        s +=
+            "<div class=\"scroll\">" + HTML.table(["", "used (B)", "budget (B)", "share", "what"], table, text: [0, 4]) + "</div>"
         return s + "</section>"
     }
 
