@@ -167,6 +167,12 @@ func lineChart(
         let step = yt[1] - yt[0]
         yt = niceTicks(min(a, (yMin / step).rounded(.down) * step), max(b, (yMax / step).rounded(.up) * step))
     }
+    // Whole ticks below and above every point (a given range may cut between two ticks).
+    if yt.count > 1 {
+        let step = yt[1] - yt[0]
+        if let first = yt.first, first > min(yMin, yRange?.0 ?? yMin) + step * 1e-9 { yt.insert(first - step, at: 0) }
+        if let last = yt.last, last < yMax - step * 1e-9 { yt.append(last + step) }
+    }
     let plot = Plot(
         width: width, height: height, x: (xMin, xMax), y: (yt.first ?? yMin, max(yt.last ?? yMax, yMax)))
     var xt = niceTicks(xMin, xMax, count: 6)
