@@ -112,7 +112,8 @@ public struct MemorySection: Codable, Sendable, Equatable {
 /// `report.json` → `memory.plan`: the op order and each tensor's place and lifetime.
 public struct ArenaPlanSection: Codable, Sendable, Equatable {
     public struct PlanOp: Codable, Sendable, Equatable {
-        /// The op's node name and its kind ("conv2d", "fully_connected", ...).
+        /// The op's node name and its kind: the device op ("CONV_2D", "FULLY_CONNECTED", ...), as in
+        /// `quantization.layers`.
         public var name: String
         public var kind: String
     }
