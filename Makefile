@@ -3,9 +3,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= samples/digits/config.yaml
 OUT ?= out/digits
-# The tests also need clang, valgrind, and for the Cortex-M4 firmware (samples/firmware) the
-# arm-none-eabi toolchain and QEMU; the riscv32 target the riscv64-unknown-elf toolchain, picolibc
-# and qemu-system-misc.
+# The tests also need clang, valgrind, for the Cortex-M4 firmware (samples/firmware) the
+# arm-none-eabi toolchain and QEMU, for the riscv32 target the riscv64-unknown-elf toolchain,
+# picolibc and qemu-system-misc, and chromium (headless) for the report page's browser test.
 
 .PHONY: setup setup-run venv build release demo check test test-swift test-runtime fuzz-tflite bench lint lint-setup clean
 
@@ -13,7 +13,7 @@ OUT ?= out/digits
 # goes to a log printed only when it fails. `make demo` needs only the first list.
 RUN_PACKAGES := zlib1g-dev libopenblas-dev gcc make
 DEB_PACKAGES := $(RUN_PACKAGES) clang valgrind gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm \
-	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+	gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc chromium
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -60,8 +60,8 @@ demo: setup-run
 
 # The fast tier (docs/TESTING.md): the Swift unit tests and the C runtime's tests under gcc and
 # clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
-CHECK_SKIP := FirmwareTests TargetMatrixTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests DataCommandTests \
-	TFLiteOracleTests TFLiteTeacherBuildTests
+CHECK_SKIP := FirmwareTests TargetMatrixTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests \
+	DataCommandTests TFLiteOracleTests TFLiteTeacherBuildTests ReportPageBuildTests ReportBrowserTests
 check: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))

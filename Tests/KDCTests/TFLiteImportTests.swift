@@ -164,7 +164,11 @@ final class TFLiteImportTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("host check: 12 generated inputs, 0 output bytes differ"), r.out)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/out"))
-        XCTAssertEqual(files, ["ad01_int8.kdc", "ad01_int8.h", "ad01_int8.c", "report.json"])
+        XCTAssertEqual(files, ["ad01_int8.kdc", "ad01_int8.h", "ad01_int8.c", "report.html", "report.json"])
+        // The page: the import's summary, its arena plan and memory; no training sections.
+        let page = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
+        for id in ["summary", "arena", "resources"] { XCTAssertTrue(page.contains("<section id=\"\(id)\">"), id) }
+        XCTAssertFalse(page.contains("<section id=\"curves\">"))
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/report.json")))
         let json = try XCTUnwrap(report as? [String: Any])
         for key in ["artifact", "memory", "runtime", "source", "outputs"] { XCTAssertNotNil(json[key], key) }

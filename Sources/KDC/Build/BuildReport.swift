@@ -104,6 +104,42 @@ public struct MemorySection: Codable, Sendable, Equatable {
     public var arenaLowerBoundBytes: Int
     public var weightsBytes: Int
     public var unpackBytes: Int
+    /// Where each tensor lives in the arena and for which ops (`MemoryPlanner`): the timeline
+    /// of `report.html`. Absent in reports written before it was added.
+    public var plan: ArenaPlanSection? = nil
+}
+
+/// `report.json` → `memory.plan`: the op order and each tensor's place and lifetime.
+public struct ArenaPlanSection: Codable, Sendable, Equatable {
+    public struct PlanOp: Codable, Sendable, Equatable {
+        /// The op's node name and its kind: the device op ("CONV_2D", "FULLY_CONNECTED", ...), as in
+        /// `quantization.layers`.
+        public var name: String
+        public var kind: String
+    }
+    public struct PlanTensor: Codable, Sendable, Equatable {
+        public var name: String
+        /// Byte offset in the arena and byte size (int8 elements).
+        public var offset: Int
+        public var bytes: Int
+        /// First and last op index (into `ops`) the tensor is live, inclusive; the input from 0.
+        public var firstOp: Int
+        public var lastOp: Int
+    }
+    public var ops: [PlanOp]
+    public var tensors: [PlanTensor]
+
+    public init(ops: [PlanOp], tensors: [PlanTensor]) { self.ops = ops; self.tensors = tensors }
+
+    /// The plan of `graph` as `MemoryPlanner.plan` made it.
+    public init(_ plan: MemoryPlan, graph: Graph) {
+        ops = graph.nodes.map { PlanOp(name: $0.name, kind: DeviceOp($0.op)?.name ?? $0.op.kind) }
+        tensors = plan.offsets.indices.map { i in
+            PlanTensor(
+                name: graph.tensors[i].name, offset: plan.offsets[i], bytes: plan.sizes[i], firstOp: plan.firstUse[i],
+                lastOp: plan.lastUse[i])
+        }
+    }
 }
 
 /// `report.json` → `runtime`: the host check.

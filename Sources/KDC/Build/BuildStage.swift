@@ -98,6 +98,7 @@ extension Pipeline {
         report.artifact?.tflitePath = tfliteFile?.path
         report.artifact?.tfliteBytes = tfliteFile?.bytes
         report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
+        try writeFileAtomically(Data(ReportPage.html(report).utf8), to: txn.stagedPath(ReportPage.fileName))
         report.outputs = txn.stagedFiles() + [reportName]
         try writeFileAtomically(try report.json(), to: txn.stagedPath(reportName))
         if let failed {
@@ -199,6 +200,7 @@ extension Pipeline {
             arenaBytes: e.arenaBytes, scratchBytes: e.scratchBytes, arenaTotalBytes: e.arenaTotalBytes,
             arenaLowerBoundBytes: e.lowerBound, weightsBytes: e.weightsBytes,
             unpackBytes: e.compressed ? e.rawBytes : 0)
+        report.memory?.plan = ArenaPlanSection(e.plan, graph: q.graph)
         report.runtime = RuntimeSection(
             samples: c.host.samples, mismatches: c.hostMismatches, accuracy: c.host.accuracy,
             latencyNsMedian: c.host.latencyNsMedian,

@@ -136,6 +136,8 @@ public struct ImportStage {
         let failed = checks.failure(reportPath: txn.failedPath(reportName))
         let export = written.moved(from: txn.stagingDir, to: failed == nil ? txn.finalPath : txn.failedPath)
         var report = ImportStage.report(source: source, export: export, checks: checks)
+        report.memory?.plan = ArenaPlanSection(export.plan, graph: graph)
+        try writeFileAtomically(Data(ReportPage.html(report).utf8), to: txn.stagedPath(ReportPage.fileName))
         report.outputs = txn.stagedFiles() + [reportName]
         try writeFileAtomically(try report.json(), to: txn.stagedPath(reportName))
         if let failed {

@@ -25,6 +25,9 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
     public var layerSamples: Int
     /// Per op output, in execution order.
     public var layers: [LayerError]
+    /// The int8 graph's confusion matrix on the labelled samples: `confusion[label][predicted]`
+    /// counts (classes × classes; nil when no sample is labelled).
+    public var confusion: [[Int]]? = nil
 }
 
 /// Compares the int8 graph `quantized` with the float graph `float` it came from on `test`
@@ -56,6 +59,8 @@ public func quantizationReportAndOutputs(
     let lowered = (try? float.lowered()).flatMap { $0.tensors.count == quantized.tensors.count ? $0 : nil }
     let interp = Int8Interpreter()
     var floatRight = 0, intRight = 0, labelled = 0, agree = 0
+    let classes = quantized[quantized.output].count
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
     let opTensors = quantized.nodes.map { $0.output }
     var signal = [Double](repeating: 0, count: opTensors.count)
     var noise = [Double](repeating: 0, count: opTensors.count)
@@ -74,6 +79,7 @@ public func quantizationReportAndOutputs(
             labelled += 1
             if fa == label { floatRight += 1 }
             if qa == label { intRight += 1 }
+            if label < classes, qa < classes { confusion[label][qa] += 1 }
         }
         if i < nLayer, let lowered {
             let fv = lowered.runFloat(x)
@@ -100,6 +106,6 @@ public func quantizationReportAndOutputs(
         floatAccuracy: labelled > 0 ? Double(floatRight) / Double(labelled) : nil,
         int8Accuracy: labelled > 0 ? Double(intRight) / Double(labelled) : nil,
         top1Agreement: n > 0 ? Double(agree) / Double(n) : 0,
-        layerSamples: nLayer, layers: layers)
+        layerSamples: nLayer, layers: layers, confusion: labelled > 0 ? confusion : nil)
     return (report, outputs)
 }
