@@ -37,15 +37,6 @@ MODELS = [
     ("vww", "vww_96_int8.tflite", "visual wake words"),
     ("ad", "ad01_int8.tflite", "anomaly detection"),
 ]
-# TensorFlow Lite Micro on the emulated Cortex-M4 as issue 13 measured it on this machine kind
-# (arm-none-eabi-gcc 12.2 -Os, QEMU mps2-an386): arena_used_bytes with reference kernels and
-# instructions per inference with reference kernels / with CMSIS-NN. Context, not this run.
-TFLM_ISSUE = {
-    "kws": (22772, 133972203, 9018048),
-    "resnet8": (54340, 539028167, 41003229),
-    "vww": (100660, 370223209, 28108880),
-    "ad": (2260, 4080699, 787218),
-}
 
 
 def ensure_venv():
@@ -205,13 +196,12 @@ def main():
     with open(os.path.join(a.out, "mlperf-tiny.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(
-        "| model (MACs) | .tflite | kdc artifact zlib / stored | arena: kdc (lower bound) / TFLM here / TFLM M4 (issue) "
-        "| runtime .text | M4 instructions / inference (per MAC) | TFLM M4 ref / CMSIS-NN (issue) "
+        "| model (MACs) | .tflite | kdc artifact zlib / stored | arena: kdc (lower bound) / TFLM "
+        "| runtime .text | M4 instructions / inference (per MAC) "
         "| output bytes ≠ LiteRT reference: kdc / LiteRT default / TFLM |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
-        arena_issue, ref_insns, cmsis_insns = TFLM_ISSUE[r["model"]]
         insns = (
             f"{r['instructions']:,} ({r['instructions_per_mac']:.2f})"
             if r["instructions"]
@@ -221,9 +211,9 @@ def main():
         macs = f"{r['macs']:,}"
         print(
             f"| {r['title']} ({macs}) | {r['tflite_bytes']:,} B | {r['artifact_bytes']:,} / {r['stored_bytes']:,} B "
-            f"| {r['arena_bytes']:,} ({r['arena_lower_bound_bytes']:,}) / {r['tflm_host_arena_bytes']:,} / {arena_issue:,} B "
-            f"| {text} | {insns} | {ref_insns:,} / {cmsis_insns:,} "
-            f"| {r['differ_kdc']} / {r['differ_litert_default']} / {r['differ_tflm']} of {r['output_bytes']:,} |"
+            f"| {r['arena_bytes']:,} ({r['arena_lower_bound_bytes']:,}) / {r['tflm_host_arena_bytes']:,} B "
+            f"| {text} | {insns} "
+            f"| {r['differ_kdc']} / {r['differ_litert_default']} / {r['differ_tflm']:,} of {r['output_bytes']:,} |"
         )
 
 
