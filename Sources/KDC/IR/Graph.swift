@@ -37,6 +37,9 @@ public struct Graph: Equatable, Sendable {
     /// The model gives float32 output (a DEQUANTIZE at its output edge): callers dequantize with
     /// the output tensor's scale and zero point.
     public var floatOutput = false
+    /// What turns the device's raw signal into the int8 input (audio front end, sensor
+    /// normalization), or nil: the caller fills the input tensor itself.
+    public var inputStage: InputStage?
 
     public init(tensors: [GraphTensor], nodes: [GraphNode], input: TensorID, output: TensorID) {
         self.tensors = tensors; self.nodes = nodes; self.input = input; self.output = output
