@@ -7,8 +7,144 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (figures, not tests): training throughput, and the C runtime's host latency and instruction count.",
-        subcommands: [TrainingBenchCommand.self, RuntimeBenchCommand.self],
+        subcommands: [TrainingBenchCommand.self, RuntimeBenchCommand.self, DeviceBenchCommand.self],
         defaultSubcommand: TrainingBenchCommand.self)
+}
+
+/// `--firmware cortex-m4,cortex-m7`: one or more boards (`Board.all`, by name), or `all`.
+struct BoardList: ExpressibleByArgument, Equatable {
+    var boards: [Board]
+
+    init?(argument: String) {
+        if argument == "all" {
+            boards = Board.all
+            return
+        }
+        var b: [Board] = []
+        for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let board = Board.all.first(where: { $0.name == part }) else { return nil }
+            b.append(board)
+        }
+        guard !b.isEmpty else { return nil }
+        boards = b
+    }
+
+    static var allValueStrings: [String] { Board.all.map(\.name) + ["all"] }
+}
+
+struct DeviceBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "device",
+        abstract:
+            "Per board and model, on the emulated device: instructions per inference and per MAC, runtime .text, arena, stack and RAM (predicted = measured), outputs compared with the host C runtime.",
+        discussion: """
+            MODEL is an artifact (.kdc) written by kdc, or an int8 TensorFlow Lite model (.tflite), imported \
+            as kdc import would (stored, TFLite arithmetic). Each model runs in the firmware sample under QEMU \
+            on every board given: the first input repeated for the instruction count (per inference = \
+            (11 inferences - 1) / 10, qemu's insn plugin), every output byte compared with the host C \
+            runtime. QEMU's TCG executes instructions without a timing model, so no cycle figure is given: \
+            the instructions are the device figure (docs/BENCHMARKS.md).
+            """)
+
+    @Argument(help: "Artifacts (.kdc) or int8 TensorFlow Lite models (.tflite).")
+    var models: [String]
+
+    @Option(
+        help: ArgumentHelp(
+            "Boards, comma-separated, or all: \(Board.all.map(\.name).joined(separator: ", ")).", valueName: "boards"))
+    var firmware = BoardList(argument: "cortex-m4")!
+
+    @Option(help: "Seeded random inputs compared with the host C runtime per model and board.")
+    var inputs = 2
+
+    @Option(help: "Also write the rows as JSON to this file.")
+    var json: String?
+
+    struct Row: Codable {
+        var model: String, board: String, macs: Int
+        var instructions: Int?, instructionsPerMAC: Double?
+        var runtimeTextBytes: Int, imageTextBytes: Int, arenaBytes: Int, stackBytes: Int
+        var ramBytes: Int, ramPredictedBytes: Int
+        var outputsMatch: Bool, inputs: Int
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            guard inputs >= 1 else { throw ValidationError("--inputs must be at least 1, got \(inputs)") }
+            var loaded: [(name: String, artifact: [UInt8], graph: Graph, arena: Int)] = []
+            for m in models {
+                let name = URL(fileURLWithPath: m).deletingPathExtension().lastPathComponent
+                let bytes: [UInt8]
+                if m.hasSuffix(".tflite") {
+                    let g = try TFLiteImporter.importFile(m)
+                    bytes = try prepareExport(g, normalization: .identity, name: "model", compress: false).main
+                } else {
+                    do { bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: m))) } catch {
+                        throw KDCError.io(path: m, message: "cannot read the artifact (\(error.localizedDescription))")
+                    }
+                }
+                let a = try ArtifactReader.parse(bytes, file: m)
+                let arena = KernelScratch.arenaTotal(activations: a.arenaBytes, scratch: KernelScratch.maximum(a.graph))
+                loaded.append((name, bytes, a.graph, arena))
+            }
+            print(
+                "model                 board          MACs   instructions  instr/MAC  runtime .text  image .text  arena B  stack B  RAM B (pred = meas)  outputs"
+            )
+            var rows: [Row] = []
+            for m in loaded {
+                var rng = SeededRNG(seed: 1, stream: "device-bench")
+                let inBytes = m.graph[m.graph.input].count
+                let ins = (0..<inputs).map { _ in
+                    (0..<inBytes).map { _ in Int8(bitPattern: UInt8(truncatingIfNeeded: rng.next())) }
+                }
+                for board in firmware.boards {
+                    let lead =
+                        m.name.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
+                        + board.name.padding(toLength: 11, withPad: " ", startingAt: 0) + rpad("\(m.graph.macs)", 10)
+                    // A model a board cannot hold is a row saying so, not the end of the table.
+                    do {
+                        try board.checkFits(
+                            model: m.name, arenaBytes: m.arena, unpackBytes: 0, artifactBytes: m.artifact.count,
+                            inputBytes: inputs * inBytes)
+                    } catch let e as TargetError {
+                        print(lead + "  does not fit: \(e.message)")
+                        continue
+                    }
+                    let r = try DeviceRun.run(
+                        artifact: m.artifact, inputs: ins, board: board, modes: [.stored], countInstructions: true,
+                        countedInferences: 10, name: "model")
+                    let f = r.firmware[0]
+                    let row = Row(
+                        model: m.name, board: board.name, macs: m.graph.macs, instructions: f.instructionsPerInference,
+                        instructionsPerMAC: f.instructionsPerMAC, runtimeTextBytes: f.runtimeTextBytes,
+                        imageTextBytes: f.imageTextBytes, arenaBytes: f.ram.arenaBytes, stackBytes: f.ram.stackBytes,
+                        ramBytes: f.ramBytes, ramPredictedBytes: f.ramPredictedBytes, outputsMatch: f.match, inputs: f.samples)
+                    rows.append(row)
+                    print(
+                        lead + rpad(row.instructions.map { "\($0)" } ?? "—", 15)
+                            + rpad(row.instructionsPerMAC.map { String(format: "%.2f", $0) } ?? "—", 11)
+                            + rpad("\(row.runtimeTextBytes)", 15) + rpad("\(row.imageTextBytes)", 13)
+                            + rpad("\(row.arenaBytes)", 9) + rpad("\(row.stackBytes)", 9)
+                            + rpad(
+                                "\(row.ramPredictedBytes) \(row.ramBytes == row.ramPredictedBytes ? "=" : "≠") \(row.ramBytes)",
+                                21)
+                            + "  " + (row.outputsMatch ? "\(row.inputs) equal" : "MISMATCH"))
+                    if !row.outputsMatch {
+                        throw KDCError.check(
+                            message:
+                                "\(m.name) on \(board.name): the device's outputs differ from the host C runtime's (\(f.mismatches) of \(f.samples))"
+                        )
+                    }
+                }
+            }
+            print("(no cycle figures: QEMU executes instructions without a timing model; instructions are the device figure)")
+            if let path = json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try writeFileAtomically(try enc.encode(rows), to: path)
+            }
+        }
+    }
 }
 
 struct RuntimeBenchCommand: ParsableCommand {

@@ -195,3 +195,50 @@ final class DeviceRunTests: XCTestCase {
             Array(g.quantizedInputs(d, limit: n).map { interp.run(g, input: $0) }.joined()))
     }
 }
+
+/// `kdc bench device`: the CLI's per-board table of device figures.
+final class DeviceBenchCLITests: XCTestCase {
+    /// Two boards, one artifact: a row per board with instructions above the MACs, RAM predicted
+    /// = measured, outputs equal to the host; the JSON holds the same rows; a board the model does
+    /// not fit is a row saying so.
+    func testBenchDevicePrintsAndWritesARowPerBoard() throws {
+        let (g, _) = try ExportFixtures.mlp()
+        let dir = try ExportFixtures.tempDir("bench-device")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let e = try prepareExport(g, normalization: .identity, name: "mlp", compress: true)
+        try writeFileAtomically(Data(e.main), to: dir + "/mlp.kdc")
+        let r = try CLITests.runKDC([
+            "bench", "device", dir + "/mlp.kdc", "--firmware", "cortex-m4,cortex-m0", "--json", dir + "/rows.json",
+        ])
+        XCTAssertEqual(r.status, 0, r.err + r.out)
+        struct Row: Decodable {
+            var model: String, board: String, macs: Int, instructions: Int?, ramBytes: Int, ramPredictedBytes: Int
+            var outputsMatch: Bool, runtimeTextBytes: Int
+        }
+        let rows = try JSONDecoder().decode([Row].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/rows.json")))
+        XCTAssertEqual(rows.map(\.board), ["cortex-m4", "cortex-m0"])
+        for row in rows {
+            XCTAssertEqual(row.model, "mlp")
+            XCTAssertEqual(row.macs, g.macs)
+            XCTAssertGreaterThan(try XCTUnwrap(row.instructions), g.macs, row.board)
+            XCTAssertEqual(row.ramBytes, row.ramPredictedBytes, row.board)
+            XCTAssertTrue(row.outputsMatch, row.board)
+            XCTAssertGreaterThan(row.runtimeTextBytes, 1000)
+            XCTAssertTrue(r.out.contains("\(row.instructions!)"), "the table shows \(row.board)'s count")
+        }
+        XCTAssertTrue(r.out.contains("no cycle figures"))
+
+        // An artifact larger than the micro:bit's 256 KB of flash: a row, not an abort.
+        let ad = CLITests.repoRoot + "/../shared/models/mlperf-tiny/ad01_int8.tflite"
+        if FileManager.default.fileExists(atPath: ad) {
+            let big = try CLITests.runKDC(["bench", "device", ad, "--firmware", "cortex-m0", "--inputs", "1"])
+            XCTAssertEqual(big.status, 0, big.err + big.out)
+            XCTAssertTrue(big.out.contains("does not fit"), big.out)
+        } else {
+            XCTFail("../shared/models/mlperf-tiny/ad01_int8.tflite is missing: the small-board row is not tested")
+        }
+        let bad = try CLITests.runKDC(["bench", "device", dir + "/mlp.kdc", "--firmware", "cortex-m99"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("firmware"), bad.err)
+    }
+}

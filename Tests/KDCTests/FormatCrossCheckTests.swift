@@ -140,8 +140,8 @@ enum HostCheckProcess {
         let dir = NSTemporaryDirectory() + "kdc-proc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/o", contents: nil)
-        FileManager.default.createFile(atPath: dir + "/e", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/o", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/e", contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = args
