@@ -66,6 +66,8 @@ struct DeviceBenchCommand: ParsableCommand {
         var runtimeTextBytes: Int, imageTextBytes: Int, arenaBytes: Int, stackBytes: Int
         var ramBytes: Int, ramPredictedBytes: Int
         var outputsMatch: Bool, inputs: Int
+        /// Everything the firmware check found: RAM part by part, the predicted stack path, sizes.
+        var firmware: FirmwareResult
     }
 
     func run() throws {
@@ -118,7 +120,8 @@ struct DeviceBenchCommand: ParsableCommand {
                         model: m.name, board: board.name, macs: m.graph.macs, instructions: f.instructionsPerInference,
                         instructionsPerMAC: f.instructionsPerMAC, runtimeTextBytes: f.runtimeTextBytes,
                         imageTextBytes: f.imageTextBytes, arenaBytes: f.ram.arenaBytes, stackBytes: f.ram.stackBytes,
-                        ramBytes: f.ramBytes, ramPredictedBytes: f.ramPredictedBytes, outputsMatch: f.match, inputs: f.samples)
+                        ramBytes: f.ramBytes, ramPredictedBytes: f.ramPredictedBytes, outputsMatch: f.match, inputs: f.samples,
+                        firmware: f)
                     rows.append(row)
                     print(
                         lead + rpad(row.instructions.map { "\($0)" } ?? "—", 15)
