@@ -146,15 +146,9 @@ public func seriesWindows(
     _ recordings: [SeriesRecording], source: SeriesSource, classes: Int, name: String, origin: RowOrigin
 ) throws -> Dataset {
     let w = source.window, c = source.channels
+    try checkRecordingLengths(recordings, window: w, file: origin.file)
     var x: [Float] = [], labels: [Int32] = [], rows: [Int] = []
     for r in recordings {
-        guard r.steps >= w.length else {
-            throw KDCError.data(
-                file: origin.file,
-                message:
-                    "recording \(r.id) has \(r.steps) time steps, fewer than data.window.length \(w.length); "
-                    + "hint: lower window.length or leave the recording out")
-        }
         for s in w.starts(steps: r.steps) {
             x += r.values[(s * c)..<((s + w.length) * c)]
             labels.append(r.label(endingAt: s + w.length - 1))
@@ -163,6 +157,16 @@ public func seriesWindows(
     }
     return Dataset(
         name: name, sampleShape: source.sampleShape, x: x, labels: labels, numClasses: classes, rows: rows, origin: origin)
+}
+
+/// Throws `KDCError.data` naming `file` and the first recording shorter than one window.
+func checkRecordingLengths(_ recordings: [SeriesRecording], window w: SeriesWindow, file: String) throws {
+    guard let r = recordings.first(where: { $0.steps < w.length }) else { return }
+    throw KDCError.data(
+        file: file,
+        message:
+            "recording \(r.id) has \(r.steps) time steps, fewer than data.window.length \(w.length); "
+            + "hint: lower window.length or leave the recording out")
 }
 
 /// Reads the recordings of a series source (files under `dir`) and the row origin of its file.
@@ -199,6 +203,7 @@ public func loadSeriesData(_ config: DataConfig, baseDirectory: String) throws -
     guard case let .series(src) = config.train else { preconditionFailure("loadSeriesData needs a series source") }
     let dir = resolvePath(config.dir, against: baseDirectory)
     let (all, origin) = try readSeriesRecordings(src, dir: dir, classes: config.classes)
+    try checkRecordingLengths(all, window: src.window, file: origin.file)
     let split = config.split, seed = "seed \(split.seed)"
     var trainIdx = Array(all.indices), testRecs: [SeriesRecording]
     var testOrigin = origin
@@ -207,12 +212,13 @@ public func loadSeriesData(_ config: DataConfig, baseDirectory: String) throws -
         let r = try readSeriesRecordings(t, dir: dir, classes: config.classes)
         testRecs = r.recordings
         testOrigin = r.origin
+        try checkRecordingLengths(testRecs, window: t.window, file: testOrigin.file)
     } else {
         var rng = SeededRNG(seed: split.seed, stream: "split.test")
         let (rest, held) = stratifiedSplit(all.map(\.majorityLabel), fraction: split.test, rng: &rng)
         trainIdx = rest
         testRecs = held.map { all[$0] }
-        testOrigin.selection = "windows of the \(held.count) recordings of the \(percent(split.test)) test split, \(seed)"
+        testOrigin.selection = "(windows) of the \(held.count) recordings of the \(percent(split.test)) test split, \(seed)"
         trainSelection.append("\(percent(split.test)) test")
     }
     var valIdx: [Int] = []
@@ -237,12 +243,12 @@ public func loadSeriesData(_ config: DataConfig, baseDirectory: String) throws -
     }
     var trainOrigin = origin, valOrigin = origin
     trainOrigin.selection =
-        "windows of the \(trainRecs.count) training recordings"
+        "(windows) of the \(trainRecs.count) training recordings"
         + (trainSelection.isEmpty
             ? "" : " after the " + trainSelection.joined(separator: " and ") + " split by recording, \(seed)")
     valOrigin.selection =
         split.validation > 0
-        ? "windows of the \(valRecs.count) recordings of the \(percent(split.validation)) validation split, \(seed)"
+        ? "(windows) of the \(valRecs.count) recordings of the \(percent(split.validation)) validation split, \(seed)"
         : "(split.validation is 0)"
     let c = src.channels
     let norm = seriesNormalization(config.normalize, train: trainRecs, channels: c)
