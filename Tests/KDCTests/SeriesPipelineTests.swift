@@ -28,9 +28,11 @@ final class SeriesPipelineTests: XCTestCase {
         try writeBytes(dir, "y.npy", npyBytes(shape: [n], int64: y))
     }
 
-    func testConv1dStudentBuildsFromSeriesToACheckedArtifact() throws {
+    /// Writes the sinusoids into a fresh folder (removed after the test) and builds them into
+    /// `<folder>/out`; returns the folder and the result.
+    func build() throws -> (dir: String, result: BuildResult) {
         let dir = try makeTempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         try Self.writeSinusoids(dir, n: 90, t: 64, seed: 11)
         let text = """
             seed: 1
@@ -68,8 +70,12 @@ final class SeriesPipelineTests: XCTestCase {
             """
         let cfg = try KDCConfig.parse(text, file: dir + "/config.yaml", baseDirectory: dir)
         XCTAssertEqual(cfg.data.shape, [24, 1, 3])
+        return (dir, try Pipeline(config: cfg, outDir: dir + "/out").build())
+    }
+
+    func testConv1dStudentBuildsFromSeriesToACheckedArtifact() throws {
+        let (dir, r) = try build()
         let out = dir + "/out"
-        let r = try Pipeline(config: cfg, outDir: out).build()
 
         // Splits by recording: 90 recordings, 8 per class held out for test (0.25 · 30, rounded),
         // 4 per class of the 22 left for validation (0.2 · 22); (64 − 24) / 8 + 1 = 6 windows each.
@@ -108,5 +114,28 @@ final class SeriesPipelineTests: XCTestCase {
         XCTAssertEqual((n["std"] as? [Double])?.map(Float.init), norm.std)
         XCTAssertEqual(n["std_floor"] as? Double, 1e-6)
         XCTAssertEqual(dataset["sample_shape"] as? [Int], [24, 1, 3])
+    }
+
+    /// The `.tflite` of the conv1d student in LiteRT's reference kernels gives the bytes of the
+    /// `.kdc` in the C runtime (`kdc run`) on every test window. Needs the project venv
+    /// (`make venv`); without it the test skips, saying so.
+    func testConv1dStudentTFLiteGivesTheArtifactsBytesInLiteRT() throws {
+        guard FileManager.default.isExecutableFile(atPath: LiteRT.python) else {
+            throw XCTSkip("no project venv (\(LiteRT.python)): run `make venv` to compare the conv1d .tflite with LiteRT")
+        }
+        let (dir, r) = try build()
+        let q = r.quantized.graph
+        let inputs = q.quantizedInputs(r.distillation.data.test)
+        XCTAssertEqual(inputs.count, 144)
+        let x = dir + "/q.npy"
+        try writeBytes(dir, "q.npy", npyBytes(shape: [inputs.count] + q.inputShape, int8: inputs.flatMap { $0 }))
+        let run = try CLITests.runKDC(["run", r.export.artifactPath, "--input", x, "--output", dir + "/kdc.npy"])
+        XCTAssertEqual(run.status, 0, run.err)
+        try LiteRT.script("litert_oracle.py", [try XCTUnwrap(r.tflite?.path), "--input", x, "--output", dir + "/litert.npy"])
+        let k = try readNPY(dir + "/kdc.npy"), l = try readNPY(dir + "/litert.npy")
+        XCTAssertEqual(k.count, 144 * 3)
+        XCTAssertEqual(k.shape, l.shape)
+        XCTAssertEqual(k.values, l.values, "LiteRT's reference kernels and kdc's runtime differ")
+        XCTAssertEqual(k.values.map { Int8($0) }, r.quantized.testOutputs.flatMap { $0 }, "and both are the Swift int8 reference")
     }
 }
