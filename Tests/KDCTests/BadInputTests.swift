@@ -69,6 +69,33 @@ final class BadInputTests: XCTestCase {
         return ["data", cfg, "--out", dir + "/out"]
     }
 
+    /// Series models: a window of 4 steps and 2 channels, 3 classes.
+    static let seriesModels = """
+        teacher:
+          layers: [{op: conv1d, filters: 4, kernel: 3}, flatten, {op: dense, units: 3}]
+        """
+
+    /// `kdc data` on series NPY files `x.npy` (float32 of `shape`) and `y.npy` (int64 labels).
+    static func seriesNPY(_ dir: String, shape: [Int], x: [Float], y: [Int64]) throws -> [String] {
+        try write(dir + "/x.npy", npyBytes(shape: shape, float32: x))
+        try write(dir + "/y.npy", npyBytes(shape: [y.count], int64: y))
+        let cfg = try config(
+            dir,
+            data: "format: series, dir: \(dir), train_x: x.npy, train_y: y.npy, channels: 2, window: {length: 4}, classes: 3",
+            models: seriesModels)
+        return ["data", cfg, "--out", dir + "/out"]
+    }
+
+    /// `kdc data` on a series CSV `s.csv` (recording id in column 0, label last, 2 channels).
+    static func seriesCSV(_ dir: String, _ body: String) throws -> [String] {
+        try text(dir + "/s.csv", body)
+        let cfg = try config(
+            dir,
+            data: "format: series, dir: \(dir), file: s.csv, recording_column: 0, channels: 2, window: {length: 4}, classes: 3",
+            models: seriesModels)
+        return ["data", cfg, "--out", dir + "/out"]
+    }
+
     static func digitsConfig(_ dir: String, replacing old: String, with new: String) throws -> [String] {
         let good = try String(contentsOfFile: digits + "/config.yaml", encoding: .utf8)
         XCTAssertTrue(good.contains(old), "the digits config no longer contains '\(old)'")
@@ -161,6 +188,31 @@ final class BadInputTests: XCTestCase {
                 return ["data", cfg, "--out", d + "/out"]
             }, expect: ["x.npy", "channel-first", "transpose"]),
         Case(
+            group: "data", what: "series NPY without a channel axis",
+            setup: { d in try seriesNPY(d, shape: [2, 8], x: [Float](repeating: 1, count: 16), y: [0, 1]) },
+            expect: ["x.npy", "[N, T, C]"]),
+        Case(
+            group: "data", what: "series NPY with NaN",
+            setup: { d in
+                var x = [Float](repeating: 1, count: 32)
+                x[19] = .nan
+                return try seriesNPY(d, shape: [2, 8, 2], x: x, y: [0, 1])
+            }, expect: ["x.npy", "recording 1, step 1, channel 1"]),
+        Case(
+            group: "data", what: "series labels for another number of recordings",
+            setup: { d in try seriesNPY(d, shape: [2, 8, 2], x: [Float](repeating: 1, count: 32), y: [0, 1, 2]) },
+            expect: ["y.npy", "one per recording"]),
+        Case(
+            group: "data", what: "series CSV channel count changes between rows",
+            setup: { d in try seriesCSV(d, "a,1,2,0\na,1,2,3,0\n") }, expect: ["s.csv", "line 2", "channel count"]),
+        Case(
+            group: "data", what: "series CSV recording interrupted by another",
+            setup: { d in try seriesCSV(d, "a,1,2,0\nb,1,2,1\na,1,2,0\n") }, expect: ["s.csv", "line 3", "recording 'a'"]),
+        Case(
+            group: "data", what: "series recording shorter than the window",
+            setup: { d in try seriesCSV(d, "a,1,2,0\na,1,2,0\na,1,2,0\na,1,2,0\nb,1,2,1\n") },
+            expect: ["s.csv", "recording 'b'", "window.length 4"]),
+        Case(
             group: "data", what: "data folder without the file (--data)",
             setup: { d in
                 ["train", digits + "/config.yaml", "--data", d, "--out", d + "/out"]
@@ -198,6 +250,16 @@ final class BadInputTests: XCTestCase {
                         with: "[{op: conv2d, filters: 4, kernel: 9, padding: valid}, flatten, {op: dense, units: 16}"))
                 return ["train", cfg, "--out", d + "/out"]
             }, expect: ["teacher.layers", "conv2d0"]),
+        Case(
+            group: "config", what: "conv1d kernel longer than the series window",
+            setup: { d in
+                let cfg = try config(
+                    d,
+                    data:
+                        "format: series, dir: \(d), train_x: x.npy, train_y: y.npy, channels: 2, window: {length: 4}, classes: 3",
+                    models: seriesModels.replacingOccurrences(of: "kernel: 3", with: "kernel: 5"))
+                return ["config", cfg]
+            }, expect: ["teacher.layers[0].kernel", "longer than the series"]),
         Case(
             group: "config", what: "last layer does not match the classes",
             setup: { d in

@@ -212,6 +212,9 @@ public struct DatasetReport: Codable, Sendable {
     public var classes: Int
     /// Class names by id when the labels were strings (absent for integer labels).
     public var classNames: [String]?
+    /// Windowing, recordings per split and the per-channel normalization (the model's sensor
+    /// input stage) of a time-series dataset (absent otherwise).
+    public var series: SeriesReport? = nil
 }
 
 public struct DistillReport: Codable, Sendable {

@@ -4,6 +4,8 @@ import KDCTarget
 /// The data file formats kdc reads.
 public enum DataFormat: String, Sendable, Equatable, CaseIterable {
     case csv, idx, npy
+    /// Multichannel time series (NPY `[N, T, C]` or CSV rows), cut into windows (docs/DATA.md).
+    case series
 }
 
 /// One set of samples in one of the supported formats. Paths are as written in the config,
@@ -15,12 +17,15 @@ public enum DataSourceConfig: Sendable, Equatable {
     case idx(images: String, labels: String?)
     /// NPY features `[N, ...]` and optional integer labels `[N]`.
     case npy(x: String, y: String?)
+    /// Time-series recordings cut into windows `[length, 1, channels]` (`Series.swift`).
+    case series(SeriesSource)
 
     public var format: DataFormat {
         switch self {
         case .csv: return .csv;
         case .idx: return .idx;
         case .npy: return .npy
+        case .series: return .series
         }
     }
 }
@@ -58,7 +63,8 @@ public struct DataConfig: Sendable, Equatable {
     /// The test data when the files provide it (`test_images`/`test_labels`, `test_x`/`test_y`,
     /// or a CSV `test_file` with the training file's columns).
     public var test: DataSourceConfig?
-    /// Per-sample shape: `[H, W, C]` for images or `[F]` for feature vectors.
+    /// Per-sample shape: `[H, W, C]` for images, `[F]` for feature vectors, `[length, 1, C]`
+    /// for time-series windows.
     public var shape: [Int]
     public var classes: Int
     public var split: SplitConfig

@@ -32,6 +32,14 @@ struct ConfigDecoder {
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
         if student != nil { try checkValidationSplit(distill, data) }
+        if data.format == .series {
+            for (key, m) in [("teacher", teacher.model), ("student", student)] where (m?.train.augmentShift ?? 0) > 0 {
+                throw fail(
+                    key + ".train.augment_shift",
+                    "shifts images in both axes, which blanks a series window [length, 1, channels]; set it to 0 with format series"
+                )
+            }
+        }
         if export.tflite, let s = student { try checkTFLiteExport(s.graph) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
@@ -44,6 +52,10 @@ struct ConfigDecoder {
         .csv: ["file", "test_file", "label_column", "header"],
         .idx: ["train_images", "train_labels", "test_images", "test_labels"],
         .npy: ["train_x", "train_y", "test_x", "test_y"],
+        .series: [
+            "channels", "window", "train_x", "train_y", "test_x", "test_y", "file", "test_file", "label_column",
+            "recording_column", "header",
+        ],
     ]
 
     func decodeData(_ node: Node, _ path: String) throws -> DataConfig {
@@ -51,7 +63,7 @@ struct ConfigDecoder {
         let all =
             common + [
                 "file", "test_file", "label_column", "header", "train_images", "train_labels", "test_images",
-                "test_labels", "train_x", "train_y", "test_x", "test_y",
+                "test_labels", "train_x", "train_y", "test_x", "test_y", "channels", "window", "recording_column",
             ]
         let m = try mapping(node, path, allowed: all)
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
@@ -65,7 +77,11 @@ struct ConfigDecoder {
         let dirText = try m["dir"].map { try string($0, path + ".dir") } ?? "."
         let dir = resolvePath(dirText, against: base)
         let train: DataSourceConfig, test: DataSourceConfig?
+        var seriesShape: [Int]? = nil
         switch format {
+        case .series:
+            (train, test) = try decodeSeries(m, path)
+            if case let .series(s) = train { seriesShape = s.sampleShape }
         case .csv:
             let lc = try labelColumn(m["label_column"], path + ".label_column") ?? -1
             guard lc != Int.min else { throw fail(path + ".label_column", "the training data needs a label column") }
@@ -96,10 +112,22 @@ struct ConfigDecoder {
             }
             test = tx.map { .npy(x: $0, y: ty) }
         }
-        let shapeNode = try required(m, "shape", path)
-        let shape = try intList(shapeNode, path + ".shape")
-        guard shape.count == 1 || shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else {
-            throw fail(path + ".shape", "expected [H, W, C] for images or [F] for feature vectors, all ≥ 1; got \(shape)")
+        let shape: [Int]
+        if let s = seriesShape {
+            // A series window is [length, 1, channels]; `shape` may repeat it but not differ.
+            if let n = m["shape"], try intList(n, path + ".shape") != s {
+                throw fail(
+                    path + ".shape",
+                    "with format series the shape is [window.length, 1, channels] = \(s); got \(try intList(n, path + ".shape")) "
+                        + "(leave shape out)")
+            }
+            shape = s
+        } else {
+            let shapeNode = try required(m, "shape", path)
+            shape = try intList(shapeNode, path + ".shape")
+            guard shape.count == 1 || shape.count == 3, shape.allSatisfy({ $0 >= 1 }) else {
+                throw fail(path + ".shape", "expected [H, W, C] for images or [F] for feature vectors, all ≥ 1; got \(shape)")
+            }
         }
         let classes = try int(try required(m, "classes", path), path + ".classes")
         guard (2...65535).contains(classes) else { throw fail(path + ".classes", "must be in 2...65535, got \(classes)") }
@@ -160,6 +188,8 @@ struct ConfigDecoder {
         ]
         let m = try mapping(node, path, allowed: ["format", "file", "label_column", "header", "images", "labels", "x", "y"])
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
+        let noSeries = fail(path + ".format", "a series transfer set is not supported; the transfer set is the training windows")
+        guard format != .series else { throw noSeries }
         if let bad = m.keys.first(where: { $0 != "format" && !keys[format]!.contains($0) }) {
             throw fail(
                 path + "." + bad,
@@ -181,6 +211,7 @@ struct ConfigDecoder {
             return .npy(
                 x: try string(try required(m, "x", path), path + ".x"),
                 y: try m["y"].map { try string($0, path + ".y") })
+        case .series: throw noSeries
         }
     }
 
@@ -444,13 +475,19 @@ struct ConfigDecoder {
         "max_pool2d": ["pool", "stride", "padding"], "avg_pool2d": ["pool", "stride", "padding"],
         "global_avg_pool": [], "relu": [], "relu6": [], "batch_norm": ["epsilon", "momentum"],
         "dropout": ["rate"], "flatten": [], "add": [], "leaky_relu": ["alpha"],
+        // 1-D layers over a series [T, 1, C], lowered to the 2-D ops (ConfigDecoder+Series.swift).
+        "conv1d": ["filters", "kernel", "stride", "padding"], "depthwise_conv1d": ["kernel", "stride", "padding", "multiplier"],
+        "max_pool1d": ["pool", "stride", "padding"], "avg_pool1d": ["pool", "stride", "padding"],
     ]
+    /// The 1-D layers of a config.
+    static let ops1D: Set<String> = ["conv1d", "depthwise_conv1d", "max_pool1d", "avg_pool1d"]
 
     func decodeLayers(_ node: Node, _ path: String, shape: [Int]) throws -> GraphSpec {
         guard case let .sequence(seq) = node else { throw fail(path, "expected a list of layers, got \(describe(node))") }
         guard !seq.isEmpty else { throw fail(path, "the layer list is empty") }
         var nodes: [NodeSpec] = []
         var names: Set<String> = ["input"]
+        var oneD: [Int: String] = [:]
         for (i, item) in seq.enumerated() {
             let p = "\(path)[\(i)]"
             var opName: String
@@ -469,7 +506,13 @@ struct ConfigDecoder {
             }
             let allowed = ["op", "name", "inputs"] + keys
             try checkKeys(m, p, allowed: allowed, what: "op \(opName)")
-            let op = try decodeOp(opName, m, p, bare: m.isEmpty)
+            let op: Op
+            if ConfigDecoder.ops1D.contains(opName), !m.isEmpty {
+                op = try decodeOp1D(opName, m, p)
+                oneD[i] = opName
+            } else {
+                op = try decodeOp(opName, m, p, bare: m.isEmpty)
+            }
             let name = try m["name"].map { try string($0, p + ".name") } ?? "\(opName)\(i)"
             guard !name.isEmpty else { throw fail(p + ".name", "must not be empty") }
             guard name != "input" else { throw fail(p + ".name", "'input' is reserved for the graph input") }
@@ -499,7 +542,9 @@ struct ConfigDecoder {
             names.insert(name)
             nodes.append(NodeSpec(name: name, op: op, inputs: inputs))
         }
-        return GraphSpec(inputShape: shape, nodes: nodes)
+        let spec = GraphSpec(inputShape: shape, nodes: nodes)
+        try checkLayers1D(spec, oneD: oneD, path: path)
+        return spec
     }
 
     func decodeOp(_ op: String, _ m: [String: Node], _ p: String, bare: Bool) throws -> Op {
@@ -507,6 +552,7 @@ struct ConfigDecoder {
             guard let o = ConfigDecoder.bareOps[op] else {
                 let req = [
                     "dense": "units: N", "conv2d": "filters: N, kernel: K", "depthwise_conv2d": "kernel: K",
+                    "conv1d": "filters: N, kernel: K", "depthwise_conv1d": "kernel: K",
                     "dropout": "rate: R", "add": "inputs: [a, b]",
                 ][op]
                 throw fail(p, "'\(op)' needs parameters; write {op: \(op)" + (req.map { ", " + $0 } ?? "") + "}")

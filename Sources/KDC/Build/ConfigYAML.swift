@@ -16,8 +16,20 @@ extension KDCConfig {
             o += "  train_images: \(q(images))\n" + (labels.map { "  train_labels: \(q($0))\n" } ?? "")
         case let .npy(x, y):
             o += "  train_x: \(q(x))\n" + (y.map { "  train_y: \(q($0))\n" } ?? "")
+        case let .series(s):
+            o += "  channels: \(s.channels)\n  window: {length: \(s.window.length), stride: \(s.window.stride)}\n"
+            switch s.files {
+            case let .npy(x, y): o += "  train_x: \(q(x))\n  train_y: \(q(y))\n"
+            case let .csv(file, lc, rc, header):
+                o += "  file: \(q(file))\n  label_column: \(lc)\n  recording_column: \(rc)\n  header: \(header)\n"
+            }
         }
         switch data.test {
+        case let .series(s)?:
+            switch s.files {
+            case let .npy(x, y): o += "  test_x: \(q(x))\n  test_y: \(q(y))\n"
+            case let .csv(file, _, _, _): o += "  test_file: \(q(file))\n"
+            }
         case let .csv(file, _, _)?:
             o += "  test_file: \(q(file))\n"
         case let .idx(images, labels)?:
@@ -85,6 +97,8 @@ extension KDCConfig {
             return "{format: idx, images: \(q(images))" + (labels.map { ", labels: \(q($0))" } ?? "") + "}"
         case let .npy(x, y):
             return "{format: npy, x: \(q(x))" + (y.map { ", y: \(q($0))" } ?? "") + "}"
+        case .series:
+            return "{format: series}  # not a transfer source"
         }
     }
 

@@ -456,6 +456,6 @@ extension DataSplits {
     public var report: DatasetReport {
         DatasetReport(
             name: train.name, train: train.count, validation: validation.count, test: test.count,
-            sampleShape: train.sampleShape, classes: train.numClasses, classNames: classNames)
+            sampleShape: train.sampleShape, classes: train.numClasses, classNames: classNames, series: series)
     }
 }

@@ -21,7 +21,8 @@ extension Pipeline {
     /// TensorFlow Lite's arithmetic with `export.tflite`), then compares int8 with float on the
     /// test split (accuracy, top-1 agreement, per-layer SQNR).
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
-        let float = model.floatGraph
+        var float = model.floatGraph
+        float.inputStage = data.inputStage
         let calib = calibrationSet(data)
         stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
         var graph = try KDC.quantize(
@@ -29,6 +30,8 @@ extension Pipeline {
             percentile: config.quantize.percentile)
         // export.tflite: TFLite's arithmetic, so the .kdc and the .tflite compute the same bytes.
         if config.export.tflite { graph = try graph.tfliteArithmetic() }
+        // A time series' per-channel normalization goes with the model (InputStage.sensor).
+        graph.inputStage = data.inputStage
         let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
         return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
     }

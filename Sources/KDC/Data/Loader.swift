@@ -11,12 +11,20 @@ public struct DataSplits: Sendable {
     public var validation: Dataset
     public var test: Dataset
     public var normalization: Normalization
+    /// Windowing, recordings per split and normalization of a time-series dataset, else nil.
+    public var series: SeriesReport? = nil
     public init(train: Dataset, validation: Dataset, test: Dataset, normalization: Normalization) {
         self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
     }
 
     /// Class names by id when the training labels were strings, else nil.
     public var classNames: [String]? { train.classNames }
+
+    /// What the device applies before the model: the per-channel sensor normalization for a
+    /// time-series dataset (recorded on the exported graph), else nil.
+    public var inputStage: InputStage? {
+        series == nil ? nil : .sensor(SensorNormalization(mean: normalization.mean, std: normalization.std))
+    }
 }
 
 /// Loads the data `config` describes (files under `config.dir`, resolved against `baseDirectory`
@@ -33,6 +41,7 @@ public struct DataSplits: Sendable {
 /// must use the training file's kind of label (integers, or names among the training names).
 /// Throws `KDCError.data` naming the offending file.
 public func loadData(_ config: DataConfig, baseDirectory: String) throws -> DataSplits {
+    if case .series = config.train { return try loadSeriesData(config, baseDirectory: baseDirectory) }
     let dir = resolvePath(config.dir, against: baseDirectory)
     let all = try readSource(config.train, dir: dir, shape: config.shape, classes: config.classes, name: "train")
     if let file = sourceFiles(config.train, dir: dir).first, !all.isLabelled {
@@ -144,6 +153,11 @@ func sourceFiles(_ s: DataSourceConfig, dir: String) -> [String] {
     case let .csv(file, _, _): return [resolvePath(file, against: dir)]
     case let .idx(images, labels): return [images, labels].compactMap { $0.map { resolvePath($0, against: dir) } }
     case let .npy(x, y): return [x, y].compactMap { $0.map { resolvePath($0, against: dir) } }
+    case let .series(s):
+        switch s.files {
+        case let .npy(x, y): return [x, y].map { resolvePath($0, against: dir) }
+        case let .csv(file, _, _, _): return [resolvePath(file, against: dir)]
+        }
     }
 }
 
@@ -153,6 +167,8 @@ func readSource(
     _ s: DataSourceConfig, dir: String, shape: [Int], classes: Int, name: String, labels: CSVLabels = .any
 ) throws -> Dataset {
     switch s {
+    case let .series(src):
+        return try readSeriesDataset(src, dir: dir, classes: classes, name: name)
     case let .csv(file, labelColumn, header):
         return try readCSVDataset(
             resolvePath(file, against: dir), labelColumn: labelColumn, header: header,

@@ -154,6 +154,7 @@ public enum TFLiteExporter {
             var g = g
             for i in g.nodes.indices { g.nodes[i].name = "" }
             for i in g.tensors.indices { g.tensors[i].quant?.calibratedRange = nil }
+            g.inputStage = nil  // a .tflite has no input stage
             return g
         }
         return plain(a) == plain(b)
