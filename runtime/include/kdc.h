@@ -281,7 +281,6 @@ uint32_t kdc_crc32(uint32_t crc, const uint8_t *p, size_t n);
  * that would write more than *dst_len returns KDC_ERR_DST_TOO_SMALL. */
 kdc_status kdc_zlib_uncompress(uint8_t *dst, size_t *dst_len, const uint8_t *src, size_t src_len);
 
-
 /* ---- input stage: audio front end, sensor normalization, streaming ---- */
 
 /* Input-stage kinds (docs/FORMAT.md 3.7). */
@@ -296,7 +295,7 @@ typedef struct {
     size_t window_samples; /* samples per analysis window */
     size_t hop_samples;    /* samples between windows: one frame per hop */
     size_t fft_size, mel_bins, coefficients; /* coefficients 0: log-mel features */
-    size_t scratch_bytes; /* kdc_frontend_scratch_bytes */
+    size_t scratch_bytes;                    /* kdc_frontend_scratch_bytes */
 } kdc_stage_info;
 
 /* Fills *out for a loaded model (kind KDC_STAGE_NONE if it has no input stage). Returns
@@ -338,10 +337,10 @@ typedef void (*kdc_stream_callback)(void *user, kdc_model *m);
 typedef struct {
     kdc_model *model;
     unsigned kind;
-    int16_t *pcm;  /* the window being filled (audio) */
-    void *scratch; /* front-end scratch (audio) */
-    int8_t *ring;  /* frames x frame_bytes */
-    size_t fill;   /* samples in pcm */
+    int16_t *pcm;                            /* the window being filled (audio) */
+    void *scratch;                           /* front-end scratch (audio) */
+    int8_t *ring;                            /* frames x frame_bytes */
+    size_t fill;                             /* samples in pcm */
     size_t frame_bytes, frames, next, count; /* ring: slot of the next frame, frames held */
     size_t every, wait, runs;                /* runs: model runs so far */
     kdc_stream_callback cb;

@@ -90,7 +90,7 @@ kdc_status kdc__stage_check(kdc_model *m, const uint8_t *body, uint32_t raw, uin
     frames = rd32(p + KDC__STAGE_FRAMES);
     feats = rd32(p + KDC__STAGE_FEATURES);
     if (kind != KDC__STAGE_AUDIO && kind != KDC__STAGE_SENSOR) return KDC_ERR_STAGE; /* kind */
-    if (rd16(p + KDC__STAGE_RESERVED) != 0) return KDC_ERR_STAGE;                   /* reserved */
+    if (rd16(p + KDC__STAGE_RESERVED) != 0) return KDC_ERR_STAGE;                    /* reserved */
     if (bytes % 4 || bytes < KDC__STAGE_HEADER_BYTES || bytes > raw - start) return KDC_ERR_STAGE;
     if (frames == 0 || feats == 0 || frames > 0xFFFFu || feats > 0xFFFFu) return KDC_ERR_STAGE;
     rank = t[KDC__TENSOR_RANK];
@@ -105,7 +105,7 @@ kdc_status kdc__stage_check(kdc_model *m, const uint8_t *body, uint32_t raw, uin
             uint32_t mean = rd32(p + KDC__STAGE_HEADER_BYTES + 4 * i);
             uint32_t sd = rd32(p + KDC__STAGE_HEADER_BYTES + 4 * (feats + i));
             uint32_t k = rd32(p + KDC__STAGE_HEADER_BYTES + 4 * (2 * feats + i));
-            if (!kdc__finite(mean)) return KDC_ERR_STAGE;                     /* mean finite */
+            if (!kdc__finite(mean)) return KDC_ERR_STAGE;                        /* mean finite */
             if (!kdc__finite(sd) || sd == 0 || (sd >> 31)) return KDC_ERR_STAGE; /* std > 0 */
             if (!kdc__finite(k) || k == 0 || (k >> 31)) return KDC_ERR_STAGE;    /* k > 0 */
         }
@@ -320,7 +320,8 @@ kdc_status kdc_frontend_features(const kdc_model *m, const int16_t *pcm, size_t 
     nf = n < s.win ? 0 : (n - s.win) / s.hop + 1;
     *frames = nf;
     if (out_len / s.features < nf) return KDC_ERR_DST_TOO_SMALL;
-    for (f = 0; f < nf; f++) kdc__frame(&s, pcm + f * s.hop, out + f * s.features, (int32_t *)scratch);
+    for (f = 0; f < nf; f++)
+        kdc__frame(&s, pcm + f * s.hop, out + f * s.features, (int32_t *)scratch);
     return KDC_OK;
 }
 
@@ -338,7 +339,7 @@ static int32_t kdc__sensor_q(float x, float mean, float k)
     r = (int32_t)t;
     f = t - (float)r;
     r += (f >= 0.5f) - (f <= -0.5f); /* round half away from zero */
-    return r; /* in -1000..1000; the caller adds the zero point and clamps */
+    return r;                        /* in -1000..1000; the caller adds the zero point and clamps */
 }
 
 kdc_status kdc_sensor_quantize(const kdc_model *m, const float *x, size_t n, int8_t *out,

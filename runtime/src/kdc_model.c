@@ -633,7 +633,8 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     st = kdc__walk(m, &v, &macs, &scratch);
     if (st != KDC_OK) return st;
     if (info.flags & KDC_FLAG_INPUT_STAGE) { /* the block after the tables and the constants */
-        uint32_t end = co + v.const_bytes, t_end = m->tensors_off + KDC__TENSOR_RECORD_BYTES * m->n_tensors;
+        uint32_t end = co + v.const_bytes,
+                 t_end = m->tensors_off + KDC__TENSOR_RECORD_BYTES * m->n_tensors;
         uint32_t o_end = m->ops_off + KDC__OP_RECORD_BYTES * m->n_ops;
         if (end < t_end) end = t_end;
         if (end < o_end) end = o_end;

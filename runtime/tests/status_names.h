@@ -35,6 +35,6 @@ static const char *const status_names[KDC_STATUS_COUNT] = {"KDC_OK",
                                                            "KDC_ERR_GRAPH",
                                                            "KDC_ERR_ARENA_TOO_SMALL",
                                                            "KDC_ERR_UNSUPPORTED",
- "KDC_ERR_STAGE"};
+                                                           "KDC_ERR_STAGE"};
 
 #endif

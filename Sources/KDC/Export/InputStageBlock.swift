@@ -127,8 +127,12 @@ public enum InputStageBlock {
             for c in 0..<nFeat {
                 let mb = f(c), sb = f(nFeat + c), kb = f(2 * nFeat + c)
                 guard mb & 0x7f80_0000 != 0x7f80_0000 else { throw fail("mean[\(c)]", "not finite") }
-                guard sb & 0x7f80_0000 != 0x7f80_0000, sb != 0, sb >> 31 == 0 else { throw fail("std[\(c)]", "must be finite and > 0") }
-                guard kb & 0x7f80_0000 != 0x7f80_0000, kb != 0, kb >> 31 == 0 else { throw fail("k[\(c)]", "must be finite and > 0") }
+                guard sb & 0x7f80_0000 != 0x7f80_0000, sb != 0, sb >> 31 == 0 else {
+                    throw fail("std[\(c)]", "must be finite and > 0")
+                }
+                guard kb & 0x7f80_0000 != 0x7f80_0000, kb != 0, kb >> 31 == 0 else {
+                    throw fail("k[\(c)]", "must be finite and > 0")
+                }
                 mean.append(Float(bitPattern: mb)); std.append(Float(bitPattern: sb)); k.append(Float(bitPattern: kb))
             }
             return Decoded(stage: .sensor(SensorNormalization(mean: mean, std: std)), audioTables: nil, sensorFactors: k)
@@ -161,7 +165,9 @@ public enum InputStageBlock {
             : (AudioFrontEnd.logMelScale.bitPattern, Int32(AudioFrontEnd.logMelZeroPoint))
         guard input.scaleBits == scaleBits, input.zeroPoint == zp else {
             throw fail(
-                "input", "input tensor scale \(Float(bitPattern: input.scaleBits)), zero point \(input.zeroPoint); the front end's are \(Float(bitPattern: scaleBits)), \(zp)")
+                "input",
+                "input tensor scale \(Float(bitPattern: input.scaleBits)), zero point \(input.zeroPoint); the front end's are \(Float(bitPattern: scaleBits)), \(zp)"
+            )
         }
         var o = p + audioTables
         let r4 = { (v: Int) in (v + 3) & ~3 }
