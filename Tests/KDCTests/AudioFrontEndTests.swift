@@ -54,7 +54,8 @@ final class AudioFrontEndTests: XCTestCase {
         let m = try AudioFrontEnd(Self.mfcc16k)
         XCTAssertEqual(m.outputScale, 0.5)
         XCTAssertEqual(m.outputZeroPoint, 0)
-        XCTAssertEqual(Array(m.features([Int16](repeating: 0, count: 400)).prefix(1)), [-24])  // c0 = mean log2 = -12
+        // c0 = the mean log2 energy, -12 for silence (q = -24); the other coefficients 0
+        XCTAssertEqual(m.features([Int16](repeating: 0, count: 400)), [-24] + [Int8](repeating: 0, count: 12))
     }
 
     /// Golden vectors (docs/AUDIO.md §8): the first frame of three short inputs, log-mel 8 kHz.
@@ -140,6 +141,9 @@ final class AudioFrontEndTests: XCTestCase {
             XCTAssertEqual(r.clips.filter { $0.streamOutputEqual == true }.count, clips.count - 2)
             XCTAssertEqual(r.scratchBytes, 8 * c.fftSize + 4 * c.melBins)
             XCTAssertEqual(r.streamBytes, (2 * c.windowSamples + 3) / 4 * 4 + r.scratchBytes + frames * c.featuresPerFrame)
+            let predicted = try XCTUnwrap(InputStageBlock.memory(g))
+            XCTAssertEqual(predicted.frontendBytes + predicted.ringBytes, r.streamBytes, "Swift's prediction = kdc_stream_bytes")
+            XCTAssertEqual(predicted.ringBytes, frames * c.featuresPerFrame)
         }
     }
 

@@ -20,6 +20,20 @@ public enum InputStageBlock {
         public var sensorFactors: [Float]?
     }
 
+    /// The device RAM of a graph's stream besides the arena (`kdc_stream_bytes`): the front
+    /// end's window buffer `round_up(2W, 4)` and scratch `8N + 4M` (0 for sensor normalization),
+    /// and the ring of `frames × features` bytes. nil without input stage.
+    public static func memory(_ g: Graph) -> (frontendBytes: Int, ringBytes: Int)? {
+        guard let stage = g.inputStage else { return nil }
+        let ring = g.tensors[g.input.index].count
+        switch stage {
+        case .audio(let c):
+            return ((2 * c.windowSamples + 3) / 4 * 4 + 8 * c.fftSize + 4 * c.melBins, ring)
+        case .sensor:
+            return (0, ring)
+        }
+    }
+
     /// The input's frames for a stage: input elements / features per frame.
     static func featuresPerFrame(_ stage: InputStage) -> Int {
         switch stage {
