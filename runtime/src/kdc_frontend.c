@@ -66,14 +66,16 @@ static void kdc__decode_stage(const uint8_t *p, kdc__stage_t *s)
 }
 
 static int kdc__finite(uint32_t bits) { return (bits & 0x7F800000u) != 0x7F800000u; }
-static int kdc__finite64(const uint8_t *p) { return (rd16(p + 6) & 0x7FF0u) != 0x7FF0u; }
-static double kdc__f64(const uint8_t *p)
+/* The f64 at p as its IEEE bits (little-endian). Non-negative finite doubles order as their bits,
+ * so the frequency checks need no floating point (no libgcc double helpers on the device). */
+static uint64_t kdc__bits64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* The IEEE bits of rate / 2 for 1 <= rate < 2^31 (exact: an integer or a half). */
+static uint64_t kdc__half_bits(uint32_t rate)
 {
-    double d;
-    uint8_t b[8];
-    memcpy(b, p, 8); /* little-endian CPU (kdc_init checked) */
-    memcpy(&d, b, 8);
-    return d;
+    uint32_t e = 0;
+    while ((rate >> e) > 1u) e++; /* rate = 1.f x 2^e */
+    return (uint64_t)(e + 1022u) << 52 | (((uint64_t)rate << (52 - e)) & 0xFFFFFFFFFFFFFull);
 }
 
 kdc_status kdc__stage_check(kdc_model *m, const uint8_t *body, uint32_t raw, uint32_t start)
@@ -121,13 +123,9 @@ kdc_status kdc__stage_check(kdc_model *m, const uint8_t *body, uint32_t raw, uin
     if (s.mel < 1 || s.mel > KDC__AUDIO_MAX_MEL || s.coeffs > s.mel) return KDC_ERR_STAGE;
     if (rd16(p + KDC__AUDIO_RESERVED) != 0) return KDC_ERR_STAGE;
     if (feats != (s.coeffs ? s.coeffs : s.mel)) return KDC_ERR_STAGE;
-    {
-        const uint8_t *lo = p + KDC__AUDIO_LOW_HZ, *hi = p + KDC__AUDIO_HIGH_HZ;
-        double l, h;
-        if (!kdc__finite64(lo) || !kdc__finite64(hi)) return KDC_ERR_STAGE;
-        l = kdc__f64(lo);
-        h = kdc__f64(hi);
-        if (!(l >= 0.0) || !(l < h) || !(h <= (double)s.rate / 2.0)) return KDC_ERR_STAGE;
+    { /* 0 <= low < high <= rate / 2, both finite with the sign bit clear */
+        uint64_t lo = kdc__bits64(p + KDC__AUDIO_LOW_HZ), hi = kdc__bits64(p + KDC__AUDIO_HIGH_HZ);
+        if ((lo >> 63) || (hi >> 63) || !(lo < hi) || hi > kdc__half_bits(s.rate)) return KDC_ERR_STAGE;
     }
     /* The input tensor's quantization is the front end's. */
     if (s.coeffs ? (scale != KDC__MFCC_SCALE_BITS || zp != KDC__MFCC_ZERO_POINT)

@@ -72,7 +72,7 @@ public enum InputStageBlock {
             w.u16(kindAudio); w.u16(0); w.u32(0); w.u32(input.count / fpf); w.u32(fpf)
             w.u32(c.sampleRate); w.u16(c.windowSamples); w.u16(c.hopSamples); w.u16(c.fftSize); w.u16(c.melBins)
             w.u16(c.coefficients); w.u16(0)
-            for v in [c.lowHz, c.highHz] {
+            for v in [c.lowHz + 0, c.highHz + 0] {  // -0 written as +0 (the sign bit must be clear)
                 let bits = v.bitPattern
                 w.u32(UInt32(bits & 0xffff_ffff)); w.u32(UInt32(bits >> 32))
             }
@@ -170,7 +170,7 @@ public enum InputStageBlock {
         }
         func f64(_ o: Int) -> Double { Double(bitPattern: UInt64(r.u32(o)) | UInt64(r.u32(o + 4)) << 32) }
         let lo = f64(p + lowHz), hi = f64(p + highHz)
-        guard lo.isFinite, hi.isFinite, lo >= 0, lo < hi, hi <= Double(rate) / 2 else {
+        guard lo.sign == .plus, hi.sign == .plus, lo.isFinite, hi.isFinite, lo < hi, hi <= Double(rate) / 2 else {
             throw fail("low_hz", "\(lo)...\(hi) Hz; expected 0 <= low_hz < high_hz <= sample_rate / 2")
         }
         let (scaleBits, zp): (UInt32, Int32) =
