@@ -68,7 +68,10 @@ static void kdc__decode_stage(const uint8_t *p, kdc__stage_t *s)
 static int kdc__finite(uint32_t bits) { return (bits & 0x7F800000u) != 0x7F800000u; }
 /* The f64 at p as its IEEE bits (little-endian). Non-negative finite doubles order as their bits,
  * so the frequency checks need no floating point (no libgcc double helpers on the device). */
-static uint64_t kdc__bits64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint64_t kdc__bits64(const uint8_t *p)
+{
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 /* The IEEE bits of rate / 2 for 1 <= rate < 2^31 (exact: an integer or a half). */
 static uint64_t kdc__half_bits(uint32_t rate)
@@ -125,7 +128,8 @@ kdc_status kdc__stage_check(kdc_model *m, const uint8_t *body, uint32_t raw, uin
     if (feats != (s.coeffs ? s.coeffs : s.mel)) return KDC_ERR_STAGE;
     { /* 0 <= low < high <= rate / 2, both finite with the sign bit clear */
         uint64_t lo = kdc__bits64(p + KDC__AUDIO_LOW_HZ), hi = kdc__bits64(p + KDC__AUDIO_HIGH_HZ);
-        if ((lo >> 63) || (hi >> 63) || !(lo < hi) || hi > kdc__half_bits(s.rate)) return KDC_ERR_STAGE;
+        if ((lo >> 63) || (hi >> 63) || !(lo < hi) || hi > kdc__half_bits(s.rate))
+            return KDC_ERR_STAGE;
     }
     /* The input tensor's quantization is the front end's. */
     if (s.coeffs ? (scale != KDC__MFCC_SCALE_BITS || zp != KDC__MFCC_ZERO_POINT)
