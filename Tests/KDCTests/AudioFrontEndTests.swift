@@ -123,6 +123,32 @@ final class AudioFrontEndTests: XCTestCase {
         XCTAssertEqual(q, [4, 7, 3, 127, -128, 4])  // 0.5, 4 (+3); NaN → zp; clamps; 0.5 → 1 (half away)
     }
 
+    /// Swift = the C runtime (and gen_golden.py's numpy float32) on the sensor path: the golden
+    /// sensor model of runtime/tests/golden_models.h, whose quantized inputs `make -C runtime
+    /// test` checks `kdc_sensor_quantize` and the stream against (NaN and ±inf included).
+    func testSensorQuantizerMatchesTheRuntimeGolden() throws {
+        let text = try String(contentsOfFile: CLITests.repoRoot + "/runtime/tests/golden_models.h", encoding: .utf8)
+        func array(_ decl: String) throws -> [Int64] {
+            let start = try XCTUnwrap(text.range(of: decl + "[] = {"), "\(decl) not in golden_models.h")
+            let end = try XCTUnwrap(text[start.upperBound...].firstIndex(of: "}"))
+            return text[start.upperBound..<end].split(separator: ",").map {
+                Int64($0.trimmingCharacters(in: .whitespacesAndNewlines))!
+            }
+        }
+        let artifact = try array("static const unsigned char sensor_stored").map { UInt8($0) }
+        let a = try ArtifactReader.parse(artifact, file: "sensor_stored")
+        guard case .sensor(let n) = a.graph.inputStage, let k = a.inputStage?.sensorFactors else {
+            return XCTFail("the golden sensor model has no sensor stage")
+        }
+        let raw = try array("static const uint32_t sensor_raw_bits").map { Float(bitPattern: UInt32($0)) }
+        let want = try array("static const int8_t sensor_in").map { Int8($0) }
+        XCTAssertEqual(raw.count, want.count)
+        XCTAssertTrue(raw.contains { $0.isNaN } && raw.contains { $0.isInfinite })
+        let zp = Int(a.graph.tensors[0].quant?.zeroPoint ?? 0)
+        XCTAssertEqual(SensorQuantizer.quantize(raw, mean: n.mean, k: k, zeroPoint: zp), want)
+        XCTAssertEqual(SensorQuantizer.factors(n, inputScale: try XCTUnwrap(a.graph.tensors[0].quant?.scale)), k)
+    }
+
     /// C = Swift on every test clip, whole-clip and streamed, for log-mel 8 kHz and MFCC 16 kHz.
     func testCRuntimeMatchesTheSwiftReference() throws {
         for (i, c) in [Self.logMel8k, Self.mfcc16k].enumerated() {
