@@ -15,9 +15,18 @@ static uint32_t rd32(const uint8_t *p)
 }
 static uint32_t r4(uint32_t v) { return (v + 3u) & ~3u; }
 
-/* Floor division by 2^s (an arithmetic shift right, defined for negative values in C99). */
-static int32_t asr32(int32_t v, unsigned s) { return v >= 0 ? v >> s : ~(~v >> s); }
-static int64_t asr64(int64_t v, unsigned s) { return v >= 0 ? v >> s : ~(~v >> s); }
+/* Floor division by 2^s. C99 leaves >> of a negative value implementation-defined: where it is
+ * the arithmetic shift (gcc, clang, every target kdc builds for: -1 >> 1 == -1, folded at compile
+ * time) it is used directly, else ~(~v >> s), the same value from a non-negative shift. */
+#define KDC__ASR_NATIVE ((-1 >> 1) == -1)
+static int32_t asr32(int32_t v, unsigned s)
+{
+    return KDC__ASR_NATIVE || v >= 0 ? v >> s : ~(~v >> s);
+}
+static int64_t asr64(int64_t v, unsigned s)
+{
+    return KDC__ASR_NATIVE || v >= 0 ? v >> s : ~(~v >> s);
+}
 static int32_t abs32(int32_t v) { return v < 0 ? -v : v; }
 
 /* ---- the block -------------------------------------------------------- */
@@ -185,23 +194,27 @@ static int8_t kdc__sat8(int64_t v) { return (int8_t)(v < -128 ? -128 : v > 127 ?
 static void kdc__frame(const kdc__stage_t *s, const int16_t *x, int8_t *out, int32_t *scratch)
 {
     int32_t *re = scratch, *im = scratch + s->fft, *lm = scratch + 2 * s->fft;
-    uint32_t n = s->fft, i, bits = 0, half, j, wi = 0;
-    int32_t max_abs = 0, exponent = 0;
-    while ((1u << bits) < n) bits++;
+    uint32_t n = s->fft, i, half, j, wi = 0;
+    int32_t exponent = 0;
+    uint32_t top = 0; /* OR of |values| written so far: its top bit is their maximum's */
     memset(scratch, 0, 8u * n);
     /* 1. window (Q15, rounded), zero padding, bit-reversed order, times 2^12 */
-    for (i = 0; i < s->win; i++) {
+    for (i = 0, j = 0; i < s->win; i++) { /* j = bitrev(i), advanced as a reversed counter */
         int32_t v = asr32((int32_t)x[i] * s->window[i] + 16384, 15) * 4096;
-        uint32_t r = 0, k = i, b;
-        for (b = 0; b < bits; b++, k >>= 1) r = (r << 1) | (k & 1u);
-        re[r] = v;
-        if (abs32(v) > max_abs) max_abs = abs32(v);
+        uint32_t bit = n >> 1;
+        re[j] = v;
+        top |= (uint32_t)abs32(v);
+        while (j & bit) {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
     }
     /* 2. radix-2 DIT FFT, block scaling: before each stage |values| < 2^28 */
     for (half = 1; half < n; half *= 2) {
         uint32_t step = n / (2 * half), start, k;
         unsigned sh = 0;
-        while ((max_abs >> sh) >= (1 << 28)) sh++;
+        while ((top >> sh) >= (1u << 28)) sh++; /* = (max |value| >> sh) >= 2^28 */
         if (sh > 0) {
             for (i = 0; i < n; i++) {
                 re[i] = asr32(re[i], sh);
@@ -209,7 +222,7 @@ static void kdc__frame(const kdc__stage_t *s, const int16_t *x, int8_t *out, int
             }
             exponent += (int32_t)sh;
         }
-        max_abs = 0;
+        top = 0;
         for (start = 0; start < n; start += 2 * half) {
             for (k = 0; k < half; k++) {
                 int64_t c = s->tw_cos[k * step], sn = s->tw_sin[k * step];
@@ -222,10 +235,8 @@ static void kdc__frame(const kdc__stage_t *s, const int16_t *x, int8_t *out, int
                 im[a] = ai + ti;
                 re[b] = ar - tr;
                 im[b] = ai - ti;
-                if (abs32(re[a]) > max_abs) max_abs = abs32(re[a]);
-                if (abs32(im[a]) > max_abs) max_abs = abs32(im[a]);
-                if (abs32(re[b]) > max_abs) max_abs = abs32(re[b]);
-                if (abs32(im[b]) > max_abs) max_abs = abs32(im[b]);
+                /* the OR of the |values| has the top bit of their maximum, all the scaling reads */
+                top |= (uint32_t)(abs32(re[a]) | abs32(im[a]) | abs32(re[b]) | abs32(im[b]));
             }
         }
     }
