@@ -58,6 +58,9 @@ final class AudioFirmwareTests: XCTestCase {
         let dir = try ExportFixtures.tempDir("audio-fw")
         defer { if ProcessInfo.processInfo.environment["KDC_KEEP"] == nil { try? fm.removeItem(atPath: dir) } }
         _ = try export(g, normalization: .identity, to: dir, name: "kws", compress: false)
+        let header = try String(contentsOfFile: dir + "/kws.h", encoding: .utf8)
+        let stream = try XCTUnwrap(InputStageBlock.memory(g))
+        XCTAssertTrue(header.contains("#define KWS_STREAM_BYTES \(stream.frontendBytes + stream.ringBytes)u"), header)
         var pcm = "#include \"pcm.h\"\nconst uint32_t fw_pcm_count = \(clips.count)u;\n"
         pcm += "const uint32_t fw_pcm_samples = \(n)u;\nconst int16_t fw_pcm[] = {\n"
         pcm += clips.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ",\n") + "};\n"
@@ -79,6 +82,9 @@ final class AudioFirmwareTests: XCTestCase {
             outputs[try XCTUnwrap(obj["sample"] as? Int)] = bytes
         }
         XCTAssertEqual(outputs.count, 2 * clips.count, r.out)
+        // The device's stream buffer: what kdc_stream_bytes says, as Swift predicted (export macro).
+        XCTAssertTrue(
+            (r.out + r.err).contains("\"stream_bytes\":\(stream.frontendBytes + stream.ringBytes),"), r.out + r.err)
         var mismatches = 0
         for (i, want) in expected.enumerated() {
             if outputs[i] != want { mismatches += 1; XCTFail("clip \(i) whole: \(outputs[i] ?? []) vs \(want)") }

@@ -17,7 +17,7 @@
  *                     n + i); FW_REPEATS then repeats the whole-clip front end (instruction
  *                     counting: per hop = difference / (repeats - 1) / frames)
  *   FW_STREAM_BYTES   the stream buffer (window, front-end scratch, ring); kdc_stream_bytes must
- *                     fit (default 16384)
+ *                     fit (default: the export's <UP>_STREAM_BYTES, exactly kdc_stream_bytes)
  *
  * Output over semihosting: JSON Lines records (README.md, "Records"): "model", one "output" per
  * input, "run", "memory" (RAM by part: arena, unpack buffer, static data = .data + .bss without
@@ -73,14 +73,14 @@ static kdc_model model;
 static char line[256];
 
 #if FW_PCM
-#ifndef FW_STREAM_BYTES
-#define FW_STREAM_BYTES 16384
+#ifndef FW_STREAM_BYTES /* the export's figure: kdc_stream_bytes of the model */
+#define FW_STREAM_BYTES FW_CAT(FW_NAME_UP, _STREAM_BYTES)
 #endif
 #ifndef FW_CHUNK
 #define FW_CHUNK 37
 #endif
 /* The stream's buffer (also the front end's scratch for the whole-clip path). */
-static uint32_t stream_buf[FW_STREAM_BYTES / 4];
+static uint32_t stream_buf[(FW_STREAM_BYTES + 3) / 4];
 static kdc_stream stream;
 static int8_t stream_out[256];
 static uint32_t stream_out_len;
