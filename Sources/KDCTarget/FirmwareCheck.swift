@@ -230,7 +230,11 @@ public enum FirmwareCheck {
             let p: StackPath
             do {
                 p = try analysis.deepest(
-                    from: r, indirectCalls: ["kdc_invoke": "the op callback runs on the application's stack budget"])
+                    from: r,
+                    indirectCalls: [
+                        "kdc_invoke": "the op callback runs on the application's stack budget",
+                        "kdc_stream_run": "the stream callback runs on the application's stack budget",
+                    ])
             } catch let TargetError.format(_, message)
                 where !analysis.imageFunctions.contains(r) && message.contains("is not in the image")
             {

@@ -48,6 +48,21 @@ final class FormatCrossCheckTests: XCTestCase {
             "NO_TENSOR": Int(ArtifactFormat.noTensor), "MAX_REDUCE": ArtifactFormat.maxReduce,
             "MAX_GAP_TAPS": ArtifactFormat.maxGapTaps,
         ]
+        typealias S = InputStageBlock
+        let stage: [String: Int] = [
+            "FLAG_INPUT_STAGE": Int(ArtifactFormat.flagInputStage), "STAGE_KIND": S.kind, "STAGE_RESERVED": S.reserved,
+            "STAGE_BYTES": S.bytes, "STAGE_FRAMES": S.frames, "STAGE_FEATURES": S.features,
+            "STAGE_HEADER_BYTES": S.headerBytes, "STAGE_AUDIO": S.kindAudio, "STAGE_SENSOR": S.kindSensor,
+            "AUDIO_SAMPLE_RATE": S.sampleRate, "AUDIO_WINDOW": S.window, "AUDIO_HOP": S.hop, "AUDIO_FFT_SIZE": S.fftSize,
+            "AUDIO_MEL_BINS": S.melBins, "AUDIO_COEFFICIENTS": S.coefficients, "AUDIO_RESERVED": S.audioReserved,
+            "AUDIO_LOW_HZ": S.lowHz, "AUDIO_HIGH_HZ": S.highHz, "AUDIO_TABLES": S.audioTables,
+            "AUDIO_MAX_RATE": AudioFrontEnd.maxSampleRate, "AUDIO_FFT_MIN": AudioFrontEnd.fftSizes.lowerBound,
+            "AUDIO_FFT_MAX": AudioFrontEnd.fftSizes.upperBound, "AUDIO_MAX_MEL": AudioFrontEnd.maxMelBins,
+            "AUDIO_Q30": Int(S.q30), "LOGMEL_SCALE_BITS": Int(AudioFrontEnd.logMelScale.bitPattern),
+            "LOGMEL_ZERO_POINT": AudioFrontEnd.logMelZeroPoint, "MFCC_SCALE_BITS": Int(AudioFrontEnd.mfccScale.bitPattern),
+            "MFCC_ZERO_POINT": AudioFrontEnd.mfccZeroPoint,
+        ]
+        c.merge(stage) { a, _ in a }
         for (i, k) in ["OP_ADD_MA", "OP_ADD_EA", "OP_ADD_MB", "OP_ADD_EB", "OP_ADD_MO", "OP_ADD_EO"].enumerated() {
             c[k] = R.addParams + 4 * i
         }

@@ -118,6 +118,61 @@ static void fz_callback(void *user, size_t op_index, unsigned opcode, const int8
     h->next_op++;
 }
 
+static void fz_stream_cb(void *user, kdc_model *m)
+{
+    (void)user;
+    FUZZ_ASSERT(kdc_output(m).data != NULL);
+}
+
+/* The input stage of a loaded model, if any: the front end over the fuzz bytes as PCM (whole and
+ * streamed in chunks of 1..64 samples, the model running every hop), or the sensor path over
+ * them as floats. */
+static void fz_stage(kdc_model *m, const uint8_t *fill, size_t fill_len)
+{
+    kdc_stage_info si;
+    kdc_stream s;
+    size_t n = fill_len / 2, frames = 0, i, sb = kdc_stream_bytes(m);
+    int16_t *pcm;
+    int8_t *feats;
+    uint32_t *scratch, *buf;
+    FUZZ_ASSERT(kdc_stage(m, &si) == KDC_OK);
+    if (si.kind == KDC_STAGE_NONE || sb > FUZZ_ARENA_CAP) return;
+    pcm = (int16_t *)malloc(n * 2 + 8);
+    feats =
+        (int8_t *)malloc(n * si.features / (si.hop_samples ? si.hop_samples : 1) + si.features + 8);
+    scratch = (uint32_t *)malloc(si.scratch_bytes + 4);
+    buf = (uint32_t *)malloc(sb + 4);
+    if (!pcm || !feats || !scratch || !buf) abort();
+    for (i = 0; i < n; i++) pcm[i] = (int16_t)(uint16_t)(fill[2 * i] | fill[2 * i + 1] << 8);
+    if (si.kind == KDC_STAGE_AUDIO) {
+        size_t cap = n * si.features / si.hop_samples + si.features;
+        FUZZ_ASSERT(kdc_frontend_features(m, pcm, n, feats, cap, &frames, scratch,
+                                          si.scratch_bytes) == KDC_OK);
+        FUZZ_ASSERT(frames ==
+                    (n < si.window_samples ? 0 : (n - si.window_samples) / si.hop_samples + 1));
+        FUZZ_ASSERT(kdc_stream_init(&s, m, buf, sb, 1, fz_stream_cb, NULL) == KDC_OK);
+        for (i = 0; i < n;) {
+            size_t take = 1 + (fill[i % fill_len] & 63);
+            if (take > n - i) take = n - i;
+            FUZZ_ASSERT(kdc_stream_push_pcm(&s, pcm + i, take) == KDC_OK);
+            i += take;
+        }
+        FUZZ_ASSERT(s.runs == (frames >= si.frames ? frames - si.frames + 1 : 0));
+    } else {
+        size_t nf = fill_len / 4 / si.features * si.features;
+        float *x = (float *)malloc(nf * 4 + 4);
+        if (!x) abort();
+        memcpy(x, fill, nf * 4);
+        FUZZ_ASSERT(kdc_stream_init(&s, m, buf, sb, 3, fz_stream_cb, NULL) == KDC_OK);
+        FUZZ_ASSERT(kdc_stream_push_sensor(&s, x, nf) == KDC_OK);
+        free(x);
+    }
+    free(pcm);
+    free(feats);
+    free(scratch);
+    free(buf);
+}
+
 /* Init (flags) on an exact-size copy, with an exact-size arena; on KDC_OK
  * check the invariants and invoke (if run_invoke and the work is bounded).
  * Returns the init status. */
@@ -179,6 +234,7 @@ fz_init_invoke(const uint8_t *art, size_t len, unsigned flags, int run_invoke, c
             memset(in.data, 0x80, in.size); /* extreme input: -128 everywhere */
             FUZZ_ASSERT(kdc_invoke(&m) == KDC_OK);
             (void)kdc_argmax(out.data, out.size);
+            fz_stage(&m, fill, fill_len);
         }
     }
     free(arena);

@@ -295,6 +295,47 @@ def stored_mutants(name, a):
     return [("%s_%s" % (name, t), m) for t, m in out]
 
 
+def stage_mutants(name, a):
+    """Input-stage block fields (docs/FORMAT.md 3.7) at boundary values, CRCs re-sealed."""
+    if not (struct.unpack_from("<H", a, F.HDR_FLAGS)[0] & F.FLAG_INPUT_STAGE):
+        return []
+    body = HDR
+    c_off, c_bytes = struct.unpack_from("<II", a, body + F.BODY_CONST_OFFSET)
+    start = body + ((c_off + c_bytes + 3) & ~3)
+    out = []
+    fields = [(F.STAGE_KIND, "<H"), (F.STAGE_RESERVED, "<H"), (F.STAGE_BYTES, "<I")]
+    fields += [(F.STAGE_FRAMES, "<I"), (F.STAGE_FEATURES, "<I")]
+    kind = struct.unpack_from("<H", a, start)[0] if start + 2 <= len(a) else 0
+    if kind == F.STAGE_AUDIO:
+        fields += [(F.AUDIO_SAMPLE_RATE, "<I"), (F.AUDIO_WINDOW, "<H"), (F.AUDIO_HOP, "<H")]
+        fields += [(F.AUDIO_FFT_SIZE, "<H"), (F.AUDIO_MEL_BINS, "<H"), (F.AUDIO_COEFFICIENTS, "<H")]
+        fields += [
+            (F.AUDIO_RESERVED, "<H"),
+            (F.AUDIO_LOW_HZ + 4, "<I"),
+            (F.AUDIO_HIGH_HZ + 4, "<I"),
+        ]
+    for off, fmt in fields:
+        if start + off + struct.calcsize(fmt) > len(a):
+            continue
+        v0 = struct.unpack_from(fmt, a, start + off)[0]
+        top = 0xFFFF if fmt == "<H" else 0xFFFFFFFF
+        for v in sorted(
+            {0, 1, 2, v0 - 1, v0 + 1, v0 * 2, v0 // 2, top, 0x8000, 4096, 8192, 0x7FF80000}
+        ):
+            v &= top
+            if v == v0:
+                continue
+            out.append(
+                ("%s_stage%d_%x" % (name, off, v), reseal(put(a, start + off, fmt, v), body=True))
+            )
+    # table words: the first and last byte of each 64-byte slice flipped
+    for off in range(start + F.AUDIO_TABLES, len(a), 64):
+        b = bytearray(a)
+        b[off] ^= 0x80
+        out.append(("%s_stagetab%d" % (name, off), reseal(bytes(b), body=True)))
+    return out
+
+
 def compressed_mutants(name, a):
     out = []
     stored = len(a) - HDR
@@ -711,6 +752,7 @@ def main():
             if struct.unpack_from("<H", a, F.HDR_FLAGS)[0] & F.FLAG_COMPRESSED
             else stored_mutants(name, a)
         )
+        muts += stage_mutants(name, a)
         if name.startswith("valid_"):  # 46 small models: a sample of their corruptions
             muts = muts[::20]
         elif len(a) > 4096:  # big bases: a subset keeps the corpus ~30 MB

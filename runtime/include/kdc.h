@@ -39,6 +39,10 @@ extern "C" {
 #define KDC_FLAG_TFLITE 2u
 #define KDC_FLAG_FLOAT_INPUT 4u
 #define KDC_FLAG_FLOAT_OUTPUT 8u
+/* Header flags bit 4: an input-stage block (docs/FORMAT.md 3.7) follows the constant section: the
+ * model takes raw samples (16-bit PCM through the audio front end, or float32 sensor samples) that
+ * kdc_frontend_* / kdc_sensor_quantize / the kdc_stream_* API turn into its int8 input. */
+#define KDC_FLAG_INPUT_STAGE 16u
 #define KDC_INIT_SKIP_CRC 1u /* kdc_init flag: do not verify the body CRC */
 
 /* Status codes. kdc_status_str() gives a one-line text for each. */
@@ -73,6 +77,7 @@ typedef enum {
     KDC_ERR_GRAPH,       /* graph not in canonical order (docs/FORMAT.md 3.3) */
     KDC_ERR_ARENA_TOO_SMALL, /* arena_len < needed; see kdc_model.arena_needed */
     KDC_ERR_UNSUPPORTED,     /* valid, but needs what this build left out (KDC_TFLITE=0) */
+    KDC_ERR_STAGE,           /* input-stage block invalid (docs/FORMAT.md 3.7) */
     KDC_STATUS_COUNT
 } kdc_status;
 
@@ -162,7 +167,8 @@ typedef struct {
     size_t scratch_bytes;  /* kernel scratch (included in arena_needed) */
     uint64_t macs;         /* multiply-accumulates per inference */
     uint32_t n_ops, n_tensors, ops_off, tensors_off, input_id, output_id;
-    uint32_t flags; /* header flags (KDC_FLAG_TFLITE, _FLOAT_INPUT, _FLOAT_OUTPUT) */
+    uint32_t flags; /* header flags (KDC_FLAG_TFLITE, _FLOAT_INPUT, _FLOAT_OUTPUT, _INPUT_STAGE) */
+    const uint8_t *stage; /* the validated input-stage block, NULL if none */
     kdc_op_callback callback;
     void *callback_user;
 } kdc_model;
@@ -274,6 +280,96 @@ uint32_t kdc_crc32(uint32_t crc, const uint8_t *p, size_t n);
  * most *dst_len bytes; on KDC_OK *dst_len is the decompressed size. A stream
  * that would write more than *dst_len returns KDC_ERR_DST_TOO_SMALL. */
 kdc_status kdc_zlib_uncompress(uint8_t *dst, size_t *dst_len, const uint8_t *src, size_t src_len);
+
+/* ---- input stage: audio front end, sensor normalization, streaming ---- */
+
+/* Input-stage kinds (docs/FORMAT.md 3.7). */
+enum { KDC_STAGE_NONE = 0, KDC_STAGE_AUDIO = 1, KDC_STAGE_SENSOR = 2 };
+
+/* What a loaded model's input stage is (kdc_stage). The model input is frames x features int8. */
+typedef struct {
+    unsigned kind;         /* KDC_STAGE_NONE, _AUDIO or _SENSOR */
+    size_t frames;         /* feature frames (audio) or samples (sensor) per model input */
+    size_t features;       /* values per frame: coefficients or mel bins; sensor: channels */
+    size_t sample_rate;    /* audio only (the rest are 0 for a sensor stage): Hz */
+    size_t window_samples; /* samples per analysis window */
+    size_t hop_samples;    /* samples between windows: one frame per hop */
+    size_t fft_size, mel_bins, coefficients; /* coefficients 0: log-mel features */
+    size_t scratch_bytes;                    /* kdc_frontend_scratch_bytes */
+} kdc_stage_info;
+
+/* Fills *out for a loaded model (kind KDC_STAGE_NONE if it has no input stage). Returns
+ * KDC_ERR_NULL (out NULL, or the model not loaded) or KDC_OK. */
+kdc_status kdc_stage(const kdc_model *m, kdc_stage_info *out);
+
+/* Scratch bytes the audio front end needs: 8 * fft_size + 4 * mel_bins (int32 FFT buffers and the
+ * log-mel energies); 0 if the model has no audio stage. */
+size_t kdc_frontend_scratch_bytes(const kdc_model *m);
+
+/* One feature frame: pcm[n] (n == window_samples) -> out[out_len] (out_len == features), with the
+ * model's front end (docs/AUDIO.md), bit-exact with kdc's Swift reference. scratch: 4-byte
+ * aligned, scratch_len >= kdc_frontend_scratch_bytes. Returns KDC_ERR_NULL (NULL pointer, model
+ * not loaded or without input stage), KDC_ERR_SHAPE (not an audio stage, n or out_len wrong),
+ * KDC_ERR_ALIGN, KDC_ERR_DST_TOO_SMALL (scratch) or KDC_OK. Any int16 input is valid. */
+kdc_status kdc_frontend_frame(const kdc_model *m, const int16_t *pcm, size_t n, int8_t *out,
+                              size_t out_len, void *scratch, size_t scratch_len);
+
+/* Every frame of a clip: the windows that fit (*frames = n < window ? 0 : (n - window) / hop + 1),
+ * one per hop, frame after frame into out (features bytes each). out_len must hold them
+ * (else KDC_ERR_DST_TOO_SMALL, with *frames set); other errors as kdc_frontend_frame. */
+kdc_status kdc_frontend_features(const kdc_model *m, const int16_t *pcm, size_t n, int8_t *out,
+                                 size_t out_len, size_t *frames, void *scratch, size_t scratch_len);
+
+/* Sensor normalization and quantization, as the stored stage defines it: for i < n, c = i %
+ * channels, in float32 as two statements t = x[i] - mean[c]; t = t * k[c]; then out[i] =
+ * clamp(round_half_away(t) + zero_point, -128, 127) with the input's zero point (NaN gives the
+ * zero point). n must be a multiple of the channels and out_len >= n (KDC_ERR_SHAPE); KDC_ERR_NULL
+ * as above. */
+kdc_status kdc_sensor_quantize(const kdc_model *m, const float *x, size_t n, int8_t *out,
+                               size_t out_len);
+
+/* Called after each model run of a stream, with the output ready (kdc_output(m)). */
+typedef void (*kdc_stream_callback)(void *user, kdc_model *m);
+
+/* A stream: raw samples in, one feature frame per hop (audio) or per sample (sensor) into a ring
+ * of as many frames as the model input has; once the ring is full, the model runs every `every`
+ * frames (oldest frame first in the input tensor). Caller-allocated; fields are read-only. */
+typedef struct {
+    kdc_model *model;
+    unsigned kind;
+    int16_t *pcm;                            /* the window being filled (audio) */
+    void *scratch;                           /* front-end scratch (audio) */
+    int8_t *ring;                            /* frames x frame_bytes */
+    size_t fill;                             /* samples in pcm */
+    size_t frame_bytes, frames, next, count; /* ring: slot of the next frame, frames held */
+    size_t every, wait, runs;                /* runs: model runs so far */
+    kdc_stream_callback cb;
+    void *user;
+} kdc_stream;
+
+/* Bytes of the buffer kdc_stream_init needs for a loaded model: audio: the window (2 *
+ * window_samples, rounded up to 4), the front-end scratch and the ring (frames * features);
+ * sensor: the ring. 0 if the model has no input stage or is not loaded. */
+size_t kdc_stream_bytes(const kdc_model *m);
+
+/* Binds a stream to a loaded model with an input stage. buf: 4-byte aligned (KDC_ERR_ALIGN), len
+ * >= kdc_stream_bytes (KDC_ERR_DST_TOO_SMALL). every: run the model every that many frames once
+ * the ring is full (the first run when it fills); 0: never automatically (kdc_stream_run). cb may
+ * be NULL. KDC_ERR_NULL: a NULL pointer, the model not loaded or without input stage. */
+kdc_status kdc_stream_init(kdc_stream *s, kdc_model *m, void *buf, size_t len, size_t every,
+                           kdc_stream_callback cb, void *user);
+
+/* Pushes n int16 PCM samples (any n, any split of a recording gives the same frames). Runs the
+ * model (and the callback) as due. KDC_ERR_SHAPE if the stream is not an audio stream. */
+kdc_status kdc_stream_push_pcm(kdc_stream *s, const int16_t *pcm, size_t n);
+
+/* Pushes n float32 values, channels interleaved (n a multiple of the channels, else
+ * KDC_ERR_SHAPE, nothing pushed): one frame per sample. KDC_ERR_SHAPE on an audio stream. */
+kdc_status kdc_stream_push_sensor(kdc_stream *s, const float *x, size_t n);
+
+/* Runs the model now on the ring (oldest frame first) and calls the callback. KDC_ERR_TRUNCATED
+ * if the ring is not full yet, KDC_ERR_NULL if s is NULL or not initialized. */
+kdc_status kdc_stream_run(kdc_stream *s);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,8 @@
     X(FLAG_TFLITE, 2)               /* TFLite arithmetic */ \
     X(FLAG_FLOAT_INPUT, 4) \
     X(FLAG_FLOAT_OUTPUT, 8) \
-    X(FLAGS_KNOWN, 15)              /* every other flag bit must be 0 */ \
+    X(FLAG_INPUT_STAGE, 16)         /* an input-stage block follows the constants (3.7) */ \
+    X(FLAGS_KNOWN, 31)              /* every other flag bit must be 0 */ \
     X(HDR_MAGIC, 0)                 /* header: u8[4] */ \
     X(HDR_VERSION, 4)               /* u16 */ \
     X(HDR_FLAGS, 6)                 /* u16 */ \
@@ -93,7 +94,34 @@
     X(OP_RECORD_BYTES, 48) \
     X(NO_TENSOR, 0xFFFF)            /* input1 of a one-input op */ \
     X(MAX_REDUCE, 65536)            /* FC K, conv k_h*k_w*C_in, window k_h*k_w */ \
-    X(MAX_GAP_TAPS, 16777216)       /* GLOBAL_AVERAGE_POOL H*W */
+    X(MAX_GAP_TAPS, 16777216)       /* GLOBAL_AVERAGE_POOL H*W */ \
+    X(STAGE_KIND, 0)                /* input-stage block (3.7): u16 */ \
+    X(STAGE_RESERVED, 2)            /* u16 */ \
+    X(STAGE_BYTES, 4)               /* u32, the whole block */ \
+    X(STAGE_FRAMES, 8)              /* u32 */ \
+    X(STAGE_FEATURES, 12)           /* u32, per frame (sensor: channels) */ \
+    X(STAGE_HEADER_BYTES, 16) \
+    X(STAGE_AUDIO, 1) \
+    X(STAGE_SENSOR, 2) \
+    X(AUDIO_SAMPLE_RATE, 16)        /* audio parameters: u32 */ \
+    X(AUDIO_WINDOW, 20)             /* u16 each */ \
+    X(AUDIO_HOP, 22) \
+    X(AUDIO_FFT_SIZE, 24) \
+    X(AUDIO_MEL_BINS, 26) \
+    X(AUDIO_COEFFICIENTS, 28) \
+    X(AUDIO_RESERVED, 30) \
+    X(AUDIO_LOW_HZ, 32)             /* f64 */ \
+    X(AUDIO_HIGH_HZ, 40)            /* f64 */ \
+    X(AUDIO_TABLES, 48)             /* window, twiddles, mel bands, weights, DCT */ \
+    X(AUDIO_MAX_RATE, 192000) \
+    X(AUDIO_FFT_MIN, 16) \
+    X(AUDIO_FFT_MAX, 4096) \
+    X(AUDIO_MAX_MEL, 128) \
+    X(AUDIO_Q30, 1073741824)        /* |twiddle| bound */ \
+    X(LOGMEL_SCALE_BITS, 0x3E800000) /* 0.25: log-mel features, log2 units */ \
+    X(LOGMEL_ZERO_POINT, -80) \
+    X(MFCC_SCALE_BITS, 0x3F000000)  /* 0.5 */ \
+    X(MFCC_ZERO_POINT, 0)
 /* clang-format on */
 
 /* KDC__HDR_VERSION, ... (int constants; the runtime assumes a 32-bit int). */
@@ -113,5 +141,8 @@ KDC__STATIC_ASSERT(flag_compressed, KDC_FLAG_COMPRESSED == KDC__FLAG_COMPRESSED)
 KDC__STATIC_ASSERT(flag_tflite, KDC_FLAG_TFLITE == KDC__FLAG_TFLITE);
 KDC__STATIC_ASSERT(flag_float_input, KDC_FLAG_FLOAT_INPUT == KDC__FLAG_FLOAT_INPUT);
 KDC__STATIC_ASSERT(flag_float_output, KDC_FLAG_FLOAT_OUTPUT == KDC__FLAG_FLOAT_OUTPUT);
+KDC__STATIC_ASSERT(flag_input_stage, KDC_FLAG_INPUT_STAGE == KDC__FLAG_INPUT_STAGE);
+KDC__STATIC_ASSERT(stage_audio, (int)KDC_STAGE_AUDIO == (int)KDC__STAGE_AUDIO);
+KDC__STATIC_ASSERT(stage_sensor, (int)KDC_STAGE_SENSOR == (int)KDC__STAGE_SENSOR);
 
 #endif /* KDC_FORMAT_H */

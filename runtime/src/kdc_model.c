@@ -10,6 +10,7 @@
 #include "kdc_format.h"
 #include "kdc_kernels.h"
 #include "kdc_ops.h"
+#include "kdc_stage.h"
 
 #include <string.h>
 
@@ -631,6 +632,15 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     }
     st = kdc__walk(m, &v, &macs, &scratch);
     if (st != KDC_OK) return st;
+    if (info.flags & KDC_FLAG_INPUT_STAGE) { /* the block after the tables and the constants */
+        uint32_t end = co + v.const_bytes,
+                 t_end = m->tensors_off + KDC__TENSOR_RECORD_BYTES * m->n_tensors;
+        uint32_t o_end = m->ops_off + KDC__OP_RECORD_BYTES * m->n_ops;
+        if (end < t_end) end = t_end;
+        if (end < o_end) end = o_end;
+        st = kdc__stage_check(m, b, raw, (end + 3u) & ~3u);
+        if (st != KDC_OK) return st;
+    }
     needed = KDC_ARENA_TOTAL(info.arena_bytes, scratch);
     m->arena_needed = needed;
     m->scratch_bytes = scratch;
@@ -737,7 +747,8 @@ const char *kdc_status_str(kdc_status s)
                                "output overlaps input\0"
                                "bad graph order\0"
                                "arena too small: see arena_needed\0"
-                               "TFLite arithmetic not built in (KDC_TFLITE=0)\0";
+                               "TFLite arithmetic not built in (KDC_TFLITE=0)\0"
+                               "bad input-stage block\0";
     const char *p = text;
     unsigned i;
     if ((unsigned)s >= KDC_STATUS_COUNT) return "unknown status";

@@ -16,6 +16,7 @@ Record layouts come from kdc_format.py (the named offsets, shared with fuzz/gen_
 Run:  python3 runtime/tests/gen_golden.py   (numpy, zlib; deterministic seed)
 """
 
+import math
 import os
 import struct
 import zlib
@@ -714,6 +715,7 @@ class Model:
         self.ops = []  # dict(op, ins, out, lo, hi, params(bytes 12..47), alias)
         self.consts = bytearray()
         self.flags = 0  # header flags besides FLAG_COMPRESSED (FLAG_TFLITE, ...)
+        self.stage = None  # input-stage block (docs/FORMAT.md 3.7), after the constants
 
     def tensor(self, shape, scale, zp):
         self.tensors.append(dict(shape=list(shape), scale=float(np.float32(scale)), zp=int(zp)))
@@ -788,9 +790,14 @@ class Model:
             body += F.pack_op(o["op"], o["lo"], o["hi"], o["ins"][0], in1, o["out"], o["params"])
         assert len(body) == c_off
         body += self.consts
+        if self.stage is not None:
+            while len(body) % 4:
+                body.append(0)
+            body += self.stage
         raw = bytes(body)
         stored = zlib.compress(raw, 9) if compress else raw
         flags = (F.FLAG_COMPRESSED if compress else 0) | self.flags
+        flags |= F.FLAG_INPUT_STAGE if self.stage is not None else 0
         return F.pack_header(flags, len(stored), len(raw), self.arena, F.crc(raw)) + stored
 
     def macs(self):
@@ -1048,6 +1055,213 @@ def build_leaky(n_inputs=3):
     return m, t_in, t_out, xs, ys
 
 
+# ---------------------------------------------------------------- input stage (docs/AUDIO.md)
+# An independent implementation of the integer audio front end from docs/AUDIO.md (Python ints:
+# exact), and the input-stage blocks of docs/FORMAT.md 3.7.
+
+LOG2_T = [round(65536 * math.log2(1 + i / 32)) for i in range(33)]
+
+
+def rnd(v):
+    """round half away from zero"""
+    return int(math.floor(abs(v) + 0.5)) * (1 if v >= 0 else -1)
+
+
+def fe_tables(rate, W, N, M, C, lo, hi):
+    win = [rnd(32767 * (0.5 - 0.5 * math.cos(2 * math.pi * n / W))) for n in range(W)]
+    tc = [rnd(2**30 * math.cos(2 * math.pi * k / N)) for k in range(N // 2)]
+    ts = [rnd(2**30 * math.sin(2 * math.pi * k / N)) for k in range(N // 2)]
+
+    def mel(f):
+        return 2595 * math.log10(1 + f / 700)
+
+    def hz(m):
+        return 700 * (10 ** (m / 2595) - 1)
+
+    e = [hz(mel(lo) + i * (mel(hi) - mel(lo)) / (M + 1)) for i in range(M + 2)]
+    bands, weights = [], []
+    for j in range(M):
+        ws = []
+        for k in range(N // 2 + 1):
+            f = k * rate / N
+            v = max(
+                0.0,
+                min((f - e[j]) / (e[j + 1] - e[j]), (e[j + 2] - f) / (e[j + 2] - e[j + 1]), 1.0),
+            )
+            q = rnd(v * 32768)
+            if q > 0:
+                ws.append((k, q))
+        bands.append((ws[0][0] if ws else 0, len(ws)))
+        weights += [q for _, q in ws]
+    dct = []
+    for j in range(C):
+        for i in range(M):
+            d = 1 / M if j == 0 else 2 / M * math.cos(math.pi * j * (i + 0.5) / M)
+            dct.append(max(-32767, min(32767, rnd(d * 32768))))
+    return win, tc, ts, bands, weights, dct
+
+
+def fe_frame(cfg, tabs, x):
+    rate, W, hop, N, M, C, lo, hi = cfg
+    win, tc, ts, bands, weights, dct = tabs
+    bits = N.bit_length() - 1
+    re, im = [0] * N, [0] * N
+    for n in range(W):
+        r = int(format(n, f"0{bits}b")[::-1], 2)
+        re[r] = ((int(x[n]) * win[n] + 16384) >> 15) * 4096  # Python >> floors
+    mx, E, half = max(abs(v) for v in re), 0, 1
+    while half < N:
+        s = 0
+        while (mx >> s) >= 1 << 28:
+            s += 1
+        if s:
+            re, im, E = [v >> s for v in re], [v >> s for v in im], E + s
+        step, mx = N // (2 * half), 0
+        for g in range(0, N, 2 * half):
+            for k in range(half):
+                a, b, c, sn = g + k, g + k + half, tc[k * step], ts[k * step]
+                tr = (re[b] * c + im[b] * sn + (1 << 29)) >> 30
+                ti = (im[b] * c - re[b] * sn + (1 << 29)) >> 30
+                re[a], im[a], re[b], im[b] = re[a] + tr, im[a] + ti, re[a] - tr, im[a] - ti
+                mx = max(mx, abs(re[a]), abs(im[a]), abs(re[b]), abs(im[b]))
+        half *= 2
+    L, wi = [], 0
+    for first, cnt in bands:
+        e = 0
+        for b in range(cnt):
+            r, i = re[first + b] >> 6, im[first + b] >> 6
+            e += (weights[wi + b] * (r * r + i * i)) >> 15
+        wi += cnt
+        v = max(e, 1)
+        p = v.bit_length() - 1
+        f = ((v >> (p - 15)) if p >= 15 else (v << (15 - p))) & 0x7FFF
+        t, r = f >> 10, f & 1023
+        L.append(
+            p * 65536
+            + LOG2_T[t]
+            + (((LOG2_T[t + 1] - LOG2_T[t]) * r + 512) >> 10)
+            + (2 * E - 12) * 65536
+        )
+    if C == 0:
+        return [max(-128, min(127, ((v + 8192) >> 14) - 80)) for v in L]
+    return [
+        max(-128, min(127, (sum(dct[j * M + i] * L[i] for i in range(M)) + (1 << 29)) >> 30))
+        for j in range(C)
+    ]
+
+
+def fe_features(cfg, tabs, pcm):
+    W, hop = cfg[1], cfg[2]
+    n = 0 if len(pcm) < W else (len(pcm) - W) // hop + 1
+    return [v for f in range(n) for v in fe_frame(cfg, tabs, pcm[f * hop : f * hop + W])]
+
+
+def audio_block(cfg, tabs, frames):
+    rate, W, hop, N, M, C, lo, hi = cfg
+    win, tc, ts, bands, weights, dct = tabs
+
+    def pad4(b):
+        return b + bytes(-len(b) % 4)
+
+    b = struct.pack("<HHIII", F.STAGE_AUDIO, 0, 0, frames, C or M)
+    b += struct.pack("<IHHHHHHdd", rate, W, hop, N, M, C, 0, lo, hi)
+    b += (
+        pad4(struct.pack(f"<{W}h", *win))
+        + struct.pack(f"<{N // 2}i", *tc)
+        + struct.pack(f"<{N // 2}i", *ts)
+    )
+    b += b"".join(struct.pack("<HH", f, c) for f, c in bands)
+    b += pad4(struct.pack(f"<{len(weights)}H", *weights)) + pad4(struct.pack(f"<{len(dct)}h", *dct))
+    return b[:4] + struct.pack("<I", len(b)) + b[8:]
+
+
+def sensor_block(frames, mean, std, k):
+    C = len(mean)
+    b = struct.pack("<HHIII", F.STAGE_SENSOR, 0, 16 + 12 * C, frames, C)
+    return b + struct.pack(f"<{3 * C}f", *mean, *std, *k)
+
+
+def fe_clips(cfg, n, count):
+    """silence, a full-scale square wave, full-range noise, a clipping sine, quiet noise"""
+    W = cfg[1]
+    clips = [
+        [0] * n,
+        [32767 if (i // 5) % 2 == 0 else -32768 for i in range(n)],
+        [int(v) for v in rng.integers(-32768, 32768, n)],
+        [max(-32768, min(32767, rnd(60000 * math.sin(i * 0.21)))) for i in range(n)],
+        [int(v) for v in rng.integers(-4, 5, n)],
+    ]
+    assert n >= W
+    return clips[:count]
+
+
+def build_audio(C=0):
+    """An FC over `frames` front-end frames: log-mel 8 kHz (C = 0) or MFCC 16 kHz (C = 6)."""
+    if C == 0:
+        cfg, frames = (8000, 100, 50, 128, 10, 0, 50.0, 4000.0), 6
+    else:
+        cfg, frames = (16000, 200, 100, 256, 16, C, 100.0, 7900.0), 4
+    tabs = fe_tables(cfg[0], cfg[1], cfg[3], cfg[4], cfg[5], cfg[6], cfg[7])
+    feats = C or cfg[4]
+    n = cfg[1] + (frames - 1) * cfg[2]
+    clips = fe_clips(cfg, n, 5)
+    xs = [np.array(fe_features(cfg, tabs, c), dtype=np.int8) for c in clips]
+    m = Model()
+    z_in, s_in = (-80, 0.25) if C == 0 else (0, 0.5)
+    t_in = m.tensor([1, frames * feats], s_in, z_in)
+    t_out = m.tensor([1, 4], 0.1, 2)
+    K = frames * feats
+    W1 = i8(4, K)
+    raw = np.array([(x.astype(np.int64) - z_in) @ W1.astype(np.int64).T for x in xs])
+    b1 = bias_for(4, np.std(raw) + 1)
+    M1, e1 = requant_params(raw, 4, 40)
+    ys = [fc_ref(x, z_in, W1, b1, M1, e1, 2, -128, 127) for x in xs]
+    m.op(OPC["FC"], [t_in], t_out, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=K * 4)
+    m.stage = audio_block(cfg, tabs, frames)
+    m.pcm = clips
+    return m, t_in, t_out, xs, ys
+
+
+def build_mfcc():
+    return build_audio(C=6)
+
+
+def build_sensor():
+    """An FC over [T, C] sensor samples normalized per channel (docs/FORMAT.md 3.7)."""
+    T, C = 8, 3
+    s_in, z_in = np.float32(0.05), 3
+    mean = np.array([0.5, -9.81, 100.0], dtype=np.float32)
+    std = np.array([2.0, 0.75, 30.0], dtype=np.float32)
+    k = np.array([np.float32(1 / (float(sd) * float(s_in))) for sd in std], dtype=np.float32)
+    samples = [rng.normal(0, 1, (T, C)).astype(np.float32) * std * 2 + mean for _ in range(3)]
+    samples[2][0] = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)
+
+    def quant(x):
+        with np.errstate(invalid="ignore", over="ignore"):
+            t = (x - mean).astype(np.float32)  # two float32 statements
+            t = (t * k).astype(np.float32)
+        t = np.where(np.isnan(t), np.float32(0), t)
+        t = np.clip(t, -1000, 1000).astype(np.float64)
+        r = np.sign(t) * np.floor(np.abs(t) + 0.5)
+        return np.clip(r + z_in, -128, 127).astype(np.int8).reshape(-1)
+
+    xs = [quant(x) for x in samples]
+    m = Model()
+    t_in = m.tensor([1, T, C], s_in, z_in)
+    t_out = m.tensor([1, 3], 0.1, 0)
+    W1 = i8(3, T * C)
+    raw = np.array([(x.astype(np.int64) - z_in) @ W1.astype(np.int64).T for x in xs])
+    b1 = bias_for(3, np.std(raw) + 1)
+    M1, e1 = requant_params(raw, 3, 40)
+    ys = [fc_ref(x, z_in, W1, b1, M1, e1, 0, -128, 127) for x in xs]
+    m.op(
+        OPC["FC"], [t_in], t_out, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=T * C * 3
+    )
+    m.stage = sensor_block(T, mean, std, k)
+    m.raw = np.concatenate([x.reshape(-1) for x in samples])
+    return m, t_in, t_out, xs, ys
+
+
 def emit_models():
     src = []
     table = []
@@ -1057,6 +1271,9 @@ def emit_models():
         ("cnn28", build_cnn28),
         ("leaky", build_leaky),
         ("tfl", build_tfl),
+        ("audio", build_audio),
+        ("mfcc", build_mfcc),
+        ("sensor", build_sensor),
     )
     for name, builder in builders:
         m, ti, to, xs, ys = builder()
@@ -1067,6 +1284,13 @@ def emit_models():
             table.append((nm, len(art), m.arena, comp, name, m.macs(), m.scratch(), len(m.ops)))
         src.append(carr("int8_t", f"{name}_in", np.concatenate([x.reshape(-1) for x in xs])))
         src.append(carr("int8_t", f"{name}_out", np.concatenate([y.reshape(-1) for y in ys])))
+        if hasattr(m, "pcm"):  # the clips whose front-end features are the inputs
+            src.append(carr("int16_t", f"{name}_pcm", np.concatenate([np.array(c) for c in m.pcm])))
+            src.append(f"#define {name.upper()}_PCM_SAMPLES {len(m.pcm[0])}\n")
+        if hasattr(m, "raw"):  # the sensor samples whose normalization gives the inputs
+            src.append(
+                carr("uint32_t", f"{name}_raw_bits", m.raw.astype(np.float32).view(np.uint32))
+            )
         src.append(
             f"#define {name.upper()}_IN_SIZE {xs[0].size}\n#define {name.upper()}_OUT_SIZE "
             f"{ys[0].size}\n#define {name.upper()}_N {len(xs)}\n#define {name.upper()}_ARENA {m.arena}\n"

@@ -23,7 +23,8 @@ FLAG_COMPRESSED = 1
 FLAG_TFLITE = 2  # TFLite arithmetic
 FLAG_FLOAT_INPUT = 4
 FLAG_FLOAT_OUTPUT = 8
-FLAGS_KNOWN = 15  # every other flag bit must be 0
+FLAG_INPUT_STAGE = 16  # an input-stage block follows the constants (3.7)
+FLAGS_KNOWN = 31  # every other flag bit must be 0
 # header (artifact offsets)
 HDR_MAGIC = 0  # u8[4]
 HDR_VERSION = 4  # u16
@@ -101,6 +102,33 @@ OP_RECORD_BYTES = 48
 NO_TENSOR = 0xFFFF  # input1 of a one-input op
 MAX_REDUCE = 65536  # FC K, conv k_h*k_w*C_in, window k_h*k_w
 MAX_GAP_TAPS = 16777216  # GLOBAL_AVERAGE_POOL H*W
+STAGE_KIND = 0  # input-stage block (3.7): u16
+STAGE_RESERVED = 2  # u16
+STAGE_BYTES = 4  # u32, the whole block
+STAGE_FRAMES = 8  # u32
+STAGE_FEATURES = 12  # u32, per frame (sensor: channels)
+STAGE_HEADER_BYTES = 16
+STAGE_AUDIO = 1
+STAGE_SENSOR = 2
+AUDIO_SAMPLE_RATE = 16  # audio parameters: u32
+AUDIO_WINDOW = 20  # u16 each
+AUDIO_HOP = 22
+AUDIO_FFT_SIZE = 24
+AUDIO_MEL_BINS = 26
+AUDIO_COEFFICIENTS = 28
+AUDIO_RESERVED = 30
+AUDIO_LOW_HZ = 32  # f64
+AUDIO_HIGH_HZ = 40  # f64
+AUDIO_TABLES = 48  # window, twiddles, mel bands, weights, DCT
+AUDIO_MAX_RATE = 192000
+AUDIO_FFT_MIN = 16
+AUDIO_FFT_MAX = 4096
+AUDIO_MAX_MEL = 128
+AUDIO_Q30 = 1073741824  # |twiddle| bound
+LOGMEL_SCALE_BITS = 0x3E800000  # 0.25: log-mel features, log2 units
+LOGMEL_ZERO_POINT = -80
+MFCC_SCALE_BITS = 0x3F000000  # 0.5
+MFCC_ZERO_POINT = 0
 
 
 def _op_table():
@@ -132,6 +160,7 @@ _NAMES = [
     "FLAG_TFLITE",
     "FLAG_FLOAT_INPUT",
     "FLAG_FLOAT_OUTPUT",
+    "FLAG_INPUT_STAGE",
     "FLAGS_KNOWN",
     "HDR_MAGIC",
     "HDR_VERSION",
@@ -206,6 +235,33 @@ _NAMES = [
     "NO_TENSOR",
     "MAX_REDUCE",
     "MAX_GAP_TAPS",
+    "STAGE_KIND",
+    "STAGE_RESERVED",
+    "STAGE_BYTES",
+    "STAGE_FRAMES",
+    "STAGE_FEATURES",
+    "STAGE_HEADER_BYTES",
+    "STAGE_AUDIO",
+    "STAGE_SENSOR",
+    "AUDIO_SAMPLE_RATE",
+    "AUDIO_WINDOW",
+    "AUDIO_HOP",
+    "AUDIO_FFT_SIZE",
+    "AUDIO_MEL_BINS",
+    "AUDIO_COEFFICIENTS",
+    "AUDIO_RESERVED",
+    "AUDIO_LOW_HZ",
+    "AUDIO_HIGH_HZ",
+    "AUDIO_TABLES",
+    "AUDIO_MAX_RATE",
+    "AUDIO_FFT_MIN",
+    "AUDIO_FFT_MAX",
+    "AUDIO_MAX_MEL",
+    "AUDIO_Q30",
+    "LOGMEL_SCALE_BITS",
+    "LOGMEL_ZERO_POINT",
+    "MFCC_SCALE_BITS",
+    "MFCC_ZERO_POINT",
 ]
 
 

@@ -11,14 +11,25 @@
 #include "kdc.h"
 #include "kdc_format.h"
 
-enum { R_ABS, R_BODY, R_TENSOR, R_OP, R_MULT0, R_SHIFT0, R_CONST };
+enum { R_ABS, R_BODY, R_TENSOR, R_OP, R_MULT0, R_SHIFT0, R_CONST, R_STAGE };
 enum { SET, ADD, XOR };
 enum { FIX_NONE, FIX_HDR, FIX_ALL };
 enum { CALL_INIT, CALL_INIT_SKIP, CALL_UNPACK, CALL_QUERY, CALL_INIT_NULL };
-enum { MLP = 0, MLPZ = 1, CNN = 2, LEAKY = 5, TFL = 7 }; /* golden_models[] index */
+enum {
+    MLP = 0,
+    MLPZ = 1,
+    CNN = 2,
+    LEAKY = 5,
+    TFL = 7,
+    AUDIO = 9,
+    MFCC = 11,
+    SENSOR = 13
+}; /* golden_models[] index */
 
 /* Patch `width` bytes (little-endian) at `field` of record `index` of `region` (R_ABS: artifact
- * offset; R_MULT0/R_SHIFT0: into op index's multiplier/shift array; R_CONST: const offset). */
+ * offset; R_MULT0/R_SHIFT0: into op index's multiplier/shift array; R_CONST: const offset;
+ * R_STAGE: offset in the input-stage block, which the golden models put right after the
+ * constants). */
 typedef struct {
     int region, index, field, width, mode;
     uint32_t value;
@@ -55,7 +66,8 @@ static const bad_row bad_rows[] = {
     {"header field changed, CRC not", MLP, CALL_QUERY, FIX_NONE, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_ARENA_BYTES, 4, ADD, 1), NOP, NOP}, KDC_ERR_HEADER_CRC},
     {"header size not 32", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_HEADER_SIZE, 2, SET, 48), NOP, NOP}, KDC_ERR_HEADER},
     {"reserved header field set", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_RESERVED, 2, SET, 1), NOP, NOP}, KDC_ERR_HEADER},
-    {"unknown flag bit", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 16), NOP, NOP}, KDC_ERR_HEADER},
+    {"unknown flag bit", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 32), NOP, NOP}, KDC_ERR_HEADER},
+    {"input-stage flag without a block", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 16), NOP, NOP}, KDC_ERR_STAGE},
     {"stored body: raw != stored", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, ADD, 4), NOP, NOP}, KDC_ERR_HEADER},
     {"stored length past the end", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_STORED_BYTES, 4, ADD, 4), P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, ADD, 4), NOP}, KDC_ERR_TRUNCATED},
     {"stored length 4 GiB", MLP, CALL_INIT, FIX_HDR, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_STORED_BYTES, 4, SET, 0xffffffffu), P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, SET, 0xffffffffu), NOP}, KDC_ERR_HEADER},
@@ -183,6 +195,54 @@ static const bad_row bad_rows[] = {
     {"multipliers overlap the bias", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 0, KDC__OP_MULT_OFFSET, 4, ADD, 0xfffffffcu), NOP, NOP}, KDC_ERR_CONST_RANGE},
     {"shifts before the multipliers", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_MULT_OFFSET, 4, ADD, 40), P(R_OP, 1, KDC__OP_SHIFT_OFFSET, 4, ADD, 0xffffffd8u), NOP}, KDC_ERR_CONST_RANGE},
     {"op 1's weights overlap op 0's shifts", MLP, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_OP, 1, KDC__OP_WEIGHTS_OFFSET, 4, ADD, 0xfffffffcu), NOP, NOP}, KDC_ERR_CONST_RANGE},
+    /* input stage (docs/FORMAT.md 3.7; the audio model: 8 kHz, W 100, hop 50, N 128, M 10, log-mel,
+     * 6 frames; tables at 48: window 200 bytes, twiddles 512, bands 40 (at 760), weights (at 800)) */
+    {"stage: unknown kind", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_KIND, 2, SET, 3), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: reserved set", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_RESERVED, 2, SET, 1), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: block bytes not a multiple of 4", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_BYTES, 4, ADD, 2), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: block past the body", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_BYTES, 4, ADD, 4), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: block bytes 4 GiB", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_BYTES, 4, SET, 0xfffffffcu), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: 0 frames", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_FRAMES, 4, SET, 0), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: frames x features != input size", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_FRAMES, 4, ADD, 1), NOP, NOP}, KDC_ERR_STAGE},
+    {"stage: features 2^16 (frames x features wraps to the input size)", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_FEATURES, 4, ADD, 0x10000), P(R_STAGE, 0, KDC__STAGE_FRAMES, 4, ADD, 0x10000), NOP}, KDC_ERR_STAGE},
+    {"stage: features != mel bins", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_FEATURES, 4, SET, 20), P(R_STAGE, 0, KDC__STAGE_FRAMES, 4, SET, 3), NOP}, KDC_ERR_STAGE},
+    {"audio: 0 Hz sample rate", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_SAMPLE_RATE, 4, SET, 0), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: sample rate above 192 kHz", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_SAMPLE_RATE, 4, SET, 192001), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: fft size not a power of two", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_FFT_SIZE, 2, SET, 129), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: fft size 8192", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_FFT_SIZE, 2, SET, 8192), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: fft size 8", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_FFT_SIZE, 2, SET, 8), P(R_STAGE, 0, KDC__AUDIO_WINDOW, 2, SET, 8), P(R_STAGE, 0, KDC__AUDIO_HOP, 2, SET, 8)}, KDC_ERR_STAGE},
+    {"audio: window longer than the fft", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_WINDOW, 2, SET, 129), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: window of 1 sample", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_WINDOW, 2, SET, 1), P(R_STAGE, 0, KDC__AUDIO_HOP, 2, SET, 1), NOP}, KDC_ERR_STAGE},
+    {"audio: hop 0", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_HOP, 2, SET, 0), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: hop longer than the window", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_HOP, 2, SET, 101), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: 0 mel bins", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_MEL_BINS, 2, SET, 0), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: 129 mel bins", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_MEL_BINS, 2, SET, 129), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: more coefficients than mel bins", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_COEFFICIENTS, 2, SET, 11), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: reserved set", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_RESERVED, 2, SET, 1), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: negative low_hz", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_LOW_HZ + 4, 4, XOR, 0x80000000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: low_hz == high_hz", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_LOW_HZ + 4, 4, SET, 0x40AF4000u), P(R_STAGE, 0, KDC__AUDIO_LOW_HZ, 4, SET, 0), NOP}, KDC_ERR_STAGE},
+    {"audio: high_hz above the Nyquist frequency (8000 Hz at 8 kHz)", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_HIGH_HZ + 4, 4, SET, 0x40BF4000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: high_hz NaN", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_HIGH_HZ + 4, 4, SET, 0x7FF80000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: input zero point not the front end's (-80)", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 0, KDC__TENSOR_ZERO_POINT, 4, SET, (uint32_t)-79), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: input scale not the front end's (0.25)", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 0, KDC__TENSOR_SCALE, 4, SET, 0x3F000000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"mfcc: input scale not the front end's (0.5)", MFCC, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_TENSOR, 0, KDC__TENSOR_SCALE, 4, SET, 0x3E800000u), P(R_TENSOR, 0, KDC__TENSOR_ZERO_POINT, 4, SET, (uint32_t)-80), NOP}, KDC_ERR_STAGE},
+    {"audio: negative window value", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_TABLES + 2, 2, SET, 0x8000), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: twiddle above 2^30", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_TABLES + 200, 4, ADD, 1), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: twiddle below -2^30", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_TABLES + 200 + 256, 4, SET, 0xBFFFFFFFu), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: mel band past bin N/2", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 760, 2, SET, 0xFFFF), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: mel band counts more weights than stored", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 762, 2, ADD, 2), P(R_STAGE, 0, 760, 2, SET, 0), NOP}, KDC_ERR_STAGE},
+    {"audio: mel weight above 32768", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 800, 2, SET, 32769), NOP, NOP}, KDC_ERR_STAGE},
+    {"audio: mel weight 32768 is allowed", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 800, 2, SET, 32768), NOP, NOP}, KDC_OK},
+    {"audio: any window 0..32767 is allowed", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__AUDIO_TABLES + 2, 2, SET, 32767), NOP, NOP}, KDC_OK},
+    {"audio: flag cleared, block ignored", AUDIO, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_FLAGS, 2, SET, 0), NOP, NOP}, KDC_OK},
+    {"audio: truncated by 4 bytes (raw size too)", AUDIO, CALL_INIT, FIX_ALL, -4, 0, 0, 0, {P(R_ABS, 0, KDC__HDR_RAW_BYTES, 4, ADD, 0xfffffffcu), P(R_ABS, 0, KDC__HDR_STORED_BYTES, 4, ADD, 0xfffffffcu), NOP}, KDC_ERR_STAGE},
+    /* sensor model: 8 samples x 3 channels; mean, std, k float32 from byte 16 */
+    {"sensor: NaN mean", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 16, 4, SET, 0x7FC00000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"sensor: std 0", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 16 + 12 + 4, 4, SET, 0), NOP, NOP}, KDC_ERR_STAGE},
+    {"sensor: negative k", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 16 + 24 + 8, 4, XOR, 0x80000000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"sensor: infinite k", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, 16 + 24, 4, SET, 0x7F800000u), NOP, NOP}, KDC_ERR_STAGE},
+    {"sensor: block bytes for another channel count", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_BYTES, 4, ADD, 0xfffffff4u), NOP, NOP}, KDC_ERR_STAGE},
+    {"sensor: channels != the input's last dimension", SENSOR, CALL_INIT, FIX_ALL, 0, 0, 0, 0, {P(R_STAGE, 0, KDC__STAGE_FEATURES, 4, SET, 1), P(R_STAGE, 0, KDC__STAGE_FRAMES, 4, SET, 24), NOP}, KDC_ERR_STAGE},
 };
 /* clang-format on */
 
@@ -202,7 +262,8 @@ static size_t locate(const uint8_t *a, const patch *p)
 {
     const uint8_t *b = a + KDC__HDR_BYTES;
     uint32_t t_off = rd32le(b + KDC__BODY_TENSORS_OFFSET), o_off = rd32le(b + KDC__BODY_OPS_OFFSET),
-             c_off = rd32le(b + KDC__BODY_CONST_OFFSET);
+             c_off = rd32le(b + KDC__BODY_CONST_OFFSET),
+             c_bytes = rd32le(b + KDC__BODY_CONST_BYTES);
     const uint8_t *op = b + o_off + KDC__OP_RECORD_BYTES * p->index;
     size_t body = KDC__HDR_BYTES;
     switch (p->region) {
@@ -212,6 +273,7 @@ static size_t locate(const uint8_t *a, const patch *p)
     case R_OP: return body + o_off + KDC__OP_RECORD_BYTES * (size_t)p->index + p->field;
     case R_MULT0: return body + c_off + rd32le(op + KDC__OP_MULT_OFFSET) + p->field;
     case R_SHIFT0: return body + c_off + rd32le(op + KDC__OP_SHIFT_OFFSET) + p->field;
+    case R_STAGE: return body + ((c_off + c_bytes + 3u) & ~3u) + p->field;
     default: return body + c_off + p->field;
     }
 }

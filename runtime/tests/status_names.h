@@ -34,6 +34,7 @@ static const char *const status_names[KDC_STATUS_COUNT] = {"KDC_OK",
                                                            "KDC_ERR_ALIAS",
                                                            "KDC_ERR_GRAPH",
                                                            "KDC_ERR_ARENA_TOO_SMALL",
-                                                           "KDC_ERR_UNSUPPORTED"};
+                                                           "KDC_ERR_UNSUPPORTED",
+                                                           "KDC_ERR_STAGE"};
 
 #endif

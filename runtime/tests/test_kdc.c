@@ -789,6 +789,170 @@ static void test_aligned(void)
        "NULL model: empty tensors, invoke refused", NULL);
 }
 
+/* ---- input stage (docs/FORMAT.md 3.7, docs/AUDIO.md) ---- */
+
+static int8_t stage_out[64];
+static size_t stage_runs;
+static void stage_cb(void *user, kdc_model *m)
+{
+    kdc_tensor o = kdc_output(m);
+    (void)user;
+    if (o.size <= sizeof stage_out) memcpy(stage_out, o.data, o.size);
+    stage_runs++;
+}
+
+static const struct golden_model *golden_named(const char *name)
+{
+    size_t i;
+    for (i = 0; i < COUNT(golden_models); i++)
+        if (strcmp(golden_models[i].name, name) == 0) return &golden_models[i];
+    return NULL;
+}
+
+/* The audio front end and stream against gen_golden.py's independent Python implementation. */
+static void test_audio_stage(const char *name, const int16_t *pcm, size_t samples)
+{
+    static uint32_t scratch[(8 * 4096 + 4 * 128) / 4 + 1],
+        sbuf[(8 * 4096 + 4 * 128 + 8192 + 65536) / 4];
+    static int8_t feats[4096];
+    const struct golden_model *g = golden_named(name);
+    kdc_model m;
+    kdc_info info;
+    kdc_stage_info si;
+    kdc_stream s;
+    size_t c, frames, sb;
+    char msg[160];
+    if (!g || load(g, &m, KDC_ARENA_TOTAL(g->arena, golden_scratch(g)), &info) != KDC_OK) {
+        ok(0, name, "input-stage model loads");
+        return;
+    }
+    ok(kdc_stage(&m, &si) == KDC_OK && si.kind == KDC_STAGE_AUDIO &&
+           si.frames * si.features == g->in_size &&
+           si.scratch_bytes == 8 * si.fft_size + 4 * si.mel_bins &&
+           kdc_frontend_scratch_bytes(&m) == si.scratch_bytes && (m.flags & KDC_FLAG_INPUT_STAGE),
+       name, "kdc_stage reports the block");
+    sb = kdc_stream_bytes(&m);
+    ok(sb == ((2 * si.window_samples + 3) & ~(size_t)3) + si.scratch_bytes + g->in_size &&
+           sb <= sizeof sbuf,
+       name, "kdc_stream_bytes = window + scratch + ring");
+    for (c = 0; c < g->n; c++) {
+        const int16_t *x = pcm + c * samples;
+        size_t pushed = 0, step = 1 + c * 37;
+        kdc_status st = kdc_frontend_features(&m, x, samples, feats, sizeof feats, &frames, scratch,
+                                              si.scratch_bytes);
+        sprintf(msg, "%s clip %lu: C front end = Python reference", name, (unsigned long)c);
+        ok(st == KDC_OK && frames == si.frames &&
+               check_bytes(msg, feats, g->in + c * g->in_size, g->in_size),
+           msg, NULL);
+        /* streamed in chunks of 1 + 37c samples, running every frame once the ring is full */
+        st = kdc_stream_init(&s, &m, sbuf, sb, 1, stage_cb, NULL);
+        stage_runs = 0;
+        ok(st == KDC_OK && kdc_stream_run(&s) == KDC_ERR_TRUNCATED, name, "ring not full: no run");
+        while (pushed < samples) {
+            size_t take = step < samples - pushed ? step : samples - pushed;
+            ok(kdc_stream_push_pcm(&s, x + pushed, take) == KDC_OK, name, "push");
+            pushed += take;
+        }
+        sprintf(msg, "%s clip %lu: stream output = golden", name, (unsigned long)c);
+        ok(stage_runs == 1 && check_bytes(msg, stage_out, g->out + c * g->out_size, g->out_size),
+           msg, NULL);
+        /* one more hop runs once more (every = 1); kdc_stream_run gives the same output again */
+        ok(kdc_stream_push_pcm(&s, x, si.hop_samples) == KDC_OK && stage_runs == 2 &&
+               kdc_stream_run(&s) == KDC_OK && stage_runs == 3,
+           name, "every = 1: a run per hop, and on demand");
+    }
+    /* whole clip, every = 0, run once */
+    ok(kdc_stream_init(&s, &m, sbuf, sb, 0, stage_cb, NULL) == KDC_OK &&
+           kdc_stream_push_pcm(&s, pcm, samples) == KDC_OK && (stage_runs = 0, 1) &&
+           kdc_stream_run(&s) == KDC_OK && stage_runs == 1 &&
+           memcmp(stage_out, g->out, g->out_size) == 0,
+       name, "every = 0: whole clip, one run = golden");
+    /* bad calls */
+    ok(kdc_frontend_frame(&m, pcm, si.window_samples - 1, feats, si.features, scratch,
+                          si.scratch_bytes) == KDC_ERR_SHAPE,
+       name, "frame of the wrong length: KDC_ERR_SHAPE");
+    ok(kdc_frontend_frame(&m, pcm, si.window_samples, feats, si.features, (uint8_t *)scratch + 2,
+                          si.scratch_bytes) == KDC_ERR_ALIGN,
+       name, "misaligned scratch: KDC_ERR_ALIGN");
+    ok(kdc_frontend_frame(&m, pcm, si.window_samples, feats, si.features, scratch,
+                          si.scratch_bytes - 1) == KDC_ERR_DST_TOO_SMALL,
+       name, "small scratch: KDC_ERR_DST_TOO_SMALL");
+    ok(kdc_frontend_features(&m, pcm, samples, feats, g->in_size - 1, &frames, scratch,
+                             si.scratch_bytes) == KDC_ERR_DST_TOO_SMALL &&
+           frames == si.frames,
+       name, "features into a short buffer: KDC_ERR_DST_TOO_SMALL");
+    ok(kdc_frontend_features(&m, pcm, si.window_samples - 1, feats, 0, &frames, scratch,
+                             si.scratch_bytes) == KDC_OK &&
+           frames == 0,
+       name, "a clip shorter than a window: 0 frames");
+    ok(kdc_stream_init(&s, &m, sbuf, sb - 1, 1, NULL, NULL) == KDC_ERR_DST_TOO_SMALL, name,
+       "small stream buffer: KDC_ERR_DST_TOO_SMALL");
+    ok(kdc_stream_init(&s, &m, (uint8_t *)sbuf + 1, sb, 1, NULL, NULL) == KDC_ERR_ALIGN, name,
+       "misaligned stream buffer: KDC_ERR_ALIGN");
+    ok(kdc_stream_init(&s, &m, sbuf, sb, 1, NULL, NULL) == KDC_OK &&
+           kdc_stream_push_sensor(&s, (const float *)(const void *)pcm, 3) == KDC_ERR_SHAPE,
+       name, "sensor samples into an audio stream: KDC_ERR_SHAPE");
+}
+
+static void test_sensor_stage(void)
+{
+    static uint32_t sbuf[64];
+    const struct golden_model *g = golden_named("sensor_stored");
+    float raw[COUNT(sensor_raw_bits)];
+    int8_t q[COUNT(sensor_raw_bits)];
+    kdc_model m, plain;
+    kdc_info info;
+    kdc_stage_info si;
+    kdc_stream s;
+    size_t c, i;
+    memcpy(raw, sensor_raw_bits, sizeof raw);
+    if (!g || load(g, &m, KDC_ARENA_TOTAL(g->arena, golden_scratch(g)), &info) != KDC_OK) {
+        ok(0, "sensor_stored", "loads");
+        return;
+    }
+    ok(kdc_stage(&m, &si) == KDC_OK && si.kind == KDC_STAGE_SENSOR && si.features == 3 &&
+           si.frames == 8 && kdc_stream_bytes(&m) == g->in_size &&
+           kdc_frontend_scratch_bytes(&m) == 0,
+       "sensor stage", "kdc_stage reports it");
+    ok(kdc_sensor_quantize(&m, raw, COUNT(raw), q, sizeof q) == KDC_OK &&
+           check_bytes("sensor quantize = Python (numpy float32)", q, g->in, g->n * g->in_size),
+       "sensor quantize = Python", NULL);
+    ok(kdc_sensor_quantize(&m, raw, 4, q, sizeof q) == KDC_ERR_SHAPE, "sensor quantize",
+       "n not a multiple of the channels: KDC_ERR_SHAPE");
+    for (c = 0; c < g->n; c++) {
+        ok(kdc_stream_init(&s, &m, sbuf, sizeof sbuf, 2, stage_cb, NULL) == KDC_OK, "sensor",
+           "init");
+        stage_runs = 0;
+        for (i = 0; i < si.frames; i++)
+            ok(kdc_stream_push_sensor(&s, raw + (c * si.frames + i) * 3, 3) == KDC_OK, "sensor",
+               "push");
+        ok(stage_runs == 1 && memcmp(stage_out, g->out + c * g->out_size, g->out_size) == 0,
+           "sensor stream output = golden", NULL);
+        ok(kdc_stream_push_sensor(&s, raw, 3) == KDC_OK && stage_runs == 1 &&
+               kdc_stream_push_sensor(&s, raw, 3) == KDC_OK && stage_runs == 2,
+           "sensor stream", "every = 2: a run every second sample");
+        ok(kdc_stream_push_sensor(&s, raw, 2) == KDC_ERR_SHAPE &&
+               kdc_stream_push_pcm(&s, (const int16_t *)(const void *)raw, 2) == KDC_ERR_SHAPE,
+           "sensor stream", "partial sample or PCM: KDC_ERR_SHAPE");
+    }
+    /* a model without an input stage */
+    if (load(&golden_models[0], &plain, KDC_ARENA_TOTAL(golden_models[0].arena, 0), &info) ==
+        KDC_OK)
+        ok(kdc_stage(&plain, &si) == KDC_OK && si.kind == KDC_STAGE_NONE &&
+               kdc_stream_bytes(&plain) == 0 &&
+               kdc_stream_init(&s, &plain, sbuf, sizeof sbuf, 1, NULL, NULL) == KDC_ERR_NULL &&
+               kdc_frontend_scratch_bytes(&plain) == 0,
+           "no input stage", "kdc_stage kind 0, no stream");
+}
+
+static void test_input_stage(void)
+{
+    test_audio_stage("audio_stored", audio_pcm, AUDIO_PCM_SAMPLES);
+    test_audio_stage("audio_zlib", audio_pcm, AUDIO_PCM_SAMPLES);
+    test_audio_stage("mfcc_stored", mfcc_pcm, MFCC_PCM_SAMPLES);
+    test_sensor_stage();
+}
+
 int main(void)
 {
     printf("kernels " KDC_KERNELS_VARIANT ", KDC_TFLITE=%d\n", KDC_TFLITE);
@@ -803,6 +967,7 @@ int main(void)
     test_helpers();
     test_float_helpers();
     test_softmax();
+    test_input_stage();
     test_aligned();
     test_variants();
     test_regress();

@@ -9,6 +9,15 @@
  *                     <UP>_UNPACK_BYTES; 0: execute the stored artifact in place from flash
  *   FW_REPEATS        kdc_invoke calls per input (instruction counting uses 1 and 11)
  *   FW_LIMIT          run only the first FW_LIMIT inputs (0: all)
+ *   FW_PCM            1: the inputs are PCM clips (pcm.h) for a model with an audio input stage:
+ *                     each clip goes through the front end whole (kdc_frontend_features into the
+ *                     input tensor, then kdc_invoke: output record `sample` i) and through the
+ *                     stream (kdc_stream_push_pcm in chunks of FW_CHUNK samples, the model running
+ *                     every hop once the ring is full: the last run's output is record `sample`
+ *                     n + i); FW_REPEATS then repeats the whole-clip front end (instruction
+ *                     counting: per hop = difference / (repeats - 1) / frames)
+ *   FW_STREAM_BYTES   the stream buffer (window, front-end scratch, ring); kdc_stream_bytes must
+ *                     fit (default: the export's <UP>_STREAM_BYTES, exactly kdc_stream_bytes)
  *
  * Output over semihosting: JSON Lines records (README.md, "Records"): "model", one "output" per
  * input, "run", "memory" (RAM by part: arena, unpack buffer, static data = .data + .bss without
@@ -19,6 +28,9 @@
 
 #include "inputs.h"
 #include "kdc.h"
+#if FW_PCM
+#include "pcm.h"
+#endif
 #include "semihost.h"
 #include FW_MODEL_H
 #ifdef FW_ARTIFACT_H
@@ -59,6 +71,27 @@ static uint8_t unpack_buf[UNPACK_BYTES] __attribute__((aligned(4)));
 
 static kdc_model model;
 static char line[256];
+
+#if FW_PCM
+#ifndef FW_STREAM_BYTES /* the export's figure: kdc_stream_bytes of the model */
+#define FW_STREAM_BYTES FW_CAT(FW_NAME_UP, _STREAM_BYTES)
+#endif
+#ifndef FW_CHUNK
+#define FW_CHUNK 37
+#endif
+/* The stream's buffer (also the front end's scratch for the whole-clip path). */
+static uint32_t stream_buf[(FW_STREAM_BYTES + 3) / 4];
+static kdc_stream stream;
+static int8_t stream_out[256];
+static uint32_t stream_out_len;
+static void on_stream_run(void *user, kdc_model *m)
+{
+    kdc_tensor o = kdc_output(m);
+    (void)user;
+    stream_out_len = o.size < sizeof stream_out ? (uint32_t)o.size : (uint32_t)sizeof stream_out;
+    memcpy(stream_out, o.data, stream_out_len);
+}
+#endif
 
 static char *put_str(char *p, const char *s)
 {
@@ -168,6 +201,48 @@ int main(void)
     p = put_field(put_field(p, "arena_bytes", (uint32_t)sizeof arena), "unpack_bytes", UNPACK_RAM);
     end_record(put_field(put_field(p, "input_bytes", (uint32_t)in_bytes), "output_bytes",
                          (uint32_t)out_bytes));
+#if FW_PCM
+    {
+        kdc_stage_info si;
+        size_t frames, k, sb = kdc_stream_bytes(&model);
+        if (kdc_stage(&model, &si) != KDC_OK || si.kind != KDC_STAGE_AUDIO)
+            return fail("kdc_stage", "FW_PCM needs a model with an audio input stage");
+        if (sb > sizeof stream_buf) return fail("stream", "kdc_stream_bytes > FW_STREAM_BYTES");
+        end_record(
+            put_field(put_field(put_field(begin_record("frontend"), "stream_bytes", (uint32_t)sb),
+                                "scratch_bytes", (uint32_t)si.scratch_bytes),
+                      "frames", (uint32_t)si.frames));
+        n = fw_pcm_count;
+        if (FW_LIMIT > 0 && n > FW_LIMIT) n = FW_LIMIT;
+        for (i = 0; i < n; i++) { /* whole clip: features straight into the input tensor */
+            const int16_t *x = fw_pcm + (size_t)i * fw_pcm_samples;
+            for (r = 0; r < FW_REPEATS; r++) {
+                st = kdc_frontend_features(&model, x, fw_pcm_samples, kdc_input(&model).data,
+                                           in_bytes, &frames, stream_buf, sizeof stream_buf);
+                if (st != KDC_OK) return fail("kdc_frontend_features", kdc_status_str(st));
+            }
+            if (frames != si.frames) return fail("pcm", "a clip's frames differ from the model's");
+            st = kdc_invoke(&model);
+            if (st != KDC_OK) return fail("kdc_invoke", kdc_status_str(st));
+            print_output(i, kdc_output(&model).data, out_bytes);
+        }
+        for (i = 0; i < n; i++) { /* streamed in chunks, a run every hop once the ring is full */
+            const int16_t *x = fw_pcm + (size_t)i * fw_pcm_samples;
+            st = kdc_stream_init(&stream, &model, stream_buf, sizeof stream_buf, 1, on_stream_run,
+                                 0);
+            if (st != KDC_OK) return fail("kdc_stream_init", kdc_status_str(st));
+            stream_out_len = 0;
+            for (k = 0; k < fw_pcm_samples; k += FW_CHUNK) {
+                size_t take = fw_pcm_samples - k < FW_CHUNK ? fw_pcm_samples - k : FW_CHUNK;
+                st = kdc_stream_push_pcm(&stream, x + k, take);
+                if (st != KDC_OK) return fail("kdc_stream_push_pcm", kdc_status_str(st));
+            }
+            if (stream.runs != 1 || stream_out_len != out_bytes)
+                return fail("stream", "the clip did not give exactly one model run");
+            print_output(n + i, stream_out, out_bytes);
+        }
+    }
+#else
     if (fw_input_bytes != in_bytes)
         return fail("inputs", "fw_input_bytes differs from the model's input size");
 
@@ -182,6 +257,7 @@ int main(void)
         }
         print_output(i, kdc_output(&model).data, out_bytes);
     }
+#endif
 
     data_bytes = (uint32_t)((uintptr_t)__data_end__ - (uintptr_t)__data_start__);
     bss_bytes = (uint32_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__);

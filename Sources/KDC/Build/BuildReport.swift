@@ -107,6 +107,11 @@ public struct MemorySection: Codable, Sendable, Equatable {
     /// Where each tensor lives in the arena and for which ops (`MemoryPlanner`): the timeline
     /// of `report.html`. Absent in reports written before it was added.
     public var plan: ArenaPlanSection? = nil
+    /// With an input stage (docs/AUDIO.md 7): the stream's front-end bytes (window buffer and
+    /// scratch; 0 for sensor normalization) and its ring of feature frames, besides the arena
+    /// (`kdc_stream_bytes` = their sum). Absent for a model without input stage.
+    public var frontendBytes: Int? = nil
+    public var ringBytes: Int? = nil
 }
 
 /// `report.json` → `memory.plan`: the op order and each tensor's place and lifetime.

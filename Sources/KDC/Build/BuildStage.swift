@@ -201,6 +201,10 @@ extension Pipeline {
             arenaLowerBoundBytes: e.lowerBound, weightsBytes: e.weightsBytes,
             unpackBytes: e.compressed ? e.rawBytes : 0)
         report.memory?.plan = ArenaPlanSection(e.plan, graph: q.graph)
+        if let m = InputStageBlock.memory(q.graph) {
+            report.memory?.frontendBytes = m.frontendBytes
+            report.memory?.ringBytes = m.ringBytes
+        }
         report.runtime = RuntimeSection(
             samples: c.host.samples, mismatches: c.hostMismatches, accuracy: c.host.accuracy,
             latencyNsMedian: c.host.latencyNsMedian,

@@ -12,8 +12,10 @@ public enum ArtifactFormat {
     public static let flagFloatInput: UInt16 = 4
     /// Header flags bit 3: the model gives float32 output (`Graph.floatOutput`).
     public static let flagFloatOutput: UInt16 = 8
+    /// Header flags bit 4: an input-stage block follows the constants (`Graph.inputStage`, 3.7).
+    public static let flagInputStage: UInt16 = 16
     /// Every flag bit this version knows; the others must be 0.
-    public static let flagsKnown: UInt16 = 15
+    public static let flagsKnown: UInt16 = 31
     /// The output scale SOFTMAX requires (1/256) as float32 bits, and its zero point.
     public static let softmaxScaleBits: UInt32 = 0x3B80_0000
     public static let softmaxZeroPoint: Int32 = -128
@@ -23,7 +25,7 @@ public enum ArtifactFormat {
     /// The header flags of a graph's arithmetic and edges (compression aside).
     public static func flags(of g: Graph) -> UInt16 {
         (g.arithmetic == .tflite ? flagTFLite : 0) | (g.floatInput ? flagFloatInput : 0)
-            | (g.floatOutput ? flagFloatOutput : 0)
+            | (g.floatOutput ? flagFloatOutput : 0) | (g.inputStage != nil ? flagInputStage : 0)
     }
     /// input1 of every op that is not ADD.
     public static let noTensor: UInt16 = 0xFFFF

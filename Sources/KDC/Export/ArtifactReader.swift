@@ -31,6 +31,8 @@ public struct Artifact: Equatable, Sendable {
     public var constBytes: Int
     /// The raw body (inflated if the artifact was compressed).
     public var rawBody: [UInt8]
+    /// The input-stage block as stored (header flag bit 4; `graph.inputStage` holds its config).
+    public var inputStage: InputStageBlock.Decoded? = nil
 }
 
 /// Parses and validates an artifact the way `kdc_init` does (after `kdc_unpack` for a
@@ -78,7 +80,7 @@ public enum ArtifactReader {
         }
         guard r.u16(H.reserved) == 0 else { throw fail("header.reserved", "must be 0") }
         guard flags & ~Int(ArtifactFormat.flagsKnown) == 0 else {
-            throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)); bits 0...3 are defined)")
+            throw fail("header.flags", "unknown bits set (0x\(String(flags, radix: 16)); bits 0...4 are defined)")
         }
         let compressed = flags & Int(ArtifactFormat.flagCompressed) != 0
         let tflite = flags & Int(ArtifactFormat.flagTFLite) != 0
@@ -355,13 +357,22 @@ public enum ArtifactReader {
         graph.arithmetic = tflite ? .tflite : .kdc
         graph.floatInput = flags & Int(ArtifactFormat.flagFloatInput) != 0
         graph.floatOutput = flags & Int(ArtifactFormat.flagFloatOutput) != 0
+        var stage: InputStageBlock.Decoded? = nil
+        if flags & Int(ArtifactFormat.flagInputStage) != 0 {  // after the tables and the constants
+            let end = max(cOff + cBytes, tOff + T.bytes * nt, oOff + R.bytes * no)
+            let i = recs[0]
+            stage = try InputStageBlock.decode(
+                body, start: (end + 3) & ~3,
+                input: .init(dims: i.dims, scaleBits: i.scaleBits, zeroPoint: i.zp, size: i.size), file: file)
+            graph.inputStage = stage?.stage
+        }
         return Artifact(
             version: version, compressed: compressed, flags: flags & ~Int(ArtifactFormat.flagCompressed),
             totalBytes: H.bytes + stored, storedBodyBytes: stored,
             rawBodyBytes: raw, arenaBytes: arena, bodyCRC32: bodyCRC,
             graph: graph,
             placements: recs.map { Artifact.TensorPlacement(dims: $0.dims, arenaOffset: $0.off, byteSize: $0.size) },
-            constBytes: cBytes, rawBody: body)
+            constBytes: cBytes, rawBody: body, inputStage: stage)
     }
 
     static func qok(_ m: Int32, _ e: Int32) -> Bool { (m == 0 || m >= 0x4000_0000) && e >= -31 && e <= 30 }

@@ -102,6 +102,10 @@ public enum ArtifactWriter {
         }
         precondition(w.bytes.count == cOff)
         w.bytes += consts.bytes
+        if let stage = try InputStageBlock.encode(g) {  // docs/FORMAT.md 3.7
+            w.pad(to: 4)
+            w.bytes += stage
+        }
         return w.bytes
     }
 

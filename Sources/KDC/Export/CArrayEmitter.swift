@@ -16,6 +16,9 @@ public struct CArrayInfo: Equatable, Sendable {
     /// Class names by output index, when the training labels were strings; nil emits nothing
     /// (the files stay as they were without names).
     public var classNames: [String]?
+    /// With an input stage: the buffer `kdc_stream_init` needs (`kdc_stream_bytes`: window,
+    /// front-end scratch, ring; docs/AUDIO.md 7); 0: none, and no macro.
+    public var streamBytes: Int = 0
 
     public init(
         arenaBytes: Int, unpackBytes: Int, inputBytes: Int, outputBytes: Int, inputScale: Float,
@@ -84,7 +87,7 @@ public enum CArrayEmitter {
 
             #define \(up)_ARTIFACT_BYTES \(artifact.count)u
             #define \(up)_ARENA_BYTES \(info.arenaBytes)u\(info.scratchBytes > 0 ? "\n" + "#define \(up)_SCRATCH_BYTES \(info.scratchBytes)u /* of the arena: kernel scratch after the activations */" : "")
-            #define \(up)_UNPACK_BYTES \(info.unpackBytes)u
+            #define \(up)_UNPACK_BYTES \(info.unpackBytes)u\(info.streamBytes > 0 ? "\n" + "#define \(up)_STREAM_BYTES \(info.streamBytes)u /* kdc_stream_bytes: the input stage's stream buffer */" : "")
             #define \(up)_INPUT_BYTES \(info.inputBytes)u
             #define \(up)_OUTPUT_BYTES \(info.outputBytes)u
             #define \(up)_INPUT_SCALE \(cFloat(info.inputScale))

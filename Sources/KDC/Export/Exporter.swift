@@ -86,12 +86,13 @@ public func prepareExport(
         ? try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: true, flags: flags) : stored
     // Self-check: the reader applies kdc_init's rules.
     let desc = try ArtifactReader.parse(main, file: "\(name).kdc (as written)")
-    let info = CArrayInfo(
+    var info = CArrayInfo(
         arenaBytes: plan.arenaTotalBytes, unpackBytes: compress ? stored.count : 0,
         inputBytes: graph[graph.input].count, outputBytes: graph[graph.output].count,
         inputScale: graph.inputQuant.scale, inputZeroPoint: graph.inputQuant.zeroPoint,
         outputScale: graph.outputQuant.scale, outputZeroPoint: graph.outputQuant.zeroPoint,
         normalization: normalization, scratchBytes: plan.scratchBytes, classNames: classNames)
+    info.streamBytes = InputStageBlock.memory(graph).map { $0.frontendBytes + $0.ringBytes } ?? 0
     let (h, c) = try CArrayEmitter.emit(artifact: main, name: name, info: info)
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
     return PreparedExport(

@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+
+@testable import KDC
+
+/// The Cortex-M4 firmware sample (samples/firmware, `PCM=1`) runs recorded PCM built into the
+/// image through the front end (whole clip) and the streaming API; every output byte must equal
+/// kdc's Swift reference: `AudioFrontEnd.features(clip)` → `Int8Interpreter`. Needs the Arm
+/// toolchain and QEMU (as FirmwareTests) and the FSDD recordings in ../shared/data/fsdd.
+final class AudioFirmwareTests: XCTestCase {
+    static let config = AudioFrontEndConfig(
+        sampleRate: 8000, windowSamples: 200, hopSamples: 80, fftSize: 256, melBins: 20, coefficients: 0, lowHz: 20,
+        highHz: 4000)
+    static let frames = 49
+
+    /// int16 samples of a 16-bit PCM mono WAV (test helper: the data chunk, nothing checked
+    /// beyond its presence; the WAV reader proper is the data pipeline's).
+    static func wavSamples(_ path: String) throws -> [Int16] {
+        let b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var p = 12
+        while p + 8 <= b.count {
+            let size = Int(b[p + 4]) | Int(b[p + 5]) << 8 | Int(b[p + 6]) << 16 | Int(b[p + 7]) << 24
+            if b[p..<(p + 4)] == [0x64, 0x61, 0x74, 0x61] {  // "data"
+                let end = min(b.count, p + 8 + size)
+                return stride(from: p + 8, to: end - 1, by: 2).map { Int16(bitPattern: UInt16(b[$0]) | UInt16(b[$0 + 1]) << 8) }
+            }
+            p += 8 + size + (size & 1)
+        }
+        throw KDCError.data(file: path, message: "no data chunk")
+    }
+
+    func testFirmwareStreamsRecordedPCMBitExact() throws {
+        let fsdd = CLITests.repoRoot + "/../../shared/data/fsdd/recordings"
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: fsdd) else {
+            throw XCTSkip("FSDD recordings not found at \(fsdd)")
+        }
+        guard (try? HostCheckProcess.run(["which", "arm-none-eabi-gcc", "qemu-system-arm"], cwd: "/"))?.status == 0 else {
+            throw XCTSkip("arm-none-eabi-gcc or qemu-system-arm missing")
+        }
+        // 20 recordings: digits 0-9 of two speakers, then silence and a full-scale square wave.
+        let n = Self.config.windowSamples + (Self.frames - 1) * Self.config.hopSamples
+        var clips: [[Int16]] = []
+        for speaker in ["jackson", "nicolas"] {
+            for d in 0..<10 {
+                var x = try Self.wavSamples("\(fsdd)/\(d)_\(speaker)_0.wav")
+                x = Array(x.prefix(n)) + [Int16](repeating: 0, count: max(0, n - x.count))  // crop or pad
+                clips.append(x)
+            }
+        }
+        clips.append([Int16](repeating: 0, count: n))
+        clips.append((0..<n).map { ($0 / 9) % 2 == 0 ? 32767 : -32768 })
+
+        let g = try AudioFrontEndTests.model(Self.config, frames: Self.frames)
+        let fe = try AudioFrontEnd(Self.config)
+        let interp = Int8Interpreter()
+        let expected = clips.map { interp.run(g, input: fe.features($0)) }
+        let dir = try ExportFixtures.tempDir("audio-fw")
+        defer { if ProcessInfo.processInfo.environment["KDC_KEEP"] == nil { try? fm.removeItem(atPath: dir) } }
+        _ = try export(g, normalization: .identity, to: dir, name: "kws", compress: false)
+        let header = try String(contentsOfFile: dir + "/kws.h", encoding: .utf8)
+        let stream = try XCTUnwrap(InputStageBlock.memory(g))
+        XCTAssertTrue(header.contains("#define KWS_STREAM_BYTES \(stream.frontendBytes + stream.ringBytes)u"), header)
+        var pcm = "#include \"pcm.h\"\nconst uint32_t fw_pcm_count = \(clips.count)u;\n"
+        pcm += "const uint32_t fw_pcm_samples = \(n)u;\nconst int16_t fw_pcm[] = {\n"
+        pcm += clips.map { $0.map(String.init).joined(separator: ",") }.joined(separator: ",\n") + "};\n"
+        try pcm.write(toFile: dir + "/pcm.c", atomically: true, encoding: .utf8)
+        let fw = CLITests.repoRoot + "/samples/firmware"
+        let args = [
+            "make", "-s", "-C", fw, "MODEL_DIR=" + dir, "NAME=kws", "MODE=stored", "INPUTS=" + dir + "/pcm.c", "PCM=1",
+            "BUILD=" + dir + "/build", "RUNTIME=" + CLITests.repoRoot + "/runtime",
+        ]
+        let r = try HostCheckProcess.run(args + ["run"], cwd: fw)
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        var outputs: [Int: [Int8]] = [:]
+        for line in (r.out + r.err).split(separator: "\n") where line.contains("\"record\":\"output\"") {
+            let obj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let hex = Array(try XCTUnwrap(obj["bytes"] as? String).utf8)
+            let bytes = stride(from: 0, to: hex.count, by: 2).map {
+                Int8(bitPattern: UInt8(String(decoding: hex[$0..<($0 + 2)], as: UTF8.self), radix: 16)!)
+            }
+            outputs[try XCTUnwrap(obj["sample"] as? Int)] = bytes
+        }
+        XCTAssertEqual(outputs.count, 2 * clips.count, r.out)
+        // The device's stream buffer: what kdc_stream_bytes says, as Swift predicted (export macro).
+        XCTAssertTrue(
+            (r.out + r.err).contains("\"stream_bytes\":\(stream.frontendBytes + stream.ringBytes),"), r.out + r.err)
+        var mismatches = 0
+        for (i, want) in expected.enumerated() {
+            if outputs[i] != want { mismatches += 1; XCTFail("clip \(i) whole: \(outputs[i] ?? []) vs \(want)") }
+            if outputs[clips.count + i] != want {
+                mismatches += 1; XCTFail("clip \(i) streamed: \(outputs[clips.count + i] ?? []) vs \(want)")
+            }
+        }
+        print("audio firmware: \(clips.count) clips, whole and streamed, \(mismatches) mismatches")
+        // Instructions per hop of the front end on the Cortex-M4: the whole-clip front end of the
+        // first clip run 1 and 11 times (make count), the difference over 10 clips of 49 frames.
+        let c = try HostCheckProcess.run(args + ["count"], cwd: fw)
+        XCTAssertEqual(c.status, 0, c.out + c.err)
+        let per = try XCTUnwrap(
+            c.out.split(separator: " ").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        print("audio firmware: front end \(per) instructions per clip of \(Self.frames) frames, \(per / Self.frames) per hop")
+        XCTAssertGreaterThan(per / Self.frames, 1000)
+    }
+}
