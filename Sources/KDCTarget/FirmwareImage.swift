@@ -107,8 +107,9 @@ struct FirmwareImage {
     /// The runtime's build option for the model's arithmetic (`runtime/README.md`, "Build
     /// options"): `-DKDC_TFLITE=1` when the artifact's header flags (bytes 6..7, little-endian)
     /// set bit 1, TensorFlow Lite arithmetic (`docs/FORMAT.md`), else `-DKDC_TFLITE=0`: kdc's
-    /// arithmetic only, a smaller image. Read from `<name>.kdc`, as `samples/firmware/Makefile`
-    /// reads it.
+    /// arithmetic only, a smaller image; and `-DKDC_STAGE=1` when they set bit 4, an input stage
+    /// (`runtime/src/kdc_stage.h`), else 0: no front end, stream or sensor code in the image.
+    /// Read from `<name>.kdc`, as `samples/firmware/Makefile` reads it.
     /// - Throws: `TargetError.io` when `<name>.kdc` cannot be read, `.format` when it does not
     ///   start with a kdc header.
     func runtimeDefines() throws -> [String] {
@@ -126,7 +127,7 @@ struct FirmwareImage {
                 file: path, message: "not a kdc artifact: expected the magic \"KDCM\" and 8 header bytes or more")
         }
         let flags = UInt16(h[6]) | UInt16(h[7]) << 8
-        return ["-DKDC_TFLITE=\(flags & 2 != 0 ? 1 : 0)"]
+        return ["-DKDC_TFLITE=\(flags & 2 != 0 ? 1 : 0)", "-DKDC_STAGE=\(flags & 16 != 0 ? 1 : 0)"]
     }
 
     /// `main.c`'s macros (see its header comment), as `samples/firmware/Makefile` sets them.

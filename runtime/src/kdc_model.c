@@ -606,6 +606,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     st = kdc__header(artifact, len, &info);
     if (st != KDC_OK) return st;
     if (!KDC_TFLITE && (info.flags & KDC_FLAG_TFLITE)) return KDC_ERR_UNSUPPORTED; /* built out */
+    if (!KDC_STAGE && (info.flags & KDC_FLAG_INPUT_STAGE)) return KDC_ERR_UNSUPPORTED;
     if (info.flags & KDC_FLAG_COMPRESSED) return KDC_ERR_COMPRESSED; /* kdc_unpack first */
     if (len < info.total_bytes) return KDC_ERR_TRUNCATED;            /* body must be there */
     raw = (uint32_t)info.raw_body_bytes;
@@ -632,6 +633,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
     }
     st = kdc__walk(m, &v, &macs, &scratch);
     if (st != KDC_OK) return st;
+#if KDC_STAGE
     if (info.flags & KDC_FLAG_INPUT_STAGE) { /* the block after the tables and the constants */
         uint32_t end = co + v.const_bytes,
                  t_end = m->tensors_off + KDC__TENSOR_RECORD_BYTES * m->n_tensors;
@@ -641,6 +643,7 @@ kdc_status kdc_init(kdc_model *m, const uint8_t *artifact, size_t len, uint8_t *
         st = kdc__stage_check(m, b, raw, (end + 3u) & ~3u);
         if (st != KDC_OK) return st;
     }
+#endif
     needed = KDC_ARENA_TOTAL(info.arena_bytes, scratch);
     m->arena_needed = needed;
     m->scratch_bytes = scratch;
@@ -747,7 +750,7 @@ const char *kdc_status_str(kdc_status s)
                                "output overlaps input\0"
                                "bad graph order\0"
                                "arena too small: see arena_needed\0"
-                               "TFLite arithmetic not built in (KDC_TFLITE=0)\0"
+                               "not built in (KDC_TFLITE=0 or KDC_STAGE=0)\0"
                                "bad input-stage block\0";
     const char *p = text;
     unsigned i;

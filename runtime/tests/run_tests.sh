@@ -1,7 +1,7 @@
 #!/bin/sh
 # Called by `make test` from runtime/. Builds and runs the tests (plain gcc, gcc ASan+UBSan,
 # clang, clang ASan+UBSan, gcc with -DKDC_KERNELS_REFERENCE: the reference kernels as the seam,
-# and gcc and clang with -DKDC_TFLITE=0: kdc's arithmetic only, at -O0, which also shows the
+# and gcc and clang with -DKDC_TFLITE=0 -DKDC_STAGE=0: kdc's arithmetic only, no input stage, at -O0, which also shows the
 # TFLite calls gone without optimization: they would not link), sums the results and prints
 # "N passed, M failed". Every build has the reference kernels under their own names
 # (-DKDC_WITH_REFERENCE) to compare the compiled variant with.
@@ -30,7 +30,7 @@ build() { # name, compiler, extra flags...
 }
 build gcc "${CC:-cc}" -O2 && run gcc ./tests/test_kdc_gcc
 build ref "${CC:-cc}" -O2 -DKDC_KERNELS_REFERENCE && run ref ./tests/test_kdc_ref
-build kdc "${CC:-cc}" -O0 -DKDC_TFLITE=0 && run kdc ./tests/test_kdc_kdc
+build kdc "${CC:-cc}" -O0 -DKDC_TFLITE=0 -DKDC_STAGE=0 && run kdc ./tests/test_kdc_kdc
 if echo 'int main(void){return 0;}' | ${CC:-cc} -fsanitize=address,undefined -x c - -o /tmp/kdc_san_probe.$$ 2>/dev/null; then
     rm -f /tmp/kdc_san_probe.$$
     build san "${CC:-cc}" -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -40,10 +40,10 @@ else
 fi
 if [ -x "$CLANG" ] || command -v "$CLANG" >/dev/null 2>&1; then
     for t in 1 0; do
-        if $CLANG $WARN -O2 -fsyntax-only -DKDC_TFLITE=$t -Iinclude $SRC; then P=$((P + 1)); else echo "[clang] warnings"; F=$((F + 1)); fi
+        if $CLANG $WARN -O2 -fsyntax-only -DKDC_TFLITE=$t -DKDC_STAGE=$t -Iinclude $SRC; then P=$((P + 1)); else echo "[clang] warnings"; F=$((F + 1)); fi
     done
     build clang "$CLANG" -O2 && run clang ./tests/test_kdc_clang
-    build clangkdc "$CLANG" -O0 -DKDC_TFLITE=0 && run clangkdc ./tests/test_kdc_clangkdc
+    build clangkdc "$CLANG" -O0 -DKDC_TFLITE=0 -DKDC_STAGE=0 && run clangkdc ./tests/test_kdc_clangkdc
     # clang's UBSan also checks array bounds gcc's does not (e.g. a pointer formed past a stack array)
     if echo 'int main(void){return 0;}' | $CLANG -fsanitize=address,undefined -x c - -o /tmp/kdc_csan_probe.$$ 2>/dev/null; then
         rm -f /tmp/kdc_csan_probe.$$

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Cortex-M4 (-Os, Thumb-2) code size of the runtime, per file and total, built twice: with both
-# arithmetics (KDC_TFLITE=1, the default) and with kdc's only (KDC_TFLITE=0, what kdc's firmware
-# uses for a kdc-mode model). Uses arm-none-eabi-gcc if present, else clang
+# arithmetics and the input stage (KDC_TFLITE=1 KDC_STAGE=1, the defaults) and with kdc's
+# arithmetic only and no input stage (KDC_TFLITE=0 KDC_STAGE=0, what kdc's firmware uses for a
+# kdc-mode model without an audio front end or sensor normalization). Uses arm-none-eabi-gcc if present, else clang
 # --target=thumbv7em-none-eabi with a stub <string.h>. Called by `make size` from runtime/.
 set -e
 T=$(mktemp -d)
@@ -18,7 +19,7 @@ for t in 1 0; do
     mkdir -p "$T/tflite$t"
     for f in src/*.c; do
         $CCM4 -ffreestanding -std=c99 -Wall -Wextra -Werror -pedantic -Os -ffunction-sections \
-            -fdata-sections -DKDC_TFLITE=$t -Iinclude -c "$f" -o "$T/tflite$t/$(basename "$f" .c).o"
+            -fdata-sections -DKDC_TFLITE=$t -DKDC_STAGE=$t -Iinclude -c "$f" -o "$T/tflite$t/$(basename "$f" .c).o"
     done
 done
 python3 - "$T" <<'PY'
@@ -42,7 +43,7 @@ def sizes(f):
 T = sys.argv[1]
 files = sorted(os.listdir(T + '/tflite1'))
 total = {1: [0, 0], 0: [0, 0]}
-print(f'  {"":28s} {"KDC_TFLITE=1":>21s}   {"KDC_TFLITE=0":>21s}')
+print(f'  {"":28s} {"TFLITE=1 STAGE=1":>21s}   {"TFLITE=0 STAGE=0":>21s}')
 for f in files:
     row = ''
     for t in (1, 0):
@@ -51,7 +52,10 @@ for f in files:
         total[t][1] += r
         row += f'   .text {x:5d} .rodata {r:4d}'
     print(f'  {f[:-2] + ".c":28s}{row}')
-for t, what in ((1, 'both arithmetics (KDC_TFLITE=1, default)'), (0, "kdc's only (KDC_TFLITE=0)")):
+for t, what in (
+    (1, 'both arithmetics, input stage (KDC_TFLITE=1 KDC_STAGE=1, default)'),
+    (0, "kdc's only, no input stage (KDC_TFLITE=0 KDC_STAGE=0)"),
+):
     x, r = total[t]
     print(f'{what}: .text {x} bytes, .rodata {r} bytes, total {x + r} bytes')
 print('budget: .text <= 8192')
