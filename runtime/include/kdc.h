@@ -76,7 +76,7 @@ typedef enum {
     KDC_ERR_ALIAS,       /* op output overlaps one of its inputs */
     KDC_ERR_GRAPH,       /* graph not in canonical order (docs/FORMAT.md 3.3) */
     KDC_ERR_ARENA_TOO_SMALL, /* arena_len < needed; see kdc_model.arena_needed */
-    KDC_ERR_UNSUPPORTED,     /* valid, but needs what this build left out (KDC_TFLITE=0, KDC_STAGE=0) */
+    KDC_ERR_UNSUPPORTED,     /* valid, but needs what this build left out (KDC_TFLITE/STAGE=0) */
     KDC_ERR_STAGE,           /* input-stage block invalid (docs/FORMAT.md 3.7) */
     KDC_STATUS_COUNT
 } kdc_status;
