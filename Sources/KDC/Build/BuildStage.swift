@@ -97,6 +97,7 @@ extension Pipeline {
         var report = buildReport(distilled, quantized, (export, exported.prepared), checks)
         report.artifact?.tflitePath = tfliteFile?.path
         report.artifact?.tfliteBytes = tfliteFile?.bytes
+        report.frontend = try frontEndSection(ramBytes: exported.prepared.ramBytes)
         report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
         try writeFileAtomically(Data(ReportPage.html(report).utf8), to: txn.stagedPath(ReportPage.fileName))
         report.outputs = txn.stagedFiles() + [reportName]

@@ -4,6 +4,8 @@ import KDCTarget
 /// The data file formats kdc reads.
 public enum DataFormat: String, Sendable, Equatable, CaseIterable {
     case csv, idx, npy
+    /// A folder of WAV recordings through the audio front end (`frontend:`).
+    case audio
 }
 
 /// One set of samples in one of the supported formats. Paths are as written in the config,
@@ -15,12 +17,15 @@ public enum DataSourceConfig: Sendable, Equatable {
     case idx(images: String, labels: String?)
     /// NPY features `[N, ...]` and optional integer labels `[N]`.
     case npy(x: String, y: String?)
+    /// A folder of labelled recordings (`DataConfig.dir`), read through the audio front end.
+    case audio(AudioSourceConfig)
 
     public var format: DataFormat {
         switch self {
         case .csv: return .csv;
         case .idx: return .idx;
         case .npy: return .npy
+        case .audio: return .audio
         }
     }
 }
@@ -45,6 +50,8 @@ public struct SplitConfig: Sendable, Equatable {
     public var validation: Double = 0.1
     /// Seeds the splits; independent of the training seed.
     public var seed: UInt64 = 0
+    /// Format `audio`: how the test recordings are chosen (`.fraction` uses `test`).
+    public var audioTest: AudioTestSplit = .fraction
     public init() {}
 }
 
@@ -222,6 +229,8 @@ public struct KDCConfig: Sendable, Equatable {
     public var file: String
     /// The config file's folder (absolute); relative paths in the config are resolved against it.
     public var baseDirectory: String
+    /// The audio front end (`frontend:`), required by and only allowed with `data.format: audio`.
+    public var frontend: AudioFrontEndConfig? = nil
 
     /// Reads and validates the config at `path`, then applies `overrides`.
     /// Throws `KDCError.config` naming the file and the dotted key for every problem.

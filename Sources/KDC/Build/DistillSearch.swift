@@ -193,6 +193,7 @@ extension DataSourceConfig {
         case let .csv(_, labelColumn, _): return labelColumn != nil
         case let .idx(_, labels): return labels != nil
         case let .npy(_, y): return y != nil
+        case .audio: return true
         }
     }
 }

@@ -24,9 +24,13 @@ extension Pipeline {
         let float = model.floatGraph
         let calib = calibrationSet(data)
         stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
+        // An audio front end fixes the input's quantization: the model reads its int8 features as they are.
+        let fe = try config.frontend.map { try AudioFrontEnd($0) }
         var graph = try KDC.quantize(
             float, calibration: calib, method: config.quantize.method,
-            percentile: config.quantize.percentile)
+            percentile: config.quantize.percentile,
+            inputQuant: fe.map { (scale: $0.outputScale, zeroPoint: Int32($0.outputZeroPoint)) })
+        if let fe { graph.inputStage = .audio(fe.config) }
         // export.tflite: TFLite's arithmetic, so the .kdc and the .tflite compute the same bytes.
         if config.export.tflite { graph = try graph.tfliteArithmetic() }
         let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
