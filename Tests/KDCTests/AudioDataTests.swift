@@ -219,6 +219,30 @@ final class AudioDataTests: XCTestCase {
         assertDataError(dir + "/noise.wav", ["label_pattern"], "no label") { _ = try self.load(self.dataConfig(dir)) }
     }
 
+    /// `kdc data` on a folder of recordings writes the front end's features and the rows of the
+    /// sorted file list.
+    func testDataCommandOnRecordings() throws {
+        let dir = try makeFolder(digits: 2, speakers: ["ann", "bob"], takes: 3)
+        let cfg = (dir as NSString).deletingLastPathComponent + "/config.yaml"
+        try Self.audioYAML.replacingOccurrences(of: "classes: 3", with: "classes: 2").write(
+            toFile: cfg, atomically: true, encoding: .utf8)
+        let out = (dir as NSString).deletingLastPathComponent + "/out"
+        let r = try CLITests.runKDC(["data", cfg, "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/rows.json")))
+        let m = try XCTUnwrap(manifest as? [String: Any])
+        XCTAssertEqual(m["sample_shape"] as? [Int], [7, 8, 1])
+        XCTAssertEqual(m["class_names"] as? [String], ["0", "1"])
+        let test = try readNPY(out + "/test_rows.npy")
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(test.integers?.map { names[Int($0)] }, ["0_ann_0.wav", "0_bob_0.wav", "1_ann_0.wav", "1_bob_0.wav"])
+        let x = try readNPY(out + "/test_x.npy")
+        XCTAssertEqual(x.shape, [4, 7, 8, 1])
+        var c = dataConfig(dir)
+        c.classes = 2
+        XCTAssertEqual(x.values, try load(c).test.x)
+    }
+
     // MARK: Config
 
     static let audioYAML = """
