@@ -243,6 +243,51 @@ final class AudioDataTests: XCTestCase {
         XCTAssertEqual(x.values, try load(c).test.x)
     }
 
+    /// `kdc build` on recordings: the int8 input is the front end's quantization (not calibrated),
+    /// the graph carries the front end, the C runtime agrees with the Swift int8 reference, and the
+    /// report has a `frontend` section.
+    func testBuildOnRecordings() throws {
+        let dir = try makeFolder(digits: 3, speakers: ["ann", "bob"], takes: 5)
+        let text = Self.audioYAML.replacingOccurrences(
+            of: "teacher:\n  layers: [flatten, {op: dense, units: 3}]",
+            with: """
+                teacher:
+                  layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 3}]
+                  train: {epochs: 2}
+                student:
+                  layers: [{op: conv2d, filters: 2, kernel: 3}, relu, flatten, {op: dense, units: 3}]
+                  train: {epochs: 2}
+                distill: {temperature: 2, alpha: 0.5, baseline: false}
+                export: {compress: false, name: kws}
+                """)
+        let cfg = try KDCConfig.parse(text, file: (dir as NSString).deletingLastPathComponent + "/c.yaml")
+        let out = try makeTempDir()
+        let r = try Pipeline(config: cfg, outDir: out).build()
+        let fe = try AudioFrontEnd(Self.fe)
+        let g = r.quantized.graph
+        XCTAssertEqual(g.inputStage, .audio(Self.fe))
+        XCTAssertEqual(g[g.input].quant?.scale, fe.outputScale)
+        XCTAssertEqual(g[g.input].quant.map { Int($0.zeroPoint) }, fe.outputZeroPoint)
+        XCTAssertEqual(g.inputShape, [7, 8, 1])
+        // The test inputs the runtime ran are exactly the front end's int8 features.
+        let test = r.distillation.data.test
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        let first = try readWAV(dir + "/" + names[test.rows[0]]).samples
+        XCTAssertEqual(g.quantizedInputs(test)[0], fe.features(fitClip(first, length: 256, crop: .energy)))
+        XCTAssertEqual(r.checks.host.mismatches, 0)
+        let section = try XCTUnwrap(r.report.frontend)
+        XCTAssertEqual(section.frames, 7)
+        XCTAssertEqual(section.features, 8)
+        XCTAssertEqual(section.ringBytes, 56)
+        XCTAssertNil(section.cMatches)
+        let json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any]
+        )
+        let f = try XCTUnwrap(json["frontend"] as? [String: Any])
+        XCTAssertEqual(f["ring_bytes"] as? Int, 56)
+        XCTAssertEqual((f["config"] as? [String: Any])?["sample_rate"] as? Int, 8000)
+    }
+
     // MARK: Config
 
     static let audioYAML = """
