@@ -21,9 +21,9 @@ final class AudioFrontEndTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(key { $0.sampleRate = 0 }, "frontend.sample_rate")
-        XCTAssertEqual(key { $0.fftSize = 300 }, "frontend.fft_size")
-        XCTAssertEqual(key { $0.fftSize = 128 }, "frontend.window_samples")  // window 200 > fft 128
-        XCTAssertEqual(key { $0.hopSamples = 201 }, "frontend.hop_samples")
+        XCTAssertEqual(key { $0.fftSize = 300 }, "frontend.fft")
+        XCTAssertEqual(key { $0.fftSize = 128 }, "frontend.window")  // window 200 > fft 128
+        XCTAssertEqual(key { $0.hopSamples = 201 }, "frontend.hop")
         XCTAssertEqual(key { $0.highHz = 4001 }, "frontend.high_hz")
         XCTAssertEqual(key { $0.coefficients = 21 }, "frontend.coefficients")
         XCTAssertEqual(key { $0.melBins = 0 }, "frontend.mel_bins")

@@ -107,6 +107,40 @@ final class BadInputTests: XCTestCase {
         "format: csv, dir: \(digits), file: digits.csv.gz, shape: [8, 8, 1], classes: 10\(extra)"
     }
 
+    /// `kdc data` on a folder `rec/` of recordings: `0_a_0.wav` and `1_a_0.wav` are good 8 kHz
+    /// clips, then `bytes` is written as `2_a_0.wav` (nil: no third file); `frontend` overrides
+    /// the front-end section.
+    static func recordings(
+        _ dir: String, _ bytes: [UInt8]?, frontend: String = "{sample_rate: 8000, window: 64, hop: 32, mel_bins: 8}",
+        keys: String = ""
+    ) throws -> [String] {
+        let rec = dir + "/rec"
+        try FileManager.default.createDirectory(atPath: rec, withIntermediateDirectories: true)
+        let tone = (0..<400).map { Int16(3000 * sin(Double($0) * 0.3)) }
+        try write(rec + "/0_a_0.wav", wavBytes(tone, rate: 8000))
+        try write(rec + "/1_a_0.wav", wavBytes(tone.reversed(), rate: 8000))
+        if let bytes { try write(rec + "/2_a_0.wav", bytes) }
+        let cfg = try config(
+            dir,
+            data:
+                "format: audio, dir: \(rec), label_pattern: '^(\\d)_', clip_samples: 256, classes: \(bytes == nil ? 2 : 3)\(keys)",
+            extra: "frontend: \(frontend)",
+            models: """
+                teacher:
+                  layers: [flatten, {op: dense, units: 3}]
+                student:
+                  layers: [flatten, {op: dense, units: 3}]
+                """)
+        return ["data", cfg, "--out", dir + "/out"]
+    }
+
+    /// A good 8 kHz WAV with byte `at` (little-endian 16-bit field) set to `value`.
+    static func wavPatched(_ at: Int, _ value: Int, rate: Int = 8000) -> [UInt8] {
+        var b = wavBytes([1, 2, 3, 4], rate: rate)
+        b[at] = UInt8(value & 0xFF); b[at + 1] = UInt8(value >> 8)
+        return b
+    }
+
     static let cases: [Case] = [
         // Data files
         Case(
@@ -212,6 +246,70 @@ final class BadInputTests: XCTestCase {
             group: "data", what: "series recording shorter than the window",
             setup: { d in try seriesCSV(d, "a,1,2,0\na,1,2,0\na,1,2,0\na,1,2,0\nb,1,2,1\n") },
             expect: ["s.csv", "recording 'b'", "window.length 4"]),
+        Case(
+            group: "audio", what: "WAV file empty", setup: { d in try recordings(d, []) },
+            expect: ["2_a_0.wav", "empty"]),
+        Case(
+            group: "audio", what: "WAV not RIFF", setup: { d in try recordings(d, Array("ID3 not a wave file".utf8)) },
+            expect: ["2_a_0.wav", "RIFF"]),
+        Case(
+            group: "audio", what: "WAV a RIFF file but not WAVE",
+            setup: { d in
+                var b = wavBytes([1, 2], rate: 8000); b[8...11] = ArraySlice("AVI ".utf8)
+                return try recordings(d, b)
+            }, expect: ["2_a_0.wav", "WAVE"]),
+        Case(
+            group: "audio", what: "WAV without a fmt chunk",
+            setup: { d in
+                var b = wavBytes([1, 2], rate: 8000); b[12...15] = ArraySlice("junk".utf8)
+                return try recordings(d, b)
+            }, expect: ["2_a_0.wav", "fmt"]),
+        Case(
+            group: "audio", what: "WAV not PCM (IEEE float)", setup: { d in try recordings(d, wavPatched(20, 3)) },
+            expect: ["2_a_0.wav", "not PCM"]),
+        Case(
+            group: "audio", what: "WAV stereo",
+            setup: { d in try recordings(d, wavBytes([1, 2, 3, 4], rate: 8000, channels: 2)) },
+            expect: ["2_a_0.wav", "stereo", "mono"]),
+        Case(
+            group: "audio", what: "WAV 8-bit", setup: { d in try recordings(d, wavPatched(34, 8)) },
+            expect: ["2_a_0.wav", "8-bit", "16-bit"]),
+        Case(
+            group: "audio", what: "WAV 24-bit", setup: { d in try recordings(d, wavPatched(34, 24)) },
+            expect: ["2_a_0.wav", "24-bit", "16-bit"]),
+        Case(
+            group: "audio", what: "WAV data chunk truncated",
+            setup: { d in try recordings(d, Array(wavBytes([Int16](repeating: 5, count: 100), rate: 8000).dropLast(50))) },
+            expect: ["2_a_0.wav", "truncated data chunk"]),
+        Case(
+            group: "audio", what: "WAV 0 Hz sample rate", setup: { d in try recordings(d, wavPatched(24, 0)) },
+            expect: ["2_a_0.wav", "0 Hz"]),
+        Case(
+            group: "audio", what: "WAV rate differs from frontend.sample_rate",
+            setup: { d in try recordings(d, wavBytes([1, 2, 3], rate: 16000)) },
+            expect: ["2_a_0.wav", "16000", "frontend.sample_rate"]),
+        Case(
+            group: "audio", what: "recordings folder missing",
+            setup: { d in
+                let args = try recordings(d, nil)
+                try FileManager.default.removeItem(atPath: d + "/rec")
+                return args
+            }, expect: ["rec", "does not exist"]),
+        Case(
+            group: "audio", what: "file name the label pattern does not match",
+            setup: { d in
+                let args = try recordings(d, nil)
+                try write(d + "/rec/x_a_0.wav", wavBytes([1, 2], rate: 8000))
+                return args
+            }, expect: ["x_a_0.wav", "label_pattern"]),
+        Case(
+            group: "audio", what: "label not among data.class_names",
+            setup: { d in try recordings(d, nil, keys: ", class_names: [zero, one]") },
+            expect: ["0_a_0.wav", "'0'", "class_names"]),
+        Case(
+            group: "audio", what: "frontend key out of range",
+            setup: { d in try recordings(d, nil, frontend: "{sample_rate: 8000, window: 64, hop: 128}") },
+            expect: ["config.yaml", "frontend.hop"]),
         Case(
             group: "data", what: "data folder without the file (--data)",
             setup: { d in

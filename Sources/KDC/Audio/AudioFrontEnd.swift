@@ -74,13 +74,13 @@ public struct AudioFrontEnd: Sendable {
             throw bad("sample_rate", "\(c.sampleRate) Hz; expected 1...\(maxSampleRate) Hz")
         }
         guard fftSizes.contains(c.fftSize), c.fftSize & (c.fftSize - 1) == 0 else {
-            throw bad("fft_size", "\(c.fftSize); expected a power of two in \(fftSizes.lowerBound)...\(fftSizes.upperBound)")
+            throw bad("fft", "\(c.fftSize); expected a power of two in \(fftSizes.lowerBound)...\(fftSizes.upperBound)")
         }
         guard c.windowSamples >= 2, c.windowSamples <= c.fftSize else {
-            throw bad("window_samples", "\(c.windowSamples); expected 2...fft_size (\(c.fftSize))")
+            throw bad("window", "\(c.windowSamples); expected 2...fft (\(c.fftSize))")
         }
         guard c.hopSamples >= 1, c.hopSamples <= c.windowSamples else {
-            throw bad("hop_samples", "\(c.hopSamples); expected 1...window_samples (\(c.windowSamples))")
+            throw bad("hop", "\(c.hopSamples); expected 1...window (\(c.windowSamples))")
         }
         guard c.melBins >= 1, c.melBins <= maxMelBins else {
             throw bad("mel_bins", "\(c.melBins); expected 1...\(maxMelBins)")

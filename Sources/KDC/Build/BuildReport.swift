@@ -51,6 +51,8 @@ public struct BuildReport: Codable, Sendable {
     public var firmware: FirmwareSection?
     /// The device budget and what the model needs (export stage, when the config sets one).
     public var budget: BudgetSection?
+    /// The audio front end, for a model built on recordings (`data.format: audio`).
+    public var frontend: FrontEndSection?
     /// The files of this output set (names in the output folder, this report last): the set a
     /// later run replaces as a whole.
     public var outputs: [String]?

@@ -88,8 +88,19 @@ extension Pipeline {
             quantized.graph, normalization: distilled.data.normalization, classNames: distilled.data.classNames)
         let tflite = try exportTFLite(quantized.graph)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
+        let frontend = try frontEndSection(
+            ramBytes: exported.prepared.ramBytes,
+            artifactPath: exported.result.storedArtifactPath ?? exported.result.artifactPath, test: distilled.data.test)
         let reportName = "report.json"
-        let failed = checks.failure(reportPath: txn.failedPath(reportName))
+        let failed =
+            checks.failure(reportPath: txn.failedPath(reportName))
+            ?? frontend.flatMap { f in
+                f.cMatches == false
+                    ? KDCError.check(
+                        message:
+                            "front-end check failed: the C runtime's audio front end differs from the Swift reference on \(f.cMismatchedClips) of the test recordings (report: \(txn.failedPath(reportName)))"
+                    ) : nil
+            }
         // The report names the files where they will be: in the output folder, or in failed/.
         let place = failed == nil ? txn.finalPath : txn.failedPath
         let export = exported.result.moved(from: txn.stagingDir, to: place)
@@ -97,6 +108,7 @@ extension Pipeline {
         var report = buildReport(distilled, quantized, (export, exported.prepared), checks)
         report.artifact?.tflitePath = tfliteFile?.path
         report.artifact?.tfliteBytes = tfliteFile?.bytes
+        report.frontend = frontend
         report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
         try writeFileAtomically(Data(ReportPage.html(report).utf8), to: txn.stagedPath(ReportPage.fileName))
         report.outputs = txn.stagedFiles() + [reportName]

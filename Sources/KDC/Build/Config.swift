@@ -6,6 +6,8 @@ public enum DataFormat: String, Sendable, Equatable, CaseIterable {
     case csv, idx, npy
     /// Multichannel time series (NPY `[N, T, C]` or CSV rows), cut into windows (docs/DATA.md).
     case series
+    /// A folder of WAV recordings through the audio front end (`frontend:`).
+    case audio
 }
 
 /// One set of samples in one of the supported formats. Paths are as written in the config,
@@ -19,6 +21,8 @@ public enum DataSourceConfig: Sendable, Equatable {
     case npy(x: String, y: String?)
     /// Time-series recordings cut into windows `[length, 1, channels]` (`Series.swift`).
     case series(SeriesSource)
+    /// A folder of labelled recordings (`DataConfig.dir`), read through the audio front end.
+    case audio(AudioSourceConfig)
 
     public var format: DataFormat {
         switch self {
@@ -26,6 +30,7 @@ public enum DataSourceConfig: Sendable, Equatable {
         case .idx: return .idx;
         case .npy: return .npy
         case .series: return .series
+        case .audio: return .audio
         }
     }
 }
@@ -50,6 +55,8 @@ public struct SplitConfig: Sendable, Equatable {
     public var validation: Double = 0.1
     /// Seeds the splits; independent of the training seed.
     public var seed: UInt64 = 0
+    /// Format `audio`: how the test recordings are chosen (`.fraction` uses `test`).
+    public var audioTest: AudioTestSplit = .fraction
     public init() {}
 }
 
@@ -228,6 +235,8 @@ public struct KDCConfig: Sendable, Equatable {
     public var file: String
     /// The config file's folder (absolute); relative paths in the config are resolved against it.
     public var baseDirectory: String
+    /// The audio front end (`frontend:`), required by and only allowed with `data.format: audio`.
+    public var frontend: AudioFrontEndConfig? = nil
 
     /// Reads and validates the config at `path`, then applies `overrides`.
     /// Throws `KDCError.config` naming the file and the dotted key for every problem.

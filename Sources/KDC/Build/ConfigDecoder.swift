@@ -22,9 +22,11 @@ struct ConfigDecoder {
         }
         guard let root else { throw fail("", "the config is empty; it needs at least 'data' and 'teacher'") }
         let top = try mapping(
-            root, "", allowed: ["seed", "data", "teacher", "student", "distill", "quantize", "export", "budget"])
+            root, "",
+            allowed: ["seed", "data", "frontend", "teacher", "student", "distill", "quantize", "export", "budget"])
         let seed = try top["seed"].map { try uint64($0, "seed") } ?? 0
-        let data = try decodeData(try required(top, "data", ""), "data")
+        let frontend = try top["frontend"].map { try decodeFrontend($0, "frontend") }
+        let data = try decodeData(try required(top, "data", ""), "data", frontend: frontend)
         let teacher = try decodeTeacher(try required(top, "teacher", ""), "teacher", shape: data.shape)
         let student = try top["student"].map { try decodeModel($0, "student", shape: data.shape) }
         let distill = try top["distill"].map { try decodeDistill($0, "distill") } ?? DistillConfig()
@@ -43,7 +45,7 @@ struct ConfigDecoder {
         if export.tflite, let s = student { try checkTFLiteExport(s.graph) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
-            quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base)
+            quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base, frontend: frontend)
     }
 
     // MARK: Sections
@@ -58,15 +60,19 @@ struct ConfigDecoder {
         ],
     ]
 
-    func decodeData(_ node: Node, _ path: String) throws -> DataConfig {
+    func decodeData(_ node: Node, _ path: String, frontend: AudioFrontEndConfig? = nil) throws -> DataConfig {
         let common = ["format", "dir", "shape", "classes", "split", "normalize"]
         let all =
             common + [
                 "file", "test_file", "label_column", "header", "train_images", "train_labels", "test_images",
                 "test_labels", "train_x", "train_y", "test_x", "test_y", "channels", "window", "recording_column",
-            ]
+            ] + ConfigDecoder.audioKeys
         let m = try mapping(node, path, allowed: all)
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
+        if format == .audio { return try decodeAudioData(m, path, frontend: frontend) }
+        if frontend != nil {
+            throw fail("frontend", "only used with data.format: audio (a folder of recordings); this data is \(format.rawValue)")
+        }
         let allowed = common + ConfigDecoder.sourceKeys[format]!
         if let bad = m.keys.first(where: { !allowed.contains($0) }) {
             throw fail(
@@ -111,6 +117,7 @@ struct ConfigDecoder {
                 throw fail(path + (tx == nil ? ".test_x" : ".test_y"), "test_x and test_y go together; give both or neither")
             }
             test = tx.map { .npy(x: $0, y: ty) }
+        case .audio: preconditionFailure("decoded by decodeAudioData")
         }
         let shape: [Int]
         if let s = seriesShape {
@@ -190,6 +197,9 @@ struct ConfigDecoder {
         let format = try enumValue(try required(m, "format", path), path + ".format", DataFormat.self)
         let noSeries = fail(path + ".format", "a series transfer set is not supported; the transfer set is the training windows")
         guard format != .series else { throw noSeries }
+        if format == .audio {
+            throw fail(path + ".format", "recordings (audio) are only read as the data: section; use csv, idx or npy here")
+        }
         if let bad = m.keys.first(where: { $0 != "format" && !keys[format]!.contains($0) }) {
             throw fail(
                 path + "." + bad,
@@ -212,6 +222,7 @@ struct ConfigDecoder {
                 x: try string(try required(m, "x", path), path + ".x"),
                 y: try m["y"].map { try string($0, path + ".y") })
         case .series: throw noSeries
+        case .audio: preconditionFailure("rejected above")
         }
     }
 

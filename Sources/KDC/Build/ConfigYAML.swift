@@ -6,6 +6,11 @@ extension KDCConfig {
     public func yaml() -> String {
         var o = "# kdc effective configuration: every default filled in, paths absolute.\n"
         o += "seed: \(seed)\n"
+        if let f = frontend {
+            o +=
+                "frontend: {sample_rate: \(f.sampleRate), window: \(f.windowSamples), hop: \(f.hopSamples), fft: \(f.fftSize), "
+                + "mel_bins: \(f.melBins), coefficients: \(f.coefficients), low_hz: \(f.lowHz), high_hz: \(f.highHz)}\n"
+        }
         o += "data:\n"
         o += "  format: \(data.format.rawValue)\n"
         o += "  dir: \(q(data.dir))\n"
@@ -23,6 +28,12 @@ extension KDCConfig {
             case let .csv(file, lc, rc, header):
                 o += "  file: \(q(file))\n  label_column: \(lc)\n  recording_column: \(rc)\n  header: \(header)\n"
             }
+        case let .audio(a):
+            if let p = a.labelPattern { o += "  label_pattern: \(q(p))\n" }
+            if let c = a.labelCSV { o += "  label_csv: \(q(c))\n" }
+            if let p = a.speakerPattern { o += "  speaker_pattern: \(q(p))\n" }
+            if let n = a.classNames { o += "  class_names: [\(n.map(q).joined(separator: ", "))]\n" }
+            o += "  clip_samples: \(a.clipSamples)\n  crop: \(a.crop.rawValue)\n"
         }
         switch data.test {
         case let .series(s)?:
@@ -36,11 +47,18 @@ extension KDCConfig {
             o += "  test_images: \(q(images))\n" + (labels.map { "  test_labels: \(q($0))\n" } ?? "")
         case let .npy(x, y)?:
             o += "  test_x: \(q(x))\n" + (y.map { "  test_y: \(q($0))\n" } ?? "")
-        case nil: break
+        case .audio?, nil: break  // recordings have no test source: data.split chooses the test files
         }
         o += "  shape: \(list(data.shape))\n"
         o += "  classes: \(data.classes)\n"
-        o += "  split: {test: \(data.split.test), validation: \(data.split.validation), seed: \(data.split.seed)}\n"
+        var test = "test: \(data.split.test)"
+        switch data.split.audioTest {
+        case .fraction: break
+        case let .pattern(p): test = "test_pattern: \(q(p))"
+        case let .speakers(names): test = "test_speakers: [\(names.map(q).joined(separator: ", "))]"
+        case let .speakerCount(n): test = "test_speakers: \(n)"
+        }
+        o += "  split: {\(test), validation: \(data.split.validation), seed: \(data.split.seed)}\n"
         switch data.normalize {
         case .standard: o += "  normalize: standard\n"
         case .scale: o += "  normalize: scale\n"
@@ -99,6 +117,7 @@ extension KDCConfig {
             return "{format: npy, x: \(q(x))" + (y.map { ", y: \(q($0))" } ?? "") + "}"
         case .series:
             return "{format: series}  # not a transfer source"
+        case .audio: return "{format: audio}"  // not allowed as a transfer source
         }
     }
 

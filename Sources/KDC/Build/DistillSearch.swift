@@ -194,6 +194,7 @@ extension DataSourceConfig {
         case let .idx(_, labels): return labels != nil
         case let .npy(_, y): return y != nil
         case .series: return true
+        case .audio: return true
         }
     }
 }

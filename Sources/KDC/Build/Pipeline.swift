@@ -78,6 +78,12 @@ public final class Pipeline {
     /// Loads and splits the data, normalizing with statistics of the training split.
     public func loadData() throws -> DataSplits {
         stage("data", detail: "\(config.data.format) data from \(config.data.dir)")
+        if case .audio = config.data.train {
+            guard let fc = config.frontend else {
+                throw KDCError.config(file: config.file, key: "frontend", message: "data.format audio needs a frontend: section")
+            }
+            return try loadRecordings(config.data, frontEnd: try AudioFrontEnd(fc), configFile: config.file)
+        }
         return try KDC.loadData(config.data, baseDirectory: config.baseDirectory)
     }
 

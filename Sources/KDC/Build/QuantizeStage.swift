@@ -22,16 +22,20 @@ extension Pipeline {
     /// test split (accuracy, top-1 agreement, per-layer SQNR).
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
         var float = model.floatGraph
-        float.inputStage = data.inputStage
+        float.inputStage = config.frontend.map { .audio($0) } ?? data.inputStage
         let calib = calibrationSet(data)
         stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
+        // An audio front end fixes the input's quantization: the model reads its int8 features as they are.
+        let fe = try config.frontend.map { try AudioFrontEnd($0) }
         var graph = try KDC.quantize(
             float, calibration: calib, method: config.quantize.method,
-            percentile: config.quantize.percentile)
+            percentile: config.quantize.percentile,
+            inputQuant: fe.map { (scale: $0.outputScale, zeroPoint: Int32($0.outputZeroPoint)) })
         // export.tflite: TFLite's arithmetic, so the .kdc and the .tflite compute the same bytes.
         if config.export.tflite { graph = try graph.tfliteArithmetic() }
-        // A time series' per-channel normalization goes with the model (InputStage.sensor).
-        graph.inputStage = data.inputStage
+        // What the device applies before the model goes with it: the audio front end, or a time
+        // series' per-channel normalization (InputStage.sensor).
+        graph.inputStage = fe.map { .audio($0.config) } ?? data.inputStage
         let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
         return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
     }

@@ -76,7 +76,8 @@ public struct DataFiles: Sendable {
             config: config.file, sampleShape: shape, classes: data.train.numClasses, classNames: data.classNames,
             rowIndex:
                 "0-based row of the sample in its source file: for CSV the data rows (the header line and blank lines are not counted), "
-                + "for IDX and NPY the index along the first axis",
+                + "for IDX and NPY the index along the first axis, for recordings (format audio) the index in the sorted "
+                + "list of the folder's .wav files",
             splits: splits)
         let mode: String
         switch config.data.normalize {

@@ -40,7 +40,16 @@ public struct DataSplits: Sendable {
 /// Normalization is computed on the training split and applied to all three. A CSV test file
 /// must use the training file's kind of label (integers, or names among the training names).
 /// Throws `KDCError.data` naming the offending file.
-public func loadData(_ config: DataConfig, baseDirectory: String) throws -> DataSplits {
+///
+/// Format `audio` (a folder of recordings) goes through `loadRecordings` with the front end of
+/// `frontend`, which it then needs.
+public func loadData(_ config: DataConfig, baseDirectory: String, frontend: AudioFrontEndConfig? = nil) throws -> DataSplits {
+    if case .audio = config.train {
+        guard let frontend else {
+            throw KDCError.config(file: config.dir, key: "frontend", message: "data.format audio needs a frontend: section")
+        }
+        return try loadRecordings(config, frontEnd: try AudioFrontEnd(frontend), configFile: config.dir)
+    }
     if case .series = config.train { return try loadSeriesData(config, baseDirectory: baseDirectory) }
     let dir = resolvePath(config.dir, against: baseDirectory)
     let all = try readSource(config.train, dir: dir, shape: config.shape, classes: config.classes, name: "train")
@@ -158,6 +167,7 @@ func sourceFiles(_ s: DataSourceConfig, dir: String) -> [String] {
         case let .npy(x, y): return [x, y].map { resolvePath($0, against: dir) }
         case let .csv(file, _, _, _): return [resolvePath(file, against: dir)]
         }
+    case .audio: return [dir]
     }
 }
 
@@ -215,6 +225,10 @@ func readSource(
         return Dataset(
             name: name, sampleShape: shape, x: x.values, labels: labels, numClasses: classes,
             origin: RowOrigin(file: xp, fileRows: n))
+    case .audio:
+        // Recordings go through `loadRecordings` (they need the front end); the decoder allows
+        // them nowhere else (e.g. not as `distill.transfer`).
+        throw KDCError.data(file: dir, message: "recordings are read only as the data: section's source (format audio)")
     }
 }
 

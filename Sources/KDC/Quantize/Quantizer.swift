@@ -6,22 +6,26 @@ import Foundation
 /// with `method` (`percentile`, e.g. 99.99, is used by `.percentile` only), and converts weights
 /// to symmetric per-channel int8, biases to int32 and rescaling factors to fixed-point (M, e)
 /// pairs. The result is the lowered graph with int8 tensors (`QuantParams`) and `Int8Params`
-/// on every node, tensor ids unchanged from the lowered graph.
+/// on every node, tensor ids unchanged from the lowered graph. `inputQuant`, when given, is the
+/// input's quantization instead of the calibrated one (an input stage such as the audio front end
+/// fixes it: the model then reads the stage's int8 output as it is).
 /// - Throws: `KDCError.graph` for a graph the rewrites cannot handle (e.g. a batch norm not
 ///   after conv/depthwise/dense), `KDCError.data` for an empty or mismatched calibration set,
 ///   `KDCError.budget` for a multiplier too large to encode.
 public func quantize(
     _ float: Graph, calibration: Dataset, method: CalibrationMethod = .minmax,
-    percentile: Double = 99.99
+    percentile: Double = 99.99, inputQuant: (scale: Float, zeroPoint: Int32)? = nil
 ) throws -> Graph {
     let g = try float.lowered()
     let ranges = try Calibration.ranges(g, data: calibration, method: method, percentile: percentile)
-    return try Quantizer.convert(g, ranges: ranges)
+    return try Quantizer.convert(g, ranges: ranges, inputQuant: inputQuant)
 }
 
 enum Quantizer {
     /// The int8 graph of the lowered float graph `g` and the calibrated range of each tensor.
-    static func convert(_ g: Graph, ranges: [(min: Float, max: Float)]) throws -> Graph {
+    static func convert(
+        _ g: Graph, ranges: [(min: Float, max: Float)], inputQuant: (scale: Float, zeroPoint: Int32)? = nil
+    ) throws -> Graph {
         var q = g
         func params(_ r: (min: Float, max: Float)) -> QuantParams {
             let (s, z) = Quant.activationParams(min: r.min, max: r.max)
@@ -29,6 +33,11 @@ enum Quantizer {
         }
         q[q.input].type = .int8
         q[q.input].quant = params(ranges[q.input.index])
+        if let f = inputQuant {
+            // The range the fixed (scale, zero point) represents: int8 −128...127.
+            let range = (Float(-128 - Int(f.zeroPoint)) * f.scale)...(Float(127 - Int(f.zeroPoint)) * f.scale)
+            q[q.input].quant = QuantParams(scale: f.scale, zeroPoint: f.zeroPoint, calibratedRange: range)
+        }
         for (i, node) in g.nodes.enumerated() {
             let tin = q[node.inputs[0]].quant!
             // Pools, reshape and clamp keep the input's quantization.
