@@ -89,7 +89,7 @@ extension Pipeline {
         let tflite = try exportTFLite(quantized.graph)
         let checks = try check(exported.result, quantized, test: distilled.data.test)
         let frontend = try frontEndSection(
-            ramBytes: exported.prepared.ramBytes,
+            ramBytes: exported.prepared.ramBytes, streamBytes: exported.prepared.streamBytes,
             artifactPath: exported.result.storedArtifactPath ?? exported.result.artifactPath, test: distilled.data.test)
         let reportName = "report.json"
         let failed =
@@ -254,6 +254,14 @@ extension Pipeline {
             labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
         var graph = try KDC.quantize(model.floatGraph, calibration: calib)
         if config.export.tflite { graph = try graph.tfliteArithmetic() }
+        // The stream buffer of an audio front end counts against the RAM too. (A series'
+        // sensor stage adds only its ring, which is the input's size: set as well.)
+        if let fc = config.frontend {
+            graph.inputStage = .audio(fc)
+        } else if case let .series(s) = config.data.train {
+            let c = s.channels
+            graph.inputStage = .sensor(SensorNormalization(mean: .init(repeating: 0, count: c), std: .init(repeating: 1, count: c)))
+        }
         var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
         e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
         var problems = budgetCheck(e)
@@ -279,6 +287,7 @@ extension Pipeline {
         if let r = b.ramBytes, e.ramBytes > r {
             out.append(
                 "RAM: arena \(e.plan.arenaTotalBytes)" + (e.compressed ? " + unpack buffer \(e.stored.count)" : "")
+                    + (e.streamBytes > 0 ? " + input-stage stream buffer \(e.streamBytes)" : "")
                     + " = \(e.ramBytes) bytes, the budget is \(r)"
                     + (e.compressed
                         ? " (a stored artifact executes from flash without the unpack buffer: export.compress: false)" : ""))

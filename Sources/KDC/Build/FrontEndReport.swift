@@ -15,7 +15,8 @@ public struct FrontEndSection: Codable, Sendable, Equatable {
     /// The feature ring on the device: frames × features bytes (int8).
     public var ringBytes: Int
     /// Arena (with kernel scratch) + unpack buffer + the stream buffer (window, front-end
-    /// scratch and feature ring: `kdc_stream_bytes`), bytes.
+    /// scratch and feature ring: `kdc_stream_bytes`, predicted; the C runtime's own figure must
+    /// equal it for `cMatches`), bytes.
     public var ramEstimateBytes: Int
     /// Whether the C runtime's front end (whole clip and streamed) computed the same int8
     /// features as the Swift reference on every test recording, and the stream's model run the
@@ -29,7 +30,7 @@ public struct FrontEndSection: Codable, Sendable, Equatable {
 
 extension Pipeline {
     /// The `frontend` section for a build on recordings, nil for other data.
-    func frontEndSection(ramBytes: Int, artifactPath: String, test: Dataset) throws -> FrontEndSection? {
+    func frontEndSection(ramBytes: Int, streamBytes: Int, artifactPath: String, test: Dataset) throws -> FrontEndSection? {
         guard let fc = config.frontend, case let .audio(src) = config.data.train else { return nil }
         let fe = try AudioFrontEnd(fc)
         let frames = fc.frameCount(samples: src.clipSamples)
@@ -47,9 +48,9 @@ extension Pipeline {
         return FrontEndSection(
             config: fc, frames: frames, features: fe.featuresPerFrame, clipSamples: src.clipSamples,
             outputScale: fe.outputScale, outputZeroPoint: fe.outputZeroPoint, ringBytes: frames * fe.featuresPerFrame,
-            ramEstimateBytes: ramBytes + check.streamBytes, cMatches: bad == 0,
+            ramEstimateBytes: ramBytes, cMatches: bad == 0 && check.streamBytes == streamBytes,
             cCheck:
-                "the C runtime's front end (cc, this machine) on the \(clips.count) test recordings, whole clip and streamed in random chunks, against AudioFrontEnd.features and the Swift int8 reference",
+                "the C runtime's front end (cc, this machine) on the \(clips.count) test recordings, whole clip and streamed in random chunks, against AudioFrontEnd.features and the Swift int8 reference; kdc_stream_bytes \(check.streamBytes) (predicted \(streamBytes))",
             cMismatchedClips: bad)
     }
 }

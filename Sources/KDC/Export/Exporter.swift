@@ -60,6 +60,9 @@ public struct PreparedExport: Sendable {
     public var source: String
     public var weightsBytes: Int
     public var sha256: String
+    /// The input stage's stream buffer on the device (`kdc_stream_bytes`: the audio window,
+    /// the front end's scratch, the feature ring), 0 without an input stage.
+    public var streamBytes: Int = 0
 }
 
 /// Plans memory and builds the artifact bytes and C files for `graph` without writing anything.
@@ -97,14 +100,14 @@ public func prepareExport(
     let digest = SHA256.hash(data: Data(main)).map { String(format: "%02x", $0) }.joined()
     return PreparedExport(
         name: name, plan: plan, main: main, stored: stored, compressed: compress, header: h,
-        source: c, weightsBytes: desc.constBytes, sha256: digest)
+        source: c, weightsBytes: desc.constBytes, sha256: digest, streamBytes: info.streamBytes)
 }
 
 extension PreparedExport {
     /// Size of the main artifact (flash), and RAM the device needs for it: the arena plus, for a
-    /// compressed artifact, the unpack buffer.
+    /// compressed artifact, the unpack buffer, plus an input stage's stream buffer.
     public var bytes: Int { main.count }
-    public var ramBytes: Int { plan.arenaTotalBytes + (compressed ? stored.count : 0) }
+    public var ramBytes: Int { plan.arenaTotalBytes + (compressed ? stored.count : 0) + streamBytes }
 
     /// Writes `<name>.kdc` (and `<name>.stored.kdc` when compressed), `<name>.h` and `<name>.c`
     /// into `outDir`, each via a temporary file and a rename.
