@@ -1,0 +1,517 @@
+/* kdc_kernels_avx2.c - the x86-64 AVX2 variant ("avx2", host only; chosen where __AVX2__ is
+ * defined, e.g. cc -mavx2, or with -DKDC_KERNELS_AVX2; -DKDC_KERNELS_PORTABLE keeps the portable
+ * variant; see kdc_kernels.h): FC over four weight rows per pass, conv (pointwise 1x1 included)
+ * over an int16 im2col of two output pixels in the scratch with 4-channel x 2-pixel blocks of
+ * _mm256_madd_epi16, depthwise over 16 channels per vector, max pool over 32/16/8 channels per
+ * vector, and the requantization of both arithmetics on eight lanes at once. Everything else
+ * (average pools, ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is the reference kernel. Byte
+ * for byte equal to the reference (kdc_kernels_ref.c; tests/test_variants.c).
+ *
+ * Exactness. Products: (x - zx) is in [-255, 255] and a weight in [-128, 127], so an int16 pair
+ * sum of _mm256_madd_epi16 is at most 2 * 32640 and every partial sum is the reference's int32
+ * sum (which cannot overflow for k <= 65536); the bias is added modulo 2^32 like the reference's
+ * wrap_add. Requantization (req8 below) computes the reference's formulas on the magnitude in
+ * 64-bit lanes and caps the result at +-1024 before the zero point: the int8 clamp that follows
+ * is monotone, so the cap changes no output byte. FC in TFLite arithmetic (the double scale)
+ * stays scalar: kdc_tfl_scale. */
+#include "kdc_kernels.h"
+
+#if KDC__VARIANT_AVX2
+
+#include <immintrin.h>
+#include <string.h>
+
+/* ---- requantization, eight lanes ----------------------------------------------------------- */
+
+/* Low 32 bits of each 64-bit lane of even lanes from `ev` and odd lanes from `od`. */
+static __m256i join64(__m256i ev, __m256i od)
+{
+    return _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
+}
+
+/* kdc's requant (docs/QUANTIZATION.md 4) of acc with (M, e), capped at +-1024:
+ * sign(acc) * min(round_half_away(|acc| * M / 2^r), 1024), r = 31 - e in [1, 62]. */
+static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
+{
+    const __m256i one = _mm256_set1_epi64x(1), cap = _mm256_set1_epi64x(1024);
+    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
+    __m256i a = _mm256_abs_epi32(acc); /* INT32_MIN -> 2^31 read unsigned: its magnitude */
+    __m256i r = _mm256_sub_epi32(_mm256_set1_epi32(31), e);
+    __m256i r_ev = _mm256_and_si256(r, lo32), r_od = _mm256_srli_epi64(r, 32);
+    __m256i p_ev = _mm256_mul_epu32(a, m); /* |acc| * M < 2^62 */
+    __m256i p_od = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32));
+    __m256i h_ev = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_ev, one));
+    __m256i h_od = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_od, one));
+    __m256i q_ev = _mm256_srlv_epi64(_mm256_add_epi64(p_ev, h_ev), r_ev);
+    __m256i q_od = _mm256_srlv_epi64(_mm256_add_epi64(p_od, h_od), r_od);
+    q_ev = _mm256_blendv_epi8(q_ev, cap, _mm256_cmpgt_epi64(q_ev, cap));
+    q_od = _mm256_blendv_epi8(q_od, cap, _mm256_cmpgt_epi64(q_od, cap));
+    return _mm256_sign_epi32(join64(q_ev, q_od), acc); /* acc == 0 gives q == 0 anyway */
+}
+
+/* TFLite's MultiplyByQuantizedMultiplier (kdc_tfl_mbqm): rdbpot(srdhm(x << max(e, 0), M),
+ * max(-e, 0)), the left shift wrapping modulo 2^32; M is never INT32_MIN, so srdhm does not
+ * saturate. srdhm on the magnitude: (|x| * M + 2^30 - [x < 0]) / 2^31 truncated, then the sign. */
+static __m256i req_tfl(__m256i acc, __m256i m, __m256i e)
+{
+    const __m256i zero = _mm256_setzero_si256(), lo32 = _mm256_set1_epi64x(0xffffffff);
+    __m256i left = _mm256_max_epi32(e, zero),
+            right = _mm256_max_epi32(_mm256_sub_epi32(zero, e), zero);
+    __m256i xs = _mm256_sllv_epi32(acc, left);
+    __m256i a = _mm256_abs_epi32(xs);
+    __m256i nudge = _mm256_add_epi32(_mm256_set1_epi32(1 << 30), _mm256_cmpgt_epi32(zero, xs));
+    __m256i p_ev = _mm256_add_epi64(_mm256_mul_epu32(a, m), _mm256_and_si256(nudge, lo32));
+    __m256i p_od =
+        _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32)),
+                         _mm256_srli_epi64(nudge, 32));
+    __m256i v =
+        _mm256_sign_epi32(join64(_mm256_srli_epi64(p_ev, 31), _mm256_srli_epi64(p_od, 31)), xs);
+    /* rdbpot(v, right): floor(v / 2^right) + (rem > (mask >> 1) + [v < 0]) */
+    __m256i mask =
+        _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
+    __m256i rem = _mm256_and_si256(v, mask);
+    __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, v));
+    v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), _mm256_cmpgt_epi32(rem, thr));
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(-1024)), _mm256_set1_epi32(1024));
+}
+
+/* Output stage: clamp(requant(acc) + zy, lo, hi) on eight lanes, int32 results. */
+typedef struct {
+    __m256i zy, lo, hi;
+    int tflite;
+} oq8;
+
+static oq8 oq8_make(int32_t zy, int32_t lo, int32_t hi, int32_t tflite)
+{
+    oq8 q;
+    q.zy = _mm256_set1_epi32(zy), q.lo = _mm256_set1_epi32(lo), q.hi = _mm256_set1_epi32(hi);
+    (void)tflite; /* unused with KDC_TFLITE 0 */
+    q.tflite = KDC__TFL(tflite) ? 1 : 0;
+    return q;
+}
+
+static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
+{
+    __m256i v = q->tflite ? req_tfl(acc, m, e) : req_kdc(acc, m, e);
+    v = _mm256_add_epi32(v, q->zy);
+    return _mm256_min_epi32(_mm256_max_epi32(v, q->lo), q->hi);
+}
+
+/* Eight int32 lanes already within int8: the low byte of lanes 0-3 to a, of 4-7 to b. */
+static void store4x2(int8_t *a, int8_t *b, __m256i v)
+{
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v);
+    int32_t lo = _mm_cvtsi128_si32(_mm256_castsi256_si128(p)),
+            hi = _mm_cvtsi128_si32(_mm256_extracti128_si256(p, 1));
+    memcpy(a, &lo, 4);
+    memcpy(b, &hi, 4);
+}
+
+/* One output, scalar: the reference's out8 (kdc_requant or kdc_tfl_mbqm). */
+static int8_t out1(int32_t acc, int32_t m, int32_t e, int32_t zy, int32_t lo, int32_t hi,
+                   int32_t tflite)
+{
+    int64_t v;
+    (void)tflite; /* unused with KDC_TFLITE 0 */
+    v = (int64_t)(KDC__TFL(tflite) ? kdc_tfl_mbqm(acc, m, e) : kdc_requant(acc, m, e)) + zy;
+    return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* ---- dot products --------------------------------------------------------------------------- */
+
+/* Sum of the eight int32 lanes. */
+static int32_t hsum1(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* The lane sums of a..h as one vector [sum a, sum b, ..., sum h]. */
+static __m256i hsum8(__m256i a, __m256i b, __m256i c, __m256i d, __m256i e, __m256i f, __m256i g,
+                     __m256i h)
+{
+    __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    __m256i efgh = _mm256_hadd_epi32(_mm256_hadd_epi32(e, f), _mm256_hadd_epi32(g, h));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(abcd, efgh, 0x20),
+                            _mm256_permute2x128_si256(abcd, efgh, 0x31));
+}
+
+/* sum (x[i] - zx) * w[i] over n bytes: 16 at a time, then the tail one by one (no read past n). */
+static int32_t dot_s8(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
+{
+    __m256i acc = _mm256_setzero_si256(), z = _mm256_set1_epi16((int16_t)zx);
+    size_t i = 0;
+    int32_t s;
+    for (; i + 16 <= n; i += 16) {
+        __m256i xv =
+            _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i))), z);
+        __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + i)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xv, wv));
+    }
+    s = hsum1(acc);
+    for (; i < n; i++) s += (int32_t)(x[i] - zx) * w[i];
+    return s;
+}
+
+/* bias + dot modulo 2^32 (the reference's wrap_add) */
+static int32_t wrap_add(int32_t a, int32_t b)
+{
+    uint32_t u = (uint32_t)a + (uint32_t)b;
+    return u <= INT32_MAX ? (int32_t)u : (int32_t)(u - 0x80000000u) - INT32_MAX - 1;
+}
+
+/* ---- fully connected ------------------------------------------------------------------------ */
+
+static int8_t fc_out(int32_t acc, const kdc_consts *c, size_t o, const kdc_fc_params *p)
+{
+    if (KDC__TFL(p->tflite)) {
+        int64_t v =
+            (int64_t)kdc_tfl_scale(acc, (uint32_t)c->mult[o], (uint32_t)c->shift[o]) + p->zy;
+        return (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
+    }
+    return out1(acc, c->mult[o], c->shift[o], p->zy, p->act_min, p->act_max, 0);
+}
+
+void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+               void *scratch)
+{
+    size_t o = 0, k = p->k, n = p->n, i;
+    const int8_t *w = c->weights;
+    const __m256i z = _mm256_set1_epi16((int16_t)p->zx);
+    (void)scratch;
+    for (; o + 4 <= n; o += 4) { /* four rows per pass: each x block widened once */
+        const int8_t *w0 = w + o * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, s;
+        int32_t t[8], r;
+        for (i = 0; i + 16 <= k; i += 16) {
+            __m256i xv = _mm256_sub_epi16(
+                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i))), z);
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                                (const __m128i *)(w0 + i)))));
+            a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                                (const __m128i *)(w1 + i)))));
+            a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                                (const __m128i *)(w2 + i)))));
+            a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                                (const __m128i *)(w3 + i)))));
+        }
+        s = hsum8(a0, a1, a2, a3, a0, a1, a2, a3);
+        _mm256_storeu_si256((__m256i *)t, s);
+        for (r = 0; r < 4; r++) {
+            const int8_t *wr = w0 + (size_t)r * k;
+            int32_t sum = t[r];
+            size_t j;
+            for (j = i; j < k; j++) sum += (int32_t)(x[j] - p->zx) * wr[j];
+            y[o + (size_t)r] = fc_out(wrap_add(c->bias[o + (size_t)r], sum), c, o + (size_t)r, p);
+        }
+    }
+    for (; o < n; o++) y[o] = fc_out(wrap_add(c->bias[o], dot_s8(x, w + o * k, k, p->zx)), c, o, p);
+}
+
+/* ---- convolution ---------------------------------------------------------------------------- */
+
+/* The scratch plan: K = k_h*k_w*in_c, K16 = K rounded up to 16. Two int16 im2col windows
+ * (4*K16 bytes) if that fits KDC__SCRATCH_BOUND, else one (2*K16), else none (dots row by row
+ * straight from x and w). Equal to the portable variant's figure for K16 <= 128. */
+#define AVX2_CONV_MAX KDC__SCRATCH_BOUND
+size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    size_t k16;
+    if (p->k_h > 65536 || p->k_w > 65536 || p->in_c > 65536) return 0; /* unvalidated: no wrap */
+    k16 = (p->k_h * p->k_w * p->in_c + 15) & ~(size_t)15;
+    return 4 * k16 <= AVX2_CONV_MAX ? 4 * k16 : 2 * k16 <= AVX2_CONV_MAX ? 2 * k16 : 0;
+}
+
+/* In-bounds taps [lo, hi) of output o along one axis and s, the input index of tap lo. */
+static void range1(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s, size_t *lo,
+                   size_t *hi)
+{
+    size_t start = o * stride; /* window start + pad, never negative */
+    *lo = start < pad ? pad - start : 0;
+    *hi = start + k - pad > n ? n + pad - start : k;
+    *s = start - pad + *lo;
+}
+
+/* The window of output pixel (oy, ox) as int16 (x - zx), [ky][kx][ci] order, zero where it
+ * leaves the input and from K to K16: win is k16 int16 values at any byte address. */
+static void gather16(unsigned char *win, const int8_t *x, const kdc_conv_params *p, size_t oy,
+                     size_t ox, size_t k16)
+{
+    size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len, j;
+    const __m256i z = _mm256_set1_epi16((int16_t)p->zx);
+    range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+    range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    len = (kx1 - kx0) * ci;
+    if (ky0 > 0 || ky1 < p->k_h || len < row)
+        memset(win, 0, 2 * k16);
+    else if (k16 > p->k_h * row) /* the lanes from K to K16 */
+        memset(win + 2 * p->k_h * row, 0, 2 * (k16 - p->k_h * row));
+    for (ky = ky0; ky < ky1; ky++) {
+        const int8_t *src = x + ((iy + ky - ky0) * p->in_w + ix) * ci;
+        unsigned char *dst = win + 2 * (ky * row + kx0 * ci);
+        for (j = 0; j + 16 <= len; j += 16)
+            _mm256_storeu_si256(
+                (__m256i *)(dst + 2 * j),
+                _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + j))),
+                                 z));
+        for (; j < len; j++) {
+            int16_t v = (int16_t)(src[j] - p->zx);
+            memcpy(dst + 2 * j, &v, 2);
+        }
+    }
+}
+
+/* 16 weights at w widened; `avail` bytes from w to the end of the weights: fewer than 16 are
+ * copied (the lanes past them meet window lanes that are 0). */
+static __m256i wload(const int8_t *w, size_t avail)
+{
+    int8_t t[16];
+    if (avail >= 16) return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
+    memset(t, 0, sizeof t);
+    memcpy(t, w, avail);
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)t));
+}
+
+#define MADD(acc, xv, wv) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(xv, wv))
+
+/* Two pixels' windows (w0, w1: k16 int16 each) against channels [co, co+4): the eight sums
+ * [w0.c0 .. w0.c3, w1.c0 .. w1.c3]. */
+static __m256i block4x2(const unsigned char *w0, const unsigned char *w1, const int8_t *wc,
+                        size_t k, size_t k16, size_t wleft)
+{
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0,
+            b3 = a0;
+    size_t j, last = k16 - 16;
+    for (j = 0; j < last; j += 16) { /* every block but the last lies inside each channel's K */
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(w0 + 2 * j));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(w1 + 2 * j));
+        __m256i v0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wc + j)));
+        __m256i v1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wc + k + j)));
+        __m256i v2 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wc + 2 * k + j)));
+        __m256i v3 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wc + 3 * k + j)));
+        MADD(a0, x0, v0), MADD(a1, x0, v1), MADD(a2, x0, v2), MADD(a3, x0, v3);
+        MADD(b0, x1, v0), MADD(b1, x1, v1), MADD(b2, x1, v2), MADD(b3, x1, v3);
+    }
+    {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)(w0 + 2 * j));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(w1 + 2 * j));
+        __m256i v0 = wload(wc + j, wleft - j), v1 = wload(wc + k + j, wleft - k - j);
+        __m256i v2 = wload(wc + 2 * k + j, wleft - 2 * k - j),
+                v3 = wload(wc + 3 * k + j, wleft - 3 * k - j);
+        MADD(a0, x0, v0), MADD(a1, x0, v1), MADD(a2, x0, v2), MADD(a3, x0, v3);
+        MADD(b0, x1, v0), MADD(b1, x1, v1), MADD(b2, x1, v2), MADD(b3, x1, v3);
+    }
+    return hsum8(a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/* One window against one channel. */
+static int32_t dot16(const unsigned char *win, const int8_t *wc, size_t k16, size_t wleft)
+{
+    __m256i a = _mm256_setzero_si256();
+    size_t j;
+    for (j = 0; j < k16; j += 16) {
+        __m256i v = j + 16 < k16 ? _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wc + j)))
+                                 : wload(wc + j, wleft - j);
+        MADD(a, _mm256_loadu_si256((const __m256i *)(win + 2 * j)), v);
+    }
+    return hsum1(a);
+}
+
+/* Windows larger than the scratch plan: per pixel and channel, dots row by row from x and w. */
+static void conv_direct(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p)
+{
+    size_t oy, ox, co, ky, ci = p->in_c, wk = p->k_h * p->k_w * ci, row = p->k_w * ci;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++) {
+            size_t ix, kx0, kx1;
+            range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            for (co = 0; co < p->out_c; co++) {
+                int32_t s = 0;
+                for (ky = ky0; ky < ky1; ky++)
+                    s +=
+                        dot_s8(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
+                               c->weights + co * wk + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
+                *y++ = out1(wrap_add(c->bias[co], s), c->mult[co], c->shift[co], p->zy, p->act_min,
+                            p->act_max, p->tflite);
+            }
+        }
+    }
+}
+
+void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                   void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
+    size_t k = p->k_h * p->k_w * p->in_c, k16 = (k + 15) & ~(size_t)15, cout = p->out_c,
+           wtotal = cout * k;
+    size_t npix = p->out_h * p->out_w, pix, co, nwin = kdc_conv2d_s8_scratch_bytes(p) / (2 * k16);
+    unsigned char *win0 = (unsigned char *)scratch, *win1 = win0;
+    oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
+    if (nwin == 0) {
+        conv_direct(y, x, c, p);
+        return;
+    }
+    if (nwin == 2) win1 = win0 + 2 * k16;
+    for (pix = 0; pix < npix; pix += nwin) {
+        int two = nwin == 2 && pix + 1 < npix;
+        int8_t *y0 = y + pix * cout, *y1 = two ? y0 + cout : y0;
+        gather16(win0, x, p, pix / p->out_w, pix % p->out_w, k16);
+        if (two) gather16(win1, x, p, (pix + 1) / p->out_w, (pix + 1) % p->out_w, k16);
+        for (co = 0; co + 4 <= cout; co += 4) {
+            __m256i s =
+                block4x2(win0, two ? win1 : win0, c->weights + co * k, k, k16, wtotal - co * k);
+            __m256i b =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(c->bias + co)));
+            __m256i m =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(c->mult + co)));
+            __m256i e =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(c->shift + co)));
+            /* two == 0: the second half repeats the first pixel and y1 == y0, the same bytes */
+            store4x2(y0 + co, y1 + co, req8(_mm256_add_epi32(s, b), m, e, &q));
+        }
+        for (; co < cout; co++) { /* the last out_c % 4 channels */
+            const int8_t *wc = c->weights + co * k;
+            y0[co] = out1(wrap_add(c->bias[co], dot16(win0, wc, k16, wtotal - co * k)), c->mult[co],
+                          c->shift[co], p->zy, p->act_min, p->act_max, p->tflite);
+            if (two)
+                y1[co] = out1(wrap_add(c->bias[co], dot16(win1, wc, k16, wtotal - co * k)),
+                              c->mult[co], c->shift[co], p->zy, p->act_min, p->act_max, p->tflite);
+        }
+    }
+}
+
+/* ---- depthwise ------------------------------------------------------------------------------ */
+
+/* Depth multiplier 1: 16 channels per vector, (x - zx) * w exact in int16 (|.| <= 32640), summed
+ * in int32; the last in_c % 8 channels one by one. Other multipliers: the loop of the
+ * reference with hoisted window ranges. */
+void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                     void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P;
+    const int8_t *w = c->weights;
+    size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
+    const __m256i z = _mm256_set1_epi16((int16_t)p->zx);
+    oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++, y += cout) {
+            size_t ix, kx0, kx1;
+            const int8_t *xp;
+            range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            xp = x + (iy * p->in_w + ix) * cin;
+            oc = 0;
+            if (p->depth_mult == 1) {
+                for (; oc + 8 <= cout; oc += oc + 16 <= cout ? 16 : 8) {
+                    int wide = oc + 16 <= cout;
+                    __m256i lo = _mm256_setzero_si256(), hi = lo, r;
+                    for (ky = ky0; ky < ky1; ky++)
+                        for (kx = kx0; kx < kx1; kx++) {
+                            const int8_t *xt = xp + ((ky - ky0) * p->in_w + (kx - kx0)) * cin + oc;
+                            const int8_t *wt = w + (ky * p->k_w + kx) * cout + oc;
+                            __m128i xb = wide ? _mm_loadu_si128((const __m128i *)xt)
+                                              : _mm_loadl_epi64((const __m128i *)xt);
+                            __m128i wb = wide ? _mm_loadu_si128((const __m128i *)wt)
+                                              : _mm_loadl_epi64((const __m128i *)wt);
+                            __m256i pr =
+                                _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepi8_epi16(xb), z),
+                                                   _mm256_cvtepi8_epi16(wb));
+                            lo = _mm256_add_epi32(
+                                lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+                            hi = _mm256_add_epi32(
+                                hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
+                        }
+                    r = req8(
+                        _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(c->bias + oc))),
+                        _mm256_loadu_si256((const __m256i *)(c->mult + oc)),
+                        _mm256_loadu_si256((const __m256i *)(c->shift + oc)), &q);
+                    store4x2(y + oc, y + oc + 4, r);
+                    if (wide) {
+                        r = req8(_mm256_add_epi32(
+                                     hi, _mm256_loadu_si256((const __m256i *)(c->bias + oc + 8))),
+                                 _mm256_loadu_si256((const __m256i *)(c->mult + oc + 8)),
+                                 _mm256_loadu_si256((const __m256i *)(c->shift + oc + 8)), &q);
+                        store4x2(y + oc + 8, y + oc + 12, r);
+                    }
+                }
+            }
+            for (; oc < cout; oc++) {
+                size_t ic = oc / p->depth_mult;
+                int32_t s = 0;
+                for (ky = ky0; ky < ky1; ky++)
+                    for (kx = kx0; kx < kx1; kx++)
+                        s += (int32_t)(xp[((ky - ky0) * p->in_w + (kx - kx0)) * cin + ic] - p->zx) *
+                             w[(ky * p->k_w + kx) * cout + oc];
+                y[oc] = out1(wrap_add(c->bias[oc], s), c->mult[oc], c->shift[oc], p->zy, p->act_min,
+                             p->act_max, p->tflite);
+            }
+        }
+    }
+}
+
+/* ---- max pool ------------------------------------------------------------------------------- */
+
+void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P;
+    size_t oy, ox, ch, ky, kx, cin = p->in_c;
+    const int8_t lo = (int8_t)p->act_min, hi = (int8_t)p->act_max;
+    const __m256i vlo = _mm256_set1_epi8(lo), vhi = _mm256_set1_epi8(hi);
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++, y += cin) {
+            size_t ix, kx0, kx1, nky, nkx;
+            const int8_t *x0;
+            range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            nky = ky1 - ky0, nkx = kx1 - kx0;
+            x0 = x + (iy * p->in_w + ix) * cin;
+            for (ch = 0; ch + 32 <= cin; ch += 32) {
+                __m256i m = _mm256_set1_epi8(-128);
+                for (ky = 0; ky < nky; ky++)
+                    for (kx = 0; kx < nkx; kx++)
+                        m = _mm256_max_epi8(
+                            m, _mm256_loadu_si256(
+                                   (const __m256i *)(x0 + (ky * p->in_w + kx) * cin + ch)));
+                _mm256_storeu_si256((__m256i *)(y + ch),
+                                    _mm256_min_epi8(_mm256_max_epi8(m, vlo), vhi));
+            }
+            for (; ch + 8 <= cin; ch += ch + 16 <= cin ? 16 : 8) {
+                int wide = ch + 16 <= cin;
+                __m128i m = _mm_set1_epi8(-128);
+                for (ky = 0; ky < nky; ky++)
+                    for (kx = 0; kx < nkx; kx++) {
+                        const int8_t *t = x0 + (ky * p->in_w + kx) * cin + ch;
+                        m = _mm_max_epi8(m, wide ? _mm_loadu_si128((const __m128i *)t)
+                                                 : _mm_loadl_epi64((const __m128i *)t));
+                    }
+                m = _mm_min_epi8(_mm_max_epi8(m, _mm256_castsi256_si128(vlo)),
+                                 _mm256_castsi256_si128(vhi));
+                if (wide)
+                    _mm_storeu_si128((__m128i *)(y + ch), m);
+                else
+                    _mm_storel_epi64((__m128i *)(y + ch), m);
+            }
+            for (; ch < cin; ch++) {
+                int8_t m = -128;
+                for (ky = 0; ky < nky; ky++)
+                    for (kx = 0; kx < nkx; kx++) {
+                        int8_t v = x0[(ky * p->in_w + kx) * cin + ch];
+                        m = v > m ? v : m;
+                    }
+                y[ch] = m < lo ? lo : m > hi ? hi : m;
+            }
+        }
+    }
+}
+
+#else
+typedef int kdc__avx2_not_selected; /* ISO C forbids an empty translation unit */
+#endif /* KDC__VARIANT_AVX2 */
