@@ -50,22 +50,20 @@ static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
 }
 
 /* TFLite's MultiplyByQuantizedMultiplier (kdc_tfl_mbqm): rdbpot(srdhm(x << max(e, 0), M),
- * max(-e, 0)), the left shift wrapping modulo 2^32; M is never INT32_MIN, so srdhm does not
- * saturate. srdhm on the magnitude: (|x| * M + 2^30 - [x < 0]) / 2^31 truncated, then the sign. */
+ * max(-e, 0)), the left shift wrapping modulo 2^32. M is never INT32_MIN, so srdhm does not
+ * saturate, and then srdhm(a, M) = floor((a*M + 2^30) / 2^31) for every a: gemmlowp's nudge of
+ * 1 - 2^30 for a negative product, then truncation toward zero, is ceil((a*M + 1 - 2^30) / 2^31)
+ * = floor((a*M + 2^30) / 2^31). The result fits 32 bits, which are bits 31..62 of the sum: a
+ * logical 64-bit shift gives them too (AVX2 has no arithmetic one). */
 static __m256i req_tfl(__m256i acc, __m256i m, __m256i e)
 {
-    const __m256i zero = _mm256_setzero_si256(), lo32 = _mm256_set1_epi64x(0xffffffff);
-    __m256i left = _mm256_max_epi32(e, zero),
-            right = _mm256_max_epi32(_mm256_sub_epi32(zero, e), zero);
+    const __m256i zero = _mm256_setzero_si256(), nudge = _mm256_set1_epi64x((int64_t)1 << 30);
+    __m256i left = _mm256_max_epi32(e, zero), right = _mm256_sub_epi32(left, e);
     __m256i xs = _mm256_sllv_epi32(acc, left);
-    __m256i a = _mm256_abs_epi32(xs);
-    __m256i nudge = _mm256_add_epi32(_mm256_set1_epi32(1 << 30), _mm256_cmpgt_epi32(zero, xs));
-    __m256i p_ev = _mm256_add_epi64(_mm256_mul_epu32(a, m), _mm256_and_si256(nudge, lo32));
-    __m256i p_od =
-        _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32)),
-                         _mm256_srli_epi64(nudge, 32));
-    __m256i v =
-        _mm256_sign_epi32(join64(_mm256_srli_epi64(p_ev, 31), _mm256_srli_epi64(p_od, 31)), xs);
+    __m256i p_ev = _mm256_add_epi64(_mm256_mul_epi32(xs, m), nudge);
+    __m256i p_od = _mm256_add_epi64(
+        _mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(m, 32)), nudge);
+    __m256i v = join64(_mm256_srli_epi64(p_ev, 31), _mm256_srli_epi64(p_od, 31));
     /* rdbpot(v, right): floor(v / 2^right) + (rem > (mask >> 1) + [v < 0]) */
     __m256i mask =
         _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
@@ -90,7 +88,13 @@ static oq8 oq8_make(int32_t zy, int32_t lo, int32_t hi, int32_t tflite)
     return q;
 }
 
-static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
+#if defined(__GNUC__)
+#define AVX2_INLINE __attribute__((always_inline)) inline
+#else
+#define AVX2_INLINE
+#endif
+
+AVX2_INLINE static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
 {
     __m256i v = q->tflite ? req_tfl(acc, m, e) : req_kdc(acc, m, e);
     v = _mm256_add_epi32(v, q->zy);
