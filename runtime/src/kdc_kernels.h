@@ -25,7 +25,7 @@
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
  *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
- *                            conv, depthwise and max pool from kdc_kernels_avx2.c, the rest
+ *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
  *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
  *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
  */
@@ -66,13 +66,14 @@
 #if defined(KDC_KERNELS_REFERENCE)
 #define KDC_KERNELS_VARIANT "reference"
 #elif defined(KDC_KERNELS_AVX2) || (defined(__AVX2__) && !defined(KDC_KERNELS_PORTABLE))
-/* "avx2": FC, conv, depthwise and max pool from kdc_kernels_avx2.c, the rest the reference */
+/* "avx2": FC, conv, depthwise and the pools from kdc_kernels_avx2.c, the rest the reference */
 #define KDC_KERNELS_VARIANT "avx2"
 #define KDC__VARIANT_AVX2 1
 #define KDC__HAS_FC 1
 #define KDC__HAS_CONV2D 1
 #define KDC__HAS_DWCONV2D 1
 #define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
 #define KDC__QUERY_CONV2D 1
 #else
 #define KDC_KERNELS_VARIANT "portable"

@@ -3,8 +3,9 @@
  * variant; see kdc_kernels.h): FC over four weight rows per pass, conv (pointwise 1x1 included)
  * over an int16 im2col of two output pixels in the scratch with 4-channel x 2-pixel blocks of
  * _mm256_madd_epi16, depthwise over 16 channels per vector, max pool over 32/16/8 channels per
- * vector, and the requantization of both arithmetics on eight lanes at once. Everything else
- * (average pools, ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is the reference kernel. Byte
+ * vector, average pool over 8, and the requantization of both arithmetics on eight lanes at
+ * once. Everything else (global average pool, ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is
+ * the reference kernel. Byte
  * for byte equal to the reference (kdc_kernels_ref.c; tests/test_variants.c).
  *
  * Exactness. Products: (x - zx) is in [-255, 255] and a weight in [-128, 127], so an int16 pair
@@ -21,6 +22,13 @@
 #include <immintrin.h>
 #include <string.h>
 
+/* The output stage is inlined into each kernel's loop (gcc -O2 would call it). */
+#if defined(__GNUC__)
+#define AVX2_INLINE __attribute__((always_inline)) inline
+#else
+#define AVX2_INLINE
+#endif
+
 /* ---- requantization, eight lanes ----------------------------------------------------------- */
 
 /* Low 32 bits of each 64-bit lane of even lanes from `ev` and odd lanes from `od`. */
@@ -31,7 +39,7 @@ static __m256i join64(__m256i ev, __m256i od)
 
 /* kdc's requant (docs/QUANTIZATION.md 4) of acc with (M, e), capped at +-1024:
  * sign(acc) * min(round_half_away(|acc| * M / 2^r), 1024), r = 31 - e in [1, 62]. */
-static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
+AVX2_INLINE static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
 {
     const __m256i one = _mm256_set1_epi64x(1), cap = _mm256_set1_epi64x(1024);
     const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
@@ -55,7 +63,7 @@ static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
  * 1 - 2^30 for a negative product, then truncation toward zero, is ceil((a*M + 1 - 2^30) / 2^31)
  * = floor((a*M + 2^30) / 2^31). The result fits 32 bits, which are bits 31..62 of the sum: a
  * logical 64-bit shift gives them too (AVX2 has no arithmetic one). */
-static __m256i req_tfl(__m256i acc, __m256i m, __m256i e)
+AVX2_INLINE static __m256i req_tfl(__m256i acc, __m256i m, __m256i e)
 {
     const __m256i zero = _mm256_setzero_si256(), nudge = _mm256_set1_epi64x((int64_t)1 << 30);
     __m256i left = _mm256_max_epi32(e, zero), right = _mm256_sub_epi32(left, e);
@@ -87,12 +95,6 @@ static oq8 oq8_make(int32_t zy, int32_t lo, int32_t hi, int32_t tflite)
     q.tflite = KDC__TFL(tflite) ? 1 : 0;
     return q;
 }
-
-#if defined(__GNUC__)
-#define AVX2_INLINE __attribute__((always_inline)) inline
-#else
-#define AVX2_INLINE
-#endif
 
 AVX2_INLINE static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
 {
@@ -216,15 +218,24 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
 
 /* ---- convolution ---------------------------------------------------------------------------- */
 
-/* The scratch plan: K = k_h*k_w*in_c, K16 = K rounded up to 16. Two int16 im2col windows
- * (4*K16 bytes) if that fits KDC__SCRATCH_BOUND, else one (2*K16), else none (dots row by row
- * straight from x and w). Equal to the portable variant's figure for K16 <= 128. */
+/* The scratch plan: K = k_h*k_w*in_c, K2 and K16 = K rounded up to 2 and to 16.
+ * - "lanes" (32*K2 + 8*K16 <= KDC__SCRATCH_BOUND, i.e. K up to about 100): the weights of 16
+ *   output channels as int16 pairs, [K2/2][16 channels][2] (32*K2 bytes), then four int16
+ *   im2col windows of K16 values (8*K16): channels in the lanes, 4 pixels x 16 channels per
+ *   pass, no horizontal sums.
+ * - "pairs" (else, 4*K16 <= bound): two int16 windows, 4 channels x 2 pixels of horizontal dot
+ *   products; else one window (2*K16 <= bound); else none (dots row by row from x and w). */
 #define AVX2_CONV_MAX KDC__SCRATCH_BOUND
+static size_t lanes_bytes(size_t k)
+{
+    return 32 * ((k + 1) & ~(size_t)1) + 8 * ((k + 15) & ~(size_t)15);
+}
 size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
 {
-    size_t k16;
+    size_t k, k16;
     if (p->k_h > 65536 || p->k_w > 65536 || p->in_c > 65536) return 0; /* unvalidated: no wrap */
-    k16 = (p->k_h * p->k_w * p->in_c + 15) & ~(size_t)15;
+    k = p->k_h * p->k_w * p->in_c, k16 = (k + 15) & ~(size_t)15;
+    if (lanes_bytes(k) <= AVX2_CONV_MAX) return lanes_bytes(k);
     return 4 * k16 <= AVX2_CONV_MAX ? 4 * k16 : 2 * k16 <= AVX2_CONV_MAX ? 2 * k16 : 0;
 }
 
@@ -346,6 +357,95 @@ static void conv_direct(int8_t *y, const int8_t *x, const kdc_consts *c, const k
     }
 }
 
+/* Eight int32 lanes within int8 each (a: channels 0-7, b: 8-15) as 16 bytes in channel order. */
+static __m128i pack16(__m256i a, __m256i b)
+{
+    __m256i p =
+        _mm256_packs_epi16(_mm256_packs_epi32(a, b), a); /* dwords: a0-3 b0-3 . . | a4-7 b4-7 */
+    return _mm256_castsi256_si128(
+        _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0)));
+}
+
+/* The "lanes" plan: per block of 16 output channels, their weights rearranged into the scratch
+ * as int16 pairs (2j, 2j+1) per channel, zero past K and past out_c; then per group of 4 output
+ * pixels, their windows gathered after the weights and, for each pair j, the window's pair
+ * broadcast to every lane times the block's weights (_mm256_madd_epi16): 16 channels x 4
+ * pixels of exact int32 sums, requantized 8 channels at a time. */
+static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *p,
+                       unsigned char *scratch)
+{
+    size_t k = p->k_h * p->k_w * p->in_c, k2 = (k + 1) & ~(size_t)1, k16 = (k + 15) & ~(size_t)15;
+    size_t pairs = k2 / 2, cout = p->out_c, npix = p->out_h * p->out_w, cb, pix, j, i, g;
+    unsigned char *wa = scratch, *win = scratch + 32 * k2;
+    oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
+    for (cb = 0; cb < cout; cb += 16) {
+        size_t nb = cout - cb < 16 ? cout - cb : 16;
+        int32_t b[16], m[16], e[16];
+        for (i = 0; i < 16; i++) { /* lanes past out_c: M = 0, computed and not stored */
+            b[i] = i < nb ? c->bias[cb + i] : 0;
+            m[i] = i < nb ? c->mult[cb + i] : 0;
+            e[i] = i < nb ? c->shift[cb + i] : 0;
+        }
+        for (j = 0; j < pairs; j++)
+            for (i = 0; i < 16; i++) {
+                const int8_t *wc = c->weights + (cb + i) * k;
+                int16_t w2[2];
+                w2[0] = (int16_t)(i < nb ? wc[2 * j] : 0);
+                w2[1] = (int16_t)(i < nb && 2 * j + 1 < k ? wc[2 * j + 1] : 0);
+                memcpy(wa + 64 * j + 4 * i, w2, 4);
+            }
+        for (pix = 0; pix < npix; pix += 4) {
+            size_t n = npix - pix < 4 ? npix - pix : 4;
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+                    a6 = a0, a7 = a0;
+            const unsigned char *w0 = win, *w1 = win + 2 * k16 * (n > 1),
+                                *w2 = win + 4 * k16 * (n > 2), *w3 = win + 6 * k16 * (n > 3);
+            for (g = 0; g < n; g++)
+                gather16(win + 2 * k16 * g, x, p, (pix + g) / p->out_w, (pix + g) % p->out_w, k16);
+            for (j = 0; j < pairs; j++) {
+                __m256i lo = _mm256_loadu_si256((const __m256i *)(wa + 64 * j));
+                __m256i hi = _mm256_loadu_si256((const __m256i *)(wa + 64 * j + 32));
+                int32_t v;
+                __m256i xb;
+                memcpy(&v, w0 + 4 * j, 4), xb = _mm256_set1_epi32(v);
+                MADD(a0, xb, lo), MADD(a1, xb, hi);
+                memcpy(&v, w1 + 4 * j, 4), xb = _mm256_set1_epi32(v);
+                MADD(a2, xb, lo), MADD(a3, xb, hi);
+                memcpy(&v, w2 + 4 * j, 4), xb = _mm256_set1_epi32(v);
+                MADD(a4, xb, lo), MADD(a5, xb, hi);
+                memcpy(&v, w3 + 4 * j, 4), xb = _mm256_set1_epi32(v);
+                MADD(a6, xb, lo), MADD(a7, xb, hi);
+            }
+            {
+                __m256i blo = _mm256_loadu_si256((const __m256i *)b),
+                        bhi = _mm256_loadu_si256((const __m256i *)(b + 8));
+                __m256i mlo = _mm256_loadu_si256((const __m256i *)m),
+                        mhi = _mm256_loadu_si256((const __m256i *)(m + 8));
+                __m256i elo = _mm256_loadu_si256((const __m256i *)e),
+                        ehi = _mm256_loadu_si256((const __m256i *)(e + 8));
+                __m128i o[4];
+                int8_t t[16];
+                o[0] = pack16(req8(_mm256_add_epi32(a0, blo), mlo, elo, &q),
+                              req8(_mm256_add_epi32(a1, bhi), mhi, ehi, &q));
+                o[1] = pack16(req8(_mm256_add_epi32(a2, blo), mlo, elo, &q),
+                              req8(_mm256_add_epi32(a3, bhi), mhi, ehi, &q));
+                o[2] = pack16(req8(_mm256_add_epi32(a4, blo), mlo, elo, &q),
+                              req8(_mm256_add_epi32(a5, bhi), mhi, ehi, &q));
+                o[3] = pack16(req8(_mm256_add_epi32(a6, blo), mlo, elo, &q),
+                              req8(_mm256_add_epi32(a7, bhi), mhi, ehi, &q));
+                for (g = 0; g < n; g++) {
+                    if (nb == 16) {
+                        _mm_storeu_si128((__m128i *)(y + (pix + g) * cout + cb), o[g]);
+                    } else {
+                        _mm_storeu_si128((__m128i *)t, o[g]);
+                        memcpy(y + (pix + g) * cout + cb, t, nb);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
                    void *scratch)
 {
@@ -355,6 +455,10 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
     size_t npix = p->out_h * p->out_w, pix, co, nwin = kdc_conv2d_s8_scratch_bytes(p) / (2 * k16);
     unsigned char *win0 = (unsigned char *)scratch, *win1 = win0;
     oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
+    if (k <= 65536 && kdc_conv2d_s8_scratch_bytes(p) == lanes_bytes(k)) {
+        conv_lanes(y, x, c, p, (unsigned char *)scratch);
+        return;
+    }
     if (nwin == 0) {
         conv_direct(y, x, c, p);
         return;
@@ -511,6 +615,60 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void 
                         m = v > m ? v : m;
                     }
                 y[ch] = m < lo ? lo : m > hi ? hi : m;
+            }
+        }
+    }
+}
+
+/* ---- average pool --------------------------------------------------------------------------- */
+
+/* round_half_away(sum / count), count >= 1, on the magnitude (the reference's avg) */
+static int32_t avg1(int32_t sum, int32_t count)
+{
+    uint32_t mag = sum >= 0 ? (uint32_t)sum : 0u - (uint32_t)sum;
+    int32_t q = (int32_t)((mag + (uint32_t)count / 2) / (uint32_t)count);
+    return sum >= 0 ? q : -q;
+}
+
+/* Sums over the window 8 channels per vector in int32 (at most 65536 taps of |x| <= 128: no
+ * overflow), the rounding division per channel as the reference's. */
+void kdc_avgpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P;
+    size_t oy, ox, ch, ky, kx, cin = p->in_c;
+    int32_t t[8];
+    (void)scratch;
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++, y += cin) {
+            size_t ix, kx0, kx1, nky, nkx, j;
+            const int8_t *x0;
+            int32_t count;
+            range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            nky = ky1 - ky0, nkx = kx1 - kx0, count = (int32_t)(nky * nkx);
+            x0 = x + (iy * p->in_w + ix) * cin;
+            for (ch = 0; ch + 8 <= cin; ch += 8) {
+                __m256i s = _mm256_setzero_si256();
+                for (ky = 0; ky < nky; ky++)
+                    for (kx = 0; kx < nkx; kx++)
+                        s = _mm256_add_epi32(
+                            s, _mm256_cvtepi8_epi32(_mm_loadl_epi64(
+                                   (const __m128i *)(x0 + (ky * p->in_w + kx) * cin + ch))));
+                _mm256_storeu_si256((__m256i *)t, s);
+                for (j = 0; j < 8; j++) {
+                    int32_t v = avg1(t[j], count);
+                    y[ch + j] = (int8_t)(v < p->act_min   ? p->act_min
+                                         : v > p->act_max ? p->act_max
+                                                          : v);
+                }
+            }
+            for (; ch < cin; ch++) {
+                int32_t sum = 0, v;
+                for (ky = 0; ky < nky; ky++)
+                    for (kx = 0; kx < nkx; kx++) sum += x0[(ky * p->in_w + kx) * cin + ch];
+                v = avg1(sum, count);
+                y[ch] = (int8_t)(v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v);
             }
         }
     }

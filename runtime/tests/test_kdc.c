@@ -71,14 +71,12 @@ static uint32_t abuf[70000 / 4], ubuf[70000 / 4];
 static uint8_t arena[16384];
 
 /* The scratch the golden models need with the compiled kernels (gen_golden.py mirrors the
- * portable variant's formula; the reference needs none). The avx2 variant's conv formula
- * (docs/FORMAT.md 3.6) gives the portable figure for P <= 128, which every golden conv has
- * (3x3x8 at most: P = 80). */
+ * portable and avx2 variants' formulas; the reference needs none). */
 static size_t golden_scratch(const struct golden_model *g)
 {
-    return strcmp(KDC_KERNELS_VARIANT, "portable") == 0 || strcmp(KDC_KERNELS_VARIANT, "avx2") == 0
-               ? g->scratch_portable
-               : 0;
+    return strcmp(KDC_KERNELS_VARIANT, "portable") == 0 ? g->scratch_portable
+           : strcmp(KDC_KERNELS_VARIANT, "avx2") == 0   ? g->scratch_avx2
+                                                        : 0;
 }
 
 static void test_requant(void)
