@@ -259,10 +259,14 @@ static void gather16(unsigned char *win, const int8_t *x, const kdc_conv_params 
     range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
     range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
     len = (kx1 - kx0) * ci;
-    if (ky0 > 0 || ky1 < p->k_h || len < row)
-        memset(win, 0, 2 * k16);
-    else if (k16 > p->k_h * row) /* the lanes from K to K16 */
-        memset(win + 2 * p->k_h * row, 0, 2 * (k16 - p->k_h * row));
+    /* zeros (vector stores, k16 a multiple of 16): the whole window if it leaves the input, else
+     * the last 16 lanes, which hold the lanes from K to K16 (the rows then overwrite the rest) */
+    if (ky0 > 0 || ky1 < p->k_h || len < row) {
+        for (j = 0; j < k16; j += 16)
+            _mm256_storeu_si256((__m256i *)(win + 2 * j), _mm256_setzero_si256());
+    } else if (k16 > p->k_h * row) {
+        _mm256_storeu_si256((__m256i *)(win + 2 * (k16 - 16)), _mm256_setzero_si256());
+    }
     for (ky = ky0; ky < ky1; ky++) {
         const int8_t *src = x + ((iy + ky - ky0) * p->in_w + ix) * ci;
         unsigned char *dst = win + 2 * (ky * row + kx0 * ci);
@@ -271,6 +275,13 @@ static void gather16(unsigned char *win, const int8_t *x, const kdc_conv_params 
                 (__m256i *)(dst + 2 * j),
                 _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + j))),
                                  z));
+        if (j + 8 <= len) { /* 8 more, inside the row */
+            _mm_storeu_si128(
+                (__m128i *)(dst + 2 * j),
+                _mm_sub_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(src + j))),
+                              _mm256_castsi256_si128(z)));
+            j += 8;
+        }
         for (; j < len; j++) {
             int16_t v = (int16_t)(src[j] - p->zx);
             memcpy(dst + 2 * j, &v, 2);
