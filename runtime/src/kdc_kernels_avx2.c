@@ -11,10 +11,12 @@
  * Exactness. Products: (x - zx) is in [-255, 255] and a weight in [-128, 127], so an int16 pair
  * sum of _mm256_madd_epi16 is at most 2 * 32640 and every partial sum is the reference's int32
  * sum (which cannot overflow for k <= 65536); the bias is added modulo 2^32 like the reference's
- * wrap_add. Requantization (req8 below) computes the reference's formulas on the magnitude in
- * 64-bit lanes and caps the result at +-1024 before the zero point: the int8 clamp that follows
- * is monotone, so the cap changes no output byte. FC in TFLite arithmetic (the double scale)
- * stays scalar: kdc_tfl_scale. */
+ * wrap_add. Requantization (rq8_prep / rq8_apply below) computes the reference's formulas in
+ * 64-bit lanes (kdc's on the magnitude, TFLite's srdhm as one floor) and caps the result at
+ * +-1024 before the zero point: the int8 clamp that follows is monotone, so the cap changes no
+ * output byte. FC in TFLite arithmetic (the double scale) stays scalar: kdc_tfl_scale. Channel
+ * tails, depth multipliers above 1 and windows past the scratch plan take scalar loops with the
+ * seam's kdc_requant / kdc_tfl_mbqm. */
 #include "kdc_kernels.h"
 
 #if KDC__VARIANT_AVX2
@@ -37,21 +39,45 @@ static __m256i join64(__m256i ev, __m256i od)
     return _mm256_blend_epi32(ev, _mm256_slli_epi64(od, 32), 0xaa);
 }
 
+/* The per-channel part of an output stage (from M and e alone), computed once per channel
+ * block where a kernel can. kdc: s0, s1 = r = 31 - e of the even and odd lanes as 64-bit
+ * counts, s2, s3 = 2^(r-1) of them. TFLite: s0 = max(e, 0) (left), s1 = max(-e, 0) (right),
+ * s2 = 2^right - 1 (mask), s3 = mask >> 1. */
+typedef struct {
+    __m256i m, s0, s1, s2, s3;
+} rq8;
+
+AVX2_INLINE static rq8 rq8_prep(__m256i m, __m256i e, int tflite)
+{
+    rq8 r;
+    r.m = m;
+    if (tflite) {
+        r.s0 = _mm256_max_epi32(e, _mm256_setzero_si256());
+        r.s1 = _mm256_sub_epi32(r.s0, e);
+        r.s2 =
+            _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), r.s1), _mm256_set1_epi32(1));
+        r.s3 = _mm256_srli_epi32(r.s2, 1);
+    } else {
+        const __m256i one = _mm256_set1_epi64x(1);
+        __m256i rr = _mm256_sub_epi32(_mm256_set1_epi32(31), e);
+        r.s0 = _mm256_and_si256(rr, _mm256_set1_epi64x(0xffffffff));
+        r.s1 = _mm256_srli_epi64(rr, 32);
+        r.s2 = _mm256_sllv_epi64(one, _mm256_sub_epi64(r.s0, one));
+        r.s3 = _mm256_sllv_epi64(one, _mm256_sub_epi64(r.s1, one));
+    }
+    return r;
+}
+
 /* kdc's requant (docs/QUANTIZATION.md 4) of acc with (M, e), capped at +-1024:
  * sign(acc) * min(round_half_away(|acc| * M / 2^r), 1024), r = 31 - e in [1, 62]. */
-AVX2_INLINE static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
+AVX2_INLINE static __m256i req_kdc(__m256i acc, const rq8 *r)
 {
-    const __m256i one = _mm256_set1_epi64x(1), cap = _mm256_set1_epi64x(1024);
-    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
-    __m256i a = _mm256_abs_epi32(acc); /* INT32_MIN -> 2^31 read unsigned: its magnitude */
-    __m256i r = _mm256_sub_epi32(_mm256_set1_epi32(31), e);
-    __m256i r_ev = _mm256_and_si256(r, lo32), r_od = _mm256_srli_epi64(r, 32);
-    __m256i p_ev = _mm256_mul_epu32(a, m); /* |acc| * M < 2^62 */
-    __m256i p_od = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32));
-    __m256i h_ev = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_ev, one));
-    __m256i h_od = _mm256_sllv_epi64(one, _mm256_sub_epi64(r_od, one));
-    __m256i q_ev = _mm256_srlv_epi64(_mm256_add_epi64(p_ev, h_ev), r_ev);
-    __m256i q_od = _mm256_srlv_epi64(_mm256_add_epi64(p_od, h_od), r_od);
+    const __m256i cap = _mm256_set1_epi64x(1024);
+    __m256i a = _mm256_abs_epi32(acc);        /* INT32_MIN -> 2^31 read unsigned: its magnitude */
+    __m256i p_ev = _mm256_mul_epu32(a, r->m); /* |acc| * M < 2^62 */
+    __m256i p_od = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(r->m, 32));
+    __m256i q_ev = _mm256_srlv_epi64(_mm256_add_epi64(p_ev, r->s2), r->s0);
+    __m256i q_od = _mm256_srlv_epi64(_mm256_add_epi64(p_od, r->s3), r->s1);
     q_ev = _mm256_blendv_epi8(q_ev, cap, _mm256_cmpgt_epi64(q_ev, cap));
     q_od = _mm256_blendv_epi8(q_od, cap, _mm256_cmpgt_epi64(q_od, cap));
     return _mm256_sign_epi32(join64(q_ev, q_od), acc); /* acc == 0 gives q == 0 anyway */
@@ -63,21 +89,18 @@ AVX2_INLINE static __m256i req_kdc(__m256i acc, __m256i m, __m256i e)
  * 1 - 2^30 for a negative product, then truncation toward zero, is ceil((a*M + 1 - 2^30) / 2^31)
  * = floor((a*M + 2^30) / 2^31). The result fits 32 bits, which are bits 31..62 of the sum: a
  * logical 64-bit shift gives them too (AVX2 has no arithmetic one). */
-AVX2_INLINE static __m256i req_tfl(__m256i acc, __m256i m, __m256i e)
+AVX2_INLINE static __m256i req_tfl(__m256i acc, const rq8 *r)
 {
     const __m256i zero = _mm256_setzero_si256(), nudge = _mm256_set1_epi64x((int64_t)1 << 30);
-    __m256i left = _mm256_max_epi32(e, zero), right = _mm256_sub_epi32(left, e);
-    __m256i xs = _mm256_sllv_epi32(acc, left);
-    __m256i p_ev = _mm256_add_epi64(_mm256_mul_epi32(xs, m), nudge);
+    __m256i xs = _mm256_sllv_epi32(acc, r->s0);
+    __m256i p_ev = _mm256_add_epi64(_mm256_mul_epi32(xs, r->m), nudge);
     __m256i p_od = _mm256_add_epi64(
-        _mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(m, 32)), nudge);
+        _mm256_mul_epi32(_mm256_srli_epi64(xs, 32), _mm256_srli_epi64(r->m, 32)), nudge);
     __m256i v = join64(_mm256_srli_epi64(p_ev, 31), _mm256_srli_epi64(p_od, 31));
     /* rdbpot(v, right): floor(v / 2^right) + (rem > (mask >> 1) + [v < 0]) */
-    __m256i mask =
-        _mm256_sub_epi32(_mm256_sllv_epi32(_mm256_set1_epi32(1), right), _mm256_set1_epi32(1));
-    __m256i rem = _mm256_and_si256(v, mask);
-    __m256i thr = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_cmpgt_epi32(zero, v));
-    v = _mm256_sub_epi32(_mm256_srav_epi32(v, right), _mm256_cmpgt_epi32(rem, thr));
+    __m256i rem = _mm256_and_si256(v, r->s2);
+    __m256i thr = _mm256_sub_epi32(r->s3, _mm256_cmpgt_epi32(zero, v));
+    v = _mm256_sub_epi32(_mm256_srav_epi32(v, r->s1), _mm256_cmpgt_epi32(rem, thr));
     return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(-1024)), _mm256_set1_epi32(1024));
 }
 
@@ -96,11 +119,17 @@ static oq8 oq8_make(int32_t zy, int32_t lo, int32_t hi, int32_t tflite)
     return q;
 }
 
-AVX2_INLINE static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
+AVX2_INLINE static __m256i rq8_apply(__m256i acc, const rq8 *r, const oq8 *q)
 {
-    __m256i v = q->tflite ? req_tfl(acc, m, e) : req_kdc(acc, m, e);
+    __m256i v = q->tflite ? req_tfl(acc, r) : req_kdc(acc, r);
     v = _mm256_add_epi32(v, q->zy);
     return _mm256_min_epi32(_mm256_max_epi32(v, q->lo), q->hi);
+}
+
+AVX2_INLINE static __m256i req8(__m256i acc, __m256i m, __m256i e, const oq8 *q)
+{
+    rq8 r = rq8_prep(m, e, q->tflite);
+    return rq8_apply(acc, &r, q);
 }
 
 /* Eight int32 lanes already within int8: the low byte of lanes 0-3 to a, of 4-7 to b. */
@@ -392,6 +421,7 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
     for (cb = 0; cb < cout; cb += 16) {
         size_t nb = cout - cb < 16 ? cout - cb : 16;
         int32_t b[16], m[16], e[16];
+        rq8 rlo, rhi;
         for (i = 0; i < 16; i++) { /* lanes past out_c: M = 0, computed and not stored */
             b[i] = i < nb ? c->bias[cb + i] : 0;
             m[i] = i < nb ? c->mult[cb + i] : 0;
@@ -405,6 +435,10 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
                 w2[1] = (int16_t)(i < nb && 2 * j + 1 < k ? wc[2 * j + 1] : 0);
                 memcpy(wa + 64 * j + 4 * i, w2, 4);
             }
+        rlo = rq8_prep(_mm256_loadu_si256((const __m256i *)m),
+                       _mm256_loadu_si256((const __m256i *)e), q.tflite);
+        rhi = rq8_prep(_mm256_loadu_si256((const __m256i *)(m + 8)),
+                       _mm256_loadu_si256((const __m256i *)(e + 8)), q.tflite);
         for (pix = 0; pix < npix; pix += 4) {
             size_t n = npix - pix < 4 ? npix - pix : 4;
             __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
@@ -430,20 +464,16 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
             {
                 __m256i blo = _mm256_loadu_si256((const __m256i *)b),
                         bhi = _mm256_loadu_si256((const __m256i *)(b + 8));
-                __m256i mlo = _mm256_loadu_si256((const __m256i *)m),
-                        mhi = _mm256_loadu_si256((const __m256i *)(m + 8));
-                __m256i elo = _mm256_loadu_si256((const __m256i *)e),
-                        ehi = _mm256_loadu_si256((const __m256i *)(e + 8));
                 __m128i o[4];
                 int8_t t[16];
-                o[0] = pack16(req8(_mm256_add_epi32(a0, blo), mlo, elo, &q),
-                              req8(_mm256_add_epi32(a1, bhi), mhi, ehi, &q));
-                o[1] = pack16(req8(_mm256_add_epi32(a2, blo), mlo, elo, &q),
-                              req8(_mm256_add_epi32(a3, bhi), mhi, ehi, &q));
-                o[2] = pack16(req8(_mm256_add_epi32(a4, blo), mlo, elo, &q),
-                              req8(_mm256_add_epi32(a5, bhi), mhi, ehi, &q));
-                o[3] = pack16(req8(_mm256_add_epi32(a6, blo), mlo, elo, &q),
-                              req8(_mm256_add_epi32(a7, bhi), mhi, ehi, &q));
+                o[0] = pack16(rq8_apply(_mm256_add_epi32(a0, blo), &rlo, &q),
+                              rq8_apply(_mm256_add_epi32(a1, bhi), &rhi, &q));
+                o[1] = pack16(rq8_apply(_mm256_add_epi32(a2, blo), &rlo, &q),
+                              rq8_apply(_mm256_add_epi32(a3, bhi), &rhi, &q));
+                o[2] = pack16(rq8_apply(_mm256_add_epi32(a4, blo), &rlo, &q),
+                              rq8_apply(_mm256_add_epi32(a5, bhi), &rhi, &q));
+                o[3] = pack16(rq8_apply(_mm256_add_epi32(a6, blo), &rlo, &q),
+                              rq8_apply(_mm256_add_epi32(a7, bhi), &rhi, &q));
                 for (g = 0; g < n; g++) {
                     if (nb == 16) {
                         _mm_storeu_si128((__m128i *)(y + (pix + g) * cout + cb), o[g]);
