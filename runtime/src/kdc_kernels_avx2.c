@@ -535,70 +535,84 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
 
 /* ---- depthwise ------------------------------------------------------------------------------ */
 
-/* Depth multiplier 1: 16 channels per vector, (x - zx) * w exact in int16 (|.| <= 32640), summed
- * in int32; the last in_c % 8 channels one by one. Other multipliers: the loop of the
- * reference with hoisted window ranges. */
+/* Depth multiplier 1: blocks of 16 (then 8) channels, each over every output pixel, so the
+ * output stage's per-channel part is prepared once per block; (x - zx) * w exact in int16
+ * (|.| <= 32640), summed in int32. The last in_c % 8 channels, and every channel of the other
+ * multipliers, one by one over the pixels (the reference's loop with hoisted window ranges). */
 void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
                      void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P;
     const int8_t *w = c->weights;
-    size_t oy, ox, oc, ky, kx, cin = p->in_c, cout = p->out_c;
+    size_t oy, ox, oc = 0, ky, kx, cin = p->in_c, cout = p->out_c, step;
     const __m256i z = _mm256_set1_epi16((int16_t)p->zx);
     oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
     (void)scratch;
-    for (oy = 0; oy < p->out_h; oy++) {
-        size_t iy, ky0, ky1;
-        range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-        for (ox = 0; ox < p->out_w; ox++, y += cout) {
-            size_t ix, kx0, kx1;
-            const int8_t *xp;
-            range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-            xp = x + (iy * p->in_w + ix) * cin;
-            oc = 0;
-            if (p->depth_mult == 1) {
-                for (; oc + 8 <= cout; oc += oc + 16 <= cout ? 16 : 8) {
-                    int wide = oc + 16 <= cout;
-                    __m256i lo = _mm256_setzero_si256(), hi = lo, r;
-                    for (ky = ky0; ky < ky1; ky++)
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const int8_t *xt = xp + ((ky - ky0) * p->in_w + (kx - kx0)) * cin + oc;
-                            const int8_t *wt = w + (ky * p->k_w + kx) * cout + oc;
-                            __m128i xb = wide ? _mm_loadu_si128((const __m128i *)xt)
-                                              : _mm_loadl_epi64((const __m128i *)xt);
-                            __m128i wb = wide ? _mm_loadu_si128((const __m128i *)wt)
-                                              : _mm_loadl_epi64((const __m128i *)wt);
-                            __m256i pr =
-                                _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepi8_epi16(xb), z),
-                                                   _mm256_cvtepi8_epi16(wb));
-                            lo = _mm256_add_epi32(
-                                lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
-                            hi = _mm256_add_epi32(
-                                hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
-                        }
-                    r = req8(
-                        _mm256_add_epi32(lo, _mm256_loadu_si256((const __m256i *)(c->bias + oc))),
-                        _mm256_loadu_si256((const __m256i *)(c->mult + oc)),
-                        _mm256_loadu_si256((const __m256i *)(c->shift + oc)), &q);
-                    store4x2(y + oc, y + oc + 4, r);
-                    if (wide) {
-                        r = req8(_mm256_add_epi32(
-                                     hi, _mm256_loadu_si256((const __m256i *)(c->bias + oc + 8))),
-                                 _mm256_loadu_si256((const __m256i *)(c->mult + oc + 8)),
-                                 _mm256_loadu_si256((const __m256i *)(c->shift + oc + 8)), &q);
-                        store4x2(y + oc + 8, y + oc + 12, r);
+    for (; p->depth_mult == 1 && oc + 8 <= cout; oc += step) {
+        int wide = oc + 16 <= cout;
+        rq8 rlo = rq8_prep(_mm256_loadu_si256((const __m256i *)(c->mult + oc)),
+                           _mm256_loadu_si256((const __m256i *)(c->shift + oc)), q.tflite),
+            rhi = rlo;
+        __m256i blo = _mm256_loadu_si256((const __m256i *)(c->bias + oc)), bhi = blo;
+        step = wide ? 16 : 8;
+        if (wide) {
+            rhi = rq8_prep(_mm256_loadu_si256((const __m256i *)(c->mult + oc + 8)),
+                           _mm256_loadu_si256((const __m256i *)(c->shift + oc + 8)), q.tflite);
+            bhi = _mm256_loadu_si256((const __m256i *)(c->bias + oc + 8));
+        }
+        for (oy = 0; oy < p->out_h; oy++) {
+            size_t iy, ky0, ky1;
+            range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+            for (ox = 0; ox < p->out_w; ox++) {
+                size_t ix, kx0, kx1;
+                const int8_t *xp;
+                int8_t *yp = y + (oy * p->out_w + ox) * cout + oc;
+                __m256i lo = _mm256_setzero_si256(), hi = lo;
+                range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                xp = x + (iy * p->in_w + ix) * cin + oc;
+                for (ky = ky0; ky < ky1; ky++)
+                    for (kx = kx0; kx < kx1; kx++) {
+                        const int8_t *xt = xp + ((ky - ky0) * p->in_w + (kx - kx0)) * cin;
+                        const int8_t *wt = w + (ky * p->k_w + kx) * cout + oc;
+                        __m128i xb = wide ? _mm_loadu_si128((const __m128i *)xt)
+                                          : _mm_loadl_epi64((const __m128i *)xt);
+                        __m128i wb = wide ? _mm_loadu_si128((const __m128i *)wt)
+                                          : _mm_loadl_epi64((const __m128i *)wt);
+                        __m256i pr =
+                            _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepi8_epi16(xb), z),
+                                               _mm256_cvtepi8_epi16(wb));
+                        lo =
+                            _mm256_add_epi32(lo, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(pr)));
+                        hi = _mm256_add_epi32(
+                            hi, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(pr, 1)));
                     }
-                }
+                lo = rq8_apply(_mm256_add_epi32(lo, blo), &rlo, &q);
+                if (wide)
+                    _mm_storeu_si128((__m128i *)yp,
+                                     pack16(lo, rq8_apply(_mm256_add_epi32(hi, bhi), &rhi, &q)));
+                else
+                    store4x2(yp, yp + 4, lo);
             }
-            for (; oc < cout; oc++) {
-                size_t ic = oc / p->depth_mult;
-                int32_t s = 0;
+        }
+    }
+    for (; oc < cout; oc++) {
+        size_t ic = oc / p->depth_mult;
+        for (oy = 0; oy < p->out_h; oy++) {
+            size_t iy, ky0, ky1;
+            range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+            for (ox = 0; ox < p->out_w; ox++) {
+                size_t ix, kx0, kx1;
+                const int8_t *xp;
+                int32_t sum = 0;
+                range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                xp = x + (iy * p->in_w + ix) * cin + ic;
                 for (ky = ky0; ky < ky1; ky++)
                     for (kx = kx0; kx < kx1; kx++)
-                        s += (int32_t)(xp[((ky - ky0) * p->in_w + (kx - kx0)) * cin + ic] - p->zx) *
-                             w[(ky * p->k_w + kx) * cout + oc];
-                y[oc] = out1(wrap_add(c->bias[oc], s), c->mult[oc], c->shift[oc], p->zy, p->act_min,
-                             p->act_max, p->tflite);
+                        sum += (int32_t)(xp[((ky - ky0) * p->in_w + (kx - kx0)) * cin] - p->zx) *
+                               w[(ky * p->k_w + kx) * cout + oc];
+                y[(oy * p->out_w + ox) * cout + oc] =
+                    out1(wrap_add(c->bias[oc], sum), c->mult[oc], c->shift[oc], p->zy, p->act_min,
+                         p->act_max, p->tflite);
             }
         }
     }
