@@ -318,6 +318,22 @@ static void gather16(unsigned char *win, const int8_t *x, const kdc_conv_params 
     }
 }
 
+/* n bytes of src as int16 (src - zx) at dst, zero from n to n16 (a multiple of 16, > n - 16). */
+static void widen16(unsigned char *dst, const int8_t *src, size_t n, size_t n16, int32_t zx)
+{
+    const __m256i z = _mm256_set1_epi16((int16_t)zx);
+    size_t j;
+    if (n16 > n) _mm256_storeu_si256((__m256i *)(dst + 2 * (n16 - 16)), _mm256_setzero_si256());
+    for (j = 0; j + 16 <= n; j += 16)
+        _mm256_storeu_si256(
+            (__m256i *)(dst + 2 * j),
+            _mm256_sub_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + j))), z));
+    for (; j < n; j++) {
+        int16_t v = (int16_t)(src[j] - zx);
+        memcpy(dst + 2 * j, &v, 2);
+    }
+}
+
 /* 16 weights at w widened; `avail` bytes from w to the end of the weights: fewer than 16 are
  * copied (the lanes past them meet window lanes that are 0). */
 static __m256i wload(const int8_t *w, size_t avail)
@@ -417,6 +433,8 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
     size_t k = p->k_h * p->k_w * p->in_c, k2 = (k + 1) & ~(size_t)1, k16 = (k + 15) & ~(size_t)15;
     size_t pairs = k2 / 2, cout = p->out_c, npix = p->out_h * p->out_w, cb, pix, j, i, g;
     unsigned char *wa = scratch, *win = scratch + 32 * k2;
+    int flat = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+               p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w;
     oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
     for (cb = 0; cb < cout; cb += 16) {
         size_t nb = cout - cb < 16 ? cout - cb : 16;
@@ -446,7 +464,11 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
             const unsigned char *w0 = win, *w1 = win + 2 * k16 * (n > 1),
                                 *w2 = win + 4 * k16 * (n > 2), *w3 = win + 6 * k16 * (n > 3);
             for (g = 0; g < n; g++)
-                gather16(win + 2 * k16 * g, x, p, (pix + g) / p->out_w, (pix + g) % p->out_w, k16);
+                if (flat) /* 1x1, stride 1, no padding: the window is input pixel pix + g */
+                    widen16(win + 2 * k16 * g, x + (pix + g) * k, k, k16, p->zx);
+                else
+                    gather16(win + 2 * k16 * g, x, p, (pix + g) / p->out_w, (pix + g) % p->out_w,
+                             k16);
             for (j = 0; j < pairs; j++) {
                 __m256i lo = _mm256_loadu_si256((const __m256i *)(wa + 64 * j));
                 __m256i hi = _mm256_loadu_si256((const __m256i *)(wa + 64 * j + 32));

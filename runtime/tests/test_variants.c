@@ -110,6 +110,10 @@ static int run_conv(int depthwise, int *shown)
     int good;
     memset(&p, 0, sizeof p);
     geometry(&p, 9, 5);
+    if (rnd() % 6 == 0) { /* pointwise: 1x1, stride 1, no padding, the input's width (the avx2 */
+        p.k_h = p.k_w = 1, p.stride_h = p.stride_w = 1; /* conv reads its windows straight) */
+        p.pad_top = p.pad_left = 0, p.out_w = p.in_w, p.out_h = 1 + rnd() % p.in_h;
+    }
     p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE; /* kdc's or TFLite's arithmetic (if built) */
     if (depthwise && rnd() % 2) {
         p.in_c = pick(dwcs, sizeof dwcs / sizeof dwcs[0]);
