@@ -46,8 +46,11 @@ extension Target {
 public struct HostTarget: Target {
     /// `$CC`, else `cc`.
     public var compiler: String
-    /// `-std=c99 -O2 -Wall -Wextra -Werror`.
+    /// `-std=c99 -O2 -Wall -Wextra -Werror`, then `-mavx2 -mfma` where `hasAVX2` (the runtime's
+    /// avx2 kernel variant, chosen by `__AVX2__`: runtime/src/kdc_kernels.h).
     public var flags: [String]
+    /// The runtime's kernel variant these flags build: "avx2" or "portable".
+    public var kernelVariant: String { flags.contains("-mavx2") ? "avx2" : "portable" }
     /// Seconds any one compile or run may take.
     public var timeout: Double
     /// Where callgrind's output files go.
@@ -56,9 +59,31 @@ public struct HostTarget: Target {
     public init(scratch: String, compiler: String? = nil, timeout: Double = 600) {
         let env = ProcessInfo.processInfo.environment["CC"].flatMap { $0.isEmpty ? nil : $0 }
         self.compiler = compiler ?? env ?? "cc"
-        flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+        flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + (Self.hasAVX2 ? ["-mavx2", "-mfma"] : [])
         self.timeout = timeout
         self.scratch = scratch
+    }
+
+    /// True on an x86-64 Linux host whose CPU has AVX2 and FMA (the `flags` line of
+    /// `/proc/cpuinfo`), unless `KDC_HOST_KERNELS=portable` is set; false elsewhere, so a host
+    /// without them keeps the portable kernels.
+    public static var hasAVX2: Bool {
+        #if arch(x86_64)
+            if ProcessInfo.processInfo.environment["KDC_HOST_KERNELS"] == "portable" { return false }
+            guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+            return cpuinfoHasAVX2(info)
+        #else
+            return false
+        #endif
+    }
+
+    /// Whether the first `flags` line of a `/proc/cpuinfo` text lists both `avx2` and `fma`.
+    static func cpuinfoHasAVX2(_ text: String) -> Bool {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+            let colon = line.firstIndex(of: ":")
+        else { return false }
+        let words = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        return words.contains("avx2") && words.contains("fma")
     }
 
     public var name: String { "host" }

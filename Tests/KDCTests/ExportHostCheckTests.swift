@@ -34,7 +34,8 @@ final class ExportHostCheckTests: XCTestCase {
             XCTAssertNil(c.firstMismatch)
             XCTAssertEqual(c.arenaBytes, r.arenaBytes)
             // The exporter's copies of the runtime's scratch queries and MAC rules agree with it.
-            XCTAssertEqual(c.scratchBytes, KernelScratch.bytes(g, variant: .portable))
+            let variant = try XCTUnwrap(KernelScratch.Variant(rawValue: HostTarget(scratch: dir).kernelVariant))
+            XCTAssertEqual(c.scratchBytes, KernelScratch.bytes(g, variant: variant))
             XCTAssertEqual(c.macs, g.macs)
             XCTAssertGreaterThan(c.latencyNsMedian, 0)
             let acc = try XCTUnwrap(c.accuracy)

@@ -24,6 +24,9 @@
  * variant does provide is compiled under its kdc_ref_ name only with -DKDC_WITH_REFERENCE (the
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
+ *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
+ *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
+ *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
  *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
  */
 #ifndef KDC_KERNELS_H
@@ -57,8 +60,21 @@
 
 /* ---- variant selection ---------------------------------------------- */
 
+#if defined(KDC_KERNELS_AVX2) && !defined(__AVX2__)
+#error "KDC_KERNELS_AVX2 needs an x86-64 AVX2 build (__AVX2__): -mavx2"
+#endif
 #if defined(KDC_KERNELS_REFERENCE)
 #define KDC_KERNELS_VARIANT "reference"
+#elif defined(KDC_KERNELS_AVX2) || (defined(__AVX2__) && !defined(KDC_KERNELS_PORTABLE))
+/* "avx2": FC, conv, depthwise and the pools from kdc_kernels_avx2.c, the rest the reference */
+#define KDC_KERNELS_VARIANT "avx2"
+#define KDC__VARIANT_AVX2 1
+#define KDC__HAS_FC 1
+#define KDC__HAS_CONV2D 1
+#define KDC__HAS_DWCONV2D 1
+#define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
+#define KDC__QUERY_CONV2D 1
 #else
 #define KDC_KERNELS_VARIANT "portable"
 #define KDC__VARIANT_PORTABLE 1
@@ -73,6 +89,9 @@
 
 #ifndef KDC__VARIANT_PORTABLE
 #define KDC__VARIANT_PORTABLE 0
+#endif
+#ifndef KDC__VARIANT_AVX2
+#define KDC__VARIANT_AVX2 0
 #endif
 #ifndef KDC__HAS_REQUANT
 #define KDC__HAS_REQUANT 0
@@ -151,8 +170,9 @@
 #define KDC__SMALL
 #endif
 
-/* Upper bound of every scratch query of every variant shipped (bytes). */
-#define KDC__SCRATCH_BOUND 512u
+/* Upper bound of every scratch query of every variant shipped (bytes): the avx2 variant's int16
+ * im2col windows (kdc_kernels_avx2.c) take up to this much. */
+#define KDC__SCRATCH_BOUND 4096u
 
 /* ---- parameters ------------------------------------------------------- */
 

@@ -643,7 +643,7 @@ def build_tfl(n_inputs=4):
             f = np.clip(TA.scale_double(acc, S) + z_f, -128, 127)
             ys.append(softmax_ref(f.reshape(1, N), q_s).reshape(-1))
         mlo, mhi = double_words(S)
-        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C))  # fmt: skip
+        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C))  # fmt: skip
         m.op(OPC["ADD"], [t_c, t_c], t_a, params=F.add_params([v for p in qa for v in p]))
         m.op(OPC["RESHAPE"], [t_a], t_r)
         m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N)  # fmt: skip
@@ -728,11 +728,21 @@ class Model:
         self.consts += np.asarray(arr).astype(dtype).astype("<" + np.dtype(dtype).str[1:]).tobytes()
         return off
 
-    def op(self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0):
-        """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch: the bytes the
-        portable kernel variant asks for (3.6)."""
+    def op(self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0, scratch_avx2=0):
+        """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch, scratch_avx2: the
+        bytes the portable and the avx2 kernel variants ask for (3.6)."""
         self.ops.append(
-            dict(op=op, ins=ins, out=out, lo=lo, hi=hi, params=params, macs=macs, scratch=scratch)
+            dict(
+                op=op,
+                ins=ins,
+                out=out,
+                lo=lo,
+                hi=hi,
+                params=params,
+                macs=macs,
+                scratch=scratch,
+                scratch_avx2=scratch_avx2,
+            )
         )
 
     def plan(self, input_id):
@@ -805,6 +815,19 @@ class Model:
 
     def scratch(self):
         return max(o["scratch"] for o in self.ops)
+
+    def scratch_avx2(self):
+        return max(o["scratch_avx2"] for o in self.ops)
+
+
+def conv_scratch_avx2(kh, kw, cin):
+    """Scratch of the avx2 variant's conv (docs/FORMAT.md 3.6), K = kh*kw*cin: the weights of 16
+    channels as int16 (32 * round_up(K, 2)) and four int16 windows (8 * round_up(K, 16)) if
+    they fit in 4096 bytes; else two windows (4 * round_up(K, 16)), else one, else none."""
+    k = kh * kw * cin
+    k16 = (k + 15) // 16 * 16
+    lanes = 32 * ((k + 1) // 2 * 2) + 8 * k16
+    return next((b for b in (lanes, 4 * k16, 2 * k16) if b <= 4096), 0)
 
 
 def conv_scratch_portable(kh, kw, cin):
@@ -889,6 +912,7 @@ def build_cnn(n_inputs=3):
         spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)),
         macs=H * W * 4 * 3 * 3 * C,
         scratch=conv_scratch_portable(3, 3, C),
+        scratch_avx2=conv_scratch_avx2(3, 3, C),
     )
     # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
     OH, pt = same(H, 3, 2)
@@ -941,6 +965,7 @@ def build_cnn(n_inputs=3):
         spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)),
         macs=OH * OH * 8 * 8,
         scratch=conv_scratch_portable(1, 1, 8),
+        scratch_avx2=conv_scratch_avx2(1, 1, 8),
     )
     # add t2 + t3
     q = add_params(0.04, 0.05, 0.06)
@@ -1005,6 +1030,7 @@ def build_cnn28(n_inputs=2):
             spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)),
             macs=H * H * Cout * 3 * 3 * C,
             scratch=conv_scratch_portable(3, 3, C),
+            scratch_avx2=conv_scratch_avx2(3, 3, C),
         )
         H //= 2
         acts = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
@@ -1281,7 +1307,19 @@ def emit_models():
             art = m.build(ti, to, comp)
             nm = f"{name}_{'zlib' if comp else 'stored'}"
             src.append(cbytes(nm, art))
-            table.append((nm, len(art), m.arena, comp, name, m.macs(), m.scratch(), len(m.ops)))
+            table.append(
+                (
+                    nm,
+                    len(art),
+                    m.arena,
+                    comp,
+                    name,
+                    m.macs(),
+                    m.scratch(),
+                    m.scratch_avx2(),
+                    len(m.ops),
+                )
+            )
         src.append(carr("int8_t", f"{name}_in", np.concatenate([x.reshape(-1) for x in xs])))
         src.append(carr("int8_t", f"{name}_out", np.concatenate([y.reshape(-1) for y in ys])))
         if hasattr(m, "pcm"):  # the clips whose front-end features are the inputs
@@ -1298,13 +1336,13 @@ def emit_models():
     src.append(
         "static const struct golden_model { const char *name; const unsigned char *bytes; "
         "size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, "
-        "out_size, n; uint64_t macs; size_t scratch_portable, n_ops; } golden_models[] = {\n"
+        "out_size, n; uint64_t macs; size_t scratch_portable, scratch_avx2, n_ops; } golden_models[] = {\n"
     )
-    for nm, ln, ar, comp, base, macs, scratch, n_ops in table:
+    for nm, ln, ar, comp, base, macs, scratch, scratch_avx2, n_ops in table:
         B = base.upper()
         src.append(
             f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
-            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {n_ops}u}},\n"
+            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {scratch_avx2}u, {n_ops}u}},\n"
         )
     src.append("};\n")
     return "".join(src)

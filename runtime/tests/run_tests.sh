@@ -1,8 +1,10 @@
 #!/bin/sh
 # Called by `make test` from runtime/. Builds and runs the tests (plain gcc, gcc ASan+UBSan,
 # clang, clang ASan+UBSan, gcc with -DKDC_KERNELS_REFERENCE: the reference kernels as the seam,
-# and gcc and clang with -DKDC_TFLITE=0 -DKDC_STAGE=0: kdc's arithmetic only, no input stage, at -O0, which also shows the
-# TFLite calls gone without optimization: they would not link), sums the results and prints
+# and gcc and clang with -DKDC_TFLITE=0 -DKDC_STAGE=0: kdc's arithmetic only, no input stage, at
+# -O0, which also shows the TFLite calls gone without optimization: they would not link), the avx2
+# variant where the CPU has AVX2 (-mavx2: gcc, gcc -O0 KDC_TFLITE=0, gcc ASan+UBSan), sums the
+# results and prints
 # "N passed, M failed". Every build has the reference kernels under their own names
 # (-DKDC_WITH_REFERENCE) to compare the compiled variant with.
 P=0; F=0
@@ -38,6 +40,28 @@ if echo 'int main(void){return 0;}' | ${CC:-cc} -fsanitize=address,undefined -x 
 else
     echo "[san] sanitizers unavailable: skipped"
 fi
+# The avx2 variant (src/kdc_kernels_avx2.c, chosen by __AVX2__): built with -mavx2 wherever the
+# compiler has it; run only on a CPU with AVX2 (else said skipped): gcc -O2, gcc -O0 with
+# KDC_TFLITE=0, and under ASan+UBSan.
+if echo 'int main(void){__builtin_cpu_init();return !__builtin_cpu_supports("avx2");}' |
+    ${CC:-cc} -x c - -o /tmp/kdc_avx2_probe.$$ 2>/dev/null; then
+    if /tmp/kdc_avx2_probe.$$; then
+        build avx2 "${CC:-cc}" -O2 -mavx2 -mfma && run avx2 ./tests/test_kdc_avx2
+        build avx2kdc "${CC:-cc}" -O0 -mavx2 -DKDC_TFLITE=0 && run avx2kdc ./tests/test_kdc_avx2kdc
+        if echo 'int main(void){return 0;}' | ${CC:-cc} -fsanitize=address,undefined -x c - -o /tmp/kdc_san_probe.$$ 2>/dev/null; then
+            build avx2san "${CC:-cc}" -O1 -g -mavx2 -mfma -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer && run avx2san ./tests/test_kdc_avx2san
+        else
+            echo "[avx2san] sanitizers unavailable: skipped"
+        fi
+    else
+        if ${CC:-cc} $WARN -O2 -mavx2 -fsyntax-only -Iinclude $SRC; then P=$((P + 1)); else echo "[avx2] warnings"; F=$((F + 1)); fi
+        echo "[avx2] this CPU has no AVX2: the avx2 variant compiled, not run (skipped)"
+    fi
+else
+    echo "[avx2] the compiler cannot build the CPU probe: skipped"
+fi
+rm -f /tmp/kdc_avx2_probe.$$ /tmp/kdc_san_probe.$$
 if [ -x "$CLANG" ] || command -v "$CLANG" >/dev/null 2>&1; then
     for t in 1 0; do
         if $CLANG $WARN -O2 -fsyntax-only -DKDC_TFLITE=$t -DKDC_STAGE=$t -Iinclude $SRC; then P=$((P + 1)); else echo "[clang] warnings"; F=$((F + 1)); fi

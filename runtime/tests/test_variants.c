@@ -61,8 +61,8 @@ static int32_t *qarray(size_t n, int kind)
             p[i] = r == 0 ? (int32_t)(rnd() << 8) : range(-20000, 20000);
         else if (kind == 1) /* M */
             p[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : (int32_t)(0x40000000u + rnd() % 0x3fffffffu);
-        else /* e */
-            p[i] = r == 0 ? -31 : r == 1 ? 30 : range(-14, -4);
+        else /* e: mostly a right shift; left shifts too (TFLite's left shift wraps) */
+            p[i] = r == 0 ? -31 : r == 1 ? 30 : r == 2 ? range(1, 8) : range(-14, -4);
     }
     return p;
 }
@@ -96,8 +96,12 @@ static void geometry(kdc_conv_params *p, size_t max_hw, size_t max_k)
 
 static int run_conv(int depthwise, int *shown)
 {
-    static const size_t cins[] = {1, 2, 3, 7, 8, 15, 16, 17, 20, 21, 31, 32, 33, 40, 57, 64, 65};
+    static const size_t cins[] = {1,  2,  3,  7,  8,  15, 16, 17, 20,
+                                  21, 31, 32, 33, 40, 57, 64, 65, 100};
     static const size_t couts[] = {1, 2, 3, 5, 8, 16, 17, 20};
+    /* depthwise channels: small ones with every multiplier, and around the avx2 variant's
+     * 8- and 16-channel vectors (multiplier 1) */
+    static const size_t dwcs[] = {8, 15, 16, 17, 23, 24, 31, 32, 33, 64};
     kdc_conv_params p;
     kdc_consts c;
     size_t nx, ny, nw, nc;
@@ -106,9 +110,18 @@ static int run_conv(int depthwise, int *shown)
     int good;
     memset(&p, 0, sizeof p);
     geometry(&p, 9, 5);
+    if (rnd() % 6 == 0) { /* pointwise: 1x1, stride 1, no padding, the input's width (the avx2 */
+        p.k_h = p.k_w = 1, p.stride_h = p.stride_w = 1; /* conv reads its windows straight) */
+        p.pad_top = p.pad_left = 0, p.out_w = p.in_w, p.out_h = 1 + rnd() % p.in_h;
+    }
     p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE; /* kdc's or TFLite's arithmetic (if built) */
-    p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
-    p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
+    if (depthwise && rnd() % 2) {
+        p.in_c = pick(dwcs, sizeof dwcs / sizeof dwcs[0]);
+        p.depth_mult = rnd() % 4 ? 1 : 2;
+    } else {
+        p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
+        p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
+    }
     p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
     nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
     nw = depthwise ? p.k_h * p.k_w * p.out_c : p.out_c * p.k_h * p.k_w * p.in_c;
@@ -129,7 +142,7 @@ static int run_conv(int depthwise, int *shown)
 
 static int run_pool(int avg, int *shown)
 {
-    static const size_t cs[] = {1, 2, 3, 8, 15, 16, 17, 32, 33};
+    static const size_t cs[] = {1, 2, 3, 8, 15, 16, 17, 24, 32, 33, 40, 64};
     kdc_conv_params p;
     size_t nx, ny;
     int8_t *x, *y, *yr;
@@ -153,7 +166,8 @@ static int run_pool(int avg, int *shown)
 
 static int run_fc(int *shown)
 {
-    static const size_t ks[] = {1, 2, 15, 16, 17, 31, 32, 33, 100, 511, 512, 513, 784};
+    static const size_t ks[] = {1,   2,   15,  16,  17,  31,   32,   33,
+                                100, 511, 512, 513, 784, 2044, 2045, 2100};
     kdc_fc_params p;
     kdc_consts c;
     int8_t *x, *w, *y, *yr;
@@ -218,7 +232,9 @@ static int run_elementwise(int kind, int *shown)
 /* The portable conv's scratch query against docs/FORMAT.md 3.6's formula, on its edges. */
 static void test_scratch_formula(void)
 {
-    static const size_t taps[] = {1, 15, 16, 17, 128, 129, 170, 171, 256, 257, 512, 513, 65536};
+    static const size_t taps[] = {1,    15,   16,   17,   99,   100,  101,  102,  103,
+                                  128,  129,  170,  171,  256,  257,  512,  513,  1020,
+                                  1021, 1023, 1024, 2044, 2045, 2046, 2048, 65536};
     size_t i, bad = 0;
     for (i = 0; i < sizeof taps / sizeof taps[0]; i++) {
         kdc_conv_params p;
@@ -227,6 +243,13 @@ static void test_scratch_formula(void)
         p.k_h = 1, p.k_w = 1, p.in_c = taps[i];
         nwin = 2 * padded <= 512 ? 2 : 1;
         want = padded > 512 ? 0 : nwin * padded + ((nwin + 2) * padded <= 512 ? 2 * padded : 0);
+        if (strcmp(KDC_KERNELS_VARIANT, "avx2") == 0) { /* 16 channels' weights + 4 windows, */
+            size_t lanes = 32 * ((taps[i] + 1) / 2 * 2) + 8 * padded; /* else 2, 1, 0 windows */
+            want = lanes <= 4096        ? lanes
+                   : 4 * padded <= 4096 ? 4 * padded
+                   : 2 * padded <= 4096 ? 2 * padded
+                                        : 0;
+        }
         if (strcmp(KDC_KERNELS_VARIANT, "reference") == 0) want = 0;
         if (kdc_conv2d_s8_scratch_bytes(&p) != want) {
             printf("conv scratch for %lu taps: %lu, want %lu\n", (unsigned long)taps[i],
@@ -237,6 +260,57 @@ static void test_scratch_formula(void)
     ok(bad == 0, "conv scratch query = documented formula (" KDC_KERNELS_VARIANT ")", NULL);
 }
 
+/* The output stage on every combination of extreme accumulators, multipliers and shifts, both
+ * arithmetics: a 1x1 conv (two pixels) and a depthwise conv whose input equals the zero point,
+ * so each channel's accumulator is its bias exactly; out_c is 11 * 5 * 9 = 495 channels (vector
+ * blocks and a scalar tail). */
+static void test_output_extremes(void)
+{
+    static const int32_t accs[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -8355840, -1,       0,
+                                   1,         12345,         1 << 30,    8355840,  INT32_MAX};
+    static const int32_t ms[] = {0, 1 << 30, (1 << 30) + 1, 1518500250, INT32_MAX};
+    static const int32_t es[] = {-31, -30, -16, -1, 0, 1, 15, 29, 30};
+    enum { N = 11 * 5 * 9 };
+    static int32_t b[N], m[N], e[N];
+    static int8_t w[N], y[2 * N], yr[2 * N];
+    int8_t x[2] = {0, 0};
+    size_t i;
+    int mode, zi, bad = 0, shown = 0;
+    for (i = 0; i < N; i++) {
+        b[i] = accs[i % 11], m[i] = ms[i / 11 % 5], e[i] = es[i / 55];
+        w[i] = (int8_t)rnd();
+    }
+    for (mode = 0; mode <= KDC_TFLITE; mode++)
+        for (zi = 0; zi < 3; zi++) {
+            kdc_conv_params p;
+            kdc_consts c;
+            int32_t z = zi == 0 ? -128 : zi == 1 ? 127 : 3;
+            memset(&p, 0, sizeof p);
+            c.weights = w, c.bias = b, c.mult = m, c.shift = e;
+            p.in_h = 1, p.in_w = 2, p.out_h = 1, p.out_w = 2, p.k_h = 1, p.k_w = 1;
+            p.stride_h = 1, p.stride_w = 1, p.zx = z, p.zy = -z - (zi == 2);
+            p.act_min = zi == 2 ? -100 : -128, p.act_max = zi == 2 ? 90 : 127, p.tflite = mode;
+            x[0] = x[1] = (int8_t)z;
+            p.in_c = 1, p.out_c = N; /* conv: weights [N][1] */
+            kdc_ref_conv2d_s8(yr, x, &c, &p, NULL);
+            kdc_conv2d_s8(y, x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
+            bad += !same("conv2d output extremes", y, yr, 2 * N, &shown);
+            {
+                int8_t *xd = bytes(2 * N);
+                memset(xd, (int)(int8_t)z, 2 * N);
+                p.in_c = N, p.depth_mult = 1; /* depthwise: weights [1][1][N] */
+                kdc_ref_dwconv2d_s8(yr, xd, &c, &p, NULL);
+                kdc_dwconv2d_s8(y, xd, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
+                bad += !same("dwconv2d output extremes", y, yr, 2 * N, &shown);
+                free(xd);
+            }
+        }
+    ok(bad == 0,
+       "conv and depthwise output stage on extreme (acc, M, e) = reference (" KDC_KERNELS_VARIANT
+       ")",
+       NULL);
+}
+
 void test_variants(void)
 {
     static const char *const names[] = {"conv2d", "dwconv2d",       "maxpool", "avgpool",
@@ -244,6 +318,7 @@ void test_variants(void)
     static const int runs[] = {600, 300, 300, 300, 300, 200, 200, 200};
     int k, i;
     test_scratch_formula();
+    test_output_extremes();
     for (k = 0; k < 8; k++) {
         int good = 0, shown = 0;
         char what[96];

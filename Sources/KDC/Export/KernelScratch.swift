@@ -3,15 +3,23 @@
 /// (`runtime/src/kdc_kernels.h`), so the generated header can size the arena before any C code
 /// runs. `ExportHostCheckTests` compares it with the runtime's own figure (`kdc_query`).
 public enum KernelScratch {
-    /// The kernel variants of `runtime/src`: `portable` (the default build) and `reference`
-    /// (`-DKDC_KERNELS_REFERENCE`, no scratch).
+    /// The kernel variants of `runtime/src`: `portable` (the default build), `avx2` (built where
+    /// `__AVX2__` is defined: the x86-64 host with `-mavx2`, as `HostTarget` compiles it on a CPU
+    /// with AVX2; `kdc_kernels_avx2.c`) and `reference` (`-DKDC_KERNELS_REFERENCE`, no scratch).
     public enum Variant: String, CaseIterable, Sendable {
-        case portable, reference
+        case portable, avx2, reference
     }
 
     /// Scratch bytes of one node of an int8 graph in `variant`.
     public static func bytes(_ g: Graph, _ n: GraphNode, variant: Variant = .portable) -> Int {
-        guard variant == .portable, case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
+        guard variant != .reference, case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
+        if variant == .avx2 {
+            // The weights of 16 channels as int16 (32·K2, K2 = round_up(K, 2)) and four int16
+            // im2col windows of K16 = round_up(K, 16) values (8·K16); else two windows (4·K16),
+            // else one (2·K16), within the runtime's scratch bound of 4096 bytes; else none.
+            let k = w.kh * w.kw * w.c, k16 = (k + 15) / 16 * 16
+            return [32 * ((k + 1) / 2 * 2) + 8 * k16, 4 * k16, 2 * k16].first { $0 <= 4096 } ?? 0
+        }
         // Up to two gathered input windows of P bytes and, when they leave room, a zero-padded
         // copy of the last weights (2·P); nothing when one window alone exceeds 512 bytes.
         let p = (w.kh * w.kw * w.c + 15) / 16 * 16
