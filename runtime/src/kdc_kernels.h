@@ -24,6 +24,9 @@
  * variant does provide is compiled under its kdc_ref_ name only with -DKDC_WITH_REFERENCE (the
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
+ *   __ARM_FEATURE_DSP        "dsp" (Cortex-M4, M7, M33, M55; or -DKDC_KERNELS_DSP): FC, conv and
+ *                            depthwise from kdc_kernels_dsp.c (SXTB16/SMLAD), the rest portable;
+ *                            -DKDC_KERNELS_PORTABLE keeps the portable variant on such a target
  *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
  */
 #ifndef KDC_KERNELS_H
@@ -57,8 +60,24 @@
 
 /* ---- variant selection ---------------------------------------------- */
 
+#if defined(KDC_KERNELS_DSP) && !defined(__ARM_FEATURE_DSP)
+#error "KDC_KERNELS_DSP needs an Armv7E-M DSP target (__ARM_FEATURE_DSP): -mcpu=cortex-m4/m7/m33"
+#endif
 #if defined(KDC_KERNELS_REFERENCE)
 #define KDC_KERNELS_VARIANT "reference"
+#elif defined(KDC_KERNELS_DSP) || (defined(__ARM_FEATURE_DSP) && !defined(KDC_KERNELS_PORTABLE))
+/* "dsp": the portable variant with FC, conv and depthwise replaced by kdc_kernels_dsp.c */
+#define KDC_KERNELS_VARIANT "dsp"
+#define KDC__VARIANT_PORTABLE 1
+#define KDC__VARIANT_DSP 1
+#define KDC__HAS_REQUANT 1
+#define KDC__HAS_FC 1
+#define KDC__HAS_CONV2D 1
+#define KDC__HAS_DWCONV2D 1
+#define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
+#define KDC__QUERY_FC 1
+#define KDC__QUERY_CONV2D 1
 #else
 #define KDC_KERNELS_VARIANT "portable"
 #define KDC__VARIANT_PORTABLE 1
@@ -69,6 +88,10 @@
 #define KDC__HAS_MAXPOOL 1
 #define KDC__HAS_AVGPOOL 1
 #define KDC__QUERY_CONV2D 1
+#endif
+
+#ifndef KDC__VARIANT_DSP
+#define KDC__VARIANT_DSP 0
 #endif
 
 #ifndef KDC__VARIANT_PORTABLE
@@ -151,8 +174,9 @@
 #define KDC__SMALL
 #endif
 
-/* Upper bound of every scratch query of every variant shipped (bytes). */
-#define KDC__SCRATCH_BOUND 512u
+/* Upper bound of every scratch query of every variant shipped (bytes): the dsp variant's im2col
+ * columns (kdc_kernels_dsp.c) take up to this much. */
+#define KDC__SCRATCH_BOUND 4096u
 
 /* ---- parameters ------------------------------------------------------- */
 

@@ -61,8 +61,8 @@ static int32_t *qarray(size_t n, int kind)
             p[i] = r == 0 ? (int32_t)(rnd() << 8) : range(-20000, 20000);
         else if (kind == 1) /* M */
             p[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : (int32_t)(0x40000000u + rnd() % 0x3fffffffu);
-        else /* e */
-            p[i] = r == 0 ? -31 : r == 1 ? 30 : range(-14, -4);
+        else /* e: mostly a right shift; left shifts too (TFLite's left shift wraps) */
+            p[i] = r == 0 ? -31 : r == 1 ? 30 : r == 2 ? range(1, 8) : range(-14, -4);
     }
     return p;
 }
@@ -96,7 +96,8 @@ static void geometry(kdc_conv_params *p, size_t max_hw, size_t max_k)
 
 static int run_conv(int depthwise, int *shown)
 {
-    static const size_t cins[] = {1, 2, 3, 7, 8, 15, 16, 17, 20, 21, 31, 32, 33, 40, 57, 64, 65};
+    static const size_t cins[] = {1,  2,  3,  7,  8,  15, 16, 17, 20,
+                                  21, 31, 32, 33, 40, 57, 64, 65, 100};
     static const size_t couts[] = {1, 2, 3, 5, 8, 16, 17, 20};
     kdc_conv_params p;
     kdc_consts c;
@@ -153,7 +154,8 @@ static int run_pool(int avg, int *shown)
 
 static int run_fc(int *shown)
 {
-    static const size_t ks[] = {1, 2, 15, 16, 17, 31, 32, 33, 100, 511, 512, 513, 784};
+    static const size_t ks[] = {1,   2,   15,  16,  17,  31,   32,   33,
+                                100, 511, 512, 513, 784, 2044, 2045, 2100};
     kdc_fc_params p;
     kdc_consts c;
     int8_t *x, *w, *y, *yr;
@@ -218,7 +220,8 @@ static int run_elementwise(int kind, int *shown)
 /* The portable conv's scratch query against docs/FORMAT.md 3.6's formula, on its edges. */
 static void test_scratch_formula(void)
 {
-    static const size_t taps[] = {1, 15, 16, 17, 128, 129, 170, 171, 256, 257, 512, 513, 65536};
+    static const size_t taps[] = {1,   15,   16,   17,   128,  129,  170,  171,  256,  257,  512,
+                                  513, 1020, 1021, 1023, 1024, 2044, 2045, 2046, 2048, 65536};
     size_t i, bad = 0;
     for (i = 0; i < sizeof taps / sizeof taps[0]; i++) {
         kdc_conv_params p;
@@ -227,6 +230,10 @@ static void test_scratch_formula(void)
         p.k_h = 1, p.k_w = 1, p.in_c = taps[i];
         nwin = 2 * padded <= 512 ? 2 : 1;
         want = padded > 512 ? 0 : nwin * padded + ((nwin + 2) * padded <= 512 ? 2 * padded : 0);
+        if (strcmp(KDC_KERNELS_VARIANT, "dsp") == 0) { /* int16 columns of K4 values, + 3 */
+            size_t k4 = (taps[i] + 3) / 4 * 4;
+            want = 4 * k4 + 3 <= 4096 ? 4 * k4 + 3 : 2 * k4 + 3 <= 4096 ? 2 * k4 + 3 : 0;
+        }
         if (strcmp(KDC_KERNELS_VARIANT, "reference") == 0) want = 0;
         if (kdc_conv2d_s8_scratch_bytes(&p) != want) {
             printf("conv scratch for %lu taps: %lu, want %lu\n", (unsigned long)taps[i],

@@ -3,21 +3,42 @@
 /// (`runtime/src/kdc_kernels.h`), so the generated header can size the arena before any C code
 /// runs. `ExportHostCheckTests` compares it with the runtime's own figure (`kdc_query`).
 public enum KernelScratch {
-    /// The kernel variants of `runtime/src`: `portable` (the default build) and `reference`
-    /// (`-DKDC_KERNELS_REFERENCE`, no scratch).
+    /// The kernel variants of `runtime/src`: `portable` (the default build), `dsp` (built where
+    /// `__ARM_FEATURE_DSP` is defined: Cortex-M4, M7, M33, M55; `kdc_kernels_dsp.c`) and
+    /// `reference` (`-DKDC_KERNELS_REFERENCE`, no scratch).
     public enum Variant: String, CaseIterable, Sendable {
-        case portable, reference
+        case portable, dsp, reference
     }
+
+    /// The largest scratch any query of the runtime returns (`KDC__SCRATCH_BOUND`).
+    public static let bound = 4096
 
     /// Scratch bytes of one node of an int8 graph in `variant`.
     public static func bytes(_ g: Graph, _ n: GraphNode, variant: Variant = .portable) -> Int {
-        guard variant == .portable, case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
-        // Up to two gathered input windows of P bytes and, when they leave room, a zero-padded
-        // copy of the last weights (2·P); nothing when one window alone exceeds 512 bytes.
-        let p = (w.kh * w.kw * w.c + 15) / 16 * 16
-        guard p <= 512 else { return 0 }
-        let windows = 2 * p <= 512 ? 2 : 1
-        return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
+        switch variant {
+        case .reference: return 0
+        case .portable:
+            guard case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
+            // Up to two gathered input windows of P bytes and, when they leave room, a
+            // zero-padded copy of the last weights (2·P); nothing when one window exceeds 512.
+            let p = (w.kh * w.kw * w.c + 15) / 16 * 16
+            guard p <= 512 else { return 0 }
+            let windows = 2 * p <= 512 ? 2 : 1
+            return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
+        case .dsp:
+            // int16 im2col columns of K4 = round_up(K, 4) values, 3 bytes to align them: conv two
+            // columns (else one, else none), FC one (else none), within `bound`.
+            let k: Int, columns: [Int]
+            switch n.op {
+            case .conv2d:
+                guard let w = g.window(of: n) else { return 0 }
+                (k, columns) = (w.kh * w.kw * w.c, [2, 1])
+            case .dense: (k, columns) = (g[n.inputs[0]].shape.reduce(1, *), [1])
+            default: return 0
+            }
+            let k4 = (min(k, 65536) + 3) / 4 * 4
+            return columns.map { 2 * $0 * k4 + 3 }.first { $0 <= bound } ?? 0
+        }
     }
 
     /// The model's scratch: the largest over its nodes.

@@ -1,0 +1,374 @@
+/* kdc_kernels_dsp.c - the Armv7E-M DSP variant ("dsp"; kdc_kernels.h selects it where
+ * __ARM_FEATURE_DSP is defined: Cortex-M4, M7, M33, M55): FC, conv and depthwise on the packed
+ * 16-bit multiply-accumulates SMLAD, SMLABB and SMLATT, int8 operands widened by SXTB16 (ACLE
+ * intrinsics of <arm_acle.h>, one rotate in inline asm). Every other kernel is the portable
+ * variant's (kdc_kernels_portable.c, built too). Byte for byte equal to the reference
+ * (kdc_kernels_ref.c) in both arithmetics: tests/test_variants.c and the golden kernels, run
+ * under QEMU on Cortex-M4, M7 and M33 (runtime/Makefile, `qemu-test`).
+ *
+ * Conv is a GEMM over im2col columns: the window of one output pixel as int16 values x - zx (0 for
+ * taps in the padding), K = k_h*k_w*in_c of them, in the scratch; two pixels' columns against two
+ * weight rows at a time (2x2 output blocking), one column against four rows for a last odd pixel.
+ * In a column each group of 4 values is stored (v0, v2, v1, v3): SXTB16 of a weight word gives
+ * (w0, w2) and SXTB16 of it rotated by 8 gives (w1, w3), so each half meets its weights with
+ * one SMLAD and the weights are read as stored. The K % 4 last values take a scalar tail. A 1x1
+ * conv is the same GEMM, its column the input pixel. FC: the input is one column, four weight
+ * rows at a time. Depthwise with depth multiplier 1: four channels per 32-bit load, one
+ * SMLABB/SMLATT per channel and tap; other multipliers and the last in_c % 4 channels: scalar.
+ *
+ * Scratch (docs/FORMAT.md 3.6), K4 = round_up(K, 4), 3 bytes to align the columns to 4:
+ * conv 4*K4 + 3 (two columns) if at most 4096, else 2*K4 + 3 (one column) if at most 4096, else
+ * 0 (dot products row by row from x); FC 2*K4 + 3 if at most 4096, else 0 (from x).
+ *
+ * This file is compiled by gcc or clang for Arm only: right shifts of negative values are
+ * arithmetic and int32 conversions wrap there (both compilers document it). */
+#include "kdc_kernels.h"
+
+#if KDC__VARIANT_DSP
+
+#include <arm_acle.h>
+#include <string.h>
+
+/* A 32-bit load from any address (one LDR: Armv7E-M allows unaligned LDR). */
+static inline int32_t kdc__ld(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* SXTB16 of v rotated right by 8: bytes 1 and 3 as two int16 (ACLE has no rotate operand). */
+static inline int32_t kdc__sx13(int32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+/* (z, z) as two int16 */
+static int32_t kdc__pair(int32_t z) { return (int32_t)(((uint32_t)z & 0xffffu) * 0x10001u); }
+
+/* The scratch, 4-byte aligned (the queries add 3 bytes for this). */
+static int16_t *kdc__cols(void *scratch)
+{
+    return (int16_t *)(void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
+}
+
+/* Output zero point, clamp, per-channel constants and arithmetic (0 kdc_requant, 1 TFLite's
+ * MultiplyByQuantizedMultiplier, 2 TFLite's double scale of FULLY_CONNECTED). */
+typedef struct {
+    const int32_t *bias, *mult, *shift;
+    int32_t zy, lo, hi, mode;
+} kdc__oq;
+
+/* kdc_tfl_mbqm (kdc_tflite.c), inline: srdhm(a, M) is floor((a*M + 2^30) / 2^31) for M >= 0
+ * (gemmlowp's nudge 1 - 2^30 for a negative product p with the division truncated toward zero
+ * gives the same: trunc((p + 1 - 2^30) / 2^31) = floor((p + 2^30) / 2^31) for p < 0), then
+ * RoundingDivideByPOT as gemmlowp writes it. */
+static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
+{
+    int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
+    int32_t xs = (int32_t)((uint32_t)x << left); /* modulo 2^32, as LiteRT's int32 product */
+    int32_t h = (int32_t)(((int64_t)xs * M + ((int64_t)1 << 30)) >> 31);
+    int32_t mask = (int32_t)((1u << right) - 1u), rem = h & mask;
+    return (h >> right) + (rem > (mask >> 1) + (h < 0));
+}
+
+/* kdc_requant (docs/QUANTIZATION.md 4) saturated to [-256, 255]: the output clamp within int8
+ * gives the same bytes as from the int32 saturation (it is monotone). */
+static inline int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
+{
+    int64_t p = (int64_t)acc * M; /* |p| < 2^62 */
+    int r = 31 - e;               /* 1..62 */
+    int64_t t = (p + ((int64_t)1 << (r - 1)) - (p < 0)) >> r;
+    return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
+}
+
+/* clamp(requant(bias[ch] + sum) + zy, lo, hi); the bias add wraps modulo 2^32 as the
+ * reference's. */
+KDC__SMALL static int8_t kdc__out(int32_t sum, size_t ch, const kdc__oq *q)
+{
+    int32_t acc = (int32_t)((uint32_t)q->bias[ch] + (uint32_t)sum), M = q->mult[ch];
+    int32_t e = q->shift[ch], r;
+    if (KDC__TFL(q->mode))
+        r = q->mode == 1 ? __ssat(kdc__mbqm(acc, M, e), 9)
+                         : __ssat(kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e), 9);
+    else
+        r = kdc__rq(acc, M, e);
+    r += q->zy;
+    return (int8_t)(r < q->lo ? q->lo : r > q->hi ? q->hi : r);
+}
+
+static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo, int32_t hi,
+                         int32_t mode)
+{
+    q->bias = c->bias, q->mult = c->mult, q->shift = c->shift;
+    q->zy = zy, q->lo = lo, q->hi = hi, q->mode = mode;
+}
+
+/* Position of value j in a column: groups of 4 stored (v0, v2, v1, v3). */
+#define KDC__POS(j) (((j) & ~(size_t)3) | (((j)&1u) << 1) | (((j) >> 1) & 1u))
+
+/* Writes x[0..n) - zx as the column's values j..j+n-1: a word pair per 4 values while j is a
+ * multiple of 4, then one at a time. */
+static void kdc__put(int16_t *col, size_t j, const int8_t *x, size_t n, int32_t zx)
+{
+    int32_t z2 = kdc__pair(zx), *c;
+    if ((j & 3u) == 0)
+        for (c = (int32_t *)(void *)(col + j); n >= 4; n -= 4, j += 4, x += 4, c += 2) {
+            int32_t v = kdc__ld(x);
+            c[0] = __ssub16(__sxtb16(v), z2);
+            c[1] = __ssub16(kdc__sx13(v), z2);
+        }
+    for (; n; n--, j++) col[KDC__POS(j)] = (int16_t)(*x++ - zx);
+}
+
+/* The last K % 4 values of column . row */
+static int32_t kdc__tail(const int16_t *col, const int8_t *w, size_t k)
+{
+    size_t j = k & ~(size_t)3;
+    int32_t s = 0;
+    for (; j < k; j++) s += col[KDC__POS(j)] * w[j];
+    return s;
+}
+
+/* column . row over k values */
+static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
+{
+    const int32_t *c = (const int32_t *)(const void *)col;
+    int32_t s = k & 3u ? kdc__tail(col, w, k) : 0;
+    size_t g;
+    for (g = k >> 2; g; g--, c += 2, w += 4) {
+        int32_t v = kdc__ld(w);
+        s = __smlad(c[0], __sxtb16(v), s);
+        s = __smlad(c[1], kdc__sx13(v), s);
+    }
+    return s;
+}
+
+/* Columns a, b against rows w and w + k: s = {a.w0, a.w1, b.w0, b.w1}. */
+static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b, const int8_t *w, size_t k)
+{
+    const int32_t *ca = (const int32_t *)(const void *)a, *cb = (const int32_t *)(const void *)b;
+    const int8_t *w1 = w + k;
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    size_t g;
+    if (k & 3u) {
+        s00 = kdc__tail(a, w, k), s01 = kdc__tail(a, w1, k);
+        s10 = kdc__tail(b, w, k), s11 = kdc__tail(b, w1, k);
+    }
+    for (g = k >> 2; g; g--, ca += 2, cb += 2, w += 4, w1 += 4) {
+        int32_t u = kdc__ld(w), v = kdc__ld(w1);
+        int32_t ue = __sxtb16(u), uo = kdc__sx13(u), ve = __sxtb16(v), vo = kdc__sx13(v);
+        int32_t a0 = ca[0], a1 = ca[1], b0 = cb[0], b1 = cb[1];
+        s00 = __smlad(a0, ue, s00), s00 = __smlad(a1, uo, s00);
+        s01 = __smlad(a0, ve, s01), s01 = __smlad(a1, vo, s01);
+        s10 = __smlad(b0, ue, s10), s10 = __smlad(b1, uo, s10);
+        s11 = __smlad(b0, ve, s11), s11 = __smlad(b1, vo, s11);
+    }
+    s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11;
+}
+
+/* Column a against rows w, w + k, w + 2k, w + 3k. */
+static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t *w, size_t k)
+{
+    const int32_t *ca = (const int32_t *)(const void *)a;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t g;
+    if (k & 3u) {
+        s0 = kdc__tail(a, w, k), s1 = kdc__tail(a, w + k, k);
+        s2 = kdc__tail(a, w + 2 * k, k), s3 = kdc__tail(a, w + 3 * k, k);
+    }
+    for (g = k >> 2; g; g--, ca += 2, w += 4) {
+        int32_t a0 = ca[0], a1 = ca[1], v;
+        v = kdc__ld(w), s0 = __smlad(a0, __sxtb16(v), s0), s0 = __smlad(a1, kdc__sx13(v), s0);
+        v = kdc__ld(w + k), s1 = __smlad(a0, __sxtb16(v), s1), s1 = __smlad(a1, kdc__sx13(v), s1);
+        v = kdc__ld(w + 2 * k), s2 = __smlad(a0, __sxtb16(v), s2);
+        s2 = __smlad(a1, kdc__sx13(v), s2);
+        v = kdc__ld(w + 3 * k), s3 = __smlad(a0, __sxtb16(v), s3);
+        s3 = __smlad(a1, kdc__sx13(v), s3);
+    }
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+}
+
+/* One column against rows 0..n-1 of w (k values each), outputs y[0..n). */
+static void kdc__gemv(int8_t *y, const int16_t *col, const int8_t *w, size_t k, size_t n,
+                      const kdc__oq *q)
+{
+    size_t o;
+    int32_t s[4];
+    for (o = 0; o + 4 <= n; o += 4) {
+        kdc__mm14(s, col, w + o * k, k);
+        y[o] = kdc__out(s[0], o, q), y[o + 1] = kdc__out(s[1], o + 1, q);
+        y[o + 2] = kdc__out(s[2], o + 2, q), y[o + 3] = kdc__out(s[3], o + 3, q);
+    }
+    for (; o < n; o++) y[o] = kdc__out(kdc__dot1(col, w + o * k, k), o, q);
+}
+
+/* sum (x[i] - zx) * w[i] straight from the int8 data (no scratch) */
+static int32_t kdc__dotx(const int8_t *x, const int8_t *w, size_t n, int32_t zx)
+{
+    int32_t s = 0, z2 = kdc__pair(zx);
+    for (; n >= 4; n -= 4, x += 4, w += 4) {
+        int32_t a = kdc__ld(x), b = kdc__ld(w);
+        s = __smlad(__ssub16(__sxtb16(a), z2), __sxtb16(b), s);
+        s = __smlad(__ssub16(kdc__sx13(a), z2), kdc__sx13(b), s);
+    }
+    for (; n; n--) s += (*x++ - zx) * *w++;
+    return s;
+}
+
+/* The scratch plan's limit and the column size k4 = round_up(k, 4) (k <= 65536 once valid; any
+ * value gives a bounded answer). */
+#define KDC__COLS_MAX KDC__SCRATCH_BOUND
+static size_t kdc__k4(size_t k) { return k > 65536u ? 65536u : (k + 3u) & ~(size_t)3u; }
+
+size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p)
+{
+    size_t k4 = kdc__k4(p->k);
+    return 2 * k4 + 3 <= KDC__COLS_MAX ? 2 * k4 + 3 : 0;
+}
+
+void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
+               void *scratch)
+{
+    size_t o, k = p->k, n = p->n;
+    kdc__oq q;
+    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 2 : 0);
+    if (kdc_fc_s8_scratch_bytes(p)) {
+        int16_t *col = kdc__cols(scratch);
+        kdc__put(col, 0, x, k, p->zx);
+        kdc__gemv(y, col, c->weights, k, n, &q);
+    } else {
+        for (o = 0; o < n; o++) y[o] = kdc__out(kdc__dotx(x, c->weights + o * k, k, p->zx), o, &q);
+    }
+}
+
+/* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input index of tap lo
+ * (the window starts at o*stride - pad, which may be < 0). */
+static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
+                       size_t *lo, size_t *hi)
+{
+    size_t start = o * stride; /* window start + pad, never negative */
+    *lo = start < pad ? pad - start : 0;
+    *hi = start + k - pad > n ? n + pad - start : k;
+    *s = start - pad + *lo;
+}
+
+size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    size_t k4 = kdc__k4(p->k_h * p->k_w * p->in_c);
+    return 4 * k4 + 3 <= KDC__COLS_MAX ? 4 * k4 + 3 : 2 * k4 + 3 <= KDC__COLS_MAX ? 2 * k4 + 3 : 0;
+}
+
+/* The column of output (oy, ox): input rows iy.. for taps ky0..ky1-1. */
+static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p, size_t iy,
+                        size_t ky0, size_t ky1, size_t ox)
+{
+    size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
+    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    len = (kx1 - kx0) * ci;
+    if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
+        memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
+    for (ky = ky0; ky < ky1; ky++)
+        kdc__put(col, ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len, p->zx);
+}
+
+void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                   void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
+    const int8_t *w = c->weights;
+    size_t k = p->k_h * p->k_w * p->in_c, k4 = kdc__k4(k), cout = p->out_c;
+    size_t need = kdc_conv2d_s8_scratch_bytes(p), oy, ox, co, step;
+    int16_t *ca = kdc__cols(scratch);
+    kdc__oq q;
+    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox += step, y += step * cout) {
+            int32_t s[4];
+            step = need > 2 * k4 + 3 && ox + 1 < p->out_w ? 2 : 1;
+            if (need == 0) { /* no room for a column: row by row from x */
+                size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
+                kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                for (co = 0; co < cout; co++) {
+                    int32_t sum = 0;
+                    for (ky = ky0; ky < ky1; ky++)
+                        sum += kdc__dotx(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
+                                         w + co * k + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
+                    y[co] = kdc__out(sum, co, &q);
+                }
+                continue;
+            }
+            kdc__im2col(ca, x, p, iy, ky0, ky1, ox);
+            if (step == 1) {
+                kdc__gemv(y, ca, w, k, cout, &q);
+                continue;
+            }
+            kdc__im2col(ca + k4, x, p, iy, ky0, ky1, ox + 1);
+            for (co = 0; co + 2 <= cout; co += 2) {
+                kdc__mm22(s, ca, ca + k4, w + co * k, k);
+                y[co] = kdc__out(s[0], co, &q), y[co + 1] = kdc__out(s[1], co + 1, &q);
+                y[cout + co] = kdc__out(s[2], co, &q);
+                y[cout + co + 1] = kdc__out(s[3], co + 1, &q);
+            }
+            if (co < cout) {
+                y[co] = kdc__out(kdc__dot1(ca, w + co * k, k), co, &q);
+                y[cout + co] = kdc__out(kdc__dot1(ca + k4, w + co * k, k), co, &q);
+            }
+        }
+    }
+}
+
+void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
+                     void *scratch)
+{
+    const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
+    const int8_t *w = c->weights;
+    size_t oy, ox, cin = p->in_c, cout = p->out_c, xrow = p->in_w * cin, wrow = p->k_w * cout;
+    int32_t zx = p->zx, z2 = kdc__pair(zx);
+    kdc__oq q;
+    (void)scratch;
+    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
+    for (oy = 0; oy < p->out_h; oy++) {
+        size_t iy, ky0, ky1;
+        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ox++, y += cout) {
+            size_t ix, kx0, kx1, oc = 0, nky = ky1 - ky0, nkx, ky, kx;
+            const int8_t *x0, *w0;
+            kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+            nkx = kx1 - kx0;
+            x0 = x + (iy * p->in_w + ix) * cin, w0 = w + (ky0 * p->k_w + kx0) * cout;
+            if (p->depth_mult == 1) /* four channels per word */
+                for (; oc + 4 <= cout; oc += 4) {
+                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    const int8_t *xr = x0 + oc, *wr = w0 + oc;
+                    for (ky = 0; ky < nky; ky++, xr += xrow, wr += wrow) {
+                        const int8_t *xk = xr, *wk = wr;
+                        for (kx = nkx; kx; kx--, xk += cin, wk += cout) {
+                            int32_t a = kdc__ld(xk), b = kdc__ld(wk);
+                            int32_t ae = __ssub16(__sxtb16(a), z2), ao = __ssub16(kdc__sx13(a), z2);
+                            int32_t be = __sxtb16(b), bo = kdc__sx13(b);
+                            s0 = __smlabb(ae, be, s0), s2 = __smlatt(ae, be, s2);
+                            s1 = __smlabb(ao, bo, s1), s3 = __smlatt(ao, bo, s3);
+                        }
+                    }
+                    y[oc] = kdc__out(s0, oc, &q), y[oc + 1] = kdc__out(s1, oc + 1, &q);
+                    y[oc + 2] = kdc__out(s2, oc + 2, &q), y[oc + 3] = kdc__out(s3, oc + 3, &q);
+                }
+            for (; oc < cout; oc++) { /* oc = ic * depth_mult + m */
+                const int8_t *xr = x0 + oc / p->depth_mult, *wr = w0 + oc;
+                int32_t s = 0;
+                for (ky = 0; ky < nky; ky++, xr += xrow, wr += wrow)
+                    for (kx = 0; kx < nkx; kx++) s += (xr[kx * cin] - zx) * wr[kx * cout];
+                y[oc] = kdc__out(s, oc, &q);
+            }
+        }
+    }
+}
+
+#else
+typedef int kdc__dsp_not_selected; /* ISO C forbids an empty translation unit */
+#endif /* KDC__VARIANT_DSP */
