@@ -84,19 +84,78 @@ static inline int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
 
-/* clamp(requant(bias[ch] + sum) + zy, lo, hi); the bias add wraps modulo 2^32 as the
- * reference's. */
-KDC__SMALL static int8_t kdc__out(int32_t sum, size_t ch, const kdc__oq *q)
+/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels ch..ch+n-1); the
+ * bias add wraps modulo 2^32 as the reference's. */
+KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
-    int32_t acc = (int32_t)((uint32_t)q->bias[ch] + (uint32_t)sum), M = q->mult[ch];
-    int32_t e = q->shift[ch], r;
-    if (KDC__TFL(q->mode))
-        r = q->mode == 1 ? __ssat(kdc__mbqm(acc, M, e), 9)
-                         : __ssat(kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e), 9);
-    else
-        r = kdc__rq(acc, M, e);
-    r += q->zy;
-    return (int8_t)(r < q->lo ? q->lo : r > q->hi ? q->hi : r);
+    const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
+    int32_t zy = q->zy, lo = q->lo, hi = q->hi, mode = q->mode, r;
+    size_t i;
+    (void)r;
+    if (KDC__TFL(mode) && mode == 1 && n) {
+        /* The common case in asm (34 instructions per output; gcc -Os spilled its 14 live values):
+         * kdc__mbqm of bias + s with left = max(e, 0), right = left - e, then ssat to 9 bits,
+         * + zy and the clamp. Volatile: it stores y, its outputs are not used. */
+        int32_t acc, t, u, a, b;
+        __asm__ __volatile__(
+            "1:\n\t"
+            "ldr %[acc], [%[pb]], #4\n\t"
+            "ldr %[t], [%[ps]], #4\n\t"
+            "add %[acc], %[acc], %[t]\n\t"
+            "ldr %[t], [%[pe]], #4\n\t"
+            "bic %[u], %[t], %[t], asr #31\n\t" /* left */
+            "lsl %[acc], %[acc], %[u]\n\t"
+            "sub %[t], %[u], %[t]\n\t" /* right */
+            "ldr %[u], [%[pm]], #4\n\t"
+            "mov %[a], #0x40000000\n\t"
+            "mov %[b], #0\n\t"
+            "smlal %[a], %[b], %[acc], %[u]\n\t"
+            "lsr %[a], %[a], #31\n\t"
+            "orr %[a], %[a], %[b], lsl #1\n\t" /* h = srdhm */
+            "mov %[b], #1\n\t"
+            "lsl %[b], %[b], %[t]\n\t"
+            "sub %[b], %[b], #1\n\t"     /* mask */
+            "and %[acc], %[a], %[b]\n\t" /* remainder */
+            "lsr %[b], %[b], #1\n\t"
+            "add %[b], %[b], %[a], lsr #31\n\t" /* threshold */
+            "asr %[a], %[a], %[t]\n\t"
+            "cmp %[acc], %[b]\n\t"
+            "it gt\n\t"
+            "addgt %[a], %[a], #1\n\t"
+            "ssat %[a], #9, %[a]\n\t"
+            "add %[a], %[a], %[zy]\n\t"
+            "cmp %[a], %[lo]\n\t"
+            "it lt\n\t"
+            "movlt %[a], %[lo]\n\t"
+            "cmp %[a], %[hi]\n\t"
+            "it gt\n\t"
+            "movgt %[a], %[hi]\n\t"
+            "strb %[a], [%[y]], #1\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b"
+            : [pb] "+r"(bias), [ps] "+r"(s), [pe] "+r"(shift), [pm] "+r"(mult), [y] "+r"(y),
+              [n] "+r"(n), [acc] "=&r"(acc), [t] "=&r"(t), [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)
+            : [zy] "r"(zy), [lo] "r"(lo), [hi] "r"(hi)
+            : "cc", "memory");
+    } else
+        for (i = 0; i < n; i++) {
+            int32_t acc = (int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), M = mult[i], e = shift[i];
+            if (KDC__TFL(mode))
+                r = __ssat(kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e), 9);
+            else
+                r = kdc__rq(acc, M, e);
+            r += zy;
+            r = r < lo ? lo : r;
+            y[i] = (int8_t)(r > hi ? hi : r);
+        }
+}
+
+/* One output: kdc__outn with n = 1. */
+static int8_t kdc__out(int32_t sum, size_t ch, const kdc__oq *q)
+{
+    int8_t y;
+    kdc__outn(&y, &sum, ch, 1, q);
+    return y;
 }
 
 static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo, int32_t hi,
@@ -236,18 +295,21 @@ static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t *w, size_t k)
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
 
+/* Channels per kdc__outn call: the accumulators of a block wait on the stack. */
+#define KDC__BLOCK 32u
+
 /* One column against rows 0..n-1 of w (k values each), outputs y[0..n). */
 static void kdc__gemv(int8_t *y, const int16_t *col, const int8_t *w, size_t k, size_t n,
                       const kdc__oq *q)
 {
-    size_t o;
-    int32_t s[4];
-    for (o = 0; o + 4 <= n; o += 4) {
-        kdc__mm14(s, col, w + o * k, k);
-        y[o] = kdc__out(s[0], o, q), y[o + 1] = kdc__out(s[1], o + 1, q);
-        y[o + 2] = kdc__out(s[2], o + 2, q), y[o + 3] = kdc__out(s[3], o + 3, q);
+    size_t o, j, nb;
+    int32_t s[KDC__BLOCK];
+    for (o = 0; o < n; o += nb) {
+        nb = n - o < KDC__BLOCK ? n - o : KDC__BLOCK;
+        for (j = 0; j + 4 <= nb; j += 4) kdc__mm14(s + j, col, w + (o + j) * k, k);
+        for (; j < nb; j++) s[j] = kdc__dot1(col, w + (o + j) * k, k);
+        kdc__outn(y + o, s, o, nb, q);
     }
-    for (; o < n; o++) y[o] = kdc__out(kdc__dot1(col, w + o * k, k), o, q);
 }
 
 /* sum (x[i] - zx) * w[i] straight from the int8 data (no scratch) */
@@ -325,7 +387,8 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     const int8_t *w = c->weights;
     size_t k = p->k_h * p->k_w * p->in_c, k4 = kdc__k4(k), cout = p->out_c;
-    size_t need = kdc_conv2d_s8_scratch_bytes(p), oy, ox, co, step;
+    size_t need = kdc_conv2d_s8_scratch_bytes(p), oy, ox, co, step, nb;
+    int32_t sa[KDC__BLOCK], sb[KDC__BLOCK];
     int16_t *ca = kdc__cols(scratch);
     kdc__oq q;
     kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
@@ -353,18 +416,64 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
                 continue;
             }
             kdc__im2col(ca + k4, x, p, iy, ky0, ky1, ox + 1);
-            for (co = 0; co + 2 <= cout; co += 2) {
-                kdc__mm22(s, ca, ca + k4, w + co * k, k);
-                y[co] = kdc__out(s[0], co, &q), y[co + 1] = kdc__out(s[1], co + 1, &q);
-                y[cout + co] = kdc__out(s[2], co, &q);
-                y[cout + co + 1] = kdc__out(s[3], co + 1, &q);
-            }
-            if (co < cout) {
-                y[co] = kdc__out(kdc__dot1(ca, w + co * k, k), co, &q);
-                y[cout + co] = kdc__out(kdc__dot1(ca + k4, w + co * k, k), co, &q);
+            for (co = 0; co < cout; co += nb) {
+                size_t j;
+                nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
+                for (j = 0; j + 2 <= nb; j += 2) {
+                    kdc__mm22(s, ca, ca + k4, w + (co + j) * k, k);
+                    sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
+                }
+                if (j < nb) {
+                    sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
+                    sb[j] = kdc__dot1(ca + k4, w + (co + j) * k, k);
+                }
+                kdc__outn(y + co, sa, co, nb, &q);
+                kdc__outn(y + cout + co, sb, co, nb, &q);
             }
         }
     }
+}
+
+/* Depthwise, multiplier 1, four channels: s[i] = sum over the window's taps of (x[c + i] - zx) *
+ * w[c + i], x and w at the window's first in-bounds tap, c channels apart tap to tap, nky rows of
+ * nkx taps (both >= 1), the next row xskip and wskip bytes after a row's end. z2 = (zx, zx). In
+ * asm, 16 instructions per tap (4 multiply-accumulates): in C, gcc -Os spills. */
+static void kdc__dw4(int32_t s[4], const int8_t *x, const int8_t *w, size_t c, size_t nky,
+                     size_t nkx, size_t xskip, size_t wskip, int32_t z2)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, a, b, t1, t2;
+    size_t kx;
+    __asm__(
+        "2:\n\t"
+        "ldr %[kx], %[nkx]\n\t"
+        "1:\n\t"
+        "ldr %[a], [%[x]]\n\t"
+        "ldr %[b], [%[w]]\n\t"
+        "add %[x], %[x], %[c]\n\t"
+        "add %[w], %[w], %[c]\n\t"
+        "sxtb16 %[t1], %[a]\n\t"
+        "ssub16 %[t1], %[t1], %[z2]\n\t"
+        "sxtb16 %[t2], %[b]\n\t"
+        "smlabb %[s0], %[t1], %[t2], %[s0]\n\t"
+        "smlatt %[s2], %[t1], %[t2], %[s2]\n\t"
+        "sxtb16 %[t1], %[a], ror #8\n\t"
+        "ssub16 %[t1], %[t1], %[z2]\n\t"
+        "sxtb16 %[t2], %[b], ror #8\n\t"
+        "smlabb %[s1], %[t1], %[t2], %[s1]\n\t"
+        "smlatt %[s3], %[t1], %[t2], %[s3]\n\t"
+        "subs %[kx], %[kx], #1\n\t"
+        "bne 1b\n\t"
+        "ldr %[t1], %[xskip]\n\t"
+        "add %[x], %[x], %[t1]\n\t"
+        "ldr %[t1], %[wskip]\n\t"
+        "add %[w], %[w], %[t1]\n\t"
+        "subs %[ky], %[ky], #1\n\t"
+        "bne 2b"
+        : [s0] "+r"(s0), [s1] "+r"(s1), [s2] "+r"(s2), [s3] "+r"(s3), [x] "+r"(x), [w] "+r"(w),
+          [ky] "+r"(nky), [kx] "=&r"(kx), [a] "=&r"(a), [b] "=&r"(b), [t1] "=&r"(t1), [t2] "=&r"(t2)
+        : [c] "r"(c), [z2] "r"(z2), [nkx] "m"(nkx), [xskip] "m"(xskip), [wskip] "m"(wskip)
+        : "cc", "memory");
+    s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
 
 void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
@@ -381,34 +490,27 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_
         size_t iy, ky0, ky1;
         kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ox++, y += cout) {
-            size_t ix, kx0, kx1, oc = 0, nky = ky1 - ky0, nkx, ky, kx;
+            size_t ix, kx0, kx1, oc = 0, nky = ky1 - ky0, nkx, ky, kx, nb;
+            int32_t acc[KDC__BLOCK];
             const int8_t *x0, *w0;
             kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             nkx = kx1 - kx0;
             x0 = x + (iy * p->in_w + ix) * cin, w0 = w + (ky0 * p->k_w + kx0) * cout;
-            if (p->depth_mult == 1) /* four channels per word */
-                for (; oc + 4 <= cout; oc += 4) {
-                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                    const int8_t *xr = x0 + oc, *wr = w0 + oc;
-                    for (ky = 0; ky < nky; ky++, xr += xrow, wr += wrow) {
-                        const int8_t *xk = xr, *wk = wr;
-                        for (kx = nkx; kx; kx--, xk += cin, wk += cout) {
-                            int32_t a = kdc__ld(xk), b = kdc__ld(wk);
-                            int32_t ae = __ssub16(__sxtb16(a), z2), ao = __ssub16(kdc__sx13(a), z2);
-                            int32_t be = __sxtb16(b), bo = kdc__sx13(b);
-                            s0 = __smlabb(ae, be, s0), s2 = __smlatt(ae, be, s2);
-                            s1 = __smlabb(ao, bo, s1), s3 = __smlatt(ao, bo, s3);
-                        }
-                    }
-                    y[oc] = kdc__out(s0, oc, &q), y[oc + 1] = kdc__out(s1, oc + 1, &q);
-                    y[oc + 2] = kdc__out(s2, oc + 2, &q), y[oc + 3] = kdc__out(s3, oc + 3, &q);
+            for (; oc < cout; oc += nb) {
+                size_t j = 0;
+                nb = cout - oc < KDC__BLOCK ? cout - oc : KDC__BLOCK;
+                if (p->depth_mult == 1) /* four channels per word */
+                    for (; j + 4 <= nb; j += 4)
+                        kdc__dw4(acc + j, x0 + oc + j, w0 + oc + j, cin, nky, nkx, xrow - nkx * cin,
+                                 wrow - nkx * cin, z2);
+                for (; j < nb; j++) { /* oc + j = ic * depth_mult + m */
+                    const int8_t *xr = x0 + (oc + j) / p->depth_mult, *wr = w0 + oc + j;
+                    int32_t sum = 0;
+                    for (ky = 0; ky < nky; ky++, xr += xrow, wr += wrow)
+                        for (kx = 0; kx < nkx; kx++) sum += (xr[kx * cin] - zx) * wr[kx * cout];
+                    acc[j] = sum;
                 }
-            for (; oc < cout; oc++) { /* oc = ic * depth_mult + m */
-                const int8_t *xr = x0 + oc / p->depth_mult, *wr = w0 + oc;
-                int32_t s = 0;
-                for (ky = 0; ky < nky; ky++, xr += xrow, wr += wrow)
-                    for (kx = 0; kx < nkx; kx++) s += (xr[kx * cin] - zx) * wr[kx * cout];
-                y[oc] = kdc__out(s, oc, &q);
+                kdc__outn(y + oc, acc, oc, nb, &q);
             }
         }
     }
