@@ -55,7 +55,8 @@ static int16_t *kdc__cols(void *scratch)
 }
 
 /* Output zero point, clamp, per-channel constants and arithmetic (0 kdc_requant, 1 TFLite's
- * MultiplyByQuantizedMultiplier, 2 TFLite's double scale of FULLY_CONNECTED). */
+ * MultiplyByQuantizedMultiplier: kdc__outn; 0 or 2, TFLite's double scale of FULLY_CONNECTED:
+ * kdc__outf). */
 typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t zy, lo, hi, mode;
@@ -84,8 +85,9 @@ static inline int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
 
-/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels ch..ch+n-1); the
- * bias add wraps modulo 2^32 as the reference's. */
+/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels ch..ch+n-1), in
+ * kdc's arithmetic or TFLite's MultiplyByQuantizedMultiplier (conv, depthwise); the bias add
+ * wraps modulo 2^32 as the reference's. It calls nothing (see kdc__outf). */
 KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
     const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
@@ -139,23 +141,32 @@ KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t 
             : "cc", "memory");
     } else
         for (i = 0; i < n; i++) {
-            int32_t acc = (int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), M = mult[i], e = shift[i];
-            if (KDC__TFL(mode))
-                r = __ssat(kdc_tfl_scale(acc, (uint32_t)M, (uint32_t)e), 9);
-            else
-                r = kdc__rq(acc, M, e);
-            r += zy;
+            r = kdc__rq((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]) + zy;
             r = r < lo ? lo : r;
             y[i] = (int8_t)(r > hi ? hi : r);
         }
 }
 
-/* One output: kdc__outn with n = 1. */
-static int8_t kdc__out(int32_t sum, size_t ch, const kdc__oq *q)
+/* kdc__outn for FC: kdc's arithmetic or TFLite's double scale (kdc_tfl_scale; mult and shift are
+ * its low and high words). A function of its own so that the call of kdc_tfl_scale is on no
+ * conv or depthwise call chain: the firmware's stack prediction (the deepest chain of gcc's call
+ * graph, Sources/KDCTarget/StackAnalysis.swift) then equals the measured stack. */
+KDC__SMALL static void kdc__outf(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
-    int8_t y;
-    kdc__outn(&y, &sum, ch, 1, q);
-    return y;
+    const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
+    int32_t zy = q->zy, lo = q->lo, hi = q->hi, mode = q->mode, r;
+    size_t i;
+    (void)mode; /* unused with KDC_TFLITE 0 */
+    for (i = 0; i < n; i++) {
+        int32_t acc = (int32_t)((uint32_t)bias[i] + (uint32_t)s[i]);
+        if (KDC__TFL(mode))
+            r = __ssat(kdc_tfl_scale(acc, (uint32_t)mult[i], (uint32_t)shift[i]), 9);
+        else
+            r = kdc__rq(acc, mult[i], shift[i]);
+        r += zy;
+        r = r < lo ? lo : r;
+        y[i] = (int8_t)(r > hi ? hi : r);
+    }
 }
 
 static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo, int32_t hi,
@@ -209,7 +220,8 @@ static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
  * 4 values is written in asm: in C, gcc -Os spills its 14 live values to the stack. Per group
  * 20 instructions for 16 multiply-accumulates: two weight words and four column words loaded,
  * four SXTB16, eight SMLAD. */
-static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b, const int8_t *w, size_t k)
+static inline __attribute__((always_inline)) void
+kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b, const int8_t *w, size_t k)
 {
     const int32_t *ca = (const int32_t *)(const void *)a, *cb = (const int32_t *)(const void *)b;
     const int8_t *w1 = w + k;
@@ -251,7 +263,8 @@ static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b, const in
 
 /* Column a against rows w, w + k, w + 2k, w + 3k; the loop in asm as kdc__mm22's: per group 23
  * instructions for 16 multiply-accumulates. */
-static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t *w, size_t k)
+static inline __attribute__((always_inline)) void kdc__mm14(int32_t s[4], const int16_t *a,
+                                                            const int8_t *w, size_t k)
 {
     const int32_t *ca = (const int32_t *)(const void *)a;
     const int8_t *w1 = w + k, *w2 = w1 + k, *w3 = w2 + k;
@@ -298,18 +311,14 @@ static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t *w, size_t k)
 /* Channels per kdc__outn call: the accumulators of a block wait on the stack. */
 #define KDC__BLOCK 32u
 
-/* One column against rows 0..n-1 of w (k values each), outputs y[0..n). */
-static void kdc__gemv(int8_t *y, const int16_t *col, const int8_t *w, size_t k, size_t n,
-                      const kdc__oq *q)
+/* One column against rows 0..n-1 of w (k values each, n <= KDC__BLOCK): s[0..n). Inlined into
+ * its callers: no call chain of its own (kdc__outf). */
+static inline __attribute__((always_inline)) void kdc__gemv(int32_t *s, const int16_t *col,
+                                                            const int8_t *w, size_t k, size_t n)
 {
-    size_t o, j, nb;
-    int32_t s[KDC__BLOCK];
-    for (o = 0; o < n; o += nb) {
-        nb = n - o < KDC__BLOCK ? n - o : KDC__BLOCK;
-        for (j = 0; j + 4 <= nb; j += 4) kdc__mm14(s + j, col, w + (o + j) * k, k);
-        for (; j < nb; j++) s[j] = kdc__dot1(col, w + (o + j) * k, k);
-        kdc__outn(y + o, s, o, nb, q);
-    }
+    size_t j;
+    for (j = 0; j + 4 <= n; j += 4) kdc__mm14(s + j, col, w + j * k, k);
+    for (; j < n; j++) s[j] = kdc__dot1(col, w + j * k, k);
 }
 
 /* sum (x[i] - zx) * w[i] straight from the int8 data (no scratch) */
@@ -339,15 +348,19 @@ size_t kdc_fc_s8_scratch_bytes(const kdc_fc_params *p)
 void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_params *p,
                void *scratch)
 {
-    size_t o, k = p->k, n = p->n;
+    size_t o, j, k = p->k, n = p->n, nb, cols = kdc_fc_s8_scratch_bytes(p);
+    int16_t *col = kdc__cols(scratch);
+    int32_t s[KDC__BLOCK];
     kdc__oq q;
     kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 2 : 0);
-    if (kdc_fc_s8_scratch_bytes(p)) {
-        int16_t *col = kdc__cols(scratch);
-        kdc__put(col, 0, x, k, p->zx);
-        kdc__gemv(y, col, c->weights, k, n, &q);
-    } else {
-        for (o = 0; o < n; o++) y[o] = kdc__out(kdc__dotx(x, c->weights + o * k, k, p->zx), o, &q);
+    if (cols) kdc__put(col, 0, x, k, p->zx);
+    for (o = 0; o < n; o += nb) {
+        nb = n - o < KDC__BLOCK ? n - o : KDC__BLOCK;
+        if (cols)
+            kdc__gemv(s, col, c->weights + o * k, k, nb);
+        else /* no room for the column: from x */
+            for (j = 0; j < nb; j++) s[j] = kdc__dotx(x, c->weights + (o + j) * k, k, p->zx);
+        kdc__outf(y + o, s, o, nb, &q);
     }
 }
 
@@ -401,18 +414,27 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
             if (need == 0) { /* no room for a column: row by row from x */
                 size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
                 kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-                for (co = 0; co < cout; co++) {
-                    int32_t sum = 0;
-                    for (ky = ky0; ky < ky1; ky++)
-                        sum += kdc__dotx(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
-                                         w + co * k + ky * row + kx0 * ci, (kx1 - kx0) * ci, p->zx);
-                    y[co] = kdc__out(sum, co, &q);
+                for (co = 0; co < cout; co += nb) {
+                    size_t j;
+                    nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
+                    for (j = 0; j < nb; j++) {
+                        const int8_t *wc = w + (co + j) * k + kx0 * ci;
+                        sa[j] = 0;
+                        for (ky = ky0; ky < ky1; ky++)
+                            sa[j] += kdc__dotx(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
+                                               wc + ky * row, (kx1 - kx0) * ci, p->zx);
+                    }
+                    kdc__outn(y + co, sa, co, nb, &q);
                 }
                 continue;
             }
             kdc__im2col(ca, x, p, iy, ky0, ky1, ox);
             if (step == 1) {
-                kdc__gemv(y, ca, w, k, cout, &q);
+                for (co = 0; co < cout; co += nb) {
+                    nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
+                    kdc__gemv(sa, ca, w + co * k, k, nb);
+                    kdc__outn(y + co, sa, co, nb, &q);
+                }
                 continue;
             }
             kdc__im2col(ca + k4, x, p, iy, ky0, ky1, ox + 1);
@@ -438,8 +460,10 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
  * w[c + i], x and w at the window's first in-bounds tap, c channels apart tap to tap, nky rows of
  * nkx taps (both >= 1), the next row xskip and wskip bytes after a row's end. z2 = (zx, zx). In
  * asm, 16 instructions per tap (4 multiply-accumulates): in C, gcc -Os spills. */
-static void kdc__dw4(int32_t s[4], const int8_t *x, const int8_t *w, size_t c, size_t nky,
-                     size_t nkx, size_t xskip, size_t wskip, int32_t z2)
+static inline __attribute__((always_inline)) void kdc__dw4(int32_t s[4], const int8_t *x,
+                                                           const int8_t *w, size_t c, size_t nky,
+                                                           size_t nkx, size_t xskip, size_t wskip,
+                                                           int32_t z2)
 {
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, a, b, t1, t2;
     size_t kx;
