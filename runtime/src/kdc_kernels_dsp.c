@@ -381,12 +381,12 @@ size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
     return 4 * k4 + 3 <= KDC__COLS_MAX ? 4 * k4 + 3 : 2 * k4 + 3 <= KDC__COLS_MAX ? 2 * k4 + 3 : 0;
 }
 
-/* The column of output (oy, ox): input rows iy.. for taps ky0..ky1-1. */
-static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p, size_t iy,
-                        size_t ky0, size_t ky1, size_t ox)
+/* The column of output pixel pix (row-major over out_h x out_w). */
+static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p, size_t pix)
 {
-    size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
-    kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
+    kdc__range(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+    kdc__range(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
         memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
@@ -394,64 +394,57 @@ static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p,
         kdc__put(col, ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len, p->zx);
 }
 
+/* Output pixels two at a time in row-major order (a pair may span two rows), each pair's columns
+ * against two weight rows at a time; a last odd pixel, or every pixel when the scratch holds one
+ * column, takes the same loop with its column twice. */
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
                    void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     const int8_t *w = c->weights;
     size_t k = p->k_h * p->k_w * p->in_c, k4 = kdc__k4(k), cout = p->out_c;
-    size_t need = kdc_conv2d_s8_scratch_bytes(p), oy, ox, co, step, nb;
+    size_t need = kdc_conv2d_s8_scratch_bytes(p), npix = p->out_h * p->out_w, pix, co, step, nb;
     int32_t sa[KDC__BLOCK], sb[KDC__BLOCK];
-    int16_t *ca = kdc__cols(scratch);
+    int16_t *ca = kdc__cols(scratch), *cb;
     kdc__oq q;
     kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
-    for (oy = 0; oy < p->out_h; oy++) {
-        size_t iy, ky0, ky1;
-        kdc__range(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-        for (ox = 0; ox < p->out_w; ox += step, y += step * cout) {
-            int32_t s[4];
-            step = need > 2 * k4 + 3 && ox + 1 < p->out_w ? 2 : 1;
-            if (need == 0) { /* no room for a column: row by row from x */
-                size_t ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
-                kdc__range(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
-                for (co = 0; co < cout; co += nb) {
-                    size_t j;
-                    nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
-                    for (j = 0; j < nb; j++) {
-                        const int8_t *wc = w + (co + j) * k + kx0 * ci;
-                        sa[j] = 0;
-                        for (ky = ky0; ky < ky1; ky++)
-                            sa[j] += kdc__dotx(x + ((iy + ky - ky0) * p->in_w + ix) * ci,
-                                               wc + ky * row, (kx1 - kx0) * ci, p->zx);
-                    }
-                    kdc__outn(y + co, sa, co, nb, &q);
-                }
-                continue;
-            }
-            kdc__im2col(ca, x, p, iy, ky0, ky1, ox);
-            if (step == 1) {
-                for (co = 0; co < cout; co += nb) {
-                    nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
-                    kdc__gemv(sa, ca, w + co * k, k, nb);
-                    kdc__outn(y + co, sa, co, nb, &q);
-                }
-                continue;
-            }
-            kdc__im2col(ca + k4, x, p, iy, ky0, ky1, ox + 1);
+    for (pix = 0; pix < npix; pix += step, y += step * cout) {
+        int32_t s[4];
+        step = need > 2 * k4 + 3 && pix + 1 < npix ? 2 : 1;
+        if (need == 0) { /* no room for a column: row by row from x */
+            size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
+            kdc__range(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+            kdc__range(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             for (co = 0; co < cout; co += nb) {
                 size_t j;
                 nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
-                for (j = 0; j + 2 <= nb; j += 2) {
-                    kdc__mm22(s, ca, ca + k4, w + (co + j) * k, k);
-                    sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
-                }
-                if (j < nb) {
-                    sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
-                    sb[j] = kdc__dot1(ca + k4, w + (co + j) * k, k);
+                for (j = 0; j < nb; j++) {
+                    const int8_t *wc = w + (co + j) * k + kx0 * ci;
+                    sa[j] = 0;
+                    for (ky = ky0; ky < ky1; ky++)
+                        sa[j] += kdc__dotx(x + ((iy + ky - ky0) * p->in_w + ix) * ci, wc + ky * row,
+                                           (kx1 - kx0) * ci, p->zx);
                 }
                 kdc__outn(y + co, sa, co, nb, &q);
-                kdc__outn(y + cout + co, sb, co, nb, &q);
             }
+            continue;
+        }
+        kdc__im2col(ca, x, p, pix);
+        cb = ca;
+        if (step == 2) kdc__im2col(cb = ca + k4, x, p, pix + 1);
+        for (co = 0; co < cout; co += nb) {
+            size_t j;
+            nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
+            for (j = 0; j + 2 <= nb; j += 2) {
+                kdc__mm22(s, ca, cb, w + (co + j) * k, k);
+                sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
+            }
+            if (j < nb) {
+                sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
+                sb[j] = kdc__dot1(cb, w + (co + j) * k, k);
+            }
+            kdc__outn(y + co, sa, co, nb, &q);
+            if (step == 2) kdc__outn(y + cout + co, sb, co, nb, &q);
         }
     }
 }
