@@ -76,8 +76,10 @@ static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
 }
 
 /* kdc_requant (docs/QUANTIZATION.md 4) saturated to [-256, 255]: the output clamp within int8
- * gives the same bytes as from the int32 saturation (it is monotone). */
-static inline int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
+ * gives the same bytes as from the int32 saturation (it is monotone). Out of line at -Os: as the
+ * leaf of the output stage's call chain its frame is all pushed registers, every word written, so
+ * the firmware's painted stack equals the predicted one (kdc__outf). */
+KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
 {
     int64_t p = (int64_t)acc * M; /* |p| < 2^62 */
     int r = 31 - e;               /* 1..62 */
@@ -85,66 +87,76 @@ static inline int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
 
-/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels ch..ch+n-1), in
- * kdc's arithmetic or TFLite's MultiplyByQuantizedMultiplier (conv, depthwise); the bias add
- * wraps modulo 2^32 as the reference's. It calls nothing (see kdc__outf). */
+/* TFLite's MultiplyByQuantizedMultiplier of bias[i] + s[i] (kdc__mbqm with left = max(e, 0),
+ * right = left - e), then ssat to 9 bits, + zy and the clamp, for i < n (n >= 1). In asm: 34
+ * instructions per output (gcc -Os spilled its 14 live values); volatile, as it stores y and its
+ * outputs are not used. A leaf of its own whose frame is the registers it pushes: the firmware's
+ * painted stack then equals the predicted one (every word of the deepest frame is written). */
+KDC__SMALL static void kdc__outq(int8_t *y, const int32_t *s, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, size_t n,
+                                 const kdc__oq *q)
+{
+    int32_t zy = q->zy, lo = q->lo, hi = q->hi;
+    int32_t acc, t, u, a, b;
+    __asm__ __volatile__(
+        "1:\n\t"
+        "ldr %[acc], [%[pb]], #4\n\t"
+        "ldr %[t], [%[ps]], #4\n\t"
+        "add %[acc], %[acc], %[t]\n\t"
+        "ldr %[t], [%[pe]], #4\n\t"
+        "bic %[u], %[t], %[t], asr #31\n\t" /* left */
+        "lsl %[acc], %[acc], %[u]\n\t"
+        "sub %[t], %[u], %[t]\n\t" /* right */
+        "ldr %[u], [%[pm]], #4\n\t"
+        "mov %[a], #0x40000000\n\t"
+        "mov %[b], #0\n\t"
+        "smlal %[a], %[b], %[acc], %[u]\n\t"
+        "lsr %[a], %[a], #31\n\t"
+        "orr %[a], %[a], %[b], lsl #1\n\t" /* h = srdhm */
+        "mov %[b], #1\n\t"
+        "lsl %[b], %[b], %[t]\n\t"
+        "sub %[b], %[b], #1\n\t"     /* mask */
+        "and %[acc], %[a], %[b]\n\t" /* remainder */
+        "lsr %[b], %[b], #1\n\t"
+        "add %[b], %[b], %[a], lsr #31\n\t" /* threshold */
+        "asr %[a], %[a], %[t]\n\t"
+        "cmp %[acc], %[b]\n\t"
+        "it gt\n\t"
+        "addgt %[a], %[a], #1\n\t"
+        "ssat %[a], #9, %[a]\n\t"
+        "add %[a], %[a], %[zy]\n\t"
+        "cmp %[a], %[lo]\n\t"
+        "it lt\n\t"
+        "movlt %[a], %[lo]\n\t"
+        "cmp %[a], %[hi]\n\t"
+        "it gt\n\t"
+        "movgt %[a], %[hi]\n\t"
+        "strb %[a], [%[y]], #1\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b"
+        : [pb] "+r"(bias), [ps] "+r"(s), [pe] "+r"(shift), [pm] "+r"(mult), [y] "+r"(y),
+          [n] "+r"(n), [acc] "=&r"(acc), [t] "=&r"(t), [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)
+        : [zy] "r"(zy), [lo] "r"(lo), [hi] "r"(hi)
+        : "cc", "memory");
+}
+
+/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels ch..ch+n-1, n >= 1),
+ * in kdc's arithmetic (kdc__rq) or TFLite's MultiplyByQuantizedMultiplier (kdc__outq): conv and
+ * depthwise. The bias add wraps modulo 2^32 as the reference's. */
 KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
     const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
-    int32_t zy = q->zy, lo = q->lo, hi = q->hi, mode = q->mode, r;
+    int32_t r;
     size_t i;
-    (void)r;
-    if (KDC__TFL(mode) && mode == 1 && n) {
-        /* The common case in asm (34 instructions per output; gcc -Os spilled its 14 live values):
-         * kdc__mbqm of bias + s with left = max(e, 0), right = left - e, then ssat to 9 bits,
-         * + zy and the clamp. Volatile: it stores y, its outputs are not used. */
-        int32_t acc, t, u, a, b;
-        __asm__ __volatile__(
-            "1:\n\t"
-            "ldr %[acc], [%[pb]], #4\n\t"
-            "ldr %[t], [%[ps]], #4\n\t"
-            "add %[acc], %[acc], %[t]\n\t"
-            "ldr %[t], [%[pe]], #4\n\t"
-            "bic %[u], %[t], %[t], asr #31\n\t" /* left */
-            "lsl %[acc], %[acc], %[u]\n\t"
-            "sub %[t], %[u], %[t]\n\t" /* right */
-            "ldr %[u], [%[pm]], #4\n\t"
-            "mov %[a], #0x40000000\n\t"
-            "mov %[b], #0\n\t"
-            "smlal %[a], %[b], %[acc], %[u]\n\t"
-            "lsr %[a], %[a], #31\n\t"
-            "orr %[a], %[a], %[b], lsl #1\n\t" /* h = srdhm */
-            "mov %[b], #1\n\t"
-            "lsl %[b], %[b], %[t]\n\t"
-            "sub %[b], %[b], #1\n\t"     /* mask */
-            "and %[acc], %[a], %[b]\n\t" /* remainder */
-            "lsr %[b], %[b], #1\n\t"
-            "add %[b], %[b], %[a], lsr #31\n\t" /* threshold */
-            "asr %[a], %[a], %[t]\n\t"
-            "cmp %[acc], %[b]\n\t"
-            "it gt\n\t"
-            "addgt %[a], %[a], #1\n\t"
-            "ssat %[a], #9, %[a]\n\t"
-            "add %[a], %[a], %[zy]\n\t"
-            "cmp %[a], %[lo]\n\t"
-            "it lt\n\t"
-            "movlt %[a], %[lo]\n\t"
-            "cmp %[a], %[hi]\n\t"
-            "it gt\n\t"
-            "movgt %[a], %[hi]\n\t"
-            "strb %[a], [%[y]], #1\n\t"
-            "subs %[n], %[n], #1\n\t"
-            "bne 1b"
-            : [pb] "+r"(bias), [ps] "+r"(s), [pe] "+r"(shift), [pm] "+r"(mult), [y] "+r"(y),
-              [n] "+r"(n), [acc] "=&r"(acc), [t] "=&r"(t), [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)
-            : [zy] "r"(zy), [lo] "r"(lo), [hi] "r"(hi)
-            : "cc", "memory");
-    } else
-        for (i = 0; i < n; i++) {
-            r = kdc__rq((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]) + zy;
-            r = r < lo ? lo : r;
-            y[i] = (int8_t)(r > hi ? hi : r);
-        }
+    if (KDC__TFL(q->mode)) {
+        kdc__outq(y, s, bias, mult, shift, n, q);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        r = kdc__rq((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]) + q->zy;
+        r = r < q->lo ? q->lo : r;
+        y[i] = (int8_t)(r > q->hi ? q->hi : r);
+    }
 }
 
 /* kdc__outn for FC: kdc's arithmetic or TFLite's double scale (kdc_tfl_scale; mult and shift are
