@@ -80,6 +80,7 @@ typedef struct {
  * division truncated toward zero gives the same: trunc((p + 1 - 2^30) / 2^31) =
  * floor((p + 2^30) / 2^31) for p < 0), then RoundingDivideByPOT as gemmlowp
  * writes it. */
+#if !defined(__OPTIMIZE__) /* kdc__outq's C form; its asm computes the same */
 static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
@@ -88,6 +89,7 @@ static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
     int32_t mask = (int32_t)((1u << right) - 1u), rem = h & mask;
     return (h >> right) + (rem > (mask >> 1) + (h < 0));
 }
+#endif
 
 /* kdc_requant (docs/QUANTIZATION.md 4) saturated to [-256, 255]: the output
  * clamp within int8 gives the same bytes as from the int32 saturation (it is
@@ -537,7 +539,7 @@ KDC__NOINLINE static void kdc__dw4(int32_t s[4], const int8_t *x, const int8_t *
                                    size_t nky, size_t nkx, size_t xskip, size_t wskip, int32_t z2)
 {
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, a, b, t;
-#if defined(__OPTIMIZE__)
+#if defined(__OPTIMIZE__) && !defined(__clang__)
     size_t kx, d = (size_t)((uintptr_t)w - (uintptr_t)x), dskip = wskip - xskip;
     __asm__("2:\n\t"
             "ldr %[kx], %[nkx]\n\t"
@@ -570,7 +572,7 @@ KDC__NOINLINE static void kdc__dw4(int32_t s[4], const int8_t *x, const int8_t *
               [ky] "+m"(nky), [kx] "=&r"(kx), [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)
             : [c] "r"(c), [z2] "r"(z2), [nkx] "m"(nkx), [xskip] "m"(xskip), [dskip] "m"(dskip)
             : "cc", "memory");
-#else /* at -O0 gcc cannot give this asm its registers ("impossible constraints"): C */
+#else /* gcc -O0 and clang cannot give this asm its registers (its memory operands): C */
     size_t kx;
     for (; nky; nky--, x += xskip, w += wskip)
         for (kx = nkx; kx; kx--, x += c, w += c) {
