@@ -1,6 +1,8 @@
 /* test_variants.c - the compiled kernel variant against the reference kernels on random shapes
  * and values, byte for byte: strides, pads, depth multipliers, window sizes on both sides of
- * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row),
+ * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row) and of
+ * the dsp variant's (two im2col columns up to K = 1020, one up to 2044, then row by row; FC
+ * with and without its column),
  * channel counts around the block sizes, zero points and clamps at the extremes. Every buffer
  * is an exact-size heap block (ASan sees a read one past the end); outputs start as garbage. */
 #include <stdio.h>
