@@ -98,6 +98,7 @@ static void geometry(kdc_conv_params *p, size_t max_hw, size_t max_k)
 
 static int run_conv(int depthwise, int *shown)
 {
+    static unsigned calls;
     static const size_t cins[] = {1,  2,  3,  7,  8,  15, 16, 17, 20,
                                   21, 31, 32, 33, 40, 57, 64, 65, 100};
     static const size_t couts[] = {1, 2, 3, 5, 8, 16, 17, 20};
@@ -111,6 +112,12 @@ static int run_conv(int depthwise, int *shown)
     geometry(&p, 9, 5);
     p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE; /* kdc's or TFLite's arithmetic (if built) */
     p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
+    if (!depthwise && ++calls % 20 == 0) { /* every 20th: a 5x5 window of K = 25*C_in taps, */
+        p.k_h = p.k_w = 5, p.pad_top %= 5, p.pad_left %= 5; /* the dsp plan of one column */
+        p.in_c = calls % 40 ? 57 : 100; /* (K 1425) or none (K 2500, row by row) */
+        p.out_h = 1 + (p.in_h + p.pad_top - 1) / p.stride_h % 3;
+        p.out_w = 1 + (p.in_w + p.pad_left - 1) / p.stride_w % 3;
+    }
     p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
     p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
     nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
