@@ -27,6 +27,9 @@
  *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
  *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
  *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
+ *   __ARM_FEATURE_DSP        "dsp" (Cortex-M4, M7, M33, M55; or -DKDC_KERNELS_DSP): FC, conv and
+ *                            depthwise from kdc_kernels_dsp.c (SXTB16/SMLAD), the rest portable;
+ *                            -DKDC_KERNELS_PORTABLE keeps the portable variant on such a target
  *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
  */
 #ifndef KDC_KERNELS_H
@@ -63,6 +66,9 @@
 #if defined(KDC_KERNELS_AVX2) && !defined(__AVX2__)
 #error "KDC_KERNELS_AVX2 needs an x86-64 AVX2 build (__AVX2__): -mavx2"
 #endif
+#if defined(KDC_KERNELS_DSP) && !defined(__ARM_FEATURE_DSP)
+#error "KDC_KERNELS_DSP needs an Armv7E-M DSP target (__ARM_FEATURE_DSP): -mcpu=cortex-m4/m7/m33"
+#endif
 #if defined(KDC_KERNELS_REFERENCE)
 #define KDC_KERNELS_VARIANT "reference"
 #elif defined(KDC_KERNELS_AVX2) || (defined(__AVX2__) && !defined(KDC_KERNELS_PORTABLE))
@@ -75,6 +81,19 @@
 #define KDC__HAS_MAXPOOL 1
 #define KDC__HAS_AVGPOOL 1
 #define KDC__QUERY_CONV2D 1
+#elif defined(KDC_KERNELS_DSP) || (defined(__ARM_FEATURE_DSP) && !defined(KDC_KERNELS_PORTABLE))
+/* "dsp": the portable variant with FC, conv and depthwise replaced by kdc_kernels_dsp.c */
+#define KDC_KERNELS_VARIANT "dsp"
+#define KDC__VARIANT_PORTABLE 1
+#define KDC__VARIANT_DSP 1
+#define KDC__HAS_REQUANT 1
+#define KDC__HAS_FC 1
+#define KDC__HAS_CONV2D 1
+#define KDC__HAS_DWCONV2D 1
+#define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
+#define KDC__QUERY_FC 1
+#define KDC__QUERY_CONV2D 1
 #else
 #define KDC_KERNELS_VARIANT "portable"
 #define KDC__VARIANT_PORTABLE 1
@@ -85,6 +104,10 @@
 #define KDC__HAS_MAXPOOL 1
 #define KDC__HAS_AVGPOOL 1
 #define KDC__QUERY_CONV2D 1
+#endif
+
+#ifndef KDC__VARIANT_DSP
+#define KDC__VARIANT_DSP 0
 #endif
 
 #ifndef KDC__VARIANT_PORTABLE
@@ -171,7 +194,8 @@
 #endif
 
 /* Upper bound of every scratch query of every variant shipped (bytes): the avx2 variant's int16
- * im2col windows (kdc_kernels_avx2.c) take up to this much. */
+ * im2col windows (kdc_kernels_avx2.c) and the dsp variant's im2col columns (kdc_kernels_dsp.c)
+ * take up to this much. */
 #define KDC__SCRATCH_BOUND 4096u
 
 /* ---- parameters ------------------------------------------------------- */

@@ -643,10 +643,10 @@ def build_tfl(n_inputs=4):
             f = np.clip(TA.scale_double(acc, S) + z_f, -128, 127)
             ys.append(softmax_ref(f.reshape(1, N), q_s).reshape(-1))
         mlo, mhi = double_words(S)
-        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C))  # fmt: skip
+        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C), scratch_dsp=conv_scratch_dsp(3, 3, C))  # fmt: skip
         m.op(OPC["ADD"], [t_c, t_c], t_a, params=F.add_params([v for p in qa for v in p]))
         m.op(OPC["RESHAPE"], [t_a], t_r)
-        m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N)  # fmt: skip
+        m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N, scratch_dsp=fc_scratch_dsp(H * W * Co))  # fmt: skip
         m.op(OPC["SOFTMAX"], [t_f], t_s, params=F.softmax_params(q_s))
     return m, t_in, t_s, xs, ys
 
@@ -728,9 +728,12 @@ class Model:
         self.consts += np.asarray(arr).astype(dtype).astype("<" + np.dtype(dtype).str[1:]).tobytes()
         return off
 
-    def op(self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0, scratch_avx2=0):
-        """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch, scratch_avx2: the
-        bytes the portable and the avx2 kernel variants ask for (3.6)."""
+    def op(
+        self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0, scratch_avx2=0,
+        scratch_dsp=0,
+    ):  # fmt: skip
+        """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch, scratch_avx2,
+        scratch_dsp: the bytes the portable, avx2 and dsp kernel variants ask for (3.6)."""
         self.ops.append(
             dict(
                 op=op,
@@ -742,6 +745,7 @@ class Model:
                 macs=macs,
                 scratch=scratch,
                 scratch_avx2=scratch_avx2,
+                scratch_dsp=scratch_dsp,
             )
         )
 
@@ -819,6 +823,9 @@ class Model:
     def scratch_avx2(self):
         return max(o["scratch_avx2"] for o in self.ops)
 
+    def scratch_dsp(self):
+        return max(o["scratch_dsp"] for o in self.ops)
+
 
 def conv_scratch_avx2(kh, kw, cin):
     """Scratch of the avx2 variant's conv (docs/FORMAT.md 3.6), K = kh*kw*cin: the weights of 16
@@ -840,6 +847,20 @@ def conv_scratch_portable(kh, kw, cin):
     nwin = 2 if 2 * padded <= 512 else 1
     tail = 2 * padded if (nwin + 2) * padded <= 512 else 0
     return nwin * padded + tail
+
+
+def conv_scratch_dsp(kh, kw, cin):
+    """Scratch of the dsp variant's conv (docs/FORMAT.md 3.6): two int16 im2col columns of
+    K4 = round_up(kh*kw*cin, 4) values plus 3 bytes of alignment, else one, within 4096 bytes;
+    else none."""
+    k4 = (kh * kw * cin + 3) // 4 * 4
+    return next((2 * n * k4 + 3 for n in (2, 1) if 2 * n * k4 + 3 <= 4096), 0)
+
+
+def fc_scratch_dsp(k):
+    """Scratch of the dsp variant's FC: the input as one int16 column (3.6), within 4096 bytes."""
+    k4 = (k + 3) // 4 * 4
+    return 2 * k4 + 3 if 2 * k4 + 3 <= 4096 else 0
 
 
 def spatial_params(kh, kw, sh, sw, pt, pl, mult=0, consts=None):
@@ -874,6 +895,7 @@ def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
         127,
         F.const_params(weights(m, W1, b1, M1, e1)),
         macs=K * H,
+        scratch_dsp=fc_scratch_dsp(K),
     )
     m.op(
         OPC["FC"],
@@ -883,6 +905,7 @@ def build_mlp(K=784, H=32, N=10, n_inputs=3, seed_scale=0.02):
         127,
         F.const_params(weights(m, W2, b2, M2, e2)),
         macs=H * N,
+        scratch_dsp=fc_scratch_dsp(H),
     )
     return m, t_in, t_out, xs, ys
 
@@ -913,6 +936,7 @@ def build_cnn(n_inputs=3):
         macs=H * W * 4 * 3 * 3 * C,
         scratch=conv_scratch_portable(3, 3, C),
         scratch_avx2=conv_scratch_avx2(3, 3, C),
+        scratch_dsp=conv_scratch_dsp(3, 3, C),
     )
     # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
     OH, pt = same(H, 3, 2)
@@ -966,6 +990,7 @@ def build_cnn(n_inputs=3):
         macs=OH * OH * 8 * 8,
         scratch=conv_scratch_portable(1, 1, 8),
         scratch_avx2=conv_scratch_avx2(1, 1, 8),
+        scratch_dsp=conv_scratch_dsp(1, 1, 8),
     )
     # add t2 + t3
     q = add_params(0.04, 0.05, 0.06)
@@ -1000,7 +1025,16 @@ def build_cnn(n_inputs=3):
     M5, e5 = requant_params(acc, 5)
     ys = [fc_ref(a, z4, W5, b5, M5, e5, 1, -128, 127) for a in a8]
     t10 = m.tensor([1, 5], 0.1, 1)
-    m.op(OPC["FC"], [t9], t10, -128, 127, F.const_params(weights(m, W5, b5, M5, e5)), macs=8 * 5)
+    m.op(
+        OPC["FC"],
+        [t9],
+        t10,
+        -128,
+        127,
+        F.const_params(weights(m, W5, b5, M5, e5)),
+        macs=8 * 5,
+        scratch_dsp=fc_scratch_dsp(8),
+    )
     return m, t0, t10, xs, ys
 
 
@@ -1031,6 +1065,7 @@ def build_cnn28(n_inputs=2):
             macs=H * H * Cout * 3 * 3 * C,
             scratch=conv_scratch_portable(3, 3, C),
             scratch_avx2=conv_scratch_avx2(3, 3, C),
+            scratch_dsp=conv_scratch_dsp(3, 3, C),
         )
         H //= 2
         acts = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
@@ -1047,7 +1082,16 @@ def build_cnn28(n_inputs=2):
     Ms, es = requant_params(acc, 10)
     ys = [fc_ref(f, z, Wd, b, Ms, es, 0, -128, 127) for f in flat]
     to = m.tensor([1, 10], 0.1, 0)
-    m.op(OPC["FC"], [tf], to, -128, 127, F.const_params(weights(m, Wd, b, Ms, es)), macs=K * 10)
+    m.op(
+        OPC["FC"],
+        [tf],
+        to,
+        -128,
+        127,
+        F.const_params(weights(m, Wd, b, Ms, es)),
+        macs=K * 10,
+        scratch_dsp=fc_scratch_dsp(K),
+    )
     return m, t_in, to, xs, ys
 
 
@@ -1075,9 +1119,23 @@ def build_leaky(n_inputs=3):
         b2 = bias_for(N, np.std(raw2))
         M2, e2 = requant_params(raw2, N, 40)
         ys = [fc_ref(v, z_l, W2, b2, M2, e2, 2, -128, 127) for v in ls]
-        m.op(OPC["FC"], [t_in], t_h, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=K * H)
+        m.op(
+            OPC["FC"],
+            [t_in],
+            t_h,
+            params=F.const_params(weights(m, W1, b1, M1, e1)),
+            macs=K * H,
+            scratch_dsp=fc_scratch_dsp(K),
+        )
         m.op(OPC["LEAKY"], [t_h], t_l, params=F.leaky_params(q))
-        m.op(OPC["FC"], [t_l], t_out, params=F.const_params(weights(m, W2, b2, M2, e2)), macs=H * N)
+        m.op(
+            OPC["FC"],
+            [t_l],
+            t_out,
+            params=F.const_params(weights(m, W2, b2, M2, e2)),
+            macs=H * N,
+            scratch_dsp=fc_scratch_dsp(H),
+        )
     return m, t_in, t_out, xs, ys
 
 
@@ -1242,7 +1300,10 @@ def build_audio(C=0):
     b1 = bias_for(4, np.std(raw) + 1)
     M1, e1 = requant_params(raw, 4, 40)
     ys = [fc_ref(x, z_in, W1, b1, M1, e1, 2, -128, 127) for x in xs]
-    m.op(OPC["FC"], [t_in], t_out, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=K * 4)
+    m.op(
+        OPC["FC"], [t_in], t_out, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=K * 4,
+        scratch_dsp=fc_scratch_dsp(K),
+    )  # fmt: skip
     m.stage = audio_block(cfg, tabs, frames)
     m.pcm = clips
     return m, t_in, t_out, xs, ys
@@ -1281,7 +1342,12 @@ def build_sensor():
     M1, e1 = requant_params(raw, 3, 40)
     ys = [fc_ref(x, z_in, W1, b1, M1, e1, 0, -128, 127) for x in xs]
     m.op(
-        OPC["FC"], [t_in], t_out, params=F.const_params(weights(m, W1, b1, M1, e1)), macs=T * C * 3
+        OPC["FC"],
+        [t_in],
+        t_out,
+        params=F.const_params(weights(m, W1, b1, M1, e1)),
+        macs=T * C * 3,
+        scratch_dsp=fc_scratch_dsp(T * C),
     )
     m.stage = sensor_block(T, mean, std, k)
     m.raw = np.concatenate([x.reshape(-1) for x in samples])
@@ -1317,6 +1383,7 @@ def emit_models():
                     m.macs(),
                     m.scratch(),
                     m.scratch_avx2(),
+                    m.scratch_dsp(),
                     len(m.ops),
                 )
             )
@@ -1336,13 +1403,14 @@ def emit_models():
     src.append(
         "static const struct golden_model { const char *name; const unsigned char *bytes; "
         "size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, "
-        "out_size, n; uint64_t macs; size_t scratch_portable, scratch_avx2, n_ops; } golden_models[] = {\n"
+        "out_size, n; uint64_t macs; size_t scratch_portable, scratch_avx2, scratch_dsp, n_ops; } "
+        "golden_models[] = {\n"
     )
-    for nm, ln, ar, comp, base, macs, scratch, scratch_avx2, n_ops in table:
+    for nm, ln, ar, comp, base, macs, scratch, scratch_avx2, scratch_dsp, n_ops in table:
         B = base.upper()
         src.append(
             f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
-            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {scratch_avx2}u, {n_ops}u}},\n"
+            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {scratch_avx2}u, {scratch_dsp}u, {n_ops}u}},\n"
         )
     src.append("};\n")
     return "".join(src)

@@ -2,7 +2,10 @@
 # Cortex-M4 (-Os, Thumb-2) code size of the runtime, per file and total, built twice: with both
 # arithmetics and the input stage (KDC_TFLITE=1 KDC_STAGE=1, the defaults) and with kdc's
 # arithmetic only and no input stage (KDC_TFLITE=0 KDC_STAGE=0, what kdc's firmware uses for a
-# kdc-mode model without an audio front end or sensor normalization). Uses arm-none-eabi-gcc if present, else clang
+# kdc-mode model without an audio front end or sensor normalization); both with the kernels a Cortex-M4 gets by default, the "dsp" variant
+# (kdc_kernels_dsp.c, __ARM_FEATURE_DSP). Then the totals again with the portable kernels
+# (-DKDC_KERNELS_PORTABLE): the runtime without the DSP kernels; and with the reference kernels
+# only (-DKDC_KERNELS_REFERENCE). Uses arm-none-eabi-gcc if present, else clang
 # --target=thumbv7em-none-eabi with a stub <string.h>. Called by `make size` from runtime/.
 set -e
 T=$(mktemp -d)
@@ -15,11 +18,12 @@ else
     CCM4="$CLANG --target=thumbv7em-none-eabi -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16 -I$T"
 fi
 echo "compiler: $CCM4"
-for t in 1 0; do
+for t in 1 0 p1 p0 r1; do
     mkdir -p "$T/tflite$t"
+    case $t in p*) v=-DKDC_KERNELS_PORTABLE ;; r*) v=-DKDC_KERNELS_REFERENCE ;; *) v= ;; esac
     for f in src/*.c; do
         $CCM4 -ffreestanding -std=c99 -Wall -Wextra -Werror -pedantic -Os -ffunction-sections \
-            -fdata-sections -DKDC_TFLITE=$t -DKDC_STAGE=$t -Iinclude -c "$f" -o "$T/tflite$t/$(basename "$f" .c).o"
+            -fdata-sections -DKDC_TFLITE=${t#[pr]} -DKDC_STAGE=${t#[pr]} $v -Iinclude -c "$f" -o "$T/tflite$t/$(basename "$f" .c).o"
     done
 done
 python3 - "$T" <<'PY'
@@ -42,7 +46,7 @@ def sizes(f):
 
 T = sys.argv[1]
 files = sorted(os.listdir(T + '/tflite1'))
-total = {1: [0, 0], 0: [0, 0]}
+total = {1: [0, 0], 0: [0, 0], 'p1': [0, 0], 'p0': [0, 0], 'r1': [0, 0]}
 print(f'  {"":28s} {"TFLITE=1 STAGE=1":>21s}   {"TFLITE=0 STAGE=0":>21s}')
 for f in files:
     row = ''
@@ -52,10 +56,16 @@ for f in files:
         total[t][1] += r
         row += f'   .text {x:5d} .rodata {r:4d}'
     print(f'  {f[:-2] + ".c":28s}{row}')
-for t, what in (
-    (1, 'both arithmetics, input stage (KDC_TFLITE=1 KDC_STAGE=1, default)'),
-    (0, "kdc's only, no input stage (KDC_TFLITE=0 KDC_STAGE=0)"),
-):
+for f in files:
+    for t in ('p1', 'p0', 'r1'):
+        x, r = sizes(f'{T}/tflite{t}/{f}')
+        total[t][0] += x
+        total[t][1] += r
+for t, what in ((1, 'dsp kernels, both arithmetics, input stage (KDC_TFLITE=1 KDC_STAGE=1, default)'),
+                (0, "dsp kernels, kdc's only, no input stage (KDC_TFLITE=0 KDC_STAGE=0)"),
+                ('p1', 'portable kernels (-DKDC_KERNELS_PORTABLE), both arithmetics, input stage'),
+                ('p0', "portable kernels (-DKDC_KERNELS_PORTABLE), kdc's only, no input stage"),
+                ('r1', 'reference kernels only (-DKDC_KERNELS_REFERENCE), both arithmetics, input stage')):
     x, r = total[t]
     print(f'{what}: .text {x} bytes, .rodata {r} bytes, total {x + r} bytes')
 print('budget: .text <= 8192')

@@ -72,11 +72,12 @@ static uint32_t abuf[70000 / 4], ubuf[70000 / 4];
 static uint8_t arena[16384];
 
 /* The scratch the golden models need with the compiled kernels (gen_golden.py mirrors the
- * portable and avx2 variants' formulas; the reference needs none). */
+ * portable, avx2 and dsp variants' formulas; the reference needs none). */
 static size_t golden_scratch(const struct golden_model *g)
 {
     return strcmp(KDC_KERNELS_VARIANT, "portable") == 0 ? g->scratch_portable
            : strcmp(KDC_KERNELS_VARIANT, "avx2") == 0   ? g->scratch_avx2
+           : strcmp(KDC_KERNELS_VARIANT, "dsp") == 0    ? g->scratch_dsp
                                                         : 0;
 }
 
@@ -439,8 +440,9 @@ static void test_malformed(void)
         sprintf(msg, "got %d (%s), want %d", (int)st, kdc_status_str(st), (int)want);
         ok(st == want, bad_rows[i].what, msg);
         if (want == KDC_ERR_ARENA_TOO_SMALL)
-            ok(m.arena_needed == golden_models[bad_rows[i].model].arena, bad_rows[i].what,
-               "arena_needed");
+            ok(m.arena_needed == KDC_ARENA_TOTAL(golden_models[bad_rows[i].model].arena,
+                                                 golden_scratch(&golden_models[bad_rows[i].model])),
+               bad_rows[i].what, "arena_needed");
         /* a model whose kdc_init failed is safe to ask for its tensors and to invoke */
         if (st != KDC_OK && bad_rows[i].call != CALL_UNPACK && bad_rows[i].call != CALL_QUERY &&
             bad_rows[i].call != CALL_INIT_NULL)
@@ -566,6 +568,10 @@ static uint8_t *read_file(const char *path, size_t *n)
     return buf;
 }
 
+/* Set by regress_run when the arena an input needs could not be allocated (a 16 MiB arena on a
+ * QEMU board with 4 MiB of RAM, tests/qemu/run.sh): that input is reported as skipped. */
+static size_t regress_no_memory;
+
 /* The pipeline a firmware runs; returns the first failing status. */
 static kdc_status regress_run(const uint8_t *a, size_t n, unsigned flags, int *out0)
 {
@@ -595,6 +601,8 @@ static kdc_status regress_run(const uint8_t *a, size_t n, unsigned flags, int *o
             *out0 = kdc_output(&m).data[0];
         }
         free(ar);
+    } else if (st == KDC_ERR_ARENA_TOO_SMALL && m.arena_needed <= REGRESS_ARENA_CAP) {
+        regress_no_memory = m.arena_needed;
     }
     free(u);
     return st;
@@ -626,8 +634,15 @@ static void test_regress(void)
             continue;
         }
         for (k = 0; k < KDC_STATUS_COUNT && strcmp(status_names[k], want) != 0; k++) continue;
+        regress_no_memory = 0;
         st0 = regress_run(buf, n, 0, &got0);
         st1 = regress_run(buf, n, KDC_INIT_SKIP_CRC, &got1);
+        if (regress_no_memory) {
+            printf("regress: %s SKIPPED: its arena of %lu bytes could not be allocated\n", path,
+                   (unsigned long)regress_no_memory);
+            free(buf);
+            continue;
+        }
         sprintf(msg, "got %s / %s (no CRC), want %s", status_names[st0], status_names[st1], want);
         ok(k < KDC_STATUS_COUNT && (int)st0 == k &&
                (st1 == st0 || (st0 == KDC_ERR_BODY_CRC && st1 != KDC_ERR_BODY_CRC)),
@@ -694,7 +709,7 @@ static void test_float_helpers(void)
     ok(kdc_input_from_float(&m, f, 784, mean, std, 1) == KDC_ERR_NULL &&
            kdc_output_to_float(&m, logits, 10) == KDC_ERR_NULL,
        "float helpers on a model not loaded", "KDC_ERR_NULL");
-    if (load(g, &m, g->arena, &info) != KDC_OK) {
+    if (load(g, &m, KDC_ARENA_TOTAL(g->arena, golden_scratch(g)), &info) != KDC_OK) {
         ok(0, "float helpers: load the MLP", NULL);
         return;
     }

@@ -1,6 +1,8 @@
 /* test_variants.c - the compiled kernel variant against the reference kernels on random shapes
  * and values, byte for byte: strides, pads, depth multipliers, window sizes on both sides of
- * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row),
+ * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row) and of
+ * the dsp variant's (two im2col columns up to K = 1020, one up to 2044, then row by row; FC
+ * with and without its column),
  * channel counts around the block sizes, zero points and clamps at the extremes. Every buffer
  * is an exact-size heap block (ASan sees a read one past the end); outputs start as garbage. */
 #include <stdio.h>
@@ -96,6 +98,7 @@ static void geometry(kdc_conv_params *p, size_t max_hw, size_t max_k)
 
 static int run_conv(int depthwise, int *shown)
 {
+    static unsigned calls;
     static const size_t cins[] = {1,  2,  3,  7,  8,  15, 16, 17, 20,
                                   21, 31, 32, 33, 40, 57, 64, 65, 100};
     static const size_t couts[] = {1, 2, 3, 5, 8, 16, 17, 20};
@@ -121,6 +124,12 @@ static int run_conv(int depthwise, int *shown)
     } else {
         p.in_c = depthwise ? 1 + rnd() % 9 : pick(cins, sizeof cins / sizeof cins[0]);
         p.depth_mult = depthwise ? 1 + rnd() % 4 : 0;
+    }
+    if (!depthwise && ++calls % 20 == 0) { /* every 20th: a 5x5 window of K = 25*C_in taps, */
+        p.k_h = p.k_w = 5, p.pad_top %= 5, p.pad_left %= 5; /* the dsp plan of one column */
+        p.in_c = calls % 40 ? 57 : 100; /* (K 1425) or none (K 2500, row by row) */
+        p.out_h = 1 + (p.in_h + p.pad_top - 1) / p.stride_h % 3;
+        p.out_w = 1 + (p.in_w + p.pad_left - 1) / p.stride_w % 3;
     }
     p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
     nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
@@ -249,6 +258,9 @@ static void test_scratch_formula(void)
                    : 4 * padded <= 4096 ? 4 * padded
                    : 2 * padded <= 4096 ? 2 * padded
                                         : 0;
+        } else if (strcmp(KDC_KERNELS_VARIANT, "dsp") == 0) { /* int16 columns of K4, + 3 */
+            size_t k4 = (taps[i] + 3) / 4 * 4;
+            want = 4 * k4 + 3 <= 4096 ? 4 * k4 + 3 : 2 * k4 + 3 <= 4096 ? 2 * k4 + 3 : 0;
         }
         if (strcmp(KDC_KERNELS_VARIANT, "reference") == 0) want = 0;
         if (kdc_conv2d_s8_scratch_bytes(&p) != want) {

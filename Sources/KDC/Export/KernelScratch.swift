@@ -3,29 +3,54 @@
 /// (`runtime/src/kdc_kernels.h`), so the generated header can size the arena before any C code
 /// runs. `ExportHostCheckTests` compares it with the runtime's own figure (`kdc_query`).
 public enum KernelScratch {
-    /// The kernel variants of `runtime/src`: `portable` (the default build), `avx2` (built where
-    /// `__AVX2__` is defined: the x86-64 host with `-mavx2`, as `HostTarget` compiles it on a CPU
-    /// with AVX2; `kdc_kernels_avx2.c`) and `reference` (`-DKDC_KERNELS_REFERENCE`, no scratch).
+    /// The kernel variants of `runtime/src`: `portable` (the default build), `dsp` (built where
+    /// `__ARM_FEATURE_DSP` is defined: Cortex-M4, M7, M33, M55; `kdc_kernels_dsp.c`), `avx2`
+    /// (built where `__AVX2__` is defined: the x86-64 host with `-mavx2`, as `HostTarget`
+    /// compiles it on a CPU with AVX2; `kdc_kernels_avx2.c`) and `reference`
+    /// (`-DKDC_KERNELS_REFERENCE`, no scratch).
     public enum Variant: String, CaseIterable, Sendable {
-        case portable, avx2, reference
+        case portable, dsp, avx2, reference
+
+        /// The variants a device build can get (the avx2 one is the host's only).
+        public static let device: [Variant] = [.portable, .dsp, .reference]
     }
+
+    /// The largest scratch any query of the runtime returns (`KDC__SCRATCH_BOUND`).
+    public static let bound = 4096
 
     /// Scratch bytes of one node of an int8 graph in `variant`.
     public static func bytes(_ g: Graph, _ n: GraphNode, variant: Variant = .portable) -> Int {
-        guard variant != .reference, case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
-        if variant == .avx2 {
+        switch variant {
+        case .reference: return 0
+        case .portable:
+            guard case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
+            // Up to two gathered input windows of P bytes and, when they leave room, a
+            // zero-padded copy of the last weights (2·P); nothing when one window exceeds 512.
+            let p = (w.kh * w.kw * w.c + 15) / 16 * 16
+            guard p <= 512 else { return 0 }
+            let windows = 2 * p <= 512 ? 2 : 1
+            return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
+        case .avx2:
+            guard case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
             // The weights of 16 channels as int16 (32·K2, K2 = round_up(K, 2)) and four int16
             // im2col windows of K16 = round_up(K, 16) values (8·K16); else two windows (4·K16),
             // else one (2·K16), within the runtime's scratch bound of 4096 bytes; else none.
             let k = w.kh * w.kw * w.c, k16 = (k + 15) / 16 * 16
-            return [32 * ((k + 1) / 2 * 2) + 8 * k16, 4 * k16, 2 * k16].first { $0 <= 4096 } ?? 0
+            return [32 * ((k + 1) / 2 * 2) + 8 * k16, 4 * k16, 2 * k16].first { $0 <= bound } ?? 0
+        case .dsp:
+            // int16 im2col columns of K4 = round_up(K, 4) values, 3 bytes to align them: conv two
+            // columns (else one, else none), FC one (else none), within `bound`.
+            let k: Int, columns: [Int]
+            switch n.op {
+            case .conv2d:
+                guard let w = g.window(of: n) else { return 0 }
+                (k, columns) = (w.kh * w.kw * w.c, [2, 1])
+            case .dense: (k, columns) = (g[n.inputs[0]].shape.reduce(1, *), [1])
+            default: return 0
+            }
+            let k4 = (min(k, 65536) + 3) / 4 * 4
+            return columns.map { 2 * $0 * k4 + 3 }.first { $0 <= bound } ?? 0
         }
-        // Up to two gathered input windows of P bytes and, when they leave room, a zero-padded
-        // copy of the last weights (2·P); nothing when one window alone exceeds 512 bytes.
-        let p = (w.kh * w.kw * w.c + 15) / 16 * 16
-        guard p <= 512 else { return 0 }
-        let windows = 2 * p <= 512 ? 2 : 1
-        return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
     }
 
     /// The model's scratch: the largest over its nodes.
@@ -33,9 +58,11 @@ public enum KernelScratch {
         g.nodes.map { bytes(g, $0, variant: variant) }.max() ?? 0
     }
 
-    /// The largest scratch over every variant the runtime ships: what a generated header
-    /// reserves so that any variant runs the model.
-    public static func maximum(_ g: Graph) -> Int { Variant.allCases.map { bytes(g, variant: $0) }.max() ?? 0 }
+    /// The largest scratch over every variant a device build can get (`Variant.device`): what a
+    /// generated header reserves so that any board runs the model. The host harness sizes its
+    /// arena from the runtime's own figure (`kdc_query`), so the host-only avx2 variant's larger
+    /// scratch costs no device RAM.
+    public static func maximum(_ g: Graph) -> Int { Variant.device.map { bytes(g, variant: $0) }.max() ?? 0 }
 
     /// The arena `kdc_init` needs: the activations, then the scratch 4-byte aligned
     /// (`KDC_ARENA_TOTAL` in kdc.h).

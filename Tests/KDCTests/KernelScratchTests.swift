@@ -1,0 +1,58 @@
+import XCTest
+
+@testable import KDC
+
+/// `KernelScratch` for the dsp variant (runtime/src/kdc_kernels_dsp.c, docs/FORMAT.md §3.6): int16
+/// im2col columns of K4 = round_up(K, 4) values plus 3 alignment bytes, within 4096 bytes. The C
+/// side checks the same formula in runtime/tests/test_variants.c (under QEMU, `make -C runtime
+/// qemu-test`), and the firmware check (RAM predicted = measured on Cortex-M4) the whole arena.
+final class KernelScratchTests: XCTestCase {
+    func graph(_ input: [Int], _ op: Op, _ output: [Int]) -> Graph {
+        let q = QuantParams(scale: 0.1, zeroPoint: 0)
+        let tensors = [
+            GraphTensor(name: "x", shape: input, type: .int8, quant: q),
+            GraphTensor(name: "y", shape: output, type: .int8, quant: q),
+        ]
+        let node = GraphNode(name: "n", op: op, inputs: [TensorID(0)], output: TensorID(1), int8: Int8Params())
+        return Graph(tensors: tensors, nodes: [node], input: TensorID(0), output: TensorID(1))
+    }
+
+    func conv(cin: Int, k: Int) -> Graph {
+        graph([8, 8, cin], .conv2d(filters: 4, kernel: Size2(k, k), stride: Size2(1, 1), padding: .same), [8, 8, 4])
+    }
+
+    func testConvTakesTwoColumnsThenOneThenNone() {
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 16, k: 3), variant: .dsp), 4 * 144 + 3)  // K 144
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 3, k: 3), variant: .dsp), 4 * 28 + 3)  // K 27 -> 28
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 1, k: 1), variant: .dsp), 4 * 4 + 3)  // K 1 -> 4
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 1023, k: 1), variant: .dsp), 2 * 1024 + 3)  // 4·1024 + 3 > 4096
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 1020, k: 1), variant: .dsp), 4 * 1020 + 3)  // the last two-column K
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 64, k: 4), variant: .dsp), 2 * 1024 + 3)  // K 1024: one column
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 2044, k: 1), variant: .dsp), 2 * 2044 + 3)  // the last one-column K
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 128, k: 4), variant: .dsp), 0)  // K 2048: row by row
+    }
+
+    func testDenseTakesOneColumnDepthwiseNone() {
+        XCTAssertEqual(KernelScratch.bytes(graph([640], .dense(units: 128), [128]), variant: .dsp), 2 * 640 + 3)
+        XCTAssertEqual(KernelScratch.bytes(graph([2044], .dense(units: 8), [8]), variant: .dsp), 2 * 2044 + 3)
+        XCTAssertEqual(KernelScratch.bytes(graph([2045], .dense(units: 8), [8]), variant: .dsp), 0)
+        let dw = graph(
+            [8, 8, 16], .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 1), [8, 8, 16])
+        XCTAssertEqual(KernelScratch.bytes(dw, variant: .dsp), 0)
+        XCTAssertEqual(KernelScratch.bytes(graph([640], .dense(units: 128), [128]), variant: .portable), 0)
+    }
+
+    func testTheArenaReservesTheLargestVariant() {
+        let g = conv(cin: 16, k: 3)  // portable 2·144 + 2·144 = 576 > 512: 1 window of 144, tail 288 -> 432
+        XCTAssertEqual(KernelScratch.maximum(g), max(KernelScratch.bytes(g, variant: .portable), 4 * 144 + 3))
+        XCTAssertEqual(KernelScratch.maximum(g), 579)
+        XCTAssertLessThanOrEqual(KernelScratch.maximum(g), KernelScratch.bound)
+        // The host's avx2 variant takes more (16 channels' weights and four windows: 32·144 +
+        // 8·144 = 5,760 > 4096, so two windows, 4·144) but reserves no device RAM.
+        XCTAssertEqual(KernelScratch.bytes(g, variant: .avx2), 4 * 144)
+        XCTAssertFalse(KernelScratch.Variant.device.contains(.avx2))
+        let big = conv(cin: 64, k: 3)  // K 576: avx2 4·576 = 2,304; dsp 2·2·576 + 3 = 2,307
+        XCTAssertEqual(KernelScratch.bytes(big, variant: .avx2), 2304)
+        XCTAssertEqual(KernelScratch.maximum(big), 2307)
+    }
+}
