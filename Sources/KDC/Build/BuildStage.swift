@@ -260,7 +260,8 @@ extension Pipeline {
             graph.inputStage = .audio(fc)
         } else if case let .series(s) = config.data.train {
             let c = s.channels
-            graph.inputStage = .sensor(SensorNormalization(mean: .init(repeating: 0, count: c), std: .init(repeating: 1, count: c)))
+            graph.inputStage = .sensor(
+                SensorNormalization(mean: .init(repeating: 0, count: c), std: .init(repeating: 1, count: c)))
         }
         var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
         e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
