@@ -25,10 +25,11 @@ Engines, each on the same model:
   the outputs are comparable (their largest difference from LiteRT's is printed: onnxruntime
   rounds its own way, so it is not 0); one intra-op thread, sequential execution.
 
-Python engines: `invoke()` / `run()` timed in a Python loop; the same loop around a model of one
-RESHAPE (LiteRT) or one Identity (onnxruntime) is the call overhead, subtracted. Each figure is
-the median over `--rounds` rounds, the engines interleaved within each round, so that a load
-change on the machine hits all of them alike. Ratios from one run hold; absolute times vary
+Python engines: each `invoke()` / `run()` timed on its own and the median taken (as kdc's harness
+times single `kdc_invoke` calls in C); the same around a model of one RESHAPE (LiteRT) or one
+Identity (onnxruntime) is the call overhead, subtracted. Each figure is the median over
+`--rounds` rounds, the engines interleaved within each round, so that a load change on the
+machine hits all of them alike. Ratios from one run hold; absolute times vary
 between machines (docs/BENCHMARKS.md).
 
 The peers are installed into .venv-hostbench on first use (pinned below).
@@ -400,10 +401,16 @@ def identity_onnx():
 
 
 def loop_ns(fn, calls):
-    t0 = time.perf_counter_ns()
+    """The median of `calls` single calls, each timed on its own: as `kdc bench runtime` times
+    single `kdc_invoke` calls, so that a preempted call on a busy machine moves neither."""
+    t = []
+    clock = time.perf_counter_ns
     for _ in range(calls):
+        t0 = clock()
         fn()
-    return (time.perf_counter_ns() - t0) / calls
+        t.append(clock() - t0)
+    t.sort()
+    return t[len(t) // 2]
 
 
 def litert(path, resolver):
