@@ -41,12 +41,15 @@ final class CheckInputTests: XCTestCase {
             XCTAssertEqual((e as? TargetError)?.subject, dir + "/m.kdc")
             XCTAssertTrue("\(e)".contains("cannot read the exported artifact"), "\(e)")
         }
-        // flags (bytes 6..7): 0 kdc, 1 compressed, 2 TFLite, 3 both, 14 TFLite with float edges
-        for (flags, want) in [(0, 0), (1, 0), (2, 1), (3, 1), (14, 1), (0x0100, 0)] {
+        // flags (bytes 6..7): 0 kdc, 1 compressed, 2 TFLite, 3 both, 14 TFLite with float edges,
+        // 16 an input stage (KDC_STAGE), 18 both
+        for (flags, want, stage) in [
+            (0, 0, 0), (1, 0, 0), (2, 1, 0), (3, 1, 0), (14, 1, 0), (0x0100, 0, 0), (16, 0, 1), (18, 1, 1),
+        ] {
             let header: [UInt8] =
                 Array("KDCM".utf8) + [1, 0, UInt8(flags & 0xff), UInt8(flags >> 8)] + [UInt8](repeating: 0, count: 24)
             try Data(header).write(to: URL(fileURLWithPath: m.artifactPath))
-            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(want)"], "flags \(flags)")
+            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(want)", "-DKDC_STAGE=\(stage)"], "flags \(flags)")
         }
         for bad in [Array("KDCX".utf8) + [1, 0, 2, 0], Array("KDCM".utf8) + [1, 0, 2]] {
             try Data(bad).write(to: URL(fileURLWithPath: m.artifactPath))

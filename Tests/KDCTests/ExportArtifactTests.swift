@@ -225,7 +225,7 @@ final class ExportArtifactTests: XCTestCase {
         let h = try String(contentsOfFile: r.headerPath, encoding: .utf8)
         let c = try String(contentsOfFile: r.sourcePath, encoding: .utf8)
         XCTAssertTrue(h.contains("#define MLP_MODEL_ARTIFACT_BYTES \(r.bytes)u"), h)
-        XCTAssertTrue(h.contains("#define MLP_MODEL_ARENA_BYTES \(r.arenaBytes)u"))
+        XCTAssertTrue(h.contains("#define MLP_MODEL_ARENA_BYTES \(r.arenaTotalBytes)u"))
         XCTAssertTrue(h.contains("#define MLP_MODEL_UNPACK_BYTES \(r.rawBytes)u"))
         XCTAssertTrue(h.contains("#define MLP_MODEL_INPUT_BYTES 20u"))
         XCTAssertTrue(h.contains("#define MLP_MODEL_OUTPUT_BYTES 10u"))

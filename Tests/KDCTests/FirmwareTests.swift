@@ -118,7 +118,7 @@ final class FirmwareTests: XCTestCase {
             let image = FirmwareImage(
                 target: QEMUTarget(board: .cortexM4, firmwareDirectory: fw, scratch: dir), model: r.exportedModel,
                 mode: .stored, runtimeDirectory: rt, buildDirectory: dir + "/build-" + name)
-            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(tflite ? 1 : 0)"])
+            XCTAssertEqual(try image.runtimeDefines(), ["-DKDC_TFLITE=\(tflite ? 1 : 0)", "-DKDC_STAGE=0"])
             let elf = try ELFFile(path: try image.build(inputs: g.quantizedInputs(d, limit: 2)))
             for f in ["kdc_tfl_mbqm", "kdc_tfl_scale", "kdc_tfl_scale_ok", "kdc_tfl_srdhm", "kdc_tfl_rdbpot", "kdc_softmax_s8"] {
                 XCTAssertEqual(elf.symbol(f) != nil, tflite, "\(name): \(f)")

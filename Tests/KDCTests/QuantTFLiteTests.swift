@@ -164,7 +164,7 @@ final class QuantTFLiteTests: XCTestCase {
         XCTAssertTrue(a.graph.floatInput && a.graph.floatOutput)
         XCTAssertEqual(a.graph.arithmetic, .tflite)
         var bad = bytes
-        bad[ArtifactFormat.Header.flags] = 16
+        bad[ArtifactFormat.Header.flags] = 32  // bit 5: unknown (bit 4 is the input stage)
         let crc = kdcCRC32(Array(bad[0..<28]))
         for i in 0..<4 { bad[28 + i] = UInt8((crc >> UInt32(8 * i)) & 0xff) }
         XCTAssertThrowsError(try ArtifactReader.parse(bad)) { e in

@@ -252,7 +252,11 @@ extension Pipeline {
         let calib = Dataset(
             name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
             labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
-        var graph = try KDC.quantize(model.floatGraph, calibration: calib)
+        // An audio front end fixes the input's quantization, as in the build (QuantizeStage).
+        let fe = try config.frontend.map { try AudioFrontEnd($0) }
+        var graph = try KDC.quantize(
+            model.floatGraph, calibration: calib,
+            inputQuant: fe.map { (scale: $0.outputScale, zeroPoint: Int32($0.outputZeroPoint)) })
         if config.export.tflite { graph = try graph.tfliteArithmetic() }
         // The stream buffer of an audio front end counts against the RAM too. (A series'
         // sensor stage adds only its ring, which is the input's size: set as well.)
