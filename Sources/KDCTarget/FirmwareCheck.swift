@@ -152,6 +152,99 @@ public enum FirmwareCheck {
         return (result, records.outputs.map(\.bytes))
     }
 
+    /// Runs `model` (with an audio input stage) in `mode` on `board` with PCM `clips` built into
+    /// the image (`FW_PCM=1`; each clip the same number of int16 samples at the front end's
+    /// rate, cropped or padded as the model's features were; keep it small, e.g. 20): every clip
+    /// through the front end whole and through the stream, each output compared byte for byte
+    /// with `expected` (one per clip, e.g. the Swift int8 reference on the Swift front end's
+    /// features). The stream buffer is the export's `<NAME>_STREAM_BYTES`; the image fails if
+    /// `kdc_stream_bytes` exceeds it. `countInstructions` runs two more images under the
+    /// insncount plugin, the first clip's whole-clip front end run once and `countedRuns` + 1
+    /// times. The RAM is reported, not predicted (`run` predicts it for the int8-input image).
+    /// - Throws: as `run`: `TargetError.toolNotFound`, `.toolFailed`, `.programFailed` (e.g.
+    ///   the model has no audio input stage, or a clip gives not exactly one model run),
+    ///   `.invalidInput` for no clips, clips or expected outputs of unequal sizes, or
+    ///   `.compressed` with an uncompressed export; `.format` when the records disagree with
+    ///   the clips.
+    public static func runPCM(
+        board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, clips: [[Int16]], expected: [[Int8]],
+        countInstructions: Bool, countedRuns: Int = 10, runtimeDirectory: String? = nil
+    ) throws -> FirmwarePCMResult {
+        let what = "firmware PCM check"
+        guard let samples = clips.first?.count, samples > 0, clips.allSatisfy({ $0.count == samples }) else {
+            throw TargetError.invalidInput(what: what, message: "need at least one PCM clip, all of the same non-zero length")
+        }
+        guard expected.count == clips.count, let outBytes = expected.first?.count, outBytes > 0,
+            expected.allSatisfy({ $0.count == outBytes })
+        else {
+            throw TargetError.invalidInput(
+                what: what,
+                message: "need one expected output per clip (\(clips.count)), all of the same size; got \(expected.count)")
+        }
+        guard countedRuns >= 1 else {
+            throw TargetError.invalidInput(what: what, message: "countedRuns must be at least 1, got \(countedRuns)")
+        }
+        if mode == .compressed && !model.compressed {
+            throw TargetError.invalidInput(
+                what: what, message: "compressed mode needs a compressed export; hint: export with compress: true")
+        }
+        let mainArtifact = (try? FileManager.default.attributesOfItem(atPath: model.artifactPath)[.size] as? Int) ?? nil
+        try board.checkFits(
+            model: model.name, arenaBytes: model.arenaBytes, unpackBytes: mode == .compressed ? model.rawBytes : 0,
+            artifactBytes: mode == .compressed ? (mainArtifact ?? model.rawBytes) : model.rawBytes,
+            inputBytes: clips.count * samples * 2)
+        let rt = try runtimeDirectory ?? SourceTree.runtimeDirectory()
+        let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
+        let tmp = try SourceTree.scratchDirectory("firmware-pcm")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let target = QEMUTarget(board: board, firmwareDirectory: fw, scratch: tmp)
+        try target.requireTools(countingInstructions: countInstructions)
+        var image = FirmwareImage(target: target, model: model, mode: mode, runtimeDirectory: rt, buildDirectory: tmp + "/build")
+        image.pcm = true
+        let elfPath = try image.build(pcm: clips)
+
+        let program = "\(image.artifactSource) (\(mode.rawValue), PCM clips) on \(board.description)"
+        let records = try naming(program: program) { try target.run(elfPath) }
+        let (m, run, memory, stage) = (
+            try records.require(records.model, "model"), try records.require(records.run, "run"),
+            try records.require(records.memory, "memory"), try records.require(records.frontend, "frontend")
+        )
+        let n = clips.count
+        guard run.samples == n, m.outputBytes == outBytes, records.outputs.count == 2 * n else {
+            throw TargetError.format(
+                file: records.source,
+                message:
+                    "the firmware ran \(run.samples) clips with \(records.outputs.count) output records of \(m.outputBytes) bytes; expected \(n) clips, \(2 * n) records (whole, then streamed) of \(outBytes) bytes"
+            )
+        }
+        var whole = 0, streamed = 0
+        for (s, got) in records.outputs.enumerated() {
+            let want = expected[s % n]
+            guard got.sample == s, got.bytes.count == want.count else {
+                throw TargetError.format(
+                    file: records.source,
+                    message:
+                        "output record \(s) is sample \(got.sample) with \(got.bytes.count) bytes; expected sample \(s) with \(want.count)"
+                )
+            }
+            let bad = zip(want, got.bytes).filter { $0 != $1 }.count
+            if s < n { whole += bad } else { streamed += bad }
+        }
+        var perClip: Int? = nil, perHop: Int? = nil
+        if countInstructions {
+            let k = countedRuns
+            let once = try target.countInstructions(try image.link(repeats: 1, limit: 1)).count
+            let more = try target.countInstructions(try image.link(repeats: k + 1, limit: 1)).count
+            perClip = (more - once) / k
+            if stage.frames > 0 { perHop = (more - once) / k / stage.frames }
+        }
+        return FirmwarePCMResult(
+            target: board.description, mode: mode, clips: n, clipSamples: samples, frames: stage.frames,
+            wholeMismatches: whole, streamedMismatches: streamed, match: whole == 0 && streamed == 0,
+            streamBytes: stage.streamBytes, scratchBytes: stage.scratchBytes, ramBytes: memory.ramBytes,
+            instructionsPerClip: perClip, instructionsPerHop: perHop)
+    }
+
     /// Output bytes that differ from `expected`, over all samples.
     /// - Throws: `TargetError.format` unless there is exactly one output record per sample,
     ///   numbered 0, 1, …, each of the expected size.

@@ -118,3 +118,37 @@ public struct FirmwareResult: Codable, Equatable, Sendable {
     /// Every part of the measured RAM equals the prediction.
     public var ramMatchesPrediction: Bool { ram == ramPredicted }
 }
+
+/// What running recorded PCM through an audio model's input stage in the firmware
+/// (`samples/firmware`, `FW_PCM=1`) on a board under QEMU showed: each clip through the front end
+/// whole (`kdc_frontend_features`, then `kdc_invoke`) and through the stream
+/// (`kdc_stream_push_pcm` in chunks, the model run by `kdc_stream_run`), every output byte
+/// compared with the expected outputs (`FirmwareCheck.runPCM`).
+public struct FirmwarePCMResult: Codable, Equatable, Sendable {
+    /// "cortex-m4 (qemu mps2-an386)".
+    public var target: String
+    public var mode: FirmwareMode
+    /// Clips run, and int16 samples per clip.
+    public var clips: Int
+    public var clipSamples: Int
+    /// Feature frames per model input, as the device's runtime reported them.
+    public var frames: Int
+    /// Output bytes (over all clips) that differ from the expected outputs: whole-clip path,
+    /// streamed path.
+    public var wholeMismatches: Int
+    public var streamedMismatches: Int
+    /// Both are 0.
+    public var match: Bool
+    /// `kdc_stream_bytes` on the device (window, front-end scratch, feature ring) and the front
+    /// end's scratch, as the firmware reported them.
+    public var streamBytes: Int
+    public var scratchBytes: Int
+    /// RAM the firmware reported (arena + unpack buffer + static data, the stream buffer in it,
+    /// + peak stack).
+    public var ramBytes: Int
+    /// The front end over one whole clip, and per hop (/ `frames`): (instructions with the
+    /// first clip's front end run `k` + 1 times − once) / `k`, QEMU insncount plugin; nil unless
+    /// counted.
+    public var instructionsPerClip: Int?
+    public var instructionsPerHop: Int?
+}

@@ -109,6 +109,15 @@ public struct MemoryRecord: Codable, Equatable, Sendable {
     public var ramBytes: Int
 }
 
+/// `{"record":"frontend","stream_bytes":3072,"scratch_bytes":1024,"frames":49}`: the audio input
+/// stage as the firmware's runtime sized it (`FW_PCM` images): `kdc_stream_bytes`, the front
+/// end's scratch, feature frames per model input.
+public struct FrontEndRecord: Codable, Equatable, Sendable {
+    public var streamBytes: Int
+    public var scratchBytes: Int
+    public var frames: Int
+}
+
 /// `{"record":"instructions","count":123}`: guest instructions executed (QEMU insncount plugin).
 public struct InstructionsRecord: Codable, Equatable, Sendable {
     public var count: Int
@@ -133,6 +142,7 @@ public struct Records: Equatable, Sendable {
     public var run: RunRecord?
     public var timing: TimingRecord?
     public var memory: MemoryRecord?
+    public var frontend: FrontEndRecord?
     public var instructions: InstructionsRecord?
     public var error: ErrorRecord?
     /// The `{"record":"done"}` line was printed: the program ran to its end.
@@ -188,6 +198,7 @@ public enum RecordDecoder {
             case "run": r.run = try one(RunRecord.self, r.run)
             case "timing": r.timing = try one(TimingRecord.self, r.timing)
             case "memory": r.memory = try one(MemoryRecord.self, r.memory)
+            case "frontend": r.frontend = try one(FrontEndRecord.self, r.frontend)
             case "instructions": r.instructions = try one(InstructionsRecord.self, r.instructions)
             case "error": r.error = try one(ErrorRecord.self, r.error)
             case "done":

@@ -48,6 +48,20 @@ final class RecordDecoderTests: XCTestCase {
             try RecordDecoder.decode(#"{"record":"instructions","count":3676499}"#, source: "log").instructions?.count, 3_676_499)
     }
 
+    /// The `frontend` record of a PCM image (samples/firmware/main.c, FW_PCM); one per run.
+    func testDecodesTheFrontEndRecord() throws {
+        let line = #"{"record":"frontend","stream_bytes":3072,"scratch_bytes":1024,"frames":49}"#
+        XCTAssertEqual(
+            try RecordDecoder.decode(line, source: "fw").frontend,
+            FrontEndRecord(streamBytes: 3072, scratchBytes: 1024, frames: 49))
+        XCTAssertThrowsError(try RecordDecoder.decode(line + "\n" + line, source: "fw")) { e in
+            XCTAssertTrue("\(e)".contains("a second 'frontend' record"), "\(e)")
+        }
+        XCTAssertThrowsError(try RecordDecoder.decode(#"{"record":"frontend","stream_bytes":1}"#, source: "fw")) { e in
+            XCTAssertTrue("\(e)".contains("missing field 'scratch_bytes'"), "\(e)")
+        }
+    }
+
     /// Output records encode back to the same hex (lowercase).
     func testOutputRecordRoundTrips() throws {
         let o = OutputRecord(sample: 3, argmax: 1, bytes: [-128, 127, 0, -1])
