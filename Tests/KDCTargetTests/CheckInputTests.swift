@@ -27,6 +27,39 @@ final class CheckInputTests: XCTestCase {
         }
     }
 
+    func testFirmwarePCMCheckRejectsBadInputs() {
+        let x: [[Int16]] = [[1, 2], [3, 4]], y: [[Int8]] = [[0, 0, 0], [0, 0, 0]]
+        let cases: [(FirmwareMode, [[Int16]], [[Int8]], String)] = [
+            (.stored, [], [], "need at least one PCM clip, all of the same non-zero length"),
+            (.stored, [[1, 2], [3]], y, "need at least one PCM clip, all of the same non-zero length"),
+            (.stored, x, [[0, 0, 0]], "need one expected output per clip (2), all of the same size; got 1"),
+            (.stored, x, [[0, 0, 0], [0]], "need one expected output per clip (2)"),
+            (.compressed, x, y, "compressed mode needs a compressed export; hint: export with compress: true"),
+        ]
+        for (mode, clips, expected, want) in cases {
+            XCTAssertThrowsError(
+                try FirmwareCheck.runPCM(model: model, mode: mode, clips: clips, expected: expected, countInstructions: false)
+            ) { e in
+                XCTAssertTrue("\(e)".contains(want), "\(e) lacks '\(want)'")
+            }
+        }
+    }
+
+    /// A PCM image: `pcm.c` holds the clips back to back (`pcm.h`), `main.c` gets `FW_PCM=1`.
+    func testPCMImageSourceAndDefines() {
+        let src = FirmwareImage.pcmSource([[1, -2, 32767], [-32768, 0, 5]])
+        XCTAssertTrue(src.contains("#include \"pcm.h\""), src)
+        XCTAssertTrue(src.contains("const uint32_t fw_pcm_count = 2u;"), src)
+        XCTAssertTrue(src.contains("const uint32_t fw_pcm_samples = 3u;"), src)
+        XCTAssertTrue(src.contains("const int16_t fw_pcm[6] = {\n    1, -2, 32767,\n    -32768, 0, 5,\n};"), src)
+        var image = FirmwareImage(
+            target: QEMUTarget(board: .cortexM4, firmwareDirectory: "/x", scratch: "/x"), model: model, mode: .stored,
+            runtimeDirectory: "/x", buildDirectory: "/x")
+        XCTAssertFalse(image.defines(repeats: 1, limit: 0).contains("-DFW_PCM=1"))
+        image.pcm = true
+        XCTAssertTrue(image.defines(repeats: 1, limit: 0).contains("-DFW_PCM=1"))
+    }
+
     /// The firmware's runtime is built for the arithmetic in `<name>.kdc`'s header (flag bit 1);
     /// without a readable kdc header the build stops and says which file and what it expected.
     func testFirmwareRuntimeDefinesFollowTheArtifactHeader() throws {
