@@ -103,4 +103,73 @@ final class AudioFirmwareTests: XCTestCase {
         print("audio firmware: front end \(per) instructions per clip of \(Self.frames) frames, \(per / Self.frames) per hop")
         XCTAssertGreaterThan(per / Self.frames, 1000)
     }
+
+    /// `kdc build` with `export.firmware: cortex-m4` on a folder of generated recordings: the
+    /// test recordings (cropped/padded as the features were) run as PCM on the board, whole clip
+    /// and streamed, with every output byte equal to the Swift front end → Swift int8 reference,
+    /// and the device's `kdc_stream_bytes` equal to the prediction, in `report.json` →
+    /// `frontend.firmware`.
+    func testBuildFirmwareRunsTestRecordingsAsPCM() throws {
+        let dir = try makeTempDir() + "/rec"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // 3 digits × 4 speakers × 3 takes; the test set is take 0: 12 recordings of 200..340
+        // samples (padded or cropped to 256).
+        for d in 0..<3 {
+            for (si, sp) in ["ann", "bob", "cy", "dee"].enumerated() {
+                for t in 0..<3 {
+                    let n = 200 + 41 * t + 13 * si
+                    let pcm = (0..<n).map { Int16(9000 * sin(Double($0) * (0.2 + 0.5 * Double(d)) + Double(si))) }
+                    try Data(wavBytes(pcm, rate: 8000)).write(to: URL(fileURLWithPath: "\(dir)/\(d)_\(sp)_\(t).wav"))
+                }
+            }
+        }
+        let text = AudioDataTests.audioYAML.replacingOccurrences(
+            of: "teacher:\n  layers: [flatten, {op: dense, units: 3}]",
+            with: """
+                teacher:
+                  layers: [flatten, {op: dense, units: 16}, relu, {op: dense, units: 3}]
+                  train: {epochs: 2}
+                student:
+                  layers: [{op: conv2d, filters: 2, kernel: 3}, relu, flatten, {op: dense, units: 3}]
+                  train: {epochs: 2}
+                distill: {temperature: 2, alpha: 0.5, baseline: false}
+                export: {compress: false, name: kws, firmware: cortex-m4}
+                """)
+        let cfg = try KDCConfig.parse(text, file: (dir as NSString).deletingLastPathComponent + "/c.yaml")
+        XCTAssertEqual(cfg.export.firmware, .cortexM4)
+        let out = try makeTempDir()
+        let r = try Pipeline(config: cfg, outDir: out).build()
+        let test = r.distillation.data.test
+        XCTAssertEqual(test.count, 12)
+        let section = try XCTUnwrap(r.report.frontend)
+        let stream = try XCTUnwrap(InputStageBlock.memory(r.quantized.graph))
+        XCTAssertEqual(section.streamBytes, stream.frontendBytes + stream.ringBytes)
+        let f = try XCTUnwrap(section.firmware, "no frontend.firmware: the PCM firmware check did not run")
+        XCTAssertEqual(f.clips, 12)
+        XCTAssertEqual(f.clipSamples, 256)
+        XCTAssertEqual(f.frames, 7)
+        XCTAssertEqual(f.wholeMismatches, 0)
+        XCTAssertEqual(f.streamedMismatches, 0)
+        XCTAssertTrue(f.match)
+        XCTAssertEqual(f.streamBytes, stream.frontendBytes + stream.ringBytes)
+        XCTAssertFalse(section.firmwareFailed)
+        let perHop = try XCTUnwrap(f.instructionsPerHop)
+        XCTAssertGreaterThan(perHop, 100)
+        XCTAssertEqual(f.instructionsPerClip.map { $0 / 7 }, perHop)
+        // The int8-input firmware check ran as before.
+        XCTAssertEqual(r.checks.firmware.first?.mismatches, 0)
+        print(
+            "build --firmware on recordings: \(f.clips) clips, \(f.wholeMismatches)/\(f.streamedMismatches) mismatches, "
+                + "stream_bytes \(f.streamBytes), \(perHop) instructions per hop")
+        let json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any]
+        )
+        let fw = try XCTUnwrap((json["frontend"] as? [String: Any])?["firmware"] as? [String: Any])
+        XCTAssertEqual(fw["clips"] as? Int, 12)
+        XCTAssertEqual(fw["whole_mismatches"] as? Int, 0)
+        XCTAssertEqual(fw["streamed_mismatches"] as? Int, 0)
+        XCTAssertEqual(fw["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
+        XCTAssertEqual((json["frontend"] as? [String: Any])?["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
+        XCTAssertEqual(fw["instructions_per_hop"] as? Int, perHop)
+    }
 }

@@ -90,7 +90,8 @@ extension Pipeline {
         let checks = try check(exported.result, quantized, test: distilled.data.test)
         let frontend = try frontEndSection(
             ramBytes: exported.prepared.ramBytes, streamBytes: exported.prepared.streamBytes,
-            artifactPath: exported.result.storedArtifactPath ?? exported.result.artifactPath, test: distilled.data.test)
+            artifactPath: exported.result.storedArtifactPath ?? exported.result.artifactPath, test: distilled.data.test,
+            graph: quantized.graph, export: exported.result)
         let reportName = "report.json"
         let failed =
             checks.failure(reportPath: txn.failedPath(reportName))
@@ -99,6 +100,13 @@ extension Pipeline {
                     ? KDCError.check(
                         message:
                             "front-end check failed: the C runtime's audio front end differs from the Swift reference on \(f.cMismatchedClips) of the test recordings (report: \(txn.failedPath(reportName)))"
+                    ) : nil
+            }
+            ?? frontend.flatMap { f in
+                f.firmwareFailed
+                    ? KDCError.check(
+                        message:
+                            "front-end firmware check failed on \(f.firmware?.target ?? "the board"): \(f.firmware?.wholeMismatches ?? 0) whole-clip and \(f.firmware?.streamedMismatches ?? 0) streamed output bytes differ from the Swift reference over \(f.firmware?.clips ?? 0) recordings; kdc_stream_bytes \(f.firmware?.streamBytes ?? 0), predicted \(f.streamBytes ?? 0) (report: \(txn.failedPath(reportName)))"
                     ) : nil
             }
         // The report names the files where they will be: in the output folder, or in failed/.

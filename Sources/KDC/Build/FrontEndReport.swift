@@ -1,4 +1,5 @@
 import Foundation
+import KDCTarget
 
 /// `report.json` → `frontend`: the audio front end the model is built on (`data.format: audio`).
 public struct FrontEndSection: Codable, Sendable, Equatable {
@@ -26,11 +27,29 @@ public struct FrontEndSection: Codable, Sendable, Equatable {
     public var cCheck: String
     /// Test recordings whose C features or streamed outputs differ (0 when `cMatches`).
     public var cMismatchedClips: Int = 0
+    /// The stream buffer kdc predicts (`kdc_stream_bytes`: window, front-end scratch, ring).
+    public var streamBytes: Int? = nil
+    /// With `--firmware`: up to 20 test recordings run on the board (stored artifact), whole
+    /// clip and streamed, every output byte against the Swift front end → Swift int8 reference,
+    /// and the device's `kdc_stream_bytes`; a mismatch, or a stream buffer other than
+    /// `streamBytes`, fails the build.
+    public var firmware: FirmwarePCMResult? = nil
+
+    /// The firmware check ran and found a difference (outputs, or the stream buffer's size).
+    public var firmwareFailed: Bool {
+        guard let f = firmware else { return false }
+        return !f.match || f.streamBytes != streamBytes
+    }
 }
 
 extension Pipeline {
     /// The `frontend` section for a build on recordings, nil for other data.
-    func frontEndSection(ramBytes: Int, streamBytes: Int, artifactPath: String, test: Dataset) throws -> FrontEndSection? {
+    /// With `export.firmware`, also runs up to `firmwareSamples` of the test recordings on the
+    /// board (`FirmwareCheck.runPCM`, the stored artifact of `export`) against `graph` on the
+    /// Swift front end's features.
+    func frontEndSection(
+        ramBytes: Int, streamBytes: Int, artifactPath: String, test: Dataset, graph: Graph, export: ExportResult
+    ) throws -> FrontEndSection? {
         guard let fc = config.frontend, case let .audio(src) = config.data.train else { return nil }
         let fe = try AudioFrontEnd(fc)
         let frames = fc.frameCount(samples: src.clipSamples)
@@ -45,13 +64,28 @@ extension Pipeline {
         }
         let check = try withKDCErrors { try FrontEndHostCheck.run(artifactPath: artifactPath, clips: clips) }
         let bad = check.mismatchedClips
+        var device: FirmwarePCMResult? = nil
+        if let board = config.export.firmware, !clips.isEmpty {
+            let n = min(firmwareSamples, clips.count)
+            stage(
+                "firmware",
+                detail: "\(board.name), stored artifact: \(n) test recordings as PCM through the front end, whole and streamed")
+            let interp = Int8Interpreter()
+            let some = Array(clips.prefix(n))
+            let expected = some.map { interp.run(graph, input: fe.features($0)) }
+            device = try withKDCErrors {
+                try FirmwareCheck.runPCM(
+                    board: board, model: export.exportedModel, mode: .stored, clips: some, expected: expected,
+                    countInstructions: true)
+            }
+        }
         return FrontEndSection(
             config: fc, frames: frames, features: fe.featuresPerFrame, clipSamples: src.clipSamples,
             outputScale: fe.outputScale, outputZeroPoint: fe.outputZeroPoint, ringBytes: frames * fe.featuresPerFrame,
             ramEstimateBytes: ramBytes, cMatches: bad == 0 && check.streamBytes == streamBytes,
             cCheck:
                 "the C runtime's front end (cc, this machine) on the \(clips.count) test recordings, whole clip and streamed in random chunks, against AudioFrontEnd.features and the Swift int8 reference; kdc_stream_bytes \(check.streamBytes) (predicted \(streamBytes))",
-            cMismatchedClips: bad)
+            cMismatchedClips: bad, streamBytes: streamBytes, firmware: device)
     }
 }
 
@@ -64,5 +98,11 @@ extension FrontEndSection {
             + "\(fmtNumber(Float(c.lowHz)))–\(fmtNumber(Float(c.highHz))) Hz; input \(frames) frames × \(features) features "
             + "(int8 scale \(outputScale), zero point \(outputZeroPoint)); ring \(ringBytes) B, RAM arena + unpack + ring "
             + "\(ramEstimateBytes) B; C front end: \(cMatches.map { $0 ? "matches" : "DIFFERS" } ?? cCheck)\n"
+            + (firmware.map { f in
+                "front end on \(f.target): \(f.clips) recordings, \(f.wholeMismatches) whole-clip and \(f.streamedMismatches) "
+                    + "streamed output bytes differ from the Swift reference; kdc_stream_bytes \(f.streamBytes) (predicted "
+                    + "\(streamBytes.map(String.init) ?? "?"))"
+                    + (f.instructionsPerHop.map { "; \($0) instructions per hop" } ?? "") + "\n"
+            } ?? "")
     }
 }
