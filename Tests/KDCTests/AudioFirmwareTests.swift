@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import KDC
+@testable import KDCTarget
 
 /// The Cortex-M4 firmware sample (samples/firmware, `PCM=1`) runs recorded PCM built into the
 /// image through the front end (whole clip) and the streaming API; every output byte must equal
@@ -171,5 +172,78 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertEqual(fw["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
         XCTAssertEqual((json["frontend"] as? [String: Any])?["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
         XCTAssertEqual(fw["instructions_per_hop"] as? Int, perHop)
+    }
+
+    /// The target layer's PCM image (`FirmwareCheck.runPCM`, no make): synthetic clips give the
+    /// Swift reference's outputs whole and streamed and the predicted stream buffer; an expected
+    /// output off by one byte is counted once on each path; and `make PCM=1` builds the same
+    /// image bytes.
+    func testTargetLayerPCMImage() throws {
+        let n = Self.config.windowSamples + (Self.frames - 1) * Self.config.hopSamples
+        let clips: [[Int16]] = [
+            (0..<n).map { Int16(12000 * sin(Double($0) * 0.3)) }, [Int16](repeating: 0, count: n),
+            (0..<n).map { ($0 / 9) % 2 == 0 ? 32767 : -32768 },
+        ]
+        let g = try AudioFrontEndTests.model(Self.config, frames: Self.frames)
+        let fe = try AudioFrontEnd(Self.config)
+        let interp = Int8Interpreter()
+        let expected = clips.map { interp.run(g, input: fe.features($0)) }
+        let dir = try ExportFixtures.tempDir("audio-fw-target")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let e = try export(g, normalization: .identity, to: dir, name: "kws", compress: false)
+        let stream = try XCTUnwrap(InputStageBlock.memory(g))
+        let r = try FirmwareCheck.runPCM(
+            model: e.exportedModel, mode: .stored, clips: clips, expected: expected, countInstructions: false)
+        XCTAssertEqual(r.clips, 3)
+        XCTAssertEqual(r.clipSamples, n)
+        XCTAssertEqual(r.frames, Self.frames)
+        XCTAssertEqual(r.wholeMismatches, 0)
+        XCTAssertEqual(r.streamedMismatches, 0)
+        XCTAssertTrue(r.match)
+        XCTAssertEqual(r.streamBytes, stream.frontendBytes + stream.ringBytes)
+        XCTAssertNil(r.instructionsPerHop)
+        // A wrong expected byte is found on both paths.
+        var wrong = expected
+        wrong[1][2] = wrong[1][2] == 0 ? 1 : 0
+        let bad = try FirmwareCheck.runPCM(
+            model: e.exportedModel, mode: .stored, clips: clips, expected: wrong, countInstructions: false)
+        XCTAssertEqual(bad.wholeMismatches, 1)
+        XCTAssertEqual(bad.streamedMismatches, 1)
+        XCTAssertFalse(bad.match)
+        // What the build fails on: outputs, or a device stream buffer other than the prediction.
+        var section = FrontEndSection(
+            config: Self.config, frames: Self.frames, features: fe.featuresPerFrame, clipSamples: n,
+            outputScale: fe.outputScale, outputZeroPoint: fe.outputZeroPoint, ringBytes: stream.ringBytes,
+            ramEstimateBytes: 0, cMatches: true, cCheck: "", streamBytes: r.streamBytes, firmware: r)
+        XCTAssertFalse(section.firmwareFailed)
+        section.firmware = bad
+        XCTAssertTrue(section.firmwareFailed)
+        section.firmware = r
+        section.streamBytes = r.streamBytes + 4
+        XCTAssertTrue(section.firmwareFailed)
+
+        // make PCM=1 builds the image the target layer builds.
+        let rt = try SourceTree.runtimeDirectory()
+        let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
+        try SourceTree.write(Data(FirmwareImage.pcmSource(clips).utf8), to: dir + "/pcm.c")
+        var image = FirmwareImage(
+            target: QEMUTarget(board: .cortexM4, firmwareDirectory: fw, scratch: dir), model: e.exportedModel, mode: .stored,
+            runtimeDirectory: rt, buildDirectory: dir + "/swift")
+        image.pcm = true
+        let swiftELF = try image.build(pcm: clips)
+        try ProcessRunner.check(
+            Command(
+                "make",
+                [
+                    "-s", "-C", fw, "all", "MODEL_DIR=" + dir, "NAME=kws", "MODE=stored", "INPUTS=" + dir + "/pcm.c", "PCM=1",
+                    "BUILD=" + dir + "/make", "RUNTIME=" + rt,
+                ]), action: "make all")
+        var bins: [Data] = []
+        for elf in [swiftELF, dir + "/make/firmware.elf"] {
+            try ProcessRunner.check(Command("arm-none-eabi-objcopy", ["-O", "binary", elf, elf + ".bin"]), action: "objcopy")
+            bins.append(try XCTUnwrap(FileManager.default.contents(atPath: elf + ".bin")))
+        }
+        XCTAssertGreaterThan(bins[0].count, 10000)
+        XCTAssertEqual(bins[0], bins[1], "the PCM images' bytes differ")
     }
 }
