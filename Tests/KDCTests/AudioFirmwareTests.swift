@@ -135,6 +135,7 @@ final class AudioFirmwareTests: XCTestCase {
                   train: {epochs: 2}
                 distill: {temperature: 2, alpha: 0.5, baseline: false}
                 export: {compress: false, name: kws, firmware: cortex-m4}
+                budget: {flash_bytes: 65536, ram_bytes: 65536}
                 """)
         let cfg = try KDCConfig.parse(text, file: (dir as NSString).deletingLastPathComponent + "/c.yaml")
         XCTAssertEqual(cfg.export.firmware, .cortexM4)
