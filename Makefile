@@ -61,7 +61,8 @@ demo: setup-run
 # The fast tier (docs/TESTING.md): the Swift unit tests and the C runtime's tests under gcc and
 # clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
 CHECK_SKIP := FirmwareTests TargetMatrixTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests \
-	DataCommandTests TFLiteOracleTests TFLiteTeacherBuildTests ReportPageBuildTests ReportBrowserTests
+	DataCommandTests TFLiteOracleTests TFLiteTeacherBuildTests ReportPageBuildTests ReportBrowserTests \
+	AudioFirmwareTests DeviceBenchCLITests
 check: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))

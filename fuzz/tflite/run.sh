@@ -15,7 +15,7 @@ MLPERF=${MLPERF:-../shared/models/mlperf-tiny}
 # from elsewhere.
 READER="Sources/KDC/Build/Errors.swift Sources/KDC/Import/FlatBuffer.swift Sources/KDC/Import/FlatBufferBuilder.swift
      Sources/KDC/Import/TFLiteModel.swift Sources/KDC/Import/TFLiteReader.swift Sources/KDC/Import/TFLiteWriter.swift"
-SRC="$READER Sources/KDC/Import/TFLiteImport.swift Sources/KDC/IR/Graph.swift Sources/KDC/IR/Op.swift
+SRC="$READER Sources/KDC/Import/TFLiteImport.swift Sources/KDC/IR/Graph.swift Sources/KDC/IR/InputStage.swift Sources/KDC/IR/Op.swift
      Sources/KDC/IR/ShapeInference.swift Sources/KDC/Quantize/FixedPoint.swift Sources/KDC/Quantize/TFLiteArithmetic.swift
      Sources/KDC/Tensor/Tensor.swift"
 D=fuzz/tflite
