@@ -42,7 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import venv
+
+import benchvenv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv-hostbench")
@@ -51,24 +52,8 @@ MLPERF = os.path.join(ROOT, "..", "shared", "models", "mlperf-tiny")
 
 
 def ensure_venv():
-    """Re-runs this script inside .venv-hostbench (made and filled on first use)."""
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    py = os.path.join(VENV, "bin", "python")
-    stamp = os.path.join(VENV, ".pins")
-    pinned = ""
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            pinned = f.read()
-    if pinned != "\n".join(PINS):
-        print(f"making {VENV} ({', '.join(PINS)})", file=sys.stderr)
-        venv.create(VENV, with_pip=True, clear=True)
-        subprocess.run(
-            [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", *PINS], check=True
-        )
-        with open(stamp, "w") as f:
-            f.write("\n".join(PINS))
-    os.execv(py, [py, *sys.argv])
+    """Re-runs this script inside its venv (made and filled on first use)."""
+    benchvenv.ensure(VENV, PINS)
 
 
 # ---------------------------------------------------------------------------------------------

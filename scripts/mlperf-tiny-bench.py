@@ -26,7 +26,8 @@ import json
 import os
 import subprocess
 import sys
-import venv
+
+import benchvenv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv-bench")
@@ -40,24 +41,8 @@ MODELS = [
 
 
 def ensure_venv():
-    """Re-runs this script inside .venv-bench (made and filled on first use)."""
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    py = os.path.join(VENV, "bin", "python")
-    stamp = os.path.join(VENV, ".pins")
-    pinned = ""
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            pinned = f.read()
-    if pinned != "\n".join(PINS):
-        print(f"making {VENV} ({', '.join(PINS)})", file=sys.stderr)
-        venv.create(VENV, with_pip=True, clear=True)
-        subprocess.run(
-            [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", *PINS], check=True
-        )
-        with open(stamp, "w") as f:
-            f.write("\n".join(PINS))
-    os.execv(py, [py, *sys.argv])
+    """Re-runs this script inside its venv (made and filled on first use)."""
+    benchvenv.ensure(VENV, PINS)
 
 
 def generated_inputs(np, shape, n, seed=0):
