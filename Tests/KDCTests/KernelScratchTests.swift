@@ -42,6 +42,32 @@ final class KernelScratchTests: XCTestCase {
         XCTAssertEqual(KernelScratch.bytes(graph([640], .dense(units: 128), [128]), variant: .portable), 0)
     }
 
+    /// The mve variant (runtime/src/kdc_kernels_mve.c): four int8 im2col columns of K values, else
+    /// one, within 4096 bytes, else none; nothing for a 1x1 window, FC or depthwise. The C side
+    /// checks the same edges against its query under QEMU (test_variants.c, on the Cortex-M55).
+    func testMVEConvTakesFourInt8ColumnsThenOneThenNone() {
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 3, k: 3), variant: .mve), 4 * 27)
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 16, k: 3), variant: .mve), 4 * 144)
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 64, k: 4), variant: .mve), 4 * 1024)  // the last four-column K
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 1025, k: 1), variant: .mve), 0)  // 1x1: the input pixels
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 1, k: 1), variant: .mve), 0)
+        let k1025 = graph(
+            [8, 8, 205], .conv2d(filters: 4, kernel: Size2(5, 1), stride: Size2(1, 1), padding: .same), [8, 8, 4])
+        XCTAssertEqual(KernelScratch.bytes(k1025, variant: .mve), 1025)  // one column
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 455, k: 3), variant: .mve), 4095)  // K 4095: one column
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 456, k: 3), variant: .mve), 0)  // K 4104: row by row
+        XCTAssertEqual(KernelScratch.bytes(graph([640], .dense(units: 128), [128]), variant: .mve), 0)
+        let dw = graph(
+            [8, 8, 16], .depthwiseConv2d(kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same, multiplier: 1), [8, 8, 16])
+        XCTAssertEqual(KernelScratch.bytes(dw, variant: .mve), 0)
+        XCTAssertTrue(KernelScratch.Variant.device.contains(.mve))
+        // Where the mve plan is the largest device one, the arena reserves it: K 2500 is row by
+        // row in the dsp variant (0), one int8 column here.
+        let g = conv(cin: 100, k: 5)
+        XCTAssertEqual(KernelScratch.bytes(g, variant: .dsp), 0)
+        XCTAssertEqual(KernelScratch.maximum(g), 2500)
+    }
+
     func testTheArenaReservesTheLargestVariant() {
         let g = conv(cin: 16, k: 3)  // portable 2·144 + 2·144 = 576 > 512: 1 window of 144, tail 288 -> 432
         XCTAssertEqual(KernelScratch.maximum(g), max(KernelScratch.bytes(g, variant: .portable), 4 * 144 + 3))

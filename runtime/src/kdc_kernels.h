@@ -27,7 +27,12 @@
  *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
  *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
  *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
- *   __ARM_FEATURE_DSP        "dsp" (Cortex-M4, M7, M33, M55; or -DKDC_KERNELS_DSP): FC, conv and
+ *   __ARM_FEATURE_MVE        "mve" (Armv8.1-M with Helium: Cortex-M55; or -DKDC_KERNELS_MVE): FC,
+ *                            conv and depthwise from kdc_kernels_mve.c (VMLADAVA and widening
+ *                            multiplies over 128-bit vectors), the rest portable;
+ *                            -DKDC_KERNELS_DSP keeps the dsp variant, -DKDC_KERNELS_PORTABLE the
+ *                            portable one on such a target
+ *   __ARM_FEATURE_DSP        "dsp" (Cortex-M4, M7, M33; or -DKDC_KERNELS_DSP): FC, conv and
  *                            depthwise from kdc_kernels_dsp.c (SXTB16/SMLAD), the rest portable;
  *                            -DKDC_KERNELS_PORTABLE keeps the portable variant on such a target
  *   -DKDC_KERNELS_REFERENCE  "reference": every kernel is the reference
@@ -69,12 +74,28 @@
 #if defined(KDC_KERNELS_DSP) && !defined(__ARM_FEATURE_DSP)
 #error "KDC_KERNELS_DSP needs an Armv7E-M DSP target (__ARM_FEATURE_DSP): -mcpu=cortex-m4/m7/m33"
 #endif
+#if defined(KDC_KERNELS_MVE) && !defined(__ARM_FEATURE_MVE)
+#error "KDC_KERNELS_MVE needs MVE (__ARM_FEATURE_MVE): -mcpu=cortex-m55 -mfloat-abi=softfp"
+#endif
 #if defined(KDC_KERNELS_REFERENCE)
 #define KDC_KERNELS_VARIANT "reference"
 #elif defined(KDC_KERNELS_AVX2) || (defined(__AVX2__) && !defined(KDC_KERNELS_PORTABLE))
 /* "avx2": FC, conv, depthwise and the pools from kdc_kernels_avx2.c, the rest the reference */
 #define KDC_KERNELS_VARIANT "avx2"
 #define KDC__VARIANT_AVX2 1
+#define KDC__HAS_FC 1
+#define KDC__HAS_CONV2D 1
+#define KDC__HAS_DWCONV2D 1
+#define KDC__HAS_MAXPOOL 1
+#define KDC__HAS_AVGPOOL 1
+#define KDC__QUERY_CONV2D 1
+#elif defined(KDC_KERNELS_MVE) ||                                                                  \
+    (defined(__ARM_FEATURE_MVE) && !defined(KDC_KERNELS_PORTABLE) && !defined(KDC_KERNELS_DSP))
+/* "mve": the portable variant with FC, conv and depthwise replaced by kdc_kernels_mve.c */
+#define KDC_KERNELS_VARIANT "mve"
+#define KDC__VARIANT_PORTABLE 1
+#define KDC__VARIANT_MVE 1
+#define KDC__HAS_REQUANT 1
 #define KDC__HAS_FC 1
 #define KDC__HAS_CONV2D 1
 #define KDC__HAS_DWCONV2D 1
@@ -108,6 +129,9 @@
 
 #ifndef KDC__VARIANT_DSP
 #define KDC__VARIANT_DSP 0
+#endif
+#ifndef KDC__VARIANT_MVE
+#define KDC__VARIANT_MVE 0
 #endif
 
 #ifndef KDC__VARIANT_PORTABLE
@@ -194,8 +218,8 @@
 #endif
 
 /* Upper bound of every scratch query of every variant shipped (bytes): the avx2 variant's int16
- * im2col windows (kdc_kernels_avx2.c) and the dsp variant's im2col columns (kdc_kernels_dsp.c)
- * take up to this much. */
+ * im2col windows (kdc_kernels_avx2.c), the dsp variant's int16 im2col columns
+ * (kdc_kernels_dsp.c) and the mve variant's int8 ones (kdc_kernels_mve.c) take up to this much. */
 #define KDC__SCRATCH_BOUND 4096u
 
 /* ---- parameters ------------------------------------------------------- */

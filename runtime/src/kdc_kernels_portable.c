@@ -3,8 +3,8 @@
  * clang and a gcc form of each block), conv over a gathered window and two output pixels per
  * pass over the weights, depthwise with hoisted window ranges, the 2x2 max-pool fast path and
  * average pool over blocks of 16 channels. Byte for byte equal to the reference
- * (kdc_kernels_ref.c; tests/test_variants.c). The dsp variant (kdc_kernels_dsp.c) builds this
- * file too, without its FC, conv and depthwise. */
+ * (kdc_kernels_ref.c; tests/test_variants.c). The dsp and mve variants (kdc_kernels_dsp.c,
+ * kdc_kernels_mve.c) build this file too, without its FC, conv and depthwise. */
 #include "kdc_kernels.h"
 
 #if KDC__VARIANT_PORTABLE
@@ -38,7 +38,7 @@ int32_t kdc_requant(int32_t acc, int32_t M, int32_t e)
     return q > INT32_MAX ? INT32_MAX : q < INT32_MIN ? INT32_MIN : (int32_t)q;
 }
 
-#if !KDC__VARIANT_DSP /* FC, conv and depthwise: kdc_kernels_dsp.c in the dsp variant */
+#if !KDC__VARIANT_DSP && !KDC__VARIANT_MVE /* FC, conv, depthwise: kdc_kernels_dsp.c, _mve.c */
 /* Output zero point, clamp and arithmetic (0 kdc, 1 TFLite's MultiplyByQuantizedMultiplier,
  * 2 TFLite's double scale of FULLY_CONNECTED), passed by address: four register arguments to
  * kdc__out. */
@@ -110,7 +110,7 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
     }
 }
 
-#endif /* !KDC__VARIANT_DSP */
+#endif /* !KDC__VARIANT_DSP && !KDC__VARIANT_MVE */
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
  * index of tap lo. The window starts at o*stride - pad, which may be < 0. */
@@ -123,7 +123,7 @@ KDC__SMALL static void kdc__range(size_t o, size_t stride, size_t pad, size_t k,
     *s = start - pad + *lo; /* first in-bounds input index */
 }
 
-#if !KDC__VARIANT_DSP
+#if !KDC__VARIANT_DSP && !KDC__VARIANT_MVE
 /* Two dot products sharing the weights (two output pixels, one channel):
  * s[0] = sum (a[i] - zx) * w[i], s[1] = sum (b[i] - zx) * w[i]. As in
  * kdc__dot, gcc and clang each get the block form they vectorize well; clang
@@ -294,7 +294,7 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_
     }
 }
 
-#endif /* !KDC__VARIANT_DSP */
+#endif /* !KDC__VARIANT_DSP && !KDC__VARIANT_MVE */
 
 static int8_t kdc__clamp8(int32_t v, int32_t lo, int32_t hi)
 {

@@ -643,7 +643,7 @@ def build_tfl(n_inputs=4):
             f = np.clip(TA.scale_double(acc, S) + z_f, -128, 127)
             ys.append(softmax_ref(f.reshape(1, N), q_s).reshape(-1))
         mlo, mhi = double_words(S)
-        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C), scratch_dsp=conv_scratch_dsp(3, 3, C))  # fmt: skip
+        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C), scratch_dsp=conv_scratch_dsp(3, 3, C), scratch_mve=conv_scratch_mve(3, 3, C))  # fmt: skip
         m.op(OPC["ADD"], [t_c, t_c], t_a, params=F.add_params([v for p in qa for v in p]))
         m.op(OPC["RESHAPE"], [t_a], t_r)
         m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N, scratch_dsp=fc_scratch_dsp(H * W * Co))  # fmt: skip
@@ -730,10 +730,11 @@ class Model:
 
     def op(
         self, op, ins, out, lo=-128, hi=127, params=b"", macs=0, scratch=0, scratch_avx2=0,
-        scratch_dsp=0,
+        scratch_dsp=0, scratch_mve=0,
     ):  # fmt: skip
         """macs: the op's multiply-accumulates (docs/FORMAT.md 3.5); scratch, scratch_avx2,
-        scratch_dsp: the bytes the portable, avx2 and dsp kernel variants ask for (3.6)."""
+        scratch_dsp, scratch_mve: the bytes the portable, avx2, dsp and mve kernel variants ask
+        for (3.6)."""
         self.ops.append(
             dict(
                 op=op,
@@ -746,6 +747,7 @@ class Model:
                 scratch=scratch,
                 scratch_avx2=scratch_avx2,
                 scratch_dsp=scratch_dsp,
+                scratch_mve=scratch_mve,
             )
         )
 
@@ -826,6 +828,9 @@ class Model:
     def scratch_dsp(self):
         return max(o["scratch_dsp"] for o in self.ops)
 
+    def scratch_mve(self):
+        return max(o["scratch_mve"] for o in self.ops)
+
 
 def conv_scratch_avx2(kh, kw, cin):
     """Scratch of the avx2 variant's conv (docs/FORMAT.md 3.6), K = kh*kw*cin: the weights of 16
@@ -855,6 +860,16 @@ def conv_scratch_dsp(kh, kw, cin):
     else none."""
     k4 = (kh * kw * cin + 3) // 4 * 4
     return next((2 * n * k4 + 3 for n in (2, 1) if 2 * n * k4 + 3 <= 4096), 0)
+
+
+def conv_scratch_mve(kh, kw, cin):
+    """Scratch of the mve variant's conv (docs/FORMAT.md 3.6): four int8 im2col columns of
+    K = kh*kw*cin values, else one, within 4096 bytes; else none; none for a 1x1 window (its
+    columns are the input pixels)."""
+    k = kh * kw * cin
+    if kh == 1 and kw == 1:
+        return 0
+    return next((n * k for n in (4, 1) if n * k <= 4096), 0)
 
 
 def fc_scratch_dsp(k):
@@ -937,6 +952,7 @@ def build_cnn(n_inputs=3):
         scratch=conv_scratch_portable(3, 3, C),
         scratch_avx2=conv_scratch_avx2(3, 3, C),
         scratch_dsp=conv_scratch_dsp(3, 3, C),
+        scratch_mve=conv_scratch_mve(3, 3, C),
     )
     # depthwise 3x3 stride 2 same, mult 2 -> 6x6x8
     OH, pt = same(H, 3, 2)
@@ -991,6 +1007,7 @@ def build_cnn(n_inputs=3):
         scratch=conv_scratch_portable(1, 1, 8),
         scratch_avx2=conv_scratch_avx2(1, 1, 8),
         scratch_dsp=conv_scratch_dsp(1, 1, 8),
+        scratch_mve=conv_scratch_mve(1, 1, 8),
     )
     # add t2 + t3
     q = add_params(0.04, 0.05, 0.06)
@@ -1066,6 +1083,7 @@ def build_cnn28(n_inputs=2):
             scratch=conv_scratch_portable(3, 3, C),
             scratch_avx2=conv_scratch_avx2(3, 3, C),
             scratch_dsp=conv_scratch_dsp(3, 3, C),
+            scratch_mve=conv_scratch_mve(3, 3, C),
         )
         H //= 2
         acts = [pool_ref(a, "max", 2, 2, 2, 2, 0, 0, H, H, -128, 127) for a in acts]
@@ -1384,6 +1402,7 @@ def emit_models():
                     m.scratch(),
                     m.scratch_avx2(),
                     m.scratch_dsp(),
+                    m.scratch_mve(),
                     len(m.ops),
                 )
             )
@@ -1403,14 +1422,15 @@ def emit_models():
     src.append(
         "static const struct golden_model { const char *name; const unsigned char *bytes; "
         "size_t len; size_t arena; int compressed; const int8_t *in, *out; size_t in_size, "
-        "out_size, n; uint64_t macs; size_t scratch_portable, scratch_avx2, scratch_dsp, n_ops; } "
+        "out_size, n; uint64_t macs; size_t scratch_portable, scratch_avx2, scratch_dsp, "
+        "scratch_mve, n_ops; } "
         "golden_models[] = {\n"
     )
-    for nm, ln, ar, comp, base, macs, scratch, scratch_avx2, scratch_dsp, n_ops in table:
+    for nm, ln, ar, comp, base, macs, *scratches, n_ops in table:  # portable, avx2, dsp, mve
         B = base.upper()
         src.append(
             f'    {{"{nm}", {nm}, {ln}, {ar}, {comp}, {base}_in, {base}_out, {B}_IN_SIZE, '
-            f"{B}_OUT_SIZE, {B}_N, {macs}u, {scratch}u, {scratch_avx2}u, {scratch_dsp}u, {n_ops}u}},\n"
+            f"{B}_OUT_SIZE, {B}_N, {macs}u, {''.join(f'{b}u, ' for b in scratches)}{n_ops}u}},\n"
         )
     src.append("};\n")
     return "".join(src)

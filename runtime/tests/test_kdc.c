@@ -72,12 +72,13 @@ static uint32_t abuf[70000 / 4], ubuf[70000 / 4];
 static uint8_t arena[16384];
 
 /* The scratch the golden models need with the compiled kernels (gen_golden.py mirrors the
- * portable, avx2 and dsp variants' formulas; the reference needs none). */
+ * portable, avx2, dsp and mve variants' formulas; the reference needs none). */
 static size_t golden_scratch(const struct golden_model *g)
 {
     return strcmp(KDC_KERNELS_VARIANT, "portable") == 0 ? g->scratch_portable
            : strcmp(KDC_KERNELS_VARIANT, "avx2") == 0   ? g->scratch_avx2
            : strcmp(KDC_KERNELS_VARIANT, "dsp") == 0    ? g->scratch_dsp
+           : strcmp(KDC_KERNELS_VARIANT, "mve") == 0    ? g->scratch_mve
                                                         : 0;
 }
 

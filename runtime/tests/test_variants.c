@@ -2,9 +2,10 @@
  * and values, byte for byte: strides, pads, depth multipliers, window sizes on both sides of
  * the portable conv's scratch plan (16-byte blocks, two windows, weight tail, row by row) and of
  * the dsp variant's (two im2col columns up to K = 1020, one up to 2044, then row by row; FC
- * with and without its column),
- * channel counts around the block sizes, zero points and clamps at the extremes. Every buffer
- * is an exact-size heap block (ASan sees a read one past the end); outputs start as garbage. */
+ * with and without its column) and of the mve variant's (four int8 columns up to K = 1024, one
+ * up to 4096, then row by row; 1x1 windows from the input), channel counts around the block sizes,
+ * zero points and clamps at the extremes. Every buffer is an exact-size heap block (ASan sees a
+ * read one past the end); outputs start as garbage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,9 @@ static int run_conv(int depthwise, int *shown)
     }
     if (!depthwise && ++calls % 20 == 0) { /* every 20th: a 5x5 window of K = 25*C_in taps, */
         p.k_h = p.k_w = 5, p.pad_top %= 5, p.pad_left %= 5; /* the dsp plan of one column */
-        p.in_c = calls % 40 ? 57 : 100; /* (K 1425) or none (K 2500, row by row) */
+        /* (K 1425) or none (K 2500, row by row); the mve plan of one column (both) or none
+         * (K 4250) */
+        p.in_c = calls % 60 == 0 ? 170 : calls % 40 ? 57 : 100;
         p.out_h = 1 + (p.in_h + p.pad_top - 1) / p.stride_h % 3;
         p.out_w = 1 + (p.in_w + p.pad_left - 1) / p.stride_w % 3;
     }
@@ -238,17 +241,30 @@ static int run_elementwise(int kind, int *shown)
     return good;
 }
 
-/* The portable conv's scratch query against docs/FORMAT.md 3.6's formula, on its edges. */
+/* FC's scratch for k inputs (docs/FORMAT.md 3.6): the dsp variant's int16 column of K4 + 3
+ * bytes within 4096; none in the others. */
+static size_t fc_want(size_t k)
+{
+    size_t k4 = (k + 3) / 4 * 4;
+    if (strcmp(KDC_KERNELS_VARIANT, "dsp") != 0) return 0;
+    return 2 * k4 + 3 <= 4096 ? 2 * k4 + 3 : 0;
+}
+
+/* The compiled variant's conv and FC scratch queries against docs/FORMAT.md 3.6's formulas, on
+ * their edges. */
 static void test_scratch_formula(void)
 {
-    static const size_t taps[] = {1,    15,   16,   17,   99,   100,  101,  102,  103,
-                                  128,  129,  170,  171,  256,  257,  512,  513,  1020,
-                                  1021, 1023, 1024, 2044, 2045, 2046, 2048, 65536};
+    static const size_t taps[] = {1,    15,   16,   17,   99,   100,  101,  102,  103,  128,
+                                  129,  170,  171,  256,  257,  512,  513,  1020, 1021, 1023,
+                                  1024, 1025, 2044, 2045, 2046, 2048, 4096, 4097, 65536};
     size_t i, bad = 0;
     for (i = 0; i < sizeof taps / sizeof taps[0]; i++) {
         kdc_conv_params p;
+        kdc_fc_params fc;
         size_t padded = (taps[i] + 15) / 16 * 16, nwin, want;
         memset(&p, 0, sizeof p);
+        memset(&fc, 0, sizeof fc);
+        fc.k = taps[i], fc.n = 1;
         p.k_h = 1, p.k_w = 1, p.in_c = taps[i];
         nwin = 2 * padded <= 512 ? 2 : 1;
         want = padded > 512 ? 0 : nwin * padded + ((nwin + 2) * padded <= 512 ? 2 * padded : 0);
@@ -261,6 +277,8 @@ static void test_scratch_formula(void)
         } else if (strcmp(KDC_KERNELS_VARIANT, "dsp") == 0) { /* int16 columns of K4, + 3 */
             size_t k4 = (taps[i] + 3) / 4 * 4;
             want = 4 * k4 + 3 <= 4096 ? 4 * k4 + 3 : 2 * k4 + 3 <= 4096 ? 2 * k4 + 3 : 0;
+        } else if (strcmp(KDC_KERNELS_VARIANT, "mve") == 0) { /* a 1x1 window: none */
+            want = 0;
         }
         if (strcmp(KDC_KERNELS_VARIANT, "reference") == 0) want = 0;
         if (kdc_conv2d_s8_scratch_bytes(&p) != want) {
@@ -268,8 +286,28 @@ static void test_scratch_formula(void)
                    (unsigned long)kdc_conv2d_s8_scratch_bytes(&p), (unsigned long)want);
             bad++;
         }
+        if (strcmp(KDC_KERNELS_VARIANT, "mve") == 0) { /* the taps as a 1 x K window: four */
+            p.k_w = taps[i], p.in_c = 1; /* int8 columns of K, else one, else none (1x1: none) */
+            want = taps[i] == 1          ? 0
+                   : 4 * taps[i] <= 4096 ? 4 * taps[i]
+                   : taps[i] <= 4096     ? taps[i]
+                                         : 0;
+            if (kdc_conv2d_s8_scratch_bytes(&p) != want) {
+                printf("conv scratch for a 1x%lu window: %lu, want %lu\n", (unsigned long)taps[i],
+                       (unsigned long)kdc_conv2d_s8_scratch_bytes(&p), (unsigned long)want);
+                bad++;
+            }
+            p.k_w = 1, p.k_h = taps[i], p.in_c = 1; /* and as K x 1 */
+            if (kdc_conv2d_s8_scratch_bytes(&p) != want) bad++;
+        }
+        if (kdc_fc_s8_scratch_bytes(&fc) != fc_want(taps[i])) {
+            printf("fc scratch for k = %lu: %lu, want %lu\n", (unsigned long)taps[i],
+                   (unsigned long)kdc_fc_s8_scratch_bytes(&fc), (unsigned long)fc_want(taps[i]));
+            bad++;
+        }
     }
-    ok(bad == 0, "conv scratch query = documented formula (" KDC_KERNELS_VARIANT ")", NULL);
+    ok(bad == 0, "conv and FC scratch queries = documented formulas (" KDC_KERNELS_VARIANT ")",
+       NULL);
 }
 
 /* The output stage on every combination of extreme accumulators, multipliers and shifts, both

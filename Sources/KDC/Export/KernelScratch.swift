@@ -4,15 +4,16 @@
 /// runs. `ExportHostCheckTests` compares it with the runtime's own figure (`kdc_query`).
 public enum KernelScratch {
     /// The kernel variants of `runtime/src`: `portable` (the default build), `dsp` (built where
-    /// `__ARM_FEATURE_DSP` is defined: Cortex-M4, M7, M33, M55; `kdc_kernels_dsp.c`), `avx2`
-    /// (built where `__AVX2__` is defined: the x86-64 host with `-mavx2`, as `HostTarget`
+    /// `__ARM_FEATURE_DSP` is defined and MVE is not: Cortex-M4, M7, M33; `kdc_kernels_dsp.c`),
+    /// `mve` (built where `__ARM_FEATURE_MVE` is defined: the Cortex-M55; `kdc_kernels_mve.c`),
+    /// `avx2` (built where `__AVX2__` is defined: the x86-64 host with `-mavx2`, as `HostTarget`
     /// compiles it on a CPU with AVX2; `kdc_kernels_avx2.c`) and `reference`
     /// (`-DKDC_KERNELS_REFERENCE`, no scratch).
     public enum Variant: String, CaseIterable, Sendable {
-        case portable, dsp, avx2, reference
+        case portable, dsp, mve, avx2, reference
 
         /// The variants a device build can get (the avx2 one is the host's only).
-        public static let device: [Variant] = [.portable, .dsp, .reference]
+        public static let device: [Variant] = [.portable, .dsp, .mve, .reference]
     }
 
     /// The largest scratch any query of the runtime returns (`KDC__SCRATCH_BOUND`).
@@ -50,6 +51,12 @@ public enum KernelScratch {
             }
             let k4 = (min(k, 65536) + 3) / 4 * 4
             return columns.map { 2 * $0 * k4 + 3 }.first { $0 <= bound } ?? 0
+        case .mve:
+            // Conv with a window larger than 1x1: int8 im2col columns of K values, four (else
+            // one, else none) within `bound`; a 1x1 window reads its columns from the input.
+            guard case .conv2d = n.op, let w = g.window(of: n), w.kh * w.kw > 1 else { return 0 }
+            let k = w.kh * w.kw * w.c
+            return [4 * k, k].first { $0 <= bound } ?? 0
         }
     }
 
