@@ -2,7 +2,8 @@
  * __ARM_FEATURE_MVE is defined: the Cortex-M55 built with -mfloat-abi=softfp or hard; integer MVE
  * is enough): FC, conv and depthwise on 128-bit vectors, with the ACLE intrinsics of <arm_mve.h>
  * (a compiler header like <arm_acle.h>, which the dsp variant includes; it includes only
- * <stdint.h> and <stdbool.h>). Every other kernel is the portable variant's
+ * <stdint.h>, <stdbool.h> and its own type header) and their inline asm forms under gcc (below).
+ * Every other kernel is the portable variant's
  * (kdc_kernels_portable.c, built too). Byte for byte equal to the reference (kdc_kernels_ref.c) in
  * both arithmetics: tests/test_variants.c and the golden kernels, run under QEMU on the Cortex-M55
  * (mps3-an547, which emulates MVE; runtime/Makefile, `qemu-test`).
@@ -18,8 +19,9 @@
  * k_h*k_w*in_c of them, taps in the padding set to zx (so they add zx*w - zx*w = 0). Four
  * pixels' columns against one weight row at a time (one weight vector and its VADDVA shared by
  * four VMLADAVA); the last npix % 4 pixels, or every pixel when the scratch holds one column, take
- * one column against four rows. A 1x1 conv ("pointwise", any stride) needs no copy: its columns
- * are the input pixels. FC: the input is one column, four weight rows at a time. Depthwise with
+ * one column against three rows. A 1x1 conv ("pointwise", any stride) needs no copy: its columns
+ * are the input pixels. FC: the input is one column, three weight rows at a time (VMLADAVA and
+ * VADDVA need even accumulator registers: eight of them, six used). Depthwise with
  * depth multiplier 1: 16 channels in the lanes, x - zx and w widened to int16 by the loads,
  * VMULLB/VMULLT to int32 and VADD per tap; other multipliers: scalar.
  *
