@@ -194,7 +194,8 @@ final class AudioFirmwareTests: XCTestCase {
         let e = try export(g, normalization: .identity, to: dir, name: "kws", compress: false)
         let stream = try XCTUnwrap(InputStageBlock.memory(g))
         let r = try FirmwareCheck.runPCM(
-            model: e.exportedModel, mode: .stored, clips: clips, expected: expected, countInstructions: false)
+            model: e.exportedModel, mode: .stored, clips: clips, expected: expected, opCodes: g.opCodes,
+            countInstructions: false)
         XCTAssertEqual(r.clips, 3)
         XCTAssertEqual(r.clipSamples, n)
         XCTAssertEqual(r.frames, Self.frames)
@@ -203,11 +204,25 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertTrue(r.match)
         XCTAssertEqual(r.streamBytes, stream.frontendBytes + stream.ringBytes)
         XCTAssertNil(r.instructionsPerHop)
+        // RAM by part: predicted from the linked image before the run = measured by the firmware;
+        // the stream buffer is its own part, exactly the export's <NAME>_STREAM_BYTES.
+        XCTAssertEqual(r.ram, r.ramPredicted, "measured \(r.ram), predicted \(r.ramPredicted)")
+        XCTAssertEqual(r.ram.streamBytes, stream.frontendBytes + stream.ringBytes)
+        XCTAssertEqual(r.ram.arenaBytes, e.arenaTotalBytes)
+        XCTAssertEqual(r.ramBytes, r.ram.totalBytes)
+        // The deepest chain runs the model from the stream (the front end's frames are shallower).
+        XCTAssertEqual(
+            r.stackPath.map(\.function).prefix(5),
+            ["Reset_Handler", "main", "kdc_stream_push_pcm", "kdc__stream_frame", "kdc_stream_run"])
+        XCTAssertEqual(r.stackPath.reduce(0) { $0 + $1.bytes }, r.ramPredicted.stackBytes)
+        print(
+            "PCM image RAM: measured \(r.ram), predicted \(r.ramPredicted); stack \(r.stackPath.map { "\($0.function) \($0.bytes)" })"
+        )
         // A wrong expected byte is found on both paths.
         var wrong = expected
         wrong[1][2] = wrong[1][2] == 0 ? 1 : 0
         let bad = try FirmwareCheck.runPCM(
-            model: e.exportedModel, mode: .stored, clips: clips, expected: wrong, countInstructions: false)
+            model: e.exportedModel, mode: .stored, clips: clips, expected: wrong, opCodes: g.opCodes, countInstructions: false)
         XCTAssertEqual(bad.wholeMismatches, 1)
         XCTAssertEqual(bad.streamedMismatches, 1)
         XCTAssertFalse(bad.match)
