@@ -155,6 +155,9 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertTrue(f.match)
         XCTAssertEqual(f.streamBytes, stream.frontendBytes + stream.ringBytes)
         XCTAssertFalse(section.firmwareFailed)
+        // The PCM image's RAM, predicted before the run = measured, part by part.
+        XCTAssertEqual(f.ram, f.ramPredicted)
+        XCTAssertEqual(f.ram.streamBytes, stream.frontendBytes + stream.ringBytes)
         let perHop = try XCTUnwrap(f.instructionsPerHop)
         XCTAssertGreaterThan(perHop, 100)
         XCTAssertEqual(f.instructionsPerClip.map { $0 / 7 }, perHop)
@@ -162,7 +165,8 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertEqual(r.checks.firmware.first?.mismatches, 0)
         print(
             "build --firmware on recordings: \(f.clips) clips, \(f.wholeMismatches)/\(f.streamedMismatches) mismatches, "
-                + "stream_bytes \(f.streamBytes), \(perHop) instructions per hop")
+                + "stream_bytes \(f.streamBytes), \(perHop) instructions per hop; RAM measured \(f.ram), predicted \(f.ramPredicted)"
+        )
         let json = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any]
         )
