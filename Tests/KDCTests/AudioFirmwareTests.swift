@@ -179,6 +179,53 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertEqual(fw["instructions_per_hop"] as? Int, perHop)
     }
 
+    /// The artifact `kdc build samples/fsdd/config.yaml` shipped (an output folder given as
+    /// `$KDC_FSDD_OUT`; without it the test skips, saying so) on the Cortex-M4 with the first 20
+    /// test recordings of FSDD's official split as PCM: every output byte, whole clip and
+    /// streamed, against the Swift front end → the artifact's int8 graph, and the image's RAM
+    /// predicted = measured part by part (the figures docs/AUDIO.md gives for the sample).
+    func testSampleArtifactStreamsOnTheBoard() throws {
+        guard let out = ProcessInfo.processInfo.environment["KDC_FSDD_OUT"] else {
+            throw XCTSkip(
+                "set KDC_FSDD_OUT to the output folder of kdc build samples/fsdd/config.yaml to run the shipped student on the board"
+            )
+        }
+        let fsdd = ProcessInfo.processInfo.environment["KDC_FSDD"] ?? CLITests.repoRoot + "/../shared/data/fsdd/recordings"
+        let name = "fsdd_kws"
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/\(name).kdc")))
+        let a = try ArtifactReader.parse(bytes, file: out + "/\(name).kdc")
+        guard case let .audio(c)? = a.graph.inputStage else { return XCTFail("\(out)/\(name).kdc has no audio front end") }
+        let header = try String(contentsOfFile: out + "/\(name).h", encoding: .utf8)
+        func macro(_ m: String) throws -> Int {
+            let line = try XCTUnwrap(header.split(separator: "\n").first { $0.hasPrefix("#define \(m) ") }, "no \(m)")
+            return try XCTUnwrap(Int(line.split(separator: " ")[2].dropLast()))
+        }
+        let model = ExportedModel(
+            directory: out, name: name, compressed: a.compressed, arenaBytes: try macro("FSDD_KWS_ARENA_BYTES"),
+            rawBytes: bytes.count, streamBytes: try macro("FSDD_KWS_STREAM_BYTES"))
+        let fe = try AudioFrontEnd(c)
+        let samples = c.windowSamples + (a.graph[a.graph.input].count / fe.featuresPerFrame - 1) * c.hopSamples
+        let files = try FileManager.default.contentsOfDirectory(atPath: fsdd).filter {
+            $0.range(of: #"_[0-4]\.wav$"#, options: .regularExpression) != nil
+        }.sorted().prefix(20)
+        let clips = try files.map {
+            fitClip(try readWAV(fsdd + "/" + $0, expectedRate: c.sampleRate).samples, length: samples, crop: .energy)
+        }
+        let interp = Int8Interpreter()
+        let expected = clips.map { interp.run(a.graph, input: fe.features($0)) }
+        let r = try FirmwareCheck.runPCM(
+            model: model, mode: .stored, clips: clips, expected: expected, opCodes: a.graph.opCodes, countInstructions: true)
+        XCTAssertEqual(r.clips, 20)
+        XCTAssertEqual(r.wholeMismatches, 0)
+        XCTAssertEqual(r.streamedMismatches, 0)
+        XCTAssertEqual(r.streamBytes, model.streamBytes)
+        XCTAssertEqual(r.ram, r.ramPredicted, "measured \(r.ram), predicted \(r.ramPredicted)")
+        print(
+            "FSDD sample on the board: \(r.clips) recordings, \(r.wholeMismatches)/\(r.streamedMismatches) mismatches; "
+                + "RAM measured \(r.ram), predicted \(r.ramPredicted); stack \(r.stackPath.map { "\($0.function) \($0.bytes)" }); "
+                + "\(r.instructionsPerHop ?? 0) instructions per hop")
+    }
+
     /// The target layer's PCM image (`FirmwareCheck.runPCM`, no make): synthetic clips give the
     /// Swift reference's outputs whole and streamed and the predicted stream buffer; an expected
     /// output off by one byte is counted once on each path; and `make PCM=1` builds the same

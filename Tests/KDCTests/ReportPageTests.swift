@@ -172,7 +172,7 @@ final class ReportPageTests: XCTestCase {
         for want in [
             "Windows of 24 time steps × 3 channels, one every 8 steps", "54 train / 12 validation / 24 test",
             "<tr><td class=\"l\">1</td><td>10</td><td>2</td><td>16</td></tr>",
-            "<tr><td class=\"l\">2</td><td>20</td><td>3</td><td>10.67</td></tr>", "k = 1 / (std · 0.03125)",
+            "<tr><td class=\"l\">2</td><td>20</td><td>3</td><td>10.67</td></tr>", "k) − 2, −128, 127), k = 1 / (std · 0.03125)",
             "0 one-window, 0 streamed bytes differ", "chunks of 1, 4, 2, 7, 3, 9, 5 samples", "14,955 instructions per window",
             "<td class=\"l\">total</td><td>1,876</td><td>1,876</td><td class=\"l\">equal</td>",
         ] {

@@ -36,7 +36,7 @@ extension ReportPage {
                 "\(fw.clips) test recordings as PCM, whole clip and streamed; kdc_stream_bytes \(HTML.grouped(fw.streamBytes)) (predicted \(f.streamBytes.map(HTML.grouped) ?? "—"))",
             ])
         }
-        s += HTML.table(["check", "result", "bytes", "what"], checks, text: [0, 1, 2, 3])
+        s += "<div class=\"scroll\">" + HTML.table(["check", "result", "bytes", "what"], checks, text: [0, 1, 2, 3]) + "</div>"
         if let fw = f.firmware, fw.instructionsPerHop != nil || fw.instructionsPerClip != nil {
             s +=
                 "<p>Cost on \(HTML.esc(fw.target)): <b>\(fw.instructionsPerHop.map(HTML.grouped) ?? "—") instructions per hop</b> (\(fw.instructionsPerClip.map(HTML.grouped) ?? "—") per clip of \(fw.frames) frames), QEMU instruction count, no cycles.</p>"
@@ -64,7 +64,7 @@ extension ReportPage {
         s +=
             "<p>Normalization per channel, from \(HTML.esc(n.computedOn)): \(HTML.esc(n.formula)) (std floor \(HTML.num(n.stdFloor)))"
             + (sensor.map {
-                "; on the device the artifact's sensor stage computes q = clamp(round((x − mean) · k) + \($0.inputZeroPoint), −128, 127), k = 1 / (std · \(HTML.num(Double($0.inputScale))))"
+                "; on the device the artifact's sensor stage computes q = clamp(round((x − mean) · k) \($0.inputZeroPoint < 0 ? "−" : "+") \(abs($0.inputZeroPoint)), −128, 127), k = 1 / (std · \(HTML.num(Double($0.inputScale))))"
             } ?? "") + ".</p>"
         let rows = (0..<min(n.mean.count, n.std.count)).map { c in
             [
@@ -77,15 +77,17 @@ extension ReportPage {
         s +=
             "<p>Sensor stream buffer: <b>\(HTML.bytes(sensor.streamBytes))</b> (the ring of one window, int8), besides the arena.</p>"
         if let fw = sensor.firmware {
-            s += HTML.table(
-                ["check", "result", "bytes", "what"],
-                [
+            s += "<div class=\"scroll\">"
+            s +=
+                HTML.table(
+                    ["check", "result", "bytes", "what"],
                     [
-                        "device: \(HTML.esc(fw.target))", fw.match ? "matches" : "<b>DIFFERS</b>",
-                        "\(fw.wholeMismatches) one-window, \(fw.streamedMismatches) streamed bytes differ",
-                        "\(fw.recordings) test recordings (\(fw.windows) windows) as float32 samples, one window at a time and streamed in chunks of \(fw.chunkSamples.map(String.init).joined(separator: ", ")) samples; kdc_stream_bytes \(HTML.grouped(fw.streamBytes)) (predicted \(HTML.grouped(sensor.streamBytes)))",
-                    ]
-                ], text: [0, 1, 2, 3])
+                        [
+                            "device: \(HTML.esc(fw.target))", fw.match ? "matches" : "<b>DIFFERS</b>",
+                            "\(fw.wholeMismatches) one-window, \(fw.streamedMismatches) streamed bytes differ",
+                            "\(fw.recordings) test recordings (\(fw.windows) windows) as float32 samples, one window at a time and streamed in chunks of \(fw.chunkSamples.map(String.init).joined(separator: ", ")) samples; kdc_stream_bytes \(HTML.grouped(fw.streamBytes)) (predicted \(HTML.grouped(sensor.streamBytes)))",
+                        ]
+                    ], text: [0, 1, 2, 3]) + "</div>"
             if let w = fw.instructionsPerWindow {
                 s +=
                     "<p>Sensor stage on \(HTML.esc(fw.target)): \(HTML.grouped(w)) instructions per window (\(fw.instructionsPerStep.map(HTML.grouped) ?? "—") per time step of \(fw.channels) channels; soft float), QEMU instruction count.</p>"
@@ -161,6 +163,13 @@ extension ReportPage {
             s +=
                 "<text class=\"label\" x=\"\(HTML.f(left))\" y=\"\(HTML.f(y + 37))\" dominant-baseline=\"middle\">\(HTML.esc(parts.filter { $0.1 > 0 }.map { "\($0.0) \(HTML.grouped($0.1))" }.joined(separator: " + ")))</text>"
         }
-        return s + "</svg>"
+        s += "</svg>"
+        var seen: [String] = []
+        var legend: [(name: String, color: String, dashed: Bool)] = []
+        for (l, bytes, color) in rows.flatMap(\.1) where bytes > 0 && !seen.contains(l) {
+            seen.append(l)
+            legend.append((l, color, false))
+        }
+        return s + HTML.legend(legend)
     }
 }
