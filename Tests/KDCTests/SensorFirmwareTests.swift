@@ -131,6 +131,40 @@ final class SensorFirmwareTests: XCTestCase {
         XCTAssertEqual(bins[0], bins[1], "the sensor images' bytes differ")
     }
 
+    /// The sensor image on an Armv6-M board (libgcc's Thumb-1 soft float) and on riscv32 (whose
+    /// painted stack mark is not exact: the measured stack is the CPU's lowest SP): the same
+    /// bytes as the Swift reference, RAM predicted = measured.
+    func testSensorImageOnCortexM0AndRISCV() throws {
+        let (len, c, stride) = (8, 2, 3)
+        let norm = SensorNormalization(mean: [1, -2], std: [0.5, 4])
+        let g = try Self.model(length: len, channels: c, normalization: norm)
+        let recordings: [[Float]] = [20, 11].map { steps in (0..<(steps * c)).map { i in Float(i % 7) - 2.5 + Float(i / c) * 0.1 }
+        }
+        let k = SensorQuantizer.factors(norm, inputScale: g.inputQuant.scale)
+        let interp = Int8Interpreter()
+        var expected: [[Int8]] = []
+        for r in recordings {
+            for s in SeriesWindow(length: len, stride: stride).starts(steps: r.count / c) {
+                let x = SensorQuantizer.quantize(
+                    Array(r[(s * c)..<((s + len) * c)]), mean: norm.mean, k: k, zeroPoint: Int(g.inputQuant.zeroPoint))
+                expected.append(interp.run(g, input: x))
+            }
+        }
+        let dir = try ExportFixtures.tempDir("sensor-fw-boards")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let e = try export(g, normalization: .identity, to: dir, name: "motion", compress: false)
+        for board in [Board.cortexM0, .riscv32] {
+            let r = try FirmwareCheck.runSensor(
+                board: board, model: e.exportedModel, mode: .stored, recordings: recordings, channels: c, windowLength: len,
+                stride: stride, expected: expected, opCodes: g.opCodes, countInstructions: false)
+            XCTAssertEqual(r.windows, 5 + 2, board.name)
+            XCTAssertTrue(
+                r.match, "\(board.name): \(r.wholeMismatches) one-window, \(r.streamedMismatches) streamed bytes differ")
+            XCTAssertEqual(r.ram, r.ramPredicted, "\(board.name): measured \(r.ram), predicted \(r.ramPredicted)")
+            print("sensor image on \(board.name): \(r.windows) windows, RAM measured \(r.ram), predicted \(r.ramPredicted)")
+        }
+    }
+
     /// `kdc build` of a small time-series config with `export.firmware: cortex-m4`: the test
     /// recordings stream on the board through the sensor stage, every output byte equal to the
     /// Swift reference, the device's `kdc_stream_bytes` and RAM equal to the prediction, in

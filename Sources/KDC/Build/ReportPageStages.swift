@@ -109,7 +109,7 @@ extension ReportPage {
         func parts(_ r: FirmwareRAM) -> [(String, Int, String)] {
             [
                 ("arena", r.arenaBytes, "#2ca02c"), ("unpack buffer", r.unpackBytes, "#bcbd22"),
-                ("stream buffer", r.streamBytes, "#1f77b4"), ("static data", r.staticBytes, "#9467bd"),
+                ("stream buffer", r.streamBytes, "#17becf"), ("static data", r.staticBytes, "#9467bd"),
                 ("stack (peak)", r.stackBytes, "#d62728"),
             ]
         }
