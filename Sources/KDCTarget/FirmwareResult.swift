@@ -170,19 +170,20 @@ public struct FirmwarePCMResult: Codable, Equatable, Sendable {
     /// The RAM by part as the firmware measured it, and as kdc predicted it from the linked image
     /// before the run (`FirmwareCheck.predict`: the stream buffer is the export's
     /// `<NAME>_STREAM_BYTES`, the stack the deepest call chain through the front end, the
-    /// stream and the stream callback).
-    public var ram: FirmwareRAM
-    public var ramPredicted: FirmwareRAM
+    /// stream and the stream callback). Nil in reports written before they were (the page
+    /// then shows no RAM table).
+    public var ram: FirmwareRAM?
+    public var ramPredicted: FirmwareRAM?
     /// The predicted deepest call chain.
-    public var stackPath: [StackFrame]
+    public var stackPath: [StackFrame]?
     /// The front end over one whole clip, and per hop (/ `frames`): (instructions with the
     /// first clip's front end run `k` + 1 times − once) / `k`, QEMU insncount plugin; nil unless
     /// counted.
     public var instructionsPerClip: Int?
     public var instructionsPerHop: Int?
 
-    /// Every part of the measured RAM equals the prediction.
-    public var ramMatchesPrediction: Bool { ram == ramPredicted }
+    /// Both RAM figures are known and every part of the measured one equals the prediction.
+    public var ramMatchesPrediction: Bool { ram != nil && ram == ramPredicted }
 }
 
 /// What running recorded sensor samples through a time-series model's sensor stage in the

@@ -179,6 +179,19 @@ final class ReportPageTests: XCTestCase {
             XCTAssertTrue(series.contains(want), "the series page lacks \(want)")
         }
         XCTAssertFalse(series.contains("id=\"frontend\""))
+        // A report written before the PCM image's RAM was predicted (no frontend.firmware.ram,
+        // .ram_predicted, .stack_path) still renders: the section without the device's RAM table.
+        var json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try ReportPageTests.audio().json()) as? [String: Any])
+        var front = try XCTUnwrap(json["frontend"] as? [String: Any])
+        var fw = try XCTUnwrap(front["firmware"] as? [String: Any])
+        for k in ["ram", "ram_predicted", "stack_path"] { fw.removeValue(forKey: k) }
+        front["firmware"] = fw
+        json["frontend"] = front
+        let old = try ReportPage.html(reportJSON: try JSONSerialization.data(withJSONObject: json), file: "report.json")
+        XCTAssertTrue(old.contains("<b>80,798 instructions per hop</b>"))
+        XCTAssertTrue(old.contains("feature ring: 980 B"))
+        XCTAssertFalse(old.contains("RAM part"))
         // Without the parts, no section.
         let plain = ReportPage.html(ReportPageTests.handMade())
         XCTAssertFalse(plain.contains("id=\"frontend\"") || plain.contains("id=\"series\""))

@@ -104,7 +104,7 @@ extension FrontEndSection {
                     + "streamed output bytes differ from the Swift reference; kdc_stream_bytes \(f.streamBytes) (predicted "
                     + "\(streamBytes.map(String.init) ?? "?"))"
                     + (f.instructionsPerHop.map { "; \($0) instructions per hop" } ?? "")
-                    + "; RAM \(f.ram.totalBytes) B measured, \(f.ramPredicted.totalBytes) B predicted\n"
+                    + "; RAM \(f.ram.map { "\($0.totalBytes)" } ?? "?") B measured, \(f.ramPredicted.map { "\($0.totalBytes)" } ?? "?") B predicted\n"
             } ?? "")
     }
 }

@@ -48,9 +48,13 @@ extension ReportPage {
             parts += [("front end (window + scratch)", fe, "#ff7f0e"), ("feature ring", ring, "#1f77b4")]
             rows.append(("RAM: model + stream", parts, "predicted by kdc (the budget's figure)"))
         }
-        if let fw = f.firmware { rows += deviceRAMRows(measured: fw.ram, predicted: fw.ramPredicted, target: fw.target) }
+        if let fw = f.firmware, let m = fw.ram, let p = fw.ramPredicted {
+            rows += deviceRAMRows(measured: m, predicted: p, target: fw.target)
+        }
         if !rows.isEmpty { s += splitBars(rows, label: "RAM split of the audio model: arena, front end, ring") }
-        if let fw = f.firmware { s += ramTable(measured: fw.ram, predicted: fw.ramPredicted, stack: fw.stackPath) }
+        if let fw = f.firmware, let m = fw.ram, let p = fw.ramPredicted {
+            s += ramTable(measured: m, predicted: p, stack: fw.stackPath ?? [])
+        }
         return s + "</section>"
     }
 
