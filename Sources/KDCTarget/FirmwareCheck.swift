@@ -157,30 +157,159 @@ public enum FirmwareCheck {
     /// rate, cropped or padded as the model's features were; keep it small, e.g. 20): every clip
     /// through the front end whole and through the stream, each output compared byte for byte
     /// with `expected` (one per clip, e.g. the Swift int8 reference on the Swift front end's
-    /// features). The stream buffer is the export's `<NAME>_STREAM_BYTES`; the image fails if
-    /// `kdc_stream_bytes` exceeds it. `countInstructions` runs two more images under the
-    /// insncount plugin, the first clip's whole-clip front end run once and `countedRuns` + 1
-    /// times. The RAM is reported, not predicted (`run` predicts it for the int8-input image).
+    /// features). The stream buffer is the export's `<NAME>_STREAM_BYTES` (`model.streamBytes`);
+    /// the image fails if `kdc_stream_bytes` exceeds it. The RAM is predicted from the linked
+    /// image (`predict`, with `opCodes` the model's op codes) and measured part by part, as `run`
+    /// does. `countInstructions` runs two more images under the insncount plugin, the first
+    /// clip's whole-clip front end run once and `countedRuns` + 1 times.
     /// - Throws: as `run`: `TargetError.toolNotFound`, `.toolFailed`, `.programFailed` (e.g.
     ///   the model has no audio input stage, or a clip gives not exactly one model run),
     ///   `.invalidInput` for no clips, clips or expected outputs of unequal sizes, or
     ///   `.compressed` with an uncompressed export; `.format` when the records disagree with
-    ///   the clips.
+    ///   the clips or the stack cannot be sized.
     public static func runPCM(
         board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, clips: [[Int16]], expected: [[Int8]],
-        countInstructions: Bool, countedRuns: Int = 10, runtimeDirectory: String? = nil
+        opCodes: Set<Int>, countInstructions: Bool, countedRuns: Int = 10, runtimeDirectory: String? = nil
     ) throws -> FirmwarePCMResult {
         let what = "firmware PCM check"
         guard let samples = clips.first?.count, samples > 0, clips.allSatisfy({ $0.count == samples }) else {
             throw TargetError.invalidInput(what: what, message: "need at least one PCM clip, all of the same non-zero length")
         }
-        guard expected.count == clips.count, let outBytes = expected.first?.count, outBytes > 0,
+        try checkExpected(expected, count: clips.count, of: "clip", what: what)
+        let n = clips.count
+        let r = try runStreamImage(
+            board: board, model: model, mode: mode, what: what, kind: "PCM clips", inputBytes: n * samples * 2,
+            opCodes: opCodes, countInstructions: countInstructions, countedRuns: countedRuns, runtimeDirectory: runtimeDirectory,
+            configure: { $0.pcm = true }, build: { try $0.build(pcm: clips) })
+        guard r.records.run?.samples == n, r.model.outputBytes == expected[0].count, r.records.outputs.count == 2 * n else {
+            throw TargetError.format(
+                file: r.records.source,
+                message:
+                    "the firmware ran \(r.records.run?.samples ?? 0) clips with \(r.records.outputs.count) output records of \(r.model.outputBytes) bytes; expected \(n) clips, \(2 * n) records (whole, then streamed) of \(expected[0].count) bytes"
+            )
+        }
+        let (whole, streamed) = try compareTwice(r.records.outputs, expected, source: r.records.source)
+        return FirmwarePCMResult(
+            target: board.description, mode: mode, clips: n, clipSamples: samples, frames: r.stage.frames,
+            wholeMismatches: whole, streamedMismatches: streamed, match: whole == 0 && streamed == 0,
+            streamBytes: r.stage.streamBytes, scratchBytes: r.stage.scratchBytes, ramBytes: r.ram.totalBytes, ram: r.ram,
+            ramPredicted: r.prediction.ram, stackPath: r.prediction.stack.path, instructionsPerClip: r.perRun,
+            instructionsPerHop: r.perRun.flatMap { r.stage.frames > 0 ? $0 / r.stage.frames : nil })
+    }
+
+    /// Runs `model` (with a sensor input stage) in `mode` on `board` with float32 sensor
+    /// `recordings` built into the image (`FW_SENSOR=1`; each `steps × channels` raw values, the
+    /// channels interleaved; keep them short: QEMU is slow): every window (the model's length, a
+    /// start every `stride` steps, as `SeriesWindow.starts`) through `kdc_sensor_quantize` and
+    /// `kdc_invoke`, then each recording through the stream (`kdc_stream_push_sensor` in chunks
+    /// of 1, 4, 2, 7, 3, 9, 5 samples in turn, the model run every `stride` samples once the
+    /// ring is full), each output compared byte for byte with `expected` (one per window, in
+    /// recording then time order, e.g. `SensorQuantizer` → the Swift int8 reference). RAM
+    /// predicted and measured as `runPCM`. `countInstructions`: `kdc_sensor_quantize` of the
+    /// first window, run once and `countedRuns` + 1 times.
+    /// - Throws: as `runPCM`; `.invalidInput` also for values that are not whole steps of
+    ///   `channels`, a stride below 1, or expected outputs other than one per window; the
+    ///   firmware fails (`.programFailed`) when the model has no sensor stage or the stream runs
+    ///   the model other than once per window.
+    public static func runSensor(
+        board: Board = .cortexM4, model: ExportedModel, mode: FirmwareMode, recordings: [[Float]], channels: Int,
+        windowLength: Int, stride: Int, expected: [[Int8]], opCodes: Set<Int>, countInstructions: Bool, countedRuns: Int = 10,
+        runtimeDirectory: String? = nil
+    ) throws -> FirmwareSensorResult {
+        let what = "firmware sensor check"
+        guard channels >= 1, windowLength >= 1, stride >= 1, !recordings.isEmpty,
+            recordings.allSatisfy({ !$0.isEmpty && $0.count % channels == 0 && $0.allSatisfy(\.isFinite) })
+        else {
+            throw TargetError.invalidInput(
+                what: what,
+                message:
+                    "need at least one recording of whole time steps of \(channels) finite values, a window length and a stride of at least 1 (got \(recordings.count) recordings, window \(windowLength), stride \(stride))"
+            )
+        }
+        let steps = recordings.map { $0.count / channels }
+        let windows = steps.reduce(0) { $0 + ($1 < windowLength ? 0 : ($1 - windowLength) / stride + 1) }
+        guard windows > 0 else {
+            throw TargetError.invalidInput(what: what, message: "no recording holds a whole window of \(windowLength) steps")
+        }
+        try checkExpected(expected, count: windows, of: "window", what: what)
+        let r = try runStreamImage(
+            board: board, model: model, mode: mode, what: what, kind: "sensor recordings",
+            inputBytes: recordings.reduce(0) { $0 + $1.count } * 4, opCodes: opCodes, countInstructions: countInstructions,
+            countedRuns: countedRuns, runtimeDirectory: runtimeDirectory, configure: { $0.sensor = true },
+            build: { try $0.build(sensor: recordings, channels: channels, stride: stride) })
+        guard r.records.run?.samples == windows, r.model.outputBytes == expected[0].count,
+            r.records.outputs.count == 2 * windows, r.stage.frames == windowLength
+        else {
+            throw TargetError.format(
+                file: r.records.source,
+                message:
+                    "the firmware ran \(r.records.run?.samples ?? 0) windows of \(r.stage.frames) steps with \(r.records.outputs.count) output records of \(r.model.outputBytes) bytes; expected \(windows) windows of \(windowLength), \(2 * windows) records (one window at a time, then streamed) of \(expected[0].count) bytes"
+            )
+        }
+        let (whole, streamed) = try compareTwice(r.records.outputs, expected, source: r.records.source)
+        return FirmwareSensorResult(
+            target: board.description, mode: mode, recordings: recordings.count, steps: steps, channels: channels,
+            windowLength: windowLength, stride: stride, windows: windows, chunkSamples: sensorChunks,
+            wholeMismatches: whole, streamedMismatches: streamed, match: whole == 0 && streamed == 0,
+            streamBytes: r.stage.streamBytes, ram: r.ram, ramPredicted: r.prediction.ram, stackPath: r.prediction.stack.path,
+            instructionsPerWindow: r.perRun, instructionsPerStep: r.perRun.map { $0 / windowLength })
+    }
+
+    /// The stream chunk sizes of the sensor image, in samples (`fw_chunks` in `main.c`).
+    public static let sensorChunks = [1, 4, 2, 7, 3, 9, 5]
+
+    /// Throws `.invalidInput` unless `expected` holds `count` outputs of one non-zero size.
+    static func checkExpected(_ expected: [[Int8]], count: Int, of unit: String, what: String) throws {
+        guard expected.count == count, let outBytes = expected.first?.count, outBytes > 0,
             expected.allSatisfy({ $0.count == outBytes })
         else {
             throw TargetError.invalidInput(
                 what: what,
-                message: "need one expected output per clip (\(clips.count)), all of the same size; got \(expected.count)")
+                message: "need one expected output per \(unit) (\(count)), all of the same size; got \(expected.count)")
         }
+    }
+
+    /// Mismatched bytes of the first and second half of `outputs` (records 0 … 2n − 1) against
+    /// `expected` (n outputs, compared with both halves).
+    static func compareTwice(_ outputs: [OutputRecord], _ expected: [[Int8]], source: String) throws -> (Int, Int) {
+        let n = expected.count
+        var first = 0, second = 0
+        for (s, got) in outputs.enumerated() {
+            let want = expected[s % n]
+            guard got.sample == s, got.bytes.count == want.count else {
+                throw TargetError.format(
+                    file: source,
+                    message:
+                        "output record \(s) is sample \(got.sample) with \(got.bytes.count) bytes; expected sample \(s) with \(want.count)"
+                )
+            }
+            let bad = zip(want, got.bytes).filter { $0 != $1 }.count
+            if s < n { first += bad } else { second += bad }
+        }
+        return (first, second)
+    }
+
+    /// What `runStreamImage` saw.
+    struct StreamImageRun {
+        var records: Records
+        var model: ModelRecord
+        var stage: FrontEndRecord
+        var ram: FirmwareRAM
+        var prediction: FirmwarePrediction
+        /// Instructions of one repeated step (`FW_REPEATS`), when counted.
+        var perRun: Int?
+    }
+
+    /// The part `runPCM` and `runSensor` share: checks the model fits, builds the stream image
+    /// (`configure` sets its mode, `build` writes its inputs), predicts its RAM (the stream
+    /// buffer the export's `<NAME>_STREAM_BYTES`), runs it, reads the measured RAM (the CPU's
+    /// lowest SP on a board whose painted mark is not exact), and counts the instructions of a
+    /// repeated step.
+    static func runStreamImage(
+        board: Board, model: ExportedModel, mode: FirmwareMode, what: String, kind: String, inputBytes: Int,
+        opCodes: Set<Int>, countInstructions: Bool, countedRuns: Int, runtimeDirectory: String?,
+        configure: (inout FirmwareImage) -> Void, build: (FirmwareImage) throws -> String
+    ) throws -> StreamImageRun {
         guard countedRuns >= 1 else {
             throw TargetError.invalidInput(what: what, message: "countedRuns must be at least 1, got \(countedRuns)")
         }
@@ -188,61 +317,68 @@ public enum FirmwareCheck {
             throw TargetError.invalidInput(
                 what: what, message: "compressed mode needs a compressed export; hint: export with compress: true")
         }
+        guard model.streamBytes > 0 else {
+            throw TargetError.invalidInput(
+                what: what,
+                message: "the export has no stream buffer (<NAME>_STREAM_BYTES): the model has no input stage")
+        }
         let mainArtifact = (try? FileManager.default.attributesOfItem(atPath: model.artifactPath)[.size] as? Int) ?? nil
         try board.checkFits(
-            model: model.name, arenaBytes: model.arenaBytes, unpackBytes: mode == .compressed ? model.rawBytes : 0,
-            artifactBytes: mode == .compressed ? (mainArtifact ?? model.rawBytes) : model.rawBytes,
-            inputBytes: clips.count * samples * 2)
+            model: model.name, arenaBytes: model.arenaBytes + model.streamBytes,
+            unpackBytes: mode == .compressed ? model.rawBytes : 0,
+            artifactBytes: mode == .compressed ? (mainArtifact ?? model.rawBytes) : model.rawBytes, inputBytes: inputBytes)
         let rt = try runtimeDirectory ?? SourceTree.runtimeDirectory()
+        let kernels = try KernelTable.load(runtimeDirectory: rt)
+        _ = try kernels.functions(opCodes: opCodes)
         let fw = try SourceTree.firmwareDirectory(runtimeDirectory: rt)
-        let tmp = try SourceTree.scratchDirectory("firmware-pcm")
+        let tmp = try SourceTree.scratchDirectory("firmware-stream")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         let target = QEMUTarget(board: board, firmwareDirectory: fw, scratch: tmp)
         try target.requireTools(countingInstructions: countInstructions)
         var image = FirmwareImage(target: target, model: model, mode: mode, runtimeDirectory: rt, buildDirectory: tmp + "/build")
-        image.pcm = true
-        let elfPath = try image.build(pcm: clips)
+        configure(&image)
+        let elfPath = try build(image)
+        let elf = try ELFFile(path: elfPath)
+        let (graphs, runtimeGraphs) = try image.callGraphs()
+        let prediction = try predict(
+            image: elf, callGraphs: graphs, runtimeCallGraphs: runtimeGraphs, disassembly: try target.disassemble(elfPath),
+            board: board, kernels: kernels, opCodes: opCodes, arenaBytes: model.arenaBytes,
+            unpackBytes: mode == .compressed ? model.rawBytes : 0, streamBytes: model.streamBytes)
 
-        let program = "\(image.artifactSource) (\(mode.rawValue), PCM clips) on \(board.description)"
+        let program = "\(image.artifactSource) (\(mode.rawValue), \(kind)) on \(board.description)"
         let records = try naming(program: program) { try target.run(elfPath) }
-        let (m, run, memory, stage) = (
-            try records.require(records.model, "model"), try records.require(records.run, "run"),
-            try records.require(records.memory, "memory"), try records.require(records.frontend, "frontend")
+        let (m, memory, stage) = (
+            try records.require(records.model, "model"), try records.require(records.memory, "memory"),
+            try records.require(records.frontend, "frontend")
         )
-        let n = clips.count
-        guard run.samples == n, m.outputBytes == outBytes, records.outputs.count == 2 * n else {
+        _ = try records.require(records.run, "run")
+        var ram = FirmwareRAM(
+            arenaBytes: memory.arenaBytes, unpackBytes: memory.unpackBytes, staticBytes: memory.staticBytes,
+            stackBytes: memory.stackBytes, streamBytes: memory.streamBytes ?? 0)
+        guard ram.totalBytes == memory.ramBytes else {
             throw TargetError.format(
                 file: records.source,
-                message:
-                    "the firmware ran \(run.samples) clips with \(records.outputs.count) output records of \(m.outputBytes) bytes; expected \(n) clips, \(2 * n) records (whole, then streamed) of \(outBytes) bytes"
-            )
+                message: "the firmware's ram_bytes \(memory.ramBytes) is not the sum of its parts \(ram.totalBytes)")
         }
-        var whole = 0, streamed = 0
-        for (s, got) in records.outputs.enumerated() {
-            let want = expected[s % n]
-            guard got.sample == s, got.bytes.count == want.count else {
+        if !board.paintedStackIsExact {
+            guard let end = elf.symbol("__stack_end__") else {
                 throw TargetError.format(
-                    file: records.source,
-                    message:
-                        "output record \(s) is sample \(got.sample) with \(got.bytes.count) bytes; expected sample \(s) with \(want.count)"
-                )
+                    file: elfPath, message: "no '__stack_end__' symbol (the linker script's top of the stack)")
             }
-            let bad = zip(want, got.bytes).filter { $0 != $1 }.count
-            if s < n { whole += bad } else { streamed += bad }
+            let start = elf.symbol("__stack_start__")?.value ?? 0
+            let low = try target.lowestStackPointer(elfPath, within: start...end.value)
+            ram = FirmwareRAM(
+                arenaBytes: ram.arenaBytes, unpackBytes: ram.unpackBytes, staticBytes: ram.staticBytes,
+                stackBytes: Int(end.value) - Int(low.stackPointer), streamBytes: ram.streamBytes)
         }
-        var perClip: Int? = nil, perHop: Int? = nil
+        var perRun: Int? = nil
         if countInstructions {
             let k = countedRuns
             let once = try target.countInstructions(try image.link(repeats: 1, limit: 1)).count
             let more = try target.countInstructions(try image.link(repeats: k + 1, limit: 1)).count
-            perClip = (more - once) / k
-            if stage.frames > 0 { perHop = (more - once) / k / stage.frames }
+            perRun = (more - once) / k
         }
-        return FirmwarePCMResult(
-            target: board.description, mode: mode, clips: n, clipSamples: samples, frames: stage.frames,
-            wholeMismatches: whole, streamedMismatches: streamed, match: whole == 0 && streamed == 0,
-            streamBytes: stage.streamBytes, scratchBytes: stage.scratchBytes, ramBytes: memory.ramBytes,
-            instructionsPerClip: perClip, instructionsPerHop: perHop)
+        return StreamImageRun(records: records, model: m, stage: stage, ram: ram, prediction: prediction, perRun: perRun)
     }
 
     /// Output bytes that differ from `expected`, over all samples.
@@ -286,7 +422,7 @@ public enum FirmwareCheck {
     ///   `TargetError.invalidInput` for an unknown op code.
     public static func predict(
         image: ELFFile, callGraphs: [(path: String, text: String)], runtimeCallGraphs: Set<String>, disassembly: String,
-        board: Board, kernels: KernelTable, opCodes: Set<Int>, arenaBytes: Int, unpackBytes: Int
+        board: Board, kernels: KernelTable, opCodes: Set<Int>, arenaBytes: Int, unpackBytes: Int, streamBytes: Int = 0
     ) throws -> FirmwarePrediction {
         guard let bss = image.section(".bss") else {
             throw TargetError.format(file: image.path, message: "no .bss section (sections: \(image.sections.map(\.name)))")
@@ -298,9 +434,13 @@ public enum FirmwareCheck {
         if unpackBytes > 0 && unpack == nil {
             throw TargetError.format(file: image.path, message: "no 'unpack_buf' symbol, but the artifact is unpacked")
         }
+        let stream = image.symbol("stream_buf")
+        if streamBytes > 0 && stream == nil {
+            throw TargetError.format(file: image.path, message: "no 'stream_buf' symbol, but the image runs a stream")
+        }
         let staticBytes =
             Int(clamping: (image.section(".data")?.size ?? 0) + bss.size) - Int(clamping: arena.size)
-            - Int(clamping: unpack?.size ?? 0)
+            - Int(clamping: unpack?.size ?? 0) - Int(clamping: stream?.size ?? 0)
 
         let analysis = try StackAnalysis(
             callGraphs: callGraphs, disassembly: disassembly, imagePath: image.path, instructionSet: board.instructionSet)
@@ -310,8 +450,13 @@ public enum FirmwareCheck {
         }
         let used = try kernels.functions(opCodes: opCodes)
         let dropped = Set(kernels.allFunctions.subtracting(used).map { StackAnalysis.Call(caller: "kdc_invoke", callee: $0) })
-        let stack = try analysis.deepest(from: board.resetFunction, dropping: dropped, indirectCalls: indirect)
-        let bound = try analysis.deepest(from: board.resetFunction, indirectCalls: indirect)
+        // The stream images' callback: kdc_stream_run calls main.c's on_stream_run, the only
+        // one set (FW_PCM, FW_SENSOR).
+        let targets =
+            analysis.functions.values.contains { $0.name == "on_stream_run" } ? ["kdc_stream_run": ["on_stream_run"]] : [:]
+        let stack = try analysis.deepest(
+            from: board.resetFunction, dropping: dropped, indirectCalls: indirect, indirectTargets: targets)
+        let bound = try analysis.deepest(from: board.resetFunction, indirectCalls: indirect, indirectTargets: targets)
         // The runtime alone: every global function of runtime/src (linked or not), the callback
         // being the application's.
         let roots = analysis.functions.values.filter {
@@ -339,7 +484,9 @@ public enum FirmwareCheck {
             if p.bytes > runtime.bytes { runtime = p }
         }
         return FirmwarePrediction(
-            ram: FirmwareRAM(arenaBytes: arenaBytes, unpackBytes: unpackBytes, staticBytes: staticBytes, stackBytes: stack.bytes),
+            ram: FirmwareRAM(
+                arenaBytes: arenaBytes, unpackBytes: unpackBytes, staticBytes: staticBytes, stackBytes: stack.bytes,
+                streamBytes: stream == nil ? 0 : streamBytes),
             stack: stack, stackBound: bound, runtimeStackBound: runtime)
     }
 }

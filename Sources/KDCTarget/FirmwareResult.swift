@@ -18,13 +18,17 @@ public struct ExportedModel: Sendable, Equatable {
     public var arenaBytes: Int
     /// The stored artifact's size: the unpack buffer a compressed one needs.
     public var rawBytes: Int
+    /// The input stage's stream buffer the export predicts (`<NAME>_STREAM_BYTES`, exactly
+    /// `kdc_stream_bytes`); 0 for a model without an input stage.
+    public var streamBytes: Int
 
-    public init(directory: String, name: String, compressed: Bool, arenaBytes: Int, rawBytes: Int) {
+    public init(directory: String, name: String, compressed: Bool, arenaBytes: Int, rawBytes: Int, streamBytes: Int = 0) {
         self.directory = directory
         self.name = name
         self.compressed = compressed
         self.arenaBytes = arenaBytes
         self.rawBytes = rawBytes
+        self.streamBytes = streamBytes
     }
 
     /// `<name>.kdc`, the main artifact as a file: its header says the arithmetic the firmware's
@@ -46,15 +50,32 @@ public struct FirmwareRAM: Codable, Equatable, Sendable {
     public var staticBytes: Int
     /// Peak stack, from the top of the stack region.
     public var stackBytes: Int
-    /// The sum of the four.
+    /// The input stage's stream buffer (`kdc_stream_bytes`: window, front-end scratch, feature
+    /// ring) of the PCM and sensor images (`FW_PCM`, `FW_SENSOR`); 0 in the int8-input image.
+    public var streamBytes: Int
+    /// The sum of the parts.
     public var totalBytes: Int
 
-    public init(arenaBytes: Int, unpackBytes: Int, staticBytes: Int, stackBytes: Int) {
+    public init(arenaBytes: Int, unpackBytes: Int, staticBytes: Int, stackBytes: Int, streamBytes: Int = 0) {
         self.arenaBytes = arenaBytes
         self.unpackBytes = unpackBytes
         self.staticBytes = staticBytes
         self.stackBytes = stackBytes
-        totalBytes = arenaBytes + unpackBytes + staticBytes + stackBytes
+        self.streamBytes = streamBytes
+        totalBytes = arenaBytes + unpackBytes + staticBytes + stackBytes + streamBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case arenaBytes, unpackBytes, staticBytes, stackBytes, streamBytes, totalBytes
+    }
+
+    /// Reads reports written before the stream part existed (`stream_bytes` absent: 0).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            arenaBytes: try c.decode(Int.self, forKey: .arenaBytes), unpackBytes: try c.decode(Int.self, forKey: .unpackBytes),
+            staticBytes: try c.decode(Int.self, forKey: .staticBytes), stackBytes: try c.decode(Int.self, forKey: .stackBytes),
+            streamBytes: try c.decodeIfPresent(Int.self, forKey: .streamBytes) ?? 0)
     }
 }
 
@@ -143,12 +164,66 @@ public struct FirmwarePCMResult: Codable, Equatable, Sendable {
     /// end's scratch, as the firmware reported them.
     public var streamBytes: Int
     public var scratchBytes: Int
-    /// RAM the firmware reported (arena + unpack buffer + static data, the stream buffer in it,
-    /// + peak stack).
+    /// RAM the firmware reported (arena + unpack buffer + stream buffer + static data + peak
+    /// stack): `ram.totalBytes`.
     public var ramBytes: Int
+    /// The RAM by part as the firmware measured it, and as kdc predicted it from the linked image
+    /// before the run (`FirmwareCheck.predict`: the stream buffer is the export's
+    /// `<NAME>_STREAM_BYTES`, the stack the deepest call chain through the front end, the
+    /// stream and the stream callback). Nil in reports written before they were (the page
+    /// then shows no RAM table).
+    public var ram: FirmwareRAM?
+    public var ramPredicted: FirmwareRAM?
+    /// The predicted deepest call chain.
+    public var stackPath: [StackFrame]?
     /// The front end over one whole clip, and per hop (/ `frames`): (instructions with the
     /// first clip's front end run `k` + 1 times − once) / `k`, QEMU insncount plugin; nil unless
     /// counted.
     public var instructionsPerClip: Int?
     public var instructionsPerHop: Int?
+
+    /// Both RAM figures are known and every part of the measured one equals the prediction.
+    public var ramMatchesPrediction: Bool { ram != nil && ram == ramPredicted }
+}
+
+/// What running recorded sensor samples through a time-series model's sensor stage in the
+/// firmware (`samples/firmware`, `FW_SENSOR=1`) on a board under QEMU showed: every window of
+/// each recording through `kdc_sensor_quantize` and `kdc_invoke` ("whole"), and each recording
+/// through the stream (`kdc_stream_push_sensor` in chunks of varying size, the model run every
+/// `stride` samples once the ring is full), every output byte compared with the expected
+/// outputs (`FirmwareCheck.runSensor`).
+public struct FirmwareSensorResult: Codable, Equatable, Sendable {
+    /// "cortex-m4 (qemu mps2-an386)".
+    public var target: String
+    public var mode: FirmwareMode
+    /// Recordings run, their time steps (each), channels, and the windows they give
+    /// (window length `windowLength`, a model run every `stride` steps).
+    public var recordings: Int
+    public var steps: [Int]
+    public var channels: Int
+    public var windowLength: Int
+    public var stride: Int
+    public var windows: Int
+    /// The stream's chunk sizes, in samples (all channels), pushed in turn.
+    public var chunkSamples: [Int]
+    /// Output bytes (over all windows) that differ from the expected outputs: one window at a
+    /// time, streamed.
+    public var wholeMismatches: Int
+    public var streamedMismatches: Int
+    /// Both are 0, and the stream ran the model exactly once per window.
+    public var match: Bool
+    /// `kdc_stream_bytes` on the device (the ring: window length × channels).
+    public var streamBytes: Int
+    /// RAM by part, measured and predicted (as `FirmwarePCMResult`), and the predicted deepest
+    /// call chain.
+    public var ram: FirmwareRAM
+    public var ramPredicted: FirmwareRAM
+    public var stackPath: [StackFrame]
+    /// `kdc_sensor_quantize` of one window (window length × channels values): (instructions with
+    /// it run `k` + 1 times − once) / `k`, and per time step (/ window length); nil unless counted.
+    public var instructionsPerWindow: Int?
+    public var instructionsPerStep: Int?
+
+    /// Every part of the measured RAM equals the prediction.
+    public var ramMatchesPrediction: Bool { ram == ramPredicted }
 }

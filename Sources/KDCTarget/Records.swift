@@ -100,18 +100,22 @@ public struct MemoryRecord: Codable, Equatable, Sendable {
     /// `.data` and `.bss` from the linker's section symbols.
     public var dataBytes: Int
     public var bssBytes: Int
-    /// data + bss − arena − unpack buffer.
+    /// data + bss − arena − unpack buffer − stream buffer.
     public var staticBytes: Int
+    /// `sizeof stream_buf`, the input stage's stream buffer of the PCM and sensor images (0 in
+    /// the int8-input image; absent from records of firmware before it was reported: nil).
+    public var streamBytes: Int? = nil
     /// High-water mark of the painted stack region, and the region's size.
     public var stackBytes: Int
     public var stackSize: Int
-    /// arena + unpack + static + stack.
+    /// arena + unpack + stream + static + stack.
     public var ramBytes: Int
 }
 
-/// `{"record":"frontend","stream_bytes":3072,"scratch_bytes":1024,"frames":49}`: the audio input
-/// stage as the firmware's runtime sized it (`FW_PCM` images): `kdc_stream_bytes`, the front
-/// end's scratch, feature frames per model input.
+/// `{"record":"frontend","stream_bytes":3072,"scratch_bytes":1024,"frames":49}`: the input
+/// stage as the firmware's runtime sized it (`FW_PCM` and `FW_SENSOR` images):
+/// `kdc_stream_bytes`, the front end's scratch (0 for a sensor stage), feature frames (audio) or
+/// time steps (sensor) per model input.
 public struct FrontEndRecord: Codable, Equatable, Sendable {
     public var streamBytes: Int
     public var scratchBytes: Int

@@ -123,9 +123,15 @@ public struct StackAnalysis {
     /// The deepest call chain from `root` (a title: the name of a global function), leaving out
     /// the calls in `dropping`. `indirectCalls`: functions whose call through a pointer is known
     /// not to happen (or to be accounted for elsewhere), with the reason; any other is an error.
+    /// `indirectTargets`: functions whose call through a pointer is known to reach only the named
+    /// functions (by name; e.g. `kdc_stream_run` → the program's stream callback): those count
+    /// as its callees.
     /// - Throws: `TargetError.format` for an unknown root or callee, an unlisted indirect call, a
     ///   library function that cannot be sized, or recursion.
-    public func deepest(from root: String, dropping: Set<Call> = [], indirectCalls: [String: String] = [:]) throws -> StackPath {
+    public func deepest(
+        from root: String, dropping: Set<Call> = [], indirectCalls: [String: String] = [:],
+        indirectTargets: [String: [String]] = [:]
+    ) throws -> StackPath {
         var memo: [String: StackPath] = [:]
         var library: [String: Function] = [:]
         var active: [String] = []
@@ -155,7 +161,21 @@ public struct StackAnalysis {
                 throw TargetError.format(
                     file: f.source, message: "recursion \(cycle.joined(separator: " → ")): the stack depth has no static bound")
             }
-            if f.indirect && indirectCalls[f.name] == nil {
+            var targets: [String] = []
+            if f.indirect, let names = indirectTargets[f.name] {
+                for n in names {
+                    let titles = functions.values.filter { $0.name == n }.map(\.title)
+                    guard titles.count == 1 else {
+                        throw TargetError.format(
+                            file: f.source,
+                            message:
+                                "\(f.name) calls '\(n)' through a function pointer, but \(titles.count) call-graph functions have that name; its stack cannot be sized"
+                        )
+                    }
+                    targets += titles
+                }
+            }
+            if f.indirect && indirectCalls[f.name] == nil && indirectTargets[f.name] == nil {
                 throw TargetError.format(
                     file: f.source,
                     message:
@@ -165,7 +185,7 @@ public struct StackAnalysis {
             active.append(f.title)
             defer { active.removeLast() }
             var best = StackPath(bytes: 0, path: [])
-            for t in f.callees + lateCalls(f) {
+            for t in f.callees + lateCalls(f) + targets {
                 // gcc writes the call graph before its last RTL passes, which can delete a call
                 // (on Armv6-M, a `%` whose libgcc helper `__aeabi_idivmod` is then never
                 // called). A callee that no `.ci` file defines and the image does not hold,
@@ -395,6 +415,8 @@ public struct StackAnalysis {
                 }
             } else if base.hasPrefix("msr") && (ops.contains("msp") || ops.contains("psp")) {
                 throw fail(i, "sets the stack pointer")
+            } else if base.hasPrefix("ldr") && ops.firstMatch(of: #/^pc, \[sp\], #[0-9]+$/#) != nil {
+                continue  // a return: pops the saved lr into pc, post-indexed (libgcc's soft-float `__aeabi_fcmp*`)
             } else if first == "pc" || (base.hasPrefix("ldm") && ops.contains("pc")) || (base.hasPrefix("ldr") && first == "pc") {
                 throw fail(i, "jumps through a register or memory")
             }

@@ -36,13 +36,69 @@ final class CheckInputTests: XCTestCase {
             (.stored, x, [[0, 0, 0], [0]], "need one expected output per clip (2)"),
             (.compressed, x, y, "compressed mode needs a compressed export; hint: export with compress: true"),
         ]
+        var streaming = model
+        streaming.streamBytes = 3508
         for (mode, clips, expected, want) in cases {
             XCTAssertThrowsError(
-                try FirmwareCheck.runPCM(model: model, mode: mode, clips: clips, expected: expected, countInstructions: false)
+                try FirmwareCheck.runPCM(
+                    model: streaming, mode: mode, clips: clips, expected: expected, opCodes: [1], countInstructions: false)
             ) { e in
                 XCTAssertTrue("\(e)".contains(want), "\(e) lacks '\(want)'")
             }
         }
+        // A model without an input stage has no stream buffer to run.
+        XCTAssertThrowsError(
+            try FirmwareCheck.runPCM(model: model, mode: .stored, clips: x, expected: y, opCodes: [1], countInstructions: false)
+        ) { e in
+            XCTAssertTrue("\(e)".contains("the export has no stream buffer"), "\(e)")
+        }
+    }
+
+    func testFirmwareSensorCheckRejectsBadInputs() {
+        var streaming = model
+        streaming.streamBytes = 12
+        let rec: [[Float]] = [[Float](repeating: 0.5, count: 3 * 10)]  // 10 steps of 3 channels
+        let one: [[Int8]] = [[0, 0]]
+        // (recordings, channels, window length, stride, expected, message)
+        let cases: [([[Float]], Int, Int, Int, [[Int8]], String)] = [
+            ([], 3, 4, 2, one, "need at least one recording of whole time steps of 3 finite values"),
+            ([[1, 2]], 3, 4, 2, one, "need at least one recording of whole time steps of 3 finite values"),
+            ([[1, .nan, 3]], 3, 1, 1, one, "finite values"),
+            (rec, 3, 4, 0, one, "a stride of at least 1"),
+            (rec, 3, 11, 1, one, "no recording holds a whole window of 11 steps"),
+            // windows at 0, 2, 4, 6: four outputs expected
+            (rec, 3, 4, 2, one, "need one expected output per window (4), all of the same size; got 1"),
+        ]
+        for (recs, c, len, stride, expected, want) in cases {
+            XCTAssertThrowsError(
+                try FirmwareCheck.runSensor(
+                    model: streaming, mode: .stored, recordings: recs, channels: c, windowLength: len, stride: stride,
+                    expected: expected, opCodes: [1], countInstructions: false)
+            ) { e in
+                XCTAssertTrue("\(e)".contains(want), "\(e) lacks '\(want)'")
+            }
+        }
+    }
+
+    /// A sensor image: `sensor.c` holds the steps of each recording, the stride and every value
+    /// as a float literal that reads back exactly; `main.c` gets `FW_SENSOR=1`.
+    func testSensorImageSourceAndDefines() {
+        let src = FirmwareImage.sensorSource([[1, -2.5, 1e-5, 3], [0.1, 7]], channels: 2, stride: 3)
+        XCTAssertTrue(src.contains("#include \"sensor.h\""), src)
+        XCTAssertTrue(src.contains("const uint32_t fw_sensor_count = 2u;"), src)
+        XCTAssertTrue(src.contains("const uint32_t fw_sensor_stride = 3u;"), src)
+        XCTAssertTrue(src.contains("const uint32_t fw_sensor_steps[2] = {2u, 1u};"), src)
+        XCTAssertTrue(src.contains("const float fw_sensor[6] = {\n    1.0f, -2.5f, 1e-05f, 3.0f,\n    0.1f, 7.0f,\n};"), src)
+        for v: Float in [0.1, -1e-30, 3.4028235e38, 1.17549435e-38, 123456.79] {
+            let lit = FirmwareImage.cLiteral(v)
+            XCTAssertEqual(Float(String(lit.dropLast())), v, lit)
+        }
+        var image = FirmwareImage(
+            target: QEMUTarget(board: .cortexM4, firmwareDirectory: "/x", scratch: "/x"), model: model, mode: .stored,
+            runtimeDirectory: "/x", buildDirectory: "/x")
+        XCTAssertFalse(image.defines(repeats: 1, limit: 0).contains("-DFW_SENSOR=1"))
+        image.sensor = true
+        XCTAssertTrue(image.defines(repeats: 1, limit: 0).contains("-DFW_SENSOR=1"))
     }
 
     /// A PCM image: `pcm.c` holds the clips back to back (`pcm.h`), `main.c` gets `FW_PCM=1`.

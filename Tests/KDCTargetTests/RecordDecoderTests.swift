@@ -62,6 +62,24 @@ final class RecordDecoderTests: XCTestCase {
         }
     }
 
+    /// The memory record's stream buffer part: present in the stream images' records, absent
+    /// (nil) in records of firmware before it existed.
+    func testMemoryRecordStreamPart() throws {
+        let with =
+            #"{"record":"memory","arena_bytes":2951,"unpack_bytes":0,"stream_bytes":3508,"data_bytes":0,"bss_bytes":7112,"static_bytes":653,"stack_bytes":1016,"stack_size":16384,"ram_bytes":8128}"#
+        XCTAssertEqual(try RecordDecoder.decode(with, source: "fw").memory?.streamBytes, 3508)
+        let without =
+            #"{"record":"memory","arena_bytes":96,"unpack_bytes":0,"data_bytes":0,"bss_bytes":400,"static_bytes":304,"stack_bytes":604,"stack_size":16384,"ram_bytes":1004}"#
+        XCTAssertNil(try RecordDecoder.decode(without, source: "fw").memory?.streamBytes)
+        // FirmwareRAM in a report written before the stream part: 0.
+        let old = #"{"arena_bytes":96,"unpack_bytes":0,"static_bytes":304,"stack_bytes":604,"total_bytes":1004}"#
+        let dec = JSONDecoder()
+        dec.keyDecodingStrategy = .convertFromSnakeCase
+        let ram = try dec.decode(FirmwareRAM.self, from: Data(old.utf8))
+        XCTAssertEqual(ram, FirmwareRAM(arenaBytes: 96, unpackBytes: 0, staticBytes: 304, stackBytes: 604))
+        XCTAssertEqual(ram.streamBytes, 0)
+    }
+
     /// Output records encode back to the same hex (lowercase).
     func testOutputRecordRoundTrips() throws {
         let o = OutputRecord(sample: 3, argmax: 1, bytes: [-128, 127, 0, -1])

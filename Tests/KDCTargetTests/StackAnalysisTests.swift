@@ -140,6 +140,29 @@ final class StackAnalysisTests: XCTestCase {
             try analysis(disassembly: chained).deepest(from: "main", indirectCalls: why).bytes, 224 + 288 + 760 + 12 + 8)
     }
 
+    /// An indirect call whose target is known (`kdc_stream_run` → the firmware's stream
+    /// callback) counts the target's depth; an unknown target name is an error. libgcc's
+    /// soft-float return `ldr.w pc, [sp], #8` (after `str.w lr, [sp, #-8]!`) is a pop.
+    func testIndirectTargetsAndPostIndexedReturns() throws {
+        let cb = Self.mainCI.replacingOccurrences(
+            of: "node: { title: \"main\" label:",
+            with:
+                "node: { title: \"main.c:on_run\" label: \"on_run\\nmain.c:20:13\\n900 bytes (static)\" }\nnode: { title: \"main\" label:"
+        )
+        let a = try analysis([("main.ci", cb), ("lib.ci", Self.libCI)])
+        let p = try a.deepest(from: "main", indirectTargets: ["run": ["on_run"]])
+        XCTAssertEqual(p.path.map(\.function), ["main", "run", "on_run"])
+        XCTAssertEqual(p.bytes, 224 + 288 + 900)
+        XCTAssertThrowsError(try a.deepest(from: "main", indirectTargets: ["run": ["nobody"]])) { e in
+            XCTAssertTrue("\(e)".contains("run calls 'nobody' through a function pointer, but 0 call-graph functions"), "\(e)")
+        }
+        let soft = Self.disassembly.replacingOccurrences(of: "lsls\tr3, r0, #30", with: "str.w\tlr, [sp, #-8]!")
+            .replacingOccurrences(of: "pop\t{r4, r5, pc}", with: "ldr.w\tpc, [sp], #8")
+        let q = try analysis(disassembly: soft).deepest(from: "main", indirectCalls: ["run": "none set"])
+        XCTAssertEqual(q.path.map(\.function), ["main", "run", "kernel_b", "memset"])
+        XCTAssertEqual(q.path.last?.bytes, 12 + 8)
+    }
+
     /// Armv6-M: a compiled function's `bl` to a library helper its call graph omits
     /// (`__gnu_thumb1_case_uqi`; it pushes 4 B, here 16 to be deeper than memset) is a call.
     func testCallsTheCallGraphOmitsAreFollowed() throws {

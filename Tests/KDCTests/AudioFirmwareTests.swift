@@ -155,6 +155,9 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertTrue(f.match)
         XCTAssertEqual(f.streamBytes, stream.frontendBytes + stream.ringBytes)
         XCTAssertFalse(section.firmwareFailed)
+        // The PCM image's RAM, predicted before the run = measured, part by part.
+        XCTAssertEqual(f.ram, f.ramPredicted)
+        XCTAssertEqual(f.ram?.streamBytes, stream.frontendBytes + stream.ringBytes)
         let perHop = try XCTUnwrap(f.instructionsPerHop)
         XCTAssertGreaterThan(perHop, 100)
         XCTAssertEqual(f.instructionsPerClip.map { $0 / 7 }, perHop)
@@ -162,7 +165,8 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertEqual(r.checks.firmware.first?.mismatches, 0)
         print(
             "build --firmware on recordings: \(f.clips) clips, \(f.wholeMismatches)/\(f.streamedMismatches) mismatches, "
-                + "stream_bytes \(f.streamBytes), \(perHop) instructions per hop")
+                + "stream_bytes \(f.streamBytes), \(perHop) instructions per hop; RAM measured \(String(describing: f.ram)), predicted \(String(describing: f.ramPredicted))"
+        )
         let json = try XCTUnwrap(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as? [String: Any]
         )
@@ -173,6 +177,55 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertEqual(fw["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
         XCTAssertEqual((json["frontend"] as? [String: Any])?["stream_bytes"] as? Int, stream.frontendBytes + stream.ringBytes)
         XCTAssertEqual(fw["instructions_per_hop"] as? Int, perHop)
+    }
+
+    /// The artifact `kdc build samples/fsdd/config.yaml` shipped (an output folder given as
+    /// `$KDC_FSDD_OUT`; without it the test skips, saying so) on the Cortex-M4 with the first 20
+    /// test recordings of FSDD's official split as PCM: every output byte, whole clip and
+    /// streamed, against the Swift front end → the artifact's int8 graph, and the image's RAM
+    /// predicted = measured part by part (the figures docs/AUDIO.md gives for the sample).
+    func testSampleArtifactStreamsOnTheBoard() throws {
+        guard let out = ProcessInfo.processInfo.environment["KDC_FSDD_OUT"] else {
+            throw XCTSkip(
+                "set KDC_FSDD_OUT to the output folder of kdc build samples/fsdd/config.yaml to run the shipped student on the board"
+            )
+        }
+        let fsdd = ProcessInfo.processInfo.environment["KDC_FSDD"] ?? CLITests.repoRoot + "/../shared/data/fsdd/recordings"
+        let name = "fsdd_kws"
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out + "/\(name).kdc")))
+        let a = try ArtifactReader.parse(bytes, file: out + "/\(name).kdc")
+        guard case let .audio(c)? = a.graph.inputStage else { return XCTFail("\(out)/\(name).kdc has no audio front end") }
+        let header = try String(contentsOfFile: out + "/\(name).h", encoding: .utf8)
+        func macro(_ m: String) throws -> Int {
+            let line = try XCTUnwrap(header.split(separator: "\n").first { $0.hasPrefix("#define \(m) ") }, "no \(m)")
+            return try XCTUnwrap(Int(line.split(separator: " ")[2].dropLast()))
+        }
+        let model = ExportedModel(
+            directory: out, name: name, compressed: a.compressed, arenaBytes: try macro("FSDD_KWS_ARENA_BYTES"),
+            rawBytes: bytes.count, streamBytes: try macro("FSDD_KWS_STREAM_BYTES"))
+        let fe = try AudioFrontEnd(c)
+        let samples = c.windowSamples + (a.graph[a.graph.input].count / fe.featuresPerFrame - 1) * c.hopSamples
+        let files = try FileManager.default.contentsOfDirectory(atPath: fsdd).filter {
+            $0.range(of: #"_[0-4]\.wav$"#, options: .regularExpression) != nil
+        }.sorted().prefix(20)
+        let clips = try files.map {
+            fitClip(try readWAV(fsdd + "/" + $0, expectedRate: c.sampleRate).samples, length: samples, crop: .energy)
+        }
+        let interp = Int8Interpreter()
+        let expected = clips.map { interp.run(a.graph, input: fe.features($0)) }
+        let r = try FirmwareCheck.runPCM(
+            model: model, mode: .stored, clips: clips, expected: expected, opCodes: a.graph.opCodes, countInstructions: true)
+        XCTAssertEqual(r.clips, 20)
+        XCTAssertEqual(r.wholeMismatches, 0)
+        XCTAssertEqual(r.streamedMismatches, 0)
+        XCTAssertEqual(r.streamBytes, model.streamBytes)
+        XCTAssertNotNil(r.ram)
+        XCTAssertEqual(
+            r.ram, r.ramPredicted, "measured \(String(describing: r.ram)), predicted \(String(describing: r.ramPredicted))")
+        print(
+            "FSDD sample on the board: \(r.clips) recordings, \(r.wholeMismatches)/\(r.streamedMismatches) mismatches; "
+                + "RAM measured \(String(describing: r.ram)), predicted \(String(describing: r.ramPredicted)); stack \((r.stackPath ?? []).map { "\($0.function) \($0.bytes)" }); "
+                + "\(r.instructionsPerHop ?? 0) instructions per hop")
     }
 
     /// The target layer's PCM image (`FirmwareCheck.runPCM`, no make): synthetic clips give the
@@ -194,7 +247,8 @@ final class AudioFirmwareTests: XCTestCase {
         let e = try export(g, normalization: .identity, to: dir, name: "kws", compress: false)
         let stream = try XCTUnwrap(InputStageBlock.memory(g))
         let r = try FirmwareCheck.runPCM(
-            model: e.exportedModel, mode: .stored, clips: clips, expected: expected, countInstructions: false)
+            model: e.exportedModel, mode: .stored, clips: clips, expected: expected, opCodes: g.opCodes,
+            countInstructions: false)
         XCTAssertEqual(r.clips, 3)
         XCTAssertEqual(r.clipSamples, n)
         XCTAssertEqual(r.frames, Self.frames)
@@ -203,11 +257,27 @@ final class AudioFirmwareTests: XCTestCase {
         XCTAssertTrue(r.match)
         XCTAssertEqual(r.streamBytes, stream.frontendBytes + stream.ringBytes)
         XCTAssertNil(r.instructionsPerHop)
+        // RAM by part: predicted from the linked image before the run = measured by the firmware;
+        // the stream buffer is its own part, exactly the export's <NAME>_STREAM_BYTES.
+        XCTAssertNotNil(r.ram)
+        XCTAssertEqual(
+            r.ram, r.ramPredicted, "measured \(String(describing: r.ram)), predicted \(String(describing: r.ramPredicted))")
+        XCTAssertEqual(r.ram?.streamBytes, stream.frontendBytes + stream.ringBytes)
+        XCTAssertEqual(r.ram?.arenaBytes, e.arenaTotalBytes)
+        XCTAssertEqual(r.ramBytes, r.ram?.totalBytes)
+        // The deepest chain runs the model from the stream (the front end's frames are shallower).
+        XCTAssertEqual(
+            (r.stackPath ?? []).map(\.function).prefix(5),
+            ["Reset_Handler", "main", "kdc_stream_push_pcm", "kdc__stream_frame", "kdc_stream_run"])
+        XCTAssertEqual((r.stackPath ?? []).reduce(0) { $0 + $1.bytes }, r.ramPredicted?.stackBytes)
+        print(
+            "PCM image RAM: measured \(String(describing: r.ram)), predicted \(String(describing: r.ramPredicted)); stack \((r.stackPath ?? []).map { "\($0.function) \($0.bytes)" })"
+        )
         // A wrong expected byte is found on both paths.
         var wrong = expected
         wrong[1][2] = wrong[1][2] == 0 ? 1 : 0
         let bad = try FirmwareCheck.runPCM(
-            model: e.exportedModel, mode: .stored, clips: clips, expected: wrong, countInstructions: false)
+            model: e.exportedModel, mode: .stored, clips: clips, expected: wrong, opCodes: g.opCodes, countInstructions: false)
         XCTAssertEqual(bad.wholeMismatches, 1)
         XCTAssertEqual(bad.streamedMismatches, 1)
         XCTAssertFalse(bad.match)

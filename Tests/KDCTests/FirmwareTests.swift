@@ -188,8 +188,10 @@ final class FirmwareTests: XCTestCase {
         var totals: [Int] = []
         for (m, f) in zip(modes, b.checks.firmware) {
             let ram = try XCTUnwrap(m["ram"] as? [String: Int]), pred = try XCTUnwrap(m["ram_predicted"] as? [String: Int])
-            XCTAssertEqual(Set(ram.keys), ["arena_bytes", "unpack_bytes", "static_bytes", "stack_bytes", "total_bytes"])
+            XCTAssertEqual(
+                Set(ram.keys), ["arena_bytes", "unpack_bytes", "stream_bytes", "static_bytes", "stack_bytes", "total_bytes"])
             XCTAssertEqual(ram, pred)
+            XCTAssertEqual(ram["stream_bytes"], 0, "the int8-input image has no stream buffer")
             // The activations and the kernel scratch (the largest over the variants: on the
             // Cortex-M4 the dsp kernels' FC column, 2·64 + 3 bytes here).
             XCTAssertEqual(ram["arena_bytes"], b.export.arenaTotalBytes)

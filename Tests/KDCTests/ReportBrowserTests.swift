@@ -56,7 +56,7 @@ final class ReportBrowserTests: XCTestCase {
     }
 
     /// Loads `page` twice (DOM with console logging; screenshot to `png`) and checks both.
-    func check(page: String, png: String, headings: [String], exe: String) throws {
+    func check(page: String, png: String, headings: [String], exe: String, texts: [String] = []) throws {
         let profile = NSTemporaryDirectory() + "kdc-chromium-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: profile) }
         let (status, dom, log) = try runChromium(
@@ -66,6 +66,7 @@ final class ReportBrowserTests: XCTestCase {
             XCTAssertTrue(dom.contains("<h2>\(HTML.esc(h))</h2>"), "the DOM has no section '\(h)'")
         }
         XCTAssertTrue(dom.contains("<svg class=\"chart\""), "no chart in the DOM")
+        for t in texts { XCTAssertTrue(dom.contains(HTML.esc(t)), "the DOM lacks '\(t)'") }
         // Chromium logs every console message as `...:CONSOLE(line)] "message", source: ...`.
         let console = log.split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
         XCTAssertTrue(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
@@ -89,6 +90,21 @@ final class ReportBrowserTests: XCTestCase {
         let handMade = art + "/report-every-section.html"
         try Data(ReportPage.html(ReportPageTests.handMade()).utf8).write(to: URL(fileURLWithPath: handMade))
         try check(page: handMade, png: art + "/report-every-section.png", headings: ReportPageTests.headings, exe: exe)
+
+        // An audio report (a fixture report.json, as kdc report reads it): the front-end section.
+        let audio = art + "/report-audio.html"
+        try Data(try ReportPage.html(reportJSON: ReportPageTests.audio().json(), file: "report.json").utf8).write(
+            to: URL(fileURLWithPath: audio))
+        try check(
+            page: audio, png: art + "/report-audio.png", headings: ReportPageTests.headings + ["Audio front end"], exe: exe,
+            texts: ["80,798 instructions per hop", "feature ring: 980 B", "kdc_stream_bytes 3,508 (predicted 3,508)"])
+        // A time-series report with its sensor stage on the board.
+        let series = art + "/report-series.html"
+        try Data(try ReportPage.html(reportJSON: ReportPageTests.series().json(), file: "report.json").utf8).write(
+            to: URL(fileURLWithPath: series))
+        try check(
+            page: series, png: art + "/report-series.png", headings: ReportPageTests.headings + ["Time series"], exe: exe,
+            texts: ["0 one-window, 0 streamed bytes differ", "14,955 instructions per window"])
 
         // A real digits build at few epochs (no firmware: its sections are the build's).
         let out = NSTemporaryDirectory() + "kdc-browser-\(UUID().uuidString)"

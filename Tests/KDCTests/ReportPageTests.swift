@@ -95,6 +95,108 @@ final class ReportPageTests: XCTestCase {
         return r
     }
 
+    /// The hand-made report of an audio model: the front end (parameters, host and device
+    /// checks, cost per hop, RAM split and the PCM image's RAM predicted and measured).
+    static func audio() -> BuildReport {
+        var r = handMade()
+        r.memory?.frontendBytes = 2528
+        r.memory?.ringBytes = 980
+        let c = AudioFrontEndConfig(
+            sampleRate: 8000, windowSamples: 200, hopSamples: 80, fftSize: 256, melBins: 20, coefficients: 0, lowHz: 20,
+            highHz: 4000)
+        let ram = FirmwareRAM(arenaBytes: 2951, unpackBytes: 0, staticBytes: 653, stackBytes: 1016, streamBytes: 3508)
+        // Static data differs by 2 B: the page says so.
+        let measured = FirmwareRAM(arenaBytes: 2951, unpackBytes: 0, staticBytes: 655, stackBytes: 1016, streamBytes: 3508)
+        let fw = FirmwarePCMResult(
+            target: "cortex-m4 (qemu mps2-an386)", mode: .stored, clips: 20, clipSamples: 4040, frames: 49,
+            wholeMismatches: 0, streamedMismatches: 0, match: true, streamBytes: 3508, scratchBytes: 2128,
+            ramBytes: measured.totalBytes, ram: measured, ramPredicted: ram,
+            stackPath: [StackFrame(function: "main", bytes: 296), StackFrame(function: "kdc_stream_push_pcm", bytes: 104)],
+            instructionsPerClip: 3_959_114, instructionsPerHop: 80_798)
+        r.frontend = FrontEndSection(
+            config: c, frames: 49, features: 20, clipSamples: 4040, outputScale: 0.25, outputZeroPoint: -80, ringBytes: 980,
+            ramEstimateBytes: 6459, cMatches: true, cCheck: "the C runtime's front end on the 300 \(hostile) recordings",
+            cMismatchedClips: 0, streamBytes: 3508, firmware: fw)
+        return r
+    }
+
+    /// The hand-made report of a time-series model with its sensor stage streamed on the board.
+    static func series() -> BuildReport {
+        var r = handMade()
+        r.dataset?.series = SeriesReport(
+            windowLength: 24, windowStride: 8, channels: 3, windowLabel: "per-recording labels: the recording's label",
+            trainRecordings: 54, validationRecordings: 12, testRecordings: 24, trainStepsDropped: 0,
+            normalization: SeriesNormalizationReport(
+                mean: [0.25, 10, 20], std: [0.5, 2, 3], stdFloor: 1e-6,
+                computedOn: "every time step of the 54 training recordings",
+                formula: "x_norm = (x - mean[c]) * (1 / std[c]) per channel c, in float32"))
+        let ram = FirmwareRAM(arenaBytes: 120, unpackBytes: 0, staticBytes: 396, stackBytes: 1288, streamBytes: 72)
+        let fw = FirmwareSensorResult(
+            target: "cortex-m4 (qemu mps2-an386)", mode: .stored, recordings: 4, steps: [64, 64, 64, 64], channels: 3,
+            windowLength: 24, stride: 8, windows: 20, chunkSamples: [1, 4, 2, 7, 3, 9, 5], wholeMismatches: 0,
+            streamedMismatches: 0, match: true, streamBytes: 72, ram: ram, ramPredicted: ram, stackPath: [],
+            instructionsPerWindow: 14955, instructionsPerStep: 623)
+        r.sensor = SensorSection(
+            channels: 3, windowLength: 24, stride: 8, mean: [0.25, 10, 20], std: [0.5, 2, 3], k: [64, 16, 10.666667],
+            inputScale: 0.03125, inputZeroPoint: -2, streamBytes: 72, firmware: fw)
+        return r
+    }
+
+    /// The front-end and series sections, from report.json as `kdc report` reads it.
+    func testFrontEndAndSeriesSections() throws {
+        let audio = try ReportPage.html(reportJSON: try ReportPageTests.audio().json(), file: "report.json")
+        XCTAssertEqual(audio, ReportPage.html(ReportPageTests.audio()))
+        XCTAssertTrue(audio.contains("<section id=\"frontend\"><h2>Audio front end</h2>"))
+        for want in [
+            "<td class=\"l\">sample rate</td><td class=\"l\">8,000 Hz</td>",
+            "<td class=\"l\">hop</td><td class=\"l\">80 samples</td>",
+            "<td class=\"l\">frequency range</td><td class=\"l\">20–4,000 Hz</td>",
+            "<td class=\"l\">host: C runtime = Swift reference</td><td class=\"l\">matches</td>",
+            "0 whole-clip, 0 streamed bytes differ", "kdc_stream_bytes 3,508 (predicted 3,508)",
+            "<b>80,798 instructions per hop</b> (3,959,114 per clip of 49 frames)",
+            // RAM split: arena, front end, ring (predicted), then the device's parts
+            "front end (window + scratch): 2,528 B", "feature ring: 980 B", "stream buffer: 3,508 B",
+            "<td class=\"l\">static data</td><td>653</td><td>655</td><td class=\"l\"><b>differs</b></td>",
+            "<td class=\"l\">stream buffer</td><td>3,508</td><td>3,508</td><td class=\"l\">equal</td>",
+            "main 296 → kdc_stream_push_pcm 104",
+            "<td class=\"l\">total</td><td>8,128</td><td>8,130</td><td class=\"l\"><b>differs</b></td>",
+        ] {
+            XCTAssertTrue(audio.contains(want), "the audio page lacks \(want)")
+        }
+        XCTAssertFalse(audio.contains("<script"), "a string reached the page unescaped")
+        XCTAssertFalse(audio.contains("id=\"series\""))
+
+        let series = try ReportPage.html(reportJSON: try ReportPageTests.series().json(), file: "report.json")
+        XCTAssertEqual(series, ReportPage.html(ReportPageTests.series()))
+        XCTAssertTrue(series.contains("<section id=\"series\"><h2>Time series</h2>"))
+        for want in [
+            "Windows of 24 time steps × 3 channels, one every 8 steps", "54 train / 12 validation / 24 test",
+            "<tr><td class=\"l\">1</td><td>10</td><td>2</td><td>16</td></tr>",
+            "<tr><td class=\"l\">2</td><td>20</td><td>3</td><td>10.67</td></tr>", "k) − 2, −128, 127), k = 1 / (std · 0.03125)",
+            "0 one-window, 0 streamed bytes differ", "chunks of 1, 4, 2, 7, 3, 9, 5 samples", "14,955 instructions per window",
+            "<td class=\"l\">total</td><td>1,876</td><td>1,876</td><td class=\"l\">equal</td>",
+        ] {
+            XCTAssertTrue(series.contains(want), "the series page lacks \(want)")
+        }
+        XCTAssertFalse(series.contains("id=\"frontend\""))
+        // A report written before the PCM image's RAM was predicted (no frontend.firmware.ram,
+        // .ram_predicted, .stack_path) still renders: the section without the device's RAM table.
+        var json = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: try ReportPageTests.audio().json()) as? [String: Any])
+        var front = try XCTUnwrap(json["frontend"] as? [String: Any])
+        var fw = try XCTUnwrap(front["firmware"] as? [String: Any])
+        for k in ["ram", "ram_predicted", "stack_path"] { fw.removeValue(forKey: k) }
+        front["firmware"] = fw
+        json["frontend"] = front
+        let old = try ReportPage.html(reportJSON: try JSONSerialization.data(withJSONObject: json), file: "report.json")
+        XCTAssertTrue(old.contains("<b>80,798 instructions per hop</b>"))
+        XCTAssertTrue(old.contains("feature ring: 980 B"))
+        XCTAssertFalse(old.contains("RAM part"))
+        // Without the parts, no section.
+        let plain = ReportPage.html(ReportPageTests.handMade())
+        XCTAssertFalse(plain.contains("id=\"frontend\"") || plain.contains("id=\"series\""))
+    }
+
     func testEverySectionOfAHandMadeReportAndEscaping() throws {
         let page = ReportPage.html(ReportPageTests.handMade())
         for h in ReportPageTests.headings {

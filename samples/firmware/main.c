@@ -16,20 +16,37 @@
  *                     every hop once the ring is full: the last run's output is record `sample`
  *                     n + i); FW_REPEATS then repeats the whole-clip front end (instruction
  *                     counting: per hop = difference / (repeats - 1) / frames)
- *   FW_STREAM_BYTES   the stream buffer (window, front-end scratch, ring); kdc_stream_bytes must
- *                     fit (default: the export's <UP>_STREAM_BYTES, exactly kdc_stream_bytes)
+ *   FW_SENSOR         1: the inputs are float32 sensor recordings (sensor.h) for a model with a
+ *                     sensor input stage: every window (its length the model's, a start every
+ *                     fw_sensor_stride steps) through kdc_sensor_quantize into the input tensor,
+ *                     then kdc_invoke (output records 0 .. w-1, w the windows of all recordings);
+ *                     then each recording through the stream (kdc_stream_push_sensor in chunks of
+ *                     the sizes of fw_chunks in turn, the model running every fw_sensor_stride
+ *                     samples once the ring is full: each run's output is the next record, w ..
+ *                     2w-1, printed by the stream callback); FW_REPEATS repeats the first window's
+ *                     kdc_sensor_quantize (instruction counting)
+ *   FW_STREAM_BYTES   the stream buffer (window, front-end scratch, ring; sensor: the ring);
+ *                     kdc_stream_bytes must fit (default: the export's <UP>_STREAM_BYTES, exactly
+ *                     kdc_stream_bytes)
  *
  * Output over semihosting: JSON Lines records (README.md, "Records"): "model", one "output" per
- * input, "run", "memory" (RAM by part: arena, unpack buffer, static data = .data + .bss without
- * them, peak stack), then "done"; on failure an "error" record and a non-zero exit status.
+ * input, "run", "memory" (RAM by part: arena, unpack buffer, stream buffer, static data = .data +
+ * .bss without them, peak stack), then "done"; on failure an "error" record and a non-zero exit
+ * status.
  * Formatted by hand (no printf): a 256-byte line buffer, numbers in decimal, outputs in hex. */
 #include <stdint.h>
 #include <string.h>
 
 #include "inputs.h"
 #include "kdc.h"
+#if FW_PCM && FW_SENSOR
+#error "FW_PCM and FW_SENSOR are exclusive"
+#endif
 #if FW_PCM
 #include "pcm.h"
+#endif
+#if FW_SENSOR
+#include "sensor.h"
 #endif
 #include "semihost.h"
 #include FW_MODEL_H
@@ -72,18 +89,26 @@ static uint8_t unpack_buf[UNPACK_BYTES] __attribute__((aligned(4)));
 static kdc_model model;
 static char line[256];
 
-#if FW_PCM
+#if FW_PCM || FW_SENSOR
 #ifndef FW_STREAM_BYTES /* the export's figure: kdc_stream_bytes of the model */
 #define FW_STREAM_BYTES FW_CAT(FW_NAME_UP, _STREAM_BYTES)
 #endif
+/* The stream's buffer (also the front end's scratch for the whole-clip path), exactly
+ * FW_STREAM_BYTES: the memory record reports it as its own part. */
+static uint8_t stream_buf[FW_STREAM_BYTES] __attribute__((aligned(4)));
+#define STREAM_RAM ((uint32_t)sizeof stream_buf)
+static kdc_stream stream;
+#else
+#define STREAM_RAM 0u
+#endif
+
+#if FW_PCM
 #ifndef FW_CHUNK
 #define FW_CHUNK 37
 #endif
-/* The stream's buffer (also the front end's scratch for the whole-clip path). */
-static uint32_t stream_buf[(FW_STREAM_BYTES + 3) / 4];
-static kdc_stream stream;
 static int8_t stream_out[256];
 static uint32_t stream_out_len;
+/* The stream callback (kdc_stream_run calls it through a pointer; the stack analysis is told). */
 static void on_stream_run(void *user, kdc_model *m)
 {
     kdc_tensor o = kdc_output(m);
@@ -172,6 +197,20 @@ static void print_output(uint32_t sample, const int8_t *y, size_t n)
     end_record(put_str(p, "\""));
 }
 
+#if FW_SENSOR
+/* Stream chunk sizes in samples (all channels), pushed in turn: 1 to 9, uneven. */
+static const uint8_t fw_chunks[] = {1, 4, 2, 7, 3, 9, 5};
+static uint32_t sensor_record; /* the next streamed output record */
+/* The stream callback: each model run's output is the next record (kdc_stream_run calls it
+ * through a pointer; the stack analysis is told). */
+static void on_stream_run(void *user, kdc_model *m)
+{
+    kdc_tensor o = kdc_output(m);
+    (void)user;
+    print_output(sensor_record++, o.data, o.size);
+}
+#endif
+
 int main(void)
 {
     const uint8_t *art = FW_ARTIFACT;
@@ -242,6 +281,60 @@ int main(void)
             print_output(n + i, stream_out, out_bytes);
         }
     }
+#elif FW_SENSOR
+    {
+        kdc_stage_info si;
+        size_t sb = kdc_stream_bytes(&model), c, len, off = 0, k, w = 0, total = 0, runs, chunk = 0;
+        if (kdc_stage(&model, &si) != KDC_OK || si.kind != KDC_STAGE_SENSOR)
+            return fail("kdc_stage", "FW_SENSOR needs a model with a sensor input stage");
+        if (sb > sizeof stream_buf) return fail("stream", "kdc_stream_bytes > FW_STREAM_BYTES");
+        c = si.features;
+        len = si.frames;
+        if (len * c != in_bytes) return fail("sensor", "the stage's window differs from the input");
+        end_record(
+            put_field(put_field(put_field(begin_record("frontend"), "stream_bytes", (uint32_t)sb),
+                                "scratch_bytes", (uint32_t)si.scratch_bytes),
+                      "frames", (uint32_t)si.frames));
+        n = fw_sensor_count;
+        if (FW_LIMIT > 0 && n > FW_LIMIT) n = FW_LIMIT;
+        for (i = 0; i < n; i++) { /* one window at a time, straight into the input tensor */
+            const float *x = fw_sensor + off * c;
+            for (k = 0; k + len <= fw_sensor_steps[i]; k += fw_sensor_stride) {
+                for (r = 0; r < (w == 0 ? FW_REPEATS : 1); r++) { /* the first window only */
+                    st = kdc_sensor_quantize(&model, x + k * c, len * c, kdc_input(&model).data,
+                                             in_bytes);
+                    if (st != KDC_OK) return fail("kdc_sensor_quantize", kdc_status_str(st));
+                }
+                st = kdc_invoke(&model);
+                if (st != KDC_OK) return fail("kdc_invoke", kdc_status_str(st));
+                print_output((uint32_t)w++, kdc_output(&model).data, out_bytes);
+            }
+            off += fw_sensor_steps[i];
+        }
+        sensor_record = (uint32_t)w;
+        off = 0;
+        for (i = 0; i < n; i++) { /* streamed in chunks, a run every stride samples */
+            const float *x = fw_sensor + off * c;
+            size_t steps = fw_sensor_steps[i];
+            st = kdc_stream_init(&stream, &model, stream_buf, sizeof stream_buf, fw_sensor_stride,
+                                 on_stream_run, 0);
+            if (st != KDC_OK) return fail("kdc_stream_init", kdc_status_str(st));
+            for (k = 0; k < steps;) {
+                size_t take = fw_chunks[chunk++ % sizeof fw_chunks];
+                if (take > steps - k) take = steps - k;
+                st = kdc_stream_push_sensor(&stream, x + k * c, take * c);
+                if (st != KDC_OK) return fail("kdc_stream_push_sensor", kdc_status_str(st));
+                k += take;
+            }
+            runs = steps < len ? 0 : (steps - len) / fw_sensor_stride + 1;
+            if (stream.runs != runs)
+                return fail("stream", "a recording did not give one model run per window");
+            total += runs;
+            off += steps;
+        }
+        if (total != w) return fail("stream", "the streamed runs differ from the windows");
+        n = (uint32_t)w;
+    }
 #else
     if (fw_input_bytes != in_bytes)
         return fail("inputs", "fw_input_bytes differs from the model's input size");
@@ -261,16 +354,18 @@ int main(void)
 
     data_bytes = (uint32_t)((uintptr_t)__data_end__ - (uintptr_t)__data_start__);
     bss_bytes = (uint32_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__);
-    static_bytes = data_bytes + bss_bytes - (uint32_t)sizeof arena - UNPACK_RAM;
+    static_bytes = data_bytes + bss_bytes - (uint32_t)sizeof arena - UNPACK_RAM - STREAM_RAM;
     stack_bytes = fw_stack_peak();
     end_record(put_field(put_field(begin_record("run"), "samples", n), "repeats", FW_REPEATS));
     p = put_field(put_field(begin_record("memory"), "arena_bytes", (uint32_t)sizeof arena),
                   "unpack_bytes", UNPACK_RAM);
+    p = put_field(p, "stream_bytes", STREAM_RAM);
     p = put_field(put_field(put_field(p, "data_bytes", data_bytes), "bss_bytes", bss_bytes),
                   "static_bytes", static_bytes);
     p = put_field(put_field(p, "stack_bytes", stack_bytes), "stack_size", fw_stack_size());
-    end_record(put_field(p, "ram_bytes",
-                         (uint32_t)sizeof arena + UNPACK_RAM + static_bytes + stack_bytes));
+    end_record(
+        put_field(p, "ram_bytes",
+                  (uint32_t)sizeof arena + UNPACK_RAM + STREAM_RAM + static_bytes + stack_bytes));
     if (stack_bytes >= fw_stack_size())
         return fail("stack", "the stack region overflowed; hint: raise STACK_SIZE");
     end_record(begin_record("done"));

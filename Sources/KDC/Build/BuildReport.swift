@@ -53,6 +53,10 @@ public struct BuildReport: Codable, Sendable {
     public var budget: BudgetSection?
     /// The audio front end, for a model built on recordings (`data.format: audio`).
     public var frontend: FrontEndSection?
+    /// The sensor stage of a time-series model (`data.format: series`): windows, normalization
+    /// as stored, the stream buffer, and with `--firmware` the recorded test samples streamed on
+    /// the board (`SensorReport.swift`).
+    public var sensor: SensorSection? = nil
     /// The files of this output set (names in the output folder, this report last): the set a
     /// later run replaces as a whole.
     public var outputs: [String]?

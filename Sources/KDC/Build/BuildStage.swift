@@ -67,6 +67,13 @@ public struct CheckResults {
     }
 }
 
+/// A RAM split for an error message: total (arena, unpack, stream, static, stack).
+func ramText(_ r: FirmwareRAM?) -> String {
+    guard let r else { return "?" }
+    return
+        "\(r.totalBytes) B (arena \(r.arenaBytes), unpack \(r.unpackBytes), stream \(r.streamBytes), static \(r.staticBytes), stack \(r.stackBytes))"
+}
+
 extension Pipeline {
     /// The whole pipeline, one stage after another: budget preflight → teacher and distilled
     /// student (→ baseline) → int8 → artifact (budget checked before anything is written) →
@@ -92,6 +99,7 @@ extension Pipeline {
             ramBytes: exported.prepared.ramBytes, streamBytes: exported.prepared.streamBytes,
             artifactPath: exported.result.storedArtifactPath ?? exported.result.artifactPath, test: distilled.data.test,
             graph: quantized.graph, export: exported.result)
+        let sensor = try sensorSection(data: distilled.data, graph: quantized.graph, export: exported.result)
         let reportName = "report.json"
         let failed =
             checks.failure(reportPath: txn.failedPath(reportName))
@@ -106,7 +114,14 @@ extension Pipeline {
                 f.firmwareFailed
                     ? KDCError.check(
                         message:
-                            "front-end firmware check failed on \(f.firmware?.target ?? "the board"): \(f.firmware?.wholeMismatches ?? 0) whole-clip and \(f.firmware?.streamedMismatches ?? 0) streamed output bytes differ from the Swift reference over \(f.firmware?.clips ?? 0) recordings; kdc_stream_bytes \(f.firmware?.streamBytes ?? 0), predicted \(f.streamBytes ?? 0) (report: \(txn.failedPath(reportName)))"
+                            "front-end firmware check failed on \(f.firmware?.target ?? "the board"): \(f.firmware?.wholeMismatches ?? 0) whole-clip and \(f.firmware?.streamedMismatches ?? 0) streamed output bytes differ from the Swift reference over \(f.firmware?.clips ?? 0) recordings; kdc_stream_bytes \(f.firmware?.streamBytes ?? 0), predicted \(f.streamBytes ?? 0); RAM \(ramText(f.firmware?.ram)) measured, \(ramText(f.firmware?.ramPredicted)) predicted (report: \(txn.failedPath(reportName)))"
+                    ) : nil
+            }
+            ?? sensor.flatMap { s in
+                s.firmwareFailed
+                    ? KDCError.check(
+                        message:
+                            "sensor firmware check failed on \(s.firmware?.target ?? "the board"): \(s.firmware?.wholeMismatches ?? 0) one-window and \(s.firmware?.streamedMismatches ?? 0) streamed output bytes differ from the Swift reference over \(s.firmware?.windows ?? 0) windows; kdc_stream_bytes \(s.firmware?.streamBytes ?? 0), predicted \(s.streamBytes); RAM \(ramText(s.firmware?.ram)) measured, \(ramText(s.firmware?.ramPredicted)) predicted (report: \(txn.failedPath(reportName)))"
                     ) : nil
             }
         // The report names the files where they will be: in the output folder, or in failed/.
@@ -117,6 +132,7 @@ extension Pipeline {
         report.artifact?.tflitePath = tfliteFile?.path
         report.artifact?.tfliteBytes = tfliteFile?.bytes
         report.frontend = frontend
+        report.sensor = sensor
         report.relocate(from: outDir, to: failed == nil ? outDir : outDir + "/" + OutputTransaction.failedName)
         try writeFileAtomically(Data(ReportPage.html(report).utf8), to: txn.stagedPath(ReportPage.fileName))
         report.outputs = txn.stagedFiles() + [reportName]

@@ -16,6 +16,7 @@ enum BuildSummary {
             + ", weights \(e.weightsBytes) bytes"
             + (e.compressed ? ", unpack buffer \(e.rawBytes) bytes" : "") + "\n"
         if let f = r.report.frontend { s += f.summary }
+        if let f = r.report.sensor { s += f.summary }
         s +=
             "host check (C runtime vs Swift int8): \(c.host.samples) samples, \(c.host.mismatches) mismatches"
             + (c.stored.map { "; stored artifact: \($0.mismatches) mismatches" } ?? "")

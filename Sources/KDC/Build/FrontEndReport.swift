@@ -31,14 +31,15 @@ public struct FrontEndSection: Codable, Sendable, Equatable {
     public var streamBytes: Int? = nil
     /// With `--firmware`: up to 20 test recordings run on the board (stored artifact), whole
     /// clip and streamed, every output byte against the Swift front end → Swift int8 reference,
-    /// and the device's `kdc_stream_bytes`; a mismatch, or a stream buffer other than
-    /// `streamBytes`, fails the build.
+    /// the device's `kdc_stream_bytes`, and the RAM by part, measured against the prediction; a
+    /// mismatch, a stream buffer other than `streamBytes`, or a RAM part other than predicted
+    /// fails the build.
     public var firmware: FirmwarePCMResult? = nil
 
-    /// The firmware check ran and found a difference (outputs, or the stream buffer's size).
+    /// The firmware check ran and found a difference (outputs, the stream buffer's size, RAM).
     public var firmwareFailed: Bool {
         guard let f = firmware else { return false }
-        return !f.match || f.streamBytes != streamBytes
+        return !f.match || f.streamBytes != streamBytes || !f.ramMatchesPrediction
     }
 }
 
@@ -76,7 +77,7 @@ extension Pipeline {
             device = try withKDCErrors {
                 try FirmwareCheck.runPCM(
                     board: board, model: export.exportedModel, mode: .stored, clips: some, expected: expected,
-                    countInstructions: true)
+                    opCodes: graph.opCodes, countInstructions: true)
             }
         }
         return FrontEndSection(
@@ -102,7 +103,8 @@ extension FrontEndSection {
                 "front end on \(f.target): \(f.clips) recordings, \(f.wholeMismatches) whole-clip and \(f.streamedMismatches) "
                     + "streamed output bytes differ from the Swift reference; kdc_stream_bytes \(f.streamBytes) (predicted "
                     + "\(streamBytes.map(String.init) ?? "?"))"
-                    + (f.instructionsPerHop.map { "; \($0) instructions per hop" } ?? "") + "\n"
+                    + (f.instructionsPerHop.map { "; \($0) instructions per hop" } ?? "")
+                    + "; RAM \(f.ram.map { "\($0.totalBytes)" } ?? "?") B measured, \(f.ramPredicted.map { "\($0.totalBytes)" } ?? "?") B predicted\n"
             } ?? "")
     }
 }

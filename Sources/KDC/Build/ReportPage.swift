@@ -2,7 +2,8 @@ import Foundation
 
 /// `report.html`: `report.json` as one self-contained page (inline CSS and SVG, no script, no
 /// network) — a summary, training curves, the int8 confusion matrix, per-layer SQNR, the arena
-/// plan as a timeline, flash/RAM/stack against the budget, and the distillation search. Each
+/// plan as a timeline, flash/RAM/stack against the budget, the audio front end or the time series
+/// with its sensor stage (`ReportPageStages.swift`), and the distillation search. Each
 /// section appears only when the report has its data. Every string from the data is escaped.
 public enum ReportPage {
     /// The page's file name, next to `report.json`.
@@ -16,6 +17,8 @@ public enum ReportPage {
         if let q = r.quantization, !q.layers.isEmpty { body += sqnr(q) }
         if let m = r.memory, let p = m.plan { body += arena(p, memory: m) }
         body += resources(memory: r.memory, budget: r.budget, firmware: r.firmware, artifact: r.artifact)
+        if let f = r.frontend { body += frontEnd(f, memory: r.memory) }
+        if let d = r.dataset?.series { body += series(d, sensor: r.sensor) }
         if let d = r.distill, let s = d.search {
             body += search(s, chosen: DistillSetting(temperature: d.temperature, alpha: d.alpha))
         }

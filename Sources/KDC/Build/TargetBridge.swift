@@ -45,6 +45,6 @@ extension ExportResult {
         let header = URL(fileURLWithPath: headerPath)
         return ExportedModel(
             directory: header.deletingLastPathComponent().path, name: header.deletingPathExtension().lastPathComponent,
-            compressed: compressed, arenaBytes: arenaTotalBytes, rawBytes: rawBytes)
+            compressed: compressed, arenaBytes: arenaTotalBytes, rawBytes: rawBytes, streamBytes: streamBytes)
     }
 }

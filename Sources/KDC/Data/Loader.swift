@@ -13,6 +13,9 @@ public struct DataSplits: Sendable {
     public var normalization: Normalization
     /// Windowing, recordings per split and normalization of a time-series dataset, else nil.
     public var series: SeriesReport? = nil
+    /// The test recordings of a time-series dataset, raw (before normalization), in the test
+    /// split's order: what the firmware's sensor check streams. Nil otherwise.
+    public var seriesTest: [SeriesRecording]? = nil
     public init(train: Dataset, validation: Dataset, test: Dataset, normalization: Normalization) {
         self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
     }

@@ -276,6 +276,7 @@ public func loadSeriesData(_ config: DataConfig, baseDirectory: String) throws -
             formula: "x_norm = (x - mean[c]) * (1 / std[c]) per channel c, in float32"))
     var splits = DataSplits(train: train, validation: validation, test: test, normalization: norm)
     splits.series = report
+    splits.seriesTest = testRecs
     return splits
 }
 

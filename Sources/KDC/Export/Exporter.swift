@@ -29,6 +29,9 @@ public struct ExportResult: Equatable, Sendable {
     /// Kernel scratch after the activations, and the whole arena `kdc_init` needs.
     public var scratchBytes: Int { plan.scratchBytes }
     public var arenaTotalBytes: Int { plan.arenaTotalBytes }
+    /// The input stage's stream buffer (`<NAME>_STREAM_BYTES`, `kdc_stream_bytes`), 0 without
+    /// an input stage.
+    public var streamBytes: Int = 0
 }
 
 extension ExportResult {
@@ -127,7 +130,7 @@ extension PreparedExport {
             artifactPath: artifactPath, storedArtifactPath: storedPath, headerPath: headerPath,
             sourcePath: sourcePath, compressed: compressed, bytes: main.count, rawBytes: stored.count,
             sha256: sha256, arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
-            weightsBytes: weightsBytes, plan: plan)
+            weightsBytes: weightsBytes, plan: plan, streamBytes: streamBytes)
     }
 }
 
