@@ -193,10 +193,18 @@
 #define KDC__SMALL
 #endif
 
-/* Upper bound of every scratch query of every variant shipped (bytes): the avx2 variant's int16
- * im2col windows (kdc_kernels_avx2.c) and the dsp variant's im2col columns (kdc_kernels_dsp.c)
- * take up to this much. */
+/* Upper bound of every scratch query of the variant built (bytes): the dsp variant's im2col
+ * columns (kdc_kernels_dsp.c) take up to 4096, the bound of every device variant; the host-only
+ * avx2 variant's conv (kdc_kernels_avx2.c: packed weights and byte windows for AVX-512 VNNI) up
+ * to 16384 (the host harness sizes its arena from kdc_query, so no device pays for it). */
+#if KDC__VARIANT_AVX2
+#define KDC__SCRATCH_BOUND 16384u
+/* 1 makes the avx2 variant keep to its AVX2 code on a CPU with AVX-512 VNNI (the tests run both
+ * paths); 0 (the default) uses AVX-512 VNNI where the CPU has it. Host only. */
+extern int kdc__avx2_no_avx512;
+#else
 #define KDC__SCRATCH_BOUND 4096u
+#endif
 
 /* ---- parameters ------------------------------------------------------- */
 
