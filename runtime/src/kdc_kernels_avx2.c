@@ -590,7 +590,8 @@ static int vnni_ok(void)
 }
 
 typedef struct {
-    __m512i m, s0, s1, s2, s3;
+    __m512i m, m_od, s0, s1, s2, s3; /* m_od: M of the odd lanes in the even ones' place */
+    int left;                        /* TFLite: some e > 0 (a left shift) */
 } rq16;
 
 typedef struct {
@@ -601,7 +602,8 @@ typedef struct {
 VNNI_INLINE static rq16 rq16_prep(__m512i m, __m512i e, int tflite)
 {
     rq16 r;
-    r.m = m;
+    r.m = m, r.m_od = _mm512_srli_epi64(m, 32);
+    r.left = _mm512_cmpgt_epi32_mask(e, _mm512_setzero_si512()) != 0;
     if (tflite) {
         r.s0 = _mm512_max_epi32(e, _mm512_setzero_si512());
         r.s1 = _mm512_sub_epi32(r.s0, e);
@@ -625,7 +627,7 @@ VNNI_INLINE static __m512i req16_kdc(__m512i acc, const rq16 *r)
     const __m512i cap = _mm512_set1_epi64(1024);
     __m512i a = _mm512_abs_epi32(acc);
     __m512i p_ev = _mm512_mul_epu32(a, r->m);
-    __m512i p_od = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(r->m, 32));
+    __m512i p_od = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), r->m_od);
     __m512i q_ev = _mm512_srlv_epi64(_mm512_add_epi64(p_ev, r->s2), r->s0);
     __m512i q_od = _mm512_srlv_epi64(_mm512_add_epi64(p_od, r->s3), r->s1);
     __m512i v;
@@ -640,10 +642,9 @@ VNNI_INLINE static __m512i req16_kdc(__m512i acc, const rq16 *r)
 VNNI_INLINE static __m512i req16_tfl(__m512i acc, const rq16 *r)
 {
     const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi32(1);
-    __m512i xs = _mm512_sllv_epi32(acc, r->s0);
+    __m512i xs = r->left ? _mm512_sllv_epi32(acc, r->s0) : acc;
     __m512i p_ev = _mm512_add_epi64(_mm512_mul_epi32(xs, r->m), nudge);
-    __m512i p_od = _mm512_add_epi64(
-        _mm512_mul_epi32(_mm512_srli_epi64(xs, 32), _mm512_srli_epi64(r->m, 32)), nudge);
+    __m512i p_od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(xs, 32), r->m_od), nudge);
     /* bits 31..62 of each product: of p_od, the high half of p_od << 1 */
     __m512i v = _mm512_mask_blend_epi32((__mmask16)0xaaaa, _mm512_srli_epi64(p_ev, 31),
                                         _mm512_slli_epi64(p_od, 1));
@@ -766,6 +767,9 @@ VNNI_FN static void vn_pack(uint8_t *corr, uint8_t *wp, const kdc_consts *c, siz
 }
 
 #define VN_DP(a, g) a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(rd(b##g + o)), wv)
+#define VN_DP2(a, d, g)                                                                            \
+    (xb = _mm512_set1_epi32(rd(b##g + o)), a = _mm512_dpbusd_epi32(a, xb, wv),                     \
+     d = _mm512_dpbusd_epi32(d, xb, wu))
 
 static int32_t rd(const uint8_t *p)
 {
@@ -805,12 +809,12 @@ VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
     size_t rq = r4 / 4, hp = (p->out_h - 1) * p->stride_h + p->k_h,
            wpx = (p->out_w - 1) * p->stride_w + p->k_w, rstride = image ? wpx * ci : 0;
     uint8_t *corr = scratch, *wp = scratch + 4 * c16, *buf = wp + rows * r4 * c16;
-    oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
-    vn_pack(corr, wp, c, k, rows, len, r4, cout, p->zx);
-    if (image) vn_image(buf, x, p, hp, wpx);
     size_t oy = 0, ox = 0; /* the output pixel pix (no division per pixel) */
     int g2 = 0;            /* r2 prepared (out_c <= 8) */
     rq16 r2;
+    oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
+    vn_pack(corr, wp, c, k, rows, len, r4, cout, p->zx);
+    if (image) vn_image(buf, x, p, hp, wpx);
     for (pix = 0; pix < npix; pix += VN_NP) {
         size_t n = npix - pix < VN_NP ? npix - pix : VN_NP;
         const uint8_t *bs[VN_NP], *b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7;
@@ -833,6 +837,36 @@ VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
             const uint8_t *wb = wp + 4 * cb;
             rq16 r;
             __mmask16 km = (__mmask16)(nb == 16 ? 0xffffu : (1u << nb) - 1u);
+            if (cb + 16 < cout) { /* two blocks at once: each broadcast serves both */
+                __m512i d0 = a0, d1 = a0, d2 = a0, d3 = a0, d4 = a0, d5 = a0, d6 = a0, d7 = a0;
+                size_t nb1 = cout - cb - 16 < 16 ? cout - cb - 16 : 16;
+                for (ky = 0; ky < rows; ky++)
+                    for (jr = 0; jr < rq; jr++, wb += 4 * c16) {
+                        size_t o = ky * rstride + 4 * jr;
+                        __m512i wv = _mm512_loadu_si512((const void *)wb),
+                                wu = _mm512_loadu_si512((const void *)(wb + 64)), xb;
+                        VN_DP2(a0, d0, 0), VN_DP2(a1, d1, 1), VN_DP2(a2, d2, 2);
+                        VN_DP2(a3, d3, 3), VN_DP2(a4, d4, 4), VN_DP2(a5, d5, 5);
+                        VN_DP2(a6, d6, 6), VN_DP2(a7, d7, 7);
+                    }
+                cv = _mm512_loadu_si512((const void *)(corr + 4 * cb));
+                r = rq16_channels(c, cb, 16, q.tflite);
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+                for (g = 0; g < n; g++)
+                    _mm_storeu_si128((__m128i *)(y + (pix + g) * cout + cb),
+                                     rq16_apply(_mm512_add_epi32(acc[g], cv), &r, &q));
+                cb += 16;
+                km = (__mmask16)(nb1 == 16 ? 0xffffu : (1u << nb1) - 1u);
+                cv = _mm512_loadu_si512((const void *)(corr + 4 * cb));
+                r = rq16_channels(c, cb, nb1, q.tflite);
+                acc[0] = d0, acc[1] = d1, acc[2] = d2, acc[3] = d3;
+                acc[4] = d4, acc[5] = d5, acc[6] = d6, acc[7] = d7;
+                for (g = 0; g < n; g++)
+                    _mm_mask_storeu_epi8(y + (pix + g) * cout + cb, km,
+                                         rq16_apply(_mm512_add_epi32(acc[g], cv), &r, &q));
+                continue;
+            }
             for (ky = 0; ky < rows; ky++)
                 for (jr = 0; jr < rq; jr++, wb += 4 * c16) {
                     size_t o = ky * rstride + 4 * jr;
@@ -877,6 +911,11 @@ VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
  * add zx * w back): no subtraction per tap, and the second sum is per channel, the
  * accumulators' start (modulo 2^32, like the reference's wrap_add). */
 #define DW_TAPS 25
+#define DW_PAIR(l, h, q, ta, tb)                                                                   \
+    (va = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f##ta))),                 \
+     vb = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f##tb))),                 \
+     l = _mm512_dpwssd_epi32(l, _mm512_unpacklo_epi16(va, vb), wlo[q]),                            \
+     h = _mm512_dpwssd_epi32(h, _mm512_unpackhi_epi16(va, vb), whi[q]))
 VNNI_FN static size_t dw_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
                               const kdc_conv_params *p)
 {
@@ -889,8 +928,12 @@ VNNI_FN static size_t dw_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
     const __m512i ihi =
         _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
     oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
+    size_t f0, f1, f2, f3, f4, f5, f6, f7, f8; /* 3x3: the tap offsets */
+    memset(toff, 0, sizeof toff);
     for (t = 0; t < taps; t++)
         tky[t] = t / p->k_w, tkx[t] = t % p->k_w, toff[t] = (tky[t] * iw + tkx[t]) * cin;
+    f0 = toff[0], f1 = toff[1], f2 = toff[2], f3 = toff[3], f4 = toff[4], f5 = toff[5];
+    f6 = toff[6], f7 = toff[7], f8 = toff[8]; /* toff has DW_TAPS + 1 >= 9 entries */
     for (oc = 0; oc + 32 <= cout; oc += 32) {
         rq16 r0 = rq16_channels(c, oc, 16, q.tflite), r1 = rq16_channels(c, oc + 16, 16, q.tflite);
         __m512i b0 = _mm512_loadu_si512((const void *)(c->bias + oc)),
@@ -921,7 +964,17 @@ VNNI_FN static size_t dw_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
                 /* o: the offset of the window's tap (0, 0), possibly outside the input (then
                  * wrapped modulo 2^N); o + toff[t] of an in-bounds tap is its offset */
                 o = ((iy - ky0) * iw + (ix - kx0)) * cin;
-                if (ky0 == 0 && ky1 == p->k_h && kx0 == 0 && kx1 == p->k_w) {
+                if (taps == 9 && ky0 == 0 && ky1 == p->k_h && kx0 == 0 && kx1 == p->k_w) {
+                    /* 3x3 inside the input: unrolled, two chains of accumulators */
+                    const int8_t *xq = xp + o;
+                    __m512i l2 = _mm512_setzero_si512(), h2 = l2, va, vb;
+                    DW_PAIR(lo, hi, 0, 0, 1), DW_PAIR(l2, h2, 1, 2, 3);
+                    DW_PAIR(lo, hi, 2, 4, 5), DW_PAIR(l2, h2, 3, 6, 7);
+                    va = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f8)));
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(va, zv), wlo[4]);
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(va, zv), whi[4]);
+                    lo = _mm512_add_epi32(lo, l2), hi = _mm512_add_epi32(hi, h2);
+                } else if (ky0 == 0 && ky1 == p->k_h && kx0 == 0 && kx1 == p->k_w) {
                     for (q2 = 0; q2 < npair; q2++) {
                         size_t ta = 2 * q2, tb = ta + 1;
                         __m512i va = _mm512_cvtepi8_epi16(

@@ -351,6 +351,11 @@ static int run_avx2_shapes(int depthwise, int *shown)
         p.pad_top = p.pad_left = 0, p.out_w = p.in_w, p.out_h = 1 + rnd() % p.in_h;
     }
     p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE;
+    if (depthwise && rnd() % 3 == 0) { /* 3x3 (the unrolled path inside the input) */
+        p.k_h = p.k_w = 3, p.pad_top %= 3, p.pad_left %= 3;
+        p.out_h = 1 + rnd() % ((p.in_h + p.pad_top - 1) / p.stride_h + 1);
+        p.out_w = 1 + rnd() % ((p.in_w + p.pad_left - 1) / p.stride_w + 1);
+    }
     if (depthwise) {
         p.in_c = pick(chans, sizeof chans / sizeof chans[0]) + (rnd() % 3 == 0) * 32;
         p.depth_mult = rnd() % 8 ? 1 : 2;
