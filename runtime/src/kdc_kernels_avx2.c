@@ -4,9 +4,10 @@
  * over an int16 im2col of two output pixels in the scratch with 4-channel x 2-pixel blocks of
  * _mm256_madd_epi16, depthwise over 16 channels per vector, max pool over 32/16/8 channels per
  * vector, average pool over 8, and the requantization of both arithmetics on eight lanes at
- * once. Everything else (global average pool, ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is
- * the reference kernel. Byte
- * for byte equal to the reference (kdc_kernels_ref.c; tests/test_variants.c).
+ * once; where the CPU has AVX-512 VNNI, conv, depthwise and max pool take the AVX-512 paths of
+ * the section "AVX-512 VNNI" below (chosen at run time). Everything else (global average pool,
+ * ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is the reference kernel. Byte for byte equal to
+ * the reference (kdc_kernels_ref.c; tests/test_variants.c).
  *
  * Exactness. Products: (x - zx) is in [-255, 255] and a weight in [-128, 127], so an int16 pair
  * sum of _mm256_madd_epi16 is at most 2 * 32640 and every partial sum is the reference's int32
@@ -552,20 +553,23 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
 
 /* ---- AVX-512 VNNI (chosen at run time) ------------------------------------------------------- */
 
-/* Where the CPU has AVX-512 F, BW, VL and VNNI (and kdc__avx2_no_avx512 is 0), conv and depthwise
- * with multiplier 1 take the functions below, compiled for those extensions by a target
- * attribute (the rest of the file stays AVX2; a CPU without them, or valgrind, which reports
- * none, runs the AVX2 code). Same arithmetic, byte for byte:
+/* Where the CPU has AVX-512 F, BW, VL, VNNI, VBMI and VBMI2 (and kdc__avx2_no_avx512 is 0), conv,
+ * depthwise with multiplier 1 and max pool take the functions below, compiled for those
+ * extensions by a target attribute (the rest of the file stays AVX2; a CPU without them, or
+ * valgrind, which reports none, runs the AVX2 code). Same arithmetic, byte for byte:
  * - conv: VPDPBUSD multiplies unsigned bytes by signed ones, four pairs summed into each int32
  *   lane without saturation. The window goes in as u = x + 128 (x ^ 0x80), taps outside the
  *   input as zx + 128 (so that x - zx is 0 there), and sum (x - zx) * w = sum u * w - (128 + zx)
  *   * sum w, the last term per channel (in the scratch with the bias, modulo 2^32 like the
  *   reference's wrap_add: every step is exact modulo 2^32 and the reference's sum fits int32).
- *   The weights are packed per call into the scratch as [K4/4][C16][4] bytes (zero past K and
- *   past out_c); VN_NP windows of K4 bytes at a time, each window dword broadcast against 16
- *   channels.
- * - depthwise: VPDPWSSD on int16 pairs: two taps' (x - zx) interleaved per channel against the
- *   two taps' weights (prepared once per 32-channel block, on the stack), 32 channels per pass.
+ *   The weights are packed per call into the scratch as [rows][R4/4][C16][4] bytes (zero past
+ *   each row and past out_c); the windows are read from a copy of the input region as bytes
+ *   (the "image" plan) or gathered 8 at a time (the "windows" plan), each window dword broadcast
+ *   against 16 channels (32 when out_c > 16: two blocks share each broadcast), 8 pixels per pass.
+ * - depthwise: VPDPWSSD on int16 pairs: two taps' x interleaved per channel against the two
+ *   taps' weights (prepared once per 32-channel block, on the stack), 32 channels per pass.
+ * - max pool, up to 32 channels: the pixels of a row whose windows lie inside the input, by
+ *   VPERMT2B picks from 128 bytes of the input rows.
  * - the output stage on 16 lanes: rq16_prep / rq16_apply, the formulas of rq8_prep / rq8_apply. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define AVX2_VNNI 1
@@ -809,8 +813,10 @@ VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
     size_t rq = r4 / 4, hp = (p->out_h - 1) * p->stride_h + p->k_h,
            wpx = (p->out_w - 1) * p->stride_w + p->k_w, rstride = image ? wpx * ci : 0;
     uint8_t *corr = scratch, *wp = scratch + 4 * c16, *buf = wp + rows * r4 * c16;
-    size_t oy = 0, ox = 0; /* the output pixel pix (no division per pixel) */
-    int g2 = 0;            /* r2 prepared (out_c <= 8) */
+    const uint8_t *prow = buf, *pcur = buf; /* image: the window of the next pixel and its row */
+    size_t ox = 0, ow = p->out_w; /* the output column of pix (locals: stores to y may alias p) */
+    size_t pstep = p->stride_w * ci, rstep = p->stride_h * wpx * ci;
+    int g2 = 0; /* r2 prepared (out_c <= 8) */
     rq16 r2;
     oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
     vn_pack(corr, wp, c, k, rows, len, r4, cout, p->zx);
@@ -819,13 +825,13 @@ VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
         size_t n = npix - pix < VN_NP ? npix - pix : VN_NP;
         const uint8_t *bs[VN_NP], *b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7;
         for (g = 0; g < n; g++) {
-            if (image)
-                bs[g] = buf + (oy * p->stride_h * wpx + ox * p->stride_w) * ci;
-            else {
+            if (image) { /* the window of (oy, ox) starts at row oy*sh, column ox*sw */
+                bs[g] = pcur, pcur += pstep;
+                if (++ox == ow) ox = 0, prow += rstep, pcur = prow;
+            } else {
                 bs[g] = buf + g * r4;
                 vn_gather(buf + g * r4, x, p, pix + g, r4);
             }
-            if (++ox == p->out_w) ox = 0, oy++;
         }
         for (g = n; g < VN_NP; g++) bs[g] = bs[0]; /* past the last pixel: computed, not stored */
         b0 = bs[0], b1 = bs[1], b2 = bs[2], b3 = bs[3], b4 = bs[4], b5 = bs[5], b6 = bs[6];
