@@ -25,8 +25,9 @@
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
  *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
- *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
- *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
+ *                            conv, depthwise and pools from kdc_kernels_avx2.c (with AVX-512
+ *                            VNNI paths chosen at run time), the rest reference;
+ *                            -DKDC_KERNELS_PORTABLE keeps the portable variant
  *   __ARM_FEATURE_DSP        "dsp" (Cortex-M4, M7, M33, M55; or -DKDC_KERNELS_DSP): FC, conv and
  *                            depthwise from kdc_kernels_dsp.c (SXTB16/SMLAD), the rest portable;
  *                            -DKDC_KERNELS_PORTABLE keeps the portable variant on such a target
