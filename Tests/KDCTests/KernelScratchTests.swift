@@ -73,12 +73,34 @@ final class KernelScratchTests: XCTestCase {
         XCTAssertEqual(KernelScratch.maximum(g), max(KernelScratch.bytes(g, variant: .portable), 4 * 144 + 3))
         XCTAssertEqual(KernelScratch.maximum(g), 579)
         XCTAssertLessThanOrEqual(KernelScratch.maximum(g), KernelScratch.bound)
-        // The host's avx2 variant takes more (16 channels' weights and four windows: 32·144 +
-        // 8·144 = 5,760 > 4096, so two windows, 4·144) but reserves no device RAM.
-        XCTAssertEqual(KernelScratch.bytes(g, variant: .avx2), 4 * 144)
+        // The host's avx2 variant takes more but reserves no device RAM: its AVX2 plan (16
+        // channels' weights and four windows, 32·144 + 8·144 = 5,760 > 4096, so two windows,
+        // 4·144 = 576) or its AVX-512 VNNI "image" plan (C16 16, R4 = 3·16 = 48, the 10x10
+        // padded input of 16 channels: 4·16 + 3·48·16 + 100·16 + 64 = 4,032), the larger.
+        XCTAssertEqual(KernelScratch.bytes(g, variant: .avx2), 4032)
         XCTAssertFalse(KernelScratch.Variant.device.contains(.avx2))
-        let big = conv(cin: 64, k: 3)  // K 576: avx2 4·576 = 2,304; dsp 2·2·576 + 3 = 2,307
-        XCTAssertEqual(KernelScratch.bytes(big, variant: .avx2), 2304)
+        let big = conv(cin: 64, k: 3)  // K 576: dsp 2·2·576 + 3 = 2,307
+        XCTAssertEqual(KernelScratch.bytes(big, variant: .avx2), 64 + 3 * 192 * 16 + 100 * 64 + 64)  // 15,744
         XCTAssertEqual(KernelScratch.maximum(big), 2307)
+    }
+
+    /// The avx2 variant's VNNI plans past their bound (16384): a large input takes the "windows"
+    /// plan (8 gathered windows), a large K neither, leaving the AVX2 plan.
+    func testAVX2VariantPlans() {
+        let wide = graph(
+            [64, 64, 8], .conv2d(filters: 64, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), [64, 64, 64])
+        // image: 66·66·8 > 16384; windows: K4 72, 4·64 + 72·64 + 8·72 + 64 = 5,504 > AVX2's 2,944
+        XCTAssertEqual(KernelScratch.bytes(wide, variant: .avx2), 5504)
+        let narrow = graph(
+            [64, 64, 8], .conv2d(filters: 16, kernel: Size2(3, 3), stride: Size2(1, 1), padding: .same), [64, 64, 16])
+        // windows 4·16 + 72·16 + 8·72 + 64 = 1,856 < AVX2's 32·72 + 8·80 = 2,944
+        XCTAssertEqual(KernelScratch.bytes(narrow, variant: .avx2), 2944)
+        // K 1152: neither VNNI plan fits; AVX2 one window of 2·1152
+        XCTAssertEqual(KernelScratch.bytes(conv(cin: 128, k: 3), variant: .avx2), 2304)
+        // the keyword-spotting model's first conv (49x10x1 -> 25x5x64, 10x4, stride 2): image
+        // 4·64 + 10·4·64 + 58·12·1 + 64 = 3,576
+        let kws = graph(
+            [49, 10, 1], .conv2d(filters: 64, kernel: Size2(10, 4), stride: Size2(2, 2), padding: .same), [25, 5, 64])
+        XCTAssertEqual(KernelScratch.bytes(kws, variant: .avx2), 256 + 2560 + 58 * 12 + 64)
     }
 }

@@ -25,8 +25,9 @@
  * test and benchmark builds), so the device image does not carry both.
  *   default                  "portable": the tuned portable C (kdc_kernels_portable.c)
  *   __AVX2__                 "avx2" (x86-64 host built with -mavx2; or -DKDC_KERNELS_AVX2): FC,
- *                            conv, depthwise and pools from kdc_kernels_avx2.c, the rest
- *                            reference; -DKDC_KERNELS_PORTABLE keeps the portable variant
+ *                            conv, depthwise and pools from kdc_kernels_avx2.c (with AVX-512
+ *                            VNNI paths chosen at run time), the rest reference;
+ *                            -DKDC_KERNELS_PORTABLE keeps the portable variant
  *   __ARM_FEATURE_MVE        "mve" (Armv8.1-M with Helium: Cortex-M55; or -DKDC_KERNELS_MVE): FC,
  *                            conv and depthwise from kdc_kernels_mve.c (VMLADAVA and widening
  *                            multiplies over 128-bit vectors), the rest portable;
@@ -217,10 +218,19 @@
 #define KDC__SMALL
 #endif
 
-/* Upper bound of every scratch query of every variant shipped (bytes): the avx2 variant's int16
- * im2col windows (kdc_kernels_avx2.c), the dsp variant's int16 im2col columns
- * (kdc_kernels_dsp.c) and the mve variant's int8 ones (kdc_kernels_mve.c) take up to this much. */
+/* Upper bound of every scratch query of the variant built (bytes): the dsp variant's int16 im2col
+ * columns (kdc_kernels_dsp.c) and the mve variant's int8 ones (kdc_kernels_mve.c) take up to 4096,
+ * the bound of every device variant; the host-only avx2 variant's conv (kdc_kernels_avx2.c: packed
+ * weights and byte windows for AVX-512 VNNI) up to 16384 (the host harness sizes its arena from
+ * kdc_query, so no device pays for it). */
+#if KDC__VARIANT_AVX2
+#define KDC__SCRATCH_BOUND 16384u
+/* 1 makes the avx2 variant keep to its AVX2 code on a CPU with AVX-512 VNNI (the tests run both
+ * paths); 0 (the default) uses AVX-512 VNNI where the CPU has it. Host only. */
+extern int kdc__avx2_no_avx512;
+#else
 #define KDC__SCRATCH_BOUND 4096u
+#endif
 
 /* ---- parameters ------------------------------------------------------- */
 

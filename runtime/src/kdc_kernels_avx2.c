@@ -4,9 +4,10 @@
  * over an int16 im2col of two output pixels in the scratch with 4-channel x 2-pixel blocks of
  * _mm256_madd_epi16, depthwise over 16 channels per vector, max pool over 32/16/8 channels per
  * vector, average pool over 8, and the requantization of both arithmetics on eight lanes at
- * once. Everything else (global average pool, ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is
- * the reference kernel. Byte
- * for byte equal to the reference (kdc_kernels_ref.c; tests/test_variants.c).
+ * once; where the CPU has AVX-512 VNNI, conv, depthwise and max pool take the AVX-512 paths of
+ * the section "AVX-512 VNNI" below (chosen at run time). Everything else (global average pool,
+ * ADD, CLAMP, LEAKY_RELU, SOFTMAX, kdc_requant) is the reference kernel. Byte for byte equal to
+ * the reference (kdc_kernels_ref.c; tests/test_variants.c).
  *
  * Exactness. Products: (x - zx) is in [-255, 255] and a weight in [-128, 127], so an int16 pair
  * sum of _mm256_madd_epi16 is at most 2 * 32640 and every partial sum is the reference's int32
@@ -254,18 +255,59 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
  *   pass, no horizontal sums.
  * - "pairs" (else, 4*K16 <= bound): two int16 windows, 4 channels x 2 pixels of horizontal dot
  *   products; else one window (2*K16 <= bound); else none (dots row by row from x and w). */
-#define AVX2_CONV_MAX KDC__SCRATCH_BOUND
+#define AVX2_CONV_MAX 4096u
 static size_t lanes_bytes(size_t k)
 {
     return 32 * ((k + 1) & ~(size_t)1) + 8 * ((k + 15) & ~(size_t)15);
 }
-size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+static size_t avx2_conv_bytes(size_t k)
 {
-    size_t k, k16;
-    if (p->k_h > 65536 || p->k_w > 65536 || p->in_c > 65536) return 0; /* unvalidated: no wrap */
-    k = p->k_h * p->k_w * p->in_c, k16 = (k + 15) & ~(size_t)15;
+    size_t k16 = (k + 15) & ~(size_t)15;
     if (lanes_bytes(k) <= AVX2_CONV_MAX) return lanes_bytes(k);
     return 4 * k16 <= AVX2_CONV_MAX ? 4 * k16 : 2 * k16 <= AVX2_CONV_MAX ? 2 * k16 : 0;
+}
+#define VN_NP 8
+/* The AVX-512 VNNI plans of conv (conv_vnni below). "image": the input region the windows cover,
+ * (Hp = (out_h-1)*stride_h + k_h) x (Wp = (out_w-1)*stride_w + k_w) pixels, copied once as bytes x
+ * + 128 with zx + 128 in the padding; each window row (k_w*in_c bytes) read in place as R4 =
+ * round_up(k_w*in_c, 4) bytes (the bytes past the row meet zero weights), so no window is gathered;
+ * 64 bytes of slack. Scratch: 4*C16 + k_h*R4*C16 + Hp*Wp*in_c + 64. "windows" (when that exceeds
+ * the bound): the weights as one row of K4 = round_up(K, 4) and VN_NP gathered windows of K4 bytes:
+ * 4*C16 + K4*C16 + VN_NP*K4 + 64. 0: neither fits KDC__SCRATCH_BOUND. */
+static size_t vn_image_bytes(const kdc_conv_params *p)
+{
+    const size_t B = KDC__SCRATCH_BOUND;
+    size_t c16, r4, hp, wp;
+    if (p->out_c > B || p->k_h > B || p->k_w > B || p->in_c > B || p->out_h > B || p->out_w > B ||
+        p->stride_h > B || p->stride_w > B || p->k_w * p->in_c > B)
+        return 0;
+    c16 = (p->out_c + 15) & ~(size_t)15, r4 = (p->k_w * p->in_c + 3) & ~(size_t)3;
+    hp = (p->out_h - 1) * p->stride_h + p->k_h, wp = (p->out_w - 1) * p->stride_w + p->k_w;
+    if (p->out_c < 1 || p->out_h < 1 || p->out_w < 1 || hp > B || wp > B || hp * wp > B ||
+        hp * wp * p->in_c > B || p->k_h * r4 > B || p->k_h * r4 * c16 > B)
+        return 0;
+    return 4 * c16 + p->k_h * r4 * c16 + hp * wp * p->in_c + 64 <= B
+               ? 4 * c16 + p->k_h * r4 * c16 + hp * wp * p->in_c + 64
+               : 0;
+}
+static size_t vn_windows_bytes(size_t k, size_t cout)
+{
+    size_t k4 = (k + 3) & ~(size_t)3, c16 = (cout + 15) & ~(size_t)15, v;
+    if (cout < 1 || cout > KDC__SCRATCH_BOUND || k > KDC__SCRATCH_BOUND) return 0;
+    v = 4 * c16 + k4 * c16 + VN_NP * k4 + 64;
+    return v <= KDC__SCRATCH_BOUND ? v : 0;
+}
+
+/* The larger of the AVX2 plan and the VNNI one (kdc_conv2d_s8 below): the same on every CPU
+ * (the arena does not depend on the CPU). */
+size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
+{
+    size_t k, a, v;
+    if (p->k_h > 65536 || p->k_w > 65536 || p->in_c > 65536) return 0; /* unvalidated: no wrap */
+    k = p->k_h * p->k_w * p->in_c;
+    a = avx2_conv_bytes(k), v = vn_image_bytes(p);
+    if (v == 0) v = vn_windows_bytes(k, p->out_c);
+    return a > v ? a : v;
 }
 
 /* In-bounds taps [lo, hi) of output o along one axis and s, the input index of tap lo. */
@@ -509,16 +551,490 @@ static void conv_lanes(int8_t *y, const int8_t *x, const kdc_consts *c, const kd
     }
 }
 
+/* ---- AVX-512 VNNI (chosen at run time) ------------------------------------------------------- */
+
+/* Where the CPU has AVX-512 F, BW, VL, VNNI, VBMI and VBMI2 (and kdc__avx2_no_avx512 is 0), conv,
+ * depthwise with multiplier 1 and max pool take the functions below, compiled for those
+ * extensions by a target attribute (the rest of the file stays AVX2; a CPU without them, or
+ * valgrind, which reports none, runs the AVX2 code). Same arithmetic, byte for byte:
+ * - conv: VPDPBUSD multiplies unsigned bytes by signed ones, four pairs summed into each int32
+ *   lane without saturation. The window goes in as u = x + 128 (x ^ 0x80), taps outside the
+ *   input as zx + 128 (so that x - zx is 0 there), and sum (x - zx) * w = sum u * w - (128 + zx)
+ *   * sum w, the last term per channel (in the scratch with the bias, modulo 2^32 like the
+ *   reference's wrap_add: every step is exact modulo 2^32 and the reference's sum fits int32).
+ *   The weights are packed per call into the scratch as [rows][R4/4][C16][4] bytes (zero past
+ *   each row and past out_c); the windows are read from a copy of the input region as bytes
+ *   (the "image" plan) or gathered 8 at a time (the "windows" plan), each window dword broadcast
+ *   against 16 channels (32 when out_c > 16: two blocks share each broadcast), 8 pixels per pass.
+ * - depthwise: VPDPWSSD on int16 pairs: two taps' x interleaved per channel against the two
+ *   taps' weights (prepared once per 32-channel block, on the stack), 32 channels per pass.
+ * - max pool, up to 32 channels: the pixels of a row whose windows lie inside the input, by
+ *   VPERMT2B picks from 128 bytes of the input rows.
+ * - the output stage on 16 lanes: rq16_prep / rq16_apply, the formulas of rq8_prep / rq8_apply. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define AVX2_VNNI 1
+#define VNNI_FN                                                                                    \
+    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,"              \
+                          "avx512vbmi2")))
+#define VNNI_INLINE                                                                                \
+    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,avx512vbmi2"), \
+                   always_inline)) inline
+#else
+#define AVX2_VNNI 0
+#endif
+int kdc__avx2_no_avx512;
+
+#if AVX2_VNNI
+static int vnni_ok(void)
+{
+    return !kdc__avx2_no_avx512 && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vbmi2");
+}
+
+typedef struct {
+    __m512i m, m_od, s0, s1, s2, s3; /* m_od: M of the odd lanes in the even ones' place */
+    int left;                        /* TFLite: some e > 0 (a left shift) */
+} rq16;
+
+typedef struct {
+    __m512i zy, lo, hi; /* lo, hi: act_min - zy, act_max - zy */
+    int tflite;
+} oq16;
+
+VNNI_INLINE static rq16 rq16_prep(__m512i m, __m512i e, int tflite)
+{
+    rq16 r;
+    r.m = m, r.m_od = _mm512_srli_epi64(m, 32);
+    r.left = _mm512_cmpgt_epi32_mask(e, _mm512_setzero_si512()) != 0;
+    if (tflite) {
+        r.s0 = _mm512_max_epi32(e, _mm512_setzero_si512());
+        r.s1 = _mm512_sub_epi32(r.s0, e);
+        r.s2 =
+            _mm512_sub_epi32(_mm512_sllv_epi32(_mm512_set1_epi32(1), r.s1), _mm512_set1_epi32(1));
+        r.s3 = _mm512_srli_epi32(r.s2, 1);
+    } else {
+        const __m512i one = _mm512_set1_epi64(1);
+        __m512i rr = _mm512_sub_epi32(_mm512_set1_epi32(31), e);
+        r.s0 = _mm512_and_si512(rr, _mm512_set1_epi64(0xffffffff));
+        r.s1 = _mm512_srli_epi64(rr, 32);
+        r.s2 = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.s0, one));
+        r.s3 = _mm512_sllv_epi64(one, _mm512_sub_epi64(r.s1, one));
+    }
+    return r;
+}
+
+/* req_kdc on 16 lanes */
+VNNI_INLINE static __m512i req16_kdc(__m512i acc, const rq16 *r)
+{
+    const __m512i cap = _mm512_set1_epi64(1024);
+    __m512i a = _mm512_abs_epi32(acc);
+    __m512i p_ev = _mm512_mul_epu32(a, r->m);
+    __m512i p_od = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), r->m_od);
+    __m512i q_ev = _mm512_srlv_epi64(_mm512_add_epi64(p_ev, r->s2), r->s0);
+    __m512i q_od = _mm512_srlv_epi64(_mm512_add_epi64(p_od, r->s3), r->s1);
+    __m512i v;
+    q_ev = _mm512_min_epu64(q_ev, cap);
+    q_od = _mm512_min_epu64(q_od, cap);
+    v = _mm512_mask_blend_epi32((__mmask16)0xaaaa, q_ev, _mm512_slli_epi64(q_od, 32));
+    return _mm512_mask_sub_epi32(v, _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512()),
+                                 _mm512_setzero_si512(), v);
+}
+
+/* req_tfl on 16 lanes, without its cap (rq16_apply clamps) */
+VNNI_INLINE static __m512i req16_tfl(__m512i acc, const rq16 *r)
+{
+    const __m512i nudge = _mm512_set1_epi64((int64_t)1 << 30), one = _mm512_set1_epi32(1);
+    __m512i xs = r->left ? _mm512_sllv_epi32(acc, r->s0) : acc;
+    __m512i p_ev = _mm512_add_epi64(_mm512_mul_epi32(xs, r->m), nudge);
+    __m512i p_od = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(xs, 32), r->m_od), nudge);
+    /* bits 31..62 of each product: of p_od, the high half of p_od << 1 */
+    __m512i v = _mm512_mask_blend_epi32((__mmask16)0xaaaa, _mm512_srli_epi64(p_ev, 31),
+                                        _mm512_slli_epi64(p_od, 1));
+    __m512i rem = _mm512_and_si512(v, r->s2);
+    __m512i thr = _mm512_mask_add_epi32(r->s3, _mm512_cmplt_epi32_mask(v, _mm512_setzero_si512()),
+                                        r->s3, one);
+    v = _mm512_srav_epi32(v, r->s1);
+    return _mm512_mask_add_epi32(v, _mm512_cmpgt_epi32_mask(rem, thr), v, one);
+}
+
+/* clamp(requant(acc) + zy, lo, hi) as 16 bytes, computed as clamp(requant(acc), lo - zy,
+ * hi - zy) + zy: the same for every int32 requant (lo - zy and hi - zy are within +-255), with
+ * no overflow and no cap of its own. */
+VNNI_INLINE static __m128i rq16_apply(__m512i acc, const rq16 *r, const oq16 *q)
+{
+    __m512i v = q->tflite ? req16_tfl(acc, r) : req16_kdc(acc, r);
+    v = _mm512_min_epi32(_mm512_max_epi32(v, q->lo), q->hi);
+    v = _mm512_add_epi32(v, q->zy);
+    return _mm512_cvtepi32_epi8(v);
+}
+
+VNNI_FN static oq16 oq16_make(int32_t zy, int32_t lo, int32_t hi, int32_t tflite)
+{
+    oq16 q;
+    q.zy = _mm512_set1_epi32(zy), q.lo = _mm512_set1_epi32(lo - zy);
+    q.hi = _mm512_set1_epi32(hi - zy);
+    (void)tflite; /* unused with KDC_TFLITE 0 */
+    q.tflite = KDC__TFL(tflite) ? 1 : 0;
+    return q;
+}
+
+/* The per-channel part of 16 channels from cb (n <= 16 of them; lanes past n: M 0, e 0). */
+VNNI_FN static rq16 rq16_channels(const kdc_consts *c, size_t cb, size_t n, int tflite)
+{
+    __mmask16 k = (__mmask16)(n >= 16 ? 0xffffu : (1u << n) - 1u);
+    return rq16_prep(_mm512_maskz_loadu_epi32(k, c->mult + cb),
+                     _mm512_maskz_loadu_epi32(k, c->shift + cb), tflite);
+}
+
+/* Mask of bits [lo, hi) of 64, lo < hi <= 64. */
+static __mmask64 bits64(size_t lo, size_t hi)
+{
+    return (__mmask64)((hi >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1) &
+                       ~(((uint64_t)1 << lo) - 1));
+}
+
+/* The window of output pixel pix as K4 bytes x + 128, zx + 128 outside the input (and garbage
+ * from K to K4, which meets zero weights). Built 64 bytes at a time in a register (each row
+ * segment expanded into its lanes) and written with whole 64-byte stores, so the broadcasts
+ * that read it back are forwarded from the stores (a masked store would not be): writes up to
+ * 63 bytes past K4, into the next window (written after this one) or the scratch's slack. */
+VNNI_FN static void vn_gather(uint8_t *win, const int8_t *x, const kdc_conv_params *p, size_t pix,
+                              size_t k4)
+{
+    size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len, ch;
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    range1(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+    range1(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    len = (kx1 - kx0) * ci;
+    for (ch = 0; ch < k4; ch += 64) {
+        __m512i v = _mm512_set1_epi8((char)p->zx);
+        for (ky = ky0; ky < ky1; ky++) {
+            size_t s0 = ky * row + kx0 * ci, s1 = s0 + len;
+            size_t a = s0 > ch ? s0 : ch, b = s1 < ch + 64 ? s1 : ch + 64;
+            if (a < b)
+                v = _mm512_mask_expandloadu_epi8(v, bits64(a - ch, b - ch),
+                                                 x + ((iy + ky - ky0) * p->in_w + ix) * ci +
+                                                     (a - s0));
+        }
+        _mm512_storeu_si512((void *)(win + ch), _mm512_xor_si512(v, flip));
+    }
+}
+
+/* Packs the weights as [rows][R4/4][C16][4] bytes: each channel's K weights taken as `rows`
+ * rows of `len` bytes, each row zero-padded to r4 (a multiple of 4), zero past out_c; and the
+ * corrections bias - (128 + zx) * sum w (int32 per channel, modulo 2^32). */
+VNNI_FN static void vn_pack(uint8_t *corr, uint8_t *wp, const kdc_consts *c, size_t k, size_t rows,
+                            size_t len, size_t r4, size_t cout, int32_t zx)
+{
+    size_t c16 = (cout + 15) & ~(size_t)15, rq = r4 / 4, co, ky, j;
+    const __m512i idx =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)c16));
+    const __m512i ones = _mm512_set1_epi8(1);
+    if (cout < c16) memset(wp, 0, rows * r4 * c16);
+    for (co = 0; co < cout; co++) {
+        const int8_t *wc = c->weights + co * k;
+        __m512i sw = _mm512_setzero_si512();
+        int32_t t;
+        for (j = 0; j < k; j += 64) /* sum of the channel's weights */
+            sw = _mm512_dpbusd_epi32(
+                sw, ones, _mm512_maskz_loadu_epi8(bits64(0, k - j < 64 ? k - j : 64), wc + j));
+        t = (int32_t)((uint32_t)c->bias[co] -
+                      (uint32_t)(128 + zx) * (uint32_t)_mm512_reduce_add_epi32(sw));
+        memcpy(corr + 4 * co, &t, 4);
+        for (ky = 0; ky < rows; ky++) {
+            const int8_t *wr = wc + ky * len;
+            uint8_t *dst = wp + 4 * (ky * rq * c16 + co);
+            if (rq < 8) { /* short rows: dword by dword */
+                for (j = 0; j < rq; j++) {
+                    size_t left = len - 4 * j;
+                    int32_t v;
+                    if (left >= 4)
+                        memcpy(&v, wr + 4 * j, 4);
+                    else /* the last 1..3 bytes, zero above (no byte-wise copy through memory) */
+                        v = _mm_cvtsi128_si32(
+                            _mm_maskz_loadu_epi8((__mmask16)((1u << left) - 1u), wr + 4 * j));
+                    memcpy(dst + 4 * j * c16, &v, 4);
+                }
+                continue;
+            }
+            for (j = 0; j < rq; j += 16) { /* 16 dwords (64 weights), zero past len */
+                size_t left = len - 4 * j;
+                __mmask16 kd = (__mmask16)(rq - j >= 16 ? 0xffffu : (1u << (rq - j)) - 1u);
+                __m512i v = _mm512_maskz_loadu_epi8(bits64(0, left < 64 ? left : 64), wr + 4 * j);
+                _mm512_mask_i32scatter_epi32((int *)(void *)(dst + 4 * j * c16), kd, idx, v, 4);
+            }
+        }
+    }
+}
+
+#define VN_DP(a, g) a = _mm512_dpbusd_epi32(a, _mm512_set1_epi32(rd(b##g + o)), wv)
+#define VN_DP2(a, d, g)                                                                            \
+    (xb = _mm512_set1_epi32(rd(b##g + o)), a = _mm512_dpbusd_epi32(a, xb, wv),                     \
+     d = _mm512_dpbusd_epi32(d, xb, wu))
+
+static int32_t rd(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The image plan's copy of the input (see above). */
+VNNI_FN static void vn_image(uint8_t *img, const int8_t *x, const kdc_conv_params *p, size_t hp,
+                             size_t wp)
+{
+    size_t ci = p->in_c, r, j;
+    size_t c0 = p->pad_left, c1 = p->pad_left + p->in_w < wp ? p->pad_left + p->in_w : wp;
+    memset(img, (p->zx + 128) & 0xff, hp * wp * ci);
+    for (r = p->pad_top; r < hp && r < p->pad_top + p->in_h; r++) {
+        const int8_t *src = x + (r - p->pad_top) * p->in_w * ci;
+        uint8_t *dst = img + (r * wp + c0) * ci;
+        size_t n = (c1 - c0) * ci;
+        for (j = 0; j < n; j += 64) {
+            __mmask64 m = bits64(0, n - j < 64 ? n - j : 64);
+            _mm512_mask_storeu_epi8(dst + j, m,
+                                    _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + j),
+                                                     _mm512_set1_epi8((char)0x80)));
+        }
+    }
+}
+
+VNNI_FN static void conv_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
+                              const kdc_conv_params *p, unsigned char *scratch)
+{
+    size_t k = p->k_h * p->k_w * p->in_c, cout = p->out_c, ci = p->in_c;
+    size_t c16 = (cout + 15) & ~(size_t)15, npix = p->out_h * p->out_w, pix, cb, g, ky, jr;
+    int image = vn_image_bytes(p) > 0;
+    /* rows of r4 bytes per window, read at `rstride` bytes from each other */
+    size_t rows = image ? p->k_h : 1, len = image ? p->k_w * ci : k, r4 = (len + 3) & ~(size_t)3;
+    size_t rq = r4 / 4, hp = (p->out_h - 1) * p->stride_h + p->k_h,
+           wpx = (p->out_w - 1) * p->stride_w + p->k_w, rstride = image ? wpx * ci : 0;
+    uint8_t *corr = scratch, *wp = scratch + 4 * c16, *buf = wp + rows * r4 * c16;
+    const uint8_t *prow = buf, *pcur = buf; /* image: the window of the next pixel and its row */
+    size_t ox = 0, ow = p->out_w; /* the output column of pix (locals: stores to y may alias p) */
+    size_t pstep = p->stride_w * ci, rstep = p->stride_h * wpx * ci;
+    int g2 = 0; /* r2 prepared (out_c <= 8) */
+    rq16 r2;
+    oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
+    vn_pack(corr, wp, c, k, rows, len, r4, cout, p->zx);
+    if (image) vn_image(buf, x, p, hp, wpx);
+    for (pix = 0; pix < npix; pix += VN_NP) {
+        size_t n = npix - pix < VN_NP ? npix - pix : VN_NP;
+        const uint8_t *bs[VN_NP], *b0, *b1, *b2, *b3, *b4, *b5, *b6, *b7;
+        for (g = 0; g < n; g++) {
+            if (image) { /* the window of (oy, ox) starts at row oy*sh, column ox*sw */
+                bs[g] = pcur, pcur += pstep;
+                if (++ox == ow) ox = 0, prow += rstep, pcur = prow;
+            } else {
+                bs[g] = buf + g * r4;
+                vn_gather(buf + g * r4, x, p, pix + g, r4);
+            }
+        }
+        for (g = n; g < VN_NP; g++) bs[g] = bs[0]; /* past the last pixel: computed, not stored */
+        b0 = bs[0], b1 = bs[1], b2 = bs[2], b3 = bs[3], b4 = bs[4], b5 = bs[5], b6 = bs[6];
+        b7 = bs[7];
+        for (cb = 0; cb < cout; cb += 16) {
+            size_t nb = cout - cb < 16 ? cout - cb : 16;
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+                    a6 = a0, a7 = a0, cv, acc[VN_NP];
+            const uint8_t *wb = wp + 4 * cb;
+            rq16 r;
+            __mmask16 km = (__mmask16)(nb == 16 ? 0xffffu : (1u << nb) - 1u);
+            if (cb + 16 < cout) { /* two blocks at once: each broadcast serves both */
+                __m512i d0 = a0, d1 = a0, d2 = a0, d3 = a0, d4 = a0, d5 = a0, d6 = a0, d7 = a0;
+                size_t nb1 = cout - cb - 16 < 16 ? cout - cb - 16 : 16;
+                for (ky = 0; ky < rows; ky++)
+                    for (jr = 0; jr < rq; jr++, wb += 4 * c16) {
+                        size_t o = ky * rstride + 4 * jr;
+                        __m512i wv = _mm512_loadu_si512((const void *)wb),
+                                wu = _mm512_loadu_si512((const void *)(wb + 64)), xb;
+                        VN_DP2(a0, d0, 0), VN_DP2(a1, d1, 1), VN_DP2(a2, d2, 2);
+                        VN_DP2(a3, d3, 3), VN_DP2(a4, d4, 4), VN_DP2(a5, d5, 5);
+                        VN_DP2(a6, d6, 6), VN_DP2(a7, d7, 7);
+                    }
+                cv = _mm512_loadu_si512((const void *)(corr + 4 * cb));
+                r = rq16_channels(c, cb, 16, q.tflite);
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+                for (g = 0; g < n; g++)
+                    _mm_storeu_si128((__m128i *)(y + (pix + g) * cout + cb),
+                                     rq16_apply(_mm512_add_epi32(acc[g], cv), &r, &q));
+                cb += 16;
+                km = (__mmask16)(nb1 == 16 ? 0xffffu : (1u << nb1) - 1u);
+                cv = _mm512_loadu_si512((const void *)(corr + 4 * cb));
+                r = rq16_channels(c, cb, nb1, q.tflite);
+                acc[0] = d0, acc[1] = d1, acc[2] = d2, acc[3] = d3;
+                acc[4] = d4, acc[5] = d5, acc[6] = d6, acc[7] = d7;
+                for (g = 0; g < n; g++)
+                    _mm_mask_storeu_epi8(y + (pix + g) * cout + cb, km,
+                                         rq16_apply(_mm512_add_epi32(acc[g], cv), &r, &q));
+                continue;
+            }
+            for (ky = 0; ky < rows; ky++)
+                for (jr = 0; jr < rq; jr++, wb += 4 * c16) {
+                    size_t o = ky * rstride + 4 * jr;
+                    __m512i wv = _mm512_loadu_si512((const void *)wb);
+                    VN_DP(a0, 0), VN_DP(a1, 1), VN_DP(a2, 2), VN_DP(a3, 3);
+                    VN_DP(a4, 4), VN_DP(a5, 5), VN_DP(a6, 6), VN_DP(a7, 7);
+                }
+            cv = _mm512_loadu_si512((const void *)(corr + 4 * cb)); /* within 4*C16 bytes */
+            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+            if (cout <= 8) { /* two pixels per output stage: lanes 0-7 pixel g, 8-15 g + 1 */
+                __m512i cv2 = _mm512_broadcast_i64x4(_mm512_castsi512_si256(cv));
+                __mmask8 k8 = (__mmask8)((1u << nb) - 1u);
+                __m128i o;
+                if (g2 == 0) {
+                    r2 = rq16_prep(_mm512_broadcast_i64x4(_mm256_maskz_loadu_epi32(k8, c->mult)),
+                                   _mm512_broadcast_i64x4(_mm256_maskz_loadu_epi32(k8, c->shift)),
+                                   q.tflite);
+                    g2 = 1;
+                }
+                for (g = 0; g < n; g += 2) {
+                    __m512i v = _mm512_inserti64x4(acc[g], _mm512_castsi512_si256(acc[g + 1]), 1);
+                    o = rq16_apply(_mm512_add_epi32(v, cv2), &r2, &q);
+                    _mm_mask_storeu_epi8(y + (pix + g) * cout, (__mmask16)k8, o);
+                    if (g + 1 < n)
+                        _mm_mask_storeu_epi8(y + (pix + g + 1) * cout, (__mmask16)k8,
+                                             _mm_srli_si128(o, 8));
+                }
+                continue;
+            }
+            r = rq16_channels(c, cb, nb, q.tflite);
+            for (g = 0; g < n; g++)
+                _mm_mask_storeu_epi8(y + (pix + g) * cout + cb, km,
+                                     rq16_apply(_mm512_add_epi32(acc[g], cv), &r, &q));
+        }
+    }
+}
+
+/* Depthwise, multiplier 1, up to DW_TAPS taps: blocks of 32 channels; returns the channels done
+ * (the rest go to the AVX2 loops). sum (x - zx) * w over the in-bounds taps is computed as
+ * sum x' * w - zx * sum w over every tap, with x' = zx at the taps outside the input (so they
+ * add zx * w back): no subtraction per tap, and the second sum is per channel, the
+ * accumulators' start (modulo 2^32, like the reference's wrap_add). */
+#define DW_TAPS 25
+#define DW_PAIR(l, h, q, ta, tb)                                                                   \
+    (va = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f##ta))),                 \
+     vb = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f##tb))),                 \
+     l = _mm512_dpwssd_epi32(l, _mm512_unpacklo_epi16(va, vb), wlo[q]),                            \
+     h = _mm512_dpwssd_epi32(h, _mm512_unpackhi_epi16(va, vb), whi[q]))
+VNNI_FN static size_t dw_vnni(int8_t *y, const int8_t *x, const kdc_consts *c,
+                              const kdc_conv_params *p)
+{
+    size_t taps = p->k_h * p->k_w, npair = (taps + 1) / 2, cin = p->in_c, cout = p->out_c;
+    size_t oc, oy, ox, t, q2, iw = p->in_w;
+    __m512i wlo[(DW_TAPS + 1) / 2], whi[(DW_TAPS + 1) / 2];
+    size_t tky[DW_TAPS + 1], tkx[DW_TAPS + 1], toff[DW_TAPS + 1];
+    const __m512i zv = _mm512_set1_epi16((short)p->zx);
+    const __m512i ilo = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
+    const __m512i ihi =
+        _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
+    oq16 q = oq16_make(p->zy, p->act_min, p->act_max, p->tflite);
+    size_t f0, f1, f2, f3, f4, f5, f6, f7, f8; /* 3x3: the tap offsets */
+    memset(toff, 0, sizeof toff);
+    for (t = 0; t < taps; t++)
+        tky[t] = t / p->k_w, tkx[t] = t % p->k_w, toff[t] = (tky[t] * iw + tkx[t]) * cin;
+    f0 = toff[0], f1 = toff[1], f2 = toff[2], f3 = toff[3], f4 = toff[4], f5 = toff[5];
+    f6 = toff[6], f7 = toff[7], f8 = toff[8]; /* toff has DW_TAPS + 1 >= 9 entries */
+    for (oc = 0; oc + 32 <= cout; oc += 32) {
+        rq16 r0 = rq16_channels(c, oc, 16, q.tflite), r1 = rq16_channels(c, oc + 16, 16, q.tflite);
+        __m512i b0 = _mm512_loadu_si512((const void *)(c->bias + oc)),
+                b1 = _mm512_loadu_si512((const void *)(c->bias + oc + 16));
+        __m512i slo = _mm512_setzero_si512(), shi = slo; /* -zx * sum w, lo / hi order */
+        for (q2 = 0; q2 < npair; q2++) { /* taps 2q2, 2q2+1 interleaved per channel */
+            __m512i wa = _mm512_cvtepi8_epi16(
+                _mm256_loadu_si256((const __m256i *)(c->weights + 2 * q2 * cout + oc)));
+            __m512i wb = 2 * q2 + 1 < taps
+                             ? _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                                   (const __m256i *)(c->weights + (2 * q2 + 1) * cout + oc)))
+                             : _mm512_setzero_si512();
+            wlo[q2] = _mm512_unpacklo_epi16(wa, wb), whi[q2] = _mm512_unpackhi_epi16(wa, wb);
+            slo = _mm512_dpwssd_epi32(slo, zv, wlo[q2]);
+            shi = _mm512_dpwssd_epi32(shi, zv, whi[q2]);
+        }
+        slo = _mm512_sub_epi32(_mm512_setzero_si512(), slo);
+        shi = _mm512_sub_epi32(_mm512_setzero_si512(), shi);
+        for (oy = 0; oy < p->out_h; oy++) {
+            size_t iy, ky0, ky1;
+            range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+            for (ox = 0; ox < p->out_w; ox++) {
+                size_t ix, kx0, kx1;
+                const int8_t *xp = x + oc;
+                size_t o;
+                __m512i lo = slo, hi = shi, o0, o1;
+                range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+                /* o: the offset of the window's tap (0, 0), possibly outside the input (then
+                 * wrapped modulo 2^N); o + toff[t] of an in-bounds tap is its offset */
+                o = ((iy - ky0) * iw + (ix - kx0)) * cin;
+                if (taps == 9 && ky0 == 0 && ky1 == p->k_h && kx0 == 0 && kx1 == p->k_w) {
+                    /* 3x3 inside the input: unrolled, two chains of accumulators */
+                    const int8_t *xq = xp + o;
+                    __m512i l2 = _mm512_setzero_si512(), h2 = l2, va, vb;
+                    DW_PAIR(lo, hi, 0, 0, 1), DW_PAIR(l2, h2, 1, 2, 3);
+                    DW_PAIR(lo, hi, 2, 4, 5), DW_PAIR(l2, h2, 3, 6, 7);
+                    va = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(xq + f8)));
+                    lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(va, zv), wlo[4]);
+                    hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(va, zv), whi[4]);
+                    lo = _mm512_add_epi32(lo, l2), hi = _mm512_add_epi32(hi, h2);
+                } else if (ky0 == 0 && ky1 == p->k_h && kx0 == 0 && kx1 == p->k_w) {
+                    for (q2 = 0; q2 < npair; q2++) {
+                        size_t ta = 2 * q2, tb = ta + 1;
+                        __m512i va = _mm512_cvtepi8_epi16(
+                            _mm256_loadu_si256((const __m256i *)(xp + (o + toff[ta]))));
+                        __m512i vb = tb < taps ? _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                                                     (const __m256i *)(xp + (o + toff[tb]))))
+                                               : zv;
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(va, vb), wlo[q2]);
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(va, vb), whi[q2]);
+                    }
+                } else {
+                    for (q2 = 0; q2 < npair; q2++) {
+                        size_t ta = 2 * q2, tb = ta + 1;
+                        __m512i va = zv, vb = zv;
+                        if (tky[ta] >= ky0 && tky[ta] < ky1 && tkx[ta] >= kx0 && tkx[ta] < kx1)
+                            va = _mm512_cvtepi8_epi16(
+                                _mm256_loadu_si256((const __m256i *)(xp + (o + toff[ta]))));
+                        if (tb < taps && tky[tb] >= ky0 && tky[tb] < ky1 && tkx[tb] >= kx0 &&
+                            tkx[tb] < kx1)
+                            vb = _mm512_cvtepi8_epi16(
+                                _mm256_loadu_si256((const __m256i *)(xp + (o + toff[tb]))));
+                        lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(va, vb), wlo[q2]);
+                        hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(va, vb), whi[q2]);
+                    }
+                }
+                /* lo: channels 8L+0..3 of 128-bit lane L, hi: 8L+4..7; back to channel order */
+                o0 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, ilo, hi), b0);
+                o1 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, ihi, hi), b1);
+                _mm256_storeu_si256(
+                    (__m256i *)(y + (oy * p->out_w + ox) * cout + oc),
+                    _mm256_setr_m128i(rq16_apply(o0, &r0, &q), rq16_apply(o1, &r1, &q)));
+            }
+        }
+    }
+    return oc;
+}
+#endif /* AVX2_VNNI */
+
 void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_conv_params *pp,
                    void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P; /* a local copy: stores to y cannot alias it */
     size_t k = p->k_h * p->k_w * p->in_c, k16 = (k + 15) & ~(size_t)15, cout = p->out_c,
            wtotal = cout * k;
-    size_t npix = p->out_h * p->out_w, pix, co, nwin = kdc_conv2d_s8_scratch_bytes(p) / (2 * k16);
+    size_t npix = p->out_h * p->out_w, pix, co, nwin = avx2_conv_bytes(k) / (2 * k16);
     unsigned char *win0 = (unsigned char *)scratch, *win1 = win0;
     oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
-    if (k <= 65536 && kdc_conv2d_s8_scratch_bytes(p) == lanes_bytes(k)) {
+#if AVX2_VNNI
+    if ((vn_image_bytes(p) > 0 || vn_windows_bytes(k, cout) > 0) && vnni_ok()) {
+        conv_vnni(y, x, c, p, (unsigned char *)scratch);
+        return;
+    }
+#endif
+    if (k <= 65536 && avx2_conv_bytes(k) == lanes_bytes(k)) {
         conv_lanes(y, x, c, p, (unsigned char *)scratch);
         return;
     }
@@ -570,6 +1086,10 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_
     const __m256i z = _mm256_set1_epi16((int16_t)p->zx);
     oq8 q = oq8_make(p->zy, p->act_min, p->act_max, p->tflite);
     (void)scratch;
+#if AVX2_VNNI
+    if (p->depth_mult == 1 && cout >= 32 && p->k_h * p->k_w <= DW_TAPS && vnni_ok())
+        oc = dw_vnni(y, x, c, p);
+#endif
     for (; p->depth_mult == 1 && oc + 8 <= cout; oc += step) {
         int wide = oc + 16 <= cout;
         rq8 rlo = rq8_prep(_mm256_loadu_si256((const __m256i *)(c->mult + oc)),
@@ -642,19 +1162,80 @@ void kdc_dwconv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_
 
 /* ---- max pool ------------------------------------------------------------------------------- */
 
+#if AVX2_VNNI
+/* Max pool, few channels (AVX-512 VBMI): the output pixels [ox0, ox1) of one row whose windows
+ * lie inside the input, `nox` at a time: the input span they read (at most 128 bytes) loaded
+ * from each window row and maxed (vertical), then for each kx the bytes of tap kx of every
+ * output pixel picked from the two vectors (VPERMT2B) and maxed (horizontal). */
+VNNI_FN static void mp_row(int8_t *y, const int8_t *x0, const kdc_conv_params *p, size_t n,
+                           size_t nox, const int8_t (*idx)[64])
+{
+    size_t cin = p->in_c, sw = p->stride_w, ox, ky, kx;
+    const __m512i vlo = _mm512_set1_epi8((char)p->act_min),
+                  vhi = _mm512_set1_epi8((char)p->act_max);
+    for (ox = 0; ox < n; ox += nox) {
+        size_t m = n - ox < nox ? n - ox : nox, span = ((m - 1) * sw + p->k_w) * cin;
+        __mmask64 k0 = bits64(0, span < 64 ? span : 64),
+                  k1 = span > 64 ? bits64(0, span - 64) : (__mmask64)0;
+        const int8_t *src = x0 + ox * sw * cin;
+        __m512i a = _mm512_set1_epi8(-128), b = a, r = a;
+        for (ky = 0; ky < p->k_h; ky++, src += p->in_w * cin) {
+            a = _mm512_max_epi8(a, _mm512_maskz_loadu_epi8(k0, src));
+            b = _mm512_max_epi8(b, _mm512_maskz_loadu_epi8(k1, src + 64));
+        }
+        for (kx = 0; kx < p->k_w; kx++)
+            r = _mm512_max_epi8(
+                r, _mm512_permutex2var_epi8(a, _mm512_loadu_si512((const void *)idx[kx]), b));
+        _mm512_mask_storeu_epi8(y + ox * cin, bits64(0, m * cin),
+                                _mm512_min_epi8(_mm512_max_epi8(r, vlo), vhi));
+    }
+}
+#endif
+
 void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void *scratch)
 {
     const kdc_conv_params P = *pp, *p = &P;
     size_t oy, ox, ch, ky, kx, cin = p->in_c;
     const int8_t lo = (int8_t)p->act_min, hi = (int8_t)p->act_max;
     const __m256i vlo = _mm256_set1_epi8(lo), vhi = _mm256_set1_epi8(hi);
+    /* mp_row: the pixels [fx0, fx1) of each row whose window rows are all inside, nox at a time
+     * (nox 0: not taken) */
+    size_t nox = 0, fx0 = 0, fx1 = 0;
+    int8_t idx[8][64]; /* mp_row's picks: byte o of tap kx of output pixel o / in_c */
     (void)scratch;
+#if AVX2_VNNI
+    if (cin <= 32 && p->k_w <= 8 && p->k_w * cin <= 128 && p->in_w + p->pad_left >= p->k_w &&
+        vnni_ok()) {
+        nox = 64 / cin; /* output bytes */
+        if (nox > (128 / cin - p->k_w) / p->stride_w + 1)
+            nox = (128 / cin - p->k_w) / p->stride_w + 1;
+        fx0 = (p->pad_left + p->stride_w - 1) / p->stride_w;
+        fx1 = (p->in_w + p->pad_left - p->k_w) / p->stride_w + 1;
+        if (fx1 > p->out_w) fx1 = p->out_w;
+        if (fx0 >= fx1) nox = 0;
+        for (kx = 0; kx < p->k_w; kx++) {
+            size_t o = 0, px, c2;
+            for (px = 0; px < 64 / cin; px++)
+                for (c2 = 0; c2 < cin; c2++, o++)
+                    idx[kx][o] = (int8_t)(px < nox ? (px * p->stride_w + kx) * cin + c2 : 0);
+            for (; o < 64; o++) idx[kx][o] = 0;
+        }
+    }
+#endif
     for (oy = 0; oy < p->out_h; oy++) {
         size_t iy, ky0, ky1;
         range1(oy, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ox++, y += cin) {
             size_t ix, kx0, kx1, nky, nkx;
             const int8_t *x0;
+#if AVX2_VNNI
+            if (nox && ox == fx0 && ky0 == 0 && ky1 == p->k_h) {
+                mp_row(y, x + (iy * p->in_w + fx0 * p->stride_w - p->pad_left) * cin, p, fx1 - fx0,
+                       nox, (const int8_t(*)[64])idx);
+                y += (fx1 - fx0 - 1) * cin, ox = fx1 - 1;
+                continue;
+            }
+#endif
             range1(ox, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
             nky = ky1 - ky0, nkx = kx1 - kx0;
             x0 = x + (iy * p->in_w + ix) * cin;

@@ -643,7 +643,7 @@ def build_tfl(n_inputs=4):
             f = np.clip(TA.scale_double(acc, S) + z_f, -128, 127)
             ys.append(softmax_ref(f.reshape(1, N), q_s).reshape(-1))
         mlo, mhi = double_words(S)
-        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C), scratch_dsp=conv_scratch_dsp(3, 3, C), scratch_mve=conv_scratch_mve(3, 3, C))  # fmt: skip
+        m.op(OPC["CONV"], [t_in], t_c, params=F.window_params(3, 3, 1, 1, 1, 1, consts=weights(m, Wc, bc, Mc, ec)), macs=H * W * Co * 9 * C, scratch=conv_scratch_portable(3, 3, C), scratch_avx2=conv_scratch_avx2(3, 3, C, Co, H, W), scratch_dsp=conv_scratch_dsp(3, 3, C), scratch_mve=conv_scratch_mve(3, 3, C))  # fmt: skip
         m.op(OPC["ADD"], [t_c, t_c], t_a, params=F.add_params([v for p in qa for v in p]))
         m.op(OPC["RESHAPE"], [t_a], t_r)
         m.op(OPC["FC"], [t_r], t_f, params=F.const_params(weights(m, Wf, bf, mlo, mhi)), macs=H * W * Co * N, scratch_dsp=fc_scratch_dsp(H * W * Co))  # fmt: skip
@@ -832,14 +832,26 @@ class Model:
         return max(o["scratch_mve"] for o in self.ops)
 
 
-def conv_scratch_avx2(kh, kw, cin):
-    """Scratch of the avx2 variant's conv (docs/FORMAT.md 3.6), K = kh*kw*cin: the weights of 16
-    channels as int16 (32 * round_up(K, 2)) and four int16 windows (8 * round_up(K, 16)) if
-    they fit in 4096 bytes; else two windows (4 * round_up(K, 16)), else one, else none."""
+def conv_scratch_avx2(kh, kw, cin, cout, oh, ow, sh=1, sw=1):
+    """Scratch of the avx2 variant's conv (docs/FORMAT.md 3.6), K = kh*kw*cin: the larger of its
+    AVX2 plan and its AVX-512 VNNI plan. AVX2: the weights of 16 channels as int16
+    (32 * round_up(K, 2)) and four int16 windows (8 * round_up(K, 16)) if they fit in 4096
+    bytes; else two windows (4 * round_up(K, 16)), else one, else none. VNNI, with
+    C16 = round_up(cout, 16): the "image" plan 4*C16 + kh*R4*C16 + Hp*Wp*cin + 64
+    (R4 = round_up(kw*cin, 4), Hp = (oh-1)*sh + kh, Wp = (ow-1)*sw + kw) if <= 16384, else the
+    "windows" plan 4*C16 + K4*C16 + 8*K4 + 64 (K4 = round_up(K, 4)) if <= 16384, else none."""
     k = kh * kw * cin
     k16 = (k + 15) // 16 * 16
     lanes = 32 * ((k + 1) // 2 * 2) + 8 * k16
-    return next((b for b in (lanes, 4 * k16, 2 * k16) if b <= 4096), 0)
+    avx2 = next((b for b in (lanes, 4 * k16, 2 * k16) if b <= 4096), 0)
+    c16 = (cout + 15) // 16 * 16
+    r4 = (kw * cin + 3) // 4 * 4
+    hp, wp = (oh - 1) * sh + kh, (ow - 1) * sw + kw
+    k4 = (k + 3) // 4 * 4
+    image = 4 * c16 + kh * r4 * c16 + hp * wp * cin + 64
+    windows = 4 * c16 + k4 * c16 + 8 * k4 + 64
+    vnni = next((b for b in (image, windows) if b <= 16384), 0)
+    return max(avx2, vnni)
 
 
 def conv_scratch_portable(kh, kw, cin):
@@ -950,7 +962,7 @@ def build_cnn(n_inputs=3):
         spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, W1, b1, M1, e1)),
         macs=H * W * 4 * 3 * 3 * C,
         scratch=conv_scratch_portable(3, 3, C),
-        scratch_avx2=conv_scratch_avx2(3, 3, C),
+        scratch_avx2=conv_scratch_avx2(3, 3, C, 4, H, W),
         scratch_dsp=conv_scratch_dsp(3, 3, C),
         scratch_mve=conv_scratch_mve(3, 3, C),
     )
@@ -1005,7 +1017,7 @@ def build_cnn(n_inputs=3):
         spatial_params(1, 1, 1, 1, 0, 0, 0, weights(m, W3, b3, M3, e3)),
         macs=OH * OH * 8 * 8,
         scratch=conv_scratch_portable(1, 1, 8),
-        scratch_avx2=conv_scratch_avx2(1, 1, 8),
+        scratch_avx2=conv_scratch_avx2(1, 1, 8, 8, OH, OH),
         scratch_dsp=conv_scratch_dsp(1, 1, 8),
         scratch_mve=conv_scratch_mve(1, 1, 8),
     )
@@ -1081,7 +1093,7 @@ def build_cnn28(n_inputs=2):
             spatial_params(3, 3, 1, 1, 1, 1, 0, weights(m, Wt, b, Ms, es)),
             macs=H * H * Cout * 3 * 3 * C,
             scratch=conv_scratch_portable(3, 3, C),
-            scratch_avx2=conv_scratch_avx2(3, 3, C),
+            scratch_avx2=conv_scratch_avx2(3, 3, C, Cout, H, H),
             scratch_dsp=conv_scratch_dsp(3, 3, C),
             scratch_mve=conv_scratch_mve(3, 3, C),
         )

@@ -270,10 +270,16 @@ static void test_scratch_formula(void)
         want = padded > 512 ? 0 : nwin * padded + ((nwin + 2) * padded <= 512 ? 2 * padded : 0);
         if (strcmp(KDC_KERNELS_VARIANT, "avx2") == 0) { /* 16 channels' weights + 4 windows, */
             size_t lanes = 32 * ((taps[i] + 1) / 2 * 2) + 8 * padded; /* else 2, 1, 0 windows */
+            size_t k4 = (taps[i] + 3) / 4 * 4, vnni;
             want = lanes <= 4096        ? lanes
                    : 4 * padded <= 4096 ? 4 * padded
                    : 2 * padded <= 4096 ? 2 * padded
                                         : 0;
+            /* the larger of that and the VNNI plan (out_c 20: C16 = 32): 4*C16 + K4*C16 + 8*K4
+             * + 64 if <= 16384 */
+            p.out_c = 20;
+            vnni = 4 * 32 + k4 * 32 + 8 * k4 + 64;
+            if (vnni <= 16384 && vnni > want) want = vnni;
         } else if (strcmp(KDC_KERNELS_VARIANT, "dsp") == 0) { /* int16 columns of K4, + 3 */
             size_t k4 = (taps[i] + 3) / 4 * 4;
             want = 4 * k4 + 3 <= 4096 ? 4 * k4 + 3 : 2 * k4 + 3 <= 4096 ? 2 * k4 + 3 : 0;
@@ -361,7 +367,81 @@ static void test_output_extremes(void)
        NULL);
 }
 
-void test_variants(void)
+/* The avx2 variant's own cases: its AVX-512 VNNI conv (packed weights, byte windows of 8
+ * pixels, 16-channel blocks) and depthwise (32-channel blocks, taps paired) on shapes of the
+ * keyword-spotting and MNIST models and around their edges: channel counts around 16 and 32,
+ * K around multiples of 4 and 64, padding on every side, strides, up to 25 depthwise taps and
+ * past them; the scratch plan's limit (K4*C16 near 16384). */
+static int run_avx2_shapes(int depthwise, int *shown)
+{
+    static const size_t chans[] = {1, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96};
+    static const size_t cins[] = {1, 2, 3, 4, 5, 8, 13, 16, 17, 63, 64, 65, 100, 127, 128, 129};
+    kdc_conv_params p;
+    kdc_consts c;
+    size_t nx, ny, nw, nc;
+    int8_t *x, *w, *y, *yr;
+    int32_t *b, *m, *e;
+    int good;
+    memset(&p, 0, sizeof p);
+    geometry(&p, 12, 6);
+    if (rnd() % 4 == 0) {
+        p.k_h = p.k_w = 1, p.stride_h = p.stride_w = 1;
+        p.pad_top = p.pad_left = 0, p.out_w = p.in_w, p.out_h = 1 + rnd() % p.in_h;
+    }
+    p.tflite = (int32_t)(rnd() % 2) * KDC_TFLITE;
+    if (depthwise && rnd() % 3 == 0) { /* 3x3 (the unrolled path inside the input) */
+        p.k_h = p.k_w = 3, p.pad_top %= 3, p.pad_left %= 3;
+        p.out_h = 1 + rnd() % ((p.in_h + p.pad_top - 1) / p.stride_h + 1);
+        p.out_w = 1 + rnd() % ((p.in_w + p.pad_left - 1) / p.stride_w + 1);
+    }
+    if (depthwise) {
+        p.in_c = pick(chans, sizeof chans / sizeof chans[0]) + (rnd() % 3 == 0) * 32;
+        p.depth_mult = rnd() % 8 ? 1 : 2;
+        p.out_c = p.in_c * p.depth_mult;
+    } else {
+        p.in_c = pick(cins, sizeof cins / sizeof cins[0]);
+        p.out_c = pick(chans, sizeof chans / sizeof chans[0]);
+    }
+    nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
+    nw = depthwise ? p.k_h * p.k_w * p.out_c : p.out_c * p.k_h * p.k_w * p.in_c;
+    x = bytes(nx), w = bytes(nw), y = bytes(ny), yr = bytes(ny);
+    b = qarray(nc, 0), m = qarray(nc, 1), e = qarray(nc, 2);
+    c.weights = w, c.bias = b, c.mult = m, c.shift = e;
+    if (depthwise) {
+        kdc_ref_dwconv2d_s8(yr, x, &c, &p, NULL);
+        kdc_dwconv2d_s8(y, x, &c, &p, test_scratch(kdc_dwconv2d_s8_scratch_bytes(&p)));
+    } else {
+        kdc_ref_conv2d_s8(yr, x, &c, &p, NULL);
+        kdc_conv2d_s8(y, x, &c, &p, test_scratch(kdc_conv2d_s8_scratch_bytes(&p)));
+    }
+    good = same(depthwise ? "dwconv2d (avx2 shapes)" : "conv2d (avx2 shapes)", y, yr, ny, shown);
+    free(x), free(w), free(y), free(yr), free(b), free(m), free(e);
+    return good;
+}
+
+/* The avx2 variant's max pool rows (AVX-512 VBMI: up to 128 input bytes per chunk of output
+ * pixels): wide rows, so that a row takes several chunks, few channels. */
+static int run_avx2_maxpool(int *shown)
+{
+    static const size_t cs[] = {1, 2, 3, 4, 8, 9, 16, 24, 32, 33};
+    kdc_conv_params p;
+    size_t nx, ny;
+    int8_t *x, *y, *yr;
+    int good;
+    memset(&p, 0, sizeof p);
+    geometry(&p, 40, 5);
+    if (rnd() % 2) p.in_w = 20 + rnd() % 30, p.out_w = 1 + (p.in_w + p.pad_left - 1) / p.stride_w;
+    p.in_c = p.out_c = pick(cs, sizeof cs / sizeof cs[0]);
+    nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c;
+    x = bytes(nx), y = bytes(ny), yr = bytes(ny);
+    kdc_ref_maxpool_s8(yr, x, &p, NULL);
+    kdc_maxpool_s8(y, x, &p, test_scratch(kdc_maxpool_s8_scratch_bytes(&p)));
+    good = same("maxpool (avx2 shapes)", y, yr, ny, shown);
+    free(x), free(y), free(yr);
+    return good;
+}
+
+static void test_variant_path(const char *path)
 {
     static const char *const names[] = {"conv2d", "dwconv2d",       "maxpool", "avgpool",
                                         "fc",     "global_avgpool", "add",     "clamp"};
@@ -369,9 +449,22 @@ void test_variants(void)
     int k, i;
     test_scratch_formula();
     test_output_extremes();
+    if (strcmp(KDC_KERNELS_VARIANT, "avx2") == 0)
+        for (k = 0; k < 3; k++) {
+            int good = 0, shown = 0;
+            char what[128];
+            for (i = 0; i < 400; i++)
+                good += k == 2 ? run_avx2_maxpool(&shown) : run_avx2_shapes(k, &shown);
+            sprintf(what, "%s (%s%s) = reference on 400 random model-like shapes",
+                    k == 2 ? "maxpool"
+                    : k    ? "dwconv2d"
+                           : "conv2d",
+                    KDC_KERNELS_VARIANT, path);
+            ok(good == 400, what, NULL);
+        }
     for (k = 0; k < 8; k++) {
         int good = 0, shown = 0;
-        char what[96];
+        char what[128];
         for (i = 0; i < runs[k]; i++) {
             switch (k) {
             case 0: good += run_conv(0, &shown); break;
@@ -382,8 +475,28 @@ void test_variants(void)
             default: good += run_elementwise(k - 5, &shown); break;
             }
         }
-        sprintf(what, "%s (%s) = reference on %d random cases", names[k], KDC_KERNELS_VARIANT,
-                runs[k]);
+        sprintf(what, "%s (%s%s) = reference on %d random cases", names[k], KDC_KERNELS_VARIANT,
+                path, runs[k]);
         ok(good == runs[k], what, NULL);
     }
+}
+
+void test_variants(void)
+{
+#if KDC__VARIANT_AVX2
+    /* both paths of the avx2 variant: AVX2 alone, then AVX-512 VNNI where the CPU has it */
+    kdc__avx2_no_avx512 = 1;
+    test_variant_path(", AVX2 path");
+    kdc__avx2_no_avx512 = 0;
+#if defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+        __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2"))
+        test_variant_path(", AVX-512 VNNI path");
+    else
+        printf("the CPU has no AVX-512 VNNI: the avx2 variant's VNNI path not run (skipped)\n");
+#endif
+#else
+    test_variant_path("");
+#endif
 }

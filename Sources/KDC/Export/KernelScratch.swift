@@ -16,8 +16,12 @@ public enum KernelScratch {
         public static let device: [Variant] = [.portable, .dsp, .mve, .reference]
     }
 
-    /// The largest scratch any query of the runtime returns (`KDC__SCRATCH_BOUND`).
+    /// The largest scratch any query of a device variant returns (`KDC__SCRATCH_BOUND`).
     public static let bound = 4096
+
+    /// The largest scratch the host-only avx2 variant's queries return (its
+    /// `KDC__SCRATCH_BOUND`).
+    public static let avx2Bound = 16384
 
     /// Scratch bytes of one node of an int8 graph in `variant`.
     public static func bytes(_ g: Graph, _ n: GraphNode, variant: Variant = .portable) -> Int {
@@ -33,11 +37,21 @@ public enum KernelScratch {
             return windows * p + ((windows + 2) * p <= 512 ? 2 * p : 0)
         case .avx2:
             guard case .conv2d = n.op, let w = g.window(of: n) else { return 0 }
-            // The weights of 16 channels as int16 (32·K2, K2 = round_up(K, 2)) and four int16
-            // im2col windows of K16 = round_up(K, 16) values (8·K16); else two windows (4·K16),
-            // else one (2·K16), within the runtime's scratch bound of 4096 bytes; else none.
-            let k = w.kh * w.kw * w.c, k16 = (k + 15) / 16 * 16
-            return [32 * ((k + 1) / 2 * 2) + 8 * k16, 4 * k16, 2 * k16].first { $0 <= bound } ?? 0
+            // The larger of two plans, the same on every CPU. AVX2: the weights of 16 channels as
+            // int16 (32·K2, K2 = round_up(K, 2)) and four int16 im2col windows of
+            // K16 = round_up(K, 16) values (8·K16); else two windows (4·K16), else one (2·K16),
+            // within 4096 bytes; else none. AVX-512 VNNI (C16 = round_up(C_out, 16)): "image",
+            // the corrections, the weights in rows of R4 = round_up(k_w·C_in, 4) bytes and the
+            // input region the windows cover (Hp·Wp pixels), 4·C16 + k_h·R4·C16 + Hp·Wp·C_in + 64;
+            // else "windows", 4·C16 + K4·C16 + 8·K4 + 64 (K4 = round_up(K, 4)); within
+            // `avx2Bound`, else none.
+            let k = w.kh * w.kw * w.c, k16 = (k + 15) / 16 * 16, k4 = (k + 3) / 4 * 4
+            let avx2 = [32 * ((k + 1) / 2 * 2) + 8 * k16, 4 * k16, 2 * k16].first { $0 <= bound } ?? 0
+            let c16 = (g[n.output].shape[2] + 15) / 16 * 16, r4 = (w.kw * w.c + 3) / 4 * 4
+            let hp = (w.oh - 1) * w.sh + w.kh, wp = (w.ow - 1) * w.sw + w.kw
+            let image = 4 * c16 + w.kh * r4 * c16 + hp * wp * w.c + 64
+            let windows = 4 * c16 + k4 * c16 + 8 * k4 + 64
+            return max(avx2, [image, windows].first { $0 <= avx2Bound } ?? 0)
         case .dsp:
             // int16 im2col columns of K4 = round_up(K, 4) values, 3 bytes to align them: conv two
             // columns (else one, else none), FC one (else none), within `bound`.
