@@ -53,6 +53,8 @@ public struct BuildReport: Codable, Sendable {
     public var budget: BudgetSection?
     /// The audio front end, for a model built on recordings (`data.format: audio`).
     public var frontend: FrontEndSection?
+    /// The student search that chose the student (`student.search`): every candidate.
+    public var studentSearch: StudentSearchReport?
     /// The files of this output set (names in the output folder, this report last): the set a
     /// later run replaces as a whole.
     public var outputs: [String]?

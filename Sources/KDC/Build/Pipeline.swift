@@ -23,6 +23,8 @@ public final class Pipeline {
     public weak var observer: PipelineObserver?
     /// The output set being written (`staged`, `build`): files go to its staging folder.
     public internal(set) var transaction: OutputTransaction?
+    /// The student search that chose `config.student` (`kdc build` on a `student.search` config).
+    public var studentSearch: StudentSearchReport?
 
     public init(config: KDCConfig, outDir: String, observer: PipelineObserver? = nil) {
         self.config = config
