@@ -193,6 +193,33 @@ final class StudentSearchTests: XCTestCase {
         }
     }
 
+    func testCandidatePlanFitsTheTime() throws {
+        // 9 candidates of 1 s per epoch, 30 epochs in full: standard 9×4, 3×10 … cut to fit 60 s.
+        let (plan, cost) = try Pipeline.candidatePlan(
+            costs: Array(repeating: 1, count: 9), fullEpochs: 30, seconds: 60, file: "x")
+        XCTAssertLessThanOrEqual(cost, 60)
+        XCTAssertEqual(plan.rounds.map(\.settings), [9, 3])
+        XCTAssertNotNil(plan.cut)
+        let (roomy, _) = try Pipeline.candidatePlan(
+            costs: Array(repeating: 1, count: 9), fullEpochs: 30, seconds: 10_000, file: "x")
+        XCTAssertNil(roomy.cut)
+        XCTAssertEqual(roomy.rounds.last?.epochs, 30)
+        XCTAssertThrowsError(try Pipeline.candidatePlan(costs: [10, 10], fullEpochs: 30, seconds: 5, file: "x")) { e in
+            guard case let KDCError.config(_, key, _) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(key, "student.search.time_minutes")
+        }
+    }
+}
+
+/// A whole (tiny) search and build on the digits data: not in `make check` (CHECK_SKIP).
+final class StudentSearchBuildTests: XCTestCase {
+    func load(_ text: String) throws -> KDCConfig {
+        let dir = try makeTempDir()
+        let path = dir + "/search.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return try KDCConfig.load(path: path)
+    }
+
     /// A tiny search twice from scratch (same choice, same scores), then resumed (nothing
     /// retrained), then `kdc build`'s path: search resumed, the chosen student built; its
     /// export's size equals the prediction and report.html shows the search.
@@ -252,20 +279,34 @@ final class StudentSearchTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 120, "the tiny search should stay short")
     }
 
-    func testCandidatePlanFitsTheTime() throws {
-        // 9 candidates of 1 s per epoch, 30 epochs in full: standard 9×4, 3×10 … cut to fit 60 s.
-        let (plan, cost) = try Pipeline.candidatePlan(
-            costs: Array(repeating: 1, count: 9), fullEpochs: 30, seconds: 60, file: "x")
-        XCTAssertLessThanOrEqual(cost, 60)
-        XCTAssertEqual(plan.rounds.map(\.settings), [9, 3])
-        XCTAssertNotNil(plan.cut)
-        let (roomy, _) = try Pipeline.candidatePlan(
-            costs: Array(repeating: 1, count: 9), fullEpochs: 30, seconds: 10_000, file: "x")
-        XCTAssertNil(roomy.cut)
-        XCTAssertEqual(roomy.rounds.last?.epochs, 30)
-        XCTAssertThrowsError(try Pipeline.candidatePlan(costs: [10, 10], fullEpochs: 30, seconds: 5, file: "x")) { e in
-            guard case let KDCError.config(_, key, _) = e else { return XCTFail("\(e)") }
-            XCTAssertEqual(key, "student.search.time_minutes")
+    /// With a firmware target and a latency budget: every candidate gets predicted instructions,
+    /// the one over the budget is dropped before training, and the finalists' instructions
+    /// counted under QEMU are within the model's error of the prediction.
+    func testALatencyBudgetOnTheCortexM4() throws {
+        var cfg = try load(
+            StudentSearchTests.config(
+                search: "{family: mlp, widths: [4, 8, 16, 64], depths: [1], time_minutes: 0.5}",
+                budget: "budget: {flash_bytes: 8000, ram_bytes: 4096, latency_instructions: 9000}"))
+        cfg.export.firmware = .cortexM4
+        let r = try Pipeline(config: cfg, outDir: try makeTempDir()).searchStudent().report
+        XCTAssertEqual(r.instructionBudget, 9000)
+        for c in r.candidates { XCTAssertNotNil(c.predicted.instructions, c.name) }
+        let over = try XCTUnwrap(r.candidates.first { $0.name == "mlp 64" })
+        XCTAssertTrue(over.excluded?.contains("instructions") ?? false, over.excluded ?? "not excluded")
+        let finalists = r.candidates.filter { $0.measured != nil }
+        XCTAssertFalse(finalists.isEmpty)
+        for c in finalists {
+            let p = Double(try XCTUnwrap(c.predicted.instructions)), m = Double(try XCTUnwrap(c.measured?.instructions))
+            print("\(c.name): predicted \(Int(p)) instructions, QEMU \(Int(m))")
+            XCTAssertLessThan(abs(p / m - 1), 0.09, c.name)
+            XCTAssertEqual(c.measured?.flashBytes, c.predicted.flashBytes)
+        }
+        // Without a target, a latency budget is a config error.
+        cfg.export.firmware = nil
+        XCTAssertThrowsError(try Pipeline(config: cfg, outDir: try makeTempDir()).searchStudent()) { e in
+            guard case let KDCError.config(_, key, message) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(key, "budget.latency_instructions")
+            XCTAssertTrue(message.contains("--firmware"), message)
         }
     }
 }

@@ -223,10 +223,17 @@ func scatterChart(
 ) -> String {
     let xs = points.map(\.x), ys = points.map(\.y)
     guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else { return "" }
-    let yt = niceTicks(yMin, yMax)
-    let xt = niceTicks(0, xMax * 1.05, count: 6)
+    // Whole ticks around every point.
+    func cover(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
+        let t = niceTicks(lo, hi, count: count)
+        guard t.count > 1 else { return t }
+        let step = t[1] - t[0]
+        return niceTicks((lo / step).rounded(.down) * step, (hi / step).rounded(.up) * step, count: count)
+    }
+    let yt = cover(yMin, yMax, count: 5)
+    let xt = cover(min(0, xMin), xMax, count: 6)
     let plot = Plot(
-        width: width, height: height, x: (min(0, xMin), xt.last ?? xMax),
+        width: width, height: height, x: (xt.first ?? xMin, max(xt.last ?? xMax, xMax)),
         y: (min(yt.first ?? yMin, yMin), max(yt.last ?? yMax, yMax)))
     var s = plot.open(label) + plot.axes(xTicks: xt, yTicks: yt, xLabel: xLabel, yLabel: yLabel, yFormat: yFormat)
     let front = points.filter { $0.kind != .other }.sorted { $0.x < $1.x }

@@ -216,6 +216,14 @@ extension Pipeline {
     /// they are what the trained student's export gives. `compressed` is set as the config says
     /// (for the RAM figure: the unpack buffer is the stored artifact); `main` is the stored one.
     public func predictExport(_ spec: GraphSpec) throws -> PreparedExport {
+        var e = try prepareExport(predictGraph(spec), normalization: .identity, name: config.export.name, compress: false)
+        e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
+        return e
+    }
+
+    /// The untrained student `spec` as an int8 graph (random calibration inputs), as the build
+    /// would quantize it: its arithmetic and input stage as the config says.
+    public func predictGraph(_ spec: GraphSpec) throws -> Graph {
         let model = try Model(spec: spec, seed: config.seed)
         var rng = SeededRNG(seed: 0, stream: "preflight")
         let n = 8, k = spec.inputShape.reduce(1, *)
@@ -237,9 +245,7 @@ extension Pipeline {
             graph.inputStage = .sensor(
                 SensorNormalization(mean: .init(repeating: 0, count: c), std: .init(repeating: 1, count: c)))
         }
-        var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
-        e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
-        return e
+        return graph
     }
 
     /// A candidate's footprint from its (predicted or trained) export.
@@ -337,6 +343,22 @@ extension Pipeline {
             throw KDCError.config(file: config.file, key: "student.search", message: "the config has no student search section")
         }
         let seed = s.seed ?? config.seed
+        if config.budget?.instructionLimit != nil {
+            guard let board = config.export.firmware else {
+                throw KDCError.config(
+                    file: config.file, key: "budget.latency_instructions",
+                    message:
+                        "a latency budget needs the firmware target it is counted on; hint: pass --firmware BOARD or set export.firmware"
+                )
+            }
+            guard InstructionModel.coefficients[board.name] != nil else {
+                throw KDCError.config(
+                    file: config.file, key: "export.firmware",
+                    message: "kdc has no instruction model for \(board.name) (fitted: "
+                        + InstructionModel.coefficients.keys.sorted().joined(separator: ", ")
+                        + "); hint: use one of those boards for a latency budget")
+            }
+        }
         let fingerprint = searchFingerprint(s, seed: seed)
         try ensureDirectory(searchDir)
         let statePath = searchDir + "/" + Pipeline.stateFile
@@ -356,7 +378,11 @@ extension Pipeline {
         var candidates: [SearchCandidate] = []
         for (name, spec) in list {
             let model = try Model(spec: spec, seed: seed)
-            let f = footprint(try predictExport(spec))
+            let graph = try predictGraph(spec)
+            var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
+            e.compressed = config.export.compress
+            var f = footprint(e)
+            if let board = config.export.firmware { f.instructions = InstructionModel.predict(graph, board: board) }
             candidates.append(
                 SearchCandidate(
                     name: name, spec: spec, params: model.parameterCount, macs: model.macs, predicted: f, excluded: nil))
@@ -456,7 +482,17 @@ extension Pipeline {
                     let e = try prepareExport(
                         q.graph, normalization: data.normalization, name: config.export.name,
                         compress: config.export.compress)
-                    report.candidates[i].measured = footprint(e, exactFlash: e.bytes)
+                    var measured = footprint(e, exactFlash: e.bytes)
+                    if let board = config.export.firmware {
+                        let inputs = Array(q.graph.quantizedInputs(data.test).prefix(1))
+                        let run = try withKDCErrors {
+                            try DeviceRun.run(
+                                artifact: e.stored, inputs: inputs, expected: Array(q.testOutputs.prefix(1)), board: board,
+                                modes: [.stored], name: config.export.name)
+                        }
+                        measured.instructions = run.firmware.first?.instructionsPerInference
+                    }
+                    report.candidates[i].measured = measured
                     report.candidates[i].int8TestAccuracy = q.report.int8Accuracy
                 }
                 try save()
