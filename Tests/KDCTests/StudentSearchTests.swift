@@ -193,6 +193,33 @@ final class StudentSearchTests: XCTestCase {
         }
     }
 
+    /// The state file reads back with every family's layers (op names such as max_pool2d are
+    /// snake case already).
+    func testTheStateFileRoundTripsEveryFamily() throws {
+        var c = StudentSearchConfig(family: .cnn)
+        c.pooling = [.max, .avg]
+        c.channels = [4]
+        var d = StudentSearchConfig(family: .dscnn)
+        d.channels = [4]
+        d.depths = [2]
+        let specs =
+            try
+            (StudentEnumerator.candidates(c, shape: [8, 8, 1], classes: 10, file: "x")
+            + StudentEnumerator.candidates(d, shape: [8, 8, 1], classes: 10, file: "x")
+            + StudentEnumerator.candidates(StudentSearchConfig(family: .mlp), shape: [8, 8, 1], classes: 10, file: "x"))
+        let f = Footprint(
+            storedArtifactBytes: 1, flashBytes: 1, flashExact: true, arenaBytes: 1, scratchBytes: 0, arenaTotalBytes: 1,
+            ramBytes: 1, instructions: 7)
+        var r = ReportPageTests.handMadeSearch()
+        r.candidates = specs.map {
+            SearchCandidate(name: $0.name, spec: $0.spec, params: 1, macs: 1, predicted: f, excluded: nil)
+        }
+        let back = try StudentSearchReport.fromState(try r.stateJSON())
+        XCTAssertEqual(back.candidates.map(\.spec), specs.map(\.spec))
+        XCTAssertEqual(back.candidates.map(\.predicted), r.candidates.map(\.predicted))
+        XCTAssertEqual(back.fingerprint, r.fingerprint)
+    }
+
     func testCandidatePlanFitsTheTime() throws {
         // 9 candidates of 1 s per epoch, 30 epochs in full: standard 9×4, 3×10 … cut to fit 60 s.
         let (plan, cost) = try Pipeline.candidatePlan(

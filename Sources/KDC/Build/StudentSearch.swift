@@ -558,8 +558,10 @@ extension StudentSearchReport {
 
     /// Reads a state file written by `stateJSON`.
     public static func fromState(_ data: Data) throws -> StudentSearchReport {
+        // The key mapping `kdc report` reads report.json with (op names such as max_pool2d are
+        // already snake case and must not be converted).
         let dec = JSONDecoder()
-        dec.keyDecodingStrategy = .convertFromSnakeCase
+        dec.keyDecodingStrategy = .custom { path in ReportPage.ReportKey(snake: path.last?.stringValue ?? "") }
         return try dec.decode(StudentSearchReport.self, from: data)
     }
 }
