@@ -275,12 +275,14 @@ extension Pipeline {
     static let stateFile = "state.json"
 
     /// Seconds a candidate's epoch is expected to take on the training split, from a fixed model
-    /// (so the plan does not depend on the machine's load): per sample, a constant per layer plus
-    /// a cost per MAC and per parameter (forward, backward and the teacher's soft targets).
-    /// The constants were fitted on this project's machine (docs/SEARCH.md); the measured times
-    /// are reported next to the plan.
+    /// (so the plan does not depend on the machine's load): per sample, a cost per layer, per MAC
+    /// and per parameter (forward and backward), plus a cost per layer and epoch (validation,
+    /// small batches). Rough constants from this machine under load: the digits runs of
+    /// docs/SEARCH.md and the MNIST CNN student's training speed (docs/BENCHMARKS.md); the
+    /// measured times are reported next to the plan.
     public static func costSeconds(macs: Int, params: Int, layers: Int, samples: Int) -> Double {
-        Double(samples) * (1.0e-5 * Double(layers) + 1.5e-8 * Double(macs) + 2.0e-9 * Double(params))
+        Double(samples) * (8.0e-6 * Double(layers) + 3.0e-10 * Double(macs) + 2.0e-9 * Double(params))
+            + 0.05 * Double(layers)
     }
 
     /// The halving plan for `costs` (seconds per epoch of each fitting candidate) within
