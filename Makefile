@@ -62,7 +62,7 @@ demo: setup-run
 # clang, without QEMU, whole builds or the fuzzer. Under 3 minutes on a warm build.
 CHECK_SKIP := FirmwareTests TargetMatrixTests DeviceRunTests InterruptionTests PipelineTests ExportHostLatencyTests \
 	DataCommandTests TFLiteOracleTests TFLiteTeacherBuildTests ReportPageBuildTests ReportBrowserTests \
-	AudioFirmwareTests SensorFirmwareTests DeviceBenchCLITests
+	AudioFirmwareTests SensorFirmwareTests DeviceBenchCLITests StudentSearchBuildTests InstructionModelTests
 check: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build $(addprefix --skip ,$(CHECK_SKIP))

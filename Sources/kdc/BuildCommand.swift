@@ -16,10 +16,20 @@ struct BuildCommand: ParsableCommand {
         ))
     var firmware: FirmwareArgument?
 
+    @Option(help: "With student.search: search time in minutes (replaces student.search.time_minutes).")
+    var time: Double?
+
     func run() throws {
         try runReportingErrors {
             var cfg = try options.load()
             if let f = firmware { cfg.export.firmware = f.board }
+            if let t = time {
+                guard cfg.studentSearch != nil, t > 0 else {
+                    throw KDCError.config(
+                        file: cfg.file, key: "--time", message: "needs a student.search section and a positive number of minutes")
+                }
+                cfg.studentSearch?.timeMinutes = t
+            }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)
             try pipeline.prepareOutput()

@@ -21,7 +21,9 @@ struct TrainCommand: ParsableCommand {
             guard let mc = model == .teacher ? cfg.teacher.model : cfg.student else {
                 throw KDCError.config(
                     file: cfg.file, key: model == .teacher ? "teacher.layers" : "student",
-                    message: "the config defines no \(model.rawValue) to train")
+                    message: "the config defines no \(model.rawValue) to train"
+                        + (model == .student && cfg.studentSearch != nil
+                            ? "; the student is chosen by student.search: run kdc search or kdc build (docs/SEARCH.md)" : ""))
             }
             let data = try pipeline.loadData()
             let reportName = "train-report.json"

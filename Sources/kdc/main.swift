@@ -9,7 +9,7 @@ struct KDCCommand: ParsableCommand {
         subcommands: [
             BuildCommand.self, TrainCommand.self, DistillCommand.self, QuantizeCommand.self,
             InspectCommand.self, ImportCommand.self, RunCommand.self, ConfigCommand.self, DataCommand.self,
-            BenchCommand.self, ReportCommand.self,
+            BenchCommand.self, ReportCommand.self, SearchCommand.self,
         ])
 }
 

@@ -67,6 +67,11 @@ final class ReportBrowserTests: XCTestCase {
         }
         XCTAssertTrue(dom.contains("<svg class=\"chart\""), "no chart in the DOM")
         for t in texts { XCTAssertTrue(dom.contains(HTML.esc(t)), "the DOM lacks '\(t)'") }
+        // A student search's Pareto chart: the chosen candidate is drawn.
+        if headings.contains(ReportPageTests.searchHeading) {
+            XCTAssertTrue(dom.contains("<section id=\"student-search\">"), "no student-search section in the DOM")
+            XCTAssertTrue(dom.contains("class=\"cand chosen\""), "the Pareto chart marks no chosen candidate")
+        }
         // Chromium logs every console message as `...:CONSOLE(line)] "message", source: ...`.
         let console = log.split(separator: "\n").filter { $0.contains(":CONSOLE") || $0.contains("Uncaught") }
         XCTAssertTrue(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
@@ -89,7 +94,9 @@ final class ReportBrowserTests: XCTestCase {
         // Every section, with hostile names.
         let handMade = art + "/report-every-section.html"
         try Data(ReportPage.html(ReportPageTests.handMade()).utf8).write(to: URL(fileURLWithPath: handMade))
-        try check(page: handMade, png: art + "/report-every-section.png", headings: ReportPageTests.headings, exe: exe)
+        try check(
+            page: handMade, png: art + "/report-every-section.png",
+            headings: ReportPageTests.headings + [ReportPageTests.searchHeading], exe: exe)
 
         // An audio report (a fixture report.json, as kdc report reads it): the front-end section.
         let audio = art + "/report-audio.html"

@@ -92,6 +92,7 @@ final class ReportPageTests: XCTestCase {
             ramPredictedBytes: 3712, ramMatchesPrediction: true, stackBoundBytes: 900, runtimeStackBoundBytes: 600,
             instructionsPerInference: 5000, instructionsPerMac: 5.5, modes: [fw])
         r.outputs = ["report.html", "report.json"]
+        r.studentSearch = handMadeSearch()
         return r
     }
 
@@ -197,12 +198,50 @@ final class ReportPageTests: XCTestCase {
         XCTAssertFalse(plain.contains("id=\"frontend\"") || plain.contains("id=\"series\""))
     }
 
+    /// The heading of the student-search section (only in reports of a `student.search` build).
+    static let searchHeading = "Student search"
+
+    /// A student search of three candidates (one over budget, one hostile name), the last chosen.
+    static func handMadeSearch() -> StudentSearchReport {
+        func f(_ flash: Int) -> Footprint {
+            Footprint(
+                storedArtifactBytes: flash, flashBytes: flash, flashExact: true, arenaBytes: 64, scratchBytes: 0,
+                arenaTotalBytes: 64, ramBytes: 64, instructions: nil)
+        }
+        func run(_ round: Int, _ acc: Double, kept: Bool) -> CandidateRun {
+            CandidateRun(
+                round: round, epochs: 2 * round, validationAccuracy: acc, validationLoss: 0.3, testAccuracy: acc,
+                seconds: 0.5, kept: kept)
+        }
+        let spec = GraphSpec.sequential(inputShape: [4], [.dense(units: 3)])
+        var small = SearchCandidate(name: "mlp 4", spec: spec, params: 20, macs: 16, predicted: f(900), excluded: nil)
+        small.runs = [run(1, 0.8, kept: false)]
+        var big = SearchCandidate(name: hostile, spec: spec, params: 90, macs: 80, predicted: f(1500), excluded: nil)
+        big.runs = [run(1, 0.85, kept: true), run(2, 0.9, kept: true)]
+        big.measured = f(1500)
+        big.int8TestAccuracy = 0.9
+        let over = SearchCandidate(
+            name: "mlp 64", spec: spec, params: 900, macs: 800, predicted: f(5000), excluded: "flash 5000 > 4096")
+        return StudentSearchReport(
+            family: .mlp, fingerprint: "x", seed: 0, flashBudgetBytes: 4096, ramBudgetBytes: 4096, instructionBudget: nil,
+            compress: false, temperature: 4, alpha: 0.5, timeMinutes: 1, plannedSeconds: 2, seconds: 1.5,
+            rounds: [HalvingPlan.Round(settings: 2, epochs: 2), HalvingPlan.Round(settings: 1, epochs: 4)], cut: nil,
+            candidates: [small, big, over], chosen: 1)
+    }
+
     func testEverySectionOfAHandMadeReportAndEscaping() throws {
         let page = ReportPage.html(ReportPageTests.handMade())
         for h in ReportPageTests.headings {
             XCTAssertTrue(page.contains("<h2>\(HTML.esc(h))</h2>"), "missing section \(h)")
         }
-        for id in ["summary", "curves", "confusion", "sqnr", "arena", "resources", "search"] {
+        XCTAssertTrue(page.contains("<h2>\(ReportPageTests.searchHeading)</h2>"))
+        // The Pareto front: both run candidates are on it, the chosen one is ringed, the one over
+        // budget is not drawn.
+        XCTAssertEqual(ReportPageTests.handMadeSearch().pareto, [0, 1])
+        XCTAssertEqual(page.components(separatedBy: "class=\"cand chosen\"").count - 1, 1)
+        XCTAssertEqual(page.components(separatedBy: "class=\"cand front\"").count - 1, 1)
+        XCTAssertTrue(page.contains("over budget: flash 5000 &gt; 4096"))
+        for id in ["summary", "curves", "confusion", "sqnr", "arena", "resources", "search", "student-search"] {
             XCTAssertTrue(page.contains("<section id=\"\(id)\">"), id)
         }
         // Data strings are escaped: no script element, no raw markup from names.

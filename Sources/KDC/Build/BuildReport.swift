@@ -57,6 +57,8 @@ public struct BuildReport: Codable, Sendable {
     /// as stored, the stream buffer, and with `--firmware` the recorded test samples streamed on
     /// the board (`SensorReport.swift`).
     public var sensor: SensorSection? = nil
+    /// The student search that chose the student (`student.search`): every candidate.
+    public var studentSearch: StudentSearchReport?
     /// The files of this output set (names in the output folder, this report last): the set a
     /// later run replaces as a whole.
     public var outputs: [String]?

@@ -86,6 +86,13 @@ extension Pipeline {
     /// `KDCError.check` (the C runtime's output differs from the Swift int8 reference in some
     /// byte, or the device's RAM differs from the prediction).
     public func build() throws -> BuildResult {
+        if config.student == nil, config.studentSearch != nil {
+            // student.search: choose the student first, then build it as if it were written by hand.
+            let found = try searchStudent()
+            let next = Pipeline(config: found.config, outDir: outDir, observer: observer)
+            next.studentSearch = found.report
+            return try next.build()
+        }
         let txn = try open()
         defer { close(txn) }
         try preflightBudget()
@@ -256,6 +263,10 @@ extension Pipeline {
                 instructionsPerInference: first.instructionsPerInference, instructionsPerMac: first.instructionsPerMAC,
                 modes: c.firmware)
         }
+        if var s = studentSearch {
+            s.built = footprint(exported.prepared, exactFlash: exported.prepared.bytes)
+            report.studentSearch = s
+        }
         if let b = config.budget {
             report.budget = BudgetSection(
                 flashBytes: b.flashBytes, ramBytes: b.ramBytes, flashNeededBytes: exported.prepared.bytes,
@@ -270,29 +281,7 @@ extension Pipeline {
     /// and is checked again after training.)
     public func preflightBudget() throws {
         guard let b = config.budget, b.flashBytes != nil || b.ramBytes != nil, let sc = config.student else { return }
-        let model = try Model(spec: sc.graph, seed: config.seed)
-        var rng = SeededRNG(seed: 0, stream: "preflight")
-        let n = 8, k = sc.graph.inputShape.reduce(1, *)
-        let calib = Dataset(
-            name: "preflight", sampleShape: sc.graph.inputShape, x: (0..<(n * k)).map { _ in rng.normal() },
-            labels: [Int32](repeating: 0, count: n), numClasses: model.outputShape.reduce(1, *))
-        // An audio front end fixes the input's quantization, as in the build (QuantizeStage).
-        let fe = try config.frontend.map { try AudioFrontEnd($0) }
-        var graph = try KDC.quantize(
-            model.floatGraph, calibration: calib,
-            inputQuant: fe.map { (scale: $0.outputScale, zeroPoint: Int32($0.outputZeroPoint)) })
-        if config.export.tflite { graph = try graph.tfliteArithmetic() }
-        // The stream buffer of an audio front end counts against the RAM too. (A series'
-        // sensor stage adds only its ring, which is the input's size: set as well.)
-        if let fc = config.frontend {
-            graph.inputStage = .audio(fc)
-        } else if case let .series(s) = config.data.train {
-            let c = s.channels
-            graph.inputStage = .sensor(
-                SensorNormalization(mean: .init(repeating: 0, count: c), std: .init(repeating: 1, count: c)))
-        }
-        var e = try prepareExport(graph, normalization: .identity, name: config.export.name, compress: false)
-        e.compressed = config.export.compress  // RAM: the unpack buffer is the stored artifact's size
+        let e = try predictExport(sc.graph)
         var problems = budgetCheck(e)
         if config.export.compress { problems.removeAll { $0.hasPrefix("flash") } }
         if !problems.isEmpty {

@@ -202,6 +202,15 @@ public enum ModelRole: String, CaseIterable, Sendable, Codable {
 public struct BudgetConfig: Sendable, Equatable {
     public var flashBytes: Int?
     public var ramBytes: Int?
+    /// The most instructions one inference may take on the firmware target (`latency_instructions`,
+    /// or `latency_ms` × `clock_mhz` × 1000 at one instruction per cycle); used by `kdc search`.
+    public var latencyInstructions: Int? = nil
+    public var latencyMs: Double? = nil
+    public var clockMHz: Double? = nil
+    /// The instruction bound in force: `latency_instructions`, else `latency_ms` at `clock_mhz`.
+    public var instructionLimit: Int? {
+        latencyInstructions ?? latencyMs.flatMap { ms in clockMHz.map { Int(ms * $0 * 1000) } }
+    }
     public init(flashBytes: Int? = nil, ramBytes: Int? = nil) { self.flashBytes = flashBytes; self.ramBytes = ramBytes }
 }
 
@@ -237,6 +246,9 @@ public struct KDCConfig: Sendable, Equatable {
     public var baseDirectory: String
     /// The audio front end (`frontend:`), required by and only allowed with `data.format: audio`.
     public var frontend: AudioFrontEndConfig? = nil
+    /// `student: {search: …}`: the student is chosen by `kdc search` (then `student` is nil
+    /// until the search sets it).
+    public var studentSearch: StudentSearchConfig? = nil
 
     /// Reads and validates the config at `path`, then applies `overrides`.
     /// Throws `KDCError.config` naming the file and the dotted key for every problem.
@@ -253,6 +265,7 @@ public struct KDCConfig: Sendable, Equatable {
             guard e >= 1 else { throw KDCError.config(file: path, key: "--epochs", message: "must be ≥ 1, got \(e)") }
             cfg.teacher.model?.train.epochs = e
             cfg.student?.train.epochs = e
+            cfg.studentSearch?.train.epochs = e
             for m in [cfg.teacher.model, cfg.student].compactMap({ $0 }) where m.train.warmupEpochs >= e {
                 throw KDCError.config(
                     file: path, key: "--epochs", message: "\(e) epochs leave no room after warmup_epochs \(m.train.warmupEpochs)")

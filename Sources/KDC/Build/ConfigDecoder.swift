@@ -28,12 +28,18 @@ struct ConfigDecoder {
         let frontend = try top["frontend"].map { try decodeFrontend($0, "frontend") }
         let data = try decodeData(try required(top, "data", ""), "data", frontend: frontend)
         let teacher = try decodeTeacher(try required(top, "teacher", ""), "teacher", shape: data.shape)
-        let student = try top["student"].map { try decodeModel($0, "student", shape: data.shape) }
+        let (student, studentSearch) = try top["student"].map { try decodeStudent($0, shape: data.shape) } ?? (nil, nil)
         let distill = try top["distill"].map { try decodeDistill($0, "distill") } ?? DistillConfig()
         let quantize = try top["quantize"].map { try decodeQuantize($0, "quantize") } ?? QuantizeConfig()
         let export = try top["export"].map { try decodeExport($0, "export") } ?? ExportConfig()
         let budget = try top["budget"].map { try decodeBudget($0, "budget") }
-        if student != nil { try checkValidationSplit(distill, data) }
+        if student != nil || studentSearch != nil { try checkValidationSplit(distill, data) }
+        if studentSearch != nil && data.split.validation == 0 {
+            throw fail(
+                "student.search",
+                "the search ranks candidates on the validation split, but data.split.validation is 0; hint: set data.split.validation (e.g. 0.1)"
+            )
+        }
         if data.format == .series {
             for (key, m) in [("teacher", teacher.model), ("student", student)] where (m?.train.augmentShift ?? 0) > 0 {
                 throw fail(
@@ -45,7 +51,22 @@ struct ConfigDecoder {
         if export.tflite, let s = student { try checkTFLiteExport(s.graph) }
         return KDCConfig(
             seed: seed, data: data, teacher: teacher, student: student, distill: distill,
-            quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base, frontend: frontend)
+            quantize: quantize, export: export, budget: budget, file: file, baseDirectory: base, frontend: frontend,
+            studentSearch: studentSearch)
+    }
+
+    /// `student:` with `layers` (a student written by hand) or `search` (a student chosen by
+    /// `kdc search` within the budget), and its `train` recipe.
+    func decodeStudent(_ node: Node, shape: [Int]) throws -> (ModelConfig?, StudentSearchConfig?) {
+        let m = try mapping(node, "student", allowed: ["layers", "search", "train"])
+        guard let s = m["search"] else { return (try decodeModel(node, "student", shape: shape), nil) }
+        if m["layers"] != nil {
+            throw fail(
+                "student.layers",
+                "give either layers (a student written by hand) or search (a student chosen within the budget), not both")
+        }
+        let train = try m["train"].map { try decodeTrain($0, "student.train") } ?? TrainSettings()
+        return (nil, try decodeStudentSearch(s, "student.search", train: train))
     }
 
     // MARK: Sections
@@ -466,10 +487,24 @@ struct ConfigDecoder {
     }
 
     func decodeBudget(_ node: Node, _ path: String) throws -> BudgetConfig {
-        let m = try mapping(node, path, allowed: ["flash_bytes", "ram_bytes"])
-        return BudgetConfig(
+        let m = try mapping(node, path, allowed: ["flash_bytes", "ram_bytes", "latency_instructions", "latency_ms", "clock_mhz"])
+        var b = BudgetConfig(
             flashBytes: try m["flash_bytes"].map { try int($0, path + ".flash_bytes", min: 1) },
             ramBytes: try m["ram_bytes"].map { try int($0, path + ".ram_bytes", min: 1) })
+        b.latencyInstructions = try m["latency_instructions"].map { try int($0, path + ".latency_instructions", min: 1) }
+        b.latencyMs = try m["latency_ms"].map { try double($0, path + ".latency_ms") }
+        b.clockMHz = try m["clock_mhz"].map { try double($0, path + ".clock_mhz") }
+        if let v = b.latencyMs, !(v > 0) { throw fail(path + ".latency_ms", "must be > 0, got \(v)") }
+        if let v = b.clockMHz, !(v > 0) { throw fail(path + ".clock_mhz", "must be > 0, got \(v)") }
+        if b.latencyMs != nil, b.clockMHz == nil {
+            throw fail(
+                path + ".latency_ms",
+                "needs clock_mhz: milliseconds become instructions at a clock rate (one instruction per cycle)")
+        }
+        if b.latencyMs != nil, b.latencyInstructions != nil {
+            throw fail(path + ".latency_ms", "give latency_instructions or latency_ms, not both")
+        }
+        return b
     }
 
     // MARK: Layers

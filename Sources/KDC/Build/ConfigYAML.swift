@@ -72,6 +72,20 @@ extension KDCConfig {
         if let t = teacher.tflite { o += "  tflite: \(q(t))\n" }
         o += "  min_agreement: \(teacher.minAgreement.map { "\($0)" } ?? "auto")\n"
         if let s = student { o += "student:\n" + model(s) }
+        if let s = studentSearch {
+            var f = ["family: \(s.family.rawValue)", "depths: \(list(s.depths))"]
+            if s.family == .mlp {
+                f.append("widths: \(list(s.widths))")
+            } else {
+                f += [
+                    "channels: \(list(s.channels))", "kernel: \(s.kernel)",
+                    "pooling: [\(s.pooling.map(\.rawValue).joined(separator: ", "))]",
+                ]
+            }
+            f += ["time_minutes: \(s.timeMinutes)"] + (s.seed.map { ["seed: \($0)"] } ?? [])
+            let train = model(ModelConfig(graph: GraphSpec(inputShape: [1], nodes: []), train: s.train))
+            o += "student:\n  search: {\(f.joined(separator: ", "))}\n" + train.replacingOccurrences(of: "  layers:\n", with: "")
+        }
         let d = distill
         o +=
             "distill:\n  temperature: \(d.temperature.map { "\($0)" } ?? "auto")\n  alpha: \(d.alpha.map { "\($0)" } ?? "auto")\n"
@@ -93,7 +107,11 @@ extension KDCConfig {
             "export:\n  compress: \(export.compress)\n  name: \(q(export.name))\n  firmware: \(export.firmware?.name ?? "none")\n"
             + "  tflite: \(export.tflite)\n"
         if let b = budget {
-            let items = [b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" }].compactMap { $0 }
+            let items = [
+                b.flashBytes.map { "flash_bytes: \($0)" }, b.ramBytes.map { "ram_bytes: \($0)" },
+                b.latencyInstructions.map { "latency_instructions: \($0)" }, b.latencyMs.map { "latency_ms: \($0)" },
+                b.clockMHz.map { "clock_mhz: \($0)" },
+            ].compactMap { $0 }
             o += "budget: {\(items.joined(separator: ", "))}\n"
         }
         return o

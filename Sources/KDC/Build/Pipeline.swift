@@ -23,6 +23,8 @@ public final class Pipeline {
     public weak var observer: PipelineObserver?
     /// The output set being written (`staged`, `build`): files go to its staging folder.
     public internal(set) var transaction: OutputTransaction?
+    /// The student search that chose `config.student` (`kdc build` on a `student.search` config).
+    public var studentSearch: StudentSearchReport?
 
     public init(config: KDCConfig, outDir: String, observer: PipelineObserver? = nil) {
         self.config = config
@@ -366,7 +368,12 @@ extension Pipeline {
     /// study over `distill.compare_seeds` with the chosen setting.
     public func runDistillation(baseline: Bool) throws -> DistillationResult {
         guard let sc = config.student else {
-            throw KDCError.config(file: config.file, key: "student", message: "the config defines no student")
+            throw KDCError.config(
+                file: config.file, key: "student",
+                message: config.studentSearch == nil
+                    ? "the config defines no student"
+                    : "the student is chosen by student.search; hint: run kdc search or kdc build on this config (docs/SEARCH.md)"
+            )
         }
         let policy = config.distill.shipPolicy(baseline: baseline)
         if !baseline, policy != .distilled {

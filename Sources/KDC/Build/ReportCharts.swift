@@ -205,3 +205,59 @@ func lineChart(
     }
     return s + "</svg>"
 }
+
+/// One point of a scatter chart.
+struct ScatterPoint {
+    var x: Double, y: Double
+    var label: String
+    /// `chosen` (ringed, black), `front` (filled), `other` (hollow).
+    var kind: Kind
+    enum Kind { case chosen, front, other }
+}
+
+/// A scatter chart of `points` with the front (`kind != .other`, sorted by x) joined as a step
+/// line; each point's `<title>` is its label.
+func scatterChart(
+    _ points: [ScatterPoint], label: String, xLabel: String, yLabel: String, width: Double = 1000, height: Double = 340,
+    yFormat: @escaping (Double) -> String = HTML.num
+) -> String {
+    let xs = points.map(\.x), ys = points.map(\.y)
+    guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else { return "" }
+    // Whole ticks around every point.
+    func cover(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
+        let t = niceTicks(lo, hi, count: count)
+        guard t.count > 1 else { return t }
+        let step = t[1] - t[0]
+        return niceTicks((lo / step).rounded(.down) * step, (hi / step).rounded(.up) * step, count: count)
+    }
+    let yt = cover(yMin, yMax, count: 5)
+    let xt = cover(min(0, xMin), xMax, count: 6)
+    let plot = Plot(
+        width: width, height: height, x: (xt.first ?? xMin, max(xt.last ?? xMax, xMax)),
+        y: (min(yt.first ?? yMin, yMin), max(yt.last ?? yMax, yMax)))
+    var s = plot.open(label) + plot.axes(xTicks: xt, yTicks: yt, xLabel: xLabel, yLabel: yLabel, yFormat: yFormat)
+    let front = points.filter { $0.kind != .other }.sorted { $0.x < $1.x }
+    if front.count > 1 {
+        var pts: [String] = []
+        for (i, p) in front.enumerated() {
+            if i > 0 { pts.append("\(HTML.f(plot.px(p.x))),\(HTML.f(plot.py(front[i - 1].y)))") }
+            pts.append("\(HTML.f(plot.px(p.x))),\(HTML.f(plot.py(p.y)))")
+        }
+        s +=
+            "<polyline class=\"front\" fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(pts.joined(separator: " "))\"/>"
+    }
+    for p in points.sorted(by: { ($0.kind == .chosen ? 1 : 0) < ($1.kind == .chosen ? 1 : 0) }) {
+        let (cx, cy) = (HTML.f(plot.px(p.x)), HTML.f(plot.py(p.y)))
+        switch p.kind {
+        case .other:
+            s += "<circle class=\"cand\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\" fill=\"#fff\" stroke=\"#7f7f7f\" stroke-width=\"1.5\">"
+        case .front:
+            s += "<circle class=\"cand front\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"5\" fill=\"#1f77b4\">"
+        case .chosen:
+            s +=
+                "<circle class=\"cand chosen\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"8\" fill=\"#d62728\" stroke=\"#000\" stroke-width=\"2\">"
+        }
+        s += "<title>\(HTML.esc(p.label))</title></circle>"
+    }
+    return s + "</svg>"
+}

@@ -22,6 +22,7 @@ public enum ReportPage {
         if let d = r.distill, let s = d.search {
             body += search(s, chosen: DistillSetting(temperature: d.temperature, alpha: d.alpha))
         }
+        if let s = r.studentSearch { body += studentSearch(s) }
         let name = r.artifact.map { URL(fileURLWithPath: $0.path).deletingPathExtension().lastPathComponent }
         return page(title: "kdc report: " + (name ?? URL(fileURLWithPath: r.config).lastPathComponent), body: body)
     }
@@ -583,6 +584,68 @@ public enum ReportPage {
         s +=
             "<details><summary>Every run</summary>"
             + HTML.table(["round", "T", "α", "epochs", "val acc", "val loss", "s", "kept"], rows) + "</details>"
+        return s + "</section>"
+    }
+
+    // MARK: 8. Student search
+
+    /// The candidates of a `student.search`: accuracy against predicted flash, the Pareto front
+    /// joined, the chosen student ringed; and the table of every candidate.
+    static func studentSearch(_ sr: StudentSearchReport) -> String {
+        let front = Set(sr.pareto)
+        func acc(_ c: SearchCandidate) -> Double? { c.int8TestAccuracy ?? c.last?.testAccuracy }
+        let points: [ScatterPoint] = sr.candidates.indices.compactMap { i in
+            let c = sr.candidates[i]
+            guard c.excluded == nil, let a = acc(c) else { return nil }
+            let kind: ScatterPoint.Kind = i == sr.chosen ? .chosen : front.contains(i) ? .front : .other
+            return ScatterPoint(
+                x: Double(c.predicted.flashBytes), y: a * 100,
+                label: "\(c.name): \(c.predicted.flashBytes) B flash, \(c.predicted.ramBytes) B RAM, "
+                    + (c.int8TestAccuracy != nil ? "int8" : "float") + " test \(HTML.pct(a)) after \(c.last?.epochs ?? 0) epochs"
+                    + (i == sr.chosen ? " (chosen)" : ""),
+                kind: kind)
+        }
+        let fit = sr.fitting.count
+        var s = "<section id=\"student-search\"><h2>Student search</h2>"
+        let budget = [
+            sr.flashBudgetBytes.map { "flash " + HTML.bytes($0) }, sr.ramBudgetBytes.map { "RAM " + HTML.bytes($0) },
+            sr.instructionBudget.map { HTML.grouped($0) + " instructions" },
+        ].compactMap { $0 }.joined(separator: ", ")
+        let chosen = sr.chosen.map { sr.candidates[$0].name } ?? "none yet"
+        s +=
+            "<p class=\"note\">\(sr.candidates.count) \(HTML.esc(sr.family.rawValue)) students enumerated, \(fit) fit the budget (\(budget.isEmpty ? "none" : budget)) by their predicted flash and RAM, computed before training. Successive halving: "
+            + sr.rounds.map { "\($0.settings) × \($0.epochs) epochs" }.joined(separator: ", then ")
+            + String(format: "; %.1f s measured (planned %.1f s)", sr.seconds, sr.plannedSeconds)
+            + (sr.resumedRuns > 0 ? ", \(sr.resumedRuns) runs resumed" : "")
+            + ". Accuracy: int8 on the test split for the finalists, float for the others (their longest run). Chosen: <b>\(HTML.esc(chosen))</b>.</p>"
+        s += HTML.legend([
+            ("Pareto front", "#1f77b4", false), ("chosen", "#d62728", false), ("other candidates", "#7f7f7f", true),
+        ])
+        s += scatterChart(
+            points, label: "test accuracy against predicted flash for every candidate that fits",
+            xLabel: "flash (bytes, predicted)",
+            yLabel: "test accuracy (%)", yFormat: { String(format: "%.4g", $0) })
+        let rows: [[String]] = sr.candidates.indices.map { i in
+            let c = sr.candidates[i]
+            let mark = i == sr.chosen ? " <b>(chosen)</b>" : front.contains(i) ? " (front)" : ""
+            return [
+                HTML.esc(c.name) + mark, HTML.grouped(c.params),
+                HTML.grouped(c.predicted.flashBytes) + (c.predicted.flashExact ? "" : " ≤"),
+                c.measured.map { HTML.grouped($0.flashBytes) } ?? "", HTML.grouped(c.predicted.ramBytes),
+                c.measured.map { HTML.grouped($0.ramBytes) } ?? "", HTML.pct(c.last?.validationAccuracy),
+                HTML.pct(c.last?.testAccuracy), HTML.pct(c.int8TestAccuracy), c.last.map { String($0.epochs) } ?? "",
+                c.runs.isEmpty ? "" : String(format: "%.1f", c.trainSeconds),
+                HTML.esc(c.excluded.map { "over budget: " + $0 } ?? ""),
+            ]
+        }
+        s +=
+            "<details><summary>Every candidate</summary><div class=\"scroll\">"
+            + HTML.table(
+                [
+                    "candidate", "params", "flash pred.", "flash meas.", "RAM pred.", "RAM meas.", "val acc", "test acc (float)",
+                    "int8 test",
+                    "epochs", "train s", "",
+                ], rows, text: [0, 11]) + "</div></details>"
         return s + "</section>"
     }
 }
