@@ -80,7 +80,6 @@ typedef struct {
  * division truncated toward zero gives the same: trunc((p + 1 - 2^30) / 2^31) =
  * floor((p + 2^30) / 2^31) for p < 0), then RoundingDivideByPOT as gemmlowp
  * writes it. */
-#if !defined(__OPTIMIZE__) /* kdc__outq's C form; its asm computes the same */
 static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
@@ -89,14 +88,11 @@ static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
     int32_t mask = (int32_t)((1u << right) - 1u), rem = h & mask;
     return (h >> right) + (rem > (mask >> 1) + (h < 0));
 }
-#endif
 
 /* kdc_requant (docs/QUANTIZATION.md 4) saturated to [-256, 255]: the output
  * clamp within int8 gives the same bytes as from the int32 saturation (it is
- * monotone). Out of line at -Os: as the leaf of the output stage's call chain
- * its frame is all pushed registers, every word written, so the firmware's
- * painted stack equals the predicted one (kdc__outf). */
-KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
+ * monotone). */
+static inline int32_t kdc__rqi(int32_t acc, int32_t M, int32_t e)
 {
     int64_t p = (int64_t)acc * M; /* |p| < 2^62 */
     int r = 31 - e;               /* 1..62 */
@@ -104,92 +100,89 @@ KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
 
-/* TFLite's MultiplyByQuantizedMultiplier of bias[i] + s[i] (kdc__mbqm with left
- * = max(e, 0), right = left - e), then ssat to 9 bits, + zy and the clamp (lo
- * and hi packed in one register), for i < n (n >= 1). In asm: 36 instructions
- * per output, 13 registers (gcc -Os spilled the C form; at -O0 r7 is the frame
- * pointer, so 13 is the most an asm statement may take); volatile, as it stores
- * y and its outputs are not used. A leaf of its own whose frame is the
- * registers it pushes: the firmware's painted stack then equals the predicted
- * one (every word of the deepest frame is written). */
-KDC__SMALL static void kdc__outq(int8_t *y, const int32_t *s, const int32_t *bias,
-                                 const int32_t *mult, const int32_t *shift, size_t n,
-                                 const kdc__oq *q)
-{
-    int32_t zy = q->zy, lohi = (int32_t)(((uint32_t)q->hi << 16) | ((uint32_t)q->lo & 0xffffu));
-#if defined(__OPTIMIZE__)
-    int32_t acc, t, u, a, b;
-    __asm__ __volatile__(
-        "1:\n\t"
-        "ldr %[acc], [%[pb]], #4\n\t"
-        "ldr %[t], [%[ps]], #4\n\t"
-        "add %[acc], %[acc], %[t]\n\t"
-        "ldr %[t], [%[pe]], #4\n\t"
-        "bic %[u], %[t], %[t], asr #31\n\t" /* left */
-        "lsl %[acc], %[acc], %[u]\n\t"
-        "sub %[t], %[u], %[t]\n\t" /* right */
-        "ldr %[u], [%[pm]], #4\n\t"
-        "mov %[a], #0x40000000\n\t"
-        "mov %[b], #0\n\t"
-        "smlal %[a], %[b], %[acc], %[u]\n\t"
-        "lsr %[a], %[a], #31\n\t"
-        "orr %[a], %[a], %[b], lsl #1\n\t" /* h = srdhm */
-        "mov %[b], #1\n\t"
-        "lsl %[b], %[b], %[t]\n\t"
-        "sub %[b], %[b], #1\n\t"     /* mask */
-        "and %[acc], %[a], %[b]\n\t" /* remainder */
-        "lsr %[b], %[b], #1\n\t"
-        "add %[b], %[b], %[a], lsr #31\n\t" /* threshold */
-        "asr %[a], %[a], %[t]\n\t"
-        "cmp %[acc], %[b]\n\t"
-        "it gt\n\t"
-        "addgt %[a], %[a], #1\n\t"
-        "ssat %[a], #9, %[a]\n\t"
-        "add %[a], %[a], %[zy]\n\t"
-        "sxth %[u], %[lohi]\n\t" /* lo */
-        "cmp %[a], %[u]\n\t"
-        "it lt\n\t"
-        "movlt %[a], %[u]\n\t"
-        "asr %[u], %[lohi], #16\n\t" /* hi */
-        "cmp %[a], %[u]\n\t"
-        "it gt\n\t"
-        "movgt %[a], %[u]\n\t"
-        "strb %[a], [%[y]], #1\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b"
-        : [pb] "+r"(bias), [ps] "+r"(s), [pe] "+r"(shift), [pm] "+r"(mult), [y] "+r"(y),
-          [n] "+r"(n), [acc] "=&r"(acc), [t] "=&r"(t), [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)
-        : [zy] "r"(zy), [lohi] "r"(lohi)
-        : "cc", "memory");
-#else /* at -O0 gcc may not give this asm its 13 registers ("impossible constraints"): C */
-    size_t i;
-    for (i = 0; i < n; i++) {
-        int32_t r =
-            __ssat(kdc__mbqm((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]), 9) +
-            zy;
-        r = r < (int16_t)lohi ? (int16_t)lohi : r;
-        y[i] = (int8_t)(r > (lohi >> 16) ? (lohi >> 16) : r);
-    }
-#endif
-}
+/* Out of line at -Os for kdc__outf: as the leaf of the output stage's call
+ * chain its frame is all pushed registers, every word written, so the
+ * firmware's painted stack equals the predicted one. */
+KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e) { return kdc__rqi(acc, M, e); }
+
+/* The output stage's loop for shifts e <= -2 (multipliers below 1/4, what
+ * trained layers have), in asm (15 instructions for the requantization, 13 for
+ * the clamp, store and loop). Both arithmetics end in one 64-bit product
+ * (hi, lo) = a*M + N and one rounding shift of its high word:
+ *   y = floor((hi + 2^(-2-e)) / 2^(-1-e)),
+ * kdc's requant with N = -[a < 0] (r = 31 - e >= 33: the low word cannot carry
+ * into the rounding), TFLite's srdhm then RoundingDivideByPOT (r = -e) with N =
+ * 2^30 - [a < 0]*2^31 (the floors of the two steps nest into one; [a < 0] stands
+ * for [srdhm < 0], as they differ only where srdhm is 0, which rounds to 0
+ * either way). Both |hi| < 2^30 + 2: the nudge cannot overflow. Then + zy,
+ * saturate to int8 (the result of saturating to [-256, 255] first, as the
+ * clamp is monotone) and the clamp. Stops at the first output with e > -2, or
+ * after n. LOINIT: lo from hi = -[a < 0]. */
+#define KDC__OUTLOOP(LOINIT)                                                                       \
+    "1:\n\t"                                                                                       \
+    "ldr %[e], [%[pm], %[d]]\n\t"                                                                  \
+    "cmn %[e], #1\n\t"                                                                             \
+    "bpl 2f\n\t"                                                                                   \
+    "ldr %[a], [%[ps]], #4\n\t"                                                                    \
+    "ldr %[u], [%[pb]], #4\n\t"                                                                    \
+    "add %[a], %[a], %[u]\n\t"                                                                     \
+    "ldr %[m], [%[pm]], #4\n\t"                                                                    \
+    "asr %[hi], %[a], #31\n\t" LOINIT "smlal %[lo], %[hi], %[a], %[m]\n\t"                         \
+    "mvn %[e], %[e]\n\t"                                                                           \
+    "mov %[u], #1\n\t"                                                                             \
+    "lsl %[u], %[u], %[e]\n\t"                                                                     \
+    "add %[hi], %[hi], %[u], lsr #1\n\t"                                                           \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "sxtah %[hi], %[hi], %[k]\n\t" /* + zy */                                                      \
+    "ssat %[hi], #8, %[hi]\n\t"                                                                    \
+    "sxtb %[u], %[k], ror #16\n\t" /* lo */                                                        \
+    "cmp %[hi], %[u]\n\t"                                                                          \
+    "it lt\n\t"                                                                                    \
+    "movlt %[hi], %[u]\n\t"                                                                        \
+    "asr %[u], %[k], #24\n\t" /* hi */                                                             \
+    "cmp %[hi], %[u]\n\t"                                                                          \
+    "it gt\n\t"                                                                                    \
+    "movgt %[hi], %[u]\n\t"                                                                        \
+    "strb %[hi], [%[y]], #1\n\t"                                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                      \
+    "bne 1b\n\t"                                                                                   \
+    "2:"
+#define KDC__OUTOPS                                                                                \
+    : [y] "+r"(y), [ps] "+r"(s), [pb] "+r"(bias), [pm] "+r"(mult), [n] "+r"(n), [a] "=&r"(a),     \
+      [e] "=&r"(e), [m] "=&r"(m), [lo] "=&r"(lo), [hi] "=&r"(hi), [u] "=&r"(u)                     \
+    : [d] "r"(d), [k] "r"(k)                                                                       \
+    : "cc", "memory"
 
 /* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels
- * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rq) or TFLite's
- * MultiplyByQuantizedMultiplier (kdc__outq): conv and depthwise. The bias add
- * wraps modulo 2^32 as the reference's. */
+ * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rqi) or TFLite's
+ * MultiplyByQuantizedMultiplier (kdc__mbqm): conv and depthwise. The bias add
+ * wraps modulo 2^32 as the reference's. The asm loop takes the outputs with e
+ * <= -2, C the others, in one function without calls: a leaf whose frame is the
+ * registers it pushes, the same whichever path runs, so the firmware's painted
+ * stack equals the predicted one. */
 KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
-    const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
-    int32_t r;
-    size_t i;
-    if (KDC__TFL(q->mode)) {
-        kdc__outq(y, s, bias, mult, shift, n, q);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        r = kdc__rq((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]) + q->zy;
+    const int32_t *bias = q->bias + ch, *mult = q->mult + ch;
+    size_t d = (size_t)((uintptr_t)(q->shift + ch) - (uintptr_t)mult); /* shift = mult + d */
+    int32_t k = (int32_t)(((uint32_t)q->hi << 24) | (((uint32_t)q->lo & 0xffu) << 16) |
+                          ((uint32_t)q->zy & 0xffffu)); /* zy (16 bits), lo, hi: one register */
+    int32_t a, e, m, lo, hi, u, r;
+    for (;;) {
+#if defined(__OPTIMIZE__) /* at -O0 gcc may not give the asm its 13 registers: C only */
+        if (KDC__TFL(q->mode))
+            __asm__ __volatile__(KDC__OUTLOOP(
+                "lsl %[lo], %[hi], #31\n\torr %[lo], %[lo], #0x40000000\n\t") KDC__OUTOPS);
+        else
+            __asm__ __volatile__(KDC__OUTLOOP("mov %[lo], %[hi]\n\t") KDC__OUTOPS);
+        if (!n) return;
+#endif
+        a = (int32_t)((uint32_t)*bias++ + (uint32_t)*s++);
+        e = *(const int32_t *)(const void *)((const char *)mult + d), m = *mult++;
+        r = (KDC__TFL(q->mode) ? __ssat(kdc__mbqm(a, m, e), 9) : kdc__rqi(a, m, e)) + q->zy;
         r = r < q->lo ? q->lo : r;
-        y[i] = (int8_t)(r > q->hi ? q->hi : r);
+        *y++ = (int8_t)(r > q->hi ? q->hi : r);
+        if (!--n) return;
+        (void)lo, (void)hi, (void)u;
     }
 }
 
@@ -263,16 +256,18 @@ static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
     return s;
 }
 
-/* Columns a, b against rows w and w + k: s = {a.w0, a.w1, b.w0, b.w1}. The loop
+/* Columns a, b against rows w and w + stride over their first k values: s =
+ * {a.w0, a.w1, b.w0, b.w1}. k may run past the row's stride into the next row
+ * (k = round_up(stride, 4), the columns 0 there: no tail). The loop
  * over groups of 4 values is asm (gcc -Os spilled the C form): per group 22
  * instructions for 16 multiply-accumulates, each weight word loaded twice (once
  * per SXTB16 half) so that the loop takes 12 registers: an asm statement may
  * take 13 at most (at -O0 r7 is the frame pointer). */
 KDC__NOINLINE static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b,
-                                    const int8_t *w, size_t k)
+                                    const int8_t *w, size_t stride, size_t k)
 {
     const int32_t *ca = (const int32_t *)(const void *)a, *cb = (const int32_t *)(const void *)b;
-    const int8_t *w1 = w + k;
+    const int8_t *w1 = w + stride;
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, ue, ve, t;
     size_t g = k >> 2;
     if (k & 3u) {
@@ -443,8 +438,9 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
  * index of tap lo (the window starts at o*stride - pad, which may be < 0). */
-static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
-                       size_t *lo, size_t *hi)
+static inline __attribute__((always_inline)) void kdc__range(size_t o, size_t stride, size_t pad,
+                                                             size_t k, size_t n, size_t *s,
+                                                             size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
     *lo = start < pad ? pad - start : 0;
@@ -467,6 +463,14 @@ static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p,
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
         memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
+    else if (row < 4) { /* short rows (one input channel), no padding: value by value, no call */
+        const int8_t *xr = x + (iy * p->in_w + ix) * ci;
+        int32_t zx = p->zx;
+        size_t j = 0, kx;
+        for (ky = 0; ky < p->k_h; ky++, xr += p->in_w * ci)
+            for (kx = 0; kx < row; kx++, j++) col[KDC__POS(j)] = (int16_t)(xr[kx] - zx);
+        return;
+    }
     for (ky = ky0; ky < ky1; ky++)
         kdc__put(col, ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len, p->zx);
 }
@@ -507,6 +511,8 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
             }
             continue;
         }
+        if (pix == 0) /* the columns' values k..k4-1, never written below: 0 */
+            memset(ca, 0, (need > 2 * k4 + 3 ? 2 : 1) * k4 * sizeof *ca);
         kdc__im2col(ca, x, p, pix);
         cb = ca;
         if (step == 2) kdc__im2col(cb = ca + k4, x, p, pix + 1);
@@ -514,7 +520,8 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
             size_t j;
             nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
             for (j = 0; j + 2 <= nb; j += 2) {
-                kdc__mm22(s, ca, cb, w + (co + j) * k, k);
+                /* k4 values (no tail) unless the second row is the last of w: not past w's end */
+                kdc__mm22(s, ca, cb, w + (co + j) * k, k, co + j + 2 < cout ? k4 : k);
                 sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
             }
             if (j < nb) {
