@@ -64,6 +64,12 @@ public enum KernelScratch {
     /// scratch costs no device RAM.
     public static func maximum(_ g: Graph) -> Int { Variant.device.map { bytes(g, variant: $0) }.max() ?? 0 }
 
+    /// What an export reserves: `variant`'s scratch when the build knows the board it is for
+    /// (`Variant(board:)`: a firmware build), else `maximum` (a header for any board).
+    public static func reserved(_ g: Graph, for variant: Variant?) -> Int {
+        variant.map { bytes(g, variant: $0) } ?? maximum(g)
+    }
+
     /// The arena `kdc_init` needs: the activations, then the scratch 4-byte aligned
     /// (`KDC_ARENA_TOTAL` in kdc.h).
     public static func arenaTotal(activations: Int, scratch: Int) -> Int {
