@@ -216,6 +216,10 @@ static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo
     q->zy = zy, q->lo = lo, q->hi = hi, q->mode = mode;
 }
 
+/* Channels per kdc__outn call: the accumulators of a block wait on the stack.
+ */
+#define KDC__BLOCK 32u
+
 /* Position of value j in a column: groups of 4 stored (v0, v2, v1, v3). */
 #define KDC__POS(j) (((j) & ~(size_t)3) | (((j)&1u) << 1) | (((j) >> 1) & 1u))
 
@@ -256,15 +260,14 @@ static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
     return s;
 }
 
-/* Columns a, b against rows w and w + stride over their first k values: s =
- * {a.w0, a.w1, b.w0, b.w1}. k may run past the row's stride into the next row
- * (k = round_up(stride, 4), the columns 0 there: no tail). The loop
- * over groups of 4 values is asm (gcc -Os spilled the C form): per group 22
- * instructions for 16 multiply-accumulates, each weight word loaded twice (once
- * per SXTB16 half) so that the loop takes 12 registers: an asm statement may
- * take 13 at most (at -O0 r7 is the frame pointer). */
-KDC__NOINLINE static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b,
-                                    const int8_t *w, size_t stride, size_t k)
+/* Columns a, b against rows w and w + stride over their first k values: s[0],
+ * s[1] = a.w0, a.w1 and s[KDC__BLOCK], s[KDC__BLOCK + 1] = b.w0, b.w1. k may run past the row's
+ * stride into the next row (k = round_up(stride, 4), the columns 0 there: no tail). The loop over
+ * groups of 4 values is asm (gcc -Os spilled the C form): per group 22 instructions for 16
+ * multiply-accumulates, each weight word loaded twice (once per SXTB16 half) so that the loop takes
+ * 12 registers: an asm statement may take 13 at most (at -O0 r7 is the frame pointer). */
+KDC__NOINLINE static void kdc__mm22(int32_t *s, const int16_t *a, const int16_t *b, const int8_t *w,
+                                    size_t stride, size_t k)
 {
     const int32_t *ca = (const int32_t *)(const void *)a, *cb = (const int32_t *)(const void *)b;
     const int8_t *w1 = w + stride;
@@ -316,7 +319,7 @@ KDC__NOINLINE static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_
     }
     (void)t;
 #endif
-    s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11;
+    s[0] = s00, s[1] = s01, s[KDC__BLOCK] = s10, s[KDC__BLOCK + 1] = s11;
 }
 
 /* Column a against rows w, w + k, w + 2k, w + 3k; the loop in asm as
@@ -378,10 +381,6 @@ KDC__NOINLINE static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t
 #endif
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
-
-/* Channels per kdc__outn call: the accumulators of a block wait on the stack.
- */
-#define KDC__BLOCK 32u
 
 /* One column against rows 0..n-1 of w (k values each, n <= KDC__BLOCK):
  * s[0..n). Inlined into its callers: no call chain of its own (kdc__outf). */
@@ -466,9 +465,14 @@ static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p,
     else if (row < 4) { /* short rows (one input channel), no padding: value by value, no call */
         const int8_t *xr = x + (iy * p->in_w + ix) * ci;
         int32_t zx = p->zx;
-        size_t j = 0, kx;
+        uint32_t d = 0x0102ff02u; /* KDC__POS(j + 1) - KDC__POS(j) for j % 4 = 0..3, a byte each */
+        size_t kx;
+        int16_t *c = col; /* at KDC__POS(j) */
         for (ky = 0; ky < p->k_h; ky++, xr += p->in_w * ci)
-            for (kx = 0; kx < row; kx++, j++) col[KDC__POS(j)] = (int16_t)(xr[kx] - zx);
+            for (kx = 0; kx < row; kx++) {
+                *c = (int16_t)(xr[kx] - zx);
+                c += (int8_t)(d & 0xffu), d = d >> 8 | d << 24;
+            }
         return;
     }
     for (ky = ky0; ky < ky1; ky++)
@@ -486,12 +490,11 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
     const int8_t *w = c->weights;
     size_t k = p->k_h * p->k_w * p->in_c, k4 = kdc__k4(k), cout = p->out_c;
     size_t need = kdc_conv2d_s8_scratch_bytes(p), npix = p->out_h * p->out_w, pix, co, step, nb;
-    int32_t sa[KDC__BLOCK], sb[KDC__BLOCK];
+    int32_t sa[2 * KDC__BLOCK], *sb = sa + KDC__BLOCK; /* one array: kdc__mm22 stores to both */
     int16_t *ca = kdc__cols(scratch), *cb;
     kdc__oq q;
     kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
     for (pix = 0; pix < npix; pix += step, y += step * cout) {
-        int32_t s[4];
         step = need > 2 * k4 + 3 && pix + 1 < npix ? 2 : 1;
         if (need == 0) { /* no room for a column: row by row from x */
             size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
@@ -521,8 +524,7 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
             nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
             for (j = 0; j + 2 <= nb; j += 2) {
                 /* k4 values (no tail) unless the second row is the last of w: not past w's end */
-                kdc__mm22(s, ca, cb, w + (co + j) * k, k, co + j + 2 < cout ? k4 : k);
-                sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
+                kdc__mm22(sa + j, ca, cb, w + (co + j) * k, k, co + j + 2 < cout ? k4 : k);
             }
             if (j < nb) {
                 sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
