@@ -67,9 +67,9 @@ static int16_t *kdc__cols(void *scratch)
     return (int16_t *)(void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
 }
 
-/* Output zero point, clamp, per-channel constants and arithmetic (0
- * kdc_requant, 1 TFLite's MultiplyByQuantizedMultiplier: kdc__outn; 0 or 2,
- * TFLite's double scale of FULLY_CONNECTED: kdc__outf). */
+/* Output zero point, clamp, per-channel constants and arithmetic of kdc__outn
+ * (0 kdc_requant, 1 TFLite's MultiplyByQuantizedMultiplier; FC in TFLite's
+ * arithmetic, its double scale, takes kdc__outf). */
 typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t zy, lo, hi, mode;
@@ -80,6 +80,7 @@ typedef struct {
  * division truncated toward zero gives the same: trunc((p + 1 - 2^30) / 2^31) =
  * floor((p + 2^30) / 2^31) for p < 0), then RoundingDivideByPOT as gemmlowp
  * writes it. */
+#if !defined(__OPTIMIZE__) /* kdc__outn's C form; its asm computes the same */
 static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
@@ -99,40 +100,37 @@ static inline int32_t kdc__rqi(int32_t acc, int32_t M, int32_t e)
     int64_t t = (p + ((int64_t)1 << (r - 1)) - (p < 0)) >> r;
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
+#endif
 
-/* Out of line at -Os for kdc__outf: as the leaf of the output stage's call
- * chain its frame is all pushed registers, every word written, so the
- * firmware's painted stack equals the predicted one. */
-KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e) { return kdc__rqi(acc, M, e); }
-
-/* The output stage's loop for shifts e <= -2 (multipliers below 1/4, what
- * trained layers have), in asm (15 instructions for the requantization, 13 for
- * the clamp, store and loop). Both arithmetics end in one 64-bit product
- * (hi, lo) = a*M + N and one rounding shift of its high word:
+/* The output stage's loop, in asm. For shifts e <= -2 (multipliers below 1/4,
+ * what trained layers have; 15 instructions for the requantization, 13 for the
+ * clamp, store and loop) both arithmetics end in one 64-bit product (hi, lo) =
+ * a*M + N and one rounding shift of its high word:
  *   y = floor((hi + 2^(-2-e)) / 2^(-1-e)),
  * kdc's requant with N = -[a < 0] (r = 31 - e >= 33: the low word cannot carry
  * into the rounding), TFLite's srdhm then RoundingDivideByPOT (r = -e) with N =
  * 2^30 - [a < 0]*2^31 (the floors of the two steps nest into one; [a < 0] stands
  * for [srdhm < 0], as they differ only where srdhm is 0, which rounds to 0
- * either way). Both |hi| < 2^30 + 2: the nudge cannot overflow. Then + zy,
- * saturate to int8 (the result of saturating to [-256, 255] first, as the
- * clamp is monotone) and the clamp. Stops at the first output with e > -2, or
- * after n. LOINIT: lo from hi = -[a < 0]. */
-#define KDC__OUTLOOP(LOINIT)                                                                       \
+ * either way). Both |hi| < 2^30 + 2: the nudge cannot overflow. Other shifts
+ * take SLOW (label 5), which leaves the value saturated to [-256, 255] in hi.
+ * Then + zy, saturate to int8 (the same bytes as saturating to [-256, 255]
+ * first: the clamp is monotone) and the clamp. INIT: lo from hi = -[a < 0]. */
+#define KDC__OUTLOOP(INIT, SLOW)                                                                   \
     "1:\n\t"                                                                                       \
-    "ldr %[e], [%[pm], %[d]]\n\t"                                                                  \
-    "cmn %[e], #1\n\t"                                                                             \
-    "bpl 2f\n\t"                                                                                   \
     "ldr %[a], [%[ps]], #4\n\t"                                                                    \
     "ldr %[u], [%[pb]], #4\n\t"                                                                    \
     "add %[a], %[a], %[u]\n\t"                                                                     \
+    "ldr %[e], [%[pm], %[d]]\n\t"                                                                  \
     "ldr %[m], [%[pm]], #4\n\t"                                                                    \
-    "asr %[hi], %[a], #31\n\t" LOINIT "smlal %[lo], %[hi], %[a], %[m]\n\t"                         \
+    "cmn %[e], #1\n\t"                                                                             \
+    "bpl 5f\n\t"                                                                                   \
+    "asr %[hi], %[a], #31\n\t" INIT "smlal %[lo], %[hi], %[a], %[m]\n\t"                           \
     "mvn %[e], %[e]\n\t"                                                                           \
     "mov %[u], #1\n\t"                                                                             \
     "lsl %[u], %[u], %[e]\n\t"                                                                     \
     "add %[hi], %[hi], %[u], lsr #1\n\t"                                                           \
     "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "3:\n\t"                                                                                       \
     "sxtah %[hi], %[hi], %[k]\n\t" /* + zy */                                                      \
     "ssat %[hi], #8, %[hi]\n\t"                                                                    \
     "sxtb %[u], %[k], ror #16\n\t" /* lo */                                                        \
@@ -146,7 +144,49 @@ KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e) { return kd
     "strb %[hi], [%[y]], #1\n\t"                                                                   \
     "subs %[n], %[n], #1\n\t"                                                                      \
     "bne 1b\n\t"                                                                                   \
-    "2:"
+    "b 9f\n\t"                                                                                     \
+    "5:\n\t" SLOW "b 3b\n\t"                                                                       \
+    "9:"
+/* TFLite, e >= -1 (kdc__mbqm): left = max(e, 0), right = left - e (0 or 1); h
+ * = srdhm(a << left, M) = floor((a*M + 2^30) / 2^31); RoundingDivideByPOT by
+ * right: (h + right - (right & [h < 0])) >> right. */
+#define KDC__SLOW_TFL                                                                              \
+    "bic %[u], %[e], %[e], asr #31\n\t"                                                            \
+    "lsl %[a], %[a], %[u]\n\t"                                                                     \
+    "sub %[e], %[u], %[e]\n\t"                                                                     \
+    "mov %[lo], #0x40000000\n\t"                                                                   \
+    "mov %[hi], #0\n\t"                                                                            \
+    "smlal %[lo], %[hi], %[a], %[m]\n\t"                                                           \
+    "lsr %[lo], %[lo], #31\n\t"                                                                    \
+    "orr %[hi], %[lo], %[hi], lsl #1\n\t"                                                          \
+    "and %[u], %[e], %[hi], lsr #31\n\t"                                                           \
+    "add %[hi], %[hi], %[e]\n\t"                                                                   \
+    "sub %[hi], %[hi], %[u]\n\t"                                                                   \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "ssat %[hi], #9, %[hi]\n\t"
+/* kdc, e >= -1 (kdc__rqi): r = 31 - e in 1..32; (a*M - [a < 0] + 2^(r-1)) >> r
+ * over 64 bits, then saturated to [-256, 255] (a result beyond int32, hi not
+ * the sign of lo, by hi's sign). */
+#define KDC__SLOW_KDC                                                                              \
+    "rsb %[e], %[e], #31\n\t"                                                                      \
+    "asr %[hi], %[a], #31\n\t"                                                                     \
+    "mov %[lo], %[hi]\n\t"                                                                         \
+    "smlal %[lo], %[hi], %[a], %[m]\n\t"                                                           \
+    "sub %[a], %[e], #1\n\t"                                                                       \
+    "mov %[u], #1\n\t"                                                                             \
+    "lsl %[u], %[u], %[a]\n\t"                                                                     \
+    "adds %[lo], %[lo], %[u]\n\t"                                                                  \
+    "adc %[hi], %[hi], #0\n\t"                                                                     \
+    "lsr %[lo], %[lo], %[e]\n\t"                                                                   \
+    "rsb %[a], %[e], #32\n\t"                                                                      \
+    "lsl %[u], %[hi], %[a]\n\t"                                                                    \
+    "orr %[lo], %[lo], %[u]\n\t"                                                                   \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "cmp %[hi], %[lo], asr #31\n\t"                                                                \
+    "itt ne\n\t"                                                                                   \
+    "asrne %[lo], %[hi], #31\n\t"                                                                  \
+    "eorne %[lo], %[lo], #255\n\t"                                                                 \
+    "ssat %[hi], #9, %[lo]\n\t"
 #define KDC__OUTOPS                                                                                \
     : [y] "+r"(y), [ps] "+r"(s), [pb] "+r"(bias), [pm] "+r"(mult), [n] "+r"(n), [a] "=&r"(a),     \
       [e] "=&r"(e), [m] "=&r"(m), [lo] "=&r"(lo), [hi] "=&r"(hi), [u] "=&r"(u)                     \
@@ -156,58 +196,55 @@ KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e) { return kd
 /* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels
  * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rqi) or TFLite's
  * MultiplyByQuantizedMultiplier (kdc__mbqm): conv and depthwise. The bias add
- * wraps modulo 2^32 as the reference's. The asm loop takes the outputs with e
- * <= -2, C the others, in one function without calls: a leaf whose frame is the
- * registers it pushes, the same whichever path runs, so the firmware's painted
- * stack equals the predicted one. */
+ * wraps modulo 2^32 as the reference's. One asm loop (13 registers) and no
+ * calls: a leaf whose frame is the registers it pushes, every word written,
+ * so the firmware's painted stack equals the predicted one. */
 KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
     const int32_t *bias = q->bias + ch, *mult = q->mult + ch;
     size_t d = (size_t)((uintptr_t)(q->shift + ch) - (uintptr_t)mult); /* shift = mult + d */
     int32_t k = (int32_t)(((uint32_t)q->hi << 24) | (((uint32_t)q->lo & 0xffu) << 16) |
                           ((uint32_t)q->zy & 0xffffu)); /* zy (16 bits), lo, hi: one register */
-    int32_t a, e, m, lo, hi, u, r;
-    for (;;) {
-#if defined(__OPTIMIZE__) /* at -O0 gcc may not give the asm its 13 registers: C only */
-        if (KDC__TFL(q->mode))
-            __asm__ __volatile__(KDC__OUTLOOP(
-                "lsl %[lo], %[hi], #31\n\torr %[lo], %[lo], #0x40000000\n\t") KDC__OUTOPS);
-        else
-            __asm__ __volatile__(KDC__OUTLOOP("mov %[lo], %[hi]\n\t") KDC__OUTOPS);
-        if (!n) return;
-#endif
+    int32_t a, e, m, lo, hi, u;
+#if defined(__OPTIMIZE__)
+    if (KDC__TFL(q->mode))
+        __asm__ __volatile__(
+            KDC__OUTLOOP("lsl %[lo], %[hi], #31\n\torr %[lo], %[lo], #0x40000000\n\t",
+                         KDC__SLOW_TFL) KDC__OUTOPS);
+    else
+        __asm__ __volatile__(KDC__OUTLOOP("mov %[lo], %[hi]\n\t", KDC__SLOW_KDC) KDC__OUTOPS);
+#else /* at -O0 gcc may not give the asm its 13 registers ("impossible constraints"): C */
+    for (; n; n--) {
         a = (int32_t)((uint32_t)*bias++ + (uint32_t)*s++);
         e = *(const int32_t *)(const void *)((const char *)mult + d), m = *mult++;
-        r = (KDC__TFL(q->mode) ? __ssat(kdc__mbqm(a, m, e), 9) : kdc__rqi(a, m, e)) + q->zy;
-        r = r < q->lo ? q->lo : r;
-        *y++ = (int8_t)(r > q->hi ? q->hi : r);
-        if (!--n) return;
-        (void)lo, (void)hi, (void)u;
+        u = (KDC__TFL(q->mode) ? __ssat(kdc__mbqm(a, m, e), 9) : kdc__rqi(a, m, e)) + q->zy;
+        u = u < q->lo ? q->lo : u;
+        *y++ = (int8_t)(u > q->hi ? q->hi : u);
     }
+    (void)k, (void)lo, (void)hi;
+#endif
 }
 
-/* kdc__outn for FC: kdc's arithmetic or TFLite's double scale (kdc_tfl_scale;
- * mult and shift are its low and high words). A function of its own so that the
- * call of kdc_tfl_scale is on no conv or depthwise call chain: the firmware's
- * stack prediction (the deepest chain of gcc's call graph,
- * Sources/KDCTarget/StackAnalysis.swift) then equals the measured stack. */
+/* kdc__outn for FC in TFLite's arithmetic: its double scale (kdc_tfl_scale;
+ * mult and shift are its low and high words; kdc's arithmetic takes kdc__outn).
+ * A function of its own so that the call of kdc_tfl_scale is on no conv or
+ * depthwise call chain: the firmware's stack prediction (the deepest chain of
+ * gcc's call graph, Sources/KDCTarget/StackAnalysis.swift) then equals the
+ * measured stack. */
+#if KDC_TFLITE
 KDC__SMALL static void kdc__outf(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
     const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
-    int32_t zy = q->zy, lo = q->lo, hi = q->hi, mode = q->mode, r;
+    int32_t zy = q->zy, lo = q->lo, hi = q->hi, r;
     size_t i;
-    (void)mode; /* unused with KDC_TFLITE 0 */
     for (i = 0; i < n; i++) {
         int32_t acc = (int32_t)((uint32_t)bias[i] + (uint32_t)s[i]);
-        if (KDC__TFL(mode))
-            r = __ssat(kdc_tfl_scale(acc, (uint32_t)mult[i], (uint32_t)shift[i]), 9);
-        else
-            r = kdc__rq(acc, mult[i], shift[i]);
-        r += zy;
+        r = __ssat(kdc_tfl_scale(acc, (uint32_t)mult[i], (uint32_t)shift[i]), 9) + zy;
         r = r < lo ? lo : r;
         y[i] = (int8_t)(r > hi ? hi : r);
     }
 }
+#endif
 
 static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo, int32_t hi,
                          int32_t mode)
@@ -423,7 +460,8 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
     int16_t *col = kdc__cols(scratch);
     int32_t s[KDC__BLOCK];
     kdc__oq q;
-    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 2 : 0);
+    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max,
+                 0); /* kdc's: kdc__outn; TFLite's: kdc__outf */
     if (cols) kdc__put(col, 0, x, k, p->zx);
     for (o = 0; o < n; o += nb) {
         nb = n - o < KDC__BLOCK ? n - o : KDC__BLOCK;
@@ -431,20 +469,32 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
             kdc__gemv(s, col, c->weights + o * k, k, nb);
         else /* no room for the column: from x */
             for (j = 0; j < nb; j++) s[j] = kdc__dotx(x, c->weights + (o + j) * k, k, p->zx);
-        kdc__outf(y + o, s, o, nb, &q);
+#if KDC_TFLITE
+        if (KDC__TFL(p->tflite))
+            kdc__outf(y + o, s, o, nb, &q);
+        else
+#endif
+            kdc__outn(y + o, s, o, nb, &q);
     }
 }
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
  * index of tap lo (the window starts at o*stride - pad, which may be < 0). */
-static inline __attribute__((always_inline)) void kdc__range(size_t o, size_t stride, size_t pad,
-                                                             size_t k, size_t n, size_t *s,
-                                                             size_t *lo, size_t *hi)
+static inline __attribute__((always_inline)) void
+kdc__rng(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s, size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
     *lo = start < pad ? pad - start : 0;
     *hi = start + k - pad > n ? n + pad - start : k;
     *s = start - pad + *lo;
+}
+
+/* kdc__rng out of line (depthwise and the conv without columns); the im2col,
+ * once per output pixel, inlines it. */
+static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
+                       size_t *lo, size_t *hi)
+{
+    kdc__rng(o, stride, pad, k, n, s, lo, hi);
 }
 
 size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
@@ -457,8 +507,8 @@ size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
 static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p, size_t pix)
 {
     size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
-    kdc__range(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-    kdc__range(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    kdc__rng(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+    kdc__rng(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
         memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
