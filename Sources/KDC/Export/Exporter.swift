@@ -138,9 +138,11 @@ extension PreparedExport {
 /// array, with arena/unpack/input/output sizes, input/output quantization and the input
 /// `normalization` mean/std, which the artifact itself does not carry). Every file is
 /// written via a temporary file and a rename. The artifact is re-read and validated first.
+/// `kernels`: as `prepareExport`'s (the arena holds that variant's scratch; nil, the largest).
 public func export(
     _ graph: Graph, normalization: Normalization, to outDir: String, name: String,
-    compress: Bool
+    compress: Bool, kernels: KernelScratch.Variant? = nil
 ) throws -> ExportResult {
-    try prepareExport(graph, normalization: normalization, name: name, compress: compress).write(to: outDir)
+    try prepareExport(graph, normalization: normalization, name: name, compress: compress, kernels: kernels)
+        .write(to: outDir)
 }
