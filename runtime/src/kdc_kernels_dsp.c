@@ -191,11 +191,14 @@ static inline int32_t kdc__rqi(int32_t acc, int32_t M, int32_t e)
     : [y] "+r"(y), [ps] "+r"(s), [pb] "+r"(bias), [pm] "+r"(mult), [n] "+r"(n), [a] "=&r"(a),     \
       [e] "=&r"(e), [m] "=&r"(m), [lo] "=&r"(lo), [hi] "=&r"(hi), [u] "=&r"(u)                     \
     : [d] "r"(d), [k] "r"(k)                                                                       \
-    : "cc", "memory"
+    : "cc", "memory", "r11"
 
 /* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels
  * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rqi) or TFLite's
- * MultiplyByQuantizedMultiplier (kdc__mbqm): conv and depthwise. The bias add
+ * MultiplyByQuantizedMultiplier (kdc__mbqm): conv, depthwise, and FC in kdc's
+ * arithmetic. r11 is clobbered so that the frame holds nine registers, as
+ * kdc__mm14's: the FC's deepest call chain is then this one, which always
+ * runs. The bias add
  * wraps modulo 2^32 as the reference's. One asm loop (13 registers) and no
  * calls: a leaf whose frame is the registers it pushes, every word written,
  * so the firmware's painted stack equals the predicted one. */
@@ -274,7 +277,9 @@ static void kdc__put(int16_t *col, size_t j, const int8_t *x, size_t n, int32_t 
     for (; n; n--, j++) col[KDC__POS(j)] = (int16_t)(*x++ - zx);
 }
 
-/* The last K % 4 values of column . row */
+/* The last K % 4 values of column . row. Called by the kernels, not by the
+ * GEMM functions (leaves, so that each kernel's deepest call chain is one that
+ * always runs: the firmware's painted stack equals the predicted one). */
 static int32_t kdc__tail(const int16_t *col, const int8_t *w, size_t k)
 {
     size_t j = k & ~(size_t)3;
@@ -297,9 +302,11 @@ static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
     return s;
 }
 
-/* Columns a, b against rows w and w + stride over their first k values: s[0],
- * s[1] = a.w0, a.w1 and s[KDC__BLOCK], s[KDC__BLOCK + 1] = b.w0, b.w1. k may run past the row's
- * stride into the next row (k = round_up(stride, 4), the columns 0 there: no tail). The loop over
+/* Columns a, b against rows w and w + stride over their first k & ~3 values:
+ * s[0], s[1] = a.w0, a.w1 and s[KDC__BLOCK], s[KDC__BLOCK + 1] = b.w0, b.w1 (the
+ * k % 4 last values: kdc__tail, by the caller). k may run past the row's
+ * stride into the next row (k = round_up(stride, 4), the columns 0 there: no
+ * tail). The loop over
  * groups of 4 values is asm (gcc -Os spilled the C form): per group 22 instructions for 16
  * multiply-accumulates, each weight word loaded twice (once per SXTB16 half) so that the loop takes
  * 12 registers: an asm statement may take 13 at most (at -O0 r7 is the frame pointer). */
@@ -310,10 +317,6 @@ KDC__NOINLINE static void kdc__mm22(int32_t *s, const int16_t *a, const int16_t 
     const int8_t *w1 = w + stride;
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, ue, ve, t;
     size_t g = k >> 2;
-    if (k & 3u) {
-        s00 = kdc__tail(a, w, k), s01 = kdc__tail(a, w1, k);
-        s10 = kdc__tail(b, w, k), s11 = kdc__tail(b, w1, k);
-    }
 #if defined(__OPTIMIZE__)
     if (g)
         __asm__("1:\n\t"
@@ -359,7 +362,8 @@ KDC__NOINLINE static void kdc__mm22(int32_t *s, const int16_t *a, const int16_t 
     s[0] = s00, s[1] = s01, s[KDC__BLOCK] = s10, s[KDC__BLOCK + 1] = s11;
 }
 
-/* Column a against rows w, w + k, w + 2k, w + 3k; the loop in asm as
+/* Column a against rows w, w + k, w + 2k, w + 3k over their first k & ~3
+ * values (the k % 4 last: kdc__tail, by the caller); the loop in asm as
  * kdc__mm22's, 13 registers: rows 1 and 3 read at a register offset k - 4 from
  * the post-incremented pointers of rows 0 and 2. Per group 23 instructions for
  * 16 multiply-accumulates. */
@@ -369,10 +373,6 @@ KDC__NOINLINE static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t
     const int8_t *w2 = w + 2 * k;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, a0, a1, u, t;
     size_t g = k >> 2, km4 = k - 4;
-    if (k & 3u) {
-        s0 = kdc__tail(a, w, k), s1 = kdc__tail(a, w + k, k);
-        s2 = kdc__tail(a, w2, k), s3 = kdc__tail(a, w2 + k, k);
-    }
 #if defined(__OPTIMIZE__)
     if (g)
         __asm__("1:\n\t"
@@ -425,7 +425,8 @@ static inline __attribute__((always_inline)) void kdc__gemv(int32_t *s, const in
                                                             const int8_t *w, size_t k, size_t n)
 {
     size_t j;
-    for (j = 0; j + 4 <= n; j += 4) kdc__mm14(s + j, col, w + j * k, k);
+    for (j = 0; j + 4 <= n && !(k & 3u); j += 4) kdc__mm14(s + j, col, w + j * k, k);
+    /* the other rows, and every row when k % 4 != 0 (rare in FC layers): no tails here */
     for (; j < n; j++) s[j] = kdc__dot1(col, w + j * k, k);
 }
 
@@ -512,7 +513,7 @@ static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p,
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
         memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
-    else if (row < 4) { /* short rows (one input channel), no padding: value by value, no call */
+    else if (row < 4) { /* short rows (one input channel), no padding: value by value */
         const int8_t *xr = x + (iy * p->in_w + ix) * ci;
         int32_t zx = p->zx;
         uint32_t d = 0x0102ff02u; /* KDC__POS(j + 1) - KDC__POS(j) for j % 4 = 0..3, a byte each */
@@ -523,6 +524,9 @@ static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p,
                 *c = (int16_t)(xr[kx] - zx);
                 c += (int8_t)(d & 0xffu), d = d >> 8 | d << 24;
             }
+        if (pix == 0) /* an empty call: im2col -> put, the deepest call chain of the conv, */
+            kdc__put(col, 0, x, 0, 0); /* runs in every inference (the firmware's painted stack */
+                                       /* then equals the predicted one) */
         return;
     }
     for (ky = ky0; ky < ky1; ky++)
@@ -570,12 +574,18 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
         cb = ca;
         if (step == 2) kdc__im2col(cb = ca + k4, x, p, pix + 1);
         for (co = 0; co < cout; co += nb) {
-            size_t j;
+            size_t j, i;
             nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
-            for (j = 0; j + 2 <= nb; j += 2) {
-                /* k4 values (no tail) unless the second row is the last of w: not past w's end */
-                kdc__mm22(sa + j, ca, cb, w + (co + j) * k, k, co + j + 2 < cout ? k4 : k);
-            }
+            for (j = 0; j + 2 <= nb; j += 2) /* k4 values (no tail) unless the second row is */
+                kdc__mm22(sa + j, ca, cb, w + (co + j) * k, k,
+                          co + j + 2 < cout ? k4 : k); /* w's last */
+            if ((k & 3u) && j >= 2 &&
+                co + j == cout) /* that last pair's tails (wrapping as SMLAD) */
+                for (i = j - 2; i < j; i++) {
+                    const int8_t *wr = w + (co + i) * k;
+                    sa[i] = (int32_t)((uint32_t)sa[i] + (uint32_t)kdc__tail(ca, wr, k));
+                    sb[i] = (int32_t)((uint32_t)sb[i] + (uint32_t)kdc__tail(cb, wr, k));
+                }
             if (j < nb) {
                 sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
                 sb[j] = kdc__dot1(cb, w + (co + j) * k, k);
