@@ -54,6 +54,12 @@ public struct Board: Sendable, Equatable {
     public var stackSize: Int
     /// How `objdump -d` of library functions is read by the stack analysis.
     public var instructionSet: StackAnalysis.InstructionSet
+    /// The runtime's kernel variant this board's compiler selects (`runtime/src/kdc_kernels.h`,
+    /// from the architecture macros): "mve" where `__ARM_FEATURE_MVE` is defined, "dsp" where only
+    /// `__ARM_FEATURE_DSP` is, else
+    /// "portable". A firmware build reserves that variant's kernel scratch
+    /// (`KernelScratch.Variant(board:)`): the one place a board's variant is written.
+    public var kernelVariant: String
 
     /// Whether the firmware's painted stack high-water mark is the lowest stack pointer. On the
     /// Cortex-M boards it is (the deepest frame is a leaf that pushes registers). RISC-V frames are
@@ -84,14 +90,15 @@ public struct Board: Sendable, Equatable {
     /// QEMU mps2-an386: a Cortex-M4 (soft float here) with 4 MB of SSRAM at 0 (code) and 4 MB at
     /// 0x20000000 (data) (ARM AN386, QEMU hw/arm/mps2.c).
     public static let cortexM4 = cortexM(
-        "cortex-m4", machine: "mps2-an386", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
+        "cortex-m4", machine: "mps2-an386", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20),
+        kernels: "dsp")
 
     /// An Arm Cortex-M board of QEMU's Arm emulator (`qemu-system-arm`), with arm-none-eabi-gcc
     /// and newlib-nano, the firmware folder's `startup.c` and `link.ld` (semihosting through
     /// `bkpt 0xab`).
     static func cortexM(
         _ name: String, machine: String, flash: (origin: UInt64, length: UInt64), ram: (origin: UInt64, length: UInt64),
-        extraFlags: [String] = [], stackSize: Int = 0x4000
+        extraFlags: [String] = [], stackSize: Int = 0x4000, kernels: String = "portable"
     ) -> Board {
         Board(
             name: name, cpuFlags: ["-mcpu=" + name, "-mthumb"] + extraFlags,
@@ -106,7 +113,7 @@ public struct Board: Sendable, Equatable {
                 MemoryRegion(name: "RAM", attributes: "rwx", origin: ram.origin, length: ram.length),
             ],
             startupFile: "startup.c", linkerScript: "link.ld", resetFunction: "Reset_Handler", stackSize: stackSize,
-            instructionSet: .thumb)
+            instructionSet: .thumb, kernelVariant: kernels)
     }
 
     /// QEMU mps2-an385: a Cortex-M3 (Armv7-M: no DSP instructions, no FPU), the same memory map
@@ -118,7 +125,8 @@ public struct Board: Sendable, Equatable {
     /// QEMU mps2-an500: a Cortex-M7 (soft float here), SSRAM1 4 MB at 0 (code), SSRAM2/3 4 MB at
     /// 0x20000000 (data) (`info mtree`).
     public static let cortexM7 = cortexM(
-        "cortex-m7", machine: "mps2-an500", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20))
+        "cortex-m7", machine: "mps2-an500", flash: (0x0000_0000, 4 << 20), ram: (0x2000_0000, 4 << 20),
+        kernels: "dsp")
 
     /// QEMU mps2-an505: a Cortex-M33 (Armv8-M Mainline with the Security Extension; soft float
     /// here). It boots in the Secure state with the secure vector table at 0x10000000, and the
@@ -127,7 +135,8 @@ public struct Board: Sendable, Equatable {
     /// front of them reset to "secure" for every block, and with the SAU disabled all memory is
     /// Secure (`info mtree`, QEMU hw/arm/mps2-tz.c).
     public static let cortexM33 = cortexM(
-        "cortex-m33", machine: "mps2-an505", flash: (0x1000_0000, 4 << 20), ram: (0x3800_0000, 4 << 20))
+        "cortex-m33", machine: "mps2-an505", flash: (0x1000_0000, 4 << 20), ram: (0x3800_0000, 4 << 20),
+        kernels: "dsp")
 
     /// QEMU mps3-an547: a Cortex-M55 (Armv8.1-M with Helium, the SSE-300 subsystem), booting in
     /// the Secure state. Code in the ITCM's secure alias (512 KB at 0x10000000, the same memory
@@ -138,7 +147,7 @@ public struct Board: Sendable, Equatable {
     /// FPU (CPACR) before any other code runs.
     public static let cortexM55 = cortexM(
         "cortex-m55", machine: "mps3-an547", flash: (0x1000_0000, 512 << 10), ram: (0x3000_0000, 512 << 10),
-        extraFlags: ["-mfloat-abi=softfp"])
+        extraFlags: ["-mfloat-abi=softfp"], kernels: "mve")
 
     /// QEMU microbit: an nRF51822, a Cortex-M0 (Armv6-M: no divide instruction, no DSP, the
     /// instruction set of the M0+ too), 256 KB of flash at 0 and 16 KB of RAM at 0x20000000: the
@@ -167,7 +176,7 @@ public struct Board: Sendable, Equatable {
             MemoryRegion(name: "RAM", attributes: "rwx", origin: 0x8040_0000, length: 4 << 20),
         ],
         startupFile: "startup-riscv.c", linkerScript: "link-riscv.ld", resetFunction: "Reset_Handler", stackSize: 0x4000,
-        instructionSet: .riscv)
+        instructionSet: .riscv, kernelVariant: "portable")
 
     /// All boards of the Cortex-M family: the M4 first (the default).
     static let cortexMBoards: [Board] = [.cortexM4, .cortexM3, .cortexM7, .cortexM33, .cortexM55, .cortexM0]

@@ -73,7 +73,7 @@ struct DeviceBenchCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             guard inputs >= 1 else { throw ValidationError("--inputs must be at least 1, got \(inputs)") }
-            var loaded: [(name: String, artifact: [UInt8], graph: Graph, arena: Int)] = []
+            var loaded: [(name: String, artifact: [UInt8], graph: Graph, activations: Int)] = []
             for m in models {
                 let name = URL(fileURLWithPath: m).deletingPathExtension().lastPathComponent
                 let bytes: [UInt8]
@@ -86,8 +86,7 @@ struct DeviceBenchCommand: ParsableCommand {
                     }
                 }
                 let a = try ArtifactReader.parse(bytes, file: m)
-                let arena = KernelScratch.arenaTotal(activations: a.arenaBytes, scratch: KernelScratch.maximum(a.graph))
-                loaded.append((name, bytes, a.graph, arena))
+                loaded.append((name, bytes, a.graph, a.arenaBytes))
             }
             print(
                 "model                 board          MACs   instructions  instr/MAC  runtime .text  image .text  arena B  stack B  RAM B (pred = meas)  outputs"
@@ -104,9 +103,13 @@ struct DeviceBenchCommand: ParsableCommand {
                         m.name.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
                         + board.name.padding(toLength: 11, withPad: " ", startingAt: 0) + rpad("\(m.graph.macs)", 10)
                     // A model a board cannot hold is a row saying so, not the end of the table.
+                    // The arena of this board's kernels (what DeviceRun's header reserves).
+                    let arena = KernelScratch.arenaTotal(
+                        activations: m.activations,
+                        scratch: KernelScratch.reserved(m.graph, for: KernelScratch.Variant(board: board)))
                     do {
                         try board.checkFits(
-                            model: m.name, arenaBytes: m.arena, unpackBytes: 0, artifactBytes: m.artifact.count,
+                            model: m.name, arenaBytes: arena, unpackBytes: 0, artifactBytes: m.artifact.count,
                             inputBytes: inputs * inBytes)
                     } catch let e as TargetError {
                         print(lead + "  does not fit: \(e.message)")

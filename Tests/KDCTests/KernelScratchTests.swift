@@ -1,3 +1,4 @@
+import KDCTarget
 import XCTest
 
 @testable import KDC
@@ -102,5 +103,27 @@ final class KernelScratchTests: XCTestCase {
         let kws = graph(
             [49, 10, 1], .conv2d(filters: 64, kernel: Size2(10, 4), stride: Size2(2, 2), padding: .same), [25, 5, 64])
         XCTAssertEqual(KernelScratch.bytes(kws, variant: .avx2), 256 + 2560 + 58 * 12 + 64)
+    }
+
+    /// A firmware build reserves its board's variant's scratch (`Board.kernelVariant`): the dsp
+    /// boards the dsp columns, the others the portable windows (a 3×3×64 conv: 2,307 against 0
+    /// bytes, its window over 512); without a board, the largest.
+    func testABoardReservesItsOwnVariantsScratch() throws {
+        let variants = Dictionary(uniqueKeysWithValues: Board.all.map { ($0.name, KernelScratch.Variant(board: $0)) })
+        XCTAssertEqual(
+            variants,
+            [
+                "cortex-m4": .dsp, "cortex-m7": .dsp, "cortex-m33": .dsp, "cortex-m55": .mve, "cortex-m3": .portable,
+                "cortex-m0": .portable, "riscv32": .portable,
+            ])
+        let big = conv(cin: 64, k: 3)
+        XCTAssertEqual(KernelScratch.reserved(big, for: .dsp), 2307)
+        XCTAssertEqual(KernelScratch.reserved(big, for: .portable), 0)  // K 576: one window exceeds 512
+        let g = conv(cin: 16, k: 3)
+        XCTAssertEqual(KernelScratch.reserved(g, for: KernelScratch.Variant(board: .cortexM0)), 288)
+        XCTAssertEqual(KernelScratch.reserved(g, for: KernelScratch.Variant(board: .cortexM4)), 579)
+        XCTAssertEqual(KernelScratch.reserved(g, for: nil), KernelScratch.maximum(g))
+        XCTAssertEqual(try MemoryPlanner.plan(g, kernels: .portable).scratchBytes, 288)
+        XCTAssertEqual(try MemoryPlanner.plan(g).scratchBytes, 579)
     }
 }

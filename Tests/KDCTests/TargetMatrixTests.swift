@@ -20,7 +20,12 @@ final class TargetMatrixTests: XCTestCase {
         let (g, d) = try ExportFixtures.everyOp()
         let dir = try ExportFixtures.tempDir("target-\(name)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try export(g, normalization: .identity, to: dir, name: "cnn", compress: true)
+        // The arena holds this board's kernel variant's scratch only (Board.kernelVariant).
+        let variant = try XCTUnwrap(KernelScratch.Variant(board: board))
+        let r = try export(g, normalization: .identity, to: dir, name: "cnn", compress: true, kernels: variant)
+        XCTAssertEqual(
+            r.arenaTotalBytes,
+            KernelScratch.arenaTotal(activations: r.arenaBytes, scratch: KernelScratch.bytes(g, variant: variant)))
         let inputs = g.quantizedInputs(d, limit: Self.samples)
         // The expected outputs are the host C runtime's (which the export tests hold equal to
         // Int8Interpreter); checked against the Swift reference too.

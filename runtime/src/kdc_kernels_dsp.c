@@ -67,9 +67,9 @@ static int16_t *kdc__cols(void *scratch)
     return (int16_t *)(void *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
 }
 
-/* Output zero point, clamp, per-channel constants and arithmetic (0
- * kdc_requant, 1 TFLite's MultiplyByQuantizedMultiplier: kdc__outn; 0 or 2,
- * TFLite's double scale of FULLY_CONNECTED: kdc__outf). */
+/* Output zero point, clamp, per-channel constants and arithmetic of kdc__outn
+ * (0 kdc_requant, 1 TFLite's MultiplyByQuantizedMultiplier; FC in TFLite's
+ * arithmetic, its double scale, takes kdc__outf). */
 typedef struct {
     const int32_t *bias, *mult, *shift;
     int32_t zy, lo, hi, mode;
@@ -80,7 +80,7 @@ typedef struct {
  * division truncated toward zero gives the same: trunc((p + 1 - 2^30) / 2^31) =
  * floor((p + 2^30) / 2^31) for p < 0), then RoundingDivideByPOT as gemmlowp
  * writes it. */
-#if !defined(__OPTIMIZE__) /* kdc__outq's C form; its asm computes the same */
+#if !defined(__OPTIMIZE__) /* kdc__outn's C form; its asm computes the same */
 static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
 {
     int32_t left = e > 0 ? e : 0, right = e > 0 ? 0 : -e;
@@ -89,132 +89,165 @@ static inline int32_t kdc__mbqm(int32_t x, int32_t M, int32_t e)
     int32_t mask = (int32_t)((1u << right) - 1u), rem = h & mask;
     return (h >> right) + (rem > (mask >> 1) + (h < 0));
 }
-#endif
 
 /* kdc_requant (docs/QUANTIZATION.md 4) saturated to [-256, 255]: the output
  * clamp within int8 gives the same bytes as from the int32 saturation (it is
- * monotone). Out of line at -Os: as the leaf of the output stage's call chain
- * its frame is all pushed registers, every word written, so the firmware's
- * painted stack equals the predicted one (kdc__outf). */
-KDC__SMALL static int32_t kdc__rq(int32_t acc, int32_t M, int32_t e)
+ * monotone). */
+static inline int32_t kdc__rqi(int32_t acc, int32_t M, int32_t e)
 {
     int64_t p = (int64_t)acc * M; /* |p| < 2^62 */
     int r = 31 - e;               /* 1..62 */
     int64_t t = (p + ((int64_t)1 << (r - 1)) - (p < 0)) >> r;
     return t > 255 ? 255 : t < -256 ? -256 : (int32_t)t;
 }
+#endif
 
-/* TFLite's MultiplyByQuantizedMultiplier of bias[i] + s[i] (kdc__mbqm with left
- * = max(e, 0), right = left - e), then ssat to 9 bits, + zy and the clamp (lo
- * and hi packed in one register), for i < n (n >= 1). In asm: 36 instructions
- * per output, 13 registers (gcc -Os spilled the C form; at -O0 r7 is the frame
- * pointer, so 13 is the most an asm statement may take); volatile, as it stores
- * y and its outputs are not used. A leaf of its own whose frame is the
- * registers it pushes: the firmware's painted stack then equals the predicted
- * one (every word of the deepest frame is written). */
-KDC__SMALL static void kdc__outq(int8_t *y, const int32_t *s, const int32_t *bias,
-                                 const int32_t *mult, const int32_t *shift, size_t n,
-                                 const kdc__oq *q)
+/* The output stage's loop, in asm. For shifts e <= -2 (multipliers below 1/4,
+ * what trained layers have; 15 instructions for the requantization, 13 for the
+ * clamp, store and loop) both arithmetics end in one 64-bit product (hi, lo) =
+ * a*M + N and one rounding shift of its high word:
+ *   y = floor((hi + 2^(-2-e)) / 2^(-1-e)),
+ * kdc's requant with N = -[a < 0] (r = 31 - e >= 33: the low word cannot carry
+ * into the rounding), TFLite's srdhm then RoundingDivideByPOT (r = -e) with N =
+ * 2^30 - [a < 0]*2^31 (the floors of the two steps nest into one; [a < 0] stands
+ * for [srdhm < 0], as they differ only where srdhm is 0, which rounds to 0
+ * either way). Both |hi| < 2^30 + 2: the nudge cannot overflow. Other shifts
+ * take SLOW (label 5), which leaves the value saturated to [-256, 255] in hi.
+ * Then + zy, saturate to int8 (the same bytes as saturating to [-256, 255]
+ * first: the clamp is monotone) and the clamp. INIT: lo from hi = -[a < 0]. */
+#define KDC__OUTLOOP(INIT, SLOW)                                                                   \
+    "1:\n\t"                                                                                       \
+    "ldr %[a], [%[ps]], #4\n\t"                                                                    \
+    "ldr %[u], [%[pb]], #4\n\t"                                                                    \
+    "add %[a], %[a], %[u]\n\t"                                                                     \
+    "ldr %[e], [%[pm], %[d]]\n\t"                                                                  \
+    "ldr %[m], [%[pm]], #4\n\t"                                                                    \
+    "cmn %[e], #1\n\t"                                                                             \
+    "bpl 5f\n\t"                                                                                   \
+    "asr %[hi], %[a], #31\n\t" INIT "smlal %[lo], %[hi], %[a], %[m]\n\t"                           \
+    "mvn %[e], %[e]\n\t"                                                                           \
+    "mov %[u], #1\n\t"                                                                             \
+    "lsl %[u], %[u], %[e]\n\t"                                                                     \
+    "add %[hi], %[hi], %[u], lsr #1\n\t"                                                           \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "3:\n\t"                                                                                       \
+    "sxtah %[hi], %[hi], %[k]\n\t" /* + zy */                                                      \
+    "ssat %[hi], #8, %[hi]\n\t"                                                                    \
+    "sxtb %[u], %[k], ror #16\n\t" /* lo */                                                        \
+    "cmp %[hi], %[u]\n\t"                                                                          \
+    "it lt\n\t"                                                                                    \
+    "movlt %[hi], %[u]\n\t"                                                                        \
+    "asr %[u], %[k], #24\n\t" /* hi */                                                             \
+    "cmp %[hi], %[u]\n\t"                                                                          \
+    "it gt\n\t"                                                                                    \
+    "movgt %[hi], %[u]\n\t"                                                                        \
+    "strb %[hi], [%[y]], #1\n\t"                                                                   \
+    "subs %[n], %[n], #1\n\t"                                                                      \
+    "bne 1b\n\t"                                                                                   \
+    "b 9f\n\t"                                                                                     \
+    "5:\n\t" SLOW "b 3b\n\t"                                                                       \
+    "9:"
+/* TFLite, e >= -1 (kdc__mbqm): left = max(e, 0), right = left - e (0 or 1); h
+ * = srdhm(a << left, M) = floor((a*M + 2^30) / 2^31); RoundingDivideByPOT by
+ * right: (h + right - (right & [h < 0])) >> right. */
+#define KDC__SLOW_TFL                                                                              \
+    "bic %[u], %[e], %[e], asr #31\n\t"                                                            \
+    "lsl %[a], %[a], %[u]\n\t"                                                                     \
+    "sub %[e], %[u], %[e]\n\t"                                                                     \
+    "mov %[lo], #0x40000000\n\t"                                                                   \
+    "mov %[hi], #0\n\t"                                                                            \
+    "smlal %[lo], %[hi], %[a], %[m]\n\t"                                                           \
+    "lsr %[lo], %[lo], #31\n\t"                                                                    \
+    "orr %[hi], %[lo], %[hi], lsl #1\n\t"                                                          \
+    "and %[u], %[e], %[hi], lsr #31\n\t"                                                           \
+    "add %[hi], %[hi], %[e]\n\t"                                                                   \
+    "sub %[hi], %[hi], %[u]\n\t"                                                                   \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "ssat %[hi], #9, %[hi]\n\t"
+/* kdc, e >= -1 (kdc__rqi): r = 31 - e in 1..32; (a*M - [a < 0] + 2^(r-1)) >> r
+ * over 64 bits, then saturated to [-256, 255] (a result beyond int32, hi not
+ * the sign of lo, by hi's sign). */
+#define KDC__SLOW_KDC                                                                              \
+    "rsb %[e], %[e], #31\n\t"                                                                      \
+    "asr %[hi], %[a], #31\n\t"                                                                     \
+    "mov %[lo], %[hi]\n\t"                                                                         \
+    "smlal %[lo], %[hi], %[a], %[m]\n\t"                                                           \
+    "sub %[a], %[e], #1\n\t"                                                                       \
+    "mov %[u], #1\n\t"                                                                             \
+    "lsl %[u], %[u], %[a]\n\t"                                                                     \
+    "adds %[lo], %[lo], %[u]\n\t"                                                                  \
+    "adc %[hi], %[hi], #0\n\t"                                                                     \
+    "lsr %[lo], %[lo], %[e]\n\t"                                                                   \
+    "rsb %[a], %[e], #32\n\t"                                                                      \
+    "lsl %[u], %[hi], %[a]\n\t"                                                                    \
+    "orr %[lo], %[lo], %[u]\n\t"                                                                   \
+    "asr %[hi], %[hi], %[e]\n\t"                                                                   \
+    "cmp %[hi], %[lo], asr #31\n\t"                                                                \
+    "itt ne\n\t"                                                                                   \
+    "asrne %[lo], %[hi], #31\n\t"                                                                  \
+    "eorne %[lo], %[lo], #255\n\t"                                                                 \
+    "ssat %[hi], #9, %[lo]\n\t"
+#define KDC__OUTOPS                                                                                \
+    : [y] "+r"(y), [ps] "+r"(s), [pb] "+r"(bias), [pm] "+r"(mult), [n] "+r"(n), [a] "=&r"(a),     \
+      [e] "=&r"(e), [m] "=&r"(m), [lo] "=&r"(lo), [hi] "=&r"(hi), [u] "=&r"(u)                     \
+    : [d] "r"(d), [k] "r"(k)                                                                       \
+    : "cc", "memory", "r11"
+
+/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels
+ * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rqi) or TFLite's
+ * MultiplyByQuantizedMultiplier (kdc__mbqm): conv, depthwise, and FC in kdc's
+ * arithmetic. r11 is clobbered so that the frame holds nine registers, as
+ * kdc__mm14's: the FC's deepest call chain is then this one, which always
+ * runs. The bias add
+ * wraps modulo 2^32 as the reference's. One asm loop (13 registers) and no
+ * calls: a leaf whose frame is the registers it pushes, every word written,
+ * so the firmware's painted stack equals the predicted one. */
+KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
-    int32_t zy = q->zy, lohi = (int32_t)(((uint32_t)q->hi << 16) | ((uint32_t)q->lo & 0xffffu));
+    const int32_t *bias = q->bias + ch, *mult = q->mult + ch;
+    size_t d = (size_t)((uintptr_t)(q->shift + ch) - (uintptr_t)mult); /* shift = mult + d */
+    int32_t k = (int32_t)(((uint32_t)q->hi << 24) | (((uint32_t)q->lo & 0xffu) << 16) |
+                          ((uint32_t)q->zy & 0xffffu)); /* zy (16 bits), lo, hi: one register */
+    int32_t a, e, m, lo, hi, u;
 #if defined(__OPTIMIZE__)
-    int32_t acc, t, u, a, b;
-    __asm__ __volatile__(
-        "1:\n\t"
-        "ldr %[acc], [%[pb]], #4\n\t"
-        "ldr %[t], [%[ps]], #4\n\t"
-        "add %[acc], %[acc], %[t]\n\t"
-        "ldr %[t], [%[pe]], #4\n\t"
-        "bic %[u], %[t], %[t], asr #31\n\t" /* left */
-        "lsl %[acc], %[acc], %[u]\n\t"
-        "sub %[t], %[u], %[t]\n\t" /* right */
-        "ldr %[u], [%[pm]], #4\n\t"
-        "mov %[a], #0x40000000\n\t"
-        "mov %[b], #0\n\t"
-        "smlal %[a], %[b], %[acc], %[u]\n\t"
-        "lsr %[a], %[a], #31\n\t"
-        "orr %[a], %[a], %[b], lsl #1\n\t" /* h = srdhm */
-        "mov %[b], #1\n\t"
-        "lsl %[b], %[b], %[t]\n\t"
-        "sub %[b], %[b], #1\n\t"     /* mask */
-        "and %[acc], %[a], %[b]\n\t" /* remainder */
-        "lsr %[b], %[b], #1\n\t"
-        "add %[b], %[b], %[a], lsr #31\n\t" /* threshold */
-        "asr %[a], %[a], %[t]\n\t"
-        "cmp %[acc], %[b]\n\t"
-        "it gt\n\t"
-        "addgt %[a], %[a], #1\n\t"
-        "ssat %[a], #9, %[a]\n\t"
-        "add %[a], %[a], %[zy]\n\t"
-        "sxth %[u], %[lohi]\n\t" /* lo */
-        "cmp %[a], %[u]\n\t"
-        "it lt\n\t"
-        "movlt %[a], %[u]\n\t"
-        "asr %[u], %[lohi], #16\n\t" /* hi */
-        "cmp %[a], %[u]\n\t"
-        "it gt\n\t"
-        "movgt %[a], %[u]\n\t"
-        "strb %[a], [%[y]], #1\n\t"
-        "subs %[n], %[n], #1\n\t"
-        "bne 1b"
-        : [pb] "+r"(bias), [ps] "+r"(s), [pe] "+r"(shift), [pm] "+r"(mult), [y] "+r"(y),
-          [n] "+r"(n), [acc] "=&r"(acc), [t] "=&r"(t), [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)
-        : [zy] "r"(zy), [lohi] "r"(lohi)
-        : "cc", "memory");
-#else /* at -O0 gcc may not give this asm its 13 registers ("impossible constraints"): C */
-    size_t i;
-    for (i = 0; i < n; i++) {
-        int32_t r =
-            __ssat(kdc__mbqm((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]), 9) +
-            zy;
-        r = r < (int16_t)lohi ? (int16_t)lohi : r;
-        y[i] = (int8_t)(r > (lohi >> 16) ? (lohi >> 16) : r);
+    if (KDC__TFL(q->mode))
+        __asm__ __volatile__(
+            KDC__OUTLOOP("lsl %[lo], %[hi], #31\n\torr %[lo], %[lo], #0x40000000\n\t",
+                         KDC__SLOW_TFL) KDC__OUTOPS);
+    else
+        __asm__ __volatile__(KDC__OUTLOOP("mov %[lo], %[hi]\n\t", KDC__SLOW_KDC) KDC__OUTOPS);
+#else /* at -O0 gcc may not give the asm its 13 registers ("impossible constraints"): C */
+    for (; n; n--) {
+        a = (int32_t)((uint32_t)*bias++ + (uint32_t)*s++);
+        e = *(const int32_t *)(const void *)((const char *)mult + d), m = *mult++;
+        u = (KDC__TFL(q->mode) ? __ssat(kdc__mbqm(a, m, e), 9) : kdc__rqi(a, m, e)) + q->zy;
+        u = u < q->lo ? q->lo : u;
+        *y++ = (int8_t)(u > q->hi ? q->hi : u);
     }
+    (void)k, (void)lo, (void)hi;
 #endif
 }
 
-/* y[i] = clamp(requant(bias[ch + i] + s[i]) + zy, lo, hi) for i < n (channels
- * ch..ch+n-1, n >= 1), in kdc's arithmetic (kdc__rq) or TFLite's
- * MultiplyByQuantizedMultiplier (kdc__outq): conv and depthwise. The bias add
- * wraps modulo 2^32 as the reference's. */
-KDC__SMALL static void kdc__outn(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
-{
-    const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
-    int32_t r;
-    size_t i;
-    if (KDC__TFL(q->mode)) {
-        kdc__outq(y, s, bias, mult, shift, n, q);
-        return;
-    }
-    for (i = 0; i < n; i++) {
-        r = kdc__rq((int32_t)((uint32_t)bias[i] + (uint32_t)s[i]), mult[i], shift[i]) + q->zy;
-        r = r < q->lo ? q->lo : r;
-        y[i] = (int8_t)(r > q->hi ? q->hi : r);
-    }
-}
-
-/* kdc__outn for FC: kdc's arithmetic or TFLite's double scale (kdc_tfl_scale;
- * mult and shift are its low and high words). A function of its own so that the
- * call of kdc_tfl_scale is on no conv or depthwise call chain: the firmware's
- * stack prediction (the deepest chain of gcc's call graph,
- * Sources/KDCTarget/StackAnalysis.swift) then equals the measured stack. */
+/* kdc__outn for FC in TFLite's arithmetic: its double scale (kdc_tfl_scale;
+ * mult and shift are its low and high words; kdc's arithmetic takes kdc__outn).
+ * A function of its own so that the call of kdc_tfl_scale is on no conv or
+ * depthwise call chain: the firmware's stack prediction (the deepest chain of
+ * gcc's call graph, Sources/KDCTarget/StackAnalysis.swift) then equals the
+ * measured stack. */
+#if KDC_TFLITE
 KDC__SMALL static void kdc__outf(int8_t *y, const int32_t *s, size_t ch, size_t n, const kdc__oq *q)
 {
     const int32_t *bias = q->bias + ch, *mult = q->mult + ch, *shift = q->shift + ch;
-    int32_t zy = q->zy, lo = q->lo, hi = q->hi, mode = q->mode, r;
+    int32_t zy = q->zy, lo = q->lo, hi = q->hi, r;
     size_t i;
-    (void)mode; /* unused with KDC_TFLITE 0 */
     for (i = 0; i < n; i++) {
         int32_t acc = (int32_t)((uint32_t)bias[i] + (uint32_t)s[i]);
-        if (KDC__TFL(mode))
-            r = __ssat(kdc_tfl_scale(acc, (uint32_t)mult[i], (uint32_t)shift[i]), 9);
-        else
-            r = kdc__rq(acc, mult[i], shift[i]);
-        r += zy;
+        r = __ssat(kdc_tfl_scale(acc, (uint32_t)mult[i], (uint32_t)shift[i]), 9) + zy;
         r = r < lo ? lo : r;
         y[i] = (int8_t)(r > hi ? hi : r);
     }
 }
+#endif
 
 static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo, int32_t hi,
                          int32_t mode)
@@ -222,6 +255,10 @@ static void kdc__oq_init(kdc__oq *q, const kdc_consts *c, int32_t zy, int32_t lo
     q->bias = c->bias, q->mult = c->mult, q->shift = c->shift;
     q->zy = zy, q->lo = lo, q->hi = hi, q->mode = mode;
 }
+
+/* Channels per kdc__outn call: the accumulators of a block wait on the stack.
+ */
+#define KDC__BLOCK 32u
 
 /* Position of value j in a column: groups of 4 stored (v0, v2, v1, v3). */
 #define KDC__POS(j) (((j) & ~(size_t)3) | (((j)&1u) << 1) | (((j) >> 1) & 1u))
@@ -240,7 +277,9 @@ static void kdc__put(int16_t *col, size_t j, const int8_t *x, size_t n, int32_t 
     for (; n; n--, j++) col[KDC__POS(j)] = (int16_t)(*x++ - zx);
 }
 
-/* The last K % 4 values of column . row */
+/* The last K % 4 values of column . row. Called by the kernels, not by the
+ * GEMM functions (leaves, so that each kernel's deepest call chain is one that
+ * always runs: the firmware's painted stack equals the predicted one). */
 static int32_t kdc__tail(const int16_t *col, const int8_t *w, size_t k)
 {
     size_t j = k & ~(size_t)3;
@@ -263,22 +302,21 @@ static int32_t kdc__dot1(const int16_t *col, const int8_t *w, size_t k)
     return s;
 }
 
-/* Columns a, b against rows w and w + k: s = {a.w0, a.w1, b.w0, b.w1}. The loop
- * over groups of 4 values is asm (gcc -Os spilled the C form): per group 22
- * instructions for 16 multiply-accumulates, each weight word loaded twice (once
- * per SXTB16 half) so that the loop takes 12 registers: an asm statement may
- * take 13 at most (at -O0 r7 is the frame pointer). */
-KDC__NOINLINE static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_t *b,
-                                    const int8_t *w, size_t k)
+/* Columns a, b against rows w and w + stride over their first k & ~3 values:
+ * s[0], s[1] = a.w0, a.w1 and s[KDC__BLOCK], s[KDC__BLOCK + 1] = b.w0, b.w1 (the
+ * k % 4 last values: kdc__tail, by the caller). k may run past the row's
+ * stride into the next row (k = round_up(stride, 4), the columns 0 there: no
+ * tail). The loop over
+ * groups of 4 values is asm (gcc -Os spilled the C form): per group 22 instructions for 16
+ * multiply-accumulates, each weight word loaded twice (once per SXTB16 half) so that the loop takes
+ * 12 registers: an asm statement may take 13 at most (at -O0 r7 is the frame pointer). */
+KDC__NOINLINE static void kdc__mm22(int32_t *s, const int16_t *a, const int16_t *b, const int8_t *w,
+                                    size_t stride, size_t k)
 {
     const int32_t *ca = (const int32_t *)(const void *)a, *cb = (const int32_t *)(const void *)b;
-    const int8_t *w1 = w + k;
+    const int8_t *w1 = w + stride;
     int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, ue, ve, t;
     size_t g = k >> 2;
-    if (k & 3u) {
-        s00 = kdc__tail(a, w, k), s01 = kdc__tail(a, w1, k);
-        s10 = kdc__tail(b, w, k), s11 = kdc__tail(b, w1, k);
-    }
 #if defined(__OPTIMIZE__)
     if (g)
         __asm__("1:\n\t"
@@ -321,10 +359,11 @@ KDC__NOINLINE static void kdc__mm22(int32_t s[4], const int16_t *a, const int16_
     }
     (void)t;
 #endif
-    s[0] = s00, s[1] = s01, s[2] = s10, s[3] = s11;
+    s[0] = s00, s[1] = s01, s[KDC__BLOCK] = s10, s[KDC__BLOCK + 1] = s11;
 }
 
-/* Column a against rows w, w + k, w + 2k, w + 3k; the loop in asm as
+/* Column a against rows w, w + k, w + 2k, w + 3k over their first k & ~3
+ * values (the k % 4 last: kdc__tail, by the caller); the loop in asm as
  * kdc__mm22's, 13 registers: rows 1 and 3 read at a register offset k - 4 from
  * the post-incremented pointers of rows 0 and 2. Per group 23 instructions for
  * 16 multiply-accumulates. */
@@ -334,10 +373,6 @@ KDC__NOINLINE static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t
     const int8_t *w2 = w + 2 * k;
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, a0, a1, u, t;
     size_t g = k >> 2, km4 = k - 4;
-    if (k & 3u) {
-        s0 = kdc__tail(a, w, k), s1 = kdc__tail(a, w + k, k);
-        s2 = kdc__tail(a, w2, k), s3 = kdc__tail(a, w2 + k, k);
-    }
 #if defined(__OPTIMIZE__)
     if (g)
         __asm__("1:\n\t"
@@ -384,17 +419,14 @@ KDC__NOINLINE static void kdc__mm14(int32_t s[4], const int16_t *a, const int8_t
     s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
 
-/* Channels per kdc__outn call: the accumulators of a block wait on the stack.
- */
-#define KDC__BLOCK 32u
-
 /* One column against rows 0..n-1 of w (k values each, n <= KDC__BLOCK):
  * s[0..n). Inlined into its callers: no call chain of its own (kdc__outf). */
 static inline __attribute__((always_inline)) void kdc__gemv(int32_t *s, const int16_t *col,
                                                             const int8_t *w, size_t k, size_t n)
 {
     size_t j;
-    for (j = 0; j + 4 <= n; j += 4) kdc__mm14(s + j, col, w + j * k, k);
+    for (j = 0; j + 4 <= n && !(k & 3u); j += 4) kdc__mm14(s + j, col, w + j * k, k);
+    /* the other rows, and every row when k % 4 != 0 (rare in FC layers): no tails here */
     for (; j < n; j++) s[j] = kdc__dot1(col, w + j * k, k);
 }
 
@@ -429,7 +461,8 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
     int16_t *col = kdc__cols(scratch);
     int32_t s[KDC__BLOCK];
     kdc__oq q;
-    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 2 : 0);
+    kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max,
+                 0); /* kdc's: kdc__outn; TFLite's: kdc__outf */
     if (cols) kdc__put(col, 0, x, k, p->zx);
     for (o = 0; o < n; o += nb) {
         nb = n - o < KDC__BLOCK ? n - o : KDC__BLOCK;
@@ -437,19 +470,32 @@ void kdc_fc_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_fc_par
             kdc__gemv(s, col, c->weights + o * k, k, nb);
         else /* no room for the column: from x */
             for (j = 0; j < nb; j++) s[j] = kdc__dotx(x, c->weights + (o + j) * k, k, p->zx);
-        kdc__outf(y + o, s, o, nb, &q);
+#if KDC_TFLITE
+        if (KDC__TFL(p->tflite))
+            kdc__outf(y + o, s, o, nb, &q);
+        else
+#endif
+            kdc__outn(y + o, s, o, nb, &q);
     }
 }
 
 /* Window of output o along one axis: in-bounds taps [lo, hi) and s, the input
  * index of tap lo (the window starts at o*stride - pad, which may be < 0). */
-static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
-                       size_t *lo, size_t *hi)
+static inline __attribute__((always_inline)) void
+kdc__rng(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s, size_t *lo, size_t *hi)
 {
     size_t start = o * stride; /* window start + pad, never negative */
     *lo = start < pad ? pad - start : 0;
     *hi = start + k - pad > n ? n + pad - start : k;
     *s = start - pad + *lo;
+}
+
+/* kdc__rng out of line (depthwise and the conv without columns); the im2col,
+ * once per output pixel, inlines it. */
+static void kdc__range(size_t o, size_t stride, size_t pad, size_t k, size_t n, size_t *s,
+                       size_t *lo, size_t *hi)
+{
+    kdc__rng(o, stride, pad, k, n, s, lo, hi);
 }
 
 size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
@@ -462,11 +508,27 @@ size_t kdc_conv2d_s8_scratch_bytes(const kdc_conv_params *p)
 static void kdc__im2col(int16_t *col, const int8_t *x, const kdc_conv_params *p, size_t pix)
 {
     size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci, len;
-    kdc__range(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
-    kdc__range(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
+    kdc__rng(pix / p->out_w, p->stride_h, p->pad_top, p->k_h, p->in_h, &iy, &ky0, &ky1);
+    kdc__rng(pix % p->out_w, p->stride_w, p->pad_left, p->k_w, p->in_w, &ix, &kx0, &kx1);
     len = (kx1 - kx0) * ci;
     if (ky0 > 0 || ky1 < p->k_h || len < row) /* taps in the padding: 0 */
         memset(col, 0, kdc__k4(p->k_h * row) * sizeof *col);
+    else if (row < 4) { /* short rows (one input channel), no padding: value by value */
+        const int8_t *xr = x + (iy * p->in_w + ix) * ci;
+        int32_t zx = p->zx;
+        uint32_t d = 0x0102ff02u; /* KDC__POS(j + 1) - KDC__POS(j) for j % 4 = 0..3, a byte each */
+        size_t kx;
+        int16_t *c = col; /* at KDC__POS(j) */
+        for (ky = 0; ky < p->k_h; ky++, xr += p->in_w * ci)
+            for (kx = 0; kx < row; kx++) {
+                *c = (int16_t)(xr[kx] - zx);
+                c += (int8_t)(d & 0xffu), d = d >> 8 | d << 24;
+            }
+        if (pix == 0) /* an empty call: im2col -> put, the deepest call chain of the conv, */
+            kdc__put(col, 0, x, 0, 0); /* runs in every inference (the firmware's painted stack */
+                                       /* then equals the predicted one) */
+        return;
+    }
     for (ky = ky0; ky < ky1; ky++)
         kdc__put(col, ky * row + kx0 * ci, x + ((iy + ky - ky0) * p->in_w + ix) * ci, len, p->zx);
 }
@@ -482,12 +544,11 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
     const int8_t *w = c->weights;
     size_t k = p->k_h * p->k_w * p->in_c, k4 = kdc__k4(k), cout = p->out_c;
     size_t need = kdc_conv2d_s8_scratch_bytes(p), npix = p->out_h * p->out_w, pix, co, step, nb;
-    int32_t sa[KDC__BLOCK], sb[KDC__BLOCK];
+    int32_t sa[2 * KDC__BLOCK], *sb = sa + KDC__BLOCK; /* one array: kdc__mm22 stores to both */
     int16_t *ca = kdc__cols(scratch), *cb;
     kdc__oq q;
     kdc__oq_init(&q, c, p->zy, p->act_min, p->act_max, KDC__TFL(p->tflite) ? 1 : 0);
     for (pix = 0; pix < npix; pix += step, y += step * cout) {
-        int32_t s[4];
         step = need > 2 * k4 + 3 && pix + 1 < npix ? 2 : 1;
         if (need == 0) { /* no room for a column: row by row from x */
             size_t iy, ky0, ky1, ix, kx0, kx1, ky, ci = p->in_c, row = p->k_w * ci;
@@ -507,16 +568,24 @@ void kdc_conv2d_s8(int8_t *y, const int8_t *x, const kdc_consts *c, const kdc_co
             }
             continue;
         }
+        if (pix == 0) /* the columns' values k..k4-1, never written below: 0 */
+            memset(ca, 0, (need > 2 * k4 + 3 ? 2 : 1) * k4 * sizeof *ca);
         kdc__im2col(ca, x, p, pix);
         cb = ca;
         if (step == 2) kdc__im2col(cb = ca + k4, x, p, pix + 1);
         for (co = 0; co < cout; co += nb) {
-            size_t j;
+            size_t j, i;
             nb = cout - co < KDC__BLOCK ? cout - co : KDC__BLOCK;
-            for (j = 0; j + 2 <= nb; j += 2) {
-                kdc__mm22(s, ca, cb, w + (co + j) * k, k);
-                sa[j] = s[0], sa[j + 1] = s[1], sb[j] = s[2], sb[j + 1] = s[3];
-            }
+            for (j = 0; j + 2 <= nb; j += 2) /* k4 values (no tail) unless the second row is */
+                kdc__mm22(sa + j, ca, cb, w + (co + j) * k, k,
+                          co + j + 2 < cout ? k4 : k); /* w's last */
+            if ((k & 3u) && j >= 2 &&
+                co + j == cout) /* that last pair's tails (wrapping as SMLAD) */
+                for (i = j - 2; i < j; i++) {
+                    const int8_t *wr = w + (co + i) * k;
+                    sa[i] = (int32_t)((uint32_t)sa[i] + (uint32_t)kdc__tail(ca, wr, k));
+                    sb[i] = (int32_t)((uint32_t)sb[i] + (uint32_t)kdc__tail(cb, wr, k));
+                }
             if (j < nb) {
                 sa[j] = kdc__dot1(ca, w + (co + j) * k, k);
                 sb[j] = kdc__dot1(cb, w + (co + j) * k, k);

@@ -10,6 +10,9 @@
 #if KDC__VARIANT_PORTABLE
 
 #include <string.h>
+#if KDC__VARIANT_DSP
+#include <arm_acle.h>
+#endif
 
 /* gcc -O3 would unroll the 16-wide block early and then vectorize it badly
  * (5x slower than -O2); keeping it a loop lets both levels vectorize it. */
@@ -360,7 +363,23 @@ void kdc_maxpool_s8(int8_t *y, const int8_t *x, const kdc_conv_params *pp, void 
             x0 = x + (iy * p->in_w + ix) * cin;
             if (nky == 2 && nkx == 2) { /* the common 2x2 window, fully inside the input */
                 const int8_t *x1 = x0 + rowstep;
-                for (c = 0; c < cin; c++) {
+                c = 0;
+#if KDC__VARIANT_DSP /* four channels per word: SSUB8 sets each byte's GE flag where a >= b, SEL   \
+                        picks */
+                for (; c + 4 <= cin; c += 4) {
+                    uint32_t a, b, d, m, l = (uint8_t)lo * 0x01010101u,
+                                         h = (uint8_t)hi * 0x01010101u;
+                    memcpy(&a, x0 + c, 4), memcpy(&b, x0 + c + cin, 4);
+                    (void)__ssub8(a, b), m = __sel(a, b);
+                    memcpy(&a, x1 + c, 4), memcpy(&b, x1 + c + cin, 4);
+                    (void)__ssub8(a, b), d = __sel(a, b);
+                    (void)__ssub8(m, d), m = __sel(m, d);
+                    (void)__ssub8(m, l), m = __sel(m, l); /* max(m, lo) */
+                    (void)__ssub8(h, m), m = __sel(m, h); /* min(m, hi) */
+                    memcpy(y + c, &m, 4);
+                }
+#endif
+                for (; c < cin; c++) {
                     int8_t a = x0[c] > x0[c + cin] ? x0[c] : x0[c + cin];
                     int8_t b = x1[c] > x1[c + cin] ? x1[c] : x1[c + cin];
                     int8_t m = a > b ? a : b;

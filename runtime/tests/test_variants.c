@@ -133,7 +133,12 @@ static int run_conv(int depthwise, int *shown)
         p.in_c = calls % 60 == 0 ? 170 : calls % 40 ? 57 : 100;
         p.out_h = 1 + (p.in_h + p.pad_top - 1) / p.stride_h % 3;
         p.out_w = 1 + (p.in_w + p.pad_left - 1) / p.stride_w % 3;
-    }
+    } else if (!depthwise && calls % 20 == 7) { /* a first layer: one to three input channels, */
+        p.in_c = 1 + calls / 20 % 3, p.k_h = 1 + rnd() % 5; /* rows of k_w*in_c < 4 values (the */
+        p.k_w = 1 + rnd() % (3 / p.in_c), p.stride_h = p.stride_w = 1; /* dsp short-row im2col, */
+        p.in_h = p.in_w = 6 + rnd() % 4, p.pad_top = p.k_h / 2, p.pad_left = p.k_w / 2; /* on */
+        p.out_h = p.in_h, p.out_w = p.in_w; /* every interior pixel), K % 4 != 0 mostly (the */
+    }                                       /* columns' zero tail) */
     p.out_c = depthwise ? p.in_c * p.depth_mult : pick(couts, sizeof couts / sizeof couts[0]);
     nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c, nc = p.out_c;
     nw = depthwise ? p.k_h * p.k_w * p.out_c : p.out_c * p.k_h * p.k_w * p.in_c;
@@ -155,12 +160,18 @@ static int run_conv(int depthwise, int *shown)
 static int run_pool(int avg, int *shown)
 {
     static const size_t cs[] = {1, 2, 3, 8, 15, 16, 17, 24, 32, 33, 40, 64};
+    static unsigned calls;
     kdc_conv_params p;
     size_t nx, ny;
     int8_t *x, *y, *yr;
     int good;
     memset(&p, 0, sizeof p);
     geometry(&p, 10, 4);
+    if (++calls % 4 == 0) { /* every 4th: 2x2 windows, stride 2, mostly inside the input (the */
+        p.k_h = p.k_w = 2, p.stride_h = p.stride_w = 2; /* dsp build's four channels a word */
+        p.pad_top = p.pad_left = calls % 8 == 0;        /* where in_c % 4 == 0) */
+        p.out_h = (p.in_h + p.pad_top + 1) / 2, p.out_w = (p.in_w + p.pad_left + 1) / 2;
+    }
     p.in_c = p.out_c = pick(cs, sizeof cs / sizeof cs[0]);
     nx = p.in_h * p.in_w * p.in_c, ny = p.out_h * p.out_w * p.out_c;
     x = bytes(nx), y = bytes(ny), yr = bytes(ny);

@@ -180,7 +180,7 @@ extension Pipeline {
             "export", detail: "\(config.export.name).kdc into \(outDir) (\(config.export.compress ? "zlib" : "stored"))")
         let prepared = try prepareExport(
             graph, normalization: normalization, name: config.export.name, compress: config.export.compress,
-            classNames: classNames)
+            classNames: classNames, kernels: config.export.firmware.flatMap { KernelScratch.Variant(board: $0) })
         let problems = budgetCheck(prepared)
         if !problems.isEmpty {
             throw KDCError.budget(

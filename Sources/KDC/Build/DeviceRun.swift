@@ -63,7 +63,7 @@ public enum DeviceRun {
         }
         let dir = try withKDCErrors { try SourceTree.scratchDirectory("device-run") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let model = try writeModel(a, bytes: artifact, name: name, into: dir)
+        let model = try writeModel(a, bytes: artifact, name: name, into: dir, board: board)
         let want = try expected ?? withKDCErrors { try HostRun.outputs(artifactPath: dir + "/\(name).kdc", inputs: inputs) }
         let runModes = modes ?? (a.compressed ? [.stored, .compressed] : [.stored])
         // Small boards (cortex-m0's 256 KB of flash, cortex-m55's 512 KB) hold fewer inputs per
@@ -117,10 +117,13 @@ public enum DeviceRun {
 
     /// Writes `<name>.kdc` (`bytes`), `<name>.stored.kdc` (when compressed: the same raw body
     /// stored), `<name>.h` and `<name>.c` (the artifact as a C array, with the arena the runtime
-    /// needs: activations + the kernels' scratch) into `dir`, as the exporter would.
-    static func writeModel(_ a: Artifact, bytes: [UInt8], name: String, into dir: String) throws -> ExportedModel {
+    /// needs: activations + the scratch of `board`'s kernels, or of any board's without one) into
+    /// `dir`, as the exporter would.
+    static func writeModel(_ a: Artifact, bytes: [UInt8], name: String, into dir: String, board: Board? = nil) throws
+        -> ExportedModel
+    {
         let g = a.graph
-        let scratch = KernelScratch.maximum(g)
+        let scratch = KernelScratch.reserved(g, for: board.flatMap { KernelScratch.Variant(board: $0) })
         let arena = KernelScratch.arenaTotal(activations: a.arenaBytes, scratch: scratch)
         let stored =
             a.compressed

@@ -27,6 +27,11 @@ public func withKDCErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+extension KernelScratch.Variant {
+    /// The kernel variant `board` compiles (`Board.kernelVariant`); nil for a name no case has.
+    public init?(board: Board) { self.init(rawValue: board.kernelVariant) }
+}
+
 extension Graph {
     /// The device op codes of its nodes (`DeviceOp`), for the firmware's stack prediction.
     public var opCodes: Set<Int> { Set(nodes.compactMap { DeviceOp($0.op).map { Int($0.rawValue) } }) }

@@ -72,18 +72,20 @@ public struct PreparedExport: Sendable {
 /// - Parameters:
 ///   - name: base file name and C identifier prefix (letters, digits, `_`).
 ///   - classNames: class names by output index (string labels) for the C header; nil for none.
+///   - kernels: the kernel variant of the board the export is for (`Variant(board:)`): the arena
+///     holds its scratch; nil (no board) holds the largest of every device variant's.
 /// - Throws: `KDCError.graph` / `.budget` for a graph the format cannot express,
 ///   `KDCError.config` for a bad name.
 public func prepareExport(
     _ graph: Graph, normalization: Normalization, name: String,
-    compress: Bool, classNames: [String]? = nil
+    compress: Bool, classNames: [String]? = nil, kernels: KernelScratch.Variant? = nil
 ) throws -> PreparedExport {
     guard CArrayEmitter.isCIdentifier(name) else {
         throw KDCError.config(
             file: "<export>", key: "name",
             message: "'\(name)' is not a C identifier; hint: use letters, digits and _ (not starting with a digit)")
     }
-    let plan = try MemoryPlanner.plan(graph)
+    let plan = try MemoryPlanner.plan(graph, kernels: kernels)
     let raw = try ArtifactWriter.body(graph, plan: plan)
     let flags = ArtifactFormat.flags(of: graph)
     let stored = try ArtifactWriter.artifact(rawBody: raw, arenaBytes: plan.arenaBytes, compress: false, flags: flags)
@@ -139,9 +141,11 @@ extension PreparedExport {
 /// array, with arena/unpack/input/output sizes, input/output quantization and the input
 /// `normalization` mean/std, which the artifact itself does not carry). Every file is
 /// written via a temporary file and a rename. The artifact is re-read and validated first.
+/// `kernels`: as `prepareExport`'s (the arena holds that variant's scratch; nil, the largest).
 public func export(
     _ graph: Graph, normalization: Normalization, to outDir: String, name: String,
-    compress: Bool
+    compress: Bool, kernels: KernelScratch.Variant? = nil
 ) throws -> ExportResult {
-    try prepareExport(graph, normalization: normalization, name: name, compress: compress).write(to: outDir)
+    try prepareExport(graph, normalization: normalization, name: name, compress: compress, kernels: kernels)
+        .write(to: outDir)
 }

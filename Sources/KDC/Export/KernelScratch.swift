@@ -80,10 +80,17 @@ public enum KernelScratch {
     }
 
     /// The largest scratch over every variant a device build can get (`Variant.device`): what a
-    /// generated header reserves so that any board runs the model. The host harness sizes its
+    /// header generated without a board reserves so that any board runs the model (a firmware
+    /// build reserves its board's variant's, `reserved(_:for:)`). The host harness sizes its
     /// arena from the runtime's own figure (`kdc_query`), so the host-only avx2 variant's larger
     /// scratch costs no device RAM.
     public static func maximum(_ g: Graph) -> Int { Variant.device.map { bytes(g, variant: $0) }.max() ?? 0 }
+
+    /// What an export reserves: `variant`'s scratch when the build knows the board it is for
+    /// (`Variant(board:)`: a firmware build), else `maximum` (a header for any board).
+    public static func reserved(_ g: Graph, for variant: Variant?) -> Int {
+        variant.map { bytes(g, variant: $0) } ?? maximum(g)
+    }
 
     /// The arena `kdc_init` needs: the activations, then the scratch 4-byte aligned
     /// (`KDC_ARENA_TOTAL` in kdc.h).

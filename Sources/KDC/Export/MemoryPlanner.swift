@@ -20,7 +20,8 @@ public struct MemoryPlan: Equatable, Sendable {
     /// Max over op steps of the bytes live at that step (aliases counted once): no plan for
     /// this op order can use less.
     public var lowerBound: Int
-    /// Kernel scratch after the activations (`KernelScratch.maximum`: any variant of the runtime).
+    /// Kernel scratch after the activations: the scratch of the kernel variant the plan is for
+    /// (`KernelScratch.reserved`), the largest of every device variant's when none is given.
     public var scratchBytes: Int = 0
     /// What `kdc_init` needs: the activations, then the scratch (`KernelScratch.arenaTotal`).
     public var arenaTotalBytes: Int { KernelScratch.arenaTotal(activations: arenaBytes, scratch: scratchBytes) }
@@ -38,10 +39,11 @@ public enum MemoryPlanner {
     /// Offsets are multiples of this.
     public static let alignment = 4
 
-    /// Plans `graph`.
+    /// Plans `graph`; `kernels`: the kernel variant whose scratch the arena holds (nil: the
+    /// largest of every device variant's, `KernelScratch.maximum`).
     /// - Throws: `KDCError.graph` when a tensor is neither the input nor written by an op, is
     ///   read before it is written, or is written twice.
-    public static func plan(_ graph: Graph) throws -> MemoryPlan {
+    public static func plan(_ graph: Graph, kernels: KernelScratch.Variant? = nil) throws -> MemoryPlan {
         let n = graph.tensors.count
         let steps = graph.nodes.count
         let sizes = graph.tensors.map(\.count)
@@ -115,7 +117,7 @@ public enum MemoryPlanner {
         }
         return MemoryPlan(
             offsets: offsets, sizes: sizes, firstUse: first, lastUse: last,
-            arenaBytes: arena, lowerBound: bound, scratchBytes: KernelScratch.maximum(graph))
+            arenaBytes: arena, lowerBound: bound, scratchBytes: KernelScratch.reserved(graph, for: kernels))
     }
 
     static func align(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }

@@ -106,7 +106,9 @@ public struct ImportStage {
         let txn = try OutputTransaction(outDir: outDir)
         defer { txn.abort() }
         stage("export", detail: "\(name).kdc into \(outDir) (\(compress ? "zlib" : "stored"))")
-        let prepared = try prepareExport(graph, normalization: .identity, name: name, compress: compress)
+        let prepared = try prepareExport(
+            graph, normalization: .identity, name: name, compress: compress,
+            kernels: firmware.flatMap { KernelScratch.Variant(board: $0) })
         let written = try prepared.write(to: txn.stagingDir)
 
         let inputs = ImportStage.checkInputs(graph, random: randomInputs, seed: seed)
