@@ -87,4 +87,58 @@ final class SeedStudyTests: XCTestCase {
         XCTAssertEqual(s.sd, 0.01, accuracy: 1e-12)
         XCTAssertEqual(SeedStudy.stats([0.5]).sd, 0)
     }
+
+    /// `samples/digits/config.yaml` cut to a few epochs, T and α fixed, seeds 0 and 1: the study
+    /// records int8 test accuracy per seed for both students, the config seed's figures are the
+    /// int8 accuracy `kdc build`'s quantize stage gives the same model, and the table shows them.
+    func testSeedStudyRecordsInt8AccuracyPerSeed() throws {
+        var cfg = try KDCConfig.load(path: CLITests.repoRoot + "/samples/digits/config.yaml")
+        cfg.teacher.model?.train.epochs = 2
+        cfg.student?.train.epochs = 4
+        cfg.distill.temperature = 4
+        cfg.distill.alpha = 0.5
+        let dir = NSTemporaryDirectory() + "kdc-seedstudy-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Pipeline(config: cfg, outDir: dir)
+        let (study, r) = try p.seedStudy(seeds: [0, 1])
+        XCTAssertEqual(study.seeds, [0, 1])
+        for q in [study.baselineInt8, study.distilledInt8, study.shippedInt8] {
+            let q = try XCTUnwrap(q)
+            XCTAssertEqual(q.count, 2)
+            // Every figure is a count of the test images over their number, above chance.
+            let n = Double(r.data.test.count)
+            for a in q {
+                XCTAssertGreaterThan(a, 0.3)
+                XCTAssertEqual(a * n, (a * n).rounded(), accuracy: 1e-6)
+            }
+        }
+        // Seed 0 is the config's seed: its students are the ones runDistillation returns.
+        let d8 = try XCTUnwrap(p.quantize(r.student.model, data: r.data).report.int8Accuracy)
+        let b8 = try XCTUnwrap(p.quantize(XCTUnwrap(r.baseline).model, data: r.data).report.int8Accuracy)
+        XCTAssertEqual(study.distilledInt8?[0], d8)
+        XCTAssertEqual(study.baselineInt8?[0], b8)
+        XCTAssertEqual(study.shippedInt8?[0], r.decision.shipsBaseline ? b8 : d8)
+        // int8 stays close to float for each seed (a broken int8 path would not).
+        for i in 0..<2 {
+            XCTAssertEqual(study.distilledInt8![i], study.distilled[i], accuracy: 0.05)
+            XCTAssertEqual(study.baselineInt8![i], study.baseline[i], accuracy: 0.05)
+        }
+        let table = study.table
+        XCTAssertTrue(
+            table.contains("| distilled | \(SeedStudy.cell(study.distilled)) | \(SeedStudy.cell(study.distilledInt8)) |"), table)
+        XCTAssertTrue(table.contains(String(format: "%.2f / %.2f", study.baseline[1] * 100, study.baselineInt8![1] * 100)), table)
+        XCTAssertTrue(r.summary.contains("int8: baseline"), r.summary)
+    }
+
+    func testTableOfAStudyWithoutInt8() {
+        let s = SeedStudy(
+            seeds: [0, 1], teacherAccuracy: 0.99, temperature: 4, alpha: 0.5, baseline: [0.97, 0.98],
+            distilled: [0.98, 0.99])
+        XCTAssertTrue(s.table.contains("| baseline (hard labels) | 97.50% ± 0.71 | — | 97.00, 98.00 |"), s.table)
+        // A report.json written before the int8 fields still decodes.
+        let json = #"{"seeds":[0],"baseline":[0.5],"distilled":[0.6],"shipped":[],"shippedModels":[]}"#
+        let back = try? JSONDecoder().decode(SeedStudy.self, from: Data(json.utf8))
+        XCTAssertEqual(back?.distilled, [0.6])
+        XCTAssertNil(back?.distilledInt8)
+    }
 }

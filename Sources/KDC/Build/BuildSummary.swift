@@ -4,7 +4,7 @@ import Foundation
 enum BuildSummary {
     static func text(_ r: BuildResult) -> String {
         let e = r.export, c = r.checks
-        var s = r.distillation.summary + r.quantized.report.summary
+        var s = r.distillation.summary + (r.distillation.comparison?.table ?? "") + r.quantized.report.summary
         s += "artifact: \(e.artifactPath) \(e.bytes) bytes (\(e.rawBytes) uncompressed), sha256 \(e.sha256.prefix(16))…\n"
         if let t = r.tflite {
             s +=

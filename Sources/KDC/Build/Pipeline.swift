@@ -328,10 +328,17 @@ public struct DistillationResult {
                 + String(
                     format: "baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)",
                     b.mean * 100, b.sd * 100, d.mean * 100, d.sd * 100, (d.mean - b.mean) * 100)
+            if let bq = c.baselineInt8, let dq = c.distilledInt8, !bq.isEmpty, !dq.isEmpty {
+                let (b8, d8) = (SeedStudy.stats(bq), SeedStudy.stats(dq))
+                s += String(
+                    format: "; int8: baseline %.2f%% ± %.2f, distilled %.2f%% ± %.2f (%+.2f points)",
+                    b8.mean * 100, b8.sd * 100, d8.mean * 100, d8.sd * 100, (d8.mean - b8.mean) * 100)
+            }
             if !c.shipped.isEmpty {
                 let sh = SeedStudy.stats(c.shipped)
-                s += String(format: ", shipped %.2f%% ± %.2f", sh.mean * 100, sh.sd * 100)
-                s += " (" + c.shippedModels.joined(separator: ", ") + ")"
+                s += String(format: "; shipped %.2f%% ± %.2f", sh.mean * 100, sh.sd * 100)
+                let int8 = c.shippedInt8.flatMap { $0.isEmpty ? nil : "int8 \(SeedStudy.cell($0)); " } ?? ""
+                s += " (" + int8 + c.shippedModels.joined(separator: ", ") + ")"
             }
             s += "\n"
         }
@@ -365,7 +372,7 @@ extension Pipeline {
     /// Hard-label baseline → teacher (checked against the labels, using the baseline's
     /// validation accuracy) → distilled student (the setting given or chosen on validation) →
     /// the student to ship (`distill.ship`), written as `OUT/student.safetensors` → the seed
-    /// study over `distill.compare_seeds` with the chosen setting.
+    /// study over `distill.compare_seeds` with the chosen setting (float and int8 test accuracy per seed).
     public func runDistillation(baseline: Bool) throws -> DistillationResult {
         guard let sc = config.student else {
             throw KDCError.config(
@@ -437,7 +444,8 @@ extension Pipeline {
         if let base, !config.distill.compareSeeds.isEmpty {
             var st = SeedStudy(
                 seeds: config.distill.compareSeeds, teacherAccuracy: teacher?.report.floatAccuracy,
-                temperature: setting.temperature, alpha: setting.alpha, baseline: [], distilled: [])
+                temperature: setting.temperature, alpha: setting.alpha, baseline: [], distilled: [],
+                baselineInt8: [], distilledInt8: [], shippedInt8: [])
             for s in config.distill.compareSeeds {
                 var d = student, b = base
                 if s != config.seed {
@@ -454,6 +462,12 @@ extension Pipeline {
                 st.baseline.append(b.report.floatAccuracy ?? 0)
                 st.shipped.append((pick.shipsBaseline ? b : d).report.floatAccuracy ?? 0)
                 st.shippedModels.append(pick.model)
+                // int8 as kdc build ships it: the same quantization and the Swift int8 reference.
+                stage("seed \(s)", detail: "int8 test accuracy of the distilled and baseline students")
+                let (dq, bq) = (try int8Accuracy(d.model, data: data) ?? 0, try int8Accuracy(b.model, data: data) ?? 0)
+                st.distilledInt8?.append(dq)
+                st.baselineInt8?.append(bq)
+                st.shippedInt8?.append(pick.shipsBaseline ? bq : dq)
             }
             study = st
             report.comparison = st

@@ -21,10 +21,21 @@ extension Pipeline {
     /// TensorFlow Lite's arithmetic with `export.tflite`), then compares int8 with float on the
     /// test split (accuracy, top-1 agreement, per-layer SQNR).
     public func quantize(_ model: Model, data: DataSplits) throws -> QuantizedStudent {
+        stage(
+            "quantize",
+            detail: "\(config.quantize.method.rawValue) calibration on \(calibrationSet(data).count) training samples")
+        let (float, graph) = try quantizedGraphs(model, data: data)
+        let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
+        return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
+    }
+
+    /// The float graph (with its input stage) and the int8 graph `quantize` ships: calibrated on
+    /// `calibrationSet`, the input quantized as the audio front end's output when there is one,
+    /// in TFLite's arithmetic with `export.tflite`, with the device's input stage.
+    public func quantizedGraphs(_ model: Model, data: DataSplits) throws -> (float: Graph, int8: Graph) {
         var float = model.floatGraph
         float.inputStage = config.frontend.map { .audio($0) } ?? data.inputStage
         let calib = calibrationSet(data)
-        stage("quantize", detail: "\(config.quantize.method.rawValue) calibration on \(calib.count) training samples")
         // An audio front end fixes the input's quantization: the model reads its int8 features as they are.
         let fe = try config.frontend.map { try AudioFrontEnd($0) }
         var graph = try KDC.quantize(
@@ -36,8 +47,7 @@ extension Pipeline {
         // What the device applies before the model goes with it: the audio front end, or a time
         // series' per-channel normalization (InputStage.sensor).
         graph.inputStage = fe.map { .audio($0.config) } ?? data.inputStage
-        let (report, outputs) = quantizationReportAndOutputs(float: float, quantized: graph, test: data.test)
-        return QuantizedStudent(graph: graph, report: report, testOutputs: outputs)
+        return (float, graph)
     }
 }
 
