@@ -559,42 +559,85 @@ void kdc_maxpool_forward(float *restrict y, int32_t *restrict argmax, const floa
     }
 }
 
-void kdc_maxpool_backward(float *restrict dx, const float *restrict g,
-                          const int32_t *restrict argmax, const float *restrict y,
-                          const kdc_pool_shape *s, size_t n0, size_t n1)
+/* The gradient of 2x2 windows tiling the input exactly: every input value is in one window, so
+ * each is written once (g where it was the window's argmax, else 0), no zeroing and no scatter.
+ * 0 + g as the scatter into zeros gives it (-0 becomes 0). */
+#define KDC_POOL_BWD_2X2_BODY                                                                      \
+    {                                                                                              \
+        const size_t c = s->c, in = s->h * s->w * c, out = s->oh * s->ow * c, row = s->w * c;      \
+        for (size_t i = n0; i < n1; i++) {                                                         \
+            float *d = dx + i * in;                                                                \
+            const float *gi = g + i * out;                                                         \
+            const int32_t *a = argmax + i * out;                                                   \
+            for (size_t oy = 0; oy < s->oh; oy++) {                                                \
+                for (size_t ox = 0; ox < s->ow; ox++) {                                            \
+                    const size_t j0 = (oy * s->ow + ox) * c;                                       \
+                    const size_t t0 = (2 * oy * s->w + 2 * ox) * c;                                \
+                    float *d0 = d + t0, *d1 = d0 + c, *d2 = d0 + row, *d3 = d2 + c;                \
+                    const int32_t k0 = (int32_t)t0, k1 = (int32_t)(t0 + c),                        \
+                                  k2 = (int32_t)(t0 + row), k3 = (int32_t)(t0 + row + c);          \
+                    const float *gj = gi + j0;                                                     \
+                    const int32_t *aj = a + j0;                                                    \
+                    if (y) {                                                                       \
+                        const float *yj = y + i * out + j0;                                        \
+                        for (size_t ch = 0; ch < c; ch++) {                                        \
+                            const float v = 0.0f + (yj[ch] > 0.0f ? gj[ch] : 0.0f);                \
+                            const int32_t k = aj[ch] - (int32_t)ch;                                \
+                            d0[ch] = k == k0 ? v : 0.0f;                                           \
+                            d1[ch] = k == k1 ? v : 0.0f;                                           \
+                            d2[ch] = k == k2 ? v : 0.0f;                                           \
+                            d3[ch] = k == k3 ? v : 0.0f;                                           \
+                        }                                                                          \
+                    } else {                                                                       \
+                        for (size_t ch = 0; ch < c; ch++) {                                        \
+                            const float v = 0.0f + gj[ch];                                         \
+                            const int32_t k = aj[ch] - (int32_t)ch;                                \
+                            d0[ch] = k == k0 ? v : 0.0f;                                           \
+                            d1[ch] = k == k1 ? v : 0.0f;                                           \
+                            d2[ch] = k == k2 ? v : 0.0f;                                           \
+                            d3[ch] = k == k3 ? v : 0.0f;                                           \
+                        }                                                                          \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+static void pool_bwd_2x2_portable(float *restrict dx, const float *restrict g,
+                                  const int32_t *restrict argmax, const float *restrict y,
+                                  const kdc_pool_shape *s, size_t n0,
+                                  size_t n1) KDC_POOL_BWD_2X2_BODY
+
+#ifdef KDC_X86
+    static KDC_AVX2
+    void pool_bwd_2x2_avx2(float *restrict dx, const float *restrict g,
+                           const int32_t *restrict argmax, const float *restrict y,
+                           const kdc_pool_shape *s, size_t n0, size_t n1) KDC_POOL_BWD_2X2_BODY
+#endif
+
+    void kdc_maxpool_backward(float *restrict dx, const float *restrict g,
+                              const int32_t *restrict argmax, const float *restrict y,
+                              const kdc_pool_shape *s, size_t n0, size_t n1)
 {
-    const size_t c = s->c, in = s->h * s->w * c, out = s->oh * s->ow * c, row = s->w * c;
-    /* 2x2 windows tiling the input exactly: every input value is in one window, so each is
-     * written once, no zeroing and no scatter. */
-    const int tiled = s->kh == 2 && s->kw == 2 && s->sh == 2 && s->sw == 2 && s->pad_top == 0 &&
-                      s->pad_left == 0 && 2 * s->oh == s->h && 2 * s->ow == s->w;
+    const size_t c = s->c, in = s->h * s->w * c, out = s->oh * s->ow * c;
+    if (s->kh == 2 && s->kw == 2 && s->sh == 2 && s->sw == 2 && s->pad_top == 0 &&
+        s->pad_left == 0 && 2 * s->oh == s->h && 2 * s->ow == s->w) {
+#ifdef KDC_X86
+        if (conv_isa() >= 1) {
+            pool_bwd_2x2_avx2(dx, g, argmax, y, s, n0, n1);
+            return;
+        }
+#endif
+        pool_bwd_2x2_portable(dx, g, argmax, y, s, n0, n1);
+        return;
+    }
     for (size_t i = n0; i < n1; i++) {
         float *d = dx + i * in;
         const float *gi = g + i * out;
-        const float *yi = y ? y + i * out : NULL;
         const int32_t *a = argmax + i * out;
-        if (tiled) {
-            for (size_t oy = 0; oy < s->oh; oy++) {
-                for (size_t ox = 0; ox < s->ow; ox++) {
-                    const size_t j0 = (oy * s->ow + ox) * c;
-                    const int32_t t0 = (int32_t)((2 * oy * s->w + 2 * ox) * c),
-                                  t1 = t0 + (int32_t)c, t2 = t0 + (int32_t)row,
-                                  t3 = t2 + (int32_t)c;
-                    for (size_t ch = 0; ch < c; ch++) {
-                        /* 0 + g, as the scatter into zeros gives (-0 becomes 0). */
-                        const float v = 0.0f + (yi && !(yi[j0 + ch] > 0.0f) ? 0.0f : gi[j0 + ch]);
-                        const int32_t k = a[j0 + ch] - (int32_t)ch;
-                        d[t0 + ch] = k == t0 ? v : 0.0f;
-                        d[t1 + ch] = k == t1 ? v : 0.0f;
-                        d[t2 + ch] = k == t2 ? v : 0.0f;
-                        d[t3 + ch] = k == t3 ? v : 0.0f;
-                    }
-                }
-            }
-            continue;
-        }
         memset(d, 0, in * sizeof(float));
-        if (yi) {
+        if (y) {
+            const float *yi = y + i * out;
             for (size_t j = 0; j < out; j++) d[a[j]] += yi[j] > 0.0f ? gi[j] : 0.0f;
         } else {
             for (size_t j = 0; j < out; j++) d[a[j]] += gi[j];
