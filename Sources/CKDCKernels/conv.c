@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-/* KDC_PORTABLE_ONLY (a test build) leaves the AVX2 copy out. */
+/* KDC_PORTABLE_ONLY (a test build) leaves the AVX2 and AVX-512 copies out. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(KDC_PORTABLE_ONLY)
 #define KDC_X86 1
 #include <immintrin.h>
