@@ -1,8 +1,8 @@
 /* conv.c - direct 2-D convolution kernels for training (see kdc_kernels.h). Every output value
  * is one chain of fused multiply-adds in a fixed order (bias or 0 first, then the taps by
  * (ky, kx, channel), or the pixels in order for the weight gradient): fmaf is exact-rounded by
- * IEEE 754, so the portable loops and the AVX2 copy (chosen at run time) give the same bits; the
- * vector code only computes eight output channels at once. */
+ * IEEE 754, so the portable loops and the AVX2 and AVX-512 copies (chosen at run time) give the
+ * same bits; the vector code only computes 8 or 16 output channels at once. */
 #include "kdc_kernels.h"
 
 #include <math.h>
