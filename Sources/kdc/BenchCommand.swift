@@ -221,8 +221,44 @@ struct TrainingBenchCommand: ParsableCommand {
     @Option(help: "Batches per timed pass for the teachers.")
     var steps: Int = 40
 
+    @Option(
+        help: ArgumentHelp(
+            "Only time plain training of these models (comma-separated: \(Self.modelNames.joined(separator: ", "))), no roofline or distillation.",
+            valueName: "models"))
+    var model: String?
+
+    @Option(help: "Batches per timed pass for the students with --model (default: the whole training split).")
+    var studentSteps: Int?
+
+    @Option(help: "Timed passes per model with --model (each after the same warm-up pass).")
+    var passes: Int = 1
+
+    @Flag(help: "Train without the configs' shift augmentation (augment_shift 0).")
+    var noAugment = false
+
+    @Option(
+        help:
+            "With --model: also write the figures as JSON to this file ('-': standard output, the table then goes to standard error)."
+    )
+    var json: String?
+
+    static let modelNames = ["mlp-teacher", "cnn-teacher", "mlp-student", "cnn-student"]
+
+    struct ModelRates: Codable {
+        var model: String, config: String, parameters: Int, batchSize: Int, samples: Int
+        var optimizer: String, augmentShift: Int, samplesPerSecond: [Double]
+    }
+
+    struct RatesReport: Codable {
+        var cores: Int, sgemmThreads: Int, openblasCore: String, threading: String, models: [ModelRates]
+    }
+
     func run() throws {
         try runReportingErrors {
+            if let model {
+                try runModels(model.split(separator: ",").map(String.init))
+                return
+            }
             let mlpCfg = try KDCConfig.load(path: samples + "/config.yaml", overrides: ConfigOverrides(data: data))
             let cnnCfg = try KDCConfig.load(path: samples + "/cnn.yaml", overrides: ConfigOverrides(data: data))
             let splits: DataSplits
@@ -235,7 +271,7 @@ struct TrainingBenchCommand: ParsableCommand {
             }
             let train = splits.train
             print(
-                "kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, sgemm on \(BLAS.threads) cores (row halves, single-threaded OpenBLAS each), MNIST train split \(train.count) samples"
+                "kdc bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, sgemm on \(BLAS.threads) cores (row halves, single-threaded OpenBLAS each; OpenBLAS core \(BLAS.coreNote)), MNIST train split \(train.count) samples"
             )
             print("")
             func teacherRow(_ name: String, _ mc: ModelConfig) throws {
@@ -288,8 +324,76 @@ struct TrainingBenchCommand: ParsableCommand {
             }
             print("")
             print(
-                "Reference (issue #2, this machine kind): Keras on TensorFlow-CPU trains a 784-32-10 MLP at 25,000-30,000 samples/s (Adam, batch 128, 2 threads)."
-            )
+                "Against Keras on TensorFlow-CPU, side by side in one run: python3 scripts/train-bench.py (docs/BENCHMARKS.md).")
+        }
+    }
+
+    /// `--model`: plain training rates of the named models, one warm-up pass and `passes` timed ones each.
+    func runModels(_ names: [String]) throws {
+        for n in names where !Self.modelNames.contains(n) {
+            throw ValidationError("--model: unknown model '\(n)'; expected one of \(Self.modelNames.joined(separator: ", "))")
+        }
+        guard passes >= 1 else { throw ValidationError("--passes must be at least 1, got \(passes)") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let s = studentSteps, s < 1 { throw ValidationError("--student-steps must be at least 1, got \(s)") }
+        let toStdout = json == "-"
+        func say(_ line: String) {
+            if toStdout { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        }
+        let mlpPath = samples + "/config.yaml", cnnPath = samples + "/cnn.yaml"
+        let mlpCfg = try KDCConfig.load(path: mlpPath, overrides: ConfigOverrides(data: data))
+        let cnnCfg = try KDCConfig.load(path: cnnPath, overrides: ConfigOverrides(data: data))
+        let train: Dataset
+        do {
+            train = try loadData(mlpCfg.data, baseDirectory: mlpCfg.baseDirectory).train
+        } catch let e as KDCError {
+            throw KDCError.data(
+                file: mlpCfg.data.dir,
+                message: "MNIST is needed for the benchmark and could not be read (\(e)); hint: pass --data DIR")
+        }
+        let threading =
+            "sgemm above 2^24 multiply-adds split by rows over \(BLAS.threads) cores (single-threaded OpenBLAS each, core \(BLAS.coreNote)); conv kernels and elementwise passes split over up to \(BLAS.threads) cores"
+        say(
+            "kdc bench training — \(ProcessInfo.processInfo.activeProcessorCount) cores; \(threading); MNIST train split \(train.count) samples"
+        )
+        var rows: [ModelRates] = []
+        for name in names {
+            let (path, mc): (String, ModelConfig) =
+                switch name {
+                case "mlp-teacher": (mlpPath, mlpCfg.teacher.model!)
+                case "cnn-teacher": (cnnPath, cnnCfg.teacher.model!)
+                case "mlp-student": (mlpPath, mlpCfg.student!)
+                default: (cnnPath, cnnCfg.student!)
+                }
+            var settings = mc.train
+            if noAugment { settings.augmentShift = 0 }
+            let teacher = name.hasSuffix("teacher")
+            let batches = teacher ? steps : (studentSteps ?? train.count / settings.batchSize)
+            let rates = try TrainingBench.trainingRates(
+                mc.graph, settings: settings, data: train, steps: batches, passes: passes)
+            let model = try Model(spec: mc.graph, seed: 1)
+            let row = ModelRates(
+                model: name, config: path, parameters: model.parameterCount, batchSize: settings.batchSize,
+                samples: min(train.count, batches * settings.batchSize), optimizer: settings.optimizer.rawValue,
+                augmentShift: settings.augmentShift, samplesPerSecond: rates)
+            rows.append(row)
+            say(
+                "\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(row.samples) samples, batch \(row.batchSize), shifts ±\(row.augmentShift): "
+                    + rates.map { String(format: "%.0f", $0) }.joined(separator: ", ") + " samples/s")
+        }
+        if let path = json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let out = try enc.encode(
+                RatesReport(
+                    cores: ProcessInfo.processInfo.activeProcessorCount, sgemmThreads: BLAS.threads, openblasCore: BLAS.coreNote,
+                    threading: threading,
+                    models: rows))
+            if toStdout {
+                FileHandle.standardOutput.write(out + Data("\n".utf8))
+            } else {
+                try writeFileAtomically(out, to: path)
+            }
         }
     }
 }

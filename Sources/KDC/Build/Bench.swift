@@ -71,32 +71,41 @@ public enum TrainingBench {
     }
 
     /// Samples per second of full training steps (forward, loss, backward, optimizer) on `data`,
-    /// measured over whole passes after one warm-up pass of `steps` batches.
+    /// measured over whole passes after one warm-up pass of `steps` batches: the best of two.
     public static func trainingRate(
         _ spec: GraphSpec, settings: TrainSettings, data: Dataset, steps: Int,
         loss: BatchLoss? = nil
     ) throws -> Double {
+        try trainingRates(spec, settings: settings, data: data, steps: steps, passes: 2, loss: loss).max() ?? 0
+    }
+
+    /// Samples per second of each of `passes` timed passes of `steps` batches (full training
+    /// steps: forward, loss, backward, optimizer, with the settings' augmentation), after one
+    /// untimed warm-up pass.
+    public static func trainingRates(
+        _ spec: GraphSpec, settings: TrainSettings, data: Dataset, steps: Int, passes: Int,
+        loss: BatchLoss? = nil
+    ) throws -> [Double] {
         let n = min(data.count, steps * settings.batchSize)
         let subset = data.subset(Array(0..<n))
         var s = settings
         s.epochs = 1
         let model = try Model(spec: spec, seed: 1)
         let trainer = Trainer(model: model, settings: s, seed: 1)
-        if let loss {
-            try trainer.fit(train: subset, validation: nil, loss: loss)
-        } else {
-            try trainer.fit(train: subset, validation: nil)
-        }
-        var best = 0.0
-        for _ in 0..<2 {
-            let t0 = Date()
+        func pass() throws {
             if let loss {
                 try trainer.fit(train: subset, validation: nil, loss: loss)
             } else {
                 try trainer.fit(train: subset, validation: nil)
             }
-            best = max(best, Double(n) / Date().timeIntervalSince(t0))
         }
-        return best
+        try pass()
+        var rates: [Double] = []
+        for _ in 0..<max(1, passes) {
+            let t0 = Date()
+            try pass()
+            rates.append(Double(n) / Date().timeIntervalSince(t0))
+        }
+        return rates
     }
 }

@@ -13,17 +13,38 @@ public final class ReLULayer: Layer {
         self.cap = cap
     }
 
+    /// Set by `Model` when the layer before already applied this ReLU (a fused conv2d): forward
+    /// passes its input through (relu(relu(x)) = relu(x)); backward is unchanged.
+    var inputRectified = false
+
     public func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor {
-        var y = inputs[0]
-        let hi = cap ?? Float.infinity
-        y.data.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = min(max(p[i], 0), hi) }
+        if inputRectified {
+            if context.training { output = inputs[0] }
+            return inputs[0]
         }
+        let x = inputs[0], n = x.count
+        let capped: Int32 = cap == nil ? 0 : 1
+        let hi = cap ?? Float.infinity
+        let data = [Float](unsafeUninitializedCapacity: n) { yp, initialized in
+            x.data.withUnsafeBufferPointer { xp in
+                if n > 0 { kdc_relu_forward(yp.baseAddress!, xp.baseAddress!, n, capped, hi) }
+            }
+            initialized = n
+        }
+        let y = Tensor(shape: x.shape, data: data)
         if context.training { output = y }
         return y
     }
 
+    /// Set by `Model` when the only reader is a max pool that applies this layer's gradient mask
+    /// itself (`MaxPool2DLayer.masksReLUGradient`): backward passes the gradient through.
+    var gradientMasked = false
+
     public func backward(_ g: Tensor) -> [Tensor] {
+        if gradientMasked {
+            output = Tensor(shape: [0])
+            return [g]
+        }
         let n = g.count
         let capped: Int32 = cap == nil ? 0 : 1
         let hi = cap ?? Float.infinity

@@ -1,36 +1,9 @@
 import Foundation
 
-/// Batched im2col: for samples `n0..<n1` of `x` (`[N, H, W, C]`) writes rows
-/// `(n − n0)·OH·OW + oy·OW + ox` of `cols` (`[rows, kh·kw·C]`), zero for padded taps.
-/// A window row `ky` reads `kw·C` contiguous input values, so it is copied in one piece.
-func im2col(_ g: WindowGeometry, x: UnsafePointer<Float>, n0: Int, n1: Int, cols: UnsafeMutablePointer<Float>) {
-    let rowLen = g.patch, kwc = g.kw * g.c
-    for n in n0..<n1 {
-        let img = x + n * g.inputCount
-        var row = cols + (n - n0) * g.outputPixels * rowLen
-        for oy in 0..<g.oh {
-            let ty = WindowGeometry.taps(oy, stride: g.sh, pad: g.padTop, kernel: g.kh, size: g.h)
-            for ox in 0..<g.ow {
-                let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
-                for ky in 0..<g.kh {
-                    let dst = row + ky * kwc
-                    guard ky >= ty.k0 && ky < ty.k1 && tx.k0 < tx.k1 else {
-                        dst.update(repeating: 0, count: kwc)
-                        continue
-                    }
-                    let src = img + ((ty.start + ky) * g.w + tx.start + tx.k0) * g.c
-                    if tx.k0 > 0 { dst.update(repeating: 0, count: tx.k0 * g.c) }
-                    (dst + tx.k0 * g.c).update(from: src, count: (tx.k1 - tx.k0) * g.c)
-                    if tx.k1 < g.kw { (dst + tx.k1 * g.c).update(repeating: 0, count: (g.kw - tx.k1) * g.c) }
-                }
-                row += rowLen
-            }
-        }
-    }
-}
-
-/// The adjoint of `im2col`: adds every in-bounds entry of `cols` rows for samples `n0..<n1`
-/// into `dx` (`[N, H, W, C]`, which the caller zeroes). Padded taps are dropped.
+/// The adjoint of im2col (the batched column matrix `[rows, kh·kw·C]`, row
+/// `(n − n0)·OH·OW + oy·OW + ox` holding the window of output pixel (oy, ox) of sample n, ordered
+/// (ky, kx, c)): adds every in-bounds entry of `cols` rows for samples `n0..<n1` into `dx`
+/// (`[N, H, W, C]`, which the caller zeroes). Padded taps are dropped.
 func col2im(_ g: WindowGeometry, cols: UnsafePointer<Float>, n0: Int, n1: Int, dx: UnsafeMutablePointer<Float>) {
     let rowLen = g.patch, kwc = g.kw * g.c
     for n in n0..<n1 {

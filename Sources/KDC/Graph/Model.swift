@@ -34,6 +34,23 @@ public final class Model {
         var learns = [Bool](repeating: false, count: layers.count)
         for i in layers.indices { learns[i] = hasTrainable[i] || inputIndices[i].contains { $0 >= 0 && learns[$0] } }
         learnsUpstream = learns
+        // A conv2d whose only reader is a plain ReLU applies it in its own kernel, and the ReLU
+        // passes its input through: relu(relu(x)) = relu(x). A max pool that is the only reader
+        // of a plain ReLU applies the ReLU's gradient mask in its backward pass, and the ReLU
+        // passes the gradient through. Every value stays the same; two passes less.
+        var readers = [Int](repeating: 0, count: layers.count)
+        for ins in inputIndices { for j in ins where j >= 0 { readers[j] += 1 } }
+        for (i, ins) in inputIndices.enumerated() where ins.count == 1 && ins[0] >= 0 && readers[ins[0]] == 1 {
+            let j = ins[0]
+            if let relu = layers[i] as? ReLULayer, relu.cap == nil, let conv = layers[j] as? Conv2DLayer {
+                conv.fusedReLU = true
+                relu.inputRectified = true
+            }
+            if let pool = layers[i] as? MaxPool2DLayer, let relu = layers[j] as? ReLULayer, relu.cap == nil {
+                pool.masksReLUGradient = true
+                relu.gradientMasked = true
+            }
+        }
     }
 
     /// Builds the graph of `spec` (shape inference) and a model of it.

@@ -1,3 +1,5 @@
+import CKDCKernels
+
 /// Max pooling over H and W of NHWC images, per channel:
 /// y[n, oy, ox, c] = max over the in-bounds taps (ky, kx) of x[n, oy·sh − padTop + ky, ox·sw − padLeft + kx, c].
 ///
@@ -11,6 +13,11 @@ public final class MaxPool2DLayer: Layer {
     /// For each output value, the flat index (within its sample) of the input it came from.
     private var argmax: [Int32] = []
     private var inputShape: [Int] = []
+    /// Set by `Model` when this pool is the only reader of a plain ReLU: backward also applies
+    /// the ReLU's gradient mask (where the window's maximum is > 0), and the ReLU passes the
+    /// gradient through. The same values, one pass less.
+    var masksReLUGradient = false
+    private var output = Tensor(shape: [0])
 
     public init(name: String, inputShape: [Int], pool: Size2, stride: Size2, padding: Padding) throws {
         geometry = try WindowGeometry(
@@ -20,89 +27,61 @@ public final class MaxPool2DLayer: Layer {
         outputShape = [geometry.oh, geometry.ow, geometry.c]
     }
 
+    private var poolShape: kdc_pool_shape {
+        let g = geometry
+        return kdc_pool_shape(
+            h: g.h, w: g.w, c: g.c, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, pad_top: g.padTop,
+            pad_left: g.padLeft)
+    }
+
     public func forward(_ inputs: [Tensor], context: inout PassContext) -> Tensor {
         let x = inputs[0]
         let g = geometry, n = x.batch, c = g.c, outPer = g.outputPixels * c
-        var y = Tensor(shape: [n, g.oh, g.ow, c])
         let training = context.training
         if training {
             if argmax.count != n * outPer { argmax = [Int32](repeating: 0, count: n * outPer) }
             inputShape = x.shape
         }
-        x.data.withUnsafeBufferPointer { xp in
-            y.data.withUnsafeMutableBufferPointer { yp in
+        let s = poolShape
+        let y = [Float](unsafeUninitializedCapacity: n * outPer) { yp, initialized in
+            x.data.withUnsafeBufferPointer { xp in
                 argmax.withUnsafeMutableBufferPointer { ap in
-                    let xb = xp.baseAddress!, yb = yp.baseAddress!, ab = ap.baseAddress
+                    let xb = xp.baseAddress!, yb = yp.baseAddress!
+                    let ab = training ? ap.baseAddress : nil
                     forEachChunk(n, work: n * outPer * g.kh * g.kw) { _, range in
-                        // Offsets of the in-bounds taps of the current window.
-                        let taps = UnsafeMutablePointer<Int>.allocate(capacity: g.kh * g.kw)
-                        defer { taps.deallocate() }
-                        for s in range {
-                            let img = xb + s * g.inputCount
-                            var o = yb + s * outPer
-                            var a = training ? ab! + s * outPer : nil
-                            for oy in 0..<g.oh {
-                                let ty = WindowGeometry.taps(oy, stride: g.sh, pad: g.padTop, kernel: g.kh, size: g.h)
-                                for ox in 0..<g.ow {
-                                    let tx = WindowGeometry.taps(ox, stride: g.sw, pad: g.padLeft, kernel: g.kw, size: g.w)
-                                    // The window always holds at least one in-bounds tap (pad < kernel).
-                                    var nt = 0
-                                    for ky in ty.k0..<max(ty.k0, ty.k1) {
-                                        for kx in tx.k0..<max(tx.k0, tx.k1) {
-                                            taps[nt] = ((ty.start + ky) * g.w + tx.start + kx) * c
-                                            nt += 1
-                                        }
-                                    }
-                                    if let a {
-                                        // Taps innermost: best and its index stay in registers (no
-                                        // mispredicted stores), first maximal tap wins.
-                                        for ch in 0..<c {
-                                            var bi = taps[0] &+ ch, best = img[bi]
-                                            for t in 1..<max(1, nt) {
-                                                let i = taps[t] &+ ch, v = img[i]
-                                                bi = v > best ? i : bi
-                                                best = v > best ? v : best
-                                            }
-                                            o[ch] = best
-                                            a[ch] = Int32(truncatingIfNeeded: bi)
-                                        }
-                                    } else {
-                                        o.update(from: img + taps[0], count: c)
-                                        for t in 1..<max(1, nt) {
-                                            let xi = img + taps[t]
-                                            for ch in 0..<c { o[ch] = max(o[ch], xi[ch]) }
-                                        }
-                                    }
-                                    o += c
-                                    a = a.map { $0 + c }
-                                }
-                            }
-                        }
+                        kdc_maxpool_forward(yb, ab, xb, [s], range.lowerBound, range.upperBound)
                     }
                 }
             }
+            initialized = n * outPer
         }
-        return y
+        let out = Tensor(shape: [n, g.oh, g.ow, c], data: y)
+        output = training && masksReLUGradient ? out : Tensor(shape: [0])
+        return out
     }
 
     public func backward(_ gy: Tensor) -> [Tensor] {
         let g = geometry, n = gy.batch, outPer = g.outputPixels * g.c
-        var dx = Tensor(shape: inputShape)
-        dx.data.withUnsafeMutableBufferPointer { dxp in
+        precondition(argmax.count == n * outPer, "max_pool2d backward: no cached forward batch of \(n) samples")
+        precondition(!masksReLUGradient || output.count == n * outPer, "max_pool2d backward: no cached output")
+        let s = poolShape
+        let dx = [Float](unsafeUninitializedCapacity: n * g.inputCount) { dxp, initialized in
             gy.data.withUnsafeBufferPointer { gp in
                 argmax.withUnsafeBufferPointer { ap in
-                    let dxb = dxp.baseAddress!, gb = gp.baseAddress!, ab = ap.baseAddress!
-                    // Each sample scatters into its own image only: chunks write disjoint memory.
-                    forEachChunk(n, work: n * outPer) { _, range in
-                        for s in range {
-                            let d = dxb + s * g.inputCount
-                            for i in (s * outPer)..<((s + 1) * outPer) { d[Int(ab[i])] += gb[i] }
+                    output.data.withUnsafeBufferPointer { yp in
+                        let dxb = dxp.baseAddress!, gb = gp.baseAddress!, ab = ap.baseAddress!
+                        let yb = masksReLUGradient ? yp.baseAddress : nil
+                        // Each sample scatters into its own image only: chunks write disjoint memory.
+                        forEachChunk(n, work: n * g.inputCount) { _, range in
+                            kdc_maxpool_backward(dxb, gb, ab, yb, [s], range.lowerBound, range.upperBound)
                         }
                     }
                 }
             }
+            initialized = n * g.inputCount
         }
-        return [dx]
+        output = Tensor(shape: [0])
+        return [Tensor(shape: inputShape, data: dx)]
     }
 }
 
