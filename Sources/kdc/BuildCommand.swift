@@ -16,6 +16,8 @@ struct BuildCommand: ParsableCommand {
         ))
     var firmware: FirmwareArgument?
 
+    @OptionGroup var budget: BudgetOptions
+
     @Option(help: "With student.search: search time in minutes (replaces student.search.time_minutes).")
     var time: Double?
 
@@ -23,6 +25,7 @@ struct BuildCommand: ParsableCommand {
         try runReportingErrors {
             var cfg = try options.load()
             if let f = firmware { cfg.export.firmware = f.board }
+            budget.apply(to: &cfg)
             if let t = time {
                 guard cfg.studentSearch != nil, t > 0 else {
                     throw KDCError.config(

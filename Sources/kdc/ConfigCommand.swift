@@ -8,9 +8,13 @@ struct ConfigCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @OptionGroup var budget: BudgetOptions
+
     func run() throws {
         try runReportingErrors {
-            print(try options.load().yaml(), terminator: "")
+            var cfg = try options.load()
+            budget.apply(to: &cfg)
+            print(cfg.yaml(), terminator: "")
         }
     }
 }

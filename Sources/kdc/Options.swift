@@ -54,6 +54,29 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
+/// `--flash-budget` / `--ram-budget`: the config's `budget` replaced from the command line (the
+/// same budget a search screens candidates with and a build checks the artifact against).
+struct BudgetOptions: ParsableArguments {
+    @Option(help: "Flash budget in bytes (replaces budget.flash_bytes).")
+    var flashBudget: Int?
+
+    @Option(help: "RAM budget in bytes (replaces budget.ram_bytes).")
+    var ramBudget: Int?
+
+    func validate() throws {
+        if let f = flashBudget, f < 1 { throw ValidationError("--flash-budget must be a positive number of bytes, got \(f)") }
+        if let r = ramBudget, r < 1 { throw ValidationError("--ram-budget must be a positive number of bytes, got \(r)") }
+    }
+
+    func apply(to cfg: inout KDCConfig) {
+        guard flashBudget != nil || ramBudget != nil else { return }
+        var b = cfg.budget ?? BudgetConfig()
+        if let f = flashBudget { b.flashBytes = f }
+        if let r = ramBudget { b.ramBytes = r }
+        cfg.budget = b
+    }
+}
+
 /// Runs `body`, turning kdc's errors into a message on stderr and an exit code: 2 when a check
 /// of the built model failed (`KDCError.check`), 1 for every other error.
 func runReportingErrors(_ body: () throws -> Void) throws {

@@ -14,6 +14,8 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @OptionGroup var budget: BudgetOptions
+
     @Option(help: "Search time in minutes (replaces student.search.time_minutes).")
     var time: Double?
 
@@ -36,6 +38,7 @@ struct SearchCommand: ParsableCommand {
                     message: "the config has no student search; hint: write student: {search: {family: mlp}} (docs/SEARCH.md)")
             }
             if let t = time { cfg.studentSearch?.timeMinutes = t }
+            budget.apply(to: &cfg)
             if let f = firmware { cfg.export.firmware = f.board }
             let progress = ConsoleProgress(quiet: options.quiet)
             let pipeline = Pipeline(config: cfg, outDir: options.outDir(cfg), observer: progress)

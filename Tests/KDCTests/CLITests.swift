@@ -53,6 +53,23 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.out.contains("epochs: 3"), r.out)
     }
 
+    /// `--flash-budget` / `--ram-budget` replace the config's budget (what `kdc search` screens
+    /// candidates with and `kdc build` checks), and reject a non-positive number of bytes.
+    func testBudgetOptionsReplaceTheConfigBudget() throws {
+        let r = try run(["config", "samples/digits/search.yaml", "--flash-budget", "2048"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("flash_bytes: 2048"), r.out)
+        XCTAssertTrue(r.out.contains("ram_bytes: 4096"), r.out)  // the config's, unchanged
+        let both = try run(["config", "samples/digits/config.yaml", "--flash-budget", "9000", "--ram-budget", "3000"])
+        XCTAssertEqual(both.status, 0, both.err)
+        XCTAssertTrue(both.out.contains("flash_bytes: 9000") && both.out.contains("ram_bytes: 3000"), both.out)
+        for bad in [["--flash-budget", "0"], ["--ram-budget=-5"]] {
+            let e = try run(["search", "samples/digits/search.yaml"] + bad)
+            XCTAssertNotEqual(e.status, 0)
+            XCTAssertTrue(e.err.contains(bad[0].hasPrefix("--ram") ? "--ram-budget" : "--flash-budget") && e.err.contains("positive number of bytes"), e.err)
+        }
+    }
+
     /// Bad inputs: each gives a message naming the file or key, and a non-zero exit, never a trap.
     func testBadInputsGiveClearErrors() throws {
         let dir = try tempDir()

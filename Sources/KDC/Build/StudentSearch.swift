@@ -277,12 +277,14 @@ extension Pipeline {
     /// Seconds a candidate's epoch is expected to take on the training split, from a fixed model
     /// (so the plan does not depend on the machine's load): per sample, a cost per layer, per MAC
     /// and per parameter (forward and backward), plus a cost per layer and epoch (validation,
-    /// small batches). Rough constants from this machine under load: the digits runs of
-    /// docs/SEARCH.md and the MNIST CNN student's training speed (docs/BENCHMARKS.md); the
-    /// measured times are reported next to the plan.
+    /// small batches). Rough constants for this machine kind (2 cores, AVX-512) after the direct
+    /// convolution kernels (docs/BENCHMARKS.md, "Training"), with room for a moderately loaded
+    /// machine: about 1.5× the quiet-machine time of the MNIST CNN student (1.3 s per epoch of
+    /// 54,000 samples) and of the digits runs of docs/SEARCH.md; the measured times are reported
+    /// next to the plan.
     public static func costSeconds(macs: Int, params: Int, layers: Int, samples: Int) -> Double {
-        Double(samples) * (8.0e-6 * Double(layers) + 3.0e-10 * Double(macs) + 2.0e-9 * Double(params))
-            + 0.05 * Double(layers)
+        Double(samples) * (2.5e-6 * Double(layers) + 4.5e-11 * Double(macs) + 5.0e-12 * Double(params))
+            + 0.02 * Double(layers)
     }
 
     /// The halving plan for `costs` (seconds per epoch of each fitting candidate) within
