@@ -66,7 +66,9 @@ final class CLITests: XCTestCase {
         for bad in [["--flash-budget", "0"], ["--ram-budget=-5"]] {
             let e = try run(["search", "samples/digits/search.yaml"] + bad)
             XCTAssertNotEqual(e.status, 0)
-            XCTAssertTrue(e.err.contains(bad[0].hasPrefix("--ram") ? "--ram-budget" : "--flash-budget") && e.err.contains("positive number of bytes"), e.err)
+            XCTAssertTrue(
+                e.err.contains(bad[0].hasPrefix("--ram") ? "--ram-budget" : "--flash-budget")
+                    && e.err.contains("positive number of bytes"), e.err)
         }
     }
 
